@@ -1,0 +1,134 @@
+// The plain-data contract between the engine core (scheduler, KV cache manager) and
+// the model runner (GPU). Nothing here knows about GPU objects or HTTP.
+//
+// One step = one flattened batch of tokens from many sequences:
+//
+//   tokenIds  : [ a0 a1 a2 a3 | b7 | c0 c1 | d12 ]      (numTokens = 8)
+//   positions : [  0  1  2  3 |  7 |  0  1 |  12 ]
+//   sequences : a: queryStart 0, queryLength 4, contextLength 4   (prefill chunk)
+//               b: queryStart 4, queryLength 1, contextLength 8   (decode)
+//               c: queryStart 5, queryLength 2, contextLength 2   (prefill, not sampled:
+//                                                                 more prompt follows)
+//               d: queryStart 7, queryLength 1, contextLength 13  (decode)
+//
+// Token t of sequence s sits at position p; its K/V go to slot
+//   blockTable[p >> 4] * 16 + (p & 15)   of every layer's K/V pool, and it attends
+// to positions 0..p of its own sequence (causal), read through the same block table.
+
+import type { ModelConfig } from '../model/config';
+
+/** Tokens per KV block (PagedAttention's block size). */
+export const KV_BLOCK_SIZE = 16;
+
+export interface SamplingParams {
+  /** 0 means greedy (argmax); the other fields except logprobs are then ignored. */
+  temperature: number;
+  /** 0 = off. */
+  topK: number;
+  /** 1 = off. */
+  topP: number;
+  /** 0 = off. */
+  minP: number;
+  /**
+   * Seed of the counter-based RNG: the uniform draw for output token k of a sequence
+   * depends only on (seed, k), so seeded outputs do not depend on batching.
+   */
+  seed: number;
+  /** OpenAI semantics: applied to tokens generated so far (output only). 0 = off. */
+  presencePenalty: number;
+  frequencyPenalty: number;
+  /** vLLM/HF semantics: applied to tokens in prompt and output. 1 = off. */
+  repetitionPenalty: number;
+  /** Added to logits before everything else. */
+  logitBias?: ReadonlyMap<number, number>;
+  /** Number of top logprobs to return per sampled token (0..20); with `logprobs` false, none. */
+  topLogprobs: number;
+  /** Return the sampled token's logprob (of the distribution after bias/penalties, before temperature/top-k/p). */
+  logprobs: boolean;
+}
+
+export const GREEDY: SamplingParams = {
+  temperature: 0,
+  topK: 0,
+  topP: 1,
+  minP: 0,
+  seed: 0,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
+  repetitionPenalty: 1,
+  topLogprobs: 0,
+  logprobs: false,
+};
+
+/** Token statistics a sequence's penalties need. */
+export interface PenaltyTokens {
+  /** Distinct token ids in prompt ∪ output. */
+  tokenIds: Int32Array;
+  /** For each id above, how many times it occurs in the output (0 = prompt only). */
+  outputCounts: Int32Array;
+}
+
+export interface SequenceInput {
+  /** Index of this sequence's first token in the flattened batch. */
+  queryStart: number;
+  /** Number of new tokens this step (prefill chunk length, or 1 for decode). */
+  queryLength: number;
+  /** Tokens in context after this step = computed before + queryLength. */
+  contextLength: number;
+  /** KV block ids covering positions 0..contextLength-1 (block i holds positions 16i..16i+15). */
+  blockTable: Int32Array;
+  /** Sample a token after this sequence's last token in the batch. */
+  sample: boolean;
+  /** Required when `sample`. */
+  sampling?: SamplingParams;
+  /** RNG counter for this sample: the index of the output token being sampled. */
+  sampleIndex?: number;
+  /** Required when sampling with any penalty enabled. */
+  penalties?: PenaltyTokens;
+}
+
+export interface StepInput {
+  /** [numTokens] */
+  tokenIds: Int32Array;
+  /** [numTokens] position of each token within its sequence. */
+  positions: Int32Array;
+  sequences: SequenceInput[];
+  /** Copy-on-write: copy every layer's K/V of block `src` to block `dst` before this step's forward. */
+  blockCopies?: ReadonlyArray<readonly [src: number, dst: number]>;
+  /** Return logits [numSampled, vocabSize] of the sampled sequences' last tokens (tests). */
+  returnLogits?: boolean;
+  /** Return final-norm hidden states [numTokens, dim] (tests, embeddings). */
+  returnHidden?: boolean;
+}
+
+export interface TokenLogprob {
+  tokenId: number;
+  logprob: number;
+}
+
+export interface SampledToken {
+  tokenId: number;
+  /** When the sequence asked for logprobs. */
+  logprob?: number;
+  /** When the sequence asked for topLogprobs > 0, highest first. */
+  topLogprobs?: TokenLogprob[];
+}
+
+export interface StepOutput {
+  /** One entry per sequence with `sample: true`, in the order of `StepInput.sequences`. */
+  sampled: SampledToken[];
+  /** [numSampled, vocabSize] when `returnLogits`. */
+  logits?: Float32Array;
+  /** [numTokens, dim] when `returnHidden`. */
+  hidden?: Float32Array;
+}
+
+export interface ModelRunner {
+  readonly config: ModelConfig;
+  /** Number of KV blocks in the pool (block ids 0..numKvBlocks-1). */
+  readonly numKvBlocks: number;
+  readonly blockSize: typeof KV_BLOCK_SIZE;
+  /** Runs one forward pass over the flattened batch: one command encoder, one submit. */
+  step(input: StepInput): Promise<StepOutput>;
+  destroy(): void;
+}

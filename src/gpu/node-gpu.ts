@@ -1,0 +1,51 @@
+// Node GPU provider: the `webgpu` package (Dawn). Finds a Vulkan driver when the
+// machine has no GPU (Debian Chromium's SwiftShader ICD) so tests, benchmarks and
+// the CLI run without setup. Browsers never import this file.
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Known locations of a software Vulkan ICD (SwiftShader), tried when no adapter is found. */
+export const SWIFTSHADER_ICDS = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+  '/opt/google/chrome/vk_swiftshader_icd.json',
+];
+
+/** Sets XDG_RUNTIME_DIR when missing (Dawn's Vulkan backend warns and may fail without it). */
+export function prepareNodeGpuEnv(env: NodeJS.ProcessEnv = process.env): void {
+  if (!env.XDG_RUNTIME_DIR) {
+    const dir = join(tmpdir(), `tabllm-xdg-${process.getuid?.() ?? 0}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    env.XDG_RUNTIME_DIR = dir;
+  }
+}
+
+export function findSoftwareIcd(): string | undefined {
+  return SWIFTSHADER_ICDS.find((p) => existsSync(p));
+}
+
+/**
+ * Returns a `GPU` (like `navigator.gpu`) backed by Dawn. When the machine's own
+ * Vulkan drivers give no adapter, falls back to the SwiftShader ICD if present.
+ */
+export async function createNodeGPU(): Promise<GPU> {
+  prepareNodeGpuEnv();
+  const webgpu = (await import('webgpu')) as unknown as {
+    create: (flags: string[]) => GPU;
+    globals: Record<string, unknown>;
+  };
+  // GPUBufferUsage, GPUMapMode, … are globals in browsers; Dawn exports them.
+  for (const [k, v] of Object.entries(webgpu.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  let gpu = webgpu.create([]);
+  if (!process.env.VK_ICD_FILENAMES && !(await gpu.requestAdapter())) {
+    const icd = findSoftwareIcd();
+    if (icd) {
+      process.env.VK_ICD_FILENAMES = icd;
+      gpu = webgpu.create([]);
+    }
+  }
+  return gpu;
+}

@@ -1,0 +1,38 @@
+// Model architecture description, read from GGUF metadata (`<arch>.*` keys).
+// The parser (`modelConfigFromGGUF`) lives beside this interface; every later layer
+// (reference model, GPU runner, engine) reads only this plain object.
+
+export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3';
+
+export interface ModelConfig {
+  arch: Arch;
+  /** `general.name` when present. */
+  name?: string;
+  vocabSize: number;
+  /** Hidden size (`<arch>.embedding_length`). */
+  dim: number;
+  numLayers: number;
+  numHeads: number;
+  /** KV heads (GQA): numHeads % numKvHeads == 0. */
+  numKvHeads: number;
+  /** Per-head size; `<arch>.attention.key_length` when present, else dim / numHeads. */
+  headDim: number;
+  /** FFN hidden size (`<arch>.feed_forward_length`). */
+  ffnDim: number;
+  rmsEps: number;
+  ropeTheta: number;
+  /** 'adjacent': rotate pairs (2i, 2i+1) — llama. 'neox': rotate (i, i + rotDim/2) — qwen2, qwen3, phi3. */
+  ropeStyle: 'adjacent' | 'neox';
+  /** Number of leading dims of each head that are rotated (`<arch>.rope.dimension_count`, default headDim). */
+  ropeDim: number;
+  contextLength: number;
+  /** No `output.weight` tensor: the LM head is `token_embd.weight`. */
+  tiedEmbeddings: boolean;
+  /** qwen2: attn_q/k/v have biases. */
+  qkvBias: boolean;
+  /** qwen3: per-head RMSNorm on q and k (attn_q_norm / attn_k_norm, [headDim]). */
+  qkNorm: boolean;
+  /** phi3: one attn_qkv tensor [dim, (numHeads + 2 numKvHeads) headDim] and ffn_up holds gate and up [dim, 2 ffnDim]. */
+  fusedQkv: boolean;
+  fusedGateUp: boolean;
+}
