@@ -4,19 +4,11 @@
 // Usage: npm test [-- --project unit] [-- <vitest filters>]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { gpuChildEnv } from './gpu-env.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const env = { ...process.env };
-// Dawn loads libvulkan.so.1 at start-up; Debian's chromium ships one when libvulkan1 is absent.
-const systemVulkan = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'];
-if (!systemVulkan.some(existsSync) && existsSync('/usr/lib/chromium/libvulkan.so.1')) {
-  env.LD_LIBRARY_PATH = ['/usr/lib/chromium', env.LD_LIBRARY_PATH].filter(Boolean).join(':');
-}
-if (!env.XDG_RUNTIME_DIR) {
-  env.XDG_RUNTIME_DIR = join(tmpdir(), 'tabllm-xdg');
-  mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
-}
+const env = gpuChildEnv();
 
 const outDir = join(tmpdir(), `tabllm-test-${process.pid}`);
 mkdirSync(outDir, { recursive: true });
