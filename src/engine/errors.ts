@@ -1,0 +1,57 @@
+// Engine errors: one class with a string `code`, shared by the in-thread engine, the worker
+// client and the HTTP router. The code (not the message) decides the HTTP status, and it
+// survives postMessage through `toJSON()` / `EngineError.fromJSON()`.
+
+export type EngineErrorCode =
+  | 'invalid_request'
+  | 'context_length_exceeded'
+  | 'queue_full'
+  | 'model_not_found'
+  | 'model_has_no_chat_template'
+  | 'unsupported'
+  | 'device_lost'
+  | 'engine_not_loaded'
+  | 'aborted'
+  | 'internal_error';
+
+export interface EngineErrorJSON {
+  code: EngineErrorCode;
+  message: string;
+  param?: string;
+}
+
+export class EngineError extends Error {
+  readonly code: EngineErrorCode;
+  /** The request parameter at fault, when there is one (`messages[2].content`, `temperature`). */
+  readonly param: string | undefined;
+
+  constructor(code: EngineErrorCode, message: string, param?: string) {
+    super(message);
+    this.code = code;
+    this.param = param;
+    // Named like fetch's abort so `err.name === 'AbortError'` checks work across the stack.
+    this.name = code === 'aborted' ? 'AbortError' : 'EngineError';
+  }
+
+  toJSON(): EngineErrorJSON {
+    return this.param === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, param: this.param };
+  }
+
+  static fromJSON(json: EngineErrorJSON): EngineError {
+    return new EngineError(json.code, json.message, json.param);
+  }
+}
+
+export function isEngineError(value: unknown): value is EngineError {
+  return value instanceof EngineError;
+}
+
+/** True for an EngineError `aborted` and for DOM/fetch AbortErrors. */
+export function isAbortError(value: unknown): boolean {
+  return (
+    (value instanceof EngineError && value.code === 'aborted') ||
+    (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'AbortError')
+  );
+}
