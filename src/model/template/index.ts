@@ -1,0 +1,8 @@
+// Chat templates: HF Jinja `tokenizer.chat_template` rendering and its errors.
+export { ChatTemplate } from './chat-template';
+export type {
+  ChatMessage, ChatRole, ChatTextPart, ChatToolCall, ChatTemplateOptions, FromMetadataOptions, RenderOptions,
+} from './chat-template';
+export { TemplateError, modelHasNoChatTemplateError } from './errors';
+export type { TemplateErrorCode } from './errors';
+export { strftime } from './strftime';
