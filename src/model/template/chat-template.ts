@@ -110,7 +110,7 @@ export class ChatTemplate {
   render(options: RenderOptions): string {
     const messages = normalizeMessages(options.messages);
     if (options.tools !== undefined && !Array.isArray(options.tools)) {
-      throw new TemplateError('invalid_message', 'tools must be an array');
+      throw new TemplateError('invalid_message', 'tools must be an array', 'tools');
     }
     const env = new Environment();
     const variables: Record<string, unknown> = {
@@ -125,7 +125,7 @@ export class ChatTemplate {
     };
     for (const [key, value] of Object.entries(options.extra ?? {})) {
       if (RESERVED_VARIABLES.has(key)) {
-        throw new TemplateError('invalid_message', `template variable '${key}' cannot be set through extra`);
+        throw new TemplateError('invalid_message', `template variable '${key}' cannot be set through extra`, key);
       }
       variables[key] = value;
     }
@@ -174,17 +174,18 @@ function errorMessage(err: unknown): string {
 /** Validates caller messages and turns them into the plain objects HF templates expect. */
 function normalizeMessages(messages: readonly ChatMessage[]): Record<string, unknown>[] {
   if (!Array.isArray(messages)) {
-    throw new TemplateError('invalid_message', 'messages must be an array');
+    throw new TemplateError('invalid_message', 'messages must be an array', 'messages');
   }
   return messages.map((message, index) => {
     const where = `messages[${index}]`;
     if (typeof message !== 'object' || message === null) {
-      throw new TemplateError('invalid_message', `${where} must be an object`);
+      throw new TemplateError('invalid_message', `${where} must be an object`, where);
     }
     if (!CHAT_ROLES.has(message.role)) {
       throw new TemplateError(
         'invalid_message',
         `${where}.role must be one of system, user, assistant, tool (got ${JSON.stringify(message.role)})`,
+        `${where}.role`,
       );
     }
     const out: Record<string, unknown> = {};
@@ -201,7 +202,9 @@ function normalizeContent(content: unknown, where: string): string | null {
   if (typeof content === 'string') return content;
   if (content === null || content === undefined) return null;
   if (!Array.isArray(content)) {
-    throw new TemplateError('invalid_message', `${where}.content must be a string, an array of text parts, or null`);
+    throw new TemplateError(
+      'invalid_message', `${where}.content must be a string, an array of text parts, or null`, `${where}.content`,
+    );
   }
   const texts = content.map((part: unknown, partIndex) => {
     const p = part as Partial<ChatTextPart> | null;
@@ -210,6 +213,7 @@ function normalizeContent(content: unknown, where: string): string | null {
       throw new TemplateError(
         'invalid_message',
         `${where}.content[${partIndex}] must be {type:'text', text} (got type ${kind}); only text content is supported`,
+        `${where}.content[${partIndex}]`,
       );
     }
     return p.text;
@@ -223,13 +227,15 @@ function normalizeContent(content: unknown, where: string): string | null {
  */
 function normalizeToolCalls(toolCalls: unknown, where: string): unknown[] {
   if (!Array.isArray(toolCalls)) {
-    throw new TemplateError('invalid_message', `${where}.tool_calls must be an array`);
+    throw new TemplateError('invalid_message', `${where}.tool_calls must be an array`, `${where}.tool_calls`);
   }
   return toolCalls.map((call: unknown, callIndex) => {
     const c = call as Partial<ChatToolCall> | null;
     if (typeof c !== 'object' || c === null || typeof c.function !== 'object' || c.function === null ||
         typeof c.function.name !== 'string') {
-      throw new TemplateError('invalid_message', `${where}.tool_calls[${callIndex}] must have function.name`);
+      throw new TemplateError(
+        'invalid_message', `${where}.tool_calls[${callIndex}] must have function.name`, `${where}.tool_calls[${callIndex}]`,
+      );
     }
     let args = c.function.arguments;
     if (typeof args === 'string') {

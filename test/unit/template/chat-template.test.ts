@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ChatTemplate, TemplateError, modelHasNoChatTemplateError, strftime, type ChatMessage,
 } from '../../../src/model/template';
+import { EngineError } from '../../../src/engine/errors';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
 
@@ -144,9 +145,9 @@ describe('ChatTemplate.fromMetadata', () => {
       .toBe('override');
   });
 
-  it('modelHasNoChatTemplateError has its code and names the model', () => {
+  it('modelHasNoChatTemplateError is the engine error with its code and names the model', () => {
     const err = modelHasNoChatTemplateError('stories260K');
-    expect(err).toBeInstanceOf(TemplateError);
+    expect(err).toBeInstanceOf(EngineError);
     expect(err.code).toBe('model_has_no_chat_template');
     expect(err.message).toContain("model 'stories260K'");
   });
@@ -187,6 +188,21 @@ describe('ChatTemplate errors', () => {
       .toMatch(/^invalid_message: messages\[0\]\.tool_calls\[0\] must have function\.name/);
     expect(bad('hi')).toMatch(/^invalid_message: messages must be an array/);
     expect(bad([null])).toMatch(/^invalid_message: messages\[0\] must be an object/);
+  });
+
+  it('names the parameter at fault and maps to the engine invalid_request', () => {
+    let caught: unknown;
+    try {
+      simple.render({ messages: [{ role: 'user', content: 'a' }, { role: 'bot' as 'user', content: 'b' }], addGenerationPrompt: false });
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as TemplateError).param).toBe('messages[1].role');
+    const engineError = (caught as TemplateError).toEngineError();
+    expect(engineError.code).toBe('invalid_request');
+    expect(engineError.param).toBe('messages[1].role');
+    const raised = new TemplateError('template_error', 'System role not supported').toEngineError();
+    expect(raised.toJSON()).toEqual({ code: 'invalid_request', message: 'System role not supported', param: 'messages' });
   });
 
   it('rejects extra variables that would replace renderer-owned ones', () => {
