@@ -36,3 +36,6 @@ export interface ModelConfig {
   fusedQkv: boolean;
   fusedGateUp: boolean;
 }
+
+export { modelConfigFromGGUF, ModelConfigError, SUPPORTED_ARCHS } from './config-parse';
+export type { ModelConfigErrorCode } from './config-parse';
