@@ -1,0 +1,161 @@
+// Weights on the GPU: one GGUF tensor → one or more storage buffers of repacked rows
+// (see repack.ts for the layouts). Tensors are streamed from byte ranges in chunks
+// of rows, never as one ArrayBuffer of the file; a tensor larger than one storage
+// binding is split by rows into parts, each a buffer of its own.
+//
+//   tensor [rows, cols] (GGUF shape [cols, rows...], cols innermost)
+//   ├─ part 0: rows [0, r1)      buffer: [seg0 words | seg1 f16 scales] u32
+//   ├─ part 1: rows [r1, r2)     ...
+import type { ByteSource, GGUFTensorInfo } from '../model/gguf/types';
+import { GGMLType } from '../model/gguf/types';
+import type { GpuContext } from './context';
+import { ggufRowBytes, quantLayout, repackedSize, repackRows } from './repack';
+
+export interface WeightPart {
+  /** [words] u32, repacked rows [rowStart, rowStart + rows). */
+  buffer: GPUBuffer;
+  rowStart: number;
+  rows: number;
+  /** Word offset of the f16 scale segment inside `buffer` (0 when the type has none). */
+  scaleOffsetWords: number;
+  /** Bytes used in `buffer`. */
+  byteLength: number;
+}
+
+export interface GpuWeight {
+  name: string;
+  type: GGMLType;
+  /** Output rows (N of a matmul, vocab of an embedding): product of GGUF shape[1..]. */
+  rows: number;
+  /** Elements per row (K of a matmul, dim of an embedding): GGUF shape[0]. */
+  cols: number;
+  parts: WeightPart[];
+  /** Bytes the tensor takes in the GGUF file. */
+  fileBytes: number;
+  /** Bytes allocated on the GPU for it. */
+  gpuBytes: number;
+  destroy(): void;
+}
+
+export interface UploadOptions {
+  /** Largest part buffer in bytes. Default: min(maxStorageBufferBindingSize, maxBufferSize). */
+  maxPartBytes?: number;
+  /** Rows read and repacked at a time (bounds host memory). Default: ~16 MiB of rows. */
+  chunkBytes?: number;
+}
+
+export class WeightError extends Error {
+  override readonly name = 'WeightError';
+  constructor(
+    readonly code: 'bad_shape' | 'tensor_too_large' | 'short_read',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads `length` bytes at `offset` relative to the tensor's first byte. */
+export type TensorReader = (offset: number, length: number) => Promise<Uint8Array>;
+
+const DEFAULT_CHUNK_BYTES = 16 << 20;
+
+/** Allowed GPU/file byte ratio (repack rounds to words and stores odd scale counts in a whole word). */
+export const MAX_GPU_BYTES_RATIO = 1.05;
+
+function rowsAndCols(name: string, shape: readonly number[]): { rows: number; cols: number } {
+  if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new WeightError('bad_shape', `tensor ${name}: bad shape [${shape.join(', ')}]`);
+  }
+  return { cols: shape[0], rows: shape.slice(1).reduce((a, b) => a * b, 1) };
+}
+
+/** Uploads a tensor whose bytes come from `read`; `shape` in GGUF order. */
+export async function uploadWeight(
+  ctx: GpuContext,
+  name: string,
+  type: GGMLType,
+  shape: readonly number[],
+  read: TensorReader,
+  options: UploadOptions = {},
+): Promise<GpuWeight> {
+  const { rows, cols } = rowsAndCols(name, shape);
+  const layout = quantLayout(type);
+  const rowBytes = ggufRowBytes(type, cols);
+  const blocksPerRow = cols / layout.blockElems;
+  // Chunks must hold an even number of blocks so that their f16 scales (two per
+  // word) and F16 halves start on a word boundary.
+  const rowAlign = blocksPerRow % 2 === 1 ? 2 : 1;
+  const maxPartBytes = options.maxPartBytes ?? Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
+  // Repacked rows take rowBytes each plus ≤ 8 bytes of word rounding per part.
+  let rowsPerPart = Math.floor((maxPartBytes - 8) / rowBytes);
+  if (rowsPerPart > rowAlign) rowsPerPart -= rowsPerPart % rowAlign;
+  if (rowsPerPart < rowAlign) {
+    throw new WeightError('tensor_too_large', `tensor ${name}: one row (${rowBytes} B) does not fit a ${maxPartBytes} B binding`);
+  }
+  let chunkRows = Math.max(rowAlign, Math.floor((options.chunkBytes ?? DEFAULT_CHUNK_BYTES) / rowBytes));
+  chunkRows -= chunkRows % rowAlign;
+
+  const parts: WeightPart[] = [];
+  try {
+    for (let rowStart = 0; rowStart < rows; rowStart += rowsPerPart) {
+      const partRows = Math.min(rowsPerPart, rows - rowStart);
+      const { totalWords, scaleOffsetWords } = repackedSize(type, partRows, cols);
+      const buffer = ctx.storage(`weight:${name}:part${parts.length}`, totalWords * 4);
+      parts.push({ buffer, rowStart, rows: partRows, scaleOffsetWords, byteLength: totalWords * 4 });
+      for (let r = 0; r < partRows; r += chunkRows) {
+        const n = Math.min(chunkRows, partRows - r);
+        const bytes = await read((rowStart + r) * rowBytes, n * rowBytes);
+        if (bytes.length !== n * rowBytes) {
+          throw new WeightError('short_read', `tensor ${name}: read ${bytes.length} of ${n * rowBytes} bytes`);
+        }
+        const packed = repackRows(type, bytes, n, cols);
+        const blockStart = r * blocksPerRow;
+        const seg0Words = packed.scaleOffsetWords || packed.words.length;
+        const seg0Dst = type === GGMLType.F16 ? blockStart / 2 : blockStart * layout.blockWords;
+        ctx.device.queue.writeBuffer(buffer, seg0Dst * 4, packed.words.buffer, 0, seg0Words * 4);
+        if (packed.scaleOffsetWords) {
+          const scaleWords = packed.words.length - packed.scaleOffsetWords;
+          const dst = scaleOffsetWords + blockStart / 2;
+          ctx.device.queue.writeBuffer(buffer, dst * 4, packed.words.buffer, packed.scaleOffsetWords * 4, scaleWords * 4);
+        }
+      }
+    }
+  } catch (e) {
+    for (const p of parts) p.buffer.destroy();
+    throw e;
+  }
+
+  const fileBytes = rows * rowBytes;
+  const gpuBytes = parts.reduce((s, p) => s + p.buffer.size, 0);
+  // Invariant of the layouts in repack.ts, not an input error.
+  if (gpuBytes > fileBytes * MAX_GPU_BYTES_RATIO + 8 * parts.length) {
+    throw new Error(`internal: ${name} takes ${gpuBytes} B on the GPU for ${fileBytes} B in the file`);
+  }
+  return {
+    name,
+    type,
+    rows,
+    cols,
+    parts,
+    fileBytes,
+    gpuBytes,
+    destroy: () => parts.forEach((p) => p.buffer.destroy()),
+  };
+}
+
+/** Uploads tensor `info` from a GGUF byte source, reading only its byte range. */
+export function uploadTensor(ctx: GpuContext, source: ByteSource, info: GGUFTensorInfo, options?: UploadOptions): Promise<GpuWeight> {
+  return uploadWeight(ctx, info.name, info.type, info.shape, (off, len) => source.read(info.offset + off, len), options);
+}
+
+/** Uploads a tensor already in memory (tests, generated models). */
+export function uploadWeightBytes(
+  ctx: GpuContext,
+  name: string,
+  type: GGMLType,
+  shape: readonly number[],
+  bytes: Uint8Array,
+  options?: UploadOptions,
+): Promise<GpuWeight> {
+  return uploadWeight(ctx, name, type, shape, async (off, len) => bytes.subarray(off, off + len), options);
+}

@@ -1,0 +1,163 @@
+// Test data for the weight/matmul/embedding GPU tests: random GGUF tensors of every
+// supported type (random quant bytes — every bit pattern is a valid block — with
+// f16 scales drawn from a chosen exponent range) and a float64 CPU dequantizer
+// written from ggml's block definitions (ggml-common.h, ggml-quants.c).
+import { GGMLType } from '../../src/model/gguf/types';
+import { ggufRowBytes, quantLayout } from '../../src/gpu/repack';
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function f16ToF32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** A random finite f16 bit pattern with unbiased exponent in [expLo, expHi]. */
+export function randomF16Bits(r: () => number, expLo: number, expHi: number, signed = true): number {
+  const e = expLo + Math.floor(r() * (expHi - expLo + 1)) + 15;
+  const m = Math.floor(r() * 1024);
+  const s = signed && r() < 0.5 ? 0x8000 : 0;
+  return s | (e << 10) | m;
+}
+
+export interface TensorGenOptions {
+  /** Exponent range of f16 scales (and of F16/F32 values). Default [-8, -4]. */
+  scaleExp?: [number, number];
+}
+
+/** Random GGUF bytes for a [rows, cols] tensor of `type`. */
+export function randomTensorBytes(type: GGMLType, rows: number, cols: number, seed: number, opts: TensorGenOptions = {}): Uint8Array {
+  const r = rng(seed);
+  const [lo, hi] = opts.scaleExp ?? [-8, -4];
+  const bytes = new Uint8Array(rows * ggufRowBytes(type, cols));
+  const dv = new DataView(bytes.buffer);
+  if (type === GGMLType.F32) {
+    for (let i = 0; i < rows * cols; i++) dv.setFloat32(i * 4, (r() * 2 - 1) * 2 ** (lo + r() * (hi - lo) + 4), true);
+    return bytes;
+  }
+  if (type === GGMLType.F16) {
+    for (let i = 0; i < rows * cols; i++) dv.setUint16(i * 2, randomF16Bits(r, lo + 4, hi + 4), true);
+    return bytes;
+  }
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(r() * 256);
+  const l = quantLayout(type);
+  const numBlocks = bytes.length / l.blockBytes;
+  for (let b = 0; b < numBlocks; b++) {
+    const o = b * l.blockBytes;
+    if (type === GGMLType.Q8_0 || type === GGMLType.Q4_0) dv.setUint16(o, randomF16Bits(r, lo, hi), true);
+    else if (type === GGMLType.Q4_K || type === GGMLType.Q5_K) {
+      // d, dmin are positive in real files; scales (6-bit) multiply them
+      dv.setUint16(o, randomF16Bits(r, lo - 2, hi - 2, false), true);
+      dv.setUint16(o + 2, randomF16Bits(r, lo - 2, hi - 2, false), true);
+    } else if (type === GGMLType.Q6_K) dv.setUint16(o + 208, randomF16Bits(r, lo - 3, hi - 3), true);
+  }
+  return bytes;
+}
+
+function scaleMinK4(j: number, q: Uint8Array, o: number): [number, number] {
+  if (j < 4) return [q[o + j] & 63, q[o + j + 4] & 63];
+  return [(q[o + j + 4] & 0xf) | ((q[o + j - 4] >> 6) << 4), (q[o + j + 4] >> 4) | ((q[o + j] >> 6) << 4)];
+}
+
+/** float64 dequantization of GGUF bytes of a [rows, cols] tensor. */
+export function dequantRef(type: GGMLType, bytes: Uint8Array, rows: number, cols: number): Float64Array {
+  const n = rows * cols;
+  const out = new Float64Array(n);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const h = (o: number) => f16ToF32(dv.getUint16(o, true));
+  const l = quantLayout(type);
+  for (let b = 0; b < n / l.blockElems; b++) {
+    const o = b * l.blockBytes;
+    const y = b * l.blockElems;
+    switch (type) {
+      case GGMLType.F32:
+        out[y] = dv.getFloat32(o, true);
+        break;
+      case GGMLType.F16:
+        out[y] = h(o);
+        break;
+      case GGMLType.Q8_0:
+        for (let j = 0; j < 32; j++) out[y + j] = h(o) * dv.getInt8(o + 2 + j);
+        break;
+      case GGMLType.Q4_0:
+        for (let j = 0; j < 16; j++) {
+          out[y + j] = h(o) * ((bytes[o + 2 + j] & 0xf) - 8);
+          out[y + j + 16] = h(o) * ((bytes[o + 2 + j] >> 4) - 8);
+        }
+        break;
+      case GGMLType.Q4_K:
+      case GGMLType.Q5_K: {
+        const d = h(o);
+        const dmin = h(o + 2);
+        const five = type === GGMLType.Q5_K;
+        const qs = o + (five ? 48 : 16);
+        for (let s = 0; s < 8; s++) {
+          const [sc, m] = scaleMinK4(s, bytes, o + 4);
+          for (let i = 0; i < 32; i++) {
+            const byte = bytes[qs + 32 * (s >> 1) + i];
+            let q = s & 1 ? byte >> 4 : byte & 0xf;
+            if (five && bytes[o + 16 + i] & (1 << s)) q += 16;
+            out[y + 32 * s + i] = d * sc * q - dmin * m;
+          }
+        }
+        break;
+      }
+      case GGMLType.Q6_K: {
+        const d = h(o + 208);
+        for (let e = 0; e < 256; e++) {
+          const half = e >> 7;
+          const g = (e & 127) >> 5;
+          const i = e & 31;
+          const qlByte = bytes[o + 64 * half + 32 * (g & 1) + i];
+          const low = g >= 2 ? qlByte >> 4 : qlByte & 0xf;
+          const high = (bytes[o + 128 + 32 * half + i] >> (2 * g)) & 3;
+          const sc = dv.getInt8(o + 192 + 8 * half + (i >> 4) + 2 * g);
+          out[y + e] = d * sc * ((low | (high << 4)) - 32);
+        }
+        break;
+      }
+      default:
+        throw new Error(`no reference dequant for ${GGMLType[type]}`);
+    }
+  }
+  return out;
+}
+
+/** y[t, n] = Σ_k x[t, k] w[n, k] (+ bias[n]) in float64, and the error scale Σ_k |x||w| per output. */
+export function matmulRef(x: Float32Array, w: Float64Array, T: number, N: number, K: number, bias?: Float32Array) {
+  const y = new Float64Array(T * N);
+  const mag = new Float64Array(T * N);
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < N; n++) {
+      let s = bias ? bias[n] : 0;
+      let m = bias ? Math.abs(bias[n]) : 0;
+      for (let k = 0; k < K; k++) {
+        const p = x[t * K + k] * w[n * K + k];
+        s += p;
+        m += Math.abs(p);
+      }
+      y[t * N + n] = s;
+      mag[t * N + n] = m;
+    }
+  }
+  return { y, mag };
+}
+
+export function randomActivations(count: number, seed: number, scale = 1): Float32Array<ArrayBuffer> {
+  const r = rng(seed);
+  return Float32Array.from({ length: count }, () => Math.fround((r() * 2 - 1) * scale));
+}
