@@ -1,0 +1,247 @@
+// Ollama's native routes: /api/chat and /api/generate (NDJSON streaming by default,
+// `stream: false` too), /api/tags, /api/show, /api/ps, /api/version. Each request is
+// mapped onto the engine's OpenAI-shaped calls and always streamed from the engine
+// (with usage), so both answer forms share one path; the final object carries
+// `done_reason` and Ollama's nanosecond timings.
+
+import type {
+  ChatCompletionChunk,
+  CompletionChunk,
+  CompletionTimings,
+  CompletionUsage,
+  EngineInfo,
+  FinishReason,
+} from '../engine/engine-api';
+import { EngineError } from '../engine/errors';
+import { jsonResponse } from './errors';
+import { ollamaName, resolveModel, type RouteContext } from './context';
+import {
+  CHAT_TABLE,
+  GENERATE_TABLE,
+  chatMessages,
+  samplingFromOptions,
+  type OllamaChatRequest,
+  type OllamaGenerateRequest,
+} from './ollama-params';
+import { frameStream, ndjsonFrames, NDJSON_HEADERS } from './sse';
+import { str, validateBody } from './validate';
+
+/** What /api/version reports: the Ollama API level tabllm follows (clients gate features on it). */
+export const OLLAMA_API_VERSION = '0.6.4';
+
+interface Piece {
+  text: string;
+  finish?: FinishReason;
+  usage?: CompletionUsage;
+  timings?: CompletionTimings;
+}
+
+const nowIso = (): string => new Date().toISOString();
+const ns = (ms: number | undefined): number => Math.round((ms ?? 0) * 1e6);
+
+function finalStats(finish: FinishReason | undefined, usage: CompletionUsage | undefined, timings: CompletionTimings | undefined) {
+  return {
+    done: true,
+    done_reason: finish ?? 'stop',
+    total_duration: ns(timings?.totalMs),
+    // The model is loaded before any request reaches the router.
+    load_duration: 0,
+    prompt_eval_count: usage?.prompt_tokens ?? 0,
+    prompt_eval_duration: ns(timings?.promptMs),
+    eval_count: usage?.completion_tokens ?? 0,
+    eval_duration: ns(timings?.decodeMs),
+  };
+}
+
+async function* chatPieces(chunks: AsyncIterable<ChatCompletionChunk>): AsyncGenerator<Piece> {
+  for await (const chunk of chunks) {
+    const choice = chunk.choices[0];
+    yield {
+      text: choice?.delta.content ?? '',
+      finish: choice?.finish_reason ?? undefined,
+      usage: chunk.usage ?? undefined,
+      timings: chunk.timings,
+    };
+  }
+}
+
+async function* completionPieces(chunks: AsyncIterable<CompletionChunk>): AsyncGenerator<Piece> {
+  for await (const chunk of chunks) {
+    const choice = chunk.choices[0];
+    yield {
+      text: choice?.text ?? '',
+      finish: choice?.finish_reason ?? undefined,
+      usage: chunk.usage ?? undefined,
+      timings: chunk.timings,
+    };
+  }
+}
+
+type Shape = (text: string) => Record<string, unknown>;
+
+/** Ollama objects of one request: a `done: false` object per text piece, then the final one. */
+async function* ollamaObjects(pieces: AsyncIterable<Piece>, model: string, shape: Shape): AsyncGenerator<Record<string, unknown>> {
+  let finish: FinishReason | undefined;
+  let usage: CompletionUsage | undefined;
+  let timings: CompletionTimings | undefined;
+  for await (const piece of pieces) {
+    if (piece.text !== '') yield { model, created_at: nowIso(), ...shape(piece.text), done: false };
+    finish = piece.finish ?? finish;
+    usage = piece.usage ?? usage;
+    timings = piece.timings ?? timings;
+  }
+  yield { model, created_at: nowIso(), ...shape(''), ...finalStats(finish, usage, timings) };
+}
+
+async function answer(ctx: RouteContext, objects: AsyncIterable<Record<string, unknown>>, stream: boolean, key: 'message' | 'response'): Promise<Response> {
+  if (stream) return new Response(frameStream(ndjsonFrames(objects), ctx.abort), { status: 200, headers: NDJSON_HEADERS });
+  let text = '';
+  let last: Record<string, unknown> = {};
+  for await (const obj of objects) {
+    const piece = key === 'message' ? (obj.message as { content: string }).content : (obj.response as string);
+    text += piece;
+    last = obj;
+  }
+  return jsonResponse({ ...last, ...(key === 'message' ? { message: { role: 'assistant', content: text } } : { response: text }) });
+}
+
+/** Empty messages/prompt: Ollama's "load the model" request, answered at once. */
+function loaded(model: string, key: 'message' | 'response'): Response {
+  const empty = key === 'message' ? { message: { role: 'assistant', content: '' } } : { response: '' };
+  return jsonResponse({ model, created_at: nowIso(), ...empty, done: true, done_reason: 'load' });
+}
+
+export async function chat(ctx: RouteContext): Promise<Response> {
+  const request = validateBody<OllamaChatRequest>(ctx.body, CHAT_TABLE);
+  const model = await resolveModel(ctx.engine, request.model);
+  const messages = chatMessages(request);
+  if (messages.length === 0) return loaded(request.model, 'message');
+  const chunks = await ctx.engine.chat.completions.create(
+    { ...samplingFromOptions(request.options), model, messages, stream: true, stream_options: { include_usage: true } },
+    { signal: ctx.signal },
+  );
+  const shape: Shape = (text) => ({ message: { role: 'assistant', content: text } });
+  return answer(ctx, ollamaObjects(chatPieces(chunks), request.model, shape), request.stream !== false, 'message');
+}
+
+export async function generate(ctx: RouteContext): Promise<Response> {
+  const request = validateBody<OllamaGenerateRequest>(ctx.body, GENERATE_TABLE);
+  const model = await resolveModel(ctx.engine, request.model);
+  const prompt = request.prompt ?? '';
+  if (prompt === '') return loaded(request.model, 'response');
+  const info = await ctx.engine.info();
+  const sampling = samplingFromOptions(request.options);
+  const options = { signal: ctx.signal };
+  let pieces: AsyncIterable<Piece>;
+  if (request.raw !== true && info.hasChatTemplate) {
+    // Ollama wraps a non-raw prompt in the model's template: a one-turn chat.
+    const system = request.system ? [{ role: 'system' as const, content: request.system }] : [];
+    const messages = [...system, { role: 'user' as const, content: prompt }];
+    const chunks = await ctx.engine.chat.completions.create(
+      { ...sampling, model, messages, stream: true, stream_options: { include_usage: true } },
+      options,
+    );
+    pieces = chatPieces(chunks);
+  } else {
+    const text = request.raw !== true && request.system ? `${request.system}\n\n${prompt}` : prompt;
+    // Ollama's default is "until EOS" (num_predict -1), not OpenAI's 16 tokens.
+    let maxTokens = sampling.max_tokens;
+    if (maxTokens == null) {
+      const { count } = await ctx.engine.tokenize({ model, prompt: text });
+      maxTokens = info.contextLength - count;
+      if (maxTokens <= 0) {
+        throw new EngineError('context_length_exceeded', `The prompt (${count} tokens) fills the context (${info.contextLength}).`, 'prompt');
+      }
+    }
+    const chunks = await ctx.engine.completions.create(
+      { ...sampling, max_tokens: maxTokens, model, prompt: text, stream: true, stream_options: { include_usage: true } },
+      options,
+    );
+    pieces = completionPieces(chunks);
+  }
+  const shape: Shape = (text) => ({ response: text });
+  return answer(ctx, ollamaObjects(pieces, request.model, shape), request.stream !== false, 'response');
+}
+
+// ---------------------------------------------------------------------------------------
+// Model listing
+
+function parameterSize(count: number | undefined): string {
+  if (!count) return '';
+  if (count >= 1e9) return `${(count / 1e9).toFixed(1)}B`;
+  if (count >= 1e6) return `${(count / 1e6).toFixed(2)}M`;
+  return `${(count / 1e3).toFixed(2)}K`;
+}
+
+/** A stable 64-hex identity for the model (FNV-1a over its id and size): not a content hash. */
+function digest(info: EngineInfo): string {
+  let out = '';
+  for (let round = 0; round < 8; round++) {
+    let h = 0x811c9dc5 ^ round;
+    for (const ch of `${info.id}:${info.sizeBytes ?? 0}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+    out += (h >>> 0).toString(16).padStart(8, '0');
+  }
+  return out;
+}
+
+function details(info: EngineInfo) {
+  return {
+    parent_model: '',
+    format: 'gguf',
+    family: info.arch,
+    families: [info.arch],
+    parameter_size: parameterSize(info.parameterCount),
+    quantization_level: info.quant,
+  };
+}
+
+function modelEntry(info: EngineInfo) {
+  return {
+    name: ollamaName(info.id),
+    model: ollamaName(info.id),
+    modified_at: new Date(info.created * 1000).toISOString(),
+    size: info.sizeBytes ?? 0,
+    digest: digest(info),
+    details: details(info),
+  };
+}
+
+export async function tags(ctx: RouteContext): Promise<Response> {
+  return jsonResponse({ models: [modelEntry(await ctx.engine.info())] });
+}
+
+export async function ps(ctx: RouteContext): Promise<Response> {
+  const info = await ctx.engine.info();
+  // Loaded until the page (or process) goes away: Ollama's "forever" is a far-future expiry.
+  const entry = { ...modelEntry(info), expires_at: '2318-08-08T00:00:00Z', size_vram: info.gpuBytes ?? 0, context_length: info.contextLength };
+  return jsonResponse({ models: [entry] });
+}
+
+export async function show(ctx: RouteContext): Promise<Response> {
+  const request = validateBody<{ model?: string; name?: string }>(ctx.body, {
+    model: { check: str },
+    name: { check: str },
+    verbose: { ignored: true },
+  });
+  const requested = request.model ?? request.name;
+  if (requested === undefined) throw new EngineError('invalid_request', "Missing required parameter: 'model'.", 'model');
+  await resolveModel(ctx.engine, requested);
+  const info = await ctx.engine.info();
+  return jsonResponse({
+    modelfile: `# Modelfile generated by tabllm\nFROM ${info.id}\n`,
+    parameters: '',
+    template: info.chatTemplate ?? '',
+    details: details(info),
+    model_info: {
+      'general.architecture': info.arch,
+      'general.parameter_count': info.parameterCount ?? 0,
+      [`${info.arch}.context_length`]: info.contextLength,
+    },
+    capabilities: ['completion'],
+    modified_at: new Date(info.created * 1000).toISOString(),
+  });
+}
+
+export async function version(): Promise<Response> {
+  return jsonResponse({ version: OLLAMA_API_VERSION });
+}

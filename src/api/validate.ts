@@ -1,0 +1,190 @@
+// Table-driven request validation. Each route has a table: parameter name → spec.
+// A spec either checks a value (wrong type/range → 400 naming the param), marks a
+// parameter OpenAI-compatible servers accept and ignore (`user`, `store`, `metadata`), or
+// marks one tabllm knows but does not support (a non-default value → 400 saying so, never
+// silently ignored). A name in no table is an unknown parameter → 400.
+//
+// null means "absent" for every optional parameter, as in OpenAI's API.
+
+import { HttpError } from './errors';
+
+export type Check = (value: unknown, param: string) => void;
+
+export interface ParamSpec {
+  /** Validates a present, non-null value; throws HttpError 400. */
+  check?: Check;
+  required?: boolean;
+  /** Accepted and ignored. */
+  ignored?: boolean;
+  /** Returns true when this value asks for something tabllm does not support. */
+  unsupported?: (value: unknown) => boolean;
+}
+
+export type ParamTable = Record<string, ParamSpec>;
+
+export function invalid(param: string, message: string): HttpError {
+  return new HttpError(400, 'invalid_request', message, param);
+}
+
+export function unsupportedParam(param: string, detail = ''): HttpError {
+  return new HttpError(400, 'unsupported_parameter', `'${param}' is not supported by tabllm${detail}.`, param);
+}
+
+const typeName = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks `body` against `table`; returns it typed as T (the same object, unmodified). */
+export function validateBody<T>(body: unknown, table: ParamTable, where = 'request body'): T {
+  if (!isPlainObject(body)) throw invalid('', `The ${where} must be a JSON object, not ${typeName(body)}.`);
+  for (const [param, value] of Object.entries(body)) {
+    const spec = table[param];
+    if (spec === undefined) {
+      throw new HttpError(400, 'unknown_parameter', `Unrecognized request argument supplied: ${param}`, param);
+    }
+    if (spec.ignored || value === null || value === undefined) continue;
+    if (spec.unsupported?.(value)) throw unsupportedParam(param);
+    spec.check?.(value, param);
+  }
+  for (const [param, spec] of Object.entries(table)) {
+    if (spec.required && (body[param] === undefined || body[param] === null)) {
+      throw invalid(param, `Missing required parameter: '${param}'.`);
+    }
+  }
+  return body as T;
+}
+
+// ---------------------------------------------------------------------------------------
+// Check builders
+
+export const str: Check = (v, p) => {
+  if (typeof v !== 'string') throw invalid(p, `'${p}' must be a string, not ${typeName(v)}.`);
+};
+
+export const bool: Check = (v, p) => {
+  if (typeof v !== 'boolean') throw invalid(p, `'${p}' must be a boolean, not ${typeName(v)}.`);
+};
+
+export function num(min: number, max: number, opts: { minExclusive?: boolean } = {}): Check {
+  return (v, p) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(p, `'${p}' must be a number, not ${typeName(v)}.`);
+    const low = opts.minExclusive ? v <= min : v < min;
+    if (low || v > max) {
+      throw invalid(p, `'${p}' must be in ${opts.minExclusive ? '(' : '['}${min}, ${max}], got ${v}.`);
+    }
+  };
+}
+
+export function int(min: number, max = Number.MAX_SAFE_INTEGER): Check {
+  return (v, p) => {
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw invalid(p, `'${p}' must be an integer, not ${typeName(v)} ${JSON.stringify(v)}.`);
+    if (v < min || v > max) throw invalid(p, `'${p}' must be in [${min}, ${max}], got ${v}.`);
+  };
+}
+
+export function oneOf(...allowed: string[]): Check {
+  return (v, p) => {
+    if (typeof v !== 'string' || !allowed.includes(v)) {
+      throw invalid(p, `'${p}' must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}.`);
+    }
+  };
+}
+
+export function arrayOf(item: Check, opts: { minLength?: number; maxLength?: number } = {}): Check {
+  return (v, p) => {
+    if (!Array.isArray(v)) throw invalid(p, `'${p}' must be an array, not ${typeName(v)}.`);
+    if (opts.minLength !== undefined && v.length < opts.minLength) {
+      throw invalid(p, `'${p}' must have at least ${opts.minLength} item(s).`);
+    }
+    if (opts.maxLength !== undefined && v.length > opts.maxLength) {
+      throw invalid(p, `'${p}' must have at most ${opts.maxLength} items.`);
+    }
+    v.forEach((x, i) => item(x, `${p}[${i}]`));
+  };
+}
+
+export function object(table: ParamTable): Check {
+  return (v, p) => {
+    if (!isPlainObject(v)) throw invalid(p, `'${p}' must be an object, not ${typeName(v)}.`);
+    try {
+      validateBody(v, table);
+    } catch (err) {
+      if (err instanceof HttpError && err.param !== null) {
+        // Re-root the inner param under this one: `stream_options.include_usage`.
+        const inner = err.param === '' ? p : `${p}.${err.param}`;
+        throw new HttpError(err.status, err.code, err.message.replaceAll(`'${err.param}'`, `'${inner}'`), inner);
+      }
+      throw err;
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared parameter checks
+
+/** OpenAI's `stop`: a string or an array of strings (non-empty strings). */
+export const stop: Check = (v, p) => {
+  const one: Check = (s, q) => {
+    str(s, q);
+    if ((s as string).length === 0) throw invalid(q, `'${q}' must not be empty.`);
+  };
+  if (Array.isArray(v)) arrayOf(one, { maxLength: 16 })(v, p);
+  else one(v, p);
+};
+
+/** `{ "50256": -100 }`: keys are token ids, values in [-100, 100]. */
+export const logitBias: Check = (v, p) => {
+  if (!isPlainObject(v)) throw invalid(p, `'${p}' must be an object of token id → bias.`);
+  for (const [key, bias] of Object.entries(v)) {
+    if (!/^\d+$/.test(key)) throw invalid(p, `'${p}' keys must be token ids, got ${JSON.stringify(key)}.`);
+    num(-100, 100)(bias, p);
+  }
+};
+
+/** Message content: a string, or text parts. Images/audio/files are unsupported. */
+const content: Check = (v, p) => {
+  if (typeof v === 'string') return;
+  if (!Array.isArray(v)) throw invalid(p, `'${p}' must be a string or an array of content parts, not ${typeName(v)}.`);
+  v.forEach((part, j) => {
+    const q = `${p}[${j}]`;
+    if (!isPlainObject(part)) throw invalid(q, `'${q}' must be a content part object.`);
+    if (part.type !== 'text') {
+      if (typeof part.type === 'string' && ['image_url', 'input_audio', 'file', 'refusal'].includes(part.type)) {
+        throw unsupportedParam(`${q}.type`, ` (content part type '${part.type}'; only 'text' is)`);
+      }
+      throw invalid(`${q}.type`, `'${q}.type' must be 'text'.`);
+    }
+    validateBody(part, { type: { check: str }, text: { check: str, required: true } }, q);
+  });
+};
+
+const emptyOrNull = (v: unknown): boolean => v === null || (Array.isArray(v) && v.length === 0);
+
+const MESSAGE: ParamTable = {
+  role: { required: true, check: oneOf('system', 'developer', 'user', 'assistant') },
+  content: { required: true, check: content },
+  name: { check: str },
+  refusal: { ignored: true },
+  tool_calls: { unsupported: (v) => !emptyOrNull(v) },
+  function_call: { unsupported: (v) => v !== null },
+};
+
+export const messages: Check = (v, p) => {
+  if (!Array.isArray(v)) throw invalid(p, `'${p}' must be an array, not ${typeName(v)}.`);
+  if (v.length === 0) throw invalid(p, `'${p}' must contain at least one message.`);
+  v.forEach((m, i) => {
+    const q = `${p}[${i}]`;
+    if (isPlainObject(m) && (m.role === 'tool' || m.role === 'function')) {
+      throw unsupportedParam(`${q}.role`, ` (role '${m.role}')`);
+    }
+    object(MESSAGE)(m, q);
+  });
+};
+
+export const streamOptions: ParamTable = {
+  include_usage: { check: bool },
+  // vLLM's per-chunk usage: not supported, but false is fine.
+  continuous_usage_stats: { unsupported: (v) => v !== false },
+};

@@ -1,0 +1,335 @@
+// The one public `Engine` interface: implemented by the in-thread engine (`createEngine`),
+// the worker client, and `FakeEngine` in tests. Requests and responses are OpenAI's wire
+// shapes (plus vLLM's extra sampling fields), so the router forwards them almost as-is and
+// code written against the `openai` client reads the same against an Engine.
+//
+// Every method is async, because the worker client answers over a MessagePort.
+// Failures are `EngineError`s (src/engine/errors.ts) with a string `code`.
+
+// ---------------------------------------------------------------------------------------
+// Requests
+
+export interface ChatContentPartText {
+  type: 'text';
+  text: string;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'developer' | 'user' | 'assistant';
+  /** A string, or text parts that are concatenated. */
+  content: string | ChatContentPartText[];
+  name?: string;
+}
+
+export interface StreamOptions {
+  /** Send a last chunk with empty `choices` and the request's `usage`. */
+  include_usage?: boolean | null;
+}
+
+/** Sampling fields shared by chat and completions (OpenAI's, then vLLM's extras). */
+export interface SamplingFields {
+  /** Omitted: the loaded model. */
+  model?: string;
+  n?: number | null;
+  max_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  seed?: number | null;
+  stop?: string | string[] | null;
+  presence_penalty?: number | null;
+  frequency_penalty?: number | null;
+  /** Token id (as a string key) → bias added to its logit, -100..100. */
+  logit_bias?: Record<string, number> | null;
+  stream?: boolean | null;
+  stream_options?: StreamOptions | null;
+  /** Accepted and ignored, as OpenAI-compatible servers do. */
+  user?: string;
+  // vLLM extras
+  /** 0 or -1 = off. */
+  top_k?: number | null;
+  min_p?: number | null;
+  repetition_penalty?: number | null;
+  ignore_eos?: boolean | null;
+}
+
+export interface ChatCompletionCreateParamsBase extends SamplingFields {
+  messages: ChatMessage[];
+  /** Chat default for `max_tokens`: until the context is full. */
+  max_completion_tokens?: number | null;
+  logprobs?: boolean | null;
+  /** 0..20; needs `logprobs: true`. */
+  top_logprobs?: number | null;
+}
+export interface ChatCompletionCreateParamsStreaming extends ChatCompletionCreateParamsBase {
+  stream: true;
+}
+export interface ChatCompletionCreateParamsNonStreaming extends ChatCompletionCreateParamsBase {
+  stream?: false | null;
+}
+export type ChatCompletionCreateParams = ChatCompletionCreateParamsStreaming | ChatCompletionCreateParamsNonStreaming;
+
+export interface CompletionCreateParamsBase extends SamplingFields {
+  /** One prompt, or several (choices are then indexed promptIndex * n + i). */
+  prompt: string | string[];
+  /** Number of top logprobs per token (0..20); null = no logprobs. */
+  logprobs?: number | null;
+  /** Prepend the prompt to each choice's text. */
+  echo?: boolean | null;
+}
+export interface CompletionCreateParamsStreaming extends CompletionCreateParamsBase {
+  stream: true;
+}
+export interface CompletionCreateParamsNonStreaming extends CompletionCreateParamsBase {
+  stream?: false | null;
+}
+export type CompletionCreateParams = CompletionCreateParamsStreaming | CompletionCreateParamsNonStreaming;
+
+export interface RequestOptions {
+  /** Aborting rejects the call (or ends the stream) with EngineError `aborted` and frees the request's KV blocks. */
+  signal?: AbortSignal;
+}
+
+// ---------------------------------------------------------------------------------------
+// Responses (OpenAI wire shapes)
+
+export type FinishReason = 'stop' | 'length';
+
+export interface CompletionUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+}
+
+/**
+ * tabllm extension (llama.cpp's server sends the same idea): where the time went.
+ * The router strips it from OpenAI responses and turns it into Ollama's ns timings.
+ */
+export interface CompletionTimings {
+  /** Waiting in the queue before the first step. */
+  queuedMs: number;
+  /** Prompt prefill (until the first output token). */
+  promptMs: number;
+  /** First output token to the last. */
+  decodeMs: number;
+  /** Arrival to completion. */
+  totalMs: number;
+}
+
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+  /** UTF-8 bytes of the token (may be part of a character). */
+  bytes: number[] | null;
+}
+
+export interface ChatTokenLogprob extends TopLogprob {
+  top_logprobs: TopLogprob[];
+}
+
+export interface ChatChoiceLogprobs {
+  content: ChatTokenLogprob[] | null;
+  refusal: null;
+}
+
+export interface ChatCompletionMessage {
+  role: 'assistant';
+  content: string;
+  refusal: null;
+}
+
+export interface ChatCompletionChoice {
+  index: number;
+  message: ChatCompletionMessage;
+  logprobs: ChatChoiceLogprobs | null;
+  finish_reason: FinishReason;
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  choices: ChatCompletionChoice[];
+  usage: CompletionUsage;
+  timings?: CompletionTimings;
+}
+
+export interface ChatCompletionChunkChoice {
+  index: number;
+  /** The first chunk of each choice carries `role`; later ones only `content`. */
+  delta: { role?: 'assistant'; content?: string };
+  logprobs?: ChatChoiceLogprobs | null;
+  finish_reason: FinishReason | null;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  /** Empty in the final usage chunk. */
+  choices: ChatCompletionChunkChoice[];
+  /** With `include_usage`: null on every chunk but the last, which has empty `choices`. */
+  usage?: CompletionUsage | null;
+  timings?: CompletionTimings;
+}
+
+/** Legacy completions logprobs: parallel arrays over the choice's tokens. */
+export interface CompletionLogprobs {
+  tokens: string[];
+  token_logprobs: (number | null)[];
+  top_logprobs: (Record<string, number> | null)[];
+  text_offset: number[];
+}
+
+export interface CompletionChoice {
+  index: number;
+  text: string;
+  logprobs: CompletionLogprobs | null;
+  finish_reason: FinishReason | null;
+}
+
+export interface Completion {
+  id: string;
+  object: 'text_completion';
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  choices: CompletionChoice[];
+  usage?: CompletionUsage | null;
+  timings?: CompletionTimings;
+}
+
+/** A streamed completion chunk has the same shape as the completion (OpenAI reuses it). */
+export type CompletionChunk = Completion;
+
+export interface Model {
+  id: string;
+  object: 'model';
+  /** Unix seconds. */
+  created: number;
+  owned_by: string;
+  /** vLLM's field: the context length. */
+  max_model_len?: number;
+}
+
+export interface ModelList {
+  object: 'list';
+  data: Model[];
+}
+
+export interface EmbeddingCreateParams {
+  model?: string;
+  input: string | string[];
+}
+
+export interface EmbeddingResponse {
+  object: 'list';
+  data: { object: 'embedding'; index: number; embedding: number[] }[];
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+}
+
+// ---------------------------------------------------------------------------------------
+// vLLM's tokenizer endpoints
+
+export type TokenizeParams =
+  | { model?: string; prompt: string; add_special_tokens?: boolean }
+  | { model?: string; messages: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt?: boolean };
+
+export interface TokenizeResult {
+  count: number;
+  max_model_len: number;
+  tokens: number[];
+}
+
+export interface DetokenizeParams {
+  model?: string;
+  tokens: number[];
+}
+
+export interface DetokenizeResult {
+  prompt: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// Introspection
+
+export interface EngineStats {
+  /** Requests with a sequence on the GPU this step. */
+  running: number;
+  waiting: number;
+  kvBlocksUsed: number;
+  kvBlocksTotal: number;
+  /** Fraction (0..1) of prompt tokens served from the prefix cache. */
+  prefixCacheHitRate: number;
+  /** Tokens in the last step's flattened batch. */
+  lastStepBatchSize: number;
+  lastStepMs: number;
+  /** Output tokens per second over recent steps. */
+  tokensPerSecond: number;
+}
+
+export interface EngineInfo {
+  /** The model id requests name (`/v1/models`, Ollama's `name`). */
+  id: string;
+  contextLength: number;
+  hasChatTemplate: boolean;
+  chatTemplate?: string;
+  /** Unix seconds at which the model was loaded. */
+  created: number;
+  /** GGUF `general.architecture`: `llama`, `qwen2`, … */
+  arch: string;
+  /** Quantization level as Ollama names it: `Q4_K_M`, `Q8_0`, `F16`. */
+  quant: string;
+  parameterCount?: number;
+  /** Bytes of the model file. */
+  sizeBytes?: number;
+  /** Bytes of GPU memory held (weights + KV pool). */
+  gpuBytes?: number;
+  /** Milliseconds the load took (Ollama's `load_duration` of the first request). */
+  loadMs?: number;
+}
+
+// ---------------------------------------------------------------------------------------
+// The interface
+
+export interface ChatCompletions {
+  create(params: ChatCompletionCreateParamsStreaming, options?: RequestOptions): Promise<AsyncIterable<ChatCompletionChunk>>;
+  create(params: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>;
+  create(
+    params: ChatCompletionCreateParams,
+    options?: RequestOptions,
+  ): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
+}
+
+export interface Completions {
+  create(params: CompletionCreateParamsStreaming, options?: RequestOptions): Promise<AsyncIterable<CompletionChunk>>;
+  create(params: CompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<Completion>;
+  create(params: CompletionCreateParams, options?: RequestOptions): Promise<Completion | AsyncIterable<CompletionChunk>>;
+}
+
+/**
+ * A loaded model that answers OpenAI-shaped requests.
+ *
+ * `create(...)` resolves once the request is admitted (validated, tokenized, queued), so
+ * admission errors (`context_length_exceeded`, `queue_full`, `model_not_found`) reject the
+ * promise before any stream starts. A stream's iterator `return()` (a `break` out of
+ * `for await`) aborts the request like its signal does.
+ *
+ * Defaults as OpenAI: completions `max_tokens` 16; chat until the context is full.
+ */
+export interface Engine {
+  readonly chat: { readonly completions: ChatCompletions };
+  readonly completions: Completions;
+  readonly models: { list(): Promise<ModelList> };
+  /** May reject with `unsupported`. */
+  readonly embeddings: { create(params: EmbeddingCreateParams, options?: RequestOptions): Promise<EmbeddingResponse> };
+  tokenize(params: TokenizeParams): Promise<TokenizeResult>;
+  detokenize(params: DetokenizeParams): Promise<DetokenizeResult>;
+  stats(): Promise<EngineStats>;
+  info(): Promise<EngineInfo>;
+}
