@@ -1,0 +1,204 @@
+// ByteSource implementations: memory, Blob/File, HTTP(S) Range requests and Node file paths.
+// Everything that reads a GGUF goes through `read(offset, length)`, so a multi-GB model is
+// never one ArrayBuffer. `openSource` picks the implementation from what the caller passes.
+import { GGUFError } from './errors';
+import type { ByteSource } from './types';
+
+export type SourceInput = string | URL | ArrayBuffer | Uint8Array | Blob | ByteSource;
+
+export interface OpenSourceOptions {
+  /** A server that ignores `Range` is accepted only when the whole file is at most this big. */
+  maxNonRangeBytes?: number;
+  /** Extra headers for HTTP sources (e.g. Authorization). */
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+}
+
+const DEFAULT_MAX_NON_RANGE_BYTES = 16 * 1024 * 1024;
+
+function checkRange(offset: number, length: number, size: number | undefined): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new GGUFError('bad_source', `invalid read range offset=${offset} length=${length}`);
+  }
+  if (size !== undefined && offset + length > size) {
+    throw new GGUFError('truncated', `read of ${length} bytes at ${offset} runs past the end (size ${size})`, offset);
+  }
+}
+
+/** In-memory bytes. `read` returns views into the same memory (no copy). */
+export class MemorySource implements ByteSource {
+  readonly size: number;
+  private readonly bytes: Uint8Array;
+
+  constructor(data: ArrayBuffer | Uint8Array) {
+    this.bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    this.size = this.bytes.byteLength;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(offset, length, this.size);
+    return this.bytes.subarray(offset, offset + length);
+  }
+}
+
+/** A Blob or File (browser file picker, OPFS file): slices are read lazily. */
+export class BlobSource implements ByteSource {
+  readonly size: number;
+  constructor(private readonly blob: Blob) {
+    this.size = blob.size;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(offset, length, this.size);
+    const buffer = await this.blob.slice(offset, offset + length).arrayBuffer();
+    if (buffer.byteLength !== length) throw new GGUFError('truncated', `blob returned ${buffer.byteLength} of ${length} bytes`, offset);
+    return new Uint8Array(buffer);
+  }
+}
+
+interface NodeFileHandle {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+}
+
+/** A local file in Node, read with positional reads through one FileHandle. */
+export class NodeFileSource implements ByteSource {
+  private constructor(
+    private readonly handle: NodeFileHandle,
+    readonly size: number,
+  ) {}
+
+  static async open(path: string): Promise<NodeFileSource> {
+    // A variable specifier keeps bundlers from pulling node:fs into the browser build.
+    const specifier = 'node:fs/promises';
+    const fs = (await import(/* @vite-ignore */ specifier)) as { open(path: string, flags: string): Promise<NodeFileHandle> };
+    let handle: NodeFileHandle;
+    try {
+      handle = await fs.open(path, 'r');
+    } catch (err) {
+      throw new GGUFError('bad_source', `cannot open ${path}: ${(err as Error).message}`);
+    }
+    const { size } = await handle.stat();
+    return new NodeFileSource(handle, size);
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(offset, length, this.size);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(out, done, length - done, offset + done);
+      if (bytesRead === 0) throw new GGUFError('truncated', `file ended after ${done} of ${length} bytes`, offset + done);
+      done += bytesRead;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+/** Parses `bytes START-END/TOTAL` (TOTAL may be `*`). */
+function parseContentRange(header: string | null): { start: number; end: number; total: number | undefined } | undefined {
+  const match = header ? /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(header.trim()) : null;
+  if (!match) return undefined;
+  return { start: Number(match[1]), end: Number(match[2]), total: match[3] === '*' ? undefined : Number(match[3]) };
+}
+
+/** A file behind an HTTP(S) server that answers `Range` requests with 206. */
+export class HttpRangeSource implements ByteSource {
+  /** Number of requests made (tests check that reads stay ranged). */
+  requestCount = 0;
+
+  private constructor(
+    private readonly url: string,
+    readonly size: number | undefined,
+    private readonly headers: Record<string, string>,
+    private readonly fetchFn: typeof fetch,
+  ) {}
+
+  /**
+   * Probes the server with a 1-byte range request to learn the size. A server that ignores
+   * Range (200) is accepted only for small files, which are then held in memory.
+   */
+  static async open(url: string, opts: OpenSourceOptions = {}): Promise<ByteSource> {
+    const fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    const headers = opts.headers ?? {};
+    const maxNonRange = opts.maxNonRangeBytes ?? DEFAULT_MAX_NON_RANGE_BYTES;
+    const response = await fetchOrThrow(fetchFn, url, { ...headers, Range: 'bytes=0-0' });
+    if (response.status === 206) {
+      const range = parseContentRange(response.headers.get('content-range'));
+      await response.arrayBuffer();
+      if (!range || range.start !== 0) throw new GGUFError('range_not_supported', `bad Content-Range from ${url}`);
+      const source = new HttpRangeSource(url, range.total, headers, fetchFn);
+      source.requestCount = 1;
+      return source;
+    }
+    if (response.status === 200) {
+      const length = Number(response.headers.get('content-length') ?? NaN);
+      if (!(length <= maxNonRange)) {
+        await response.body?.cancel();
+        throw new GGUFError(
+          'range_not_supported',
+          `${url} ignores Range requests and is ${Number.isNaN(length) ? 'of unknown size' : `${length} bytes`} (limit ${maxNonRange})`,
+        );
+      }
+      return new MemorySource(new Uint8Array(await response.arrayBuffer()));
+    }
+    if (response.status === 416) {
+      // Range 0-0 is unsatisfiable only for an empty file.
+      return new MemorySource(new Uint8Array(0));
+    }
+    throw new GGUFError('fetch_failed', `${url} answered HTTP ${response.status}`);
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(offset, length, this.size);
+    if (length === 0) return new Uint8Array(0);
+    this.requestCount++;
+    const response = await fetchOrThrow(this.fetchFn, this.url, { ...this.headers, Range: `bytes=${offset}-${offset + length - 1}` });
+    if (response.status === 416) throw new GGUFError('truncated', `range ${offset}+${length} not satisfiable`, offset);
+    if (response.status !== 206) {
+      await response.body?.cancel();
+      throw new GGUFError('range_not_supported', `expected 206 for a Range request, got ${response.status}`, offset);
+    }
+    const range = parseContentRange(response.headers.get('content-range'));
+    if (range && range.start !== offset) {
+      await response.body?.cancel();
+      throw new GGUFError('range_not_supported', `server sent bytes from ${range.start}, asked for ${offset}`, offset);
+    }
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.byteLength !== length) throw new GGUFError('truncated', `got ${bytes.byteLength} of ${length} bytes`, offset);
+    return bytes;
+  }
+}
+
+async function fetchOrThrow(fetchFn: typeof fetch, url: string, headers: Record<string, string>): Promise<Response> {
+  try {
+    return await fetchFn(url, { headers });
+  } catch (err) {
+    throw new GGUFError('fetch_failed', `fetch ${url} failed: ${(err as Error).message}`);
+  }
+}
+
+export function isByteSource(value: unknown): value is ByteSource {
+  return typeof value === 'object' && value !== null && typeof (value as ByteSource).read === 'function' && 'size' in value;
+}
+
+/**
+ * Opens any supported input as a ByteSource. Strings starting with http(s):// are URLs,
+ * file:// URLs and other strings are Node file paths.
+ */
+export async function openSource(source: SourceInput, opts: OpenSourceOptions = {}): Promise<ByteSource> {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return new MemorySource(source);
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return new BlobSource(source);
+  if (isByteSource(source)) return source;
+  const text = source instanceof URL ? source.href : source;
+  if (typeof text !== 'string') throw new GGUFError('bad_source', `unsupported source ${Object.prototype.toString.call(source)}`);
+  if (/^https?:\/\//i.test(text)) return HttpRangeSource.open(text, opts);
+  if (/^file:\/\//i.test(text)) return NodeFileSource.open(decodeURIComponent(new URL(text).pathname));
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new GGUFError('bad_source', `unsupported URL scheme in ${text}`);
+  return NodeFileSource.open(text);
+}
