@@ -1,0 +1,91 @@
+// The worker side of a remote engine: exposes an `Engine` over comlink on any endpoint
+// (a dedicated worker's global scope, a MessagePort, a SharedWorker connection).
+// Unary calls return `{ ok } | { err }` so an error keeps its class and code; each
+// create() carries its own MessagePort, used for the stream's chunks and for cancel.
+import * as Comlink from 'comlink';
+import type { Engine, EngineInfo } from '../engine/engine-api';
+import { EngineError } from '../engine/errors';
+import { pumpToPort } from './port-stream';
+import { toWireError, type WireError } from './wire-errors';
+
+export type Result<T> = { ok: T } | { err: WireError };
+
+export type UnaryMethod = 'models.list' | 'tokenize' | 'detokenize' | 'stats' | 'info' | 'embeddings.create';
+
+export interface LoadProgress {
+  stage: string;
+  loaded: number;
+  total: number;
+  bytesPerSecond?: number;
+}
+
+export interface EngineHostApi {
+  load(options: unknown, onProgress?: (p: LoadProgress) => void): Promise<Result<EngineInfo>>;
+  call(method: UnaryMethod, params?: unknown): Promise<Result<unknown>>;
+  /** For `stream: true` resolves `{ ok: 'stream' }` once admitted, then items flow on `port`. */
+  create(kind: 'chat' | 'completions', params: { stream?: boolean | null }, port: MessagePort): Promise<Result<unknown>>;
+  unload(): Promise<Result<void>>;
+}
+
+export type EngineFactory = (options: unknown, onProgress: (p: LoadProgress) => void) => Promise<Engine & { destroy?(): void | Promise<void> }>;
+
+async function settle<T>(f: () => Promise<T>): Promise<Result<T>> {
+  try {
+    return { ok: await f() };
+  } catch (err) {
+    return { err: toWireError(err) };
+  }
+}
+
+export function hostEngine(endpoint: Comlink.Endpoint, factory: EngineFactory, preloaded?: Engine): EngineHostApi {
+  let engine: (Engine & { destroy?(): void | Promise<void> }) | undefined = preloaded;
+  const need = (): Engine => {
+    if (!engine) throw new EngineError('engine_not_loaded', 'no model is loaded in this worker: call load() first');
+    return engine;
+  };
+  const api: EngineHostApi = {
+    load: (options, onProgress) =>
+      settle(async () => {
+        await engine?.destroy?.();
+        engine = undefined;
+        engine = await factory(options, (p) => void onProgress?.(p));
+        return engine.info();
+      }),
+    call: (method, params) =>
+      settle(async () => {
+        const e = need();
+        switch (method) {
+          case 'models.list': return e.models.list();
+          case 'tokenize': return e.tokenize(params as never);
+          case 'detokenize': return e.detokenize(params as never);
+          case 'stats': return e.stats();
+          case 'info': return e.info();
+          case 'embeddings.create': return e.embeddings.create(params as never);
+        }
+        throw new EngineError('invalid_request', `unknown method ${String(method)}`);
+      }),
+    create: (kind, params, port) =>
+      settle(async () => {
+        const e = need();
+        const controller = new AbortController();
+        port.onmessage = (ev: MessageEvent) => {
+          if ((ev.data as { t?: string })?.t === 'cancel') controller.abort(new DOMException('cancelled', 'AbortError'));
+        };
+        const target = kind === 'chat' ? e.chat.completions : e.completions;
+        const result = await (target.create as (p: unknown, o: unknown) => Promise<unknown>)(params, { signal: controller.signal });
+        if (params.stream) {
+          void pumpToPort(result as AsyncIterable<unknown>, port, controller);
+          return 'stream';
+        }
+        port.close();
+        return result;
+      }),
+    unload: () =>
+      settle(async () => {
+        await engine?.destroy?.();
+        engine = undefined;
+      }),
+  };
+  Comlink.expose(api, endpoint);
+  return api;
+}

@@ -1,0 +1,66 @@
+// The page side of a remote engine: implements `Engine` by calling an EngineHostApi over
+// comlink. Streams arrive on a per-request MessagePort without per-token round trips;
+// an AbortSignal or a `break` out of `for await` cancels the request in the worker.
+import * as Comlink from 'comlink';
+import type { Engine, EngineInfo } from '../engine/engine-api';
+import { EngineError } from '../engine/errors';
+import type { EngineHostApi, LoadProgress, Result, UnaryMethod } from './host';
+import { iterableFromPort } from './port-stream';
+import { fromWireError } from './wire-errors';
+
+function unwrap<T>(r: Result<T>): T {
+  if ('err' in r) throw fromWireError(r.err);
+  return r.ok;
+}
+
+export class RemoteEngine implements Engine {
+  constructor(private readonly host: Comlink.Remote<EngineHostApi>) {}
+
+  static connect(endpoint: Comlink.Endpoint): RemoteEngine {
+    return new RemoteEngine(Comlink.wrap<EngineHostApi>(endpoint));
+  }
+
+  async load(options: unknown, onProgress?: (p: LoadProgress) => void): Promise<EngineInfo> {
+    return unwrap(await this.host.load(options, onProgress ? Comlink.proxy(onProgress) : undefined));
+  }
+
+  async unload(): Promise<void> {
+    unwrap(await this.host.unload());
+  }
+
+  private async call<T>(method: UnaryMethod, params?: unknown): Promise<T> {
+    return unwrap(await this.host.call(method, params)) as T;
+  }
+
+  private async create(kind: 'chat' | 'completions', params: { stream?: boolean | null }, options?: { signal?: AbortSignal }): Promise<unknown> {
+    const signal = options?.signal;
+    if (signal?.aborted) throw new EngineError('aborted', 'request aborted before it was sent');
+    const { port1, port2 } = new MessageChannel();
+    // Streams must be listening before the host can push; iterableFromPort starts the port
+    // and handles the signal itself. A unary call only forwards the abort.
+    const stream = params.stream ? iterableFromPort<unknown>(port1, signal) : undefined;
+    const onAbort = () => port1.postMessage({ t: 'cancel' });
+    if (!stream) signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const result = unwrap(await this.host.create(kind, params, Comlink.transfer(port2, [port2])));
+      if (stream) return stream;
+      return result;
+    } finally {
+      if (!stream) {
+        signal?.removeEventListener('abort', onAbort);
+        port1.close();
+      }
+    }
+  }
+
+  readonly chat = {
+    completions: { create: ((params: never, options?: never) => this.create('chat', params, options)) as Engine['chat']['completions']['create'] },
+  };
+  readonly completions = { create: ((params: never, options?: never) => this.create('completions', params, options)) as Engine['completions']['create'] };
+  readonly models = { list: () => this.call<Awaited<ReturnType<Engine['models']['list']>>>('models.list') };
+  readonly embeddings = { create: (params: unknown) => this.call<Awaited<ReturnType<Engine['embeddings']['create']>>>('embeddings.create', params) };
+  tokenize: Engine['tokenize'] = (params) => this.call('tokenize', params);
+  detokenize: Engine['detokenize'] = (params) => this.call('detokenize', params);
+  stats: Engine['stats'] = () => this.call('stats');
+  info: Engine['info'] = () => this.call('info');
+}
