@@ -177,7 +177,9 @@ export function createRouter(engine: Engine, options: RouterOptions = {}): Route
       controller.abort();
       const httpError = toHttpError(err);
       if (httpError.code === 'model_not_found' && options.onModelNotFound) {
-        return options.onModelNotFound(new Request(request.url, { method: request.method, headers: request.headers, body: rawBody }));
+        return options.onModelNotFound(
+          new Request(request.url, { method: request.method, headers: request.headers, body: rawBody, signal: request.signal }),
+        );
       }
       return errorResponse(httpError, flavor);
     }

@@ -1,0 +1,126 @@
+// The fetch shim: a `fetch` that answers the OpenAI/Ollama/vLLM routes from an Engine in
+// this page (for any base URL), and `installFetchShim`, which patches `globalThis.fetch`
+// for a list of origins only — code written for `http://localhost:8000/v1` or Ollama's
+// `http://localhost:11434` then runs on the user's GPU with nothing listening there.
+// With `fallback: 'passthrough'`, a request for a model the engine has not loaded goes to
+// the real server at that URL, so the same code grows from one GPU to a vLLM cluster.
+
+import type { Engine } from '../engine/engine-api';
+import { createRouter, type RouterOptions } from '../api/router';
+
+export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+export interface OpenAIFetchOptions extends Omit<RouterOptions, 'onModelNotFound'> {
+  /** `'passthrough'`: an unknown model goes to the real server at the URL; `'none'` (default): 404. */
+  fallback?: 'passthrough' | 'none';
+  /** The network fetch for passthrough (default: `globalThis.fetch` at creation time). */
+  fetch?: FetchLike;
+}
+
+export interface FetchShimOptions extends OpenAIFetchOptions {
+  /** Origins answered by the engine; every other request goes to the network untouched. */
+  origins?: string[];
+}
+
+export const DEFAULT_SHIM_ORIGINS = [
+  'http://localhost:8000',
+  'http://127.0.0.1:8000',
+  'http://localhost:11434',
+  'http://127.0.0.1:11434',
+];
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+/**
+ * As fetch does, an abort after the headers errors the body with an AbortError; the
+ * reader's cancel reaches the router, which aborts the engine request.
+ */
+function abortableBody(body: ReadableStream<Uint8Array>, signal: AbortSignal): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let onAbort: (() => void) | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        onAbort = () => {
+          controller.error(abortError(signal));
+          reader.cancel(abortError(signal)).catch(() => undefined);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      },
+      async pull(controller) {
+        try {
+          const { value, done } = await reader.read();
+          if (signal.aborted) return;
+          if (done) {
+            signal.removeEventListener('abort', onAbort!);
+            controller.close();
+          } else controller.enqueue(value);
+        } catch (err) {
+          if (!signal.aborted) controller.error(err);
+        }
+      },
+      cancel(reason) {
+        signal.removeEventListener('abort', onAbort!);
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** A fetch-compatible function answering tabllm's routes from `engine`, whatever the host. */
+export function createOpenAIFetch(engine: Engine, options: OpenAIFetchOptions = {}): FetchLike {
+  const { fallback = 'none', fetch: networkFetch, ...routerOptions } = options;
+  const realFetch: FetchLike = networkFetch ?? globalThis.fetch.bind(globalThis);
+  const router = createRouter(engine, {
+    ...routerOptions,
+    onModelNotFound: fallback === 'passthrough' ? (request) => realFetch(request) : undefined,
+  });
+  return async (input, init) => {
+    const request = new Request(input, init);
+    if (request.signal.aborted) throw abortError(request.signal);
+    const response = await router(request);
+    if (request.signal.aborted) {
+      await response.body?.cancel().catch(() => undefined);
+      throw abortError(request.signal);
+    }
+    if (response.body === null) return response;
+    return new Response(abortableBody(response.body, request.signal), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
+
+function originOf(input: RequestInfo | URL): string | undefined {
+  try {
+    if (input instanceof URL) return input.origin;
+    if (typeof input === 'string') return new URL(input, globalThis.location?.href).origin;
+    return new URL(input.url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Patches `globalThis.fetch` so requests to `origins` are answered by `engine`; all other
+ * requests reach the original fetch untouched. Returns `uninstall()`, which restores it.
+ */
+export function installFetchShim(engine: Engine, options: FetchShimOptions = {}): () => void {
+  const { origins = DEFAULT_SHIM_ORIGINS, ...fetchOptions } = options;
+  const original = globalThis.fetch;
+  const answered = new Set(origins.map((o) => new URL(o).origin));
+  const engineFetch = createOpenAIFetch(engine, { fetch: original.bind(globalThis), ...fetchOptions });
+  const patched = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const origin = originOf(input);
+    return origin !== undefined && answered.has(origin) ? engineFetch(input, init) : original(input, init);
+  };
+  globalThis.fetch = patched as typeof fetch;
+  return () => {
+    // Only undo our own patch: another shim installed later stays in place.
+    if (globalThis.fetch === (patched as typeof fetch)) globalThis.fetch = original;
+  };
+}
