@@ -8,6 +8,7 @@ import {
   ChatTemplate, TemplateError, modelHasNoChatTemplateError, strftime, type ChatMessage,
 } from '../../../src/model/template';
 import { EngineError } from '../../../src/engine/errors';
+import { readGGUF } from '../../../src/model/gguf/reader';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
 
@@ -214,5 +215,25 @@ describe('ChatTemplate errors', () => {
     const t = new ChatTemplate('{{ messages[0].content.nope() }}');
     expect(codeOf(() => t.render({ messages: [{ role: 'user', content: 'x' }], addGenerationPrompt: false })))
       .toMatch(/^template_error: chat template failed to render/);
+  });
+});
+
+describe('ChatTemplate from real GGUF vocab files', () => {
+  it('renders the template stored in ggml-vocab-phi-3.gguf with its own BOS text', async () => {
+    const file = await readGGUF(resolve(FIXTURES, 'llama-cpp-vocab/ggml-vocab-phi-3.gguf'));
+    const template = ChatTemplate.fromMetadata(file.metadata)!;
+    expect(template.bosToken).toBe('<s>');
+    expect(template.eosToken).toBe('<|endoftext|>');
+    const out = template.render({
+      messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }, { role: 'user', content: 'Bye' }],
+      addGenerationPrompt: true,
+    });
+    // This older Phi-3 template opens the assistant turn after every user message itself.
+    expect(out).toBe('<s><|user|>\nHi<|end|>\n<|assistant|>\nHello<|end|>\n<|user|>\nBye<|end|>\n<|assistant|>\n');
+  });
+
+  it('returns null for ggml-vocab-llama-spm.gguf, which has no template', async () => {
+    const file = await readGGUF(resolve(FIXTURES, 'llama-cpp-vocab/ggml-vocab-llama-spm.gguf'));
+    expect(ChatTemplate.fromMetadata(file.metadata)).toBeNull();
   });
 });
