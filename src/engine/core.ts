@@ -1,0 +1,380 @@
+// EngineCore: requests (token ids) in, per-request event streams out. It owns the
+// scheduler, the KV cache manager and the step loop over a `ModelRunner`:
+//
+//   addRequest ─► Scheduler.waiting ─► loop: schedule ─► runner.step ─► applyOutput ─► events
+//
+// The loop runs while there is work and stops otherwise (no polling); one step is in
+// flight at a time. A runner failure fails every request in flight with a coded
+// EngineError; `device_lost` also fails all later requests.
+
+import { EngineError } from './errors';
+import { EventStream } from './event-stream';
+import { KvCacheManager } from './kv/kv-cache-manager';
+import { checkRequestShape, normalizePrompt, normalizeSampling, Sequence, type EngineRequest } from './request';
+import { DEFAULT_SCHEDULER_OPTIONS, Scheduler, type SequenceUpdate } from './sched/scheduler';
+import { StepMeter } from './step-meter';
+import { StopChecker, type DetokenizerFactory, type FinishReason, type StopCriteria } from './stop';
+import { KV_BLOCK_SIZE, type ModelRunner, type SampledToken } from './types';
+
+export interface EngineCoreOptions {
+  /** Tokens per step; default 512. */
+  maxBatchTokens?: number;
+  /** Sequences running at once; default 64. */
+  maxRunningSequences?: number;
+  /** Waiting requests before `queue_full`; default 1024. */
+  maxQueue?: number;
+  /** Default true. */
+  enablePrefixCaching?: boolean;
+  /** Caps the model's context length. */
+  maxModelLength?: number;
+  /** Clock in ms (tests); default `performance.now`. */
+  now?: () => number;
+}
+
+export interface EngineCoreInit {
+  runner: ModelRunner;
+  createDetokenizer: DetokenizerFactory;
+  /** End-of-generation token ids (EOS, EOT). */
+  eogIds: Iterable<number>;
+  options?: EngineCoreOptions;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** Prompt tokens served from the prefix cache (full blocks only). */
+  cachedTokens: number;
+}
+
+export interface RequestTimings {
+  /** Arrival to first scheduled step. */
+  queueMs: number;
+  /** Arrival to first output token. */
+  ttftMs: number;
+  /** Output tokens after the first, per second of decoding. */
+  decodeTokensPerSecond: number;
+}
+
+/** One streamed delta of one choice. The request's last event carries `usage` and `timings`. */
+export interface EngineEvent {
+  /** Choice index (0..n-1). */
+  index: number;
+  /** Tokens sampled for this choice in this event (empty on an abort). */
+  tokenIds: number[];
+  /** Text that became final ('' while text is held back for a possible stop string). */
+  text: string;
+  /** The sampled tokens with their logprobs, when the request asked for logprobs. */
+  logprobs?: SampledToken[];
+  finishReason?: FinishReason;
+  usage?: Usage;
+  timings?: RequestTimings;
+}
+
+export class RequestStream extends EventStream<EngineEvent> {
+  constructor(
+    readonly requestId: string,
+    onCancel: () => void,
+  ) {
+    super(onCancel);
+  }
+}
+
+export interface EngineCoreStats {
+  /** Requests with a sequence running. */
+  running: number;
+  runningSequences: number;
+  /** Requests waiting (none of their sequences running). */
+  waiting: number;
+  kvBlocksUsed: number;
+  kvBlocksTotal: number;
+  /** Prompt tokens served from the prefix cache / prompt tokens looked up (0..1). */
+  prefixCacheHitRate: number;
+  /** Tokens in the last step's batch. */
+  lastStepBatchSize: number;
+  lastStepSequences: number;
+  lastStepMs: number;
+  /** Output tokens per second over the last ~2 s of steps. */
+  tokensPerSecond: number;
+  numPreemptions: number;
+  numSteps: number;
+}
+
+interface RequestState {
+  requestId: string;
+  stream: RequestStream;
+  choices: Sequence[];
+  parent: Sequence | null;
+  numUnfinished: number;
+  promptTokens: number;
+  completionTokens: number;
+  wantsLogprobs: boolean;
+  arrivalMs: number;
+  firstScheduledMs: number | null;
+  firstTokenMs: number | null;
+  lastTokenMs: number | null;
+  detachSignal: () => void;
+}
+
+export class EngineCore {
+  readonly runner: ModelRunner;
+  readonly kv: KvCacheManager;
+  readonly scheduler: Scheduler;
+  readonly contextLength: number;
+  private readonly createDetokenizer: DetokenizerFactory;
+  private readonly eogIds: ReadonlySet<number>;
+  private readonly now: () => number;
+  private readonly requests = new Map<string, RequestState>();
+  private readonly meter: StepMeter;
+  private loopActive = false;
+  private fatal: EngineError | null = null;
+  private nextRequestNumber = 1;
+
+  constructor(init: EngineCoreInit) {
+    const o = init.options ?? {};
+    this.runner = init.runner;
+    this.createDetokenizer = init.createDetokenizer;
+    this.eogIds = new Set(init.eogIds);
+    this.now = o.now ?? (() => performance.now());
+    this.meter = new StepMeter(this.now);
+    this.contextLength = Math.min(init.runner.config.contextLength, o.maxModelLength ?? Infinity);
+    this.kv = new KvCacheManager(init.runner.numKvBlocks, o.enablePrefixCaching ?? true);
+    this.scheduler = new Scheduler(this.kv, {
+      maxBatchTokens: o.maxBatchTokens ?? DEFAULT_SCHEDULER_OPTIONS.maxBatchTokens,
+      maxRunningSequences: o.maxRunningSequences ?? DEFAULT_SCHEDULER_OPTIONS.maxRunningSequences,
+      maxQueue: o.maxQueue ?? DEFAULT_SCHEDULER_OPTIONS.maxQueue,
+    });
+  }
+
+  /**
+   * Validates and queues a request; returns its event stream. Throws `invalid_request`,
+   * `context_length_exceeded`, `queue_full`, `aborted` (signal already aborted), or the
+   * error that killed the engine.
+   */
+  addRequest(req: EngineRequest): RequestStream {
+    if (this.fatal !== null) throw this.fatal;
+    checkRequestShape(req);
+    const sampling = normalizeSampling(req.sampling);
+    const prompt = normalizePrompt(req.promptIds, this.runner.config.vocabSize);
+    const requestId = req.requestId ?? `req-${this.nextRequestNumber++}`;
+    if (this.requests.has(requestId)) throw new EngineError('invalid_request', `request ${requestId} is already in flight`, 'request_id');
+    if (prompt.length >= this.contextLength) {
+      throw new EngineError(
+        'context_length_exceeded',
+        `the prompt has ${prompt.length} tokens; the model's context is ${this.contextLength} and at least one must be left to generate`,
+        'prompt',
+      );
+    }
+    const blocksNeeded = Math.ceil((prompt.length + 1) / KV_BLOCK_SIZE);
+    if (blocksNeeded > this.kv.numUsableBlocks) {
+      throw new EngineError(
+        'context_length_exceeded',
+        `the prompt needs ${blocksNeeded} KV blocks; the KV cache holds ${this.kv.numUsableBlocks} (${this.kv.numUsableBlocks * KV_BLOCK_SIZE} tokens)`,
+        'prompt',
+      );
+    }
+    if (req.signal?.aborted) throw new EngineError('aborted', 'the request was aborted before it started');
+
+    const criteria: StopCriteria = {
+      maxTokens: req.maxTokens ?? Infinity,
+      eogIds: this.eogIds,
+      ignoreEos: req.ignoreEos ?? false,
+      stopTokenIds: new Set(req.stopTokenIds ?? []),
+      stopStrings: [...(req.stop ?? [])],
+      contextLength: this.contextLength,
+    };
+    const n = req.n ?? 1;
+    // Choice i samples with seed + i, so choice 0 of n equals the n = 1 output.
+    const choices = Array.from(
+      { length: n },
+      (_, i) =>
+        new Sequence(requestId, i, prompt, prompt.length, { ...sampling, seed: sampling.seed + i }, new StopChecker(criteria, this.createDetokenizer()), req.cacheSalt),
+    );
+    let parent: Sequence | null = null;
+    if (n > 1 && prompt.length > 1) {
+      parent = new Sequence(requestId, 0, prompt.slice(0, -1), prompt.length - 1, sampling, null, req.cacheSalt);
+      parent.children = choices;
+    }
+    const queued = parent !== null ? [parent] : choices;
+    if (this.scheduler.waiting.length + queued.length > this.scheduler.options.maxQueue) {
+      throw new EngineError('queue_full', `the request queue is full (${this.scheduler.options.maxQueue} waiting)`);
+    }
+
+    const stream = new RequestStream(requestId, () => this.abort(requestId));
+    const state: RequestState = {
+      requestId,
+      stream,
+      choices,
+      parent,
+      numUnfinished: n,
+      promptTokens: prompt.length,
+      completionTokens: 0,
+      wantsLogprobs: sampling.logprobs,
+      arrivalMs: this.now(),
+      firstScheduledMs: null,
+      firstTokenMs: null,
+      lastTokenMs: null,
+      detachSignal: () => {},
+    };
+    if (req.signal) {
+      const signal = req.signal;
+      const onAbort = () => this.abort(requestId);
+      signal.addEventListener('abort', onAbort, { once: true });
+      state.detachSignal = () => signal.removeEventListener('abort', onAbort);
+    }
+    for (const seq of queued) this.scheduler.add(seq);
+    this.requests.set(requestId, state);
+    this.kick();
+    return stream;
+  }
+
+  /**
+   * Ends a request in any state: unfinished choices get finishReason 'abort' and the
+   * stream closes; its KV blocks are freed at the next step. False when it is not in flight.
+   */
+  abort(requestId: string): boolean {
+    const state = this.requests.get(requestId);
+    if (state === undefined) return false;
+    if (state.parent !== null) this.scheduler.abort(state.parent);
+    const events: EngineEvent[] = [];
+    for (const seq of state.choices) {
+      if (seq.status === 'finished') continue;
+      this.scheduler.abort(seq);
+      events.push({ index: seq.choiceIndex, tokenIds: [], text: '', finishReason: 'abort' });
+    }
+    for (const event of events) this.emit(state, event);
+    this.kick();
+    return true;
+  }
+
+  stats(): EngineCoreStats {
+    const runningRequests = new Set(this.scheduler.running.map((s) => s.requestId));
+    const waitingRequests = new Set(this.scheduler.waiting.map((s) => s.requestId).filter((id) => !runningRequests.has(id)));
+    const queried = this.scheduler.prefixQueriedTokens;
+    return {
+      running: runningRequests.size,
+      runningSequences: this.scheduler.running.length,
+      waiting: waitingRequests.size,
+      kvBlocksUsed: this.kv.numUsedBlocks,
+      kvBlocksTotal: this.kv.numUsableBlocks,
+      prefixCacheHitRate: queried === 0 ? 0 : this.scheduler.prefixHitTokens / queried,
+      lastStepBatchSize: this.meter.lastBatchSize,
+      lastStepSequences: this.meter.lastSequences,
+      lastStepMs: this.meter.lastMs,
+      tokensPerSecond: this.meter.tokensPerSecond(),
+      numPreemptions: this.scheduler.numPreemptions,
+      numSteps: this.meter.numSteps,
+    };
+  }
+
+  /** True while the step loop has work. */
+  get busy(): boolean {
+    return this.loopActive;
+  }
+
+  private kick(): void {
+    if (this.loopActive || this.fatal !== null) return;
+    this.loopActive = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.scheduler.hasWork()) {
+        const startMs = this.now();
+        const step = this.scheduler.schedule();
+        for (const { seq } of step.scheduled) {
+          const state = this.requests.get(seq.requestId);
+          if (state !== undefined && state.firstScheduledMs === null) state.firstScheduledMs = startMs;
+        }
+        this.dispatch(step.finished);
+        if (step.scheduled.length === 0) {
+          if (step.finished.length === 0 && this.scheduler.hasWork()) {
+            throw new EngineError('internal_error', 'the scheduler could not schedule any waiting request');
+          }
+          continue;
+        }
+        const output = await this.runner.step(step.input);
+        const updates = this.scheduler.applyOutput(step, output);
+        this.meter.record(startMs, step.input.tokenIds.length, step.scheduled.length, output.sampled.length);
+        this.dispatch(updates);
+      }
+    } catch (err) {
+      this.failAll(err);
+    } finally {
+      this.loopActive = false;
+    }
+  }
+
+  private dispatch(updates: SequenceUpdate[]): void {
+    const now = this.now();
+    for (const u of updates) {
+      if (u.forked !== undefined) continue;
+      const state = this.requests.get(u.seq.requestId);
+      if (state === undefined) continue;
+      const event: EngineEvent = { index: u.seq.choiceIndex, tokenIds: [], text: u.text };
+      if (u.sampled !== undefined) {
+        event.tokenIds.push(u.sampled.tokenId);
+        state.completionTokens++;
+        state.firstTokenMs ??= now;
+        state.lastTokenMs = now;
+        if (state.wantsLogprobs) event.logprobs = [u.sampled];
+      }
+      if (u.finishReason !== null) event.finishReason = u.finishReason;
+      this.emit(state, event);
+    }
+  }
+
+  /** Pushes an event; a finish counts a choice down, and the last one finalizes the request. */
+  private emit(state: RequestState, event: EngineEvent): void {
+    if (event.finishReason !== undefined) state.numUnfinished--;
+    if (state.numUnfinished === 0) {
+      event.usage = this.usage(state);
+      event.timings = this.timings(state);
+      state.stream.push(event);
+      state.stream.close();
+      state.detachSignal();
+      this.requests.delete(state.requestId);
+      return;
+    }
+    state.stream.push(event);
+  }
+
+  private usage(state: RequestState): Usage {
+    const cached = Math.max(state.parent?.numCachedTokens ?? 0, ...state.choices.map((s) => s.numCachedTokens));
+    return { promptTokens: state.promptTokens, completionTokens: state.completionTokens, cachedTokens: cached };
+  }
+
+  private timings(state: RequestState): RequestTimings {
+    const end = this.now();
+    const firstToken = state.firstTokenMs ?? end;
+    const decodeMs = (state.lastTokenMs ?? firstToken) - firstToken;
+    const choicesWithTokens = state.choices.filter((s) => s.numOutputTokens > 0).length;
+    const decodeTokens = state.completionTokens - choicesWithTokens;
+    return {
+      queueMs: (state.firstScheduledMs ?? end) - state.arrivalMs,
+      ttftMs: firstToken - state.arrivalMs,
+      decodeTokensPerSecond: decodeMs > 0 ? (decodeTokens * 1000) / decodeMs : 0,
+    };
+  }
+
+  private failAll(err: unknown): void {
+    const error = toEngineError(err);
+    if (error.code === 'device_lost') this.fatal = error;
+    this.scheduler.clear();
+    // The K/V contents are unknown after a failed step: no block may be reused as a prefix.
+    this.kv.pool.resetPrefixCache();
+    for (const state of this.requests.values()) {
+      state.stream.fail(error);
+      state.detachSignal();
+    }
+    this.requests.clear();
+  }
+}
+
+function toEngineError(err: unknown): EngineError {
+  if (err instanceof EngineError) return err;
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'device_lost') return new EngineError('device_lost', message);
+  return new EngineError('internal_error', `model runner failed: ${message}`);
+}

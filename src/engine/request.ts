@@ -1,0 +1,170 @@
+// A generation request as the engine core takes it (token ids in, already tokenized and
+// templated), its validation, and `Sequence`: the scheduler's state for one output choice.
+//
+// `n > 1`: one *fork parent* sequence computes the prompt's first L-1 tokens once; then it
+// forks into n children that share its blocks copy-on-write, and each child computes the
+// last prompt token itself and samples its own output.
+
+import { EngineError } from './errors';
+import { hashSalt, type BlockHash } from './kv/block-hash';
+import type { KvSequence } from './kv/kv-cache-manager';
+import type { StopChecker } from './stop';
+import { GREEDY, type PenaltyTokens, type SamplingParams } from './types';
+
+export interface EngineRequest {
+  /** Unique among requests in flight; generated when omitted. */
+  requestId?: string;
+  /** [promptLength] the tokenized prompt (chat template already applied). */
+  promptIds: ArrayLike<number>;
+  /** Missing fields default to greedy (`GREEDY`). */
+  sampling?: Partial<SamplingParams>;
+  /** Output tokens per choice; default: until the context is full. */
+  maxTokens?: number;
+  /** Choices to generate from the one prompt (parallel sampling); default 1. */
+  n?: number;
+  stop?: readonly string[];
+  stopTokenIds?: readonly number[];
+  ignoreEos?: boolean;
+  /** Separates prefix caches (e.g. per user): a prefix is only reused under the same salt. */
+  cacheSalt?: string;
+  signal?: AbortSignal;
+}
+
+export const MAX_CHOICES = 128;
+export const MAX_TOP_LOGPROBS = 20;
+
+function invalid(message: string, param: string): EngineError {
+  return new EngineError('invalid_request', message, param);
+}
+
+function checkNumber(value: number, param: string, min: number, max: number, integer = false): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw invalid(`${param} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(value)}`, param);
+  }
+}
+
+/** Full sampling parameters from a partial set; throws `invalid_request` on bad values. */
+export function normalizeSampling(partial: Partial<SamplingParams> | undefined): SamplingParams {
+  const s: SamplingParams = { ...GREEDY, ...partial };
+  checkNumber(s.temperature, 'temperature', 0, 100);
+  checkNumber(s.topK, 'top_k', 0, 2 ** 31 - 1, true);
+  checkNumber(s.topP, 'top_p', Number.MIN_VALUE, 1);
+  checkNumber(s.minP, 'min_p', 0, 1);
+  checkNumber(s.seed, 'seed', -(2 ** 53), 2 ** 53, true);
+  checkNumber(s.presencePenalty, 'presence_penalty', -2, 2);
+  checkNumber(s.frequencyPenalty, 'frequency_penalty', -2, 2);
+  checkNumber(s.repetitionPenalty, 'repetition_penalty', Number.MIN_VALUE, 100);
+  checkNumber(s.topLogprobs, 'top_logprobs', 0, MAX_TOP_LOGPROBS, true);
+  return s;
+}
+
+/** Validates the prompt ids against the vocabulary; returns them as a plain array. */
+export function normalizePrompt(promptIds: ArrayLike<number> | undefined, vocabSize: number): number[] {
+  if (promptIds === undefined || promptIds === null || typeof promptIds.length !== 'number') {
+    throw invalid('promptIds must be an array of token ids', 'prompt');
+  }
+  if (promptIds.length === 0) throw invalid('the prompt is empty', 'prompt');
+  const ids = Array.from(promptIds);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+      throw invalid(`prompt token ${i} is ${String(id)}, not a token id in [0, ${vocabSize})`, 'prompt');
+    }
+  }
+  return ids;
+}
+
+export function checkRequestShape(req: EngineRequest): void {
+  if (req.n !== undefined) checkNumber(req.n, 'n', 1, MAX_CHOICES, true);
+  if (req.maxTokens !== undefined) checkNumber(req.maxTokens, 'max_tokens', 1, 2 ** 31 - 1, true);
+  for (const stop of req.stop ?? []) {
+    if (typeof stop !== 'string' || stop.length === 0) throw invalid('stop strings must be non-empty strings', 'stop');
+  }
+  for (const id of req.stopTokenIds ?? []) {
+    if (!Number.isInteger(id) || id < 0) throw invalid(`stop token id ${String(id)} is not a token id`, 'stop_token_ids');
+  }
+}
+
+export type SequenceStatus = 'waiting' | 'running' | 'finished';
+
+let nextSeqId = 1;
+
+export class Sequence implements KvSequence {
+  readonly seqId = nextSeqId++;
+  /** Prompt, then output tokens. A fork parent holds only the prompt's first L-1. */
+  readonly tokenIds: number[];
+  numComputedTokens = 0;
+  readonly cacheSalt: number;
+  readonly blockHashes: BlockHash[] = [];
+  status: SequenceStatus = 'waiting';
+  /** Prompt tokens served from the prefix cache when first scheduled. */
+  numCachedTokens = 0;
+  scheduledOnce = false;
+  numPreemptions = 0;
+  /** Fork parent: the children that take over once its tokens are computed. */
+  children: Sequence[] = [];
+  /** Token id → occurrences in the output (ids of the prompt present with 0): penalties. */
+  private penaltyCounts: Map<number, number> | null = null;
+
+  constructor(
+    readonly requestId: string,
+    /** Choice index (0 for a fork parent). */
+    readonly choiceIndex: number,
+    tokenIds: readonly number[],
+    readonly promptLength: number,
+    readonly sampling: SamplingParams,
+    /** Null for a fork parent, which never samples. */
+    readonly stop: StopChecker | null,
+    cacheSalt: string | undefined,
+  ) {
+    this.tokenIds = [...tokenIds];
+    this.cacheSalt = cacheSalt === undefined ? -1 : hashSalt(cacheSalt);
+  }
+
+  get isForkParent(): boolean {
+    return this.children.length > 0;
+  }
+
+  get numOutputTokens(): number {
+    return this.tokenIds.length - this.promptLength;
+  }
+
+  get outputIds(): number[] {
+    return this.tokenIds.slice(this.promptLength);
+  }
+
+  /** Slots in `maxRunningSequences` this sequence will take. */
+  get seats(): number {
+    return Math.max(1, this.children.length);
+  }
+
+  appendToken(tokenId: number): void {
+    this.tokenIds.push(tokenId);
+    if (this.penaltyCounts !== null) this.penaltyCounts.set(tokenId, (this.penaltyCounts.get(tokenId) ?? 0) + 1);
+  }
+
+  get usesPenalties(): boolean {
+    const s = this.sampling;
+    return s.presencePenalty !== 0 || s.frequencyPenalty !== 0 || s.repetitionPenalty !== 1;
+  }
+
+  /** Distinct ids of prompt ∪ output and their output counts, for the runner's penalty pass. */
+  penaltyTokens(): PenaltyTokens {
+    if (this.penaltyCounts === null) {
+      this.penaltyCounts = new Map();
+      for (let i = 0; i < this.tokenIds.length; i++) {
+        const id = this.tokenIds[i];
+        const inOutput = i >= this.promptLength ? 1 : 0;
+        this.penaltyCounts.set(id, (this.penaltyCounts.get(id) ?? 0) + inOutput);
+      }
+    }
+    const tokenIds = new Int32Array(this.penaltyCounts.size);
+    const outputCounts = new Int32Array(this.penaltyCounts.size);
+    let i = 0;
+    for (const [id, count] of this.penaltyCounts) {
+      tokenIds[i] = id;
+      outputCounts[i++] = count;
+    }
+    return { tokenIds, outputCounts };
+  }
+}

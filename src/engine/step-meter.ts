@@ -1,0 +1,47 @@
+// Step statistics for `EngineCore.stats()`: the last step's size and duration, and output
+// tokens per second over a sliding window of recent steps.
+
+const WINDOW_MS = 2000;
+const MAX_RECORDS = 256;
+
+interface StepRecord {
+  startMs: number;
+  endMs: number;
+  numSampled: number;
+}
+
+export class StepMeter {
+  lastBatchSize = 0;
+  lastSequences = 0;
+  lastMs = 0;
+  numSteps = 0;
+  private readonly records: StepRecord[] = [];
+
+  constructor(private readonly now: () => number) {}
+
+  record(startMs: number, numTokens: number, numSequences: number, numSampled: number): void {
+    const endMs = this.now();
+    this.lastBatchSize = numTokens;
+    this.lastSequences = numSequences;
+    this.lastMs = endMs - startMs;
+    this.numSteps++;
+    this.records.push({ startMs, endMs, numSampled });
+    if (this.records.length > MAX_RECORDS) this.records.shift();
+  }
+
+  /** Output tokens / wall time of the steps that ended in the last 2 s (0 when idle that long). */
+  tokensPerSecond(): number {
+    const cutoff = this.now() - WINDOW_MS;
+    let tokens = 0;
+    let firstStart = Infinity;
+    let lastEnd = -Infinity;
+    for (let i = this.records.length - 1; i >= 0 && this.records[i].endMs >= cutoff; i--) {
+      const r = this.records[i];
+      tokens += r.numSampled;
+      firstStart = Math.min(firstStart, r.startMs);
+      lastEnd = Math.max(lastEnd, r.endMs);
+    }
+    const spanMs = lastEnd - firstStart;
+    return tokens === 0 || !(spanMs > 0) ? 0 : (tokens * 1000) / spanMs;
+  }
+}
