@@ -94,7 +94,7 @@ async function* ollamaObjects(pieces: AsyncIterable<Piece>, model: string, shape
 }
 
 async function answer(ctx: RouteContext, objects: AsyncIterable<Record<string, unknown>>, stream: boolean, key: 'message' | 'response'): Promise<Response> {
-  if (stream) return new Response(frameStream(ndjsonFrames(objects), ctx.abort), { status: 200, headers: NDJSON_HEADERS });
+  if (stream) return new Response(frameStream(ndjsonFrames(objects), ctx), { status: 200, headers: NDJSON_HEADERS });
   let text = '';
   let last: Record<string, unknown> = {};
   for await (const obj of objects) {

@@ -48,7 +48,7 @@ async function* completionChunks(chunks: AsyncIterable<CompletionChunk>): AsyncG
 }
 
 function sseResponse(frames: AsyncIterable<unknown>, ctx: RouteContext): Response {
-  return new Response(frameStream(sseFrames(frames), ctx.abort), { status: 200, headers: SSE_HEADERS });
+  return new Response(frameStream(sseFrames(frames), ctx), { status: 200, headers: SSE_HEADERS });
 }
 
 export async function chatCompletions(ctx: RouteContext): Promise<Response> {

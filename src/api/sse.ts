@@ -43,10 +43,14 @@ export async function* ndjsonFrames(objects: AsyncIterable<unknown>): AsyncGener
 }
 
 /**
- * A byte stream over `frames`. `onCancel` runs when the reader cancels (the client went
- * away); it should abort the engine request so the pending `next()` settles promptly.
+ * A byte stream over `frames`. `owner.abort()` runs when the reader cancels (the client
+ * went away); it should abort the engine request so the pending `next()` settles promptly.
+ *
+ * The stream holds `owner` (the route context, and through it the Request) until it ends:
+ * undici's Request follows the client's signal through an AbortController that only the
+ * Request keeps alive, so dropping the Request early would lose the client's abort.
  */
-export function frameStream(frames: AsyncIterable<string>, onCancel: () => void): ReadableStream<Uint8Array> {
+export function frameStream(frames: AsyncIterable<string>, owner: { abort(): void }): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const iterator = frames[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>(
@@ -61,7 +65,7 @@ export function frameStream(frames: AsyncIterable<string>, onCancel: () => void)
         }
       },
       async cancel() {
-        onCancel();
+        owner.abort();
         await iterator.return?.(undefined);
       },
     },

@@ -36,8 +36,13 @@ function abortError(signal: AbortSignal): unknown {
 /**
  * As fetch does, an abort after the headers errors the body with an AbortError; the
  * reader's cancel reaches the router, which aborts the engine request.
+ *
+ * Takes the Request, not its signal: undici's Request follows its init signal through an
+ * AbortController that only the Request object keeps alive, so a body that held just the
+ * signal could outlive the controller and never see the abort.
  */
-function abortableBody(body: ReadableStream<Uint8Array>, signal: AbortSignal): ReadableStream<Uint8Array> {
+function abortableBody(body: ReadableStream<Uint8Array>, request: Request): ReadableStream<Uint8Array> {
+  const signal = request.signal;
   const reader = body.getReader();
   let onAbort: (() => void) | undefined;
   return new ReadableStream<Uint8Array>(
@@ -48,10 +53,12 @@ function abortableBody(body: ReadableStream<Uint8Array>, signal: AbortSignal): R
           reader.cancel(abortError(signal)).catch(() => undefined);
         };
         signal.addEventListener('abort', onAbort, { once: true });
+        if (signal.aborted) onAbort();
       },
       async pull(controller) {
         try {
           const { value, done } = await reader.read();
+          void request;
           if (signal.aborted) return;
           if (done) {
             signal.removeEventListener('abort', onAbort!);
@@ -87,7 +94,7 @@ export function createOpenAIFetch(engine: Engine, options: OpenAIFetchOptions = 
       throw abortError(request.signal);
     }
     if (response.body === null) return response;
-    return new Response(abortableBody(response.body, request.signal), {
+    return new Response(abortableBody(response.body, request), {
       status: response.status,
       statusText: response.statusText,
       headers: response.headers,
