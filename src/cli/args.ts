@@ -1,0 +1,121 @@
+// Argument parsing for the `tabllm` command: pure, so every bad input is tested
+// without a GPU. Errors are `CliUsageError` (exit code 2) with a message naming the flag.
+import { parseArgs } from 'node:util';
+
+export class CliUsageError extends Error {
+  readonly code = 'usage';
+}
+
+export interface RunArgs {
+  command: 'run';
+  model: string;
+  prompt: string;
+  /** llama2.c's -n: positions to run, prompt included (prompt tokens after BOS + generated = steps). */
+  steps?: number;
+  /** New tokens to generate (llama.cpp's -n). */
+  maxTokens?: number;
+  temperature: number;
+  topP: number;
+  seed?: number;
+  json: boolean;
+  kvCacheMiB?: number;
+}
+
+export interface ServeArgs {
+  command: 'serve';
+  model: string;
+  host: string;
+  port: number;
+  name?: string;
+  kvCacheMiB?: number;
+  maxBatchTokens?: number;
+}
+
+export type CliArgs = RunArgs | ServeArgs | { command: 'help' } | { command: 'version' };
+
+export const USAGE = `usage:
+  tabllm run <model.gguf | url> [-p PROMPT] [-n STEPS | --max-tokens N] [--temperature T] [--top-p P] [--seed S] [--json]
+  tabllm serve <model.gguf | url> [--host 127.0.0.1] [--port 8000] [--name NAME] [--kv-cache-mib M] [--max-batch-tokens N]
+  tabllm --version | --help
+
+run:    completes PROMPT (no chat template; BOS as the GGUF says) and streams the text to stdout.
+        -n STEPS counts positions like llama2.c (prompt tokens after BOS + generated tokens);
+        --max-tokens N counts generated tokens only. Default: 256 steps. --json prints
+        { text, token_ids, usage, timings } instead.
+serve:  answers the OpenAI (/v1) and Ollama (/api) HTTP APIs on host:port (loopback by default).`;
+
+function num(flag: string, raw: string | undefined, opts: { min: number; max: number; integer?: boolean }): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < opts.min || v > opts.max || (opts.integer && !Number.isInteger(v))) {
+    throw new CliUsageError(`${flag} must be ${opts.integer ? 'an integer' : 'a number'} in [${opts.min}, ${opts.max}], got '${raw}'`);
+  }
+  return v;
+}
+
+export function parseCliArgs(argv: string[]): CliArgs {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') return { command: 'help' };
+  if (command === '--version' || command === '-v') return { command: 'version' };
+  if (command !== 'run' && command !== 'serve') throw new CliUsageError(`unknown command '${command}'`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options:
+        command === 'run'
+          ? {
+              prompt: { type: 'string', short: 'p' },
+              steps: { type: 'string', short: 'n' },
+              'max-tokens': { type: 'string' },
+              temperature: { type: 'string', short: 't' },
+              'top-p': { type: 'string' },
+              seed: { type: 'string', short: 's' },
+              json: { type: 'boolean' },
+              'kv-cache-mib': { type: 'string' },
+            }
+          : {
+              host: { type: 'string' },
+              port: { type: 'string' },
+              name: { type: 'string' },
+              'kv-cache-mib': { type: 'string' },
+              'max-batch-tokens': { type: 'string' },
+            },
+    });
+  } catch (err) {
+    throw new CliUsageError((err as Error).message);
+  }
+  const { values: v, positionals } = parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  if (positionals.length === 0) throw new CliUsageError(`${command}: missing the model (a .gguf path or URL)`);
+  if (positionals.length > 1) throw new CliUsageError(`${command}: unexpected argument '${positionals[1]}'`);
+  const model = positionals[0]!;
+  const kvCacheMiB = num('--kv-cache-mib', v['kv-cache-mib'] as string | undefined, { min: 1, max: 1 << 20 });
+  if (command === 'run') {
+    const steps = num('-n', v.steps as string | undefined, { min: 1, max: 1 << 20, integer: true });
+    const maxTokens = num('--max-tokens', v['max-tokens'] as string | undefined, { min: 1, max: 1 << 20, integer: true });
+    if (steps !== undefined && maxTokens !== undefined) throw new CliUsageError('give -n or --max-tokens, not both');
+    return {
+      command,
+      model,
+      prompt: (v.prompt as string | undefined) ?? '',
+      steps: steps ?? (maxTokens === undefined ? 256 : undefined),
+      maxTokens,
+      temperature: num('--temperature', v.temperature as string | undefined, { min: 0, max: 100 }) ?? 1,
+      topP: num('--top-p', v['top-p'] as string | undefined, { min: Number.MIN_VALUE, max: 1 }) ?? 1,
+      seed: num('--seed', v.seed as string | undefined, { min: 0, max: 2 ** 32 - 1, integer: true }),
+      json: v.json === true,
+      kvCacheMiB,
+    };
+  }
+  return {
+    command,
+    model,
+    host: (v.host as string | undefined) ?? '127.0.0.1',
+    port: num('--port', v.port as string | undefined, { min: 0, max: 65535, integer: true }) ?? 8000,
+    name: v.name as string | undefined,
+    kvCacheMiB,
+    maxBatchTokens: num('--max-batch-tokens', v['max-batch-tokens'] as string | undefined, { min: 1, max: 1 << 16, integer: true }),
+  };
+}

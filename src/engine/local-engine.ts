@@ -1,0 +1,391 @@
+// LocalEngine: the `Engine` interface (OpenAI shapes) over an EngineCore in this thread.
+// It validates a request, renders the chat template, tokenizes, maps OpenAI's sampling
+// fields to SamplingParams, and turns the core's per-request events into OpenAI objects.
+// The core knows nothing of OpenAI; the router knows nothing of tokens.
+import { validateChatParams, validateCompletionParams } from '../api/openai-params';
+import type { ChatTemplate } from '../model/template';
+import { modelHasNoChatTemplateError } from '../model/template';
+import type { EngineCore, EngineEvent } from './core';
+import type {
+  ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, ChatTokenLogprob, Completion,
+  CompletionChunk, CompletionCreateParams, CompletionLogprobs, CompletionUsage, DetokenizeParams, DetokenizeResult,
+  Engine, EngineInfo, EngineStats, FinishReason, RequestOptions, SamplingFields, TokenizeParams, TokenizeResult,
+} from './engine-api';
+import { EngineError } from './errors';
+import {
+  appendCompletionLogprobs, chatLogprobs, emptyCompletionLogprobs, newId, sumUsage, toFinishReason, toTimings,
+  toUsage, unixSeconds, type TokenTextFn,
+} from './openai-shapes';
+import type { EngineRequest } from './request';
+import type { Detokenizer } from './stop';
+import type { SamplingParams } from './types';
+
+/** What the engine needs of a tokenizer (src/model/tokenizer's Tokenizer satisfies it through an adapter). */
+export interface EngineTokenizer {
+  readonly vocabSize: number;
+  /** BOS id, or -1 when the vocabulary has none. */
+  readonly bos: number;
+  encode(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): number[];
+  decode(ids: ArrayLike<number>, options?: { skipSpecial?: boolean }): string;
+  createDetokenizer(): Detokenizer;
+  /** A token's own text and bytes (for logprobs): " the", not "▁the". */
+  tokenText: TokenTextFn;
+}
+
+export interface LocalEngineParts {
+  core: EngineCore;
+  tokenizer: EngineTokenizer;
+  template: ChatTemplate | null;
+  info: EngineInfo;
+  destroy?: () => void | Promise<void>;
+}
+
+type Admitted = { stream: AsyncIterable<EngineEvent>; promptTokens: number };
+
+const ROLE_FOR_TEMPLATE: Record<ChatMessage['role'], 'system' | 'user' | 'assistant'> = {
+  system: 'system',
+  developer: 'system',
+  user: 'user',
+  assistant: 'assistant',
+};
+
+function badRequest(err: unknown): never {
+  // Router validation errors carry status/param; direct callers get the engine's error class.
+  if (err instanceof EngineError) throw err;
+  const e = err as { message?: string; param?: string | null };
+  throw new EngineError('invalid_request', e?.message ?? String(err), e?.param ?? undefined);
+}
+
+function randomSeed(): number {
+  return Math.floor(Math.random() * 0x7fffffff);
+}
+
+export class LocalEngine implements Engine {
+  private readonly core: EngineCore;
+  private readonly tokenizer: EngineTokenizer;
+  private readonly template: ChatTemplate | null;
+  private readonly modelInfo: EngineInfo;
+  private readonly onDestroy?: () => void | Promise<void>;
+
+  constructor(parts: LocalEngineParts) {
+    this.core = parts.core;
+    this.tokenizer = parts.tokenizer;
+    this.template = parts.template;
+    this.modelInfo = parts.info;
+    this.onDestroy = parts.destroy;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Request building
+
+  private checkModel(model: string | undefined): void {
+    if (model != null && model !== this.modelInfo.id) {
+      throw new EngineError('model_not_found', `The model '${model}' is not loaded; this engine serves '${this.modelInfo.id}'.`, 'model');
+    }
+  }
+
+  private sampling(p: SamplingFields, logprobs: boolean, topLogprobs: number): Partial<SamplingParams> {
+    let logitBias: Map<number, number> | undefined;
+    if (p.logit_bias) {
+      logitBias = new Map();
+      for (const [key, bias] of Object.entries(p.logit_bias)) {
+        const id = Number(key);
+        if (!Number.isInteger(id) || id < 0 || id >= this.tokenizer.vocabSize) {
+          throw new EngineError('invalid_request', `logit_bias key '${key}' is not a token id in [0, ${this.tokenizer.vocabSize})`, 'logit_bias');
+        }
+        logitBias.set(id, bias);
+      }
+    }
+    return {
+      temperature: p.temperature ?? 1,
+      topP: p.top_p ?? 1,
+      topK: p.top_k != null && p.top_k > 0 ? p.top_k : 0,
+      minP: p.min_p ?? 0,
+      seed: p.seed ?? randomSeed(),
+      presencePenalty: p.presence_penalty ?? 0,
+      frequencyPenalty: p.frequency_penalty ?? 0,
+      repetitionPenalty: p.repetition_penalty ?? 1,
+      logitBias,
+      logprobs,
+      topLogprobs,
+    };
+  }
+
+  private admit(promptIds: number[], p: SamplingFields, maxTokens: number | undefined, logprobs: boolean, topLogprobs: number, signal?: AbortSignal): Admitted {
+    const stop = p.stop == null ? [] : typeof p.stop === 'string' ? [p.stop] : p.stop;
+    const req: EngineRequest = {
+      promptIds,
+      sampling: this.sampling(p, logprobs, topLogprobs),
+      maxTokens,
+      n: p.n ?? 1,
+      stop: stop.filter((s) => s.length > 0),
+      ignoreEos: p.ignore_eos ?? false,
+      signal,
+    };
+    return { stream: this.core.addRequest(req), promptTokens: promptIds.length };
+  }
+
+  private renderChat(messages: ChatMessage[], addGenerationPrompt: boolean): number[] {
+    if (!this.template) throw modelHasNoChatTemplateError(this.modelInfo.id);
+    const text = this.template.render({
+      messages: messages.map((m) => ({ role: ROLE_FOR_TEMPLATE[m.role], content: m.content })),
+      addGenerationPrompt,
+    });
+    const ids = this.tokenizer.encode(text, { addSpecial: true, parseSpecial: true });
+    // Templates usually write {{ bos_token }} themselves; do not start with BOS twice.
+    const bos = this.tokenizer.bos;
+    if (bos >= 0 && ids.length > 1 && ids[0] === bos && ids[1] === bos) ids.shift();
+    return ids;
+  }
+
+  private encodePrompt(prompt: string): number[] {
+    return this.tokenizer.encode(prompt, { addSpecial: true, parseSpecial: false });
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Chat
+
+  private async createChat(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
+    let p: ChatCompletionCreateParams;
+    try {
+      p = validateChatParams(params);
+    } catch (err) {
+      badRequest(err);
+    }
+    this.checkModel(p.model);
+    const promptIds = this.renderChat(p.messages, true);
+    const wantLogprobs = p.logprobs === true;
+    const admitted = this.admit(promptIds, p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal);
+    const meta = { id: newId('chatcmpl'), created: unixSeconds(), model: this.modelInfo.id, startMs: performance.now() };
+    if (p.stream) return this.chatStream(admitted, p.n ?? 1, p.stream_options?.include_usage === true, wantLogprobs, meta);
+
+    const n = p.n ?? 1;
+    const texts = Array.from({ length: n }, () => '');
+    const logprobs: ChatTokenLogprob[][] = Array.from({ length: n }, () => []);
+    const finish: (FinishReason | null)[] = Array(n).fill(null);
+    let last: EngineEvent | undefined;
+    for await (const ev of admitted.stream) {
+      if (ev.finishReason === 'abort') throw new EngineError('aborted', 'The request was aborted.');
+      texts[ev.index] += ev.text;
+      if (wantLogprobs && ev.logprobs) logprobs[ev.index]!.push(...chatLogprobs(ev.logprobs, this.tokenizer.tokenText));
+      if (ev.finishReason) finish[ev.index] = toFinishReason(ev.finishReason);
+      if (ev.usage) last = ev;
+    }
+    const usage = last?.usage ? toUsage(last.usage) : toUsage({ promptTokens: admitted.promptTokens, completionTokens: 0, cachedTokens: 0 });
+    return {
+      id: meta.id,
+      object: 'chat.completion',
+      created: meta.created,
+      model: meta.model,
+      choices: texts.map((text, index) => ({
+        index,
+        message: { role: 'assistant', content: text, refusal: null },
+        logprobs: wantLogprobs ? { content: logprobs[index]!, refusal: null } : null,
+        finish_reason: finish[index] ?? 'stop',
+      })),
+      usage,
+      timings: toTimings(last?.timings, usage.completion_tokens, performance.now() - meta.startMs),
+    };
+  }
+
+  private async *chatStream(
+    admitted: Admitted, n: number, includeUsage: boolean, wantLogprobs: boolean,
+    meta: { id: string; created: number; model: string; startMs: number },
+  ): AsyncGenerator<ChatCompletionChunk> {
+    const base = () => ({ id: meta.id, object: 'chat.completion.chunk' as const, created: meta.created, model: meta.model, ...(includeUsage ? { usage: null } : {}) });
+    for (let index = 0; index < n; index++) {
+      yield { ...base(), choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] };
+    }
+    let last: EngineEvent | undefined;
+    for await (const ev of admitted.stream) {
+      if (ev.finishReason === 'abort') throw new EngineError('aborted', 'The request was aborted.');
+      if (ev.usage) last = ev;
+      const lp = wantLogprobs && ev.logprobs?.length ? { content: chatLogprobs(ev.logprobs, this.tokenizer.tokenText), refusal: null as null } : null;
+      const finish = toFinishReason(ev.finishReason);
+      if (ev.text === '' && !lp && !finish) continue;
+      yield { ...base(), choices: [{ index: ev.index, delta: ev.text === '' && !lp ? {} : { content: ev.text }, logprobs: lp, finish_reason: finish }] };
+    }
+    if (includeUsage) {
+      const usage = last?.usage ? toUsage(last.usage) : toUsage({ promptTokens: admitted.promptTokens, completionTokens: 0, cachedTokens: 0 });
+      yield { ...base(), choices: [], usage, timings: toTimings(last?.timings, usage.completion_tokens, performance.now() - meta.startMs) };
+    }
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Completions
+
+  private async createCompletion(params: CompletionCreateParams, options?: RequestOptions): Promise<Completion | AsyncIterable<CompletionChunk>> {
+    let p: CompletionCreateParams;
+    try {
+      p = validateCompletionParams(params);
+    } catch (err) {
+      badRequest(err);
+    }
+    this.checkModel(p.model);
+    const prompts = typeof p.prompt === 'string' ? [p.prompt] : p.prompt;
+    if (prompts.length === 0) throw new EngineError('invalid_request', 'prompt must not be an empty list', 'prompt');
+    const n = p.n ?? 1;
+    const wantLogprobs = p.logprobs != null;
+    const encoded = prompts.map((s) => this.encodePrompt(s));
+    // Admit every prompt before streaming, so admission errors reject the call.
+    const admitted: Admitted[] = [];
+    try {
+      for (const ids of encoded) admitted.push(this.admit(ids, p, p.max_tokens ?? 16, wantLogprobs, p.logprobs ?? 0, options?.signal));
+    } catch (err) {
+      for (const a of admitted) void a.stream[Symbol.asyncIterator]().return?.();
+      throw err;
+    }
+    const meta = { id: newId('cmpl'), created: unixSeconds(), model: this.modelInfo.id, startMs: performance.now() };
+    const merged = mergeEvents(admitted.map((a) => a.stream));
+    const echo = p.echo === true;
+    if (p.stream) return this.completionStream(merged, prompts, n, echo, p.stream_options?.include_usage === true, wantLogprobs, admitted, meta);
+
+    const total = prompts.length * n;
+    const texts = Array.from({ length: total }, (_, i) => (echo ? prompts[Math.floor(i / n)]! : ''));
+    const lps: CompletionLogprobs[] = Array.from({ length: total }, () => emptyCompletionLogprobs());
+    const offsets = texts.map((t) => t.length);
+    const finish: (FinishReason | null)[] = Array(total).fill(null);
+    const usages: (CompletionUsage | undefined)[] = Array(prompts.length).fill(undefined);
+    let timings: EngineEvent['timings'];
+    for await (const { source, ev } of merged) {
+      if (ev.finishReason === 'abort') throw new EngineError('aborted', 'The request was aborted.');
+      const i = source * n + ev.index;
+      texts[i] += ev.text;
+      if (wantLogprobs && ev.logprobs) offsets[i] = appendCompletionLogprobs(lps[i]!, ev.logprobs, this.tokenizer.tokenText, offsets[i]!);
+      if (ev.finishReason) finish[i] = toFinishReason(ev.finishReason);
+      if (ev.usage) {
+        usages[source] = toUsage(ev.usage);
+        timings = ev.timings;
+      }
+    }
+    const usage = sumUsage(usages.map((u, k) => u ?? toUsage({ promptTokens: admitted[k]!.promptTokens, completionTokens: 0, cachedTokens: 0 })));
+    return {
+      id: meta.id,
+      object: 'text_completion',
+      created: meta.created,
+      model: meta.model,
+      choices: texts.map((text, index) => ({ index, text, logprobs: wantLogprobs ? lps[index]! : null, finish_reason: finish[index] ?? 'stop' })),
+      usage,
+      timings: toTimings(timings, usage.completion_tokens, performance.now() - meta.startMs),
+    };
+  }
+
+  private async *completionStream(
+    merged: AsyncIterable<{ source: number; ev: EngineEvent }>, prompts: string[], n: number, echo: boolean,
+    includeUsage: boolean, wantLogprobs: boolean, admitted: Admitted[],
+    meta: { id: string; created: number; model: string; startMs: number },
+  ): AsyncGenerator<CompletionChunk> {
+    const base = () => ({ id: meta.id, object: 'text_completion' as const, created: meta.created, model: meta.model, ...(includeUsage ? { usage: null } : {}) });
+    const offsets: number[] = Array(prompts.length * n).fill(0);
+    if (echo) {
+      for (let i = 0; i < prompts.length * n; i++) {
+        const text = prompts[Math.floor(i / n)]!;
+        offsets[i] = text.length;
+        yield { ...base(), choices: [{ index: i, text, logprobs: null, finish_reason: null }] };
+      }
+    }
+    const usages: (CompletionUsage | undefined)[] = Array(prompts.length).fill(undefined);
+    let timings: EngineEvent['timings'];
+    for await (const { source, ev } of merged) {
+      if (ev.finishReason === 'abort') throw new EngineError('aborted', 'The request was aborted.');
+      if (ev.usage) {
+        usages[source] = toUsage(ev.usage);
+        timings = ev.timings;
+      }
+      const index = source * n + ev.index;
+      let logprobs: CompletionLogprobs | null = null;
+      if (wantLogprobs && ev.logprobs?.length) {
+        logprobs = emptyCompletionLogprobs();
+        offsets[index] = appendCompletionLogprobs(logprobs, ev.logprobs, this.tokenizer.tokenText, offsets[index]!);
+      }
+      const finish = toFinishReason(ev.finishReason);
+      if (ev.text === '' && !logprobs && !finish) continue;
+      yield { ...base(), choices: [{ index, text: ev.text, logprobs, finish_reason: finish }] };
+    }
+    if (includeUsage) {
+      const usage = sumUsage(usages.map((u, k) => u ?? toUsage({ promptTokens: admitted[k]!.promptTokens, completionTokens: 0, cachedTokens: 0 })));
+      yield { ...base(), choices: [], usage, timings: toTimings(timings, usage.completion_tokens, performance.now() - meta.startMs) };
+    }
+  }
+
+  // ---------------------------------------------------------------------------------
+  // The Engine interface
+
+  readonly chat = { completions: { create: ((p: ChatCompletionCreateParams, o?: RequestOptions) => this.createChat(p, o)) as Engine['chat']['completions']['create'] } };
+  readonly completions = { create: ((p: CompletionCreateParams, o?: RequestOptions) => this.createCompletion(p, o)) as Engine['completions']['create'] };
+  readonly models = {
+    list: async () => ({
+      object: 'list' as const,
+      data: [{ id: this.modelInfo.id, object: 'model' as const, created: this.modelInfo.created, owned_by: 'tabllm', max_model_len: this.core.contextLength }],
+    }),
+  };
+  readonly embeddings = {
+    create: async (): Promise<never> => {
+      throw new EngineError('unsupported', 'Embeddings are not supported yet by tabllm.', 'input');
+    },
+  };
+
+  async tokenize(params: TokenizeParams): Promise<TokenizeResult> {
+    this.checkModel(params.model);
+    const addSpecial = params.add_special_tokens ?? true;
+    const tokens =
+      'messages' in params
+        ? this.renderChat(params.messages, params.add_generation_prompt ?? true)
+        : this.tokenizer.encode(params.prompt, { addSpecial, parseSpecial: false });
+    return { count: tokens.length, max_model_len: this.core.contextLength, tokens };
+  }
+
+  async detokenize(params: DetokenizeParams): Promise<DetokenizeResult> {
+    this.checkModel(params.model);
+    for (const [i, id] of params.tokens.entries()) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.tokenizer.vocabSize) {
+        throw new EngineError('invalid_request', `tokens[${i}] = ${id} is not a token id in [0, ${this.tokenizer.vocabSize})`, `tokens[${i}]`);
+      }
+    }
+    return { prompt: this.tokenizer.decode(params.tokens) };
+  }
+
+  async stats(): Promise<EngineStats> {
+    const s = this.core.stats();
+    return {
+      running: s.running,
+      waiting: s.waiting,
+      kvBlocksUsed: s.kvBlocksUsed,
+      kvBlocksTotal: s.kvBlocksTotal,
+      prefixCacheHitRate: s.prefixCacheHitRate,
+      lastStepBatchSize: s.lastStepBatchSize,
+      lastStepMs: s.lastStepMs,
+      tokensPerSecond: s.tokensPerSecond,
+    };
+  }
+
+  async info(): Promise<EngineInfo> {
+    return { ...this.modelInfo };
+  }
+
+  async destroy(): Promise<void> {
+    await this.onDestroy?.();
+  }
+}
+
+/** Interleaves several event streams in arrival order, tagging each event with its source. */
+export async function* mergeEvents(streams: AsyncIterable<EngineEvent>[]): AsyncGenerator<{ source: number; ev: EngineEvent }> {
+  const iterators = streams.map((s) => s[Symbol.asyncIterator]());
+  const pending = new Map<number, Promise<{ source: number; r: IteratorResult<EngineEvent> }>>();
+  const pull = (source: number) => pending.set(source, iterators[source]!.next().then((r) => ({ source, r })));
+  iterators.forEach((_, i) => pull(i));
+  try {
+    while (pending.size > 0) {
+      const { source, r } = await Promise.race(pending.values());
+      if (r.done) {
+        pending.delete(source);
+        continue;
+      }
+      pull(source);
+      yield { source, ev: r.value };
+    }
+  } finally {
+    // An early exit (break, abort, error) cancels every stream still running.
+    for (const source of pending.keys()) void iterators[source]!.return?.();
+  }
+}
