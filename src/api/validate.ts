@@ -22,7 +22,7 @@ export interface ParamSpec {
 
 export type ParamTable = Record<string, ParamSpec>;
 
-export function invalid(param: string, message: string): HttpError {
+export function invalid(param: string | null, message: string): HttpError {
   return new HttpError(400, 'invalid_request', message, param);
 }
 
@@ -38,7 +38,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 /** Checks `body` against `table`; returns it typed as T (the same object, unmodified). */
 export function validateBody<T>(body: unknown, table: ParamTable, where = 'request body'): T {
-  if (!isPlainObject(body)) throw invalid('', `The ${where} must be a JSON object, not ${typeName(body)}.`);
+  if (!isPlainObject(body)) throw invalid(null, `The ${where} must be a JSON object, not ${typeName(body)}.`);
   for (const [param, value] of Object.entries(body)) {
     const spec = table[param];
     if (spec === undefined) {
@@ -111,9 +111,10 @@ export function object(table: ParamTable): Check {
     try {
       validateBody(v, table);
     } catch (err) {
-      if (err instanceof HttpError && err.param !== null) {
+      if (err instanceof HttpError) {
+        if (err.param === null) throw new HttpError(err.status, err.code, err.message, p);
         // Re-root the inner param under this one: `stream_options.include_usage`.
-        const inner = err.param === '' ? p : `${p}.${err.param}`;
+        const inner = `${p}.${err.param}`;
         throw new HttpError(err.status, err.code, err.message.replaceAll(`'${err.param}'`, `'${inner}'`), inner);
       }
       throw err;
@@ -156,7 +157,7 @@ const content: Check = (v, p) => {
       }
       throw invalid(`${q}.type`, `'${q}.type' must be 'text'.`);
     }
-    validateBody(part, { type: { check: str }, text: { check: str, required: true } }, q);
+    object({ type: { check: str }, text: { check: str, required: true } })(part, q);
   });
 };
 

@@ -1,0 +1,143 @@
+// Table-driven bad input across routes: each case asserts the HTTP status, the error type
+// (OpenAI `type` + `code`, or Ollama's `{ error }` with the code header) and the `param`.
+// After all of them, a good request on the same router still succeeds.
+import { describe, expect, it } from 'vitest';
+import { createRouter } from '../../../src/api/router';
+import { EngineError } from '../../../src/engine/errors';
+import { FakeEngine } from '../../helpers/fake-engine';
+
+interface Case {
+  name: string;
+  method?: string;
+  path: string;
+  /** A string is sent as-is (malformed JSON); anything else is JSON-encoded. */
+  body?: unknown;
+  before?: (engine: FakeEngine) => void;
+  status: number;
+  type: 'invalid_request_error' | 'rate_limit_error' | 'server_error' | 'ollama';
+  code: string;
+  param: string | null;
+}
+
+const chat = (extra: Record<string, unknown>) => ({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }], ...extra });
+const completion = (extra: Record<string, unknown>) => ({ model: 'fake-model', prompt: 'hi', ...extra });
+const ollamaChat = (extra: Record<string, unknown>) => ({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }], ...extra });
+
+const C = '/v1/chat/completions';
+const P = '/v1/completions';
+const BAD = 'invalid_request_error';
+
+const cases: Case[] = [
+  // --- chat completions
+  { name: 'malformed JSON', path: C, body: '{"model": ', status: 400, type: BAD, code: 'invalid_json', param: null },
+  { name: 'empty body', path: C, body: '', status: 400, type: BAD, code: 'invalid_json', param: null },
+  { name: 'body is an array', path: C, body: [1, 2], status: 400, type: BAD, code: 'invalid_request', param: null },
+  { name: 'messages missing', path: C, body: { model: 'fake-model' }, status: 400, type: BAD, code: 'invalid_request', param: 'messages' },
+  { name: 'messages not an array', path: C, body: chat({ messages: 'hi' }), status: 400, type: BAD, code: 'invalid_request', param: 'messages' },
+  { name: 'messages empty', path: C, body: chat({ messages: [] }), status: 400, type: BAD, code: 'invalid_request', param: 'messages' },
+  { name: 'unknown role', path: C, body: chat({ messages: [{ role: 'wizard', content: 'x' }] }), status: 400, type: BAD, code: 'invalid_request', param: 'messages[0].role' },
+  { name: 'content is a number', path: C, body: chat({ messages: [{ role: 'user', content: 5 }] }), status: 400, type: BAD, code: 'invalid_request', param: 'messages[0].content' },
+  { name: 'content part without text', path: C, body: chat({ messages: [{ role: 'user', content: [{ type: 'text' }] }] }), status: 400, type: BAD, code: 'invalid_request', param: 'messages[0].content[0].text' },
+  { name: 'image content part', path: C, body: chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'messages[0].content[0].type' },
+  { name: 'tool role', path: C, body: chat({ messages: [{ role: 'tool', content: 'x', tool_call_id: 'a' }] }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'messages[0].role' },
+  { name: 'temperature is a string', path: C, body: chat({ temperature: 'hot' }), status: 400, type: BAD, code: 'invalid_request', param: 'temperature' },
+  { name: 'temperature out of range', path: C, body: chat({ temperature: 3 }), status: 400, type: BAD, code: 'invalid_request', param: 'temperature' },
+  { name: 'top_p = 0', path: C, body: chat({ top_p: 0 }), status: 400, type: BAD, code: 'invalid_request', param: 'top_p' },
+  { name: 'n = 0', path: C, body: chat({ n: 0 }), status: 400, type: BAD, code: 'invalid_request', param: 'n' },
+  { name: 'n fractional', path: C, body: chat({ n: 1.5 }), status: 400, type: BAD, code: 'invalid_request', param: 'n' },
+  { name: 'max_tokens negative', path: C, body: chat({ max_tokens: -1 }), status: 400, type: BAD, code: 'invalid_request', param: 'max_tokens' },
+  { name: 'seed fractional', path: C, body: chat({ seed: 1.5 }), status: 400, type: BAD, code: 'invalid_request', param: 'seed' },
+  { name: 'presence_penalty out of range', path: C, body: chat({ presence_penalty: 5 }), status: 400, type: BAD, code: 'invalid_request', param: 'presence_penalty' },
+  { name: 'stop holds a number', path: C, body: chat({ stop: ['a', 1] }), status: 400, type: BAD, code: 'invalid_request', param: 'stop[1]' },
+  { name: 'logit_bias key not a token id', path: C, body: chat({ logit_bias: { abc: 1 } }), status: 400, type: BAD, code: 'invalid_request', param: 'logit_bias' },
+  { name: 'top_logprobs without logprobs', path: C, body: chat({ top_logprobs: 3 }), status: 400, type: BAD, code: 'invalid_request', param: 'top_logprobs' },
+  { name: 'top_logprobs > 20', path: C, body: chat({ logprobs: true, top_logprobs: 21 }), status: 400, type: BAD, code: 'invalid_request', param: 'top_logprobs' },
+  { name: 'tools (not supported)', path: C, body: chat({ tools: [{ type: 'function', function: { name: 'f' } }] }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'tools' },
+  { name: 'response_format json_schema (not supported)', path: C, body: chat({ response_format: { type: 'json_schema', json_schema: { name: 'x' } } }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'response_format' },
+  { name: 'audio (not supported)', path: C, body: chat({ audio: { voice: 'alloy', format: 'wav' } }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'audio' },
+  { name: 'unknown parameter', path: C, body: chat({ frobnicate: true }), status: 400, type: BAD, code: 'unknown_parameter', param: 'frobnicate' },
+  { name: 'stream_options without stream', path: C, body: chat({ stream_options: { include_usage: true } }), status: 400, type: BAD, code: 'invalid_request', param: 'stream_options' },
+  { name: 'stream_options.include_usage not boolean', path: C, body: chat({ stream: true, stream_options: { include_usage: 'yes' } }), status: 400, type: BAD, code: 'invalid_request', param: 'stream_options.include_usage' },
+  { name: 'unknown model', path: C, body: chat({ model: 'gpt-4o' }), status: 404, type: BAD, code: 'model_not_found', param: 'model' },
+  { name: 'context length exceeded', path: C, body: chat({ max_tokens: 100_000 }), status: 400, type: BAD, code: 'context_length_exceeded', param: 'messages' },
+  { name: 'top_k below -1', path: C, body: chat({ top_k: -2 }), status: 400, type: BAD, code: 'invalid_request', param: 'top_k' },
+  // --- completions
+  { name: 'prompt missing', path: P, body: { model: 'fake-model' }, status: 400, type: BAD, code: 'invalid_request', param: 'prompt' },
+  { name: 'prompt as token ids (not supported)', path: P, body: completion({ prompt: [1, 2, 3] }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'prompt' },
+  { name: 'prompt array holds a number', path: P, body: completion({ prompt: ['a', 2] }), status: 400, type: BAD, code: 'invalid_request', param: 'prompt[1]' },
+  { name: 'logprobs > 20', path: P, body: completion({ logprobs: 21 }), status: 400, type: BAD, code: 'invalid_request', param: 'logprobs' },
+  { name: 'suffix (not supported)', path: P, body: completion({ suffix: 'end' }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'suffix' },
+  { name: 'best_of > n (not supported)', path: P, body: completion({ best_of: 3 }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'best_of' },
+  { name: 'echo not boolean', path: P, body: completion({ echo: 'yes' }), status: 400, type: BAD, code: 'invalid_request', param: 'echo' },
+  // --- routing, size, other OpenAI-side routes
+  { name: 'wrong method', method: 'GET', path: C, status: 405, type: BAD, code: 'method_not_allowed', param: null },
+  { name: 'unknown route', path: '/v1/nope', body: {}, status: 404, type: BAD, code: 'not_found', param: null },
+  { name: 'body over 4 MiB', path: C, body: chat({ messages: [{ role: 'user', content: 'x'.repeat(4 * 1024 * 1024) }] }), status: 413, type: BAD, code: 'request_too_large', param: null },
+  { name: 'unknown model id in path', method: 'GET', path: '/v1/models/nope', status: 404, type: BAD, code: 'model_not_found', param: 'model' },
+  { name: 'tokenize without prompt', path: '/tokenize', body: { model: 'fake-model' }, status: 400, type: BAD, code: 'invalid_request', param: 'prompt' },
+  { name: 'detokenize non-integer token', path: '/detokenize', body: { tokens: ['a'] }, status: 400, type: BAD, code: 'invalid_request', param: 'tokens[0]' },
+  { name: 'detokenize unknown token id', path: '/detokenize', body: { tokens: [99_999] }, status: 400, type: BAD, code: 'invalid_request', param: 'tokens' },
+  { name: 'embeddings (unsupported by the engine)', path: '/v1/embeddings', body: { input: 'x' }, status: 400, type: BAD, code: 'unsupported', param: 'input' },
+  // --- engine errors → status
+  { name: 'queue full', path: C, body: chat({}), before: (e) => (e.failNext = new EngineError('queue_full', 'Too many requests waiting.')), status: 429, type: 'rate_limit_error', code: 'queue_full', param: null },
+  { name: 'device lost', path: C, body: chat({}), before: (e) => (e.failNext = new EngineError('device_lost', 'The GPU device was lost.')), status: 503, type: 'server_error', code: 'device_lost', param: null },
+  { name: 'engine not loaded', path: P, body: completion({}), before: (e) => (e.failNext = new EngineError('engine_not_loaded', 'Loading.')), status: 503, type: 'server_error', code: 'engine_not_loaded', param: null },
+  // --- Ollama routes: `{ "error": "…" }`
+  { name: 'ollama malformed JSON', path: '/api/chat', body: '{', status: 400, type: 'ollama', code: 'invalid_json', param: null },
+  { name: 'ollama model missing', path: '/api/chat', body: { messages: [] }, status: 400, type: 'ollama', code: 'invalid_request', param: 'model' },
+  { name: 'ollama options.temperature not a number', path: '/api/chat', body: ollamaChat({ options: { temperature: 'x' } }), status: 400, type: 'ollama', code: 'invalid_request', param: 'options.temperature' },
+  { name: 'ollama options.mirostat (not supported)', path: '/api/chat', body: ollamaChat({ options: { mirostat: 2 } }), status: 400, type: 'ollama', code: 'unsupported_parameter', param: 'options.mirostat' },
+  { name: 'ollama options.num_predict = 0', path: '/api/generate', body: { model: 'fake-model', prompt: 'x', options: { num_predict: 0 } }, status: 400, type: 'ollama', code: 'invalid_request', param: 'options.num_predict' },
+  { name: 'ollama format json (not supported)', path: '/api/generate', body: { model: 'fake-model', prompt: 'x', format: 'json' }, status: 400, type: 'ollama', code: 'unsupported_parameter', param: 'format' },
+  { name: 'ollama images (not supported)', path: '/api/generate', body: { model: 'fake-model', prompt: 'x', images: ['aGk='] }, status: 400, type: 'ollama', code: 'unsupported_parameter', param: 'images' },
+  { name: 'ollama tool message (not supported)', path: '/api/chat', body: ollamaChat({ messages: [{ role: 'tool', content: '1' }] }), status: 400, type: 'ollama', code: 'unsupported_parameter', param: 'messages[0].role' },
+  { name: 'ollama unknown model', path: '/api/chat', body: ollamaChat({ model: 'llama3' }), status: 404, type: 'ollama', code: 'model_not_found', param: null },
+  { name: 'ollama wrong method', method: 'POST', path: '/api/tags', body: {}, status: 405, type: 'ollama', code: 'method_not_allowed', param: null },
+  { name: 'ollama unknown route', method: 'GET', path: '/api/pull', status: 404, type: 'ollama', code: 'not_found', param: null },
+  { name: 'ollama queue full', path: '/api/generate', body: { model: 'fake-model', prompt: 'x' }, before: (e) => (e.failNext = new EngineError('queue_full', 'Busy.')), status: 429, type: 'ollama', code: 'queue_full', param: null },
+];
+
+describe('bad input', () => {
+  const engine = new FakeEngine({ contextLength: 256 });
+  const router = createRouter(engine);
+
+  it.each(cases)('$name → $status', async (c) => {
+    c.before?.(engine);
+    const method = c.method ?? 'POST';
+    const body = c.body === undefined ? undefined : typeof c.body === 'string' ? c.body : JSON.stringify(c.body);
+    const response = await router(new Request(`http://localhost:8000${c.path}`, { method, body, headers: { 'content-type': 'application/json' } }));
+    expect(response.status).toBe(c.status);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('x-tabllm-error-code')).toBe(c.code);
+    const json = (await response.json()) as { error: unknown };
+    if (c.type === 'ollama') {
+      expect(typeof json.error).toBe('string');
+      if (c.param !== null) expect(json.error).toContain(`'${c.param}'`);
+    } else {
+      expect(json.error).toMatchObject({ type: c.type, code: c.code, param: c.param });
+      expect((json.error as { message: string }).message.length).toBeGreaterThan(5);
+    }
+    if (c.status === 405) expect(response.headers.get('allow')).toContain(method === 'GET' ? 'POST' : 'GET');
+  });
+
+  it('has at least 25 cases and leaves the engine idle', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+    expect(engine.inFlight).toBe(0);
+  });
+
+  it('a good request on the same router still succeeds', async () => {
+    const response = await router(
+      new Request(`http://localhost:8000${C}`, { method: 'POST', body: JSON.stringify(chat({ temperature: 0, user: 'ignored', store: false })) }),
+    );
+    expect(response.status).toBe(200);
+    const json = (await response.json()) as { choices: { message: { content: string } }[] };
+    expect(json.choices[0].message.content).toBe('You said: hi');
+  });
+
+  it('a chat request to a model without a chat template is a 400', async () => {
+    const router = createRouter(new FakeEngine({ hasChatTemplate: false }));
+    const response = await router(new Request(`http://localhost:8000${C}`, { method: 'POST', body: JSON.stringify(chat({})) }));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 'model_has_no_chat_template', param: 'messages', type: BAD } });
+  });
+});
