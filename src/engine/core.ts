@@ -187,7 +187,7 @@ export class EngineCore {
     const choices = Array.from(
       { length: n },
       (_, i) =>
-        new Sequence(requestId, i, prompt, prompt.length, { ...sampling, seed: sampling.seed + i }, new StopChecker(criteria, this.createDetokenizer()), req.cacheSalt),
+        new Sequence(requestId, i, prompt, prompt.length, { ...sampling, seed: sampling.seed + i }, new StopChecker(criteria, this.createDetokenizer(prompt)), req.cacheSalt),
     );
     let parent: Sequence | null = null;
     if (n > 1 && prompt.length > 1) {
@@ -274,7 +274,8 @@ export class EngineCore {
   private kick(): void {
     if (this.loopActive || this.fatal !== null) return;
     this.loopActive = true;
-    void this.loop();
+    // Start on a microtask: requests added in the same tick join the first step together.
+    queueMicrotask(() => void this.loop());
   }
 
   private async loop(): Promise<void> {

@@ -111,7 +111,9 @@ describe('EngineCore: limits and validation', () => {
 
   it('throws queue_full when maxQueue requests wait', async () => {
     const { core } = makeEngine({}, { maxRunningSequences: 1, maxQueue: 2 });
-    const streams = [0, 1, 2].map((i) => core.addRequest({ promptIds: makePrompt(5, i), maxTokens: 3 }));
+    const streams = [0, 1].map((i) => core.addRequest({ promptIds: makePrompt(5, i), maxTokens: 3 }));
+    await Promise.resolve(); // request 0 starts running
+    streams.push(core.addRequest({ promptIds: makePrompt(5, 2), maxTokens: 3 }));
     expect(core.stats().waiting).toBe(2);
     expect(() => core.addRequest({ promptIds: [1], maxTokens: 1 })).toThrow(expect.objectContaining({ code: 'queue_full' }));
     const outs = await Promise.all(streams.map(collect));
