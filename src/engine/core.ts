@@ -10,10 +10,10 @@
 import { EngineError } from './errors';
 import { EventStream } from './event-stream';
 import { KvCacheManager } from './kv/kv-cache-manager';
-import { checkRequestShape, normalizePrompt, normalizeSampling, Sequence, type EngineRequest } from './request';
+import { checkRequestShape, createSequences, normalizePrompt, normalizeSampling, type EngineRequest, type Sequence } from './request';
 import { DEFAULT_SCHEDULER_OPTIONS, Scheduler, type SequenceUpdate } from './sched/scheduler';
 import { StepMeter } from './step-meter';
-import { StopChecker, type DetokenizerFactory, type FinishReason, type StopCriteria } from './stop';
+import type { DetokenizerFactory, FinishReason, StopCriteria } from './stop';
 import { KV_BLOCK_SIZE, type ModelRunner, type SampledToken } from './types';
 
 export interface EngineCoreOptions {
@@ -182,18 +182,7 @@ export class EngineCore {
       stopStrings: [...(req.stop ?? [])],
       contextLength: this.contextLength,
     };
-    const n = req.n ?? 1;
-    // Choice i samples with seed + i, so choice 0 of n equals the n = 1 output.
-    const choices = Array.from(
-      { length: n },
-      (_, i) =>
-        new Sequence(requestId, i, prompt, prompt.length, { ...sampling, seed: sampling.seed + i }, new StopChecker(criteria, this.createDetokenizer(prompt)), req.cacheSalt),
-    );
-    let parent: Sequence | null = null;
-    if (n > 1 && prompt.length > 1) {
-      parent = new Sequence(requestId, 0, prompt.slice(0, -1), prompt.length - 1, sampling, null, req.cacheSalt);
-      parent.children = choices;
-    }
+    const { choices, parent } = createSequences(requestId, prompt, req.n ?? 1, sampling, criteria, this.createDetokenizer, req.cacheSalt);
     const queued = parent !== null ? [parent] : choices;
     if (this.scheduler.waiting.length + queued.length > this.scheduler.options.maxQueue) {
       throw new EngineError('queue_full', `the request queue is full (${this.scheduler.options.maxQueue} waiting)`);
@@ -205,7 +194,7 @@ export class EngineCore {
       stream,
       choices,
       parent,
-      numUnfinished: n,
+      numUnfinished: choices.length,
       promptTokens: prompt.length,
       completionTokens: 0,
       wantsLogprobs: sampling.logprobs,

@@ -14,7 +14,8 @@ export interface Detokenizer {
   flush(): string;
 }
 
-export type DetokenizerFactory = () => Detokenizer;
+/** Gets the prompt so it can decide SentencePiece's leading-space rule (strip after BOS only). */
+export type DetokenizerFactory = (promptIds: readonly number[]) => Detokenizer;
 
 export type FinishReason = 'stop' | 'length' | 'abort';
 
