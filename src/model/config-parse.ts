@@ -98,8 +98,15 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
     qkNorm: has('blk.0.attn_q_norm.weight'),
     fusedQkv: has('blk.0.attn_qkv.weight'),
     fusedGateUp: arch === 'phi3' && !has('blk.0.ffn_gate.weight'),
+    ...(has('rope_freqs.weight') ? { ropeFreqFactors: true } : {}),
   };
   if (arch === 'qwen3' && !config.qkNorm) throw bad('blk.0.attn_q_norm.weight', 'qwen3 needs per-head q/k norms; tensor is missing');
+  // Phi-3.5 / Phi-3-128k "longrope": short/long factor tables plus an attention factor that
+  // llama.cpp picks by context size. Running without them would be subtly wrong, so refuse.
+  const longRope = ['rope_factors_long.weight', 'rope_factors_short.weight', 'blk.0.rope_factors_long.weight'].find(has);
+  if (longRope) {
+    throw new ModelConfigError('unsupported_architecture', `${arch} with long-context RoPE factors (${longRope}) is not supported`, longRope);
+  }
   checkTensorShapes(config, tensors);
   return config;
 }
@@ -119,6 +126,7 @@ function checkTensorShapes(c: ModelConfig, tensors: Map<string, GGUFTensorInfo>)
   };
   expect('token_embd.weight', [c.dim, c.vocabSize]);
   expect('output_norm.weight', [c.dim]);
+  if (c.ropeFreqFactors) expect('rope_freqs.weight', [c.ropeDim / 2]);
   if (!c.tiedEmbeddings) expect('output.weight', [c.dim, c.vocabSize]);
   for (let layer = 0; layer < c.numLayers; layer++) {
     const blk = `blk.${layer}`;

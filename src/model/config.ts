@@ -35,6 +35,12 @@ export interface ModelConfig {
   /** phi3: one attn_qkv tensor [dim, (numHeads + 2 numKvHeads) headDim] and ffn_up holds gate and up [dim, 2 ffnDim]. */
   fusedQkv: boolean;
   fusedGateUp: boolean;
+  /**
+   * Llama 3.1+ ("llama3" RoPE scaling): the tensor `rope_freqs.weight` [ropeDim / 2] f32 holds
+   * one divisor per rotated pair; pair i turns by pos * ropeTheta^(-2i/ropeDim) / factor[i]
+   * (ggml_rope_ext's freq_factors). Absent or false: no divisors.
+   */
+  ropeFreqFactors?: boolean;
 }
 
 export { modelConfigFromGGUF, ModelConfigError, SUPPORTED_ARCHS } from './config-parse';

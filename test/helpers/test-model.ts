@@ -44,6 +44,8 @@ export interface TestModelOptions {
   rmsEps?: number;
   /** No output.weight (LM head = token_embd). Default: true for qwen2/qwen3 (like their small models), false otherwise. */
   tiedEmbeddings?: boolean;
+  /** Write a Llama 3 style `rope_freqs.weight` [ropeDim / 2]: divisors rising from 1 to 8 (deterministic, no RNG draw). */
+  ropeFreqFactors?: boolean;
 }
 
 export class TestModelError extends Error {
@@ -122,6 +124,12 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
   weight('token_embd.weight', dim, vocab, 1);
   vector('output_norm.weight', dim, 1, 0.1);
   if (!tied) weight('output.weight', dim, vocab, 2 / Math.sqrt(dim));
+  if (o.ropeFreqFactors) {
+    const numPairs = (o.ropeDim ?? headDim) / 2;
+    // Like llama3 scaling: high-frequency pairs untouched (1), low-frequency pairs slowed (8).
+    const factors = Float32Array.from({ length: numPairs }, (_, i) => 1 + (7 * i) / Math.max(numPairs - 1, 1));
+    tensors.push({ name: 'rope_freqs.weight', type: GGMLType.F32, shape: [numPairs], data: factors });
+  }
   for (let l = 0; l < o.layers; l++) {
     const p = `blk.${l}.`;
     vector(`${p}attn_norm.weight`, dim, 1, 0.1);

@@ -91,8 +91,8 @@ export class RefModel {
       if (lw.bv) addInPlace(v, lw.bv);
       if (lw.qNorm) headwiseRmsnorm(q, c.numHeads, headDim, lw.qNorm, c.rmsEps); // qwen3, before RoPE
       if (lw.kNorm) headwiseRmsnorm(k, c.numKvHeads, headDim, lw.kNorm, c.rmsEps);
-      rope(q, c.numHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle);
-      rope(k, c.numKvHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle);
+      rope(q, c.numHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle, w.ropeFreqFactors);
+      rope(k, c.numKvHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle, w.ropeFreqFactors);
       keyCache.set(k, pos * kvDim);
       valueCache.set(v, pos * kvDim);
 
@@ -188,19 +188,20 @@ export function matmul(weight: Float64Array, x: Float64Array, outDim: number, in
 }
 
 /**
- * Rotates the first `ropeDim` dims of each head in place by angle pos * theta^(-2i/ropeDim).
+ * Rotates the first `ropeDim` dims of each head in place by angle
+ * pos * theta^(-2i/ropeDim) / freqFactors[i] (factors: Llama 3 rope_freqs, default 1).
  *   adjacent (llama): pairs (2i, 2i+1)              for i in [0, ropeDim/2)
  *   neox (qwen, phi3): pairs (i, i + ropeDim/2)     for i in [0, ropeDim/2)
  */
 export function rope(
   v: Float64Array, numHeads: number, headDim: number, ropeDim: number, pos: number, theta: number,
-  style: 'adjacent' | 'neox',
+  style: 'adjacent' | 'neox', freqFactors?: Float64Array,
 ): void {
   const half = ropeDim / 2;
   for (let h = 0; h < numHeads; h++) {
     const base = h * headDim;
     for (let i = 0; i < half; i++) {
-      const freq = Math.pow(theta, (-2 * i) / ropeDim);
+      const freq = Math.pow(theta, (-2 * i) / ropeDim) / (freqFactors ? freqFactors[i] : 1);
       const angle = pos * freq;
       const cos = Math.cos(angle);
       const sin = Math.sin(angle);

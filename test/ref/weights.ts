@@ -34,6 +34,7 @@ export interface RefWeights {
   layers: RefLayerWeights[];
   outputNorm: Float64Array; // [dim]
   output: Float64Array; // [vocabSize, dim]  (the embedding itself when tied)
+  ropeFreqFactors?: Float64Array; // [ropeDim / 2]  Llama 3 rope_freqs: divisor of each pair's frequency
 }
 
 export interface LoadedRefModel {
@@ -84,7 +85,8 @@ export async function loadRefWeights(input: SourceInput): Promise<LoadedRefModel
     }
     const outputNorm = await load('output_norm.weight');
     const output = config.tiedEmbeddings ? tokenEmbedding : await load('output.weight');
-    return { file, config, weights: { tokenEmbedding, layers, outputNorm, output } };
+    const ropeFreqFactors = config.ropeFreqFactors ? await load('rope_freqs.weight') : undefined;
+    return { file, config, weights: { tokenEmbedding, layers, outputNorm, output, ropeFreqFactors } };
   } finally {
     if (owned) await source.close?.();
   }

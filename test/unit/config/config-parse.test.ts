@@ -205,3 +205,24 @@ describe('modelConfigFromGGUF errors', () => {
     expect(errorOf(() => modelConfigFromGGUF(h)).key).toBe('blk.0.attn_q_norm.weight');
   });
 });
+
+describe('modelConfigFromGGUF RoPE frequency factors', () => {
+  const withTensor = (h: Header, name: string, shape: number[]) => {
+    h.tensors.push({ name, type: GGMLType.F32, shape, offset: 0, byteLength: 0 });
+    return h;
+  };
+
+  it('flags Llama 3 rope_freqs.weight and checks its length', () => {
+    expect(modelConfigFromGGUF(header('llama')).ropeFreqFactors).toBeUndefined();
+    expect(modelConfigFromGGUF(withTensor(header('llama'), 'rope_freqs.weight', [4])).ropeFreqFactors).toBe(true);
+    const err = errorOf(() => modelConfigFromGGUF(withTensor(header('llama'), 'rope_freqs.weight', [8])));
+    expect(err.key).toBe('rope_freqs.weight');
+    expect(err.message).toBe('rope_freqs.weight has shape [8], expected [4] from the hyper-parameters');
+  });
+
+  it('refuses phi3 long-context RoPE factors rather than running them wrong', () => {
+    const err = errorOf(() => modelConfigFromGGUF(withTensor(header('phi3'), 'rope_factors_long.weight', [4])));
+    expect(err.code).toBe('unsupported_architecture');
+    expect(err.key).toBe('rope_factors_long.weight');
+  });
+});

@@ -49,6 +49,14 @@ describe('reference ops', () => {
     expectAllClose(neox, [Math.cos(a0), Math.cos(a1), Math.sin(a0), Math.sin(a1), 7, 7], 1e-15);
   });
 
+  it('rope divides each pair\'s frequency by its Llama 3 factor', () => {
+    const v = f64([1, 0, 1, 0]);
+    rope(v, 1, 4, 4, 5, 100, 'adjacent', f64([2, 4]));
+    const a0 = 5 / 2;
+    const a1 = (5 * Math.pow(100, -0.5)) / 4;
+    expectAllClose(v, [Math.cos(a0), Math.sin(a0), Math.cos(a1), Math.sin(a1)], 1e-15);
+  });
+
   it('softmax survives extreme logits', () => {
     const x = f64([1000, 1000, -1000, -Infinity]);
     softmax(x);
@@ -173,5 +181,23 @@ describe('architecture equivalences', () => {
       TOKENS,
     );
     expect(Math.max(...plain.map((v, i) => Math.abs(v - normed[i])))).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('Llama 3 RoPE frequency factors', () => {
+  it('are read from rope_freqs.weight and change every position but 0', async () => {
+    const options = {
+      arch: 'llama' as const, vocab: 64, dim: 48, layers: 1, heads: 3, kvHeads: 3, ffn: 40, quant: 'F32' as const, seed: 4,
+    };
+    const scaled = await loadRefWeights(makeTestModel({ ...options, ropeFreqFactors: true }));
+    expect(scaled.config.ropeFreqFactors).toBe(true);
+    expect(Array.from(scaled.weights.ropeFreqFactors!)).toEqual(Array.from({ length: 8 }, (_, i) => Math.fround(1 + i)));
+    const plain = await loadRefWeights(makeTestModel(options));
+    const a = new RefModel(scaled.config, scaled.weights, 8);
+    const b = new RefModel(plain.config, plain.weights, 8);
+    expectAllClose(a.forward(1, 0), b.forward(1, 0), 0); // rotation by angle 0: factors cannot matter
+    const later = a.forward(9, 1);
+    const laterPlain = b.forward(9, 1);
+    expect(Math.max(...later.map((v, i) => Math.abs(v - laterPlain[i])))).toBeGreaterThan(1e-4);
   });
 });
