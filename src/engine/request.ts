@@ -8,7 +8,7 @@
 import { EngineError } from './errors';
 import { hashSalt, type BlockHash } from './kv/block-hash';
 import type { KvSequence } from './kv/kv-cache-manager';
-import type { StopChecker } from './stop';
+import { StopChecker, type DetokenizerFactory, type StopCriteria } from './stop';
 import { GREEDY, type PenaltyTokens, type SamplingParams } from './types';
 
 export interface EngineRequest {
@@ -167,4 +167,35 @@ export class Sequence implements KvSequence {
     }
     return { tokenIds, outputCounts };
   }
+}
+
+export interface RequestSequences {
+  /** [n] one sequence per choice. */
+  choices: Sequence[];
+  /** With n > 1 (and a prompt longer than 1 token): computes the shared prompt, then forks. */
+  parent: Sequence | null;
+}
+
+/**
+ * The sequences of one request. Choice i samples with seed + i, so choice 0 of n equals
+ * the n = 1 output and seeded choices differ from each other.
+ */
+export function createSequences(
+  requestId: string,
+  prompt: readonly number[],
+  n: number,
+  sampling: SamplingParams,
+  criteria: StopCriteria,
+  createDetokenizer: DetokenizerFactory,
+  cacheSalt?: string,
+): RequestSequences {
+  const choices = Array.from(
+    { length: n },
+    (_, i) =>
+      new Sequence(requestId, i, prompt, prompt.length, { ...sampling, seed: sampling.seed + i }, new StopChecker(criteria, createDetokenizer(prompt)), cacheSalt),
+  );
+  if (n === 1 || prompt.length === 1) return { choices, parent: null };
+  const parent = new Sequence(requestId, 0, prompt.slice(0, -1), prompt.length - 1, sampling, null, cacheSalt);
+  parent.children = choices;
+  return { choices, parent };
 }
