@@ -29,7 +29,7 @@ export interface ChatToolCall {
 
 export interface ChatMessage {
   role: ChatRole;
-  /** A string, text parts (joined with "\n", as vLLM does), or null (assistant turn with tool calls only). */
+  /** A string, text parts (joined with "\n", as vLLM does), or null (assistant turn with tool calls only; rendered as ''). */
   content: string | ChatTextPart[] | null;
   name?: string;
   tool_calls?: ChatToolCall[];
@@ -198,9 +198,13 @@ function normalizeMessages(messages: readonly ChatMessage[]): Record<string, unk
   });
 }
 
-function normalizeContent(content: unknown, where: string): string | null {
+/**
+ * Null content (an assistant turn that only calls tools) becomes '' as in vLLM: most HF
+ * templates concatenate or `| trim` the content, which fails on None in jinja2 as well.
+ */
+function normalizeContent(content: unknown, where: string): string {
   if (typeof content === 'string') return content;
-  if (content === null || content === undefined) return null;
+  if (content === null || content === undefined) return '';
   if (!Array.isArray(content)) {
     throw new TemplateError(
       'invalid_message', `${where}.content must be a string, an array of text parts, or null`, `${where}.content`,

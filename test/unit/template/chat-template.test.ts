@@ -115,6 +115,22 @@ describe('ChatTemplate helpers', () => {
     expect(out.endsWith('<|im_start|>assistant\n')).toBe(true);
   });
 
+  it('renders null content as an empty string (templates concatenate or trim it)', () => {
+    const template = new ChatTemplate(loadTemplateSource('chat-templates/Qwen-Qwen3-0.6B.jinja'));
+    const out = template.render({
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        { role: 'assistant', content: null, tool_calls: [{ function: { name: 'get_weather', arguments: { city: 'Oslo' } } }] },
+      ],
+      addGenerationPrompt: false,
+    });
+    expect(out).toBe(
+      // Qwen3 writes an empty think block into the assistant turn after the last user query.
+      '<|im_start|>user\nWeather?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n<tool_call>\n' +
+        '{"name": "get_weather", "arguments": {"city": "Oslo"}}\n</tool_call><|im_end|>\n',
+    );
+  });
+
   it('strftime pads and formats the 12-hour clock', () => {
     expect(strftime(new Date(2024, 0, 5, 0, 7, 0), '%y-%m-%d %I%p %e')).toBe('24-01-05 12AM  5');
   });
