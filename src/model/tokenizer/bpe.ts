@@ -8,18 +8,22 @@
 import { BYTE_TO_CHAR } from './byte-level';
 import { TokenizerError } from './errors';
 import { BigramHeap } from './heap';
+import { PairTable } from './pair-table';
 import { preTokenize } from './pre-tokenizer';
 import type { Vocab } from './vocab';
+
+const UNRESOLVED = -2;
 
 // Pre-token -> ids cache; cleared when it grows past this many entries.
 const CACHE_LIMIT = 200_000;
 
 export class BpeModel {
   private readonly vocab: Vocab;
-  /** (leftId * vocabSize + rightId) -> merge rank */
-  private readonly rankOfPair: Map<number, number>;
-  /** [numMerges] the id a merge produces, by rank */
+  /** (left id, right id) -> merge rank */
+  private readonly rankOfPair: PairTable;
+  /** [numMerges] merge rank -> the id it produces; UNRESOLVED until first used */
   private readonly mergedId: Int32Array;
+  private readonly merges: readonly string[];
   /** [256] the token id of each single byte, or -1 */
   private readonly byteTokenId: Int32Array;
   private readonly cache = new Map<string, number[]>();
@@ -34,28 +38,25 @@ export class BpeModel {
 
   constructor(vocab: Vocab, merges: readonly string[]) {
     this.vocab = vocab;
-    const n = vocab.tokens.length;
     const ids = vocab.tokenToId;
-    this.rankOfPair = new Map();
-    this.mergedId = new Int32Array(merges.length);
+    this.merges = merges;
+    this.rankOfPair = new PairTable(merges.length);
+    // The merged token is looked up when a merge is first applied: most of a 280k-merge
+    // list is never used by a given text, and the lookup is a third of the build cost.
+    this.mergedId = new Int32Array(merges.length).fill(UNRESOLVED);
     for (let rank = 0; rank < merges.length; rank++) {
       const line = merges[rank];
       // llama.cpp splits at the first space after position 0.
       const space = line.indexOf(' ', 1);
       if (space < 0) throw new TokenizerError('invalid_merge', `merge ${rank} ${JSON.stringify(line)} is not two space-separated tokens`);
-      const first = line.slice(0, space);
-      const second = line.slice(space + 1);
-      const leftId = ids.get(first);
-      const rightId = ids.get(second);
-      const resultId = ids.get(first + second);
-      if (leftId === undefined || rightId === undefined || resultId === undefined) {
-        const missing = leftId === undefined ? first : rightId === undefined ? second : first + second;
+      const leftId = ids.get(line.slice(0, space));
+      const rightId = ids.get(line.slice(space + 1));
+      if (leftId === undefined || rightId === undefined) {
+        const missing = leftId === undefined ? line.slice(0, space) : line.slice(space + 1);
         throw new TokenizerError('merge_unknown_token', `merge ${rank} ${JSON.stringify(line)} names ${JSON.stringify(missing)}, which is not in the vocabulary`);
       }
-      const key = leftId * n + rightId;
       // The first (lowest) rank of a repeated pair wins, as with std::unordered_map::emplace.
-      if (!this.rankOfPair.has(key)) this.rankOfPair.set(key, rank);
-      this.mergedId[rank] = resultId;
+      this.rankOfPair.setIfAbsent(leftId, rightId, rank);
     }
     this.byteTokenId = new Int32Array(256);
     for (let b = 0; b < 256; b++) this.byteTokenId[b] = ids.get(BYTE_TO_CHAR[b]) ?? -1;
@@ -100,7 +101,7 @@ export class BpeModel {
       const right = popped[1];
       // Stale: one side was merged away or grew since this pair was pushed.
       if (symLen[left] === 0 || symLen[right] === 0 || symLen[left] + symLen[right] !== popped[2]) continue;
-      symId[left] = this.mergedId[popped[3]];
+      symId[left] = this.resolveMerge(popped[3]);
       symLen[left] += symLen[right];
       symLen[right] = 0;
       symNext[left] = symNext[right];
@@ -128,13 +129,28 @@ export class BpeModel {
     }
   }
 
+  private resolveMerge(rank: number): number {
+    let id = this.mergedId[rank];
+    if (id === UNRESOLVED) {
+      const line = this.merges[rank];
+      const space = line.indexOf(' ', 1);
+      const merged = line.slice(0, space) + line.slice(space + 1);
+      const found = this.vocab.tokenToId.get(merged);
+      if (found === undefined) {
+        throw new TokenizerError('merge_unknown_token', `merge ${rank} ${JSON.stringify(line)} makes ${JSON.stringify(merged)}, which is not in the vocabulary`);
+      }
+      id = this.mergedId[rank] = found;
+    }
+    return id;
+  }
+
   private pushPair(left: number, right: number): void {
     if (left < 0 || right < 0) return;
     const l = this.symId[left];
     const r = this.symId[right];
     if (l < 0 || r < 0) return;
-    const rank = this.rankOfPair.get(l * this.vocab.tokens.length + r);
-    if (rank === undefined) return;
+    const rank = this.rankOfPair.get(l, r);
+    if (rank < 0) return;
     this.heap.push(rank, left, right, this.symLen[left] + this.symLen[right], rank);
   }
 

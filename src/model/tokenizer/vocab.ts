@@ -211,14 +211,17 @@ export function vocabFromMetadata(md: GGUFMetadata): Vocab {
   const markControl = (id: number) => {
     attrs[id] |= TokenAttr.Control;
   };
+  // llama.cpp takes whichever candidate its hash map yields first; the list order here
+  // (e.g. "<|eot_id|>" before "<|end_of_text|>") makes the choice deterministic.
   const findFirst = (texts: readonly string[]): number => {
-    let best = NO_TOKEN;
     for (const t of texts) {
       const id = tokenToId.get(t);
-      if (id !== undefined && (best === NO_TOKEN || id < best)) best = id;
+      if (id !== undefined) {
+        markControl(id);
+        return id;
+      }
     }
-    if (best !== NO_TOKEN) markControl(best);
-    return best;
+    return NO_TOKEN;
   };
   if (eot === NO_TOKEN) eot = findFirst(EOT_TEXTS);
   if (eom === NO_TOKEN) eom = findFirst(EOM_TEXTS);
