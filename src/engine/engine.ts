@@ -1,0 +1,139 @@
+// createEngine: GGUF in, a loaded `Engine` out. Reads the header (never the whole file),
+// builds the model config, tokenizer and chat template from the metadata, creates the
+// model runner (WebGPU by default), and starts an EngineCore behind the OpenAI-shaped
+// LocalEngine.
+import { openSource, readGGUF, type SourceInput } from '../model/gguf';
+import type { GGUFFile } from '../model/gguf/types';
+import { modelConfigFromGGUF } from '../model/config-parse';
+import type { ModelConfig } from '../model/config';
+import { ChatTemplate } from '../model/template';
+import { IncrementalDetokenizer, Tokenizer } from '../model/tokenizer';
+import type { ByteSource } from '../model/gguf/types';
+import { EngineCore, type EngineCoreOptions } from './core';
+import type { EngineInfo } from './engine-api';
+import { LocalEngine, type EngineTokenizer } from './local-engine';
+import type { ModelRunner } from './types';
+
+export interface LoadProgress {
+  stage: 'header' | 'weights' | 'ready';
+  loaded: number;
+  total: number;
+  bytesPerSecond?: number;
+}
+
+export interface RunnerFactoryArgs {
+  gguf: GGUFFile;
+  source: ByteSource;
+  config: ModelConfig;
+  gpu?: GPU;
+  kvCacheBytes?: number;
+  precision: 'auto' | 'f32' | 'f16';
+  onProgress?: (p: LoadProgress) => void;
+}
+
+export interface CreateEngineOptions extends EngineCoreOptions {
+  /** A .gguf path (Node), URL, bytes, Blob/File, or ByteSource. */
+  model: SourceInput;
+  /** The WebGPU entry point: `navigator.gpu` by default; in Node `createNodeGPU()` or `create([])` from `webgpu`. */
+  gpu?: GPU;
+  /** The id requests name (`model` field); default `general.name` or the file name. */
+  modelId?: string;
+  /** KV cache budget in bytes; default: a share of the device's memory limits. */
+  kvCacheBytes?: number;
+  /** 'auto' picks f16 when the adapter has shader-f16. */
+  precision?: 'auto' | 'f32' | 'f16';
+  /** A chat template that replaces (or supplies) the model's own. */
+  chatTemplate?: string;
+  onProgress?: (p: LoadProgress) => void;
+  /** Replaces the WebGPU runner (tests run the engine on a fake runner). */
+  createRunner?: (args: RunnerFactoryArgs) => Promise<ModelRunner>;
+}
+
+/** Ollama-style quantization name from `general.file_type` (llama.cpp's llama_ftype). */
+const FILE_TYPES: Record<number, string> = {
+  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K_S', 12: 'Q3_K_M',
+  13: 'Q3_K_L', 14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K', 32: 'BF16',
+};
+
+function modelIdFor(options: CreateEngineOptions, gguf: GGUFFile): string {
+  if (options.modelId) return options.modelId;
+  const name = gguf.metadata['general.name'];
+  if (typeof name === 'string' && name.trim()) return name.trim();
+  const src = options.model;
+  const path = typeof src === 'string' ? src : src instanceof URL ? src.pathname : typeof File !== 'undefined' && src instanceof File ? src.name : '';
+  const base = path.split(/[\\/]/).pop() ?? '';
+  return base.replace(/\.gguf$/i, '') || 'model';
+}
+
+export function describeModel(gguf: GGUFFile, config: ModelConfig, id: string, template: ChatTemplate | null): EngineInfo {
+  const ftype = gguf.metadata['general.file_type'];
+  let parameterCount = 0;
+  let tensorBytes = 0;
+  for (const t of gguf.tensors) {
+    parameterCount += t.shape.reduce((a, b) => a * b, 1);
+    tensorBytes += t.byteLength;
+  }
+  return {
+    id,
+    contextLength: config.contextLength,
+    hasChatTemplate: template !== null,
+    chatTemplate: template?.source,
+    created: Math.floor(Date.now() / 1000),
+    arch: config.arch,
+    quant: typeof ftype === 'number' ? (FILE_TYPES[ftype] ?? `ftype ${ftype}`) : 'unknown',
+    parameterCount,
+    sizeBytes: gguf.fileSize ?? gguf.dataOffset + tensorBytes,
+  };
+}
+
+/** The engine's view of a tokenizer. */
+export function engineTokenizer(t: Tokenizer): EngineTokenizer {
+  const utf8 = new TextDecoder('utf-8');
+  return {
+    vocabSize: t.vocabSize,
+    bos: t.bos,
+    encode: (text, o) => t.encode(text, o),
+    decode: (ids, o) => t.decode(ids, o),
+    // llama2.c's rule: a SentencePiece leading space is dropped only right after BOS (or another control token).
+    createDetokenizer: (promptIds: readonly number[] = []) =>
+      new IncrementalDetokenizer(t, { sequenceStart: promptIds.length === 0 || t.isControlLike(promptIds[promptIds.length - 1]!) }),
+    tokenText: (id) => {
+      const bytes = t.tokenBytes(id);
+      return { text: utf8.decode(bytes), bytes: Array.from(bytes) };
+    },
+  };
+}
+
+export async function createEngine(options: CreateEngineOptions): Promise<LocalEngine> {
+  const started = performance.now();
+  const source = await openSource(options.model);
+  let runner: ModelRunner | undefined;
+  try {
+    const gguf = await readGGUF(source);
+    options.onProgress?.({ stage: 'header', loaded: gguf.dataOffset, total: gguf.fileSize ?? gguf.dataOffset });
+    const config = modelConfigFromGGUF(gguf);
+    const tokenizer = Tokenizer.fromMetadata(gguf.metadata);
+    const template = ChatTemplate.fromMetadata(gguf.metadata, { override: options.chatTemplate });
+    const args: RunnerFactoryArgs = {
+      gguf, source, config, gpu: options.gpu, kvCacheBytes: options.kvCacheBytes,
+      precision: options.precision ?? 'auto', onProgress: options.onProgress,
+    };
+    runner = options.createRunner ? await options.createRunner(args) : await (await import('../gpu/create-runner')).createWebGpuRunner(args);
+    const tok = engineTokenizer(tokenizer);
+    const core = new EngineCore({ runner, createDetokenizer: tok.createDetokenizer, eogIds: tokenizer.eogIds, options });
+    const info = { ...describeModel(gguf, config, modelIdFor(options, gguf), template), loadMs: performance.now() - started };
+    options.onProgress?.({ stage: 'ready', loaded: 1, total: 1 });
+    const loaded = runner;
+    return new LocalEngine({
+      core, tokenizer: tok, template, info,
+      destroy: async () => {
+        loaded.destroy();
+        await source.close?.();
+      },
+    });
+  } catch (err) {
+    runner?.destroy();
+    await source.close?.();
+    throw err;
+  }
+}
