@@ -6,6 +6,7 @@ import { modelConfigFromGGUF } from '../../../src/model/config';
 import { readGGUF } from '../../../src/model/gguf/reader';
 import { GGMLType } from '../../../src/model/gguf/types';
 import { ChatTemplate } from '../../../src/model/template';
+import { Tokenizer } from '../../../src/model/tokenizer';
 import {
   TestModelError, defaultTokenizer, makeTestModel, weightTypeFor, type TestModelOptions,
 } from '../../helpers/test-model';
@@ -120,6 +121,16 @@ describe('makeTestModel', () => {
     expect([types[0], types[1], types[3], types[259]]).toEqual([2, 3, 6, 1]);
     const small = defaultTokenizer(40)['tokenizer.ggml.tokens'] as string[];
     expect(small.slice(0, 5)).toEqual(['<unk>', '<s>', '</s>', '▁', 'a']);
+  });
+
+  it('its default vocabulary loads in the project tokenizer and round-trips text through byte fallback', async () => {
+    const file = await readGGUF(makeTestModel({ ...SMALL, arch: 'llama', vocab: 1000 }));
+    const tokenizer = Tokenizer.fromMetadata(file.metadata);
+    const ids = tokenizer.encode('Hello world, é!', { addSpecial: true });
+    expect(ids[0]).toBe(1); // <s>
+    expect(ids).toContain(198); // <0xC3>: é has no piece, so it falls back to its UTF-8 bytes
+    expect(ids.every((id) => id < 1000)).toBe(true);
+    expect(tokenizer.decode(ids.slice(1))).toBe('Hello world, é!');
   });
 
   it('carries a chat template and given tokenizer metadata', async () => {
