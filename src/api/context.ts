@@ -3,7 +3,6 @@
 
 import type { Engine } from '../engine/engine-api';
 import { EngineError } from '../engine/errors';
-import { HttpError } from './errors';
 
 export interface RouteContext {
   engine: Engine;
@@ -44,7 +43,7 @@ export async function resolveModel(engine: Engine, requested: string | undefined
   if (requested === undefined || requested === null) return data[0].id;
   const found = data.find((m) => sameModel(requested, m.id));
   if (!found) {
-    throw new HttpError(404, 'model_not_found', `The model '${requested}' does not exist.`, 'model');
+    throw new EngineError('model_not_found', `The model '${requested}' does not exist.`, 'model');
   }
   return found.id;
 }

@@ -7,8 +7,6 @@ import { EngineError, type EngineErrorCode } from '../engine/errors';
 export type HttpErrorCode =
   | EngineErrorCode
   | 'invalid_json'
-  | 'unsupported_parameter'
-  | 'unknown_parameter'
   | 'not_found'
   | 'method_not_allowed'
   | 'request_too_large'
@@ -33,8 +31,11 @@ export class HttpError extends Error {
 }
 
 /** HTTP status for each engine error code (the code decides, never the message). */
-const ENGINE_STATUS: Record<EngineErrorCode, number> = {
+// Partial: a code added later without a row here is a 500 until it gets one.
+const ENGINE_STATUS: Partial<Record<EngineErrorCode, number>> = {
   invalid_request: 400,
+  unknown_parameter: 400,
+  unsupported_parameter: 400,
   context_length_exceeded: 400,
   model_has_no_chat_template: 400,
   unsupported: 400,

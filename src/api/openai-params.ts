@@ -44,6 +44,7 @@ const SAMPLING: ParamTable = {
   min_p: { check: num(0, 1) },
   repetition_penalty: { check: num(0, 2, { minExclusive: true }) },
   ignore_eos: { check: bool },
+  return_token_ids: { check: bool },
   // Accepted and ignored, as OpenAI-compatible servers (vLLM) do.
   user: { ignored: true },
   store: { ignored: true },

@@ -8,7 +8,8 @@ import type {
   CompletionTimings,
   EmbeddingCreateParams,
 } from '../engine/engine-api';
-import { jsonResponse, HttpError } from './errors';
+import { EngineError } from '../engine/errors';
+import { jsonResponse } from './errors';
 import { resolveModel, type RouteContext } from './context';
 import {
   validateChatParams,
@@ -106,7 +107,7 @@ export async function tokenize(ctx: RouteContext): Promise<Response> {
   const params = validateTokenizeParams(ctx.body);
   const model = await resolveModel(ctx.engine, params.model);
   if ('messages' in params && !(await ctx.engine.info()).hasChatTemplate) {
-    throw new HttpError(400, 'model_has_no_chat_template', `The model '${model}' has no chat template.`, 'messages');
+    throw new EngineError('model_has_no_chat_template', `The model '${model}' has no chat template.`, 'messages');
   }
   return jsonResponse(await ctx.engine.tokenize({ ...params, model }));
 }

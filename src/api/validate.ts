@@ -5,13 +5,17 @@
 // silently ignored). A name in no table is an unknown parameter → 400.
 //
 // null means "absent" for every optional parameter, as in OpenAI's API.
+//
+// Failures are EngineErrors (`invalid_request`, `unknown_parameter`,
+// `unsupported_parameter`, with `param`), so an engine that validates with these tables
+// directly (not through the router) fails the same way, across postMessage too.
 
-import { HttpError } from './errors';
+import { EngineError } from '../engine/errors';
 
 export type Check = (value: unknown, param: string) => void;
 
 export interface ParamSpec {
-  /** Validates a present, non-null value; throws HttpError 400. */
+  /** Validates a present, non-null value; throws EngineError `invalid_request`. */
   check?: Check;
   required?: boolean;
   /** Accepted and ignored. */
@@ -22,12 +26,12 @@ export interface ParamSpec {
 
 export type ParamTable = Record<string, ParamSpec>;
 
-export function invalid(param: string | null, message: string): HttpError {
-  return new HttpError(400, 'invalid_request', message, param);
+export function invalid(param: string | null, message: string): EngineError {
+  return new EngineError('invalid_request', message, param ?? undefined);
 }
 
-export function unsupportedParam(param: string, detail = ''): HttpError {
-  return new HttpError(400, 'unsupported_parameter', `'${param}' is not supported by tabllm${detail}.`, param);
+export function unsupportedParam(param: string, detail = ''): EngineError {
+  return new EngineError('unsupported_parameter', `'${param}' is not supported by tabllm${detail}.`, param);
 }
 
 const typeName = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
@@ -42,7 +46,7 @@ export function validateBody<T>(body: unknown, table: ParamTable, where = 'reque
   for (const [param, value] of Object.entries(body)) {
     const spec = table[param];
     if (spec === undefined) {
-      throw new HttpError(400, 'unknown_parameter', `Unrecognized request argument supplied: ${param}`, param);
+      throw new EngineError('unknown_parameter', `Unrecognized request argument supplied: ${param}`, param);
     }
     if (spec.ignored || value === null || value === undefined) continue;
     if (spec.unsupported?.(value)) throw unsupportedParam(param);
@@ -111,11 +115,11 @@ export function object(table: ParamTable): Check {
     try {
       validateBody(v, table);
     } catch (err) {
-      if (err instanceof HttpError) {
-        if (err.param === null) throw new HttpError(err.status, err.code, err.message, p);
+      if (err instanceof EngineError) {
         // Re-root the inner param under this one: `stream_options.include_usage`.
+        if (err.param === undefined) throw new EngineError(err.code, err.message, p);
         const inner = `${p}.${err.param}`;
-        throw new HttpError(err.status, err.code, err.message.replaceAll(`'${err.param}'`, `'${inner}'`), inner);
+        throw new EngineError(err.code, err.message.replaceAll(`'${err.param}'`, `'${inner}'`), inner);
       }
       throw err;
     }

@@ -4,6 +4,10 @@
 
 export type EngineErrorCode =
   | 'invalid_request'
+  /** A request field no table knows (OpenAI: "Unrecognized request argument"). */
+  | 'unknown_parameter'
+  /** A field tabllm knows but does not support with this value (`tools`, `response_format`). */
+  | 'unsupported_parameter'
   | 'context_length_exceeded'
   | 'queue_full'
   | 'model_not_found'
