@@ -23,9 +23,7 @@ export type TokenizerErrorCode =
   /** A metadata value has the wrong type, or add_bos/add_eos is set without the token id. */
   | 'bad_metadata'
   /** A token id passed to decode / tokenToPiece is not an integer in [0, vocabSize). */
-  | 'id_out_of_range'
-  /** Text contains a byte the vocabulary cannot express (no byte token and no unknown token). */
-  | 'unencodable_text';
+  | 'id_out_of_range';
 
 export class TokenizerError extends Error {
   override readonly name = 'TokenizerError';

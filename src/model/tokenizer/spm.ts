@@ -3,9 +3,8 @@
 // per code point; the adjacent pair whose concatenation is the highest-scoring token merges
 // first (leftmost among equal scores), until no adjacent pair forms a token. A final symbol
 // that is not a token falls back to its UTF-8 bytes as <0xXX> tokens (or the unknown token).
-import { TokenizerError } from './errors';
 import { BigramHeap } from './heap';
-import { NO_TOKEN, type Vocab } from './vocab';
+import type { Vocab } from './vocab';
 
 export class SpmModel {
   private readonly vocab: Vocab;
@@ -79,9 +78,8 @@ export class SpmModel {
   private byteFallback(piece: string, out: number[]): void {
     for (const byte of this.encoder.encode(piece)) {
       const id = this.byteTokenId[byte];
-      if (id >= 0) out.push(id);
-      else if (this.vocab.unk !== NO_TOKEN) out.push(this.vocab.unk);
-      else throw new TokenizerError('unencodable_text', `byte 0x${byte.toString(16)} has no token and the vocabulary has no unknown token`);
+      // A SentencePiece vocabulary always has an unknown token (id 0 unless the metadata says otherwise).
+      out.push(id >= 0 ? id : this.vocab.unk);
     }
   }
 }
