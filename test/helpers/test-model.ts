@@ -14,7 +14,12 @@ import { writeGGUF, type MetaInput, type TensorInput } from '../../src/model/ggu
 import { GGMLType, GGUFValueType } from '../../src/model/gguf/types';
 import type { Arch } from '../../src/model/config';
 
-export type TestQuant = 'F32' | 'F16' | 'Q8_0' | 'Q4_0' | 'Q4_K' | 'Q5_K' | 'Q6_K';
+/**
+ * Weight type of the file. 'Q4_K_M' mixes types per tensor the way llama.cpp's Q4_K_M does
+ * (Q6_K for output.weight and for attn_v/ffn_down of the first and last eighth of layers and
+ * every third layer between, Q4_K elsewhere), so the mixed-type load path gets exercised.
+ */
+export type TestQuant = 'F32' | 'F16' | 'Q8_0' | 'Q4_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q4_K_M';
 
 export interface TestModelOptions {
   arch: Arch;
@@ -57,11 +62,11 @@ export class TestModelError extends Error {
 
 const QUANT_TYPES: Record<TestQuant, GGMLType> = {
   F32: GGMLType.F32, F16: GGMLType.F16, Q8_0: GGMLType.Q8_0, Q4_0: GGMLType.Q4_0,
-  Q4_K: GGMLType.Q4_K, Q5_K: GGMLType.Q5_K, Q6_K: GGMLType.Q6_K,
+  Q4_K: GGMLType.Q4_K, Q5_K: GGMLType.Q5_K, Q6_K: GGMLType.Q6_K, Q4_K_M: GGMLType.Q4_K,
 };
 /** llama.cpp's `general.file_type` (enum llama_ftype) for each requested quant. */
-const FILE_TYPES: Record<TestQuant, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 15, Q5_K: 17, Q6_K: 18 };
-const BLOCK_SIZES: Record<TestQuant, number> = { F32: 1, F16: 1, Q8_0: 32, Q4_0: 32, Q4_K: 256, Q5_K: 256, Q6_K: 256 };
+const FILE_TYPES: Record<TestQuant, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 15, Q5_K: 17, Q6_K: 18, Q4_K_M: 15 };
+const BLOCK_SIZES: Record<TestQuant, number> = { F32: 1, F16: 1, Q8_0: 32, Q4_0: 32, Q4_K: 256, Q5_K: 256, Q6_K: 256, Q4_K_M: 256 };
 
 /** SentencePiece token types (llama.cpp's llama_token_type). */
 export const TOKEN_TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, BYTE: 6 } as const;
@@ -116,7 +121,8 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
   // 2-D weight [out rows of `inDim`] in ggml shape [inDim, outDim].
   const weight = (name: string, inDim: number, outDim: number, std: number) =>
     tensors.push({
-      name, type: weightTypeFor(o.quant, inDim, o.quantFallback), shape: [inDim, outDim], data: rng.normalArray(inDim * outDim, std),
+      name, type: weightTypeFor(mixedQuant(o.quant, name, o.layers), inDim, o.quantFallback), shape: [inDim, outDim],
+      data: rng.normalArray(inDim * outDim, std),
     });
   const vector = (name: string, length: number, mean: number, std: number) =>
     tensors.push({ name, type: GGMLType.F32, shape: [length], data: rng.normalArray(length, std, mean) });
@@ -160,6 +166,18 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
     weight(`${p}ffn_down.weight`, o.ffn, dim, 1 / Math.sqrt(o.ffn));
   }
   return writeGGUF({ metadata, tensors });
+}
+
+/** The per-tensor quant of a 'Q4_K_M' file (llama.cpp's use_more_bits rule); other quants are uniform. */
+function mixedQuant(quant: TestQuant, tensorName: string, numLayers: number): TestQuant {
+  if (quant !== 'Q4_K_M') return quant;
+  if (tensorName === 'output.weight') return 'Q6_K';
+  const match = /^blk\.(\d+)\.(attn_v|ffn_down)\.weight$/.exec(tensorName);
+  if (!match) return 'Q4_K';
+  const layer = Number(match[1]);
+  const eighth = Math.floor(numLayers / 8); // C integer division, as in llama.cpp
+  const moreBits = layer < eighth || layer >= Math.floor((7 * numLayers) / 8) || (layer - eighth) % 3 === 2;
+  return moreBits ? 'Q6_K' : 'Q4_K';
 }
 
 function checkOptions(o: TestModelOptions): TestModelOptions {

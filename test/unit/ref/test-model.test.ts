@@ -76,6 +76,22 @@ describe('makeTestModel', () => {
     expect(logits.every(Number.isFinite)).toBe(true);
   });
 
+  it('Q4_K_M mixes Q4_K and Q6_K per tensor like llama.cpp, and runs', async () => {
+    const bytes = makeTestModel({ arch: 'qwen2', vocab: 260, dim: 256, layers: 8, heads: 4, kvHeads: 2, ffn: 256, quant: 'Q4_K_M', seed: 1, tiedEmbeddings: false });
+    const file = await readGGUF(bytes);
+    const typeOf = (name: string) => file.tensors.find((t) => t.name === name)!.type;
+    expect(typeOf('output.weight')).toBe(GGMLType.Q6_K);
+    expect(typeOf('token_embd.weight')).toBe(GGMLType.Q4_K);
+    expect(typeOf('blk.3.attn_q.weight')).toBe(GGMLType.Q4_K);
+    // use_more_bits for 8 layers: layer 0 (first eighth), 7 (last eighth), and 3, 6 ((l - 1) % 3 == 2).
+    const moreBits = [0, 1, 2, 3, 4, 5, 6, 7].filter((l) => typeOf(`blk.${l}.ffn_down.weight`) === GGMLType.Q6_K);
+    expect(moreBits).toEqual([0, 3, 6, 7]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7].filter((l) => typeOf(`blk.${l}.attn_v.weight`) === GGMLType.Q6_K)).toEqual([0, 3, 6, 7]);
+    expect(file.metadata['general.file_type']).toBe(15);
+    const logits = (await RefModel.fromGGUF(bytes)).forward(1, 0);
+    expect(logits.every(Number.isFinite)).toBe(true);
+  });
+
   it('falls back per tensor when rows are not a whole number of blocks, or errors when asked', async () => {
     expect(weightTypeFor('Q4_K', 64)).toBe(GGMLType.Q8_0);
     expect(weightTypeFor('Q4_0', 48)).toBe(GGMLType.F16);
