@@ -50,6 +50,8 @@ export interface SamplingFields {
   min_p?: number | null;
   repetition_penalty?: number | null;
   ignore_eos?: boolean | null;
+  /** vLLM: also return the token ids (`choices[].token_ids`, and the prompt's as `prompt_token_ids`). */
+  return_token_ids?: boolean | null;
 }
 
 export interface ChatCompletionCreateParamsBase extends SamplingFields {
@@ -143,6 +145,8 @@ export interface ChatCompletionChoice {
   message: ChatCompletionMessage;
   logprobs: ChatChoiceLogprobs | null;
   finish_reason: FinishReason;
+  /** With `return_token_ids` (vLLM). */
+  token_ids?: number[];
 }
 
 export interface ChatCompletion {
@@ -153,6 +157,8 @@ export interface ChatCompletion {
   system_fingerprint?: string;
   choices: ChatCompletionChoice[];
   usage: CompletionUsage;
+  /** With `return_token_ids` (vLLM). */
+  prompt_token_ids?: number[];
   timings?: CompletionTimings;
 }
 
@@ -162,6 +168,8 @@ export interface ChatCompletionChunkChoice {
   delta: { role?: 'assistant'; content?: string };
   logprobs?: ChatChoiceLogprobs | null;
   finish_reason: FinishReason | null;
+  /** With `return_token_ids` (vLLM): the ids of this delta. */
+  token_ids?: number[];
 }
 
 export interface ChatCompletionChunk {
@@ -190,6 +198,9 @@ export interface CompletionChoice {
   text: string;
   logprobs: CompletionLogprobs | null;
   finish_reason: FinishReason | null;
+  /** With `return_token_ids` (vLLM). */
+  token_ids?: number[];
+  prompt_token_ids?: number[];
 }
 
 export interface Completion {

@@ -157,16 +157,19 @@ export class LocalEngine implements Engine {
     const wantLogprobs = p.logprobs === true;
     const admitted = this.admit(promptIds, p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal);
     const meta = { id: newId('chatcmpl'), created: unixSeconds(), model: this.modelInfo.id, startMs: performance.now() };
-    if (p.stream) return this.chatStream(admitted, p.n ?? 1, p.stream_options?.include_usage === true, wantLogprobs, meta);
+    if (p.stream) return this.chatStream(admitted, p.n ?? 1, p.stream_options?.include_usage === true, wantLogprobs, p.return_token_ids === true, meta);
 
     const n = p.n ?? 1;
+    const wantIds = p.return_token_ids === true;
     const texts = Array.from({ length: n }, () => '');
+    const ids: number[][] = Array.from({ length: n }, () => []);
     const logprobs: ChatTokenLogprob[][] = Array.from({ length: n }, () => []);
     const finish: (FinishReason | null)[] = Array(n).fill(null);
     let last: EngineEvent | undefined;
     for await (const ev of admitted.stream) {
       if (ev.finishReason === 'abort') throw new EngineError('aborted', 'The request was aborted.');
       texts[ev.index] += ev.text;
+      ids[ev.index]!.push(...ev.tokenIds);
       if (wantLogprobs && ev.logprobs) logprobs[ev.index]!.push(...chatLogprobs(ev.logprobs, this.tokenizer.tokenText));
       if (ev.finishReason) finish[ev.index] = toFinishReason(ev.finishReason);
       if (ev.usage) last = ev;
@@ -182,14 +185,16 @@ export class LocalEngine implements Engine {
         message: { role: 'assistant', content: text, refusal: null },
         logprobs: wantLogprobs ? { content: logprobs[index]!, refusal: null } : null,
         finish_reason: finish[index] ?? 'stop',
+        ...(wantIds ? { token_ids: ids[index]! } : {}),
       })),
       usage,
+      ...(wantIds ? { prompt_token_ids: promptIds } : {}),
       timings: toTimings(last?.timings, usage.completion_tokens, performance.now() - meta.startMs),
     };
   }
 
   private async *chatStream(
-    admitted: Admitted, n: number, includeUsage: boolean, wantLogprobs: boolean,
+    admitted: Admitted, n: number, includeUsage: boolean, wantLogprobs: boolean, wantIds: boolean,
     meta: { id: string; created: number; model: string; startMs: number },
   ): AsyncGenerator<ChatCompletionChunk> {
     const base = () => ({ id: meta.id, object: 'chat.completion.chunk' as const, created: meta.created, model: meta.model, ...(includeUsage ? { usage: null } : {}) });
@@ -202,8 +207,9 @@ export class LocalEngine implements Engine {
       if (ev.usage) last = ev;
       const lp = wantLogprobs && ev.logprobs?.length ? { content: chatLogprobs(ev.logprobs, this.tokenizer.tokenText), refusal: null as null } : null;
       const finish = toFinishReason(ev.finishReason);
-      if (ev.text === '' && !lp && !finish) continue;
-      yield { ...base(), choices: [{ index: ev.index, delta: ev.text === '' && !lp ? {} : { content: ev.text }, logprobs: lp, finish_reason: finish }] };
+      if (ev.text === '' && !lp && !finish && !(wantIds && ev.tokenIds.length)) continue;
+      const delta = ev.text === '' && !lp ? {} : { content: ev.text };
+      yield { ...base(), choices: [{ index: ev.index, delta, logprobs: lp, finish_reason: finish, ...(wantIds ? { token_ids: ev.tokenIds } : {}) }] };
     }
     if (includeUsage) {
       const usage = last?.usage ? toUsage(last.usage) : toUsage({ promptTokens: admitted.promptTokens, completionTokens: 0, cachedTokens: 0 });
@@ -238,19 +244,21 @@ export class LocalEngine implements Engine {
     const meta = { id: newId('cmpl'), created: unixSeconds(), model: this.modelInfo.id, startMs: performance.now() };
     const merged = mergeEvents(admitted.map((a) => a.stream));
     const echo = p.echo === true;
-    if (p.stream) return this.completionStream(merged, prompts, n, echo, p.stream_options?.include_usage === true, wantLogprobs, admitted, meta);
+    if (p.stream) return this.completionStream(merged, prompts, n, echo, p.stream_options?.include_usage === true, wantLogprobs, p.return_token_ids === true, admitted, meta);
 
     const total = prompts.length * n;
     const texts = Array.from({ length: total }, (_, i) => (echo ? prompts[Math.floor(i / n)]! : ''));
     const lps: CompletionLogprobs[] = Array.from({ length: total }, () => emptyCompletionLogprobs());
     const offsets = texts.map((t) => t.length);
     const finish: (FinishReason | null)[] = Array(total).fill(null);
+    const ids: number[][] = Array.from({ length: total }, () => []);
     const usages: (CompletionUsage | undefined)[] = Array(prompts.length).fill(undefined);
     let timings: EngineEvent['timings'];
     for await (const { source, ev } of merged) {
       if (ev.finishReason === 'abort') throw new EngineError('aborted', 'The request was aborted.');
       const i = source * n + ev.index;
       texts[i] += ev.text;
+      ids[i]!.push(...ev.tokenIds);
       if (wantLogprobs && ev.logprobs) offsets[i] = appendCompletionLogprobs(lps[i]!, ev.logprobs, this.tokenizer.tokenText, offsets[i]!);
       if (ev.finishReason) finish[i] = toFinishReason(ev.finishReason);
       if (ev.usage) {
@@ -264,7 +272,13 @@ export class LocalEngine implements Engine {
       object: 'text_completion',
       created: meta.created,
       model: meta.model,
-      choices: texts.map((text, index) => ({ index, text, logprobs: wantLogprobs ? lps[index]! : null, finish_reason: finish[index] ?? 'stop' })),
+      choices: texts.map((text, index) => ({
+        index,
+        text,
+        logprobs: wantLogprobs ? lps[index]! : null,
+        finish_reason: finish[index] ?? 'stop',
+        ...(p.return_token_ids ? { token_ids: ids[index]!, prompt_token_ids: encoded[Math.floor(index / n)]! } : {}),
+      })),
       usage,
       timings: toTimings(timings, usage.completion_tokens, performance.now() - meta.startMs),
     };
@@ -272,7 +286,7 @@ export class LocalEngine implements Engine {
 
   private async *completionStream(
     merged: AsyncIterable<{ source: number; ev: EngineEvent }>, prompts: string[], n: number, echo: boolean,
-    includeUsage: boolean, wantLogprobs: boolean, admitted: Admitted[],
+    includeUsage: boolean, wantLogprobs: boolean, wantIds: boolean, admitted: Admitted[],
     meta: { id: string; created: number; model: string; startMs: number },
   ): AsyncGenerator<CompletionChunk> {
     const base = () => ({ id: meta.id, object: 'text_completion' as const, created: meta.created, model: meta.model, ...(includeUsage ? { usage: null } : {}) });
@@ -299,8 +313,8 @@ export class LocalEngine implements Engine {
         offsets[index] = appendCompletionLogprobs(logprobs, ev.logprobs, this.tokenizer.tokenText, offsets[index]!);
       }
       const finish = toFinishReason(ev.finishReason);
-      if (ev.text === '' && !logprobs && !finish) continue;
-      yield { ...base(), choices: [{ index, text: ev.text, logprobs, finish_reason: finish }] };
+      if (ev.text === '' && !logprobs && !finish && !(wantIds && ev.tokenIds.length)) continue;
+      yield { ...base(), choices: [{ index, text: ev.text, logprobs, finish_reason: finish, ...(wantIds ? { token_ids: ev.tokenIds } : {}) }] };
     }
     if (includeUsage) {
       const usage = sumUsage(usages.map((u, k) => u ?? toUsage({ promptTokens: admitted[k]!.promptTokens, completionTokens: 0, cachedTokens: 0 })));

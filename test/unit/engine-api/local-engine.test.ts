@@ -87,6 +87,17 @@ describe('LocalEngine (createEngine on a fake runner)', () => {
     expect(texts.size).toBe(1);
   });
 
+  it('return_token_ids (vLLM) gives the prompt and output ids', async () => {
+    const { engine, tokenizer, script } = await setup();
+    const r = await engine.completions.create({ prompt: 'Hi', max_tokens: 5, temperature: 0, return_token_ids: true });
+    expect(r.choices[0]!.prompt_token_ids).toEqual(tokenizer.encode('Hi'));
+    expect(r.choices[0]!.token_ids).toEqual(script.slice(0, 5));
+    const stream = await engine.completions.create({ prompt: 'Hi', max_tokens: 5, temperature: 0, return_token_ids: true, stream: true });
+    const streamed: number[] = [];
+    for await (const c of stream) streamed.push(...(c.choices[0]?.token_ids ?? []));
+    expect(streamed).toEqual(script.slice(0, 5));
+  });
+
   it('echo prepends the prompt', async () => {
     const { engine } = await setup();
     const r = await engine.completions.create({ prompt: 'Hi', max_tokens: 2, echo: true, temperature: 0 });
