@@ -1,0 +1,132 @@
+// Byte sources: HTTP Range requests against a loopback server (ranged reads only, size from
+// Content-Range, servers that ignore Range), Blob/File, Node paths and file:// URLs.
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlobSource, GGUFError, HttpRangeSource, openSource, readGGUF, readTensorBytes } from '../../../src/model/gguf';
+import { STORIES_GGUF } from './fixtures';
+
+interface Served {
+  bytes: Uint8Array;
+  /** 'range': honours Range; 'ignore': always 200 with the whole body; 'wrong-start': 206 from a wrong offset. */
+  mode: 'range' | 'ignore' | 'wrong-start' | 'short';
+}
+
+const files = new Map<string, Served>();
+const requests: { path: string; range: string | undefined }[] = [];
+let server: Server;
+let base: string;
+
+function handle(req: IncomingMessage, res: import('node:http').ServerResponse): void {
+  const path = req.url ?? '/';
+  requests.push({ path, range: req.headers.range });
+  const file = files.get(path);
+  if (!file) {
+    res.writeHead(404).end('not found');
+    return;
+  }
+  const { bytes, mode } = file;
+  const match = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+  if (mode === 'ignore' || !match) {
+    res.writeHead(200, { 'Content-Length': bytes.byteLength }).end(Buffer.from(bytes));
+    return;
+  }
+  const start = Number(match[1]);
+  const end = Math.min(Number(match[2]), bytes.byteLength - 1);
+  if (start >= bytes.byteLength) {
+    res.writeHead(416, { 'Content-Range': `bytes */${bytes.byteLength}` }).end();
+    return;
+  }
+  // The faulty modes leave the 1-byte size probe alone and break the reads after it.
+  const probe = start === 0 && end === 0;
+  const from = mode === 'wrong-start' && !probe ? start + 1 : start;
+  let body = bytes.subarray(from, end + 1);
+  if (mode === 'short' && !probe) body = body.subarray(0, body.length - 1);
+  res
+    .writeHead(206, { 'Content-Range': `bytes ${from}-${end}/${bytes.byteLength}`, 'Content-Length': body.byteLength })
+    .end(Buffer.from(body));
+}
+
+let stories: Uint8Array;
+beforeAll(async () => {
+  stories = new Uint8Array(await readFile(STORIES_GGUF));
+  files.set('/stories.gguf', { bytes: stories, mode: 'range' });
+  files.set('/no-range.gguf', { bytes: stories, mode: 'ignore' });
+  files.set('/wrong-start.gguf', { bytes: stories, mode: 'wrong-start' });
+  files.set('/short.gguf', { bytes: stories, mode: 'short' });
+  server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('HTTP Range source', () => {
+  it('reads the header with ranged requests only, never the whole file', async () => {
+    requests.length = 0;
+    const local = await readGGUF(stories);
+    const remote = await readGGUF(`${base}/stories.gguf`, { windowBytes: 64 * 1024 });
+    expect(remote).toEqual(local);
+    expect(requests.length).toBeGreaterThanOrEqual(2);
+    let requestedBytes = 0;
+    for (const r of requests) {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(r.range ?? '');
+      expect(m, `request without Range: ${JSON.stringify(r)}`).not.toBeNull();
+      requestedBytes += Number(m![2]) - Number(m![1]) + 1;
+    }
+    expect(requestedBytes).toBeLessThan(64 * 1024 + 2); // the 1-byte probe + one 64 KiB window
+  });
+
+  it('knows the size from Content-Range and reads one tensor with its exact byte range', async () => {
+    const source = await openSource(`${base}/stories.gguf`);
+    expect(source).toBeInstanceOf(HttpRangeSource);
+    expect(source.size).toBe(stories.byteLength);
+    const gguf = await readGGUF(source);
+    const tensor = gguf.tensors.find((t) => t.name === 'blk.4.ffn_down.weight')!;
+    requests.length = 0;
+    const bytes = await readTensorBytes(source, tensor);
+    expect(requests).toEqual([{ path: '/stories.gguf', range: `bytes=${tensor.offset}-${tensor.offset + tensor.byteLength - 1}` }]);
+    expect(Buffer.from(bytes).equals(Buffer.from(stories.subarray(tensor.offset, tensor.offset + tensor.byteLength)))).toBe(true);
+  });
+
+  it('a server that ignores Range is refused for big files, accepted for small ones', async () => {
+    await expect(readGGUF(`${base}/no-range.gguf`, { maxNonRangeBytes: 1024 })).rejects.toMatchObject({ code: 'range_not_supported' });
+    const small = await readGGUF(`${base}/no-range.gguf`, { maxNonRangeBytes: 2 * 1024 * 1024 });
+    expect(small.tensors).toHaveLength(48);
+  });
+
+  it('wrong Content-Range, short bodies, 404 and unreachable hosts give coded errors', async () => {
+    await expect(readGGUF(`${base}/wrong-start.gguf`)).rejects.toMatchObject({ code: 'range_not_supported' });
+    await expect(readGGUF(`${base}/short.gguf`)).rejects.toMatchObject({ code: 'truncated' });
+    await expect(readGGUF(`${base}/missing.gguf`)).rejects.toMatchObject({ code: 'fetch_failed' });
+    await expect(openSource('http://127.0.0.1:1/x.gguf')).rejects.toMatchObject({ code: 'fetch_failed' });
+  });
+
+  it('reads past the end are refused before any request', async () => {
+    const source = await openSource(`${base}/stories.gguf`);
+    requests.length = 0;
+    await expect(source.read(stories.byteLength - 4, 8)).rejects.toBeInstanceOf(GGUFError);
+    expect(requests).toEqual([]);
+  });
+});
+
+describe('Blob, path and file:// sources', () => {
+  it('a Blob is read in slices', async () => {
+    const blob = new Blob([stories]);
+    const source = new BlobSource(blob);
+    expect(source.size).toBe(stories.byteLength);
+    expect(Array.from(await source.read(0, 4))).toEqual([0x47, 0x47, 0x55, 0x46]);
+    expect((await readGGUF(blob)).tensors.map((t) => t.offset)).toEqual((await readGGUF(stories)).tensors.map((t) => t.offset));
+    await expect(source.read(stories.byteLength, 1)).rejects.toMatchObject({ code: 'truncated' });
+  });
+
+  it('a path and a file:// URL read the same file; a missing path is bad_source', async () => {
+    const fromUrl = await readGGUF(pathToFileURL(STORIES_GGUF));
+    expect(fromUrl).toEqual(await readGGUF(STORIES_GGUF));
+    await expect(readGGUF('/nonexistent/model.gguf')).rejects.toMatchObject({ code: 'bad_source' });
+    await expect(openSource('ftp://example.com/m.gguf')).rejects.toMatchObject({ code: 'bad_source' });
+  });
+});
