@@ -139,6 +139,14 @@ export class RefModel {
   }
 
   /**
+   * Feeds `tokenIds` at positions startPos, startPos + 1, … (a prefill chunk, token by token);
+   * positions before startPos must already be in the cache. Returns each position's logits.
+   */
+  forwardMany(tokenIds: readonly number[], startPos = 0): Float64Array[] {
+    return tokenIds.map((token, i) => this.forward(token, startPos + i)); // [numTokens][vocabSize]
+  }
+
+  /**
    * Feeds `promptIds` from position 0, then appends `numNewTokens` argmax tokens.
    * Returns only the new ids (llama2.c's greedy loop, without stopping on EOS).
    */

@@ -184,6 +184,20 @@ describe('architecture equivalences', () => {
   });
 });
 
+describe('RefModel.forwardMany', () => {
+  it('equals feeding the tokens one by one, also when continuing a cached prefix', async () => {
+    const { config, weights } = await load({
+      arch: 'qwen3', vocab: 64, dim: 48, layers: 1, heads: 4, kvHeads: 2, ffn: 40, quant: 'F32', seed: 21,
+    });
+    const one = new RefModel(config, weights, 16);
+    const expected = TOKENS.map((token, pos) => Array.from(one.forward(token, pos)));
+    const many = new RefModel(config, weights, 16);
+    const head = many.forwardMany(TOKENS.slice(0, 3));
+    const tail = many.forwardMany(TOKENS.slice(3), 3);
+    expect([...head, ...tail].map((l) => Array.from(l))).toEqual(expected);
+  });
+});
+
 describe('Llama 3 RoPE frequency factors', () => {
   it('are read from rope_freqs.weight and change every position but 0', async () => {
     const options = {
