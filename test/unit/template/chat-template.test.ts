@@ -131,6 +131,15 @@ describe('ChatTemplate helpers', () => {
     );
   });
 
+  it('passes extra variables through (Qwen3 enable_thinking=false closes the think block)', () => {
+    const template = new ChatTemplate(loadTemplateSource('tokenizers/qwen3/tokenizer_config.json#chat_template'));
+    const messages: ChatMessage[] = [{ role: 'user', content: 'Hi' }];
+    const thinking = template.render({ messages, addGenerationPrompt: true });
+    const direct = template.render({ messages, addGenerationPrompt: true, extra: { enable_thinking: false } });
+    expect(thinking).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
+    expect(direct).toBe(`${thinking}<think>\n\n</think>\n\n`);
+  });
+
   it('strftime pads and formats the 12-hour clock', () => {
     expect(strftime(new Date(2024, 0, 5, 0, 7, 0), '%y-%m-%d %I%p %e')).toBe('24-01-05 12AM  5');
   });
