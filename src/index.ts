@@ -11,6 +11,11 @@ export type { ModelRunner, StepInput, StepOutput, SamplingParams, SequenceInput 
 export { EngineError, isAbortError } from './engine/errors';
 export type { EngineErrorCode } from './engine/errors';
 export type * from './engine/engine-api';
+export { EngineCore } from './engine/core';
+export type { EngineCoreInit, EngineCoreOptions, EngineCoreStats, EngineEvent, RequestStream, RequestTimings, Usage as EngineUsage } from './engine/core';
+export type { EngineRequest } from './engine/request';
+export type { Detokenizer, DetokenizerFactory } from './engine/stop';
+export { numBlocksForBudget } from './engine/kv/block-pool';
 export { createRouter } from './api/router';
 export type { Router, RouterOptions } from './api/router';
 export { createOpenAIFetch, installFetchShim, DEFAULT_SHIM_ORIGINS } from './shim/fetch';

@@ -97,6 +97,9 @@ export interface EngineCoreStats {
   tokensPerSecond: number;
   numPreemptions: number;
   numSteps: number;
+  /** KV slots of running sequences' blocks that hold a computed token / all their slots. */
+  kvSlotsFilled: number;
+  kvSlotsAllocated: number;
 }
 
 interface RequestState {
@@ -239,6 +242,7 @@ export class EngineCore {
     const runningRequests = new Set(this.scheduler.running.map((s) => s.requestId));
     const waitingRequests = new Set(this.scheduler.waiting.map((s) => s.requestId).filter((id) => !runningRequests.has(id)));
     const queried = this.scheduler.prefixQueriedTokens;
+    const slots = this.kv.slotUsage(this.scheduler.running);
     return {
       running: runningRequests.size,
       runningSequences: this.scheduler.running.length,
@@ -252,7 +256,19 @@ export class EngineCore {
       tokensPerSecond: this.meter.tokensPerSecond(),
       numPreemptions: this.scheduler.numPreemptions,
       numSteps: this.meter.numSteps,
+      kvSlotsFilled: slots.filledSlots,
+      kvSlotsAllocated: slots.allocatedSlots,
     };
+  }
+
+  /**
+   * Aborts every request and refuses new ones (`engine_not_loaded`). The runner is not
+   * destroyed here: its owner does that once `busy` is false (no step in flight).
+   */
+  close(): void {
+    for (const requestId of [...this.requests.keys()]) this.abort(requestId);
+    this.fatal ??= new EngineError('engine_not_loaded', 'the engine was closed');
+    this.scheduler.collectAborted();
   }
 
   /** True while the step loop has work. */

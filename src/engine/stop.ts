@@ -15,7 +15,7 @@ export interface Detokenizer {
 }
 
 /** Gets the prompt so it can decide SentencePiece's leading-space rule (strip after BOS only). */
-export type DetokenizerFactory = (promptIds: readonly number[]) => Detokenizer;
+export type DetokenizerFactory = (promptIds?: readonly number[]) => Detokenizer;
 
 export type FinishReason = 'stop' | 'length' | 'abort';
 

@@ -167,6 +167,25 @@ export class KvCacheManager {
     return state === undefined ? new Int32Array(0) : Int32Array.from(state.blocks, (b) => b.id);
   }
 
+  /**
+   * PagedAttention's waste measure over `seqs`: slots of their (distinct) blocks, and how
+   * many of those hold a computed token. Only each sequence's last block should be partly empty.
+   */
+  slotUsage(seqs: Iterable<KvSequence>): { filledSlots: number; allocatedSlots: number } {
+    const filled = new Map<number, number>(); // block id → slots filled
+    for (const seq of seqs) {
+      const state = this.tables.get(seq.seqId);
+      if (state === undefined) continue;
+      state.blocks.forEach((block, i) => {
+        const n = Math.max(0, Math.min(KV_BLOCK_SIZE, seq.numComputedTokens - i * KV_BLOCK_SIZE));
+        filled.set(block.id, Math.max(filled.get(block.id) ?? 0, n));
+      });
+    }
+    let filledSlots = 0;
+    for (const n of filled.values()) filledSlots += n;
+    return { filledSlots, allocatedSlots: filled.size * KV_BLOCK_SIZE };
+  }
+
   /** Sequences holding blocks. */
   get numSequences(): number {
     return this.tables.size;

@@ -205,3 +205,37 @@ describe('runner failure and stats', () => {
     expect(s2.running + s2.waiting + s2.kvBlocksUsed).toBe(0);
   });
 });
+
+describe('KV waste and close', () => {
+  it('32 running sequences waste at most the tail of each one\'s last block', async () => {
+    const { core, runner } = makeEngine({ numKvBlocks: 400 }, { maxBatchTokens: 2048 });
+    const streams = Array.from({ length: 32 }, (_, i) => core.addRequest({ promptIds: makePrompt(5 + i * 3, i), maxTokens: 40 }));
+    let checked = 0;
+    while (runner.numSteps < 20) {
+      await new Promise<void>((r) => setImmediate(r));
+      const s = core.stats();
+      if (s.runningSequences === 32 && !core.scheduler.running.some((q) => q.numComputedTokens === 0)) {
+        expect(s.kvSlotsAllocated - s.kvSlotsFilled).toBeLessThanOrEqual(15 * 32);
+        expect(s.kvSlotsAllocated).toBe(s.kvBlocksUsed * 16);
+        expect(s.kvSlotsFilled).toBe(core.scheduler.running.reduce((n, q) => n + q.numComputedTokens, 0));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(5);
+    await Promise.all(streams.map(collect));
+    expectPoolFull(core);
+  });
+
+  it('close() aborts everything in flight and refuses new requests', async () => {
+    const { core } = makeEngine();
+    const a = core.addRequest({ promptIds: makePrompt(10, 1), maxTokens: 1000 });
+    const b = core.addRequest({ promptIds: makePrompt(10, 2), maxTokens: 1000, n: 2 });
+    await new Promise<void>((r) => setImmediate(r));
+    core.close();
+    expect((await collect(a)).finish).toEqual(['abort']);
+    expect((await collect(b)).finish).toEqual(['abort', 'abort']);
+    expect(() => core.addRequest({ promptIds: [1] })).toThrow(expect.objectContaining({ code: 'engine_not_loaded' }));
+    await idle(core);
+    expectPoolFull(core);
+  });
+});
