@@ -24,7 +24,7 @@ import {
   type OllamaGenerateRequest,
 } from './ollama-params';
 import { frameStream, ndjsonFrames, NDJSON_HEADERS } from './sse';
-import { str, validateBody } from './validate';
+import { arrayOf, bool, str, validateBody, type Check } from './validate';
 
 /** What /api/version reports: the Ollama API level tabllm follows (clients gate features on it). */
 export const OLLAMA_API_VERSION = '0.6.4';
@@ -240,6 +240,48 @@ export async function show(ctx: RouteContext): Promise<Response> {
     capabilities: ['completion'],
     modified_at: new Date(info.created * 1000).toISOString(),
   });
+}
+
+// ---------------------------------------------------------------------------------------
+// Embeddings: forwarded to the engine, which may answer `unsupported`.
+
+const input: Check = (v, p) => {
+  if (typeof v !== 'string') arrayOf(str, { minLength: 1 })(v, p);
+};
+
+/** `/api/embed`: `{ model, input }` → `{ model, embeddings: number[][] }`. */
+export async function embed(ctx: RouteContext): Promise<Response> {
+  const request = validateBody<{ model: string; input: string | string[] }>(ctx.body, {
+    model: { required: true, check: str },
+    input: { required: true, check: input },
+    truncate: { check: bool },
+    keep_alive: { ignored: true },
+    options: { ignored: true },
+    dimensions: { unsupported: () => true },
+  });
+  const model = await resolveModel(ctx.engine, request.model);
+  const startMs = performance.now();
+  const result = await ctx.engine.embeddings.create({ model, input: request.input }, { signal: ctx.signal });
+  return jsonResponse({
+    model: request.model,
+    embeddings: result.data.map((d) => d.embedding),
+    total_duration: ns(performance.now() - startMs),
+    load_duration: 0,
+    prompt_eval_count: result.usage.prompt_tokens,
+  });
+}
+
+/** `/api/embeddings` (Ollama's older route): `{ model, prompt }` → `{ embedding }`. */
+export async function embeddingsLegacy(ctx: RouteContext): Promise<Response> {
+  const request = validateBody<{ model: string; prompt: string }>(ctx.body, {
+    model: { required: true, check: str },
+    prompt: { required: true, check: str },
+    keep_alive: { ignored: true },
+    options: { ignored: true },
+  });
+  const model = await resolveModel(ctx.engine, request.model);
+  const result = await ctx.engine.embeddings.create({ model, input: request.prompt }, { signal: ctx.signal });
+  return jsonResponse({ embedding: result.data[0]?.embedding ?? [] });
 }
 
 export async function version(): Promise<Response> {

@@ -52,6 +52,8 @@ const ROUTES: Route[] = [
   { path: '/api/show', flavor: 'ollama', methods: { POST: ollama.show } },
   { path: '/api/ps', flavor: 'ollama', methods: { GET: ollama.ps } },
   { path: '/api/version', flavor: 'ollama', methods: { GET: ollama.version } },
+  { path: '/api/embed', flavor: 'ollama', methods: { POST: ollama.embed } },
+  { path: '/api/embeddings', flavor: 'ollama', methods: { POST: ollama.embeddingsLegacy } },
   // Ollama's liveness probe; some clients check it before anything else.
   { path: '/', flavor: 'ollama', methods: { GET: text('Ollama is running') } },
 ];
