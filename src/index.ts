@@ -6,6 +6,8 @@ export type { ModelConfig, Arch } from './model/config';
 export { modelConfigFromGGUF, ModelConfigError } from './model/config';
 export { ChatTemplate, TemplateError, modelHasNoChatTemplateError } from './model/template';
 export type { ChatMessage, ChatTextPart, ChatToolCall, RenderOptions as ChatTemplateRenderOptions } from './model/template';
+export { Tokenizer, TokenizerError, IncrementalDetokenizer, detokenizerFactory, SUPPORTED_PRE_TOKENIZERS } from './model/tokenizer';
+export type { EncodeOptions, DecodeOptions, IncrementalDetokenizerOptions, TokenizerErrorCode } from './model/tokenizer';
 export { KV_BLOCK_SIZE, GREEDY } from './engine/types';
 export type { ModelRunner, StepInput, StepOutput, SamplingParams, SequenceInput } from './engine/types';
 export { EngineError, isAbortError } from './engine/errors';

@@ -77,6 +77,18 @@ export class IncrementalDetokenizer {
 }
 
 /**
+ * A factory for the engine: one detokenizer per request, told the prompt so the leading-space
+ * rule applies only when the output starts the text (the prompt is empty or only control
+ * tokens such as BOS).
+ */
+export function detokenizerFactory(tokenizer: Tokenizer, options: DecodeOptions = {}): (promptIds?: readonly number[]) => IncrementalDetokenizer {
+  return (promptIds) => {
+    const sequenceStart = !promptIds || promptIds.every((id) => tokenizer.isControlLike(id));
+    return new IncrementalDetokenizer(tokenizer, { ...options, sequenceStart });
+  };
+}
+
+/**
  * Length of the longest prefix of bytes[0, length) that does not end inside a character:
  * everything except a trailing lead byte whose continuation bytes have not all arrived.
  * Invalid bytes count as complete (they decode to U+FFFD and can never be completed).
