@@ -49,7 +49,7 @@ function handle(req: IncomingMessage, res: import('node:http').ServerResponse): 
     .end(Buffer.from(body));
 }
 
-let stories: Uint8Array;
+let stories: Uint8Array<ArrayBuffer>;
 beforeAll(async () => {
   stories = new Uint8Array(await readFile(STORIES_GGUF));
   files.set('/stories.gguf', { bytes: stories, mode: 'range' });
