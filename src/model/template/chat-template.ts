@@ -123,7 +123,11 @@ export class ChatTemplate {
       bos_token: this.bosToken,
       eos_token: this.eosToken,
     };
-    for (const [key, value] of Object.entries(options.extra ?? {})) {
+    const extra: unknown = options.extra ?? {};
+    if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
+      throw new TemplateError('invalid_message', 'extra template variables must be an object', 'extra');
+    }
+    for (const [key, value] of Object.entries(extra)) {
       if (RESERVED_VARIABLES.has(key)) {
         throw new TemplateError('invalid_message', `template variable '${key}' cannot be set through extra`, key);
       }
@@ -134,7 +138,13 @@ export class ChatTemplate {
     variables.add_generation_prompt = options.addGenerationPrompt;
     variables.tools = options.tools ?? null;
     if (!('documents' in variables)) variables.documents = null;
-    for (const [key, value] of Object.entries(variables)) env.set(key, value);
+    for (const [key, value] of Object.entries(variables)) {
+      try {
+        env.set(key, value);
+      } catch (err) {
+        throw new TemplateError('invalid_message', `template variable '${key}' has an unsupported value: ${errorMessage(err)}`, key);
+      }
+    }
 
     let result: unknown;
     try {

@@ -236,6 +236,13 @@ describe('ChatTemplate errors', () => {
       .toMatch(/^invalid_message: template variable 'messages'/);
   });
 
+  it('rejects extra that is not an object, or holds values a template cannot see', () => {
+    const render = (extra: unknown) => () =>
+      simple.render({ messages: [], addGenerationPrompt: false, extra: extra as Record<string, unknown> });
+    expect(codeOf(render(['x']))).toBe('invalid_message: extra template variables must be an object');
+    expect(codeOf(render({ big: 10n }))).toMatch(/^invalid_message: template variable 'big' has an unsupported value/);
+  });
+
   it('wraps runtime failures of the template', () => {
     const t = new ChatTemplate('{{ messages[0].content.nope() }}');
     expect(codeOf(() => t.render({ messages: [{ role: 'user', content: 'x' }], addGenerationPrompt: false })))
