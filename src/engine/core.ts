@@ -145,7 +145,7 @@ export class EngineCore {
       maxBatchTokens: o.maxBatchTokens ?? DEFAULT_SCHEDULER_OPTIONS.maxBatchTokens,
       maxRunningSequences: o.maxRunningSequences ?? DEFAULT_SCHEDULER_OPTIONS.maxRunningSequences,
       maxQueue: o.maxQueue ?? DEFAULT_SCHEDULER_OPTIONS.maxQueue,
-    });
+    }, init.runner.config.vocabSize);
   }
 
   /**

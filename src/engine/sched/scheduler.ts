@@ -66,6 +66,8 @@ export class Scheduler {
   constructor(
     readonly kv: KvCacheManager,
     readonly options: SchedulerOptions = DEFAULT_SCHEDULER_OPTIONS,
+    /** Sampled ids are checked against it: a runner bug must not reach the detokenizer. */
+    readonly vocabSize = Number.MAX_SAFE_INTEGER,
   ) {
     if (!(options.maxBatchTokens >= 1) || !(options.maxRunningSequences >= 1) || !(options.maxQueue >= 0)) {
       throw new EngineError('invalid_request', 'scheduler options must be positive');
@@ -184,6 +186,9 @@ export class Scheduler {
         continue;
       }
       if (sampled === undefined) continue;
+      if (!Number.isInteger(sampled.tokenId) || sampled.tokenId < 0 || sampled.tokenId >= this.vocabSize) {
+        throw new EngineError('internal_error', `runner sampled token ${sampled.tokenId}, outside the vocabulary [0, ${this.vocabSize})`);
+      }
       seq.appendToken(sampled.tokenId);
       const outcome = seq.stop!.onToken(sampled.tokenId, seq.numOutputTokens, seq.tokenIds.length);
       if (outcome.finishReason !== null) this.finish(seq);

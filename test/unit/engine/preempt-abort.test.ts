@@ -186,6 +186,15 @@ describe('runner failure and stats', () => {
     expect((await collect(core2.addRequest({ promptIds: makePrompt(10, 1), maxTokens: 5 }))).ids[0]).toEqual(referenceOutput(makePrompt(10, 1), 5));
   });
 
+  it('a runner that returns a bad sample count or an out-of-vocabulary id fails the requests with internal_error', async () => {
+    const { core: a } = makeEngine({ nextToken: () => 5000 });
+    await expect(collect(a.addRequest({ promptIds: [1, 2], maxTokens: 3 }))).rejects.toMatchObject({ code: 'internal_error', message: /outside the vocabulary/ });
+    const { core: b, runner } = makeEngine();
+    runner.step = async () => ({ sampled: [] });
+    await expect(collect(b.addRequest({ promptIds: [1, 2], maxTokens: 3 }))).rejects.toMatchObject({ code: 'internal_error', message: /0 samples for 1/ });
+    expectPoolFull(b);
+  });
+
   it('stats report running/waiting, KV blocks, the last step and tokens/s', async () => {
     const { core } = makeEngine({ numKvBlocks: 100 }, { maxRunningSequences: 2 });
     const streams = [0, 1, 2].map((i) => core.addRequest({ promptIds: makePrompt(20, i), maxTokens: 30 }));
