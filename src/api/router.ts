@@ -150,7 +150,8 @@ export function createRouter(engine: Engine, options: RouterOptions = {}): Route
     if (request.method === 'OPTIONS') return new Response(null, { status: 204 });
     if (!found) return errorResponse(new HttpError(404, 'not_found', `No route for ${request.method} ${url.pathname}.`), flavor);
     const method = request.method === 'HEAD' ? 'GET' : request.method;
-    const handler = found.route.methods[method as 'GET' | 'POST'];
+    // hasOwn: an HTTP method may be any token, `constructor` included.
+    const handler = Object.hasOwn(found.route.methods, method) ? found.route.methods[method as 'GET' | 'POST'] : undefined;
     if (!handler) {
       const allow = [...Object.keys(found.route.methods), 'OPTIONS'].join(', ');
       const response = errorResponse(new HttpError(405, 'method_not_allowed', `Method ${request.method} is not allowed on ${path}; use ${allow}.`), flavor);
@@ -173,7 +174,7 @@ export function createRouter(engine: Engine, options: RouterOptions = {}): Route
         signal: combineSignals(request.signal, controller.signal),
         abort: () => controller.abort(),
       };
-      const response = await found.route.methods[method as 'GET' | 'POST']!(ctx);
+      const response = await handler(ctx);
       return request.method === 'HEAD' ? new Response(null, { status: response.status, headers: response.headers }) : response;
     } catch (err) {
       controller.abort();

@@ -44,7 +44,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 export function validateBody<T>(body: unknown, table: ParamTable, where = 'request body'): T {
   if (!isPlainObject(body)) throw invalid(null, `The ${where} must be a JSON object, not ${typeName(body)}.`);
   for (const [param, value] of Object.entries(body)) {
-    const spec = table[param];
+    // hasOwn: `constructor` or `__proto__` must not find Object.prototype's members.
+    const spec = Object.hasOwn(table, param) ? table[param] : undefined;
     if (spec === undefined) {
       throw new EngineError('unknown_parameter', `Unrecognized request argument supplied: ${param}`, param);
     }

@@ -56,6 +56,9 @@ const cases: Case[] = [
   { name: 'response_format json_schema (not supported)', path: C, body: chat({ response_format: { type: 'json_schema', json_schema: { name: 'x' } } }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'response_format' },
   { name: 'audio (not supported)', path: C, body: chat({ audio: { voice: 'alloy', format: 'wav' } }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'audio' },
   { name: 'unknown parameter', path: C, body: chat({ frobnicate: true }), status: 400, type: BAD, code: 'unknown_parameter', param: 'frobnicate' },
+  { name: 'inherited name as a parameter', path: C, body: '{"messages":[{"role":"user","content":"x"}],"constructor":1}', status: 400, type: BAD, code: 'unknown_parameter', param: 'constructor' },
+  { name: '__proto__ as a parameter', path: C, body: '{"messages":[{"role":"user","content":"x"}],"__proto__":{"x":1}}', status: 400, type: BAD, code: 'unknown_parameter', param: '__proto__' },
+  { name: 'null message', path: C, body: chat({ messages: [null] }), status: 400, type: BAD, code: 'invalid_request', param: 'messages[0]' },
   { name: 'stream_options without stream', path: C, body: chat({ stream_options: { include_usage: true } }), status: 400, type: BAD, code: 'invalid_request', param: 'stream_options' },
   { name: 'stream_options.include_usage not boolean', path: C, body: chat({ stream: true, stream_options: { include_usage: 'yes' } }), status: 400, type: BAD, code: 'invalid_request', param: 'stream_options.include_usage' },
   { name: 'unknown model', path: C, body: chat({ model: 'gpt-4o' }), status: 404, type: BAD, code: 'model_not_found', param: 'model' },
@@ -71,6 +74,7 @@ const cases: Case[] = [
   { name: 'echo not boolean', path: P, body: completion({ echo: 'yes' }), status: 400, type: BAD, code: 'invalid_request', param: 'echo' },
   // --- routing, size, other OpenAI-side routes
   { name: 'wrong method', method: 'GET', path: C, status: 405, type: BAD, code: 'method_not_allowed', param: null },
+  { name: 'method named like an Object member', method: 'constructor', path: C, status: 405, type: BAD, code: 'method_not_allowed', param: null },
   { name: 'unknown route', path: '/v1/nope', body: {}, status: 404, type: BAD, code: 'not_found', param: null },
   { name: 'body over 4 MiB', path: C, body: chat({ messages: [{ role: 'user', content: 'x'.repeat(4 * 1024 * 1024) }] }), status: 413, type: BAD, code: 'request_too_large', param: null },
   { name: 'unknown model id in path', method: 'GET', path: '/v1/models/nope', status: 404, type: BAD, code: 'model_not_found', param: 'model' },
@@ -117,7 +121,7 @@ describe('bad input', () => {
       expect(json.error).toMatchObject({ type: c.type, code: c.code, param: c.param });
       expect((json.error as { message: string }).message.length).toBeGreaterThan(5);
     }
-    if (c.status === 405) expect(response.headers.get('allow')).toContain(method === 'GET' ? 'POST' : 'GET');
+    if (c.status === 405) expect(response.headers.get('allow')).toContain(c.path.startsWith('/api/') ? 'GET' : 'POST');
   });
 
   it('has at least 25 cases and leaves the engine idle', () => {
