@@ -2,7 +2,7 @@
 // builds the model config, tokenizer and chat template from the metadata, creates the
 // model runner (WebGPU by default), and starts an EngineCore behind the OpenAI-shaped
 // LocalEngine.
-import { openSource, readGGUF, type SourceInput } from '../model/gguf';
+import { openSource, readGGUF, typeName, type SourceInput } from '../model/gguf';
 import type { GGUFFile } from '../model/gguf/types';
 import { modelConfigFromGGUF } from '../model/config-parse';
 import type { ModelConfig } from '../model/config';
@@ -80,10 +80,18 @@ export function describeModel(gguf: GGUFFile, config: ModelConfig, id: string, t
     chatTemplate: template?.source,
     created: Math.floor(Date.now() / 1000),
     arch: config.arch,
-    quant: typeof ftype === 'number' ? (FILE_TYPES[ftype] ?? `ftype ${ftype}`) : 'unknown',
+    quant: typeof ftype === 'number' ? (FILE_TYPES[ftype] ?? `ftype ${ftype}`) : dominantType(gguf),
     parameterCount,
     sizeBytes: gguf.fileSize ?? gguf.dataOffset + tensorBytes,
   };
+}
+
+/** Without `general.file_type`: the tensor type holding the most bytes. */
+function dominantType(gguf: GGUFFile): string {
+  const bytes = new Map<number, number>();
+  for (const t of gguf.tensors) bytes.set(t.type, (bytes.get(t.type) ?? 0) + t.byteLength);
+  const top = [...bytes.entries()].sort((a, b) => b[1] - a[1])[0];
+  return top ? typeName(top[0]) : 'unknown';
 }
 
 /** The engine's view of a tokenizer. */
