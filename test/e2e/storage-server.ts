@@ -25,6 +25,8 @@ export class RangeServer {
   readonly log: LoggedRequest[] = [];
   /** When set, the next GET of a file is cut after this many body bytes (then it resets). */
   cutNextAfterBytes: number | undefined;
+  /** With `cutNextAfterBytes`: cut only a request whose Range starts here. */
+  cutRangeStart: number | undefined;
   private server: Server | undefined;
   url = '';
 
@@ -69,8 +71,9 @@ export class RangeServer {
       res.writeHead(status, headers);
       const body = file.bytes.subarray(start, end + 1);
       const cut = this.cutNextAfterBytes;
-      if (cut !== undefined && req.method !== 'HEAD') {
+      if (cut !== undefined && req.method !== 'HEAD' && (this.cutRangeStart === undefined || this.cutRangeStart === entry.rangeStart)) {
         this.cutNextAfterBytes = undefined;
+        this.cutRangeStart = undefined;
         const part = body.subarray(0, Math.min(cut, body.byteLength));
         entry.bytesSent = part.byteLength;
         res.write(part, () => setTimeout(() => res.destroy(), 20));
