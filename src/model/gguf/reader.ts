@@ -47,7 +47,8 @@ function minValueBytes(type: GGUFValueType): number {
   return SCALAR_BYTES[type]!;
 }
 
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM keeps a leading U+FEFF: some vocabularies have the BOM as a token of its own.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Sequential reader over a window of the file that is refilled (and grown) on demand. */
 class HeaderCursor {
@@ -131,8 +132,49 @@ class HeaderCursor {
   text(n: number): string {
     const at = this.pos - this.windowStart;
     this.pos += n;
-    return utf8.decode(this.window.subarray(at, at + n));
+    // Short strings (tokens, merges) skip TextDecoder's per-call overhead.
+    return (n <= 64 ? decodeShortUtf8(this.window, at, n) : undefined) ?? utf8.decode(this.window.subarray(at, at + n));
   }
+  /** A whole length-prefixed string when it lies inside the window, else undefined (nothing consumed). */
+  stringInWindow(): string | undefined {
+    if (!this.has(8)) return undefined;
+    const at = this.pos - this.windowStart;
+    const hi = this.view.getUint32(at + 4, true);
+    const length = this.view.getUint32(at, true);
+    if (hi !== 0 || !this.has(8 + length)) return undefined;
+    this.pos += 8;
+    return this.text(length);
+  }
+}
+
+const codeUnits: number[] = [];
+
+/** Decodes well-formed UTF-8; returns undefined on anything unusual (TextDecoder handles it). */
+function decodeShortUtf8(bytes: Uint8Array, at: number, n: number): string | undefined {
+  codeUnits.length = 0;
+  const end = at + n;
+  for (let i = at; i < end; ) {
+    const b0 = bytes[i];
+    if (b0 < 0x80) {
+      codeUnits.push(b0);
+      i += 1;
+      continue;
+    }
+    const len = b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : b0 >= 0xc2 ? 2 : 0;
+    if (len === 0 || i + len > end) return undefined;
+    let cp = b0 & (0xff >> (len + 1));
+    for (let k = 1; k < len; k++) {
+      const b = bytes[i + k];
+      if ((b & 0xc0) !== 0x80) return undefined;
+      cp = (cp << 6) | (b & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF go to TextDecoder (which replaces them).
+    if ((len === 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len === 4 && (cp < 0x10000 || cp > 0x10ffff))) return undefined;
+    if (cp >= 0x10000) codeUnits.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
+    else codeUnits.push(cp);
+    i += len;
+  }
+  return String.fromCharCode.apply(null, codeUnits);
 }
 
 function narrow(value: bigint): number | bigint {
@@ -182,7 +224,8 @@ async function readValue(cur: HeaderCursor, type: GGUFValueType, depth: number, 
   }
   const out: GGUFValue[] = new Array(count);
   if (elemType === GGUFValueType.STRING) {
-    for (let i = 0; i < count; i++) out[i] = await readString(cur, `string ${i} of an array`);
+    // Vocabularies hold 100k+ strings: decode from the window synchronously, awaiting only on refill.
+    for (let i = 0; i < count; i++) out[i] = cur.stringInWindow() ?? (await readString(cur, `string ${i} of an array`));
   } else if (elemType === GGUFValueType.ARRAY) {
     for (let i = 0; i < count; i++) out[i] = await readValue(cur, elemType, depth + 1);
   } else {

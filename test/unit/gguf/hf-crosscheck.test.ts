@@ -17,8 +17,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Plain JSON-like form: typed arrays -> arrays, safe bigints -> numbers. */
+/**
+ * Plain JSON-like form: typed arrays -> arrays, safe bigints -> numbers. A leading U+FEFF is
+ * dropped because @huggingface/gguf decodes with TextDecoder's default, which strips a BOM
+ * (gpt-2's vocab has the BOM as a token; readGGUF keeps it).
+ */
 function normalize(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/^\uFEFF/, '');
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) && BigInt(Number(value)) === value ? Number(value) : `${value}n`;
   if (Array.isArray(value) || ArrayBuffer.isView(value)) return Array.from(value as ArrayLike<unknown>, normalize);
   if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
@@ -88,8 +93,9 @@ describe('@huggingface/gguf agrees with readGGUF', () => {
     });
   }
 
-  it('on stories260K.gguf and a vocab-only GGUF', async () => {
+  it('on stories260K.gguf and vocab-only GGUFs (SentencePiece and byte-level BPE strings)', async () => {
     await compareWithHF(STORIES_GGUF);
     await compareWithHF(vocabGGUF('llama-spm'));
+    await compareWithHF(vocabGGUF('gpt-2'));
   });
 });

@@ -136,6 +136,25 @@ describe('metadata round trip', () => {
   });
 });
 
+describe('string decoding', () => {
+  it('decodes 1-4 byte UTF-8 and replaces malformed bytes exactly like TextDecoder', async () => {
+    const samples = ['a', 'é', '▁', '🦙', 'Ġhello', 'x'.repeat(100) + '€', '日本語', '', '\uFEFF', '\uFEFF' + 'y'.repeat(80)];
+    const bytes = writeGGUF({ metadata: { s: samples, one: '🦙€é' } });
+    const gguf = await readGGUF(bytes);
+    expect(gguf.metadata.s).toEqual(samples);
+    expect(gguf.metadata.one).toBe('🦙€é');
+    // Patch the bytes of 'é' (C3 A9) into malformed sequences: lone continuation, truncated lead, overlong.
+    const decoder = new TextDecoder();
+    for (const bad of [[0xa9, 0xa9], [0xc3, 0x41], [0xc0, 0xaf], [0xed, 0xa0], [0xf4, 0x90]]) {
+      const patched = bytes.slice();
+      const at = Buffer.from(patched).indexOf(Buffer.from([0xc3, 0xa9]));
+      patched.set(bad, at);
+      const strings = (await readGGUF(patched)).metadata.s as string[];
+      expect(strings[1]).toBe(decoder.decode(new Uint8Array(bad)));
+    }
+  });
+});
+
 describe('tensor round trip', () => {
   it('places F32/F16 tensors aligned and returns their values', async () => {
     const a = Float32Array.from({ length: 6 }, (_, i) => i - 2.5);
