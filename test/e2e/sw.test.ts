@@ -1,0 +1,102 @@
+// Service-worker relay in Chromium: a controlled page calls http://localhost:8000/v1 (where
+// nothing listens) and gets answers from the FakeEngine of another tab through worker/sw.ts.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, startDevServer } from '../helpers/browser';
+
+type Counts = { inFlight: number; aborted: number; received: number };
+
+describe('service worker relay (Chromium)', () => {
+  let dev: { server: ViteDevServer; url: string };
+  let browser: Browser;
+  let context: BrowserContext;
+  let host: Page;
+  let client: Page;
+  const pageErrors: string[] = [];
+
+  async function openPage(name: string): Promise<Page> {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+    await page.goto(`${dev.url}/test/e2e/pages/${name}.html`);
+    await page.waitForFunction(() => (window as unknown as { swReady?: boolean }).swReady === true, undefined, { timeout: 60_000 });
+    return page;
+  }
+  const counts = (): Promise<Counts> => host.evaluate(() => (window as unknown as { swHost: { counts(): Counts } }).swHost.counts());
+  const post = (url: string, body: unknown) =>
+    client.evaluate(([u, b]) => (window as unknown as { swClient: { post(u: string, b: unknown): Promise<{ status: number; body: unknown; errorCode: string | null }> } }).swClient.post(u, b), [url, body] as const);
+
+  beforeAll(async () => {
+    dev = await startDevServer();
+    // The worker script lives under /worker/ but must control /: allow the wider scope.
+    dev.server.middlewares.stack.unshift({
+      route: '',
+      handle: (req: { url?: string }, res: { setHeader(n: string, v: string): void }, next: () => void) => {
+        if (req.url?.startsWith('/worker/sw.ts')) res.setHeader('Service-Worker-Allowed', '/');
+        next();
+      },
+    } as never);
+    browser = await launchChromium();
+    context = await browser.newContext();
+    host = await openPage('sw-host');
+    client = await openPage('sw-client');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await dev?.server.close();
+  });
+
+  it('a controlled page fetches http://localhost:8000/v1/completions and gets the host engine answer', async () => {
+    expect(await client.evaluate(() => (window as unknown as { swClient: { controlled(): boolean } }).swClient.controlled())).toBe(true);
+    const r = await post('http://localhost:8000/v1/completions', { model: 'fake-model', prompt: 'hello from a tab', max_tokens: 8, temperature: 0 });
+    expect(r.status).toBe(200);
+    expect((r.body as { choices: { text: string }[] }).choices[0].text).toBe('You said: hello from a tab');
+    expect((await counts()).received).toBe(1);
+    // Ollama's port and a same-origin prefix go to the same engine.
+    const ollama = await post('http://localhost:11434/api/generate', { model: 'fake-model', prompt: 'hi', stream: false, options: { temperature: 0 } });
+    expect(ollama.status).toBe(200);
+    expect((ollama.body as { response: string }).response).toBe('You said: hi');
+    const sameOrigin = await post(`${dev.url}/v1/completions`, { model: 'fake-model', prompt: 'same origin', max_tokens: 8, temperature: 0 });
+    expect((sameOrigin.body as { choices: { text: string }[] }).choices[0].text).toBe('You said: same origin');
+  });
+
+  it('the openai client streams through the relay', async () => {
+    const r = await client.evaluate(() => (window as unknown as { swClient: { openaiStream(p: string): Promise<{ text: string; chunks: number }> } }).swClient.openaiStream('stream me please'));
+    expect(r.text).toBe('You said: stream me please');
+    expect(r.chunks).toBeGreaterThan(3);
+  });
+
+  it('aborting mid-stream aborts the request in the host engine', async () => {
+    const before = await counts();
+    const seen = await client.evaluate(() => (window as unknown as { swClient: { abortMidStream(n: number): Promise<number> } }).swClient.abortMidStream(3));
+    expect(seen).toBe(3);
+    await host.waitForFunction(
+      (n) => (window as unknown as { swHost: { counts(): Counts } }).swHost.counts().aborted === n + 1,
+      before.aborted,
+      { timeout: 10_000 },
+    );
+    const after = await counts();
+    expect(after.aborted).toBe(before.aborted + 1);
+    expect(after.inFlight).toBe(0);
+  });
+
+  it('with no host page, relayed requests get 503 with an OpenAI error', async () => {
+    await host.close();
+    const r = await post('http://localhost:8000/v1/completions', { model: 'fake-model', prompt: 'anyone?' });
+    expect(r.status).toBe(503);
+    expect(r.errorCode).toBe('no_engine_host');
+    expect(r.body).toMatchObject({ error: { type: 'server_error', code: 'no_engine_host' } });
+    const ollama = await post('http://localhost:11434/api/chat', { model: 'fake-model', messages: [] });
+    expect(ollama.status).toBe(503);
+    expect(typeof (ollama.body as { error: unknown }).error).toBe('string');
+  });
+
+  it('a new host page is found again', async () => {
+    host = await openPage('sw-host');
+    const r = await post('http://localhost:8000/v1/completions', { model: 'fake-model', prompt: 'back again', max_tokens: 8, temperature: 0 });
+    expect(r.status).toBe(200);
+    expect((r.body as { choices: { text: string }[] }).choices[0].text).toBe('You said: back again');
+    expect(pageErrors).toEqual([]);
+  });
+});
