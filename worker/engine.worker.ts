@@ -1,9 +1,9 @@
 // Dedicated-worker host for a tabllm engine (`tabllm/worker`). The page side is
-// `createWorkerEngine()` in src/client/. Until the engine lands, the worker only
-// answers a version handshake so hosts can detect it.
-import { VERSION } from '../src/index';
+// `createWorkerEngine()`: it calls load() with createEngine's options, then talks to the
+// engine over comlink; streams use one MessagePort per request.
+import { hostEngine } from '../src/client/host';
+import { createEngine } from '../src/engine/engine';
 
-const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: unknown): void };
-scope.onmessage = (e: MessageEvent) => {
-  if (e.data?.type === 'tabllm:hello') scope.postMessage({ type: 'tabllm:hello', version: VERSION });
-};
+hostEngine(globalThis as unknown as Worker, (options, onProgress) =>
+  createEngine({ ...(options as Parameters<typeof createEngine>[0]), onProgress }),
+);

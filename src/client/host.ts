@@ -3,6 +3,7 @@
 // Unary calls return `{ ok } | { err }` so an error keeps its class and code; each
 // create() carries its own MessagePort, used for the stream's chunks and for cancel.
 import * as Comlink from 'comlink';
+import type { LoadProgress } from '../engine/engine';
 import type { Engine, EngineInfo } from '../engine/engine-api';
 import { EngineError } from '../engine/errors';
 import { pumpToPort } from './port-stream';
@@ -12,12 +13,7 @@ export type Result<T> = { ok: T } | { err: WireError };
 
 export type UnaryMethod = 'models.list' | 'tokenize' | 'detokenize' | 'stats' | 'info' | 'embeddings.create';
 
-export interface LoadProgress {
-  stage: string;
-  loaded: number;
-  total: number;
-  bytesPerSecond?: number;
-}
+export type { LoadProgress };
 
 export interface EngineHostApi {
   load(options: unknown, onProgress?: (p: LoadProgress) => void): Promise<Result<EngineInfo>>;

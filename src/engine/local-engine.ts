@@ -4,7 +4,7 @@
 // The core knows nothing of OpenAI; the router knows nothing of tokens.
 import { validateChatParams, validateCompletionParams } from '../api/openai-params';
 import type { ChatTemplate } from '../model/template';
-import { modelHasNoChatTemplateError } from '../model/template';
+import { modelHasNoChatTemplateError, TemplateError } from '../model/template';
 import type { EngineCore, EngineEvent } from './core';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, ChatTokenLogprob, Completion,
@@ -127,10 +127,16 @@ export class LocalEngine implements Engine {
 
   private renderChat(messages: ChatMessage[], addGenerationPrompt: boolean): number[] {
     if (!this.template) throw modelHasNoChatTemplateError(this.modelInfo.id);
-    const text = this.template.render({
-      messages: messages.map((m) => ({ role: ROLE_FOR_TEMPLATE[m.role], content: m.content })),
-      addGenerationPrompt,
-    });
+    let text: string;
+    try {
+      text = this.template.render({
+        messages: messages.map((m) => ({ role: ROLE_FOR_TEMPLATE[m.role], content: m.content })),
+        addGenerationPrompt,
+      });
+    } catch (err) {
+      // A template's raise_exception ("System role not supported") is the caller's request at fault.
+      throw err instanceof TemplateError ? err.toEngineError() : err;
+    }
     const ids = this.tokenizer.encode(text, { addSpecial: true, parseSpecial: true });
     // Templates usually write {{ bos_token }} themselves; do not start with BOS twice.
     const bos = this.tokenizer.bos;
