@@ -21,6 +21,9 @@ export function prepareNodeGpuEnv(env: NodeJS.ProcessEnv = process.env): void {
   }
 }
 
+/** GPU objects handed out by createNodeGPU, kept reachable for the life of the process. */
+const liveInstances: GPU[] = [];
+
 export function findSoftwareIcd(): string | undefined {
   return SWIFTSHADER_ICDS.find((p) => existsSync(p));
 }
@@ -47,5 +50,9 @@ export async function createNodeGPU(): Promise<GPU> {
       gpu = webgpu.create([]);
     }
   }
+  // Dawn frees its instance when the GPU object is garbage-collected, even while a
+  // device made from it is alive; later mapAsync/onSubmittedWorkDone then crash the
+  // process (seen: futex/mutex aborts in CallbackTaskManager::Flush). Keep it alive.
+  liveInstances.push(gpu);
   return gpu;
 }
