@@ -294,10 +294,14 @@ export class FakeEngine implements Engine {
       return this.stream(ctx);
     }
     try {
-      return kind === 'chat' ? this.chatCompletion(ctx) : this.textCompletion(ctx);
-    } finally {
-      this.settle(ctx, 'done');
+      // Take as long as the stream would have, so a test can abort a non-streaming request.
+      for (const _token of ctx.plans[0]?.tokens ?? []) await this.sleep(signal);
+    } catch (err) {
+      this.settle(ctx, 'aborted');
+      throw err;
     }
+    this.settle(ctx, 'done');
+    return kind === 'chat' ? this.chatCompletion(ctx) : this.textCompletion(ctx);
   }
 
   private settle(ctx: RequestCtx, how: 'done' | 'aborted' | 'failed'): void {

@@ -118,6 +118,18 @@ describe('openai client → chat.completions', () => {
     expect(engine.abortedCount).toBe(1);
   });
 
+  it('aborting a non-streaming request rejects it and aborts the engine request', async () => {
+    const engine = new FakeEngine({ tokenDelayMs: 20 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 30);
+    const err = await client(engine)
+      .chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'a b c d e f g h' }] }, { signal: controller.signal })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIUserAbortError);
+    await engine.whenIdle();
+    expect(engine.abortedCount).toBe(1);
+  });
+
   it('breaking out of the stream loop aborts the engine request', async () => {
     const engine = new FakeEngine({ tokenDelayMs: 10 });
     const stream = await client(engine).chat.completions.create({
