@@ -49,17 +49,17 @@ export class BpeModel {
       // llama.cpp splits at the first space after position 0.
       const space = line.indexOf(' ', 1);
       if (space < 0) throw new TokenizerError('invalid_merge', `merge ${rank} ${JSON.stringify(line)} is not two space-separated tokens`);
-      const leftId = ids.get(line.slice(0, space));
-      const rightId = ids.get(line.slice(space + 1));
-      if (leftId === undefined || rightId === undefined) {
-        const missing = leftId === undefined ? line.slice(0, space) : line.slice(space + 1);
+      const leftId = ids.getRange(line, 0, space);
+      const rightId = ids.getRange(line, space + 1, line.length);
+      if (leftId < 0 || rightId < 0) {
+        const missing = leftId < 0 ? line.slice(0, space) : line.slice(space + 1);
         throw new TokenizerError('merge_unknown_token', `merge ${rank} ${JSON.stringify(line)} names ${JSON.stringify(missing)}, which is not in the vocabulary`);
       }
       // The first (lowest) rank of a repeated pair wins, as with std::unordered_map::emplace.
       this.rankOfPair.setIfAbsent(leftId, rightId, rank);
     }
     this.byteTokenId = new Int32Array(256);
-    for (let b = 0; b < 256; b++) this.byteTokenId[b] = ids.get(BYTE_TO_CHAR[b]) ?? -1;
+    for (let b = 0; b < 256; b++) this.byteTokenId[b] = ids.get(BYTE_TO_CHAR[b]);
   }
 
   /** Appends the ids of a raw-text fragment (no special tokens in it) to `out`. */
@@ -84,7 +84,7 @@ export class BpeModel {
       let spelled = '';
       for (let i = 0; i < numBytes; i++) spelled += BYTE_TO_CHAR[bytes[i]];
       const whole = this.vocab.tokenToId.get(spelled);
-      if (whole !== undefined) return [whole];
+      if (whole >= 0) return [whole];
     }
     this.ensureScratch(numBytes);
     const { symId, symLen, symPrev, symNext, heap, popped } = this;
@@ -125,7 +125,7 @@ export class BpeModel {
     for (const b of new TextEncoder().encode(BYTE_TO_CHAR[byte])) {
       if (b >= 0x80) continue;
       const id = this.vocab.tokenToId.get(String.fromCharCode(b));
-      if (id !== undefined) ids.push(id);
+      if (id >= 0) ids.push(id);
     }
   }
 
@@ -136,7 +136,7 @@ export class BpeModel {
       const space = line.indexOf(' ', 1);
       const merged = line.slice(0, space) + line.slice(space + 1);
       const found = this.vocab.tokenToId.get(merged);
-      if (found === undefined) {
+      if (found < 0) {
         throw new TokenizerError('merge_unknown_token', `merge ${rank} ${JSON.stringify(line)} makes ${JSON.stringify(merged)}, which is not in the vocabulary`);
       }
       id = this.mergedId[rank] = found;

@@ -20,7 +20,8 @@ export class SpmModel {
     for (let b = 0; b < 256; b++) {
       const hex = `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
       // llama.cpp falls back to the byte itself as a one-char token (expressible for ASCII only).
-      this.byteTokenId[b] = vocab.tokenToId.get(hex) ?? (b < 0x80 ? vocab.tokenToId.get(String.fromCharCode(b)) : undefined) ?? -1;
+      const id = vocab.tokenToId.get(hex);
+      this.byteTokenId[b] = id >= 0 || b >= 0x80 ? id : vocab.tokenToId.get(String.fromCharCode(b));
     }
   }
 
@@ -50,8 +51,8 @@ export class SpmModel {
     const tryAdd = (left: number, right: number) => {
       if (left < 0 || right < 0) return;
       const size = symLen[left] + symLen[right];
-      const id = tokenToId.get(text.slice(symStart[left], symStart[left] + size));
-      if (id === undefined) return;
+      const id = tokenToId.getRange(text, symStart[left], symStart[left] + size);
+      if (id < 0) return;
       heap.push(-scores[id], left, right, size, id);
     };
     for (let i = 1; i < n; i++) tryAdd(i - 1, i);
@@ -68,10 +69,9 @@ export class SpmModel {
       tryAdd(left, symNext[left]);
     }
     for (let i = 0; i !== -1; i = symNext[i]) {
-      const piece = text.slice(symStart[i], symStart[i] + symLen[i]);
-      const id = tokenToId.get(piece);
-      if (id !== undefined) out.push(id);
-      else this.byteFallback(piece, out);
+      const id = tokenToId.getRange(text, symStart[i], symStart[i] + symLen[i]);
+      if (id >= 0) out.push(id);
+      else this.byteFallback(text.slice(symStart[i], symStart[i] + symLen[i]), out);
     }
   }
 

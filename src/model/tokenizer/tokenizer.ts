@@ -176,7 +176,8 @@ export class Tokenizer {
 
   /** The id of an exact token text, or undefined. */
   tokenId(text: string): number | undefined {
-    return this.vocab.tokenToId.get(text);
+    const id = this.vocab.tokenToId.get(text);
+    return id >= 0 ? id : undefined;
   }
 
   isEog(id: number): boolean {

@@ -6,6 +6,7 @@ import type { GGUFMetadata, GGUFValue } from '../gguf/types';
 import { CHAR_TO_BYTE } from './byte-level';
 import { TokenizerError } from './errors';
 import { resolvePreTokenizer, type PreTokenizerSpec } from './pre-tokenizer';
+import { StringTable } from './string-table';
 
 /** GGUF `tokenizer.ggml.token_type` values. */
 export const enum TokenType {
@@ -44,7 +45,8 @@ export interface Vocab {
   scores: Float32Array;
   /** [vocabSize] TokenAttr bits. */
   attrs: Uint16Array;
-  tokenToId: Map<string, number>;
+  /** token text -> id (-1 when absent) */
+  tokenToId: StringTable;
   bos: number;
   eos: number;
   eot: number;
@@ -133,6 +135,7 @@ export function vocabFromMetadata(md: GGUFMetadata): Vocab {
   if (!Array.isArray(rawTokens) || rawTokens.length === 0 || !rawTokens.every((t) => typeof t === 'string')) {
     throw new TokenizerError('missing_vocab', 'tokenizer.ggml.tokens must be a non-empty array of strings');
   }
+  // Copied: empty tokens are renamed, as llama.cpp does.
   const tokens = (rawTokens as string[]).slice();
   const vocabSize = tokens.length;
 
@@ -151,15 +154,16 @@ export function vocabFromMetadata(md: GGUFMetadata): Vocab {
   if (scoresIn) scores.set(scoresIn);
   // [vocabSize] TokenAttr bits
   const attrs = new Uint16Array(vocabSize);
-  const tokenToId = new Map<string, number>();
   for (let id = 0; id < vocabSize; id++) {
-    let text = tokens[id];
-    if (text.length === 0) text = tokens[id] = `[EMPTY_${id}]`;
-    if (LONE_SURROGATE.test(text)) throw new TokenizerError('invalid_utf8', `token ${id} is not well-formed Unicode`);
-    const prev = tokenToId.get(text);
-    if (prev !== undefined) throw new TokenizerError('duplicate_token', `token text ${JSON.stringify(text)} has ids ${prev} and ${id}`);
-    tokenToId.set(text, id);
+    const text = tokens[id];
+    if (text.length === 0) tokens[id] = `[EMPTY_${id}]`;
     attrs[id] = typesIn ? typeToAttr(typesIn[id]) : TokenAttr.Normal;
+  }
+  const tokenToId = new StringTable(tokens, (first, id) => {
+    throw new TokenizerError('duplicate_token', `token text ${JSON.stringify(tokens[id])} has ids ${first} and ${id}`);
+  });
+  for (const id of tokenToId.idsWithSurrogates) {
+    if (LONE_SURROGATE.test(tokens[id])) throw new TokenizerError('invalid_utf8', `token ${id} is not well-formed Unicode`);
   }
 
   // Per-model defaults, then metadata overrides (llama_vocab::impl::load).
@@ -216,7 +220,7 @@ export function vocabFromMetadata(md: GGUFMetadata): Vocab {
   const findFirst = (texts: readonly string[]): number => {
     for (const t of texts) {
       const id = tokenToId.get(t);
-      if (id !== undefined) {
+      if (id >= 0) {
         markControl(id);
         return id;
       }
@@ -233,14 +237,14 @@ export function vocabFromMetadata(md: GGUFMetadata): Vocab {
   for (const id of [fimPad, fimRep, fimSep]) if (id !== NO_TOKEN) eog.add(id);
   for (const text of EOG_TEXTS) {
     const id = tokenToId.get(text);
-    if (id !== undefined) {
+    if (id >= 0) {
       eog.add(id);
       markControl(id);
     }
   }
   for (const text of ALWAYS_RENDERED_TEXTS) {
     const id = tokenToId.get(text);
-    if (id !== undefined) attrs[id] = TokenAttr.UserDefined;
+    if (id >= 0) attrs[id] = TokenAttr.UserDefined;
   }
   for (const id of [eos, eot, eom]) if (id !== NO_TOKEN) eog.add(id);
 
@@ -252,7 +256,7 @@ export function vocabFromMetadata(md: GGUFMetadata): Vocab {
     }
     const setRstrip = (text: string, on: boolean) => {
       const id = tokenToId.get(text);
-      if (id !== undefined) attrs[id] = on ? attrs[id] | TokenAttr.Rstrip : attrs[id] & ~TokenAttr.Rstrip;
+      if (id >= 0) attrs[id] = on ? attrs[id] | TokenAttr.Rstrip : attrs[id] & ~TokenAttr.Rstrip;
     };
     setRstrip('</s>', true);
     for (const t of ['<unk>', '<s>', '<|endoftext|>']) setRstrip(t, false);

@@ -1,0 +1,77 @@
+// Token text -> id lookup: an open-addressing hash table over the vocabulary's own strings.
+// Unlike a Map<string, number>, it can look up a substring (a merge line's halves, a span of
+// the text being merged) without allocating it, and it builds 128k entries several times
+// faster — the two costs that dominate building a large BPE tokenizer.
+
+const EMPTY = -1;
+
+export class StringTable {
+  private readonly strings: readonly string[];
+  /** [capacity] id per slot, EMPTY when unused */
+  private readonly slots: Int32Array;
+  /** [capacity] full 32-bit hash per slot, to skip most string compares */
+  private readonly hashes: Int32Array;
+  private readonly mask: number;
+  /** Ids whose text contains a UTF-16 surrogate (found while hashing; checked by the caller). */
+  readonly idsWithSurrogates: number[] = [];
+
+  /**
+   * Indexes `strings` by content. `onDuplicate(firstId, id)` is called for a string seen
+   * before (the first id stays).
+   */
+  constructor(strings: readonly string[], onDuplicate: (firstId: number, id: number) => void) {
+    this.strings = strings;
+    let capacity = 16;
+    while (capacity < strings.length * 2) capacity *= 2;
+    this.slots = new Int32Array(capacity).fill(EMPTY);
+    this.hashes = new Int32Array(capacity);
+    this.mask = capacity - 1;
+    for (let id = 0; id < strings.length; id++) {
+      const s = strings[id];
+      // FNV-1a over UTF-16 code units.
+      let h = 0x811c9dc5 | 0;
+      let surrogates = 0;
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        surrogates |= (c & 0xf800) === 0xd800 ? 1 : 0;
+        h = Math.imul(h ^ c, 0x01000193);
+      }
+      if (surrogates) this.idsWithSurrogates.push(id);
+      for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+        const other = this.slots[i];
+        if (other === EMPTY) {
+          this.slots[i] = id;
+          this.hashes[i] = h;
+          break;
+        }
+        if (this.hashes[i] === h && strings[other] === s) {
+          onDuplicate(other, id);
+          break;
+        }
+      }
+    }
+  }
+
+  /** The id of `s`, or -1. */
+  get(s: string): number {
+    return this.getRange(s, 0, s.length);
+  }
+
+  /** The id of the substring s[start, end), or -1, without creating the substring. */
+  getRange(s: string, start: number, end: number): number {
+    let h = 0x811c9dc5 | 0;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    const { slots, hashes, strings, mask } = this;
+    const length = end - start;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const id = slots[i];
+      if (id === EMPTY) return EMPTY;
+      if (hashes[i] !== h) continue;
+      const candidate = strings[id];
+      if (candidate.length !== length) continue;
+      let j = 0;
+      while (j < length && candidate.charCodeAt(j) === s.charCodeAt(start + j)) j++;
+      if (j === length) return id;
+    }
+  }
+}
