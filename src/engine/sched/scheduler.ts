@@ -129,9 +129,7 @@ export class Scheduler {
         // `seq` preempted itself. Alone with an empty pool it can never fit: finish it.
         if (this.running.length === 0 && scheduled.length === 0 && this.kv.numUsedBlocks === 0) {
           this.waiting.shift();
-          seq.status = 'finished';
-          const outcome = seq.stop?.forceFinish() ?? '';
-          finished.push({ seq, text: outcome, finishReason: 'length' });
+          finished.push(...this.forceFinish(seq));
         }
         break;
       }
@@ -147,7 +145,15 @@ export class Scheduler {
         const hit = this.kv.getComputedBlocks(seq);
         const numNewTokens = Math.min(seq.tokenIds.length - hit.numComputedTokens, budget);
         const alloc = this.kv.allocateSlots(seq, numNewTokens, hit.blocks);
-        if (alloc === null) break;
+        if (alloc === null) {
+          // Nothing else holds blocks, so waiting cannot help: the sequence outgrew the pool.
+          if (this.running.length === 0 && this.kv.numUsedBlocks === 0) {
+            this.waiting.shift();
+            finished.push(...this.forceFinish(seq));
+            continue;
+          }
+          break;
+        }
         this.waiting.shift();
         seq.numComputedTokens = hit.numComputedTokens;
         if (!seq.scheduledOnce) {
@@ -209,6 +215,17 @@ export class Scheduler {
     this.waiting.length = 0;
     this.aborted.clear();
     return all;
+  }
+
+  /** Ends a sequence (a fork parent: its children) with 'length', releasing held-back text. */
+  private forceFinish(seq: Sequence): SequenceUpdate[] {
+    seq.status = 'finished';
+    this.kv.free(seq);
+    const ended = seq.isForkParent ? seq.children.filter((c) => c.status !== 'finished') : [seq];
+    return ended.map((s) => {
+      s.status = 'finished';
+      return { seq: s, text: s.stop?.forceFinish() ?? '', finishReason: 'length' as const };
+    });
   }
 
   private finish(seq: Sequence): void {
