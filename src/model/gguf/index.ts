@@ -6,7 +6,7 @@ export { dequantize, dequantizeF64, elementCount, DEQUANT_TYPES } from './dequan
 export { quantize } from './quantize';
 export { typeTraits, typeName, tensorByteLength, f32ToF16, f16ToF32, f32ToBF16, bf16ToF32, type TypeTraits } from './quant';
 export {
-  openSource, MemorySource, BlobSource, HttpRangeSource, NodeFileSource, isByteSource,
+  openSource, classifySourceString, MemorySource, BlobSource, HttpRangeSource, NodeFileSource, isByteSource,
   type SourceInput, type OpenSourceOptions,
 } from './source';
 export * from './types';

@@ -131,8 +131,14 @@ export class HttpRangeSource implements ByteSource {
     if (response.status === 206) {
       const range = parseContentRange(response.headers.get('content-range'));
       await response.arrayBuffer();
-      if (!range || range.start !== 0) throw new GGUFError('range_not_supported', `bad Content-Range from ${url}`);
-      const source = new HttpRangeSource(url, range.total, headers, fetchFn);
+      if (range && range.start !== 0) throw new GGUFError('range_not_supported', `${url} answered a Range request from byte ${range.start}, not 0`);
+      // Cross-origin responses hide Content-Range unless the server exposes it; Content-Length of
+      // a HEAD response is always readable.
+      const size = range?.total ?? (await headContentLength(fetchFn, url, headers));
+      if (size === undefined) {
+        throw new GGUFError('range_not_supported', `${url}: no readable Content-Range total or Content-Length (CORS: Access-Control-Expose-Headers: Content-Range)`);
+      }
+      const source = new HttpRangeSource(url, size, headers, fetchFn);
       source.requestCount = 1;
       return source;
     }
@@ -175,6 +181,16 @@ export class HttpRangeSource implements ByteSource {
   }
 }
 
+async function headContentLength(fetchFn: typeof fetch, url: string, headers: Record<string, string>): Promise<number | undefined> {
+  try {
+    const response = await fetchFn(url, { method: 'HEAD', headers });
+    const length = Number(response.headers.get('content-length') ?? NaN);
+    return response.ok && Number.isSafeInteger(length) ? length : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function fetchOrThrow(fetchFn: typeof fetch, url: string, headers: Record<string, string>): Promise<Response> {
   try {
     return await fetchFn(url, { headers });
@@ -187,18 +203,33 @@ export function isByteSource(value: unknown): value is ByteSource {
   return typeof value === 'object' && value !== null && typeof (value as ByteSource).read === 'function' && 'size' in value;
 }
 
+const IN_NODE = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
 /**
- * Opens any supported input as a ByteSource. Strings starting with http(s):// are URLs,
- * file:// URLs and other strings are Node file paths.
+ * What a string source names: http(s) URLs are fetched with Range requests; in Node, file://
+ * URLs and other strings are file paths; in a browser, other strings are URLs relative to the page.
  */
+export function classifySourceString(
+  text: string,
+  inNode: boolean = IN_NODE,
+  baseHref: string | undefined = (globalThis as { location?: { href: string } }).location?.href,
+): { kind: 'url'; url: string } | { kind: 'file'; path: string } {
+  if (/^https?:\/\//i.test(text)) return { kind: 'url', url: text };
+  if (!inNode && /^(blob|data):/i.test(text)) return { kind: 'url', url: text };
+  if (inNode && /^file:\/\//i.test(text)) return { kind: 'file', path: decodeURIComponent(new URL(text).pathname) };
+  if (/^[a-z][a-z0-9+.-]*:/i.test(text) && !/^[a-z]:[\\/]/i.test(text)) throw new GGUFError('bad_source', `unsupported URL scheme in ${text}`);
+  if (inNode) return { kind: 'file', path: text };
+  if (!baseHref) throw new GGUFError('bad_source', `cannot resolve relative URL ${text} without a page location`);
+  return { kind: 'url', url: new URL(text, baseHref).href };
+}
+
+/** Opens any supported input as a ByteSource (see `classifySourceString` for strings). */
 export async function openSource(source: SourceInput, opts: OpenSourceOptions = {}): Promise<ByteSource> {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return new MemorySource(source);
   if (typeof Blob !== 'undefined' && source instanceof Blob) return new BlobSource(source);
   if (isByteSource(source)) return source;
   const text = source instanceof URL ? source.href : source;
   if (typeof text !== 'string') throw new GGUFError('bad_source', `unsupported source ${Object.prototype.toString.call(source)}`);
-  if (/^https?:\/\//i.test(text)) return HttpRangeSource.open(text, opts);
-  if (/^file:\/\//i.test(text)) return NodeFileSource.open(decodeURIComponent(new URL(text).pathname));
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new GGUFError('bad_source', `unsupported URL scheme in ${text}`);
-  return NodeFileSource.open(text);
+  const target = classifySourceString(text);
+  return target.kind === 'url' ? HttpRangeSource.open(target.url, opts) : NodeFileSource.open(target.path);
 }

@@ -5,13 +5,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlobSource, GGUFError, HttpRangeSource, openSource, readGGUF, readTensorBytes } from '../../../src/model/gguf';
+import { BlobSource, classifySourceString, GGUFError, HttpRangeSource, openSource, readGGUF, readTensorBytes } from '../../../src/model/gguf';
 import { STORIES_GGUF } from './fixtures';
 
 interface Served {
   bytes: Uint8Array;
   /** 'range': honours Range; 'ignore': always 200 with the whole body; 'wrong-start': 206 from a wrong offset. */
-  mode: 'range' | 'ignore' | 'wrong-start' | 'short';
+  mode: 'range' | 'ignore' | 'wrong-start' | 'short' | 'hidden-range';
 }
 
 const files = new Map<string, Served>();
@@ -28,6 +28,10 @@ function handle(req: IncomingMessage, res: import('node:http').ServerResponse): 
     return;
   }
   const { bytes, mode } = file;
+  if (req.method === 'HEAD') {
+    res.writeHead(200, { 'Content-Length': bytes.byteLength }).end();
+    return;
+  }
   const match = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
   if (mode === 'ignore' || !match) {
     res.writeHead(200, { 'Content-Length': bytes.byteLength }).end(Buffer.from(bytes));
@@ -44,8 +48,10 @@ function handle(req: IncomingMessage, res: import('node:http').ServerResponse): 
   const from = mode === 'wrong-start' && !probe ? start + 1 : start;
   let body = bytes.subarray(from, end + 1);
   if (mode === 'short' && !probe) body = body.subarray(0, body.length - 1);
+  // 'hidden-range' mimics a cross-origin response that does not expose Content-Range.
+  const rangeHeader: Record<string, string> = mode === 'hidden-range' ? {} : { 'Content-Range': `bytes ${from}-${end}/${bytes.byteLength}` };
   res
-    .writeHead(206, { 'Content-Range': `bytes ${from}-${end}/${bytes.byteLength}`, 'Content-Length': body.byteLength })
+    .writeHead(206, { ...rangeHeader, 'Content-Length': body.byteLength })
     .end(Buffer.from(body));
 }
 
@@ -56,6 +62,7 @@ beforeAll(async () => {
   files.set('/no-range.gguf', { bytes: stories, mode: 'ignore' });
   files.set('/wrong-start.gguf', { bytes: stories, mode: 'wrong-start' });
   files.set('/short.gguf', { bytes: stories, mode: 'short' });
+  files.set('/hidden-range.gguf', { bytes: stories, mode: 'hidden-range' });
   server = createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -105,11 +112,36 @@ describe('HTTP Range source', () => {
     await expect(openSource('http://127.0.0.1:1/x.gguf')).rejects.toMatchObject({ code: 'fetch_failed' });
   });
 
+  it('falls back to HEAD Content-Length when Content-Range is not readable', async () => {
+    requests.length = 0;
+    const source = await openSource(`${base}/hidden-range.gguf`);
+    expect(source.size).toBe(stories.byteLength);
+    expect((await readGGUF(source)).tensors).toHaveLength(48);
+  });
+
   it('reads past the end are refused before any request', async () => {
     const source = await openSource(`${base}/stories.gguf`);
     requests.length = 0;
     await expect(source.read(stories.byteLength - 4, 8)).rejects.toBeInstanceOf(GGUFError);
     expect(requests).toEqual([]);
+  });
+});
+
+describe('what a string source names', () => {
+  it('in Node: http(s) URLs, file:// URLs and paths', () => {
+    expect(classifySourceString('https://h/m.gguf', true)).toEqual({ kind: 'url', url: 'https://h/m.gguf' });
+    expect(classifySourceString('file:///tmp/a%20b.gguf', true)).toEqual({ kind: 'file', path: '/tmp/a b.gguf' });
+    expect(classifySourceString('models/m.gguf', true)).toEqual({ kind: 'file', path: 'models/m.gguf' });
+    expect(classifySourceString('C:\\models\\m.gguf', true)).toEqual({ kind: 'file', path: 'C:\\models\\m.gguf' });
+    expect(() => classifySourceString('s3://bucket/m.gguf', true)).toThrow(expect.objectContaining({ code: 'bad_source' }));
+  });
+
+  it('in a browser: relative strings resolve against the page, blob: URLs pass through', () => {
+    expect(classifySourceString('/models/m.gguf', false, 'http://127.0.0.1:5173/demo/')).toEqual({ kind: 'url', url: 'http://127.0.0.1:5173/models/m.gguf' });
+    expect(classifySourceString('m.gguf', false, 'http://127.0.0.1:5173/demo/')).toEqual({ kind: 'url', url: 'http://127.0.0.1:5173/demo/m.gguf' });
+    expect(classifySourceString('blob:http://x/1', false, 'http://x/')).toEqual({ kind: 'url', url: 'blob:http://x/1' });
+    expect(() => classifySourceString('file:///m.gguf', false, 'http://x/')).toThrow(expect.objectContaining({ code: 'bad_source' }));
+    expect(() => classifySourceString('m.gguf', false, undefined)).toThrow(expect.objectContaining({ code: 'bad_source' }));
   });
 });
 
