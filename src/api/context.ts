@@ -16,8 +16,6 @@ export interface RouteContext {
   signal: AbortSignal;
   /** Aborts `signal` (called when the response stream is cancelled). */
   abort: () => void;
-  /** Called instead of answering 404 `model_not_found`, when set (the fetch shim's passthrough). */
-  onModelNotFound?: () => Promise<Response>;
 }
 
 export function combineSignals(a: AbortSignal, b: AbortSignal): AbortSignal {

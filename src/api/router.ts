@@ -72,7 +72,14 @@ function findRoute(path: string): { route: Route; pathParam: string } | undefine
   for (const route of ROUTES) {
     if (!route.prefix && path === route.path) return { route, pathParam: '' };
     if (route.prefix && path.startsWith(`${route.path}/`) && path.length > route.path.length + 1) {
-      return { route, pathParam: decodeURIComponent(path.slice(route.path.length + 1)) };
+      const raw = path.slice(route.path.length + 1);
+      let pathParam = raw;
+      try {
+        pathParam = decodeURIComponent(raw);
+      } catch {
+        // Malformed %-escape: match on the raw text (it names no model, so a 404 follows).
+      }
+      return { route, pathParam };
     }
   }
   return undefined;

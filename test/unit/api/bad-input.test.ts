@@ -77,6 +77,7 @@ const cases: Case[] = [
   { name: 'method named like an Object member', method: 'constructor', path: C, status: 405, type: BAD, code: 'method_not_allowed', param: null },
   { name: 'unknown route', path: '/v1/nope', body: {}, status: 404, type: BAD, code: 'not_found', param: null },
   { name: 'body over 4 MiB', path: C, body: chat({ messages: [{ role: 'user', content: 'x'.repeat(4 * 1024 * 1024) }] }), status: 413, type: BAD, code: 'request_too_large', param: null },
+  { name: 'malformed %-escape in the model id', method: 'GET', path: '/v1/models/%E0%A4%A', status: 404, type: BAD, code: 'model_not_found', param: 'model' },
   { name: 'unknown model id in path', method: 'GET', path: '/v1/models/nope', status: 404, type: BAD, code: 'model_not_found', param: 'model' },
   { name: 'tokenize without prompt', path: '/tokenize', body: { model: 'fake-model' }, status: 400, type: BAD, code: 'invalid_request', param: 'prompt' },
   { name: 'detokenize non-integer token', path: '/detokenize', body: { tokens: ['a'] }, status: 400, type: BAD, code: 'invalid_request', param: 'tokens[0]' },
