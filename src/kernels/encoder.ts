@@ -1,0 +1,115 @@
+// What every kernel in src/kernels/ records into: a compute pass plus a uniform arena.
+// A step records all its dispatches into one pass; each dispatch's small parameter
+// block is appended to the arena, and the whole arena is uploaded with ONE
+// writeBuffer before the single submit (record, then submit).
+
+import type { GpuContext } from '../gpu/context';
+
+/** Error for bad shapes or arguments given to a kernel (a programming error upstream). */
+export class KernelArgError extends Error {
+  readonly code = 'kernel_bad_args';
+  constructor(kernel: string, message: string) {
+    super(`${kernel}: ${message}`);
+    this.name = 'KernelArgError';
+  }
+}
+
+/** A slice of the uniform arena: bind it as `{ buffer, offset, size }`. */
+export interface UniformSlice {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+/**
+ * Bump allocator over one uniform buffer. Slices are aligned to the device's
+ * minUniformBufferOffsetAlignment (256 on most adapters).
+ */
+export class UniformArena {
+  readonly buffer: GPUBuffer;
+  private readonly bytes: Uint8Array<ArrayBuffer>;
+  private readonly align: number;
+  private usedBytes = 0;
+
+  constructor(
+    private readonly ctx: GpuContext,
+    readonly capacityBytes: number,
+    label = 'uniform-arena',
+  ) {
+    this.align = ctx.limits.minUniformBufferOffsetAlignment;
+    this.buffer = ctx.buffer(label, capacityBytes, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.bytes = new Uint8Array(this.buffer.size);
+  }
+
+  /** Appends one parameter block; `words` are raw 32-bit values (use f32Bits for floats). */
+  push(kernel: string, words: ArrayLike<number>): UniformSlice {
+    const size = Math.max(16, Math.ceil((words.length * 4) / 16) * 16);
+    const offset = Math.ceil(this.usedBytes / this.align) * this.align;
+    if (offset + size > this.bytes.byteLength) {
+      throw new KernelArgError(kernel, `uniform arena full (${this.bytes.byteLength} bytes); size it for the step`);
+    }
+    const view = new Uint32Array(this.bytes.buffer, offset, size / 4);
+    view.fill(0);
+    for (let i = 0; i < words.length; i++) view[i] = words[i] >>> 0;
+    this.usedBytes = offset + size;
+    return { buffer: this.buffer, offset, size };
+  }
+
+  get bytesUsed(): number {
+    return this.usedBytes;
+  }
+
+  /** Uploads everything pushed since the last reset (one writeBuffer), then resets. */
+  flush(): number {
+    const n = this.usedBytes;
+    if (n > 0) this.ctx.device.queue.writeBuffer(this.buffer, 0, this.bytes.buffer, 0, Math.ceil(n / 4) * 4);
+    this.usedBytes = 0;
+    return n;
+  }
+
+  destroy(): void {
+    this.buffer.destroy();
+  }
+}
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+/** The bit pattern of `x` as an f32, for packing float fields into uniform words. */
+export function f32Bits(x: number): number {
+  f32Scratch[0] = x;
+  return u32Scratch[0];
+}
+
+/** A compute pass being recorded, the uniform arena, and counters for the bench. */
+export interface KernelEncoder {
+  ctx: GpuContext;
+  pass: GPUComputePassEncoder;
+  uniforms: UniformArena;
+  /** Incremented by every dispatch (bench: dispatches per step). */
+  dispatches: number;
+}
+
+export type Binding = GPUBuffer | UniformSlice | { buffer: GPUBuffer; offset?: number; size?: number };
+
+/** Creates the bind group for `pipeline` (bindings in order 0..n-1) and dispatches. */
+export function dispatch(
+  enc: KernelEncoder,
+  pipeline: GPUComputePipeline,
+  bindings: Binding[],
+  x: number,
+  y = 1,
+  z = 1,
+): void {
+  const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
+    binding: i,
+    resource: 'buffer' in b ? (b as GPUBufferBinding) : { buffer: b },
+  }));
+  const group = enc.ctx.device.createBindGroup({ label: pipeline.label, layout: pipeline.getBindGroupLayout(0), entries });
+  enc.pass.setPipeline(pipeline);
+  enc.pass.setBindGroup(0, group);
+  enc.pass.dispatchWorkgroups(x, y, z);
+  enc.dispatches++;
+}
+
+/** Largest workgroup count per dimension that every adapter allows. */
+export const MAX_WORKGROUPS_PER_DIM = 65535;

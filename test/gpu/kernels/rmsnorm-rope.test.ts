@@ -1,0 +1,107 @@
+// RMSNorm and RoPE (+ fused q/k norm) against float64 oracles on ragged shapes.
+// Tolerances (f32 path): rmsnorm 4e-5 absolute on outputs of scale ~2; rope 2e-6 absolute
+// on unit-scale inputs (2e-5 with the fused norm, outputs scale ~2) at any position: the
+// angle is exact fixed-point turns and sin/cos are polynomials (see rope.wgsl).
+import { describe, expect, it } from 'vitest';
+import { rmsNorm } from '../../../src/kernels/rmsnorm';
+import { createRopeTable, rope } from '../../../src/kernels/rope';
+import { KernelArgError } from '../../../src/kernels/encoder';
+import { getTestContext, maxAbsDiff, randomF32, readF32, rng, runPass } from './harness';
+
+function rmsNormRef(x: Float32Array, w: Float32Array, rows: number, n: number, eps: number): Float64Array {
+  const out = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += x[r * n + i] ** 2;
+    const inv = 1 / Math.sqrt(ss / n + eps);
+    for (let i = 0; i < n; i++) out[r * n + i] = x[r * n + i] * inv * w[i];
+  }
+  return out;
+}
+
+interface RopeCase { numTokens: number; numHeads: number; headDim: number; ropeDim: number; neox: boolean; theta: number; rowStride: number; colOffset: number; norm?: Float32Array; eps: number }
+
+function ropeRef(x: Float32Array, pos: Int32Array, c: RopeCase): Float64Array {
+  const out = Float64Array.from(x);
+  for (let t = 0; t < c.numTokens; t++) {
+    for (let h = 0; h < c.numHeads; h++) {
+      const base = t * c.rowStride + c.colOffset + h * c.headDim;
+      if (c.norm) {
+        let ss = 0;
+        for (let j = 0; j < c.headDim; j++) ss += out[base + j] ** 2;
+        const inv = 1 / Math.sqrt(ss / c.headDim + c.eps);
+        for (let j = 0; j < c.headDim; j++) out[base + j] = out[base + j] * inv * c.norm[j];
+      }
+      const half = c.ropeDim / 2;
+      for (let i = 0; i < half; i++) {
+        const ang = pos[t] * Math.pow(c.theta, (-2 * i) / c.ropeDim);
+        const [i0, i1] = c.neox ? [base + i, base + i + half] : [base + 2 * i, base + 2 * i + 1];
+        const x0 = out[i0], x1 = out[i1];
+        out[i0] = x0 * Math.cos(ang) - x1 * Math.sin(ang);
+        out[i1] = x0 * Math.sin(ang) + x1 * Math.cos(ang);
+      }
+    }
+  }
+  return out;
+}
+
+describe('rmsnorm', () => {
+  it('matches float64 on ragged rows, large and tiny magnitudes', async () => {
+    const ctx = await getTestContext();
+    const rand = rng(1);
+    for (const [rows, n, scale] of [[7, 64, 1], [3, 173, 1e3], [5, 1000, 1e-3], [1, 3, 1]] as const) {
+      const x = randomF32(rand, rows * n, scale);
+      const w = randomF32(rand, n, 2);
+      const xb = ctx.upload('x', x), wb = ctx.upload('w', w), ob = ctx.storage('o', rows * n * 4);
+      await runPass(ctx, (enc) => rmsNorm(enc, { x: xb, weight: wb, out: ob, numRows: rows, rowSize: n, eps: 1e-5 }));
+      const got = await readF32(ctx, ob, rows * n);
+      const err = maxAbsDiff(got, rmsNormRef(x, w, rows, n, 1e-5));
+      expect(err).toBeLessThan(2e-5 * 2);
+    }
+  });
+  it('rejects aliasing and short buffers with a coded error', async () => {
+    const ctx = await getTestContext();
+    const b = ctx.storage('b', 64);
+    await runPass(ctx, (enc) => {
+      expect(() => rmsNorm(enc, { x: b, weight: b, out: b, numRows: 1, rowSize: 4, eps: 1e-5 })).toThrow(KernelArgError);
+      try { rmsNorm(enc, { x: b, weight: b, out: ctx.storage('o', 16), numRows: 10, rowSize: 4, eps: 1e-5 }); } catch (e) { expect((e as KernelArgError).code).toBe('kernel_bad_args'); }
+    });
+  });
+});
+
+describe('rope', () => {
+  const cases: RopeCase[] = [
+    { numTokens: 5, numHeads: 3, headDim: 8, ropeDim: 8, neox: false, theta: 10000, rowStride: 24, colOffset: 0, eps: 1e-6 },
+    { numTokens: 3, numHeads: 2, headDim: 64, ropeDim: 64, neox: true, theta: 1e6, rowStride: 128, colOffset: 0, eps: 1e-6 },
+    { numTokens: 4, numHeads: 3, headDim: 80, ropeDim: 32, neox: true, theta: 10000, rowStride: 80 * 7, colOffset: 80 * 2, eps: 1e-6 }, // partial, inside fused qkv
+    { numTokens: 2, numHeads: 4, headDim: 128, ropeDim: 128, neox: false, theta: 500000, rowStride: 512, colOffset: 0, eps: 1e-6 },
+  ];
+  for (const c of cases) {
+    for (const norm of [false, true]) {
+      it(`${c.neox ? 'neox' : 'adjacent'} hd${c.headDim} rot${c.ropeDim} heads${c.numHeads}${norm ? ' +qk-norm' : ''}`, async () => {
+        const ctx = await getTestContext();
+        const rand = rng(c.headDim * 7 + (norm ? 1 : 0));
+        const cc = { ...c, norm: norm ? randomF32(rand, c.headDim, 2) : undefined };
+        const x = randomF32(rand, c.numTokens * c.rowStride);
+        const pos = Int32Array.from({ length: c.numTokens }, (_, i) => (i === 0 ? 0 : Math.floor(rand() * 4000)));
+        const xb = ctx.upload('x', x), pb = ctx.upload('pos', pos), fb = createRopeTable(ctx, c.theta, c.ropeDim);
+        const nb = cc.norm ? ctx.upload('nw', cc.norm) : undefined;
+        await runPass(ctx, (enc) => rope(enc, { x: xb, positions: pb, turns: fb, numTokens: c.numTokens, numHeads: c.numHeads, headDim: c.headDim, ropeDim: c.ropeDim, style: c.neox ? 'neox' : 'adjacent', rowStride: c.rowStride, colOffset: c.colOffset, norm: nb && { weight: nb, eps: c.eps } }));
+        const got = await readF32(ctx, xb, x.length);
+        expect(maxAbsDiff(got, ropeRef(x, pos, cc))).toBeLessThan(norm ? 2e-5 : 2e-6);
+      });
+    }
+  }
+  it('keeps angle accuracy at long positions (up to 1e6)', async () => {
+    const ctx = await getTestContext();
+    const c: RopeCase = { numTokens: 6, numHeads: 1, headDim: 64, ropeDim: 64, neox: true, theta: 10000, rowStride: 64, colOffset: 0, eps: 0 };
+    const x = randomF32(rng(5), 6 * 64);
+    const pos = Int32Array.from([4095, 32767, 65537, 131071, 500009, 1000003]);
+    const xb = ctx.upload('x', x), pb = ctx.upload('pos', pos), fb = createRopeTable(ctx, c.theta, c.ropeDim);
+    await runPass(ctx, (enc) => rope(enc, { x: xb, positions: pb, turns: fb, numTokens: 6, numHeads: 1, headDim: 64, ropeDim: 64, style: 'neox' }));
+    const got = await readF32(ctx, xb, x.length);
+    const err = maxAbsDiff(got, ropeRef(x, pos, c));
+    console.log(`rope max abs error at positions up to 1e6: ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(2e-6);
+  });
+});
