@@ -49,6 +49,8 @@ async function answer(msg: RelayRequest, reply: MessagePort, router: Router): Pr
 }
 
 export interface ServiceWorkerHost {
+  /** Times this page announced itself (1 at start, +1 for each SW restart or change). */
+  readonly announcements: number;
   /** Stops answering: later relayed requests get the no-host 503 (or go to another host). */
   stop(): void;
 }
@@ -69,6 +71,7 @@ export async function hostEngineForServiceWorker(engine: Engine | Router, option
   const router = typeof engine === 'function' ? engine : createRouter(engine, options);
   let port: MessagePort | undefined;
   let stopped = false;
+  let announcements = 0;
 
   const announce = async (): Promise<void> => {
     const registration = await container.ready;
@@ -90,6 +93,7 @@ export async function hostEngineForServiceWorker(engine: Engine | Router, option
       });
     });
     serveRelayPort(channel.port1, router);
+    announcements++;
     worker.postMessage({ type: 'tabllm:host' }, [channel.port2]);
     await acked;
   };
@@ -102,6 +106,9 @@ export async function hostEngineForServiceWorker(engine: Engine | Router, option
   container.startMessages();
   await announce();
   return {
+    get announcements() {
+      return announcements;
+    },
     stop() {
       stopped = true;
       container.removeEventListener('message', onMessage);

@@ -5,7 +5,7 @@ import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, startDevServer } from '../helpers/browser';
 
-type Counts = { inFlight: number; aborted: number; received: number };
+type Counts = { inFlight: number; aborted: number; received: number; announcements: number };
 
 describe('service worker relay (Chromium)', () => {
   let dev: { server: ViteDevServer; url: string };
@@ -79,6 +79,19 @@ describe('service worker relay (Chromium)', () => {
     const after = await counts();
     expect(after.aborted).toBe(before.aborted + 1);
     expect(after.inFlight).toBe(0);
+  });
+
+  it('a restarted service worker finds the host again (discover)', async () => {
+    // Browsers stop idle service workers; the restarted one has an empty host table.
+    const announced = (await counts()).announcements;
+    const cdp = await context.newCDPSession(client);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    const r = await post('http://localhost:8000/v1/completions', { model: 'fake-model', prompt: 'after restart', max_tokens: 8, temperature: 0 });
+    expect(r.status).toBe(200);
+    expect((r.body as { choices: { text: string }[] }).choices[0].text).toBe('You said: after restart');
+    expect((await counts()).announcements).toBe(announced + 1);
+    await cdp.detach();
   });
 
   it('with no host page, relayed requests get 503 with an OpenAI error', async () => {

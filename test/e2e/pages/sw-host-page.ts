@@ -9,7 +9,7 @@ const host = await hostEngineForServiceWorker(engine);
 
 Object.assign(window, {
   swHost: {
-    counts: () => ({ inFlight: engine.inFlight, aborted: engine.abortedCount, received: engine.received.length }),
+    counts: () => ({ inFlight: engine.inFlight, aborted: engine.abortedCount, received: engine.received.length, announcements: host.announcements }),
     stop: () => host.stop(),
   },
   swReady: true,
