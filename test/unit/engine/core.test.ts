@@ -235,3 +235,28 @@ describe('EngineCore: prefix cache', () => {
     expectPoolFull(core);
   });
 });
+
+describe('EngineCore: timings', () => {
+  it('reports queue time, time to first token and decode tokens/s from the injected clock', async () => {
+    let clock = 1000;
+    const { FakeRunner, createFakeDetokenizer } = await import('../../helpers/fake-runner');
+    const { EngineCore } = await import('../../../src/engine/core');
+    const runner = new FakeRunner({ vocabSize: 1000 });
+    const step = runner.step.bind(runner);
+    runner.step = async (input) => {
+      clock += 10; // every step takes 10 ms
+      return step(input);
+    };
+    const core = new EngineCore({ runner, createDetokenizer: createFakeDetokenizer(), eogIds: [], options: { now: () => clock, maxRunningSequences: 1 } });
+    const a = core.addRequest({ promptIds: makePrompt(8, 1), maxTokens: 5 });
+    const b = core.addRequest({ promptIds: makePrompt(8, 2), maxTokens: 2 });
+    const [oa, ob] = await Promise.all([collect(a), collect(b)]);
+    // a: scheduled at 1000, tokens at 1010 … 1050.
+    expect(oa.last.timings).toEqual({ queueMs: 0, ttftMs: 10, decodeTokensPerSecond: 100 });
+    // b waits for a's 5 steps, then 2 steps of its own.
+    expect(ob.last.timings).toEqual({ queueMs: 50, ttftMs: 60, decodeTokensPerSecond: 100 });
+    const s = core.stats();
+    expect(s.lastStepMs).toBe(10);
+    expect(s.tokensPerSecond).toBe(100);
+  });
+});
