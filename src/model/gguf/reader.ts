@@ -272,8 +272,8 @@ async function parseHeader(source: ByteSource, windowBytes: number): Promise<GGU
   await cur.need(16);
   const tensorCount = cur.u64();
   const kvCount = cur.u64();
-  if (tensorCount * MIN_TENSOR_INFO_BYTES > cur.size) throw new GGUFError('bad_count', `${tensorCount} tensors cannot fit in ${cur.size} bytes`, 8);
-  if (kvCount * MIN_KV_BYTES > cur.size) throw new GGUFError('bad_count', `${kvCount} metadata entries cannot fit in ${cur.size} bytes`, 16);
+  if (tensorCount * MIN_TENSOR_INFO_BYTES > cur.size) throw new GGUFError('bad_count', `${tensorCount} tensors cannot fit in ${cur.size} bytes (corrupt or truncated file)`, 8);
+  if (kvCount * MIN_KV_BYTES > cur.size) throw new GGUFError('bad_count', `${kvCount} metadata entries cannot fit in ${cur.size} bytes (corrupt or truncated file)`, 16);
 
   const metadata: GGUFMetadata = Object.create(null);
   const metadataTypes: NonNullable<GGUFFile['metadataTypes']> = Object.create(null);
