@@ -1,0 +1,111 @@
+// Paged causal attention for a flattened batch. One workgroup per (head, token).
+//
+//   token t (position p, its sequence's block table at blockTables[btStart..]) attends
+//   to positions j = 0..p of its own sequence; K/V of position j sit in pool slot
+//       blockTables[btStart + (j >> 4)] * 16 + (j & 15)
+//   kv head = head / (numHeads / numKvHeads)  (GQA)
+//
+// The context is walked in tiles of WG positions: each thread scores one position
+// (dot over headDim with q in workgroup memory), the tile's max and sum are tree
+// reductions, and the running output (online softmax: m, l, acc rescaled by
+// exp(m_old - m_new)) is split over threads by head dimension.
+
+override WG: u32 = 64;
+const MAX_HEAD_DIM: u32 = 256u;
+const MAX_DIMS_PER_THREAD: u32 = 8u; // headDim <= WG * 8 (checked on the CPU)
+const BLOCK_SIZE: u32 = 16u;
+
+struct Params {
+  numTokens: u32,
+  numHeads: u32,
+  numKvHeads: u32,
+  headDim: u32,
+  qRowStride: u32,
+  qColOffset: u32,
+  outRowStride: u32,
+  scale: f32,
+}
+
+@group(0) @binding(0) var<storage, read> q: array<f32>;             // [numTokens, qRowStride] f32
+@group(0) @binding(1) var<storage, read> kPool: array<f32>;         // [numBlocks, 16, nKvHeads, headDim] f32
+@group(0) @binding(2) var<storage, read> vPool: array<f32>;         // [numBlocks, 16, nKvHeads, headDim] f32
+@group(0) @binding(3) var<storage, read> tokenMeta: array<vec2i>;   // [numTokens] (position, blockTable start)
+@group(0) @binding(4) var<storage, read> blockTables: array<i32>;   // [sum of table lengths] block ids
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;     // [numTokens, outRowStride] f32
+@group(0) @binding(6) var<uniform> params: Params;
+
+var<workgroup> qShared: array<f32, MAX_HEAD_DIM>;  // [headDim] q * scale
+var<workgroup> tileProb: array<f32, WG>;           // [WG] exp(score - m)
+var<workgroup> tileSlot: array<u32, WG>;           // [WG] pool slot of each tile position
+var<workgroup> redMax: array<f32, WG>;
+var<workgroup> redSum: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let h = wid.x;
+  let t = wid.y + wid.z * 65535u;
+  if (t >= params.numTokens) { return; }  // uniform per workgroup
+  let d = params.headDim;
+  let tokenInfo = tokenMeta[t];
+  let ctxLen = u32(tokenInfo.x) + 1u;
+  let btStart = u32(tokenInfo.y);
+  let kvh = h / (params.numHeads / params.numKvHeads);
+  let kvRowStride = params.numKvHeads * d;  // floats per slot
+
+  let qBase = t * params.qRowStride + params.qColOffset + h * d;
+  for (var i = tid; i < d; i += WG) { qShared[i] = q[qBase + i] * params.scale; }
+  workgroupBarrier();
+
+  var m = -3.0e38;  // running max (finite: exp(m - mNew) must not be NaN)
+  var l = 0.0;      // running sum of exp(score - m)
+  var acc: array<f32, MAX_DIMS_PER_THREAD>;
+  for (var k = 0u; k < MAX_DIMS_PER_THREAD; k++) { acc[k] = 0.0; }
+
+  for (var tileStart = 0u; tileStart < ctxLen; tileStart += WG) {
+    let j = tileStart + tid;
+    var score = -3.0e38;
+    if (j < ctxLen) {
+      let slot = u32(blockTables[btStart + j / BLOCK_SIZE]) * BLOCK_SIZE + (j % BLOCK_SIZE);
+      tileSlot[tid] = slot;
+      let kBase = slot * kvRowStride + kvh * d;
+      var dot = 0.0;
+      for (var i = 0u; i < d; i++) { dot += qShared[i] * kPool[kBase + i]; }
+      score = dot;
+    }
+    redMax[tid] = score;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s /= 2u) {
+      if (tid < s) { redMax[tid] = max(redMax[tid], redMax[tid + s]); }
+      workgroupBarrier();
+    }
+    let mNew = max(m, redMax[0]);
+    var p = 0.0;
+    if (j < ctxLen) { p = exp(score - mNew); }
+    tileProb[tid] = p;
+    redSum[tid] = p;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s /= 2u) {
+      if (tid < s) { redSum[tid] += redSum[tid + s]; }
+      workgroupBarrier();
+    }
+    let correction = exp(m - mNew);
+    l = l * correction + redSum[0];
+    m = mNew;
+    let n = min(WG, ctxLen - tileStart);
+    for (var k = 0u; k < MAX_DIMS_PER_THREAD; k++) {
+      let i = tid + k * WG;
+      if (i < d) {
+        var a = acc[k] * correction;
+        for (var jj = 0u; jj < n; jj++) { a += tileProb[jj] * vPool[tileSlot[jj] * kvRowStride + kvh * d + i]; }
+        acc[k] = a;
+      }
+    }
+    workgroupBarrier();  // tileProb / tileSlot / redMax are rewritten by the next tile
+  }
+
+  let outBase = t * params.outRowStride + h * d;
+  for (var k = 0u; k < MAX_DIMS_PER_THREAD; k++) {
+    let i = tid + k * WG;
+    if (i < d) { out[outBase + i] = acc[k] / l; }
+  }
+}

@@ -1,0 +1,116 @@
+// KV write + paged attention against a float64 oracle that reads K/V by position
+// (not through the pool), so block-table mapping errors show up as wrong values.
+// Tolerance (f32 path): 2e-5 absolute on unit-scale values (outputs are convex
+// combinations of V rows); 1e-4 with scores of magnitude ~1e4 (extreme-values case).
+import { describe, expect, it } from 'vitest';
+import { kvWrite } from '../../../src/kernels/kv-write';
+import { pagedAttention } from '../../../src/kernels/attention';
+import { KernelArgError } from '../../../src/kernels/encoder';
+import { getTestContext, maxAbsDiff, randomF32, readF32, rng, runPass, shuffled } from './harness';
+
+interface Seq { contextLength: number; queryLength: number; k: Float32Array; v: Float32Array; blockTable: Int32Array }
+
+function attentionRef(seqs: Seq[], qs: Float32Array[], numHeads: number, numKvHeads: number, headDim: number): Float64Array {
+  const out: number[] = [];
+  const group = numHeads / numKvHeads, kvDim = numKvHeads * headDim, scale = 1 / Math.sqrt(headDim);
+  seqs.forEach((s, si) => {
+    for (let qi = 0; qi < s.queryLength; qi++) {
+      const pos = s.contextLength - s.queryLength + qi;
+      for (let h = 0; h < numHeads; h++) {
+        const kvh = Math.floor(h / group);
+        const scores: number[] = [];
+        for (let j = 0; j <= pos; j++) {
+          let dot = 0;
+          for (let i = 0; i < headDim; i++) dot += qs[si][(qi * numHeads + h) * headDim + i] * s.k[j * kvDim + kvh * headDim + i];
+          scores.push(dot * scale);
+        }
+        const m = Math.max(...scores);
+        const e = scores.map((x) => Math.exp(x - m));
+        const z = e.reduce((a, b) => a + b, 0);
+        for (let i = 0; i < headDim; i++) {
+          let acc = 0;
+          for (let j = 0; j <= pos; j++) acc += (e[j] / z) * s.v[j * kvDim + kvh * headDim + i];
+          out.push(acc);
+        }
+      }
+    }
+  });
+  return Float64Array.from(out);
+}
+
+async function runCase(seed: number, numHeads: number, numKvHeads: number, headDim: number, lens: [number, number][], qScale = 1): Promise<number> {
+  const ctx = await getTestContext();
+  const rand = rng(seed);
+  const kvDim = numKvHeads * headDim;
+  const totalBlocks = lens.reduce((a, [c]) => a + Math.ceil(c / 16), 0) + 3;
+  const blockIds = shuffled(rand, totalBlocks); // scattered, never in order
+  let nextBlock = 0;
+  const seqs: Seq[] = lens.map(([contextLength, queryLength]) => {
+    const nb = Math.ceil(contextLength / 16);
+    const blockTable = blockIds.slice(nextBlock, nextBlock + nb);
+    nextBlock += nb;
+    return { contextLength, queryLength, k: randomF32(rand, contextLength * kvDim), v: randomF32(rand, contextLength * kvDim), blockTable };
+  });
+  // KV write: every context position of every sequence (one call).
+  const slots: number[] = [], kAll: number[] = [], vAll: number[] = [];
+  for (const s of seqs) {
+    for (let p = 0; p < s.contextLength; p++) {
+      slots.push(s.blockTable[p >> 4] * 16 + (p & 15));
+      kAll.push(...s.k.subarray(p * kvDim, (p + 1) * kvDim));
+      vAll.push(...s.v.subarray(p * kvDim, (p + 1) * kvDim));
+    }
+  }
+  // Queries: the last queryLength positions of each sequence, flattened.
+  const qs = seqs.map((s) => randomF32(rand, s.queryLength * numHeads * headDim, qScale));
+  const meta: number[] = [], tables: number[] = [];
+  seqs.forEach((s, si) => {
+    const start = tables.length;
+    tables.push(...s.blockTable);
+    for (let qi = 0; qi < s.queryLength; qi++) meta.push(s.contextLength - s.queryLength + qi, start);
+    void si;
+  });
+  const numQ = meta.length / 2;
+  const poolBytes = totalBlocks * 16 * kvDim * 4;
+  const kPool = ctx.storage('kpool', poolBytes), vPool = ctx.storage('vpool', poolBytes);
+  const qFlat = new Float32Array(qs.reduce((a, q) => a + q.length, 0));
+  let off = 0;
+  for (const q of qs) { qFlat.set(q, off); off += q.length; }
+  const qBuf = ctx.upload('q', qFlat), out = ctx.storage('out', numQ * numHeads * headDim * 4);
+  const kBuf = ctx.upload('k', Float32Array.from(kAll)), vBuf = ctx.upload('v', Float32Array.from(vAll));
+  const slotBuf = ctx.upload('slots', Int32Array.from(slots)), metaBuf = ctx.upload('meta', Int32Array.from(meta)), tblBuf = ctx.upload('tables', Int32Array.from(tables));
+  await runPass(ctx, (enc) => {
+    kvWrite(enc, { k: kBuf, v: vBuf, slotMapping: slotBuf, kPool, vPool, numTokens: slots.length, kvDim });
+    pagedAttention(enc, { q: qBuf, kPool, vPool, tokenMeta: metaBuf, blockTables: tblBuf, out, numTokens: numQ, numHeads, numKvHeads, headDim });
+  });
+  const got = await readF32(ctx, out, numQ * numHeads * headDim);
+  for (const b of [kPool, vPool, qBuf, out, kBuf, vBuf, slotBuf, metaBuf, tblBuf]) b.destroy();
+  return maxAbsDiff(got, attentionRef(seqs, qs, numHeads, numKvHeads, headDim));
+}
+
+describe('kv write + paged attention', () => {
+  const shapes: [number, number, number][] = [[8, 4, 8], [4, 4, 64], [8, 2, 80], [8, 1, 128], [16, 2, 8]]; // GQA 2, 1, 4, 8, 8
+  for (const [nh, nkv, hd] of shapes) {
+    it(`heads ${nh}/${nkv} (GQA ${nh / nkv}) headDim ${hd}: mixed prefill chunks and decodes`, async () => {
+      // [contextLength, queryLength]: a prefill from 0, a mid-sequence chunk, decodes
+      const err = await runCase(hd * 31 + nh, nh, nkv, hd, [[37, 37], [5, 1], [70, 13], [17, 1], [1, 1]]);
+      expect(err).toBeLessThan(2e-5);
+    });
+  }
+  it('long context crossing many shuffled blocks (1000 positions, 63 blocks)', async () => {
+    const err = await runCase(7, 4, 2, 64, [[1000, 2], [333, 1]]);
+    expect(err).toBeLessThan(2e-5);
+  });
+  it('stays finite and exact with extreme scores (|score| ~ 1e4)', async () => {
+    const err = await runCase(9, 4, 4, 64, [[200, 3], [45, 2]], 2000);
+    expect(err).toBeLessThan(1e-4);
+  });
+  it('rejects bad GQA ratios and head dims with a coded error', async () => {
+    const ctx = await getTestContext();
+    const b = ctx.storage('b', 4096);
+    await runPass(ctx, (enc) => {
+      const base = { q: b, kPool: b, vPool: b, tokenMeta: b, blockTables: b, out: ctx.storage('o', 4096), numTokens: 1, headDim: 8 };
+      expect(() => pagedAttention(enc, { ...base, numHeads: 6, numKvHeads: 4 })).toThrow(/not a multiple/);
+      expect(() => pagedAttention(enc, { ...base, numHeads: 4, numKvHeads: 4, headDim: 264 })).toThrow(KernelArgError);
+    });
+  });
+});
