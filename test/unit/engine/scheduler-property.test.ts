@@ -94,7 +94,8 @@ async function runScenario(commands: Command[], numKvBlocks: number, maxBatchTok
     if (r.aborted) continue;
     r.choices.forEach((seq, i) => {
       const out = seq.outputIds;
-      expect(out.length).toBeGreaterThan(0);
+      // 7 usable blocks hold any 70 + 40 token sequence; smaller pools may end one early ('length').
+      if (numKvBlocks >= 8) expect(out.length).toBeGreaterThan(0);
       expect(out.length).toBeLessThanOrEqual(r.maxTokens);
       expect(out).toEqual(referenceOutput(r.prompt, out.length, { ...r.sampling, seed: r.sampling.seed + i }));
     });
@@ -106,13 +107,13 @@ describe('scheduler property', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(commandArb, { minLength: 1, maxLength: 40 }),
-        fc.integer({ min: 8, max: 40 }), // blocks: 7 usable is enough for one 70 + 40 token sequence
+        fc.integer({ min: 3, max: 40 }), // KV blocks, from too small for one sequence to roomy
         fc.integer({ min: 1, max: 96 }),
         fc.integer({ min: 1, max: 8 }),
         fc.boolean(),
         (commands, numKvBlocks, maxBatchTokens, maxRunning, caching) => runScenario(commands, numKvBlocks, maxBatchTokens, maxRunning, caching),
       ),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.PROP_RUNS ?? 150) },
     );
   });
 });
