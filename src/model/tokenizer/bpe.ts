@@ -9,6 +9,7 @@ import { BYTE_TO_CHAR } from './byte-level';
 import { TokenizerError } from './errors';
 import { BigramHeap } from './heap';
 import { PairTable } from './pair-table';
+import { HASH_PRIME, HASH_SEED } from './string-table';
 import { preTokenize } from './pre-tokenizer';
 import type { Vocab } from './vocab';
 
@@ -46,11 +47,20 @@ export class BpeModel {
     this.mergedId = new Int32Array(merges.length).fill(UNRESOLVED);
     for (let rank = 0; rank < merges.length; rank++) {
       const line = merges[rank];
-      // llama.cpp splits at the first space after position 0.
-      const space = line.indexOf(' ', 1);
+      // llama.cpp splits at the first space after position 0. One pass hashes both halves.
+      let space = -1;
+      let leftHash = HASH_SEED;
+      let rightHash = HASH_SEED;
+      for (let i = 0; i < line.length; i++) {
+        const c = line.charCodeAt(i);
+        if (space < 0) {
+          if (c === 0x20 && i > 0) space = i;
+          else leftHash = Math.imul(leftHash ^ c, HASH_PRIME);
+        } else rightHash = Math.imul(rightHash ^ c, HASH_PRIME);
+      }
       if (space < 0) throw new TokenizerError('invalid_merge', `merge ${rank} ${JSON.stringify(line)} is not two space-separated tokens`);
-      const leftId = ids.getRange(line, 0, space);
-      const rightId = ids.getRange(line, space + 1, line.length);
+      const leftId = ids.getHashed(line, 0, space, leftHash);
+      const rightId = ids.getHashed(line, space + 1, line.length, rightHash);
       if (leftId < 0 || rightId < 0) {
         const missing = leftId < 0 ? line.slice(0, space) : line.slice(space + 1);
         throw new TokenizerError('merge_unknown_token', `merge ${rank} ${JSON.stringify(line)} names ${JSON.stringify(missing)}, which is not in the vocabulary`);

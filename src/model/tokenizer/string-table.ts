@@ -4,6 +4,9 @@
 // faster — the two costs that dominate building a large BPE tokenizer.
 
 const EMPTY = -1;
+// FNV-1a over UTF-16 code units: h = imul(h ^ code, PRIME), starting from SEED.
+export const HASH_SEED = 0x811c9dc5 | 0;
+export const HASH_PRIME = 0x01000193;
 
 export class StringTable {
   private readonly strings: readonly string[];
@@ -29,12 +32,12 @@ export class StringTable {
     for (let id = 0; id < strings.length; id++) {
       const s = strings[id];
       // FNV-1a over UTF-16 code units.
-      let h = 0x811c9dc5 | 0;
+      let h = HASH_SEED;
       let surrogates = 0;
       for (let i = 0; i < s.length; i++) {
         const c = s.charCodeAt(i);
         surrogates |= (c & 0xf800) === 0xd800 ? 1 : 0;
-        h = Math.imul(h ^ c, 0x01000193);
+        h = Math.imul(h ^ c, HASH_PRIME);
       }
       if (surrogates) this.idsWithSurrogates.push(id);
       for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
@@ -59,8 +62,13 @@ export class StringTable {
 
   /** The id of the substring s[start, end), or -1, without creating the substring. */
   getRange(s: string, start: number, end: number): number {
-    let h = 0x811c9dc5 | 0;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    let h = HASH_SEED;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), HASH_PRIME);
+    return this.getHashed(s, start, end, h);
+  }
+
+  /** getRange with the substring's hash already computed (see hashStep). */
+  getHashed(s: string, start: number, end: number, h: number): number {
     const { slots, hashes, strings, mask } = this;
     const length = end - start;
     for (let i = h & mask; ; i = (i + 1) & mask) {
