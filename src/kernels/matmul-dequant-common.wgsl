@@ -1,0 +1,43 @@
+// Shared by every weight-type snippet (matmul-dequant-<type>.wgsl). The kernel body
+// that includes these declares `w: array<u32>` — one repacked weight part (see
+// src/gpu/repack.ts). Each type snippet defines
+//   fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8
+// returning the 8 dequantized weights row[k0 .. k0+8) (k0 a multiple of 8; elements
+// at or past `cols` read as 0). Eight is the largest run that always shares one
+// scale in every quant type (Q6_K sub-blocks are 16), so one call reads each scale once.
+
+struct W8 {
+  lo: vec4f,  // elements k0 .. k0+3
+  hi: vec4f,  // elements k0+4 .. k0+7
+}
+
+// The f16 at half-word index `h` of `w` (two per word, low half first).
+fn halfAt(h: u32) -> f32 {
+  let v = unpack2x16float(w[h >> 1u]);
+  return select(v.x, v.y, (h & 1u) == 1u);
+}
+
+// Byte `j` (little-endian) of the words starting at `word`.
+fn byteAt(word: u32, j: u32) -> u32 {
+  return (w[word + (j >> 2u)] >> (8u * (j & 3u))) & 0xffu;
+}
+
+// The four bytes of `v` as signed integers, as floats.
+fn i8x4(v: u32) -> vec4f {
+  return vec4f((vec4i(bitcast<i32>(v << 24u), bitcast<i32>(v << 16u), bitcast<i32>(v << 8u), bitcast<i32>(v)) >> vec4u(24u)));
+}
+
+// One nibble (at bit `shift` of each byte, 0 or 4) of each of the four bytes of `v`.
+fn nib4(v: u32, shift: u32) -> vec4f {
+  return vec4f((vec4u(v) >> vec4u(shift, shift + 8u, shift + 16u, shift + 24u)) & vec4u(0xfu));
+}
+
+// Two bits (at bit `shift` of each byte) of each of the four bytes of `v`.
+fn bits2x4(v: u32, shift: u32) -> vec4f {
+  return vec4f((vec4u(v) >> vec4u(shift, shift + 8u, shift + 16u, shift + 24u)) & vec4u(3u));
+}
+
+// One bit (at bit `bit` of each byte) of each of the four bytes of `v`.
+fn bit1x4(v: u32, bit: u32) -> vec4f {
+  return vec4f((vec4u(v) >> vec4u(bit, bit + 8u, bit + 16u, bit + 24u)) & vec4u(1u));
+}

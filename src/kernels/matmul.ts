@@ -1,0 +1,71 @@
+// Matmul against a GPU weight: y[T, N] = x[T, K] · W[N, K]ᵀ (+ bias[N]), for every
+// weight type in repack.ts. Two variants:
+//   'vec'   — matrix × vector, one workgroup per weight row and 4 tokens (decode);
+//   'tiled' — 32×32 output tiles with W dequantized into shared memory (prefill, batches).
+// A weight split into parts takes one dispatch per part, each writing its own columns of y.
+import type { GpuWeight } from '../gpu/weights';
+import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
+import { typeName, withDequant } from './matmul-dequant';
+import tiledBody from './matmul-tiled.wgsl?raw';
+import vecBody from './matmul-vec.wgsl?raw';
+
+export type MatmulVariant = 'vec' | 'tiled';
+
+/** Up to this many tokens the matrix × vector kernel wins (it re-reads W once per 4 tokens). */
+export const VEC_MAX_TOKENS = 8;
+const VEC_TOKENS_PER_WG = 4;
+const VEC_WG = 64;
+const TILE = 32;
+
+export interface MatmulArgs {
+  weight: GpuWeight; // [N, K] repacked
+  x: GPUBuffer; // [T, K] f32
+  y: GPUBuffer; // [T, N] f32, must not alias x
+  bias?: GPUBuffer; // [N] f32
+  numTokens: number; // T
+  /** Default: chooseMatmulVariant(numTokens). */
+  variant?: MatmulVariant;
+}
+
+export function chooseMatmulVariant(numTokens: number): MatmulVariant {
+  return numTokens <= VEC_MAX_TOKENS ? 'vec' : 'tiled';
+}
+
+/** Splits `count` workgroups over x and y so that neither exceeds the per-dimension limit. */
+export function splitWorkgroups(count: number, maxPerDim = MAX_WORKGROUPS_PER_DIM): [number, number] {
+  const x = Math.min(count, maxPerDim);
+  return [x, Math.ceil(count / x)];
+}
+
+export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
+  const { weight, numTokens: T } = a;
+  const N = weight.rows;
+  const K = weight.cols;
+  if (!Number.isInteger(T) || T < 0) throw new KernelArgError('matmul', `bad numTokens ${T}`);
+  if (a.x === a.y) throw new KernelArgError('matmul', 'y must not alias x');
+  if (a.x.size < T * K * 4) throw new KernelArgError('matmul', `x holds ${a.x.size} B, needs [${T}, ${K}] f32`);
+  if (a.y.size < T * N * 4) throw new KernelArgError('matmul', `y holds ${a.y.size} B, needs [${T}, ${N}] f32`);
+  if (a.bias && a.bias.size < N * 4) throw new KernelArgError('matmul', `bias holds ${a.bias.size} B, needs [${N}] f32`);
+  if (T === 0) return;
+  const variant = a.variant ?? chooseMatmulVariant(T);
+  const tokenGroups = Math.ceil(T / (variant === 'vec' ? VEC_TOKENS_PER_WG : TILE));
+  if (tokenGroups > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('matmul', `too many tokens (${T}) for one dispatch`);
+
+  const name = typeName(weight.type);
+  const pipeline =
+    variant === 'vec'
+      ? enc.ctx.pipeline(`matmul-vec/${name}/wg${VEC_WG}`, withDequant(weight.type, 'matmul-vec', vecBody), { WG: VEC_WG })
+      : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', tiledBody));
+  for (const part of weight.parts) {
+    const groups = variant === 'vec' ? part.rows : Math.ceil(part.rows / TILE);
+    const [gx, gy] = splitWorkgroups(groups);
+    const params = enc.uniforms.push('matmul', [T, K, part.rows, N, part.rowStart, part.scaleOffsetWords, gx, a.bias ? 1 : 0]);
+    // Without a bias, x stands in for the (unread) bias binding: both are read-only.
+    dispatch(enc, pipeline, [part.buffer, a.x, a.bias ?? a.x, a.y, params], gx, gy, tokenGroups);
+  }
+}
+
+/** FLOPs of one matmul (for benchmarks): 2·T·N·K. */
+export function matmulFlops(weight: GpuWeight, numTokens: number): number {
+  return 2 * numTokens * weight.rows * weight.cols;
+}

@@ -1,0 +1,55 @@
+// Runs one kernel call (matmul or embedding) in one submit and reads the output back.
+import { GpuContext } from '../../src/gpu/context';
+import type { GpuWeight } from '../../src/gpu/weights';
+import { embedding } from '../../src/kernels/embedding';
+import { type KernelEncoder, UniformArena } from '../../src/kernels/encoder';
+import { matmul, type MatmulVariant } from '../../src/kernels/matmul';
+import { getTestDevice, readBuffer } from '../helpers/gpu';
+
+export async function testContext(): Promise<GpuContext> {
+  const { device } = await getTestDevice();
+  return new GpuContext(device, { f16: false, subgroups: false });
+}
+
+export async function record(ctx: GpuContext, body: (enc: KernelEncoder) => void): Promise<number> {
+  const uniforms = new UniformArena(ctx, 64 * 1024, 'test-uniforms');
+  const ce = ctx.device.createCommandEncoder({ label: 'test' });
+  const pass = ce.beginComputePass({ label: 'test' });
+  const enc: KernelEncoder = { ctx, pass, uniforms, dispatches: 0 };
+  body(enc);
+  pass.end();
+  uniforms.flush();
+  ctx.device.queue.submit([ce.finish()]);
+  await ctx.device.queue.onSubmittedWorkDone();
+  uniforms.destroy();
+  return enc.dispatches;
+}
+
+/** y = x · Wᵀ (+ bias) on the GPU; x is [T, K] f32. */
+export async function runMatmul(
+  ctx: GpuContext,
+  weight: GpuWeight,
+  x: Float32Array<ArrayBuffer>,
+  T: number,
+  opts: { bias?: Float32Array<ArrayBuffer>; variant?: MatmulVariant } = {},
+): Promise<Float32Array> {
+  const xBuf = ctx.upload('test-x', x);
+  const biasBuf = opts.bias ? ctx.upload('test-bias', opts.bias) : undefined;
+  const yBuf = ctx.storage('test-y', T * weight.rows * 4);
+  await record(ctx, (enc) => matmul(enc, { weight, x: xBuf, y: yBuf, bias: biasBuf, numTokens: T, variant: opts.variant }));
+  const y = new Float32Array(await readBuffer(ctx.device, yBuf, T * weight.rows * 4));
+  for (const b of [xBuf, biasBuf, yBuf]) b?.destroy();
+  return y;
+}
+
+export async function runEmbedding(ctx: GpuContext, weight: GpuWeight, ids: Int32Array<ArrayBuffer>): Promise<Float32Array> {
+  const idBuf = ctx.upload('test-ids', ids);
+  const outBuf = ctx.storage('test-emb', ids.length * weight.cols * 4);
+  // NaN fill so that an unwritten element cannot pass as a zero
+  ctx.device.queue.writeBuffer(outBuf, 0, new Float32Array(ids.length * weight.cols).fill(NaN));
+  await record(ctx, (enc) => embedding(enc, { weight, tokenIds: idBuf, out: outBuf, numTokens: ids.length }));
+  const out = new Float32Array(await readBuffer(ctx.device, outBuf, ids.length * weight.cols * 4));
+  idBuf.destroy();
+  outBuf.destroy();
+  return out;
+}

@@ -1,0 +1,134 @@
+// Matmul kernels vs a float64 CPU matmul on the dequantized weights (same bytes).
+// Tolerance: f32 accumulation over K terms → |gpu − ref| ≤ 1e-4 · Σ_k |x_k w_k| (+ a
+// tiny absolute floor); K ≤ 768 here, so the worst-case bound K·2⁻²⁴ ≈ 5e-5 fits.
+import { describe, expect, it } from 'vitest';
+import { uploadWeightBytes } from '../../src/gpu/weights';
+import { KernelArgError } from '../../src/kernels/encoder';
+import { chooseMatmulVariant, splitWorkgroups, type MatmulVariant } from '../../src/kernels/matmul';
+import { GGMLType } from '../../src/model/gguf/types';
+import { dequantRef, matmulRef, randomActivations, randomTensorBytes } from './matmul-fixtures';
+import { runMatmul, testContext } from './matmul-run';
+
+const REL_TOL = 1e-4;
+
+// [type, K, N]: K a whole (odd) number of blocks, N odd
+const SHAPES: [string, GGMLType, number, number][] = [
+  ['F32', GGMLType.F32, 83, 77],
+  ['F16', GGMLType.F16, 83, 77],
+  ['Q8_0', GGMLType.Q8_0, 96, 131],
+  ['Q4_0', GGMLType.Q4_0, 96, 131],
+  ['Q4_K', GGMLType.Q4_K, 768, 77],
+  ['Q5_K', GGMLType.Q5_K, 768, 77],
+  ['Q6_K', GGMLType.Q6_K, 768, 77],
+];
+// [T, variant]: auto picks vec for 1 and 3, tiled for 37; the other variant is checked too
+const RUNS: [number, MatmulVariant | undefined][] = [
+  [1, undefined],
+  [3, undefined],
+  [3, 'tiled'],
+  [37, undefined],
+  [37, 'vec'],
+];
+
+function expectClose(got: Float32Array, want: { y: Float64Array; mag: Float64Array }, relTol = REL_TOL): number {
+  expect(got.length).toBe(want.y.length);
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    const err = Math.abs(got[i] - want.y[i]) / (want.mag[i] + 1e-30);
+    if (!(err <= relTol)) throw new Error(`element ${i}: gpu ${got[i]} vs ref ${want.y[i]} (Σ|xw| ${want.mag[i]}, rel ${err})`);
+    worst = Math.max(worst, err);
+  }
+  return worst;
+}
+
+describe.each(SHAPES)('matmul %s', (_name, type, K, N) => {
+  const bytes = randomTensorBytes(type, N, K, 100 + type);
+  const w64 = dequantRef(type, bytes, N, K);
+
+  it.each(RUNS)(`T=%i variant=%s vs float64 (K=${K}, N=${N})`, async (T, variant) => {
+    const ctx = await testContext();
+    const weight = await uploadWeightBytes(ctx, 'w', type, [K, N], bytes);
+    const x = randomActivations(T * K, 7 + T);
+    const got = await runMatmul(ctx, weight, x, T, { variant });
+    expectClose(got, matmulRef(x, w64, T, N, K));
+    weight.destroy();
+  });
+
+  it('with bias, and split into row parts: the same values bit for bit', async () => {
+    const ctx = await testContext();
+    const T = 5;
+    const x = randomActivations(T * K, 3);
+    const bias = randomActivations(N, 4, 10);
+    const whole = await uploadWeightBytes(ctx, 'w', type, [K, N], bytes);
+    const rowBytes = bytes.length / N;
+    const split = await uploadWeightBytes(ctx, 'w-split', type, [K, N], bytes, { maxPartBytes: rowBytes * 20 + 8 });
+    expect(split.parts.length).toBeGreaterThan(3);
+    for (const variant of ['vec', 'tiled'] as const) {
+      const a = await runMatmul(ctx, whole, x, T, { bias, variant });
+      const b = await runMatmul(ctx, split, x, T, { bias, variant });
+      expectClose(a, matmulRef(x, w64, T, N, K, bias));
+      expect(b).toEqual(a);
+    }
+    whole.destroy();
+    split.destroy();
+  });
+
+  it('extreme magnitudes (|x| up to 1e4, scales up to 2^11) stay within tolerance', async () => {
+    const ctx = await testContext();
+    const big = randomTensorBytes(type, N, K, 9, { scaleExp: [7, 11] });
+    const weight = await uploadWeightBytes(ctx, 'w-big', type, [K, N], big);
+    const wBig = dequantRef(type, big, N, K);
+    for (const T of [1, 37]) {
+      const x = randomActivations(T * K, 11, 1e4);
+      const got = await runMatmul(ctx, weight, x, T);
+      expect(got.every((v) => Number.isFinite(v))).toBe(true);
+      expectClose(got, matmulRef(x, wBig, T, N, K));
+    }
+    weight.destroy();
+  });
+});
+
+describe('matmul dispatch and guards', () => {
+  it('splits workgroups over x/y under 65535 per dimension', () => {
+    expect(splitWorkgroups(77)).toEqual([77, 1]);
+    expect(splitWorkgroups(65535)).toEqual([65535, 1]);
+    expect(splitWorkgroups(70000)).toEqual([65535, 2]);
+    expect(splitWorkgroups(151936 / 32)).toEqual([4748, 1]);
+    expect(chooseMatmulVariant(1)).toBe('vec');
+    expect(chooseMatmulVariant(64)).toBe('tiled');
+  });
+
+  it('N = 70001 rows (more than 65535 workgroups) computes every row', async () => {
+    const ctx = await testContext();
+    const N = 70001;
+    const K = 8;
+    const bytes = randomTensorBytes(GGMLType.F32, N, K, 21);
+    const weight = await uploadWeightBytes(ctx, 'w-tall', GGMLType.F32, [K, N], bytes);
+    const x = randomActivations(K, 5);
+    const got = await runMatmul(ctx, weight, x, 1, { variant: 'vec' });
+    expectClose(got, matmulRef(x, dequantRef(GGMLType.F32, bytes, N, K), 1, N, K));
+    weight.destroy();
+  });
+
+  it('rejects undersized or aliased buffers with kernel_bad_args', async () => {
+    const ctx = await testContext();
+    const weight = await uploadWeightBytes(ctx, 'w', GGMLType.F32, [8, 4], randomTensorBytes(GGMLType.F32, 4, 8, 1));
+    const x = ctx.storage('x', 2 * 8 * 4);
+    const y = ctx.storage('y', 2 * 4 * 4);
+    const small = ctx.storage('small', 4);
+    const { record } = await import('./matmul-run');
+    const { matmul } = await import('../../src/kernels/matmul');
+    for (const args of [
+      { x, y: small, numTokens: 2 },
+      { x: small, y, numTokens: 2 },
+      { x, y: x, numTokens: 2 },
+      { x, y, bias: small, numTokens: 2 },
+      { x, y, numTokens: 1.5 },
+    ]) {
+      const err = await record(ctx, (enc) => matmul(enc, { weight, ...args })).catch((e) => e);
+      expect(err).toBeInstanceOf(KernelArgError);
+      expect((err as KernelArgError).code).toBe('kernel_bad_args');
+    }
+    weight.destroy();
+  });
+});
