@@ -1,0 +1,57 @@
+// Residual add, SiLU(gate) x up (incl. phi3's fused gate/up row), row gather.
+import code from './elementwise.wgsl?raw';
+import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
+
+const WG = 256;
+
+function grid(total: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(total / WG));
+  const x = Math.min(groups, MAX_WORKGROUPS_PER_DIM);
+  return [x, Math.min(Math.ceil(groups / x), MAX_WORKGROUPS_PER_DIM)];
+}
+
+/** x += y over the first n elements (residual connection). */
+export function addInPlace(enc: KernelEncoder, a: { x: GPUBuffer; y: GPUBuffer; n: number }): void {
+  if (a.x === a.y) throw new KernelArgError('add', 'y must not alias x');
+  if (a.x.size < a.n * 4 || a.y.size < a.n * 4) throw new KernelArgError('add', `buffers shorter than ${a.n} f32`);
+  if (a.n === 0) return;
+  const pipeline = enc.ctx.pipeline(`add_inplace/wg${WG}`, code, { WG }, 'add_inplace');
+  const params = enc.uniforms.push('add', [a.n, 1, 0, 0, 0, 0]);
+  dispatch(enc, pipeline, [a.x, a.y, params], ...grid(a.n));
+}
+
+export interface SiluMulArgs {
+  gate: GPUBuffer; // [numRows, gateStride] f32, gate at gateOffset
+  up: GPUBuffer; // [numRows, upStride] f32, up at upOffset (may be the gate buffer)
+  out: GPUBuffer; // [numRows, n] f32
+  numRows: number;
+  n: number;
+  gateStride?: number;
+  gateOffset?: number;
+  upStride?: number;
+  upOffset?: number;
+}
+
+/** out = silu(gate) * up, per row. */
+export function siluMul(enc: KernelEncoder, a: SiluMulArgs): void {
+  const gs = a.gateStride ?? a.n, go = a.gateOffset ?? 0, us = a.upStride ?? a.n, uo = a.upOffset ?? 0;
+  if (go + a.n > gs || uo + a.n > us) throw new KernelArgError('silu_mul', 'slice overruns the row');
+  if (a.gate.size < a.numRows * gs * 4 || a.up.size < a.numRows * us * 4 || a.out.size < a.numRows * a.n * 4) {
+    throw new KernelArgError('silu_mul', 'buffer smaller than its [numRows, stride]');
+  }
+  if (a.out === a.gate || a.out === a.up) throw new KernelArgError('silu_mul', 'out must not alias the inputs');
+  if (a.numRows * a.n === 0) return;
+  const pipeline = enc.ctx.pipeline(`silu_mul/wg${WG}`, code, { WG }, 'silu_mul');
+  const params = enc.uniforms.push('silu_mul', [a.n, a.numRows, gs, go, us, uo]);
+  dispatch(enc, pipeline, [a.gate, a.up, a.out, params], ...grid(a.numRows * a.n));
+}
+
+/** out[r, :] = x[rowIds[r], :] for r < numRows; rowIds [numRows] u32. */
+export function gatherRows(enc: KernelEncoder, a: { x: GPUBuffer; rowIds: GPUBuffer; out: GPUBuffer; numRows: number; rowLen: number }): void {
+  if (a.out === a.x) throw new KernelArgError('gather_rows', 'out must not alias x');
+  if (a.out.size < a.numRows * a.rowLen * 4 || a.rowIds.size < a.numRows * 4) throw new KernelArgError('gather_rows', 'buffer too small');
+  if (a.numRows * a.rowLen === 0) return;
+  const pipeline = enc.ctx.pipeline(`gather_rows/wg${WG}`, code, { WG }, 'gather_rows');
+  const params = enc.uniforms.push('gather_rows', [a.rowLen, a.numRows, 0, 0, 0, 0]);
+  dispatch(enc, pipeline, [a.x, a.rowIds, a.out, params], ...grid(a.numRows * a.rowLen));
+}
