@@ -96,3 +96,16 @@ describe('completePrefixLength', () => {
     });
   }
 });
+
+describe('detokenizerFactory', () => {
+  it('drops the leading space only when the prompt is control tokens (or absent)', async () => {
+    const { detokenizerFactory } = await import('../../../src/model/tokenizer');
+    const tok = await Tokenizer.fromGGUF(resolve(FIXTURES, 'stories260K/stories260K.gguf'));
+    const make = detokenizerFactory(tok, { skipSpecial: true });
+    const once = tok.encode('Once', { addSpecial: false }); // [▁Once]
+    const run = (det: IncrementalDetokenizer) => once.map((id) => det.push(id)).join('') + det.flush();
+    expect(run(make())).toBe('Once');
+    expect(run(make([1]))).toBe('Once'); // prompt is just BOS
+    expect(run(make([1, ...tok.encode('Hello', { addSpecial: false })]))).toBe(' Once');
+  });
+});
