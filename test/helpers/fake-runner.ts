@@ -31,6 +31,11 @@ export interface FakeRunnerOptions {
   failOnStep?: { step: number; error: Error };
 }
 
+/** setImmediate in Node; a zero timeout where it is missing (browsers, workers). */
+function nextMacrotask(): Promise<void> {
+  return new Promise<void>((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
+}
+
 function mix(h: number, k: number): number {
   h ^= k;
   h = Math.imul(h, 0x01000193);
@@ -92,7 +97,7 @@ export class FakeRunner implements ModelRunner {
   async step(input: StepInput): Promise<StepOutput> {
     this.numSteps++;
     this.inputs.push(input);
-    if (this.options.yieldEachStep ?? true) await new Promise<void>((r) => setImmediate(r));
+    if (this.options.yieldEachStep ?? true) await nextMacrotask();
     const fail = this.options.failOnStep;
     if (fail !== undefined && fail.step === this.numSteps) throw fail.error;
     this.checkShape(input);
