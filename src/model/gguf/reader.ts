@@ -88,9 +88,6 @@ class HeaderCursor {
   }
 
   // The getters below assume `need` was awaited for their size.
-  u8(): number {
-    return this.window[this.pos++ - this.windowStart];
-  }
   u32(): number {
     const v = this.view.getUint32(this.pos - this.windowStart, true);
     this.pos += 4;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bf16ToF32, dequantize, dequantizeF64, f16ToF32, f32ToBF16, f32ToF16, GGMLType, quantize, tensorByteLength, typeTraits,
 } from '../../../src/model/gguf';
-import { GGML_GOLDEN_SHA256 } from './ggml-golden/golden';
+import { GGML_DEQUANT_GOLDEN_SHA256, GGML_GOLDEN_SHA256 } from './ggml-golden/golden';
 import { DATA_KINDS, GOLDEN_VALUES, quantTestData } from './quant-data';
 
 const T = GGMLType;
@@ -160,6 +160,19 @@ describe('byte-identical to ggml reference quantizers', () => {
       const ggmlType = { f16: T.F16, bf16: T.BF16, q8_0: T.Q8_0, q4_0: T.Q4_0, q4_1: T.Q4_1, q4_K: T.Q4_K, q5_K: T.Q5_K, q6_K: T.Q6_K }[type]!;
       const hashes = DATA_KINDS.map((_, kind) => createHash('sha256').update(quantize(ggmlType, quantTestData(kind, GOLDEN_VALUES))).digest('hex'));
       expect(hashes).toEqual(GGML_GOLDEN_SHA256[type]);
+    });
+  }
+});
+
+describe('float32 dequantization identical to ggml dequantize_row_*', () => {
+  for (const type of Object.keys(GGML_DEQUANT_GOLDEN_SHA256)) {
+    it(type, () => {
+      const ggmlType = { q4_K: T.Q4_K, q5_K: T.Q5_K, q6_K: T.Q6_K }[type]!;
+      const hashes = DATA_KINDS.map((_, kind) => {
+        const values = dequantize(ggmlType, quantize(ggmlType, quantTestData(kind, GOLDEN_VALUES)));
+        return createHash('sha256').update(new Uint8Array(values.buffer)).digest('hex');
+      });
+      expect(hashes).toEqual(GGML_DEQUANT_GOLDEN_SHA256[type]);
     });
   }
 });

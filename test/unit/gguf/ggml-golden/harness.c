@@ -1,6 +1,6 @@
 // Golden-vector harness: runs ggml's own reference quantizers on f32 values read from stdin and
-// writes the encoded bytes to stdout. Used only by gen.mts to regenerate golden.ts; it is not
-// built by the project. Build against a ggml checkout (github.com/ggml-org/ggml, tested at d99724f2):
+// writes the encoded bytes to stdout ("dq4_K" etc.: K-quant bytes in, dequantized f32 out).
+// Used only by gen.mts to regenerate golden.ts; it is not built by the project. Build against a ggml checkout (github.com/ggml-org/ggml, tested at d99724f2):
 //   gcc -O2 -ffp-contract=off -std=gnu11 -I$GGML/include -I$GGML/src -c $GGML/src/ggml-quants.c -o quants.o
 //   gcc -O2 -ffp-contract=off -std=gnu11 -I$GGML/include -I$GGML/src harness.c quants.o -lm -o harness
 // -ffp-contract=off keeps a*b+c unfused, i.e. ggml's portable float semantics (an FMA build
