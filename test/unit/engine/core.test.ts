@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../src/engine/errors';
 import { GREEDY, type SamplingParams } from '../../../src/engine/types';
-import { collect, idle, makeEngine, makePrompt, referenceOutput } from './helpers';
+import { collect, makeEngine, makePrompt, referenceOutput } from './helpers';
 
 const SEEDED: SamplingParams = { ...GREEDY, temperature: 0.8, seed: 1234 };
 
