@@ -51,6 +51,13 @@ function compile(source: string): RegExp {
 const GPT2 = String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)`;
 const LLAMA3 = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
 const QWEN2 = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+const QWEN35 = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+// Tekken and GPT-4o split camel case with ASCII-only case classes, as llama.cpp adapts them.
+const TEKKEN = String.raw`[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+const CONTRACTION = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])`;
+const GPT4O = String.raw`[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+${CONTRACTION}?|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*${CONTRACTION}?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+const SEED_CODER = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1}| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+`;
+const BAILINGMOE = String.raw`'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+`;
 const CJK = '[一-龥ࠀ-一가-퟿]+';
 const DEEPSEEK_LLM_LETTERS =
   // Written as escapes: several endpoints (U+1F7D, U+1FBE, U+1FD3, U+1FDB, U+2126, U+212A) are
@@ -62,6 +69,11 @@ const REGEX_SETS: Record<string, string[]> = {
   gpt2: [GPT2],
   llama3: [LLAMA3],
   qwen2: [QWEN2],
+  qwen35: [QWEN35],
+  tekken: [TEKKEN],
+  gpt4o: [GPT4O],
+  'seed-coder': [SEED_CODER],
+  bailingmoe: [BAILINGMOE],
   'deepseek-llm': ['[\r\n]', DEEPSEEK_LLM_LETTERS, String.raw`\s?[!-/:-~！-／：-～‘-‟　-。]+`, String.raw`\s+$`, CJK, String.raw`\p{N}+`],
   'deepseek-coder': ['[\r\n]', String.raw`\s?\p{L}+`, String.raw`\s?\p{P}+`, CJK, String.raw`\p{N}`],
   falcon: [String.raw`[\p{P}\$\+<=>\^~\|` + '`' + ']+', GPT2, '[0-9][0-9][0-9]'],
@@ -121,6 +133,15 @@ const PRE_TYPES: Record<string, PreType> = {
   megrez: { regexes: 'qwen2' },
   stablelm2: { regexes: 'qwen2' },
   hunyuan: { regexes: 'qwen2' },
+  'grok-2': { regexes: 'qwen2' },
+  qwen35: { regexes: 'qwen35' },
+  tekken: { regexes: 'tekken', ignoreMerges: true, addBos: true },
+  'gpt-4o': { regexes: 'gpt4o' },
+  llama4: { regexes: 'gpt4o' },
+  'seed-coder': { regexes: 'seed-coder' },
+  bailingmoe: { regexes: 'bailingmoe' },
+  bailingmoe2: { regexes: 'bailingmoe' },
+  'llada-moe': { regexes: 'bailingmoe' },
 };
 
 export const SUPPORTED_PRE_TOKENIZERS: readonly string[] = Object.keys(PRE_TYPES);

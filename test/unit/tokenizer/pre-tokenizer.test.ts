@@ -43,6 +43,17 @@ describe('pre-tokenizers', () => {
     expect(split('smollm', 'x42')).toEqual(['x', '4', '2']);
   });
 
+  it('tekken / gpt-4o: camel case splits on ASCII case; gpt-4o keeps contractions on the word', () => {
+    expect(split('tekken', 'HelloWorld 12')).toEqual(['Hello', 'World', ' ', '1', '2']);
+    expect(split('gpt-4o', "HelloWorld's 1234")).toEqual(['Hello', "World's", ' ', '123', '4']);
+    expect(split('gpt-2', 'HelloWorld')).toEqual(['HelloWorld']);
+  });
+
+  it('qwen35: combining marks stay with their letters', () => {
+    expect(split('qwen35', 'cafe\u0301 x')).toEqual(['cafe\u0301', ' x']);
+    expect(split('qwen2', 'cafe\u0301 x')).toEqual(['cafe', '\u0301', ' x']);
+  });
+
   it('default: punctuation split out first', () => {
     expect(split('default', 'a...b')).toEqual(['a', '...', 'b']);
   });
@@ -58,7 +69,7 @@ describe('pre-tokenizers', () => {
   });
 
   it('rejects unknown names with unsupported_pre_tokenizer', () => {
-    expect(() => resolvePreTokenizer('tekken')).toThrow(TokenizerError);
+    expect(() => resolvePreTokenizer('kimi-k2')).toThrow(TokenizerError); // needs a custom splitter
     expect(() => resolvePreTokenizer('qwen-9')).toThrow(expect.objectContaining({ code: 'unsupported_pre_tokenizer' }));
   });
 });
