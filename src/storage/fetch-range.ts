@@ -27,6 +27,8 @@ export interface RangeResponse {
   bytes: Uint8Array<ArrayBuffer>;
   /** Whole file size, from Content-Range (or the body of a 200). */
   total: number;
+  /** The server's ETag for the file, when it sends (and CORS exposes) one. */
+  etag: string | undefined;
 }
 
 /** Parses `bytes START-END/TOTAL`; a `*` total is of no use to a downloader. */
@@ -84,7 +86,7 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResponse> {
     const length = range.end - range.start + 1;
     const bytes = await readBody(response, length, req.onBytes, () => new StorageError('http_error', `${url} sent more than ${length} bytes for range ${start}-${range.end}`, { status }));
     if (bytes.byteLength !== length) throw new TransientError(`got ${bytes.byteLength} of ${length} bytes at ${start}`);
-    return { bytes, total: range.total };
+    return { bytes, total: range.total, etag: response.headers.get('etag') ?? undefined };
   }
   if (status === 200) {
     // The server ignores Range and sends the whole file: usable only when that file fits in one chunk.
@@ -101,7 +103,7 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResponse> {
     }
     const bytes = await readBody(response, end - start, req.onBytes, unsupported);
     if (!Number.isNaN(declared) && bytes.byteLength !== declared) throw new TransientError(`got ${bytes.byteLength} of ${declared} bytes`);
-    return { bytes, total: bytes.byteLength };
+    return { bytes, total: bytes.byteLength, etag: response.headers.get('etag') ?? undefined };
   }
   await response.body?.cancel().catch(() => undefined);
   if (status === 404 || status === 410) throw new StorageError('not_found', `${url} answered HTTP ${status}`, { status });

@@ -214,7 +214,7 @@ class ModelLoad {
       const numChunks = Math.max(1, Math.ceil(first.total / this.chunkBytes));
       const now = Date.now();
       record = {
-        id: this.id, url: this.url, size: first.total, chunkBytes: this.chunkBytes,
+        id: this.id, url: this.url, size: first.total, etag: first.etag, chunkBytes: this.chunkBytes,
         chunkSha256: new Array<string | null>(numChunks).fill(null), chunksDone: 0, complete: false,
         backend: this.storage.chunks.kind, lastUsed: now, createdAt: now,
       };
@@ -227,11 +227,12 @@ class ModelLoad {
     for (let i = 0; i < record.chunkSha256.length; i++) {
       if (record.chunkSha256[i] !== null) continue;
       const start = i * record.chunkBytes;
-      const { bytes, total } = await this.fetchChunk(start, start + chunkLength(record, i), bytesStored(record), record.size);
-      if (total !== record.size) {
+      const { bytes, total, etag } = await this.fetchChunk(start, start + chunkLength(record, i), bytesStored(record), record.size);
+      const changed = total !== record.size || (record.etag !== undefined && etag !== undefined && etag !== record.etag);
+      if (changed) {
         // The file changed on the server: the stored chunks belong to another version.
         await this.forget();
-        throw new TransientError(`${this.url} changed size from ${record.size} to ${total} bytes; starting over`);
+        throw new TransientError(`${this.url} changed on the server (size ${record.size} → ${total}, ETag ${record.etag} → ${etag}); starting over`);
       }
       await this.storeChunk(record, i, bytes);
     }
@@ -250,7 +251,7 @@ class ModelLoad {
         inChunk += n;
         this.networkBytes += n;
         this.progress.addNetworkBytes(n);
-        if (total !== undefined) this.progress.report('download', storedBefore + inChunk, total);
+        if (total !== undefined) this.progress.report('download', storedBefore + inChunk, total, true);
       },
     }).catch((err: unknown) => {
       if ((err as Error).name === 'AbortError') throw abortError(this.options.signal);

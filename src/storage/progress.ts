@@ -1,6 +1,7 @@
 // Load progress events: `loaded` never goes back within a stage (a retried chunk restarts
 // at its first byte, but the bar must not jump backwards), and `bytesPerSecond` is the
-// network rate of this load so far.
+// network rate of this load so far. Byte-level updates are throttled (a multi-GB download
+// arrives in ~100k body pieces, and each event may cross a worker boundary).
 
 export type StorageStage = 'download' | 'verify' | 'cached';
 
@@ -18,6 +19,10 @@ export class ProgressReporter {
   private highest = 0;
   private networkBytes = 0;
   private readonly startedMs = Date.now();
+  private lastEmitMs = 0;
+
+  /** Minimum spacing of throttled events, ms. */
+  static readonly THROTTLE_MS = 50;
 
   constructor(private readonly onProgress?: (p: StorageProgress) => void) {}
 
@@ -25,13 +30,18 @@ export class ProgressReporter {
     this.networkBytes += bytes;
   }
 
-  report(stage: StorageStage, loaded: number, total: number): void {
-    if (stage !== this.stage) {
+  /** `throttle`: skip this event if one was sent less than THROTTLE_MS ago (never the stage's first or last). */
+  report(stage: StorageStage, loaded: number, total: number, throttle = false): void {
+    const now = Date.now();
+    const newStage = stage !== this.stage;
+    if (newStage) {
       this.stage = stage;
       this.highest = 0;
     }
     this.highest = Math.min(total, Math.max(this.highest, loaded));
-    const seconds = (Date.now() - this.startedMs) / 1000;
+    if (throttle && !newStage && this.highest < total && now - this.lastEmitMs < ProgressReporter.THROTTLE_MS) return;
+    this.lastEmitMs = now;
+    const seconds = (now - this.startedMs) / 1000;
     const bytesPerSecond = seconds > 0 ? Math.round(this.networkBytes / seconds) : 0;
     this.onProgress?.({ stage, loaded: this.highest, total, bytesPerSecond });
   }

@@ -11,6 +11,8 @@ export interface CachedModel {
   url: string;
   /** Whole file, bytes. */
   size: number;
+  /** The server's ETag at the first chunk: a different one later means the file changed. */
+  etag?: string;
   /** Whole-file SHA-256 (hex) once verified against the caller's value. */
   sha256?: string;
   chunkBytes: number;

@@ -16,6 +16,8 @@ export interface LoggedRequest {
 
 export interface ServedFile {
   bytes: Uint8Array;
+  /** Sent as the ETag header when set. */
+  etag?: string;
   /** false: ignore Range and always answer 200 with the whole file. */
   ranges?: boolean;
 }
@@ -33,7 +35,7 @@ export class RangeServer {
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
       res.setHeader('access-control-allow-origin', '*');
-      res.setHeader('access-control-expose-headers', 'content-range, content-length, accept-ranges');
+      res.setHeader('access-control-expose-headers', 'content-range, content-length, accept-ranges, etag');
       if (req.method === 'OPTIONS') {
         res.writeHead(204, { 'access-control-allow-headers': 'range, authorization', 'access-control-allow-methods': 'GET, HEAD' });
         res.end();
@@ -67,6 +69,7 @@ export class RangeServer {
         headers['content-range'] = `bytes ${start}-${end}/${size}`;
       }
       headers['content-length'] = String(end - start + 1);
+      if (file.etag) headers.etag = file.etag;
       entry.status = status;
       res.writeHead(status, headers);
       const body = file.bytes.subarray(start, end + 1);
@@ -82,6 +85,9 @@ export class RangeServer {
       entry.bytesSent = req.method === 'HEAD' ? 0 : body.byteLength;
       res.end(req.method === 'HEAD' ? undefined : body);
     });
+    // Longer than any test: a client reusing a keep-alive socket the server is just closing
+    // sees a reset, which would read as a cut connection.
+    this.server.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;

@@ -4,7 +4,8 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRouter } from '../../../src/api/router';
 import { checkRelayConfig, decodeRelayConfig, encodeRelayConfig, RelayError, shouldRelay } from '../../../src/client/sw-protocol';
-import { serveRelayPort } from '../../../src/client/sw-host';
+import { hostEngineForServiceWorker, serveRelayPort } from '../../../src/client/sw-host';
+import { registerTabllmServiceWorker } from '../../../src/client/sw-register';
 import { relayRequest, type RelayOptions } from '../../../src/client/sw-relay';
 import { FakeEngine } from '../../helpers/fake-engine';
 
@@ -109,5 +110,13 @@ describe('relay config', () => {
       }
       expect(code).toBe('bad_config');
     }
+  });
+});
+
+describe('where service workers are missing (Node has none)', () => {
+  it('register and host fail with service_worker_unavailable', async () => {
+    const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: RelayError) => e.code);
+    expect(await codeOf(registerTabllmServiceWorker({ scriptUrl: '/sw.js' }))).toBe('service_worker_unavailable');
+    expect(await codeOf(hostEngineForServiceWorker(new FakeEngine()))).toBe('service_worker_unavailable');
   });
 });
