@@ -81,6 +81,20 @@ describe('service worker relay (Chromium)', () => {
     expect(after.inFlight).toBe(0);
   });
 
+  it('closing the requesting tab mid-stream aborts the request in the host engine', async () => {
+    const before = await counts();
+    const leaving = await openPage('sw-client');
+    await leaving.evaluate(() => (window as unknown as { swClient: { startStream(): void } }).swClient.startStream());
+    await leaving.waitForFunction(() => (window as unknown as { swClient: { streamed(): number } }).swClient.streamed() >= 2);
+    await leaving.close();
+    await host.waitForFunction(
+      (n) => (window as unknown as { swHost: { counts(): Counts } }).swHost.counts().aborted === n + 1,
+      before.aborted,
+      { timeout: 10_000 },
+    );
+    expect((await counts()).inFlight).toBe(0);
+  });
+
   it('a restarted service worker finds the host again (discover)', async () => {
     // Browsers stop idle service workers; the restarted one has an empty host table.
     const announced = (await counts()).announcements;

@@ -39,7 +39,16 @@ async function abortMidStream(after: number): Promise<number> {
   return seen;
 }
 
+/** Starts a long stream in the background; `streamed()` counts its chunks (the test then closes the tab). */
+let streamedChunks = 0;
+function startStream(): void {
+  void (async () => {
+    const stream = await client().completions.create({ model: 'fake-model', prompt: 'a b c d e f g h i j k l m n o p', max_tokens: 40, stream: true, temperature: 0 });
+    for await (const _chunk of stream) streamedChunks++;
+  })();
+}
+
 Object.assign(window, {
-  swClient: { post, openaiStream, abortMidStream, controlled: () => navigator.serviceWorker.controller !== null },
+  swClient: { post, openaiStream, abortMidStream, startStream, streamed: () => streamedChunks, controlled: () => navigator.serviceWorker.controller !== null },
   swReady: true,
 });
