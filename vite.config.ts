@@ -9,7 +9,7 @@ export default defineConfig({
     sourcemap: true,
     target: 'es2022',
     lib: {
-      entry: { index: 'src/index.ts', 'worker/engine.worker': 'worker/engine.worker.ts', 'cli/main': 'src/cli/main.ts' },
+      entry: { index: 'src/index.ts', 'worker/engine.worker': 'worker/engine.worker.ts', 'worker/sw': 'worker/sw.ts', 'cli/main': 'src/cli/main.ts' },
       formats: ['es'],
     },
     rollupOptions: {
