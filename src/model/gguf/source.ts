@@ -12,6 +12,8 @@ export interface OpenSourceOptions {
   /** Extra headers for HTTP sources (e.g. Authorization). */
   headers?: Record<string, string>;
   fetch?: typeof fetch;
+  /** Aborts HTTP requests; the promise then rejects with fetch's own `AbortError`. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_MAX_NON_RANGE_BYTES = 16 * 1024 * 1024;
@@ -117,6 +119,7 @@ export class HttpRangeSource implements ByteSource {
     readonly size: number | undefined,
     private readonly headers: Record<string, string>,
     private readonly fetchFn: typeof fetch,
+    private readonly signal: AbortSignal | undefined,
   ) {}
 
   /**
@@ -127,18 +130,18 @@ export class HttpRangeSource implements ByteSource {
     const fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis);
     const headers = opts.headers ?? {};
     const maxNonRange = opts.maxNonRangeBytes ?? DEFAULT_MAX_NON_RANGE_BYTES;
-    const response = await fetchOrThrow(fetchFn, url, { ...headers, Range: 'bytes=0-0' });
+    const response = await fetchOrThrow(fetchFn, url, { ...headers, Range: 'bytes=0-0' }, opts.signal);
     if (response.status === 206) {
       const range = parseContentRange(response.headers.get('content-range'));
       await response.arrayBuffer();
       if (range && range.start !== 0) throw new GGUFError('range_not_supported', `${url} answered a Range request from byte ${range.start}, not 0`);
       // Cross-origin responses hide Content-Range unless the server exposes it; Content-Length of
       // a HEAD response is always readable.
-      const size = range?.total ?? (await headContentLength(fetchFn, url, headers));
+      const size = range?.total ?? (await headContentLength(fetchFn, url, headers, opts.signal));
       if (size === undefined) {
         throw new GGUFError('range_not_supported', `${url}: no readable Content-Range total or Content-Length (CORS: Access-Control-Expose-Headers: Content-Range)`);
       }
-      const source = new HttpRangeSource(url, size, headers, fetchFn);
+      const source = new HttpRangeSource(url, size, headers, fetchFn, opts.signal);
       source.requestCount = 1;
       return source;
     }
@@ -164,7 +167,7 @@ export class HttpRangeSource implements ByteSource {
     checkRange(offset, length, this.size);
     if (length === 0) return new Uint8Array(0);
     this.requestCount++;
-    const response = await fetchOrThrow(this.fetchFn, this.url, { ...this.headers, Range: `bytes=${offset}-${offset + length - 1}` });
+    const response = await fetchOrThrow(this.fetchFn, this.url, { ...this.headers, Range: `bytes=${offset}-${offset + length - 1}` }, this.signal);
     if (response.status === 416) throw new GGUFError('truncated', `range ${offset}+${length} not satisfiable`, offset);
     if (response.status !== 206) {
       await response.body?.cancel();
@@ -181,9 +184,9 @@ export class HttpRangeSource implements ByteSource {
   }
 }
 
-async function headContentLength(fetchFn: typeof fetch, url: string, headers: Record<string, string>): Promise<number | undefined> {
+async function headContentLength(fetchFn: typeof fetch, url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<number | undefined> {
   try {
-    const response = await fetchFn(url, { method: 'HEAD', headers });
+    const response = await fetchFn(url, { method: 'HEAD', headers, signal });
     const length = Number(response.headers.get('content-length') ?? NaN);
     return response.ok && Number.isSafeInteger(length) ? length : undefined;
   } catch {
@@ -191,10 +194,11 @@ async function headContentLength(fetchFn: typeof fetch, url: string, headers: Re
   }
 }
 
-async function fetchOrThrow(fetchFn: typeof fetch, url: string, headers: Record<string, string>): Promise<Response> {
+async function fetchOrThrow(fetchFn: typeof fetch, url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
   try {
-    return await fetchFn(url, { headers });
+    return await fetchFn(url, { headers, signal });
   } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
     throw new GGUFError('fetch_failed', `fetch ${url} failed: ${(err as Error).message}`);
   }
 }

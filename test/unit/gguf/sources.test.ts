@@ -119,6 +119,14 @@ describe('HTTP Range source', () => {
     expect((await readGGUF(source)).tensors).toHaveLength(48);
   });
 
+  it('an AbortSignal aborts with fetch’s AbortError', async () => {
+    const controller = new AbortController();
+    const source = await openSource(`${base}/stories.gguf`, { signal: controller.signal });
+    controller.abort();
+    await expect(source.read(0, 16)).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(readGGUF(`${base}/stories.gguf`, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
   it('reads past the end are refused before any request', async () => {
     const source = await openSource(`${base}/stories.gguf`);
     requests.length = 0;
