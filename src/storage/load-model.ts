@@ -11,7 +11,7 @@
 import { BlobSource } from '../model/gguf/source';
 import type { ByteSource } from '../model/gguf/types';
 import { CacheChunkStore } from './cache-store';
-import type { ChunkStore } from './chunk-store';
+import type { BackendKind, ChunkStore } from './chunk-store';
 import { ChunkedSource } from './chunked-source';
 import { abortError, isQuotaError, StorageError } from './errors';
 import { fetchRange, TransientError } from './fetch-range';
@@ -69,6 +69,13 @@ export interface CachedModelInfo {
 
 let defaultRegistry: ModelRegistry | undefined;
 
+/** The browser store of one kind, or undefined where this context lacks it. */
+async function openChunkStore(kind: BackendKind): Promise<ChunkStore | undefined> {
+  if (kind === 'opfs') return OpfsChunkStore.open();
+  if (kind === 'cache') return CacheChunkStore.open();
+  return undefined;
+}
+
 async function openStorage(choice: LoadModelOptions['storage']): Promise<ModelStorage> {
   if (typeof choice === 'object') return choice;
   const want = choice ?? 'auto';
@@ -77,6 +84,12 @@ async function openStorage(choice: LoadModelOptions['storage']): Promise<ModelSt
   if (typeof indexedDB === 'undefined') throw new StorageError('storage_unavailable', 'IndexedDB is missing, so the model registry cannot be kept');
   defaultRegistry ??= new IdbModelRegistry();
   return { chunks, registry: defaultRegistry };
+}
+
+/** The store that holds `record`'s chunks: the given one, or (default storage) the record's own backend. */
+async function chunksOf(record: CachedModel, storage: ModelStorage, injected: boolean): Promise<ChunkStore | undefined> {
+  if (injected || record.backend === storage.chunks.kind) return storage.chunks;
+  return openChunkStore(record.backend);
 }
 
 function chunkLength(record: Pick<CachedModel, 'size' | 'chunkBytes'>, index: number): number {
@@ -91,7 +104,13 @@ function bytesStored(record: CachedModel): number {
 async function withModelLock<T>(id: string, signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
   const locks = (globalThis as { navigator?: Navigator }).navigator?.locks;
   if (!locks) return body();
-  return locks.request(`tabllm-model:${id}`, { signal }, body) as Promise<T>;
+  try {
+    return (await locks.request(`tabllm-model:${id}`, { signal }, body)) as T;
+  } catch (err) {
+    // Aborted while waiting for another tab's load of the same model.
+    if (signal?.aborted && !(err instanceof StorageError)) throw abortError(signal);
+    throw err;
+  }
 }
 
 export async function loadModel(source: string | URL | File | Blob, options: LoadModelOptions = {}): Promise<LoadedModel> {
@@ -141,6 +160,8 @@ class ModelLoad {
     let record = await registry.get(this.id);
     const stale = record && (record.backend !== chunks.kind || (this.expectedSha && record.sha256 && record.sha256 !== this.expectedSha));
     if (record && stale) {
+      // The old copy may sit in another backend (OPFS came or went): remove it there.
+      await (await chunksOf(record, this.storage, typeof this.options.storage === 'object'))?.delete(this.id);
       await this.forget();
       record = undefined;
     }
@@ -315,9 +336,9 @@ export async function listCachedModels(options: Pick<LoadModelOptions, 'storage'
 
 /** Removes a model's bytes and its registry record; `model_not_cached` for an unknown id. */
 export async function deleteCachedModel(id: string, options: Pick<LoadModelOptions, 'storage'> = {}): Promise<void> {
-  const { registry, chunks } = await openStorage(options.storage);
-  const record = await registry.get(id);
+  const storage = await openStorage(options.storage);
+  const record = await storage.registry.get(id);
   if (!record) throw new StorageError('model_not_cached', `no cached model has id '${id}'`);
-  await chunks.delete(id);
-  await registry.delete(id);
+  await (await chunksOf(record, storage, typeof options.storage === 'object'))?.delete(id);
+  await storage.registry.delete(id);
 }

@@ -21,6 +21,7 @@ type Api = {
   remove(id: string): Promise<string | undefined>;
   damageChunk(id: string, index: number, how: 'truncate' | 'flip', backend?: 'opfs' | 'cache'): Promise<void>;
   opfsChunkNames(id: string): Promise<string[]>;
+  cacheChunkCount(id: string): Promise<number>;
 };
 
 describe('model storage (Chromium, OPFS + Cache API)', () => {
@@ -146,6 +147,10 @@ describe('model storage (Chromium, OPFS + Cache API)', () => {
     const third = loaded(await call('load', url, { storage: 'cache' }));
     expect(starts('/cache-backend.gguf')).toEqual([3 * CHUNK]);
     expect(third.sha256).toBe(FILE_SHA);
+    // Deleting with default storage (OPFS here) still removes the Cache API entries.
+    expect(await call('cacheChunkCount', first.id)).toBe(8);
+    expect(await call('remove', first.id)).toBeUndefined();
+    expect(await call('cacheChunkCount', first.id)).toBe(0);
   });
 
   it('answers bad sources with coded errors', async () => {

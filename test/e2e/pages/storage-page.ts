@@ -64,6 +64,12 @@ async function opfsChunkNames(id: string): Promise<string[]> {
   }
 }
 
+async function cacheChunkCount(id: string): Promise<number> {
+  const cache = await caches.open('tabllm-models');
+  const prefix = `https://tabllm.invalid/models/${encodeURIComponent(id)}/`;
+  return (await cache.keys()).filter((r) => r.url.startsWith(prefix)).length;
+}
+
 async function remove(id: string): Promise<string | undefined> {
   try {
     await deleteCachedModel(id);
@@ -73,5 +79,5 @@ async function remove(id: string): Promise<string | undefined> {
   }
 }
 
-Object.assign(window, { tabllmStorage: { load, list: listCachedModels, remove, damageChunk, opfsChunkNames } });
+Object.assign(window, { tabllmStorage: { load, list: listCachedModels, remove, damageChunk, opfsChunkNames, cacheChunkCount } });
 (window as unknown as { storageReady: boolean }).storageReady = true;
