@@ -1,14 +1,17 @@
 // Paged causal attention over the flattened batch (GQA, head dims up to 256).
 import code from './attention.wgsl?raw';
 import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
+import { withKvType, type KvType } from './kv-type';
 
 const WG = 64;
 export const ATTENTION_MAX_HEAD_DIM = 256;
 
 export interface PagedAttentionArgs {
   q: GPUBuffer; // [numTokens, qRowStride] f32, head h at qColOffset + h * headDim
-  kPool: GPUBuffer; // [numBlocks, 16, nKvHeads, headDim] f32
-  vPool: GPUBuffer; // [numBlocks, 16, nKvHeads, headDim] f32
+  kPool: GPUBuffer; // [numBlocks, 16, nKvHeads, headDim] kvType
+  vPool: GPUBuffer; // [numBlocks, 16, nKvHeads, headDim] kvType
+  /** Pool element type; 'f16' needs a device with 'shader-f16'. Default 'f32'. */
+  kvType?: KvType;
   /** [numTokens, 2] i32: (position, start of the token's sequence's table in blockTables). */
   tokenMeta: GPUBuffer;
   blockTables: GPUBuffer; // [sum of table lengths] i32
@@ -34,9 +37,11 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   if (a.tokenMeta.size < a.numTokens * 8) throw new KernelArgError('attention', 'tokenMeta shorter than [numTokens, 2]');
   if (a.out === a.q) throw new KernelArgError('attention', 'out must not alias q');
   if (a.numHeads > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('attention', 'too many heads');
+  const kvType = a.kvType ?? 'f32';
+  if (kvType === 'f16' && !enc.ctx.features.f16) throw new KernelArgError('attention', "kvType 'f16' needs the 'shader-f16' feature");
   if (a.numTokens === 0) return;
   const scale = a.scale ?? 1 / Math.sqrt(a.headDim);
-  const pipeline = enc.ctx.pipeline(`attention/wg${WG}`, code, { WG });
+  const pipeline = enc.ctx.pipeline(`attention/${kvType}/wg${WG}`, withKvType('attention', code, kvType), { WG });
   const f32 = new Float32Array([scale]);
   const params = enc.uniforms.push('attention', [
     a.numTokens, a.numHeads, a.numKvHeads, a.headDim, qRowStride, qColOffset, a.numHeads * a.headDim, new Uint32Array(f32.buffer)[0],

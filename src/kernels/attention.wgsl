@@ -10,6 +10,10 @@
 // reductions, and the running output (online softmax: m, l, acc rescaled by
 // exp(m_old - m_new)) is split over threads by head dimension.
 
+// KV element type: replaced by `alias KvT = f16;` (+ `enable f16;`) for the
+// half-precision pool (attention.ts); all math stays f32.
+alias KvT = f32;
+
 override WG: u32 = 64;
 const MAX_HEAD_DIM: u32 = 256u;
 const MAX_DIMS_PER_THREAD: u32 = 8u; // headDim <= WG * 8 (checked on the CPU)
@@ -27,8 +31,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> q: array<f32>;             // [numTokens, qRowStride] f32
-@group(0) @binding(1) var<storage, read> kPool: array<f32>;         // [numBlocks, 16, nKvHeads, headDim] f32
-@group(0) @binding(2) var<storage, read> vPool: array<f32>;         // [numBlocks, 16, nKvHeads, headDim] f32
+@group(0) @binding(1) var<storage, read> kPool: array<KvT>;         // [numBlocks, 16, nKvHeads, headDim] KvT
+@group(0) @binding(2) var<storage, read> vPool: array<KvT>;         // [numBlocks, 16, nKvHeads, headDim] KvT
 @group(0) @binding(3) var<storage, read> tokenMeta: array<vec2i>;   // [numTokens] (position, blockTable start)
 @group(0) @binding(4) var<storage, read> blockTables: array<i32>;   // [sum of table lengths] block ids
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;     // [numTokens, outRowStride] f32
@@ -69,7 +73,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
       tileSlot[tid] = slot;
       let kBase = slot * kvRowStride + kvh * d;
       var dot = 0.0;
-      for (var i = 0u; i < d; i++) { dot += qShared[i] * kPool[kBase + i]; }
+      for (var i = 0u; i < d; i++) { dot += qShared[i] * f32(kPool[kBase + i]); }
       score = dot;
     }
     redMax[tid] = score;
@@ -96,7 +100,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
       let i = tid + k * WG;
       if (i < d) {
         var a = acc[k] * correction;
-        for (var jj = 0u; jj < n; jj++) { a += tileProb[jj] * vPool[tileSlot[jj] * kvRowStride + kvh * d + i]; }
+        for (var jj = 0u; jj < n; jj++) { a += tileProb[jj] * f32(vPool[tileSlot[jj] * kvRowStride + kvh * d + i]); }
         acc[k] = a;
       }
     }

@@ -2,10 +2,15 @@
 // (not through the pool), so block-table mapping errors show up as wrong values.
 // Tolerance (f32 path): 2e-5 absolute on unit-scale values (outputs are convex
 // combinations of V rows); 1e-4 with scores of magnitude ~1e4 (extreme-values case).
+// f16 KV pool (only where the adapter has shader-f16; skipped, visibly, elsewhere): the
+// oracle reads K/V rounded to f16, so the same 2e-5 applies.
 import { describe, expect, it } from 'vitest';
 import { kvWrite } from '../../../src/kernels/kv-write';
 import { pagedAttention } from '../../../src/kernels/attention';
 import { KernelArgError } from '../../../src/kernels/encoder';
+import type { KvType } from '../../../src/kernels/kv-type';
+import { f16ToF32, f32ToF16 } from '../../../src/model/gguf';
+import { getTestDevice } from '../../helpers/gpu';
 import { getTestContext, maxAbsDiff, randomF32, readF32, rng, runPass, shuffled } from './harness';
 
 interface Seq { contextLength: number; queryLength: number; k: Float32Array; v: Float32Array; blockTable: Int32Array }
@@ -38,7 +43,7 @@ function attentionRef(seqs: Seq[], qs: Float32Array[], numHeads: number, numKvHe
   return Float64Array.from(out);
 }
 
-async function runCase(seed: number, numHeads: number, numKvHeads: number, headDim: number, lens: [number, number][], qScale = 1): Promise<number> {
+async function runCase(seed: number, numHeads: number, numKvHeads: number, headDim: number, lens: [number, number][], qScale = 1, kvType: KvType = 'f32'): Promise<number> {
   const ctx = await getTestContext();
   const rand = rng(seed);
   const kvDim = numKvHeads * headDim;
@@ -70,7 +75,10 @@ async function runCase(seed: number, numHeads: number, numKvHeads: number, headD
     void si;
   });
   const numQ = meta.length / 2;
-  const poolBytes = totalBlocks * 16 * kvDim * 4;
+  const poolBytes = totalBlocks * 16 * kvDim * (kvType === 'f16' ? 2 : 4);
+  if (kvType === 'f16') {
+    for (const s of seqs) for (const a of [s.k, s.v]) for (let i = 0; i < a.length; i++) a[i] = f16ToF32(f32ToF16(a[i]));
+  }
   const kPool = ctx.storage('kpool', poolBytes), vPool = ctx.storage('vpool', poolBytes);
   const qFlat = new Float32Array(qs.reduce((a, q) => a + q.length, 0));
   let off = 0;
@@ -79,15 +87,15 @@ async function runCase(seed: number, numHeads: number, numKvHeads: number, headD
   const kBuf = ctx.upload('k', Float32Array.from(kAll)), vBuf = ctx.upload('v', Float32Array.from(vAll));
   const slotBuf = ctx.upload('slots', Int32Array.from(slots)), metaBuf = ctx.upload('meta', Int32Array.from(meta)), tblBuf = ctx.upload('tables', Int32Array.from(tables));
   await runPass(ctx, (enc) => {
-    kvWrite(enc, { k: kBuf, v: vBuf, slotMapping: slotBuf, kPool, vPool, numTokens: slots.length, kvDim });
-    pagedAttention(enc, { q: qBuf, kPool, vPool, tokenMeta: metaBuf, blockTables: tblBuf, out, numTokens: numQ, numHeads, numKvHeads, headDim });
+    kvWrite(enc, { k: kBuf, v: vBuf, slotMapping: slotBuf, kPool, vPool, kvType, numTokens: slots.length, kvDim });
+    pagedAttention(enc, { q: qBuf, kPool, vPool, kvType, tokenMeta: metaBuf, blockTables: tblBuf, out, numTokens: numQ, numHeads, numKvHeads, headDim });
   });
   const got = await readF32(ctx, out, numQ * numHeads * headDim);
   for (const b of [kPool, vPool, qBuf, out, kBuf, vBuf, slotBuf, metaBuf, tblBuf]) b.destroy();
   return maxAbsDiff(got, attentionRef(seqs, qs, numHeads, numKvHeads, headDim));
 }
 
-describe('kv write + paged attention', () => {
+describe('kv write + paged attention', async () => {
   const shapes: [number, number, number][] = [[8, 4, 8], [4, 4, 64], [8, 2, 80], [8, 1, 128], [16, 2, 8]]; // GQA 2, 1, 4, 8, 8
   for (const [nh, nkv, hd] of shapes) {
     it(`heads ${nh}/${nkv} (GQA ${nh / nkv}) headDim ${hd}: mixed prefill chunks and decodes`, async () => {
@@ -103,6 +111,18 @@ describe('kv write + paged attention', () => {
   it('stays finite and exact with extreme scores (|score| ~ 1e4)', async () => {
     const err = await runCase(9, 4, 4, 64, [[200, 3], [45, 2]], 2000);
     expect(err).toBeLessThan(1e-4);
+  });
+  const hasF16 = (await getTestDevice()).device.features.has('shader-f16');
+  it.skipIf(!hasF16)('f16 KV pool (shader-f16 adapters only): GQA 4, headDim 80, long context', async () => {
+    const err = await runCase(11, 8, 2, 80, [[300, 5], [17, 1]], 1, 'f16');
+    expect(err).toBeLessThan(2e-5);
+  });
+  it.skipIf(hasF16)('f16 KV pool is refused with a coded error where the adapter lacks shader-f16', async () => {
+    const ctx = await getTestContext();
+    const b = ctx.storage('b', 4096);
+    await runPass(ctx, (enc) => {
+      expect(() => kvWrite(enc, { k: b, v: b, slotMapping: b, kPool: ctx.storage('kp', 4096), vPool: ctx.storage('vp', 4096), kvType: 'f16', numTokens: 1, kvDim: 8 })).toThrow(/shader-f16/);
+    });
   });
   it('rejects bad GQA ratios and head dims with a coded error', async () => {
     const ctx = await getTestContext();

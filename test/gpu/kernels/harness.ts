@@ -6,7 +6,7 @@ import { getTestDevice, readBuffer } from '../../helpers/gpu';
 
 let ctxPromise: Promise<GpuContext> | undefined;
 export function getTestContext(): Promise<GpuContext> {
-  ctxPromise ??= getTestDevice().then(({ device }) => new GpuContext(device, { f16: false, subgroups: false }));
+  ctxPromise ??= getTestDevice().then(({ device }) => new GpuContext(device, { f16: device.features.has('shader-f16'), subgroups: false }));
   return ctxPromise;
 }
 
