@@ -9,7 +9,7 @@ import { byteLevelToBytes } from './byte-level';
 import { TokenizerError } from './errors';
 import { partitionSpecial, specialTokensOf, type SpecialToken } from './special';
 import { SpmModel } from './spm';
-import { NO_TOKEN, TokenAttr, vocabFromMetadata, type Vocab } from './vocab';
+import { TokenAttr, vocabFromMetadata, type Vocab } from './vocab';
 
 export interface EncodeOptions {
   /** Add BOS / EOS as the model's metadata asks (`add_bos_token` / `add_eos_token`). Default true. */
@@ -240,4 +240,3 @@ export class Tokenizer {
   }
 }
 
-export { NO_TOKEN };
