@@ -42,6 +42,11 @@ export interface LoadModelOptions {
   /** Extra request headers (e.g. `Authorization` for a gated Hugging Face repo). */
   headers?: Record<string, string>;
   fetch?: typeof fetch;
+  /**
+   * Ask the browser to keep this origin's storage under pressure (navigator.storage.persist())
+   * when a new download starts, so a multi-GB model is not evicted. Default true.
+   */
+  persist?: boolean;
   /** Where bytes go: 'auto' (OPFS, else the Cache API), a forced backend, or injected stores (tests, Node). */
   storage?: 'auto' | 'opfs' | 'cache' | ModelStorage;
 }
@@ -242,6 +247,10 @@ class ModelLoad {
       const available = await this.storage.chunks.available?.();
       if (available !== undefined && available < record.size) {
         throw new StorageError('quota_exceeded', `${this.url} needs ${record.size} bytes, browser storage has ${available} left`, { bytesNeeded: record.size });
+      }
+      if (this.options.persist !== false && this.storage.chunks.kind !== 'memory') {
+        // Best effort: browsers may decide silently or prompt; the download goes on either way.
+        void globalThis.navigator?.storage?.persist?.().catch(() => false);
       }
       await this.storeChunk(record, 0, first.bytes);
     }

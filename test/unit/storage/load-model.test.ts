@@ -2,7 +2,8 @@
 // download, cache hit, resume after a cut, corruption, checksum, quota and bad inputs.
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ByteSource } from '../../../src/model/gguf/types';
+import { readGGUF, readTensorBytes, writeGGUF } from '../../../src/model/gguf';
+import { GGMLType, type ByteSource } from '../../../src/model/gguf/types';
 import { MemoryChunkStore } from '../../../src/storage/chunk-store';
 import { StorageError } from '../../../src/storage/errors';
 import { deleteCachedModel, listCachedModels, loadModel, type ModelStorage } from '../../../src/storage/load-model';
@@ -202,6 +203,28 @@ describe('loadModel (Node, memory storage)', () => {
     await deleteCachedModel(id, { storage });
     expect(await listCachedModels({ storage })).toEqual([]);
     expect(storage.chunks.chunks.size).toBe(0);
+  });
+
+  it('a cached GGUF reads through the GGUF reader: metadata and tensor bytes across chunk boundaries', async () => {
+    const weights = Float32Array.from({ length: 3 * 5000 }, (_, i) => Math.sin(i) * 3);
+    const file = writeGGUF({
+      metadata: { 'general.architecture': 'llama', 'general.name': 'chunked' },
+      tensors: [
+        { name: 'a', type: GGMLType.F32, shape: [5000, 3], data: weights },
+        { name: 'b', type: GGMLType.F32, shape: [7], data: new Float32Array(7).fill(1.5) },
+      ],
+    });
+    server.files.set('/tiny.gguf', { bytes: file });
+    await loadModel(`${server.url}/tiny.gguf`, { storage, chunkBytes: 4096 }); // ~15 chunks
+    server.log.length = 0;
+    const { source, fromCache } = await loadModel(`${server.url}/tiny.gguf`, { storage });
+    expect(fromCache).toBe(true);
+    const gguf = await readGGUF(source);
+    expect(gguf.metadata['general.name']).toBe('chunked');
+    const a = gguf.tensors.find((t) => t.name === 'a')!;
+    const bytes = await readTensorBytes(source, a);
+    expect(new Float32Array(bytes.slice().buffer)).toEqual(weights);
+    expect(server.log).toEqual([]);
   });
 
   it('reads a Blob in place', async () => {
