@@ -1,2 +1,179 @@
 // ModelRunner on WebGPU — engineer R owns src/gpu/runner.ts, src/gpu/forward.ts, src/gpu/kv-pool.ts, src/gpu/create-runner.ts
-export {};
+//
+// One step (src/engine/types.ts has the contract):
+//   packStep (CPU checks, flat metadata) → one writeBuffer of metadata + section copies
+//   → KV block copies (copy-on-write) → ONE compute pass: forward + sampling
+//   → copy ids (and logits / hidden when asked) to a MAP_READ buffer → ONE submit → map.
+import type { ModelRunner, SampledToken, StepInput, StepOutput } from '../engine/types';
+import { KV_BLOCK_SIZE } from '../engine/types';
+import { UniformArena, type KernelEncoder } from '../kernels/encoder';
+import { argmaxRows } from '../kernels/runner-argmax';
+import type { ModelConfig } from '../model/config';
+import type { ByteSource, GGUFFile } from '../model/gguf/types';
+import type { GpuContext } from './context';
+import { encodeForward, uniformBlocksPerForward } from './forward';
+import { defaultKvCacheBytes, KvPool } from './kv-pool';
+import { loadModelWeights, type ModelWeights, type WeightProgress } from './model-weights';
+import { RunnerError } from './runner-errors';
+import { StepBuffers } from './step-buffers';
+import { packStep } from './step-pack';
+
+export { RunnerError } from './runner-errors';
+
+export interface CreateGpuRunnerOptions {
+  ctx: GpuContext;
+  gguf: GGUFFile;
+  source: ByteSource;
+  config: ModelConfig;
+  /** KV pool budget in bytes; default defaultKvCacheBytes (kv-pool.ts). */
+  kvCacheBytes?: number;
+  /** Called after every tensor is on the GPU. */
+  onProgress?: (p: WeightProgress) => void;
+  /** destroy() also destroys the context (the runner created it). */
+  ownsContext?: boolean;
+}
+
+/** What the last step cost (bench). */
+export interface StepStats {
+  numTokens: number;
+  dispatches: number;
+  /** Always 1: the whole step is one queue.submit. */
+  submits: number;
+  /** Block copies (copy-on-write) + metadata section copies + readback copies. */
+  copyCommands: number;
+  /** writeBuffer bytes: metadata and uniform arena. */
+  bytesUploaded: number;
+  bytesReadBack: number;
+}
+
+export class GpuModelRunner implements ModelRunner {
+  readonly blockSize = KV_BLOCK_SIZE;
+  readonly numKvBlocks: number;
+  lastStepStats: StepStats | undefined;
+  private readonly uniforms: UniformArena;
+  private readonly bufs: StepBuffers;
+  private busy = false;
+  private destroyed = false;
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly config: ModelConfig,
+    readonly weights: ModelWeights,
+    readonly kvPool: KvPool,
+    private readonly ownsContext = false,
+  ) {
+    this.numKvBlocks = kvPool.numBlocks;
+    this.bufs = new StepBuffers(ctx, config);
+    const align = Math.max(256, ctx.limits.minUniformBufferOffsetAlignment);
+    this.uniforms = new UniformArena(ctx, (uniformBlocksPerForward(weights) + 16) * align, 'step:uniforms');
+  }
+
+  /** Weight bytes on the GPU and in the file (bench, issue acceptance ≤ 1.05×). */
+  get weightBytes(): { gpu: number; file: number } {
+    return { gpu: this.weights.gpuBytes, file: this.weights.fileBytes };
+  }
+
+  async step(input: StepInput): Promise<StepOutput> {
+    if (this.destroyed) throw new RunnerError('runner_unavailable', 'step() after destroy()');
+    if (this.busy) throw new RunnerError('runner_unavailable', 'step() while another step is running (steps are sequential)');
+    const packed = packStep(input, this.config.vocabSize, this.numKvBlocks);
+    const copies = input.blockCopies ?? [];
+    this.kvPool.checkCopies(copies);
+    this.busy = true;
+    try {
+      return await this.run(input, packed, copies);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async run(input: StepInput, packed: ReturnType<typeof packStep>, copies: ReadonlyArray<readonly [number, number]>): Promise<StepOutput> {
+    const { device } = this.ctx;
+    const c = this.config;
+    const T = packed.numTokens;
+    const S = packed.numSampled;
+    const wantLogits = input.returnLogits === true && S > 0;
+    const wantHidden = input.returnHidden === true;
+    const bufs = this.bufs;
+    bufs.ensure(T, S, packed.blockTables.length, wantHidden);
+
+    // Bind groups are validated as they are created: the scope spans recording and submit.
+    device.pushErrorScope('validation');
+    let validation: Promise<GPUError | null>;
+    let enc: KernelEncoder;
+    let copyCommands: number;
+    let bytesUploaded: number;
+    let readback: GPUBuffer | undefined;
+    const idsBytes = S * 4;
+    const logitsBytes = wantLogits ? S * c.vocabSize * 4 : 0;
+    const hiddenBytes = wantHidden ? T * c.dim * 4 : 0;
+    const totalBytes = idsBytes + logitsBytes + hiddenBytes;
+    try {
+      const encoder = device.createCommandEncoder({ label: 'step' });
+      bytesUploaded = bufs.uploadMeta(encoder, packed);
+      copyCommands = 6 + this.kvPool.encodeCopies(encoder, copies);
+
+      const pass = encoder.beginComputePass({ label: 'step:forward' });
+      enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0 };
+      encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden });
+      if (S > 0) argmaxRows(enc, { logits: bufs.logits, ids: bufs.sampledIds, numRows: S, vocabSize: c.vocabSize });
+      pass.end();
+
+      // Readback layout: ids [S] u32 | logits [S, vocab] f32 | hidden [T, dim] f32.
+      readback = totalBytes > 0 ? bufs.readbackBuffer(totalBytes) : undefined;
+      if (readback) {
+        if (idsBytes) encoder.copyBufferToBuffer(bufs.sampledIds, 0, readback, 0, idsBytes);
+        if (logitsBytes) encoder.copyBufferToBuffer(bufs.logits, 0, readback, idsBytes, logitsBytes);
+        if (hiddenBytes) encoder.copyBufferToBuffer(bufs.hidden!, 0, readback, idsBytes + logitsBytes, hiddenBytes);
+        copyCommands += (idsBytes ? 1 : 0) + (logitsBytes ? 1 : 0) + (hiddenBytes ? 1 : 0);
+      }
+      bytesUploaded += this.uniforms.flush();
+      device.queue.submit([encoder.finish()]);
+    } finally {
+      validation = device.popErrorScope();
+    }
+
+    const output: StepOutput = { sampled: [] };
+    if (readback) {
+      await readback.mapAsync(GPUMapMode.READ, 0, Math.ceil(totalBytes / 4) * 4);
+      try {
+        const mapped = readback.getMappedRange(0, Math.ceil(totalBytes / 4) * 4);
+        const ids = new Uint32Array(mapped, 0, S);
+        output.sampled = packed.sampledSequences.map((_, i): SampledToken => ({ tokenId: ids[i] }));
+        if (logitsBytes) output.logits = new Float32Array(mapped.slice(idsBytes, idsBytes + logitsBytes));
+        if (hiddenBytes) output.hidden = new Float32Array(mapped.slice(idsBytes + logitsBytes, totalBytes));
+      } finally {
+        readback.unmap();
+      }
+    }
+    const error = await validation;
+    if (error) throw new RunnerError('bad_step_input', `WebGPU rejected the step: ${error.message}`);
+    this.lastStepStats = { numTokens: T, dispatches: enc.dispatches, submits: 1, copyCommands, bytesUploaded, bytesReadBack: totalBytes };
+    return output;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.bufs.destroy();
+    this.uniforms.destroy();
+    this.kvPool.destroy();
+    this.weights.destroy();
+    if (this.ownsContext) this.ctx.destroy();
+  }
+}
+
+/** Uploads the model's weights, allocates the KV pool, and returns a runner ready to step. */
+export async function createGpuRunner(o: CreateGpuRunnerOptions): Promise<GpuModelRunner> {
+  const kvCacheBytes = o.kvCacheBytes ?? defaultKvCacheBytes(o.config, o.ctx.limits);
+  // Size the pool first: a bad budget should fail before minutes of weight upload.
+  const kvPool = new KvPool(o.ctx, o.config, kvCacheBytes);
+  let weights: ModelWeights;
+  try {
+    weights = await loadModelWeights(o.ctx, o.gguf, o.source, o.config, o.onProgress);
+  } catch (e) {
+    kvPool.destroy();
+    throw e;
+  }
+  return new GpuModelRunner(o.ctx, o.config, weights, kvPool, o.ownsContext);
+}

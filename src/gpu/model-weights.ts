@@ -1,0 +1,183 @@
+// Every tensor of a GGUF model on the GPU, named by role. Matrices go through
+// uploadTensor (repacked, streamed by rows); vectors (norms, biases, rope_freqs) are
+// dequantized on the CPU to f32, since the kernels that read them take plain f32.
+//
+// Tied embeddings: without `output.weight`, the LM head is the same GpuWeight as
+// `token_embd.weight` (uploaded once).
+import type { ModelConfig } from '../model/config';
+import { dequantize } from '../model/gguf/dequant';
+import type { ByteSource, GGUFFile, GGUFTensorInfo } from '../model/gguf/types';
+import { createRopeTable, ropeTurnTable } from '../kernels/rope';
+import type { GpuContext } from './context';
+import { RunnerError } from './runner-errors';
+import { uploadTensor, type GpuWeight } from './weights';
+
+export interface LayerWeights {
+  attnNorm: GPUBuffer; // [dim] f32
+  /** Separate projections (llama, qwen2, qwen3). */
+  wq?: GpuWeight; // [qDim, dim]
+  wk?: GpuWeight; // [kvDim, dim]
+  wv?: GpuWeight; // [kvDim, dim]
+  bq?: GPUBuffer; // [qDim] f32 (qwen2)
+  bk?: GPUBuffer; // [kvDim] f32
+  bv?: GPUBuffer; // [kvDim] f32
+  /** Fused projection (phi3): rows q, then k, then v. */
+  wqkv?: GpuWeight; // [qDim + 2 kvDim, dim]
+  bqkv?: GPUBuffer; // [qDim + 2 kvDim] f32
+  qNorm?: GPUBuffer; // [headDim] f32 (qwen3)
+  kNorm?: GPUBuffer; // [headDim] f32
+  wo: GpuWeight; // [dim, qDim]
+  ffnNorm: GPUBuffer; // [dim] f32
+  /** Absent when fused (phi3): wUp then holds gate rows, then up rows. */
+  wGate?: GpuWeight; // [ffnDim, dim]
+  wUp: GpuWeight; // [ffnDim, dim] or [2 ffnDim, dim] fused
+  wDown: GpuWeight; // [dim, ffnDim]
+}
+
+export interface ModelWeights {
+  tokenEmbedding: GpuWeight; // [vocab, dim]
+  layers: LayerWeights[];
+  outputNorm: GPUBuffer; // [dim] f32
+  /** The LM head; the token embedding itself when tied. */
+  output: GpuWeight; // [vocab, dim]
+  /** [ropeDim / 2, 2] u32 turns per position (rope.ts), Llama 3 freq factors applied. */
+  ropeTurns: GPUBuffer;
+  /** Bytes of every tensor in the file / allocated on the GPU (rope table excluded). */
+  fileBytes: number;
+  gpuBytes: number;
+  destroy(): void;
+}
+
+export interface WeightProgress {
+  loadedBytes: number;
+  totalBytes: number;
+}
+
+/** Turn table with per-pair divisors (ggml_rope_ext's freq_factors), same fixed point as ropeTurnTable. */
+export function ropeTurnTableWithFactors(theta: number, ropeDim: number, factors: Float32Array): Uint32Array<ArrayBuffer> {
+  const half = ropeDim / 2;
+  const out = new Uint32Array(half * 2); // [ropeDim / 2, 2] u32
+  for (let i = 0; i < half; i++) {
+    const turnsPerPos = Math.pow(theta, (-2 * i) / ropeDim) / factors[i] / (2 * Math.PI);
+    const turns = turnsPerPos - Math.floor(turnsPerPos);
+    const g = BigInt(Math.floor(turns * 2 ** 64)) & ((1n << 64n) - 1n);
+    out[2 * i] = Number(g & 0xffffffffn);
+    out[2 * i + 1] = Number(g >> 32n);
+  }
+  return out;
+}
+
+export async function loadModelWeights(
+  ctx: GpuContext,
+  gguf: GGUFFile,
+  source: ByteSource,
+  config: ModelConfig,
+  onProgress?: (p: WeightProgress) => void,
+): Promise<ModelWeights> {
+  const infos = new Map<string, GGUFTensorInfo>(gguf.tensors.map((t) => [t.name, t]));
+  const totalBytes = gguf.tensors.reduce((s, t) => s + t.byteLength, 0);
+  let loadedBytes = 0;
+  const owned: { destroy(): void }[] = [];
+  let fileBytes = 0;
+  let gpuBytes = 0;
+
+  const infoOf = (name: string): GGUFTensorInfo => {
+    const info = infos.get(name);
+    if (!info) throw new RunnerError('model_load_failed', `tensor ${name} is missing`);
+    return info;
+  };
+  const progressed = (info: GGUFTensorInfo) => {
+    loadedBytes += info.byteLength;
+    fileBytes += info.byteLength;
+    onProgress?.({ loadedBytes, totalBytes });
+  };
+  const matrix = async (name: string): Promise<GpuWeight> => {
+    const info = infoOf(name);
+    let w: GpuWeight;
+    try {
+      w = await uploadTensor(ctx, source, info);
+    } catch (e) {
+      throw new RunnerError('model_load_failed', `tensor ${name}: ${(e as Error)?.message ?? String(e)}`);
+    }
+    owned.push(w);
+    gpuBytes += w.gpuBytes;
+    progressed(info);
+    return w;
+  };
+  const vectorF32 = async (name: string): Promise<Float32Array<ArrayBuffer>> => {
+    const info = infoOf(name);
+    try {
+      return dequantize(info.type, await source.read(info.offset, info.byteLength));
+    } catch (e) {
+      throw new RunnerError('model_load_failed', `tensor ${name}: ${(e as Error)?.message ?? String(e)}`);
+    }
+  };
+  const vector = async (name: string): Promise<GPUBuffer> => {
+    const values = await vectorF32(name);
+    const buf = ctx.upload(`weight:${name}`, values);
+    owned.push(buf);
+    gpuBytes += buf.size;
+    progressed(infoOf(name));
+    return buf;
+  };
+  const optional = <T>(name: string, load: (n: string) => Promise<T>): Promise<T | undefined> =>
+    infos.has(name) ? load(name) : Promise.resolve(undefined);
+
+  try {
+    const tokenEmbedding = await matrix('token_embd.weight');
+    const layers: LayerWeights[] = [];
+    for (let l = 0; l < config.numLayers; l++) {
+      const blk = `blk.${l}`;
+      const layer: LayerWeights = {
+        attnNorm: await vector(`${blk}.attn_norm.weight`),
+        wo: undefined as unknown as GpuWeight,
+        ffnNorm: undefined as unknown as GPUBuffer,
+        wUp: undefined as unknown as GpuWeight,
+        wDown: undefined as unknown as GpuWeight,
+      };
+      if (config.fusedQkv) {
+        layer.wqkv = await matrix(`${blk}.attn_qkv.weight`);
+        layer.bqkv = await optional(`${blk}.attn_qkv.bias`, vector);
+      } else {
+        layer.wq = await matrix(`${blk}.attn_q.weight`);
+        layer.wk = await matrix(`${blk}.attn_k.weight`);
+        layer.wv = await matrix(`${blk}.attn_v.weight`);
+        layer.bq = await optional(`${blk}.attn_q.bias`, vector);
+        layer.bk = await optional(`${blk}.attn_k.bias`, vector);
+        layer.bv = await optional(`${blk}.attn_v.bias`, vector);
+      }
+      if (config.qkNorm) {
+        layer.qNorm = await vector(`${blk}.attn_q_norm.weight`);
+        layer.kNorm = await vector(`${blk}.attn_k_norm.weight`);
+      }
+      layer.wo = await matrix(`${blk}.attn_output.weight`);
+      layer.ffnNorm = await vector(`${blk}.ffn_norm.weight`);
+      if (!config.fusedGateUp) layer.wGate = await matrix(`${blk}.ffn_gate.weight`);
+      layer.wUp = await matrix(`${blk}.ffn_up.weight`);
+      layer.wDown = await matrix(`${blk}.ffn_down.weight`);
+      layers.push(layer);
+    }
+    const outputNorm = await vector('output_norm.weight');
+    const output = config.tiedEmbeddings ? tokenEmbedding : await matrix('output.weight');
+
+    let ropeTurns: GPUBuffer;
+    if (config.ropeFreqFactors) {
+      const factors = await vectorF32('rope_freqs.weight');
+      progressed(infoOf('rope_freqs.weight'));
+      ropeTurns = ctx.upload('rope-turns', ropeTurnTableWithFactors(config.ropeTheta, config.ropeDim, factors));
+    } else {
+      ropeTurns = createRopeTable(ctx, config.ropeTheta, config.ropeDim);
+    }
+    owned.push(ropeTurns);
+    return {
+      tokenEmbedding, layers, outputNorm, output, ropeTurns, fileBytes, gpuBytes,
+      destroy: () => owned.forEach((o) => o.destroy()),
+    };
+  } catch (e) {
+    owned.forEach((o) => o.destroy());
+    throw e;
+  }
+}
+
+// Re-exported so tests can build the same table the runner uses.
+export { ropeTurnTable };

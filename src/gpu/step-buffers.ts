@@ -1,0 +1,212 @@
+// The buffers one step works in: activations sized for the largest batch seen so far
+// (reused across steps, regrown when a bigger batch comes), the step's metadata, and
+// the small MAP_READ buffer the sampled ids come back in.
+//
+// Metadata goes up with ONE writeBuffer into `metaUpload`, then the command encoder
+// copies each section into the buffer the kernels bind (kernels take whole buffers):
+//
+//   metaUpload (i32): | tokenIds [T] | positions [T] | slotMapping [T] | tokenMeta [T, 2] |
+//                     | sampleRows [S] | blockTables [B] |
+import type { ModelConfig } from '../model/config';
+import type { GpuContext } from './context';
+
+/** Host-side metadata of one step, packed by runner.ts. */
+export interface StepMeta {
+  numTokens: number; // T
+  numSampled: number; // S
+  tokenIds: Int32Array; // [T]
+  positions: Int32Array; // [T]
+  /** [T] blockTable[p >> 4] * 16 + (p & 15) */
+  slotMapping: Int32Array;
+  /** [T, 2] (position, start of the token's sequence's table in blockTables) */
+  tokenMeta: Int32Array;
+  /** [S] batch row of the last token of each sampled sequence */
+  sampleRows: Int32Array;
+  /** [B] every sequence's block table, concatenated */
+  blockTables: Int32Array;
+}
+
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+
+/** Capacity for `n` items: grow by at least 1.5× so a slowly growing batch does not reallocate every step. */
+function grown(current: number, needed: number): number {
+  return needed <= current ? current : Math.max(needed, Math.ceil(current * 1.5), 16);
+}
+
+export class StepBuffers {
+  tokenCapacity = 0;
+  sampleCapacity = 0;
+  blockTableCapacity = 0;
+  readbackCapacityBytes = 0;
+
+  // ---- activations, [tokenCapacity, ·] f32 ----
+  x!: GPUBuffer; // [T, dim] residual stream
+  xb!: GPUBuffer; // [T, dim] normed input of a sub-block
+  /** Separate projections: q [T, qDim], k [T, kvDim], v [T, kvDim]; fused (phi3): qkv [T, qDim + 2 kvDim]. */
+  q?: GPUBuffer;
+  k?: GPUBuffer;
+  v?: GPUBuffer;
+  qkv?: GPUBuffer;
+  attnOut!: GPUBuffer; // [T, qDim]
+  proj!: GPUBuffer; // [T, dim] output of wo / wDown before the residual add
+  /** Separate: gate [T, ffnDim], up [T, ffnDim]; fused: gateUp [T, 2 ffnDim]. */
+  gate?: GPUBuffer;
+  up?: GPUBuffer;
+  gateUp?: GPUBuffer;
+  hb!: GPUBuffer; // [T, ffnDim] silu(gate) * up
+  /** [T, dim] final-norm hidden states, only when a step asks for them. */
+  hidden?: GPUBuffer;
+
+  // ---- sampled rows, [sampleCapacity, ·] ----
+  lastHidden!: GPUBuffer; // [S, dim] f32 residual of each sampled sequence's last token
+  lastNormed!: GPUBuffer; // [S, dim] f32
+  logits!: GPUBuffer; // [S, vocab] f32
+  sampledIds!: GPUBuffer; // [S] u32
+
+  // ---- metadata ----
+  metaUpload!: GPUBuffer; // see the header
+  tokenIds!: GPUBuffer; // [T] i32
+  positions!: GPUBuffer; // [T] i32
+  slotMapping!: GPUBuffer; // [T] i32
+  tokenMeta!: GPUBuffer; // [T, 2] i32
+  sampleRows!: GPUBuffer; // [S] i32
+  blockTables!: GPUBuffer; // [B] i32
+  readback?: GPUBuffer; // MAP_READ, [readbackCapacityBytes]
+
+  private metaHost = new Int32Array(0);
+
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly config: ModelConfig,
+  ) {}
+
+  /** Makes every buffer big enough for a step of this size. */
+  ensure(numTokens: number, numSampled: number, blockTableLength: number, wantHidden: boolean): void {
+    const c = this.config;
+    const qDim = c.numHeads * c.headDim;
+    const kvDim = c.numKvHeads * c.headDim;
+    if (numTokens > this.tokenCapacity) {
+      const T = grown(this.tokenCapacity, numTokens);
+      this.destroyTokenBuffers();
+      this.tokenCapacity = T;
+      const f32 = (label: string, cols: number) => this.ctx.storage(`step:${label}`, T * cols * 4);
+      this.x = f32('x', c.dim);
+      this.xb = f32('xb', c.dim);
+      if (c.fusedQkv) {
+        this.qkv = f32('qkv', qDim + 2 * kvDim);
+      } else {
+        this.q = f32('q', qDim);
+        this.k = f32('k', kvDim);
+        this.v = f32('v', kvDim);
+      }
+      this.attnOut = f32('attn-out', qDim);
+      this.proj = f32('proj', c.dim);
+      if (c.fusedGateUp) {
+        this.gateUp = f32('gate-up', 2 * c.ffnDim);
+      } else {
+        this.gate = f32('gate', c.ffnDim);
+        this.up = f32('up', c.ffnDim);
+      }
+      this.hb = f32('hb', c.ffnDim);
+      this.tokenIds = f32('token-ids', 1);
+      this.positions = f32('positions', 1);
+      this.slotMapping = f32('slot-mapping', 1);
+      this.tokenMeta = f32('token-meta', 2);
+    }
+    if (wantHidden && (!this.hidden || this.hidden.size < this.tokenCapacity * c.dim * 4)) {
+      this.hidden?.destroy();
+      this.hidden = this.ctx.storage('step:hidden', this.tokenCapacity * c.dim * 4);
+    }
+    if (numSampled > this.sampleCapacity || !this.logits) {
+      const S = grown(this.sampleCapacity, Math.max(1, numSampled));
+      this.destroySampleBuffers();
+      this.sampleCapacity = S;
+      this.lastHidden = this.ctx.storage('step:last-hidden', S * c.dim * 4);
+      this.lastNormed = this.ctx.storage('step:last-normed', S * c.dim * 4);
+      this.logits = this.ctx.storage('step:logits', S * c.vocabSize * 4);
+      this.sampledIds = this.ctx.storage('step:sampled-ids', S * 4);
+      this.sampleRows = this.ctx.storage('step:sample-rows', S * 4);
+    }
+    if (blockTableLength > this.blockTableCapacity || !this.blockTables) {
+      this.blockTables?.destroy();
+      this.blockTableCapacity = grown(this.blockTableCapacity, Math.max(1, blockTableLength));
+      this.blockTables = this.ctx.storage('step:block-tables', this.blockTableCapacity * 4);
+    }
+    const metaWords = 5 * this.tokenCapacity + this.sampleCapacity + this.blockTableCapacity;
+    if (this.metaHost.length < metaWords) {
+      this.metaUpload?.destroy();
+      this.metaHost = new Int32Array(metaWords);
+      this.metaUpload = this.ctx.buffer('step:meta-upload', metaWords * 4, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    }
+  }
+
+  /**
+   * Packs the metadata, uploads it with one writeBuffer and records the section copies.
+   * Returns the bytes uploaded.
+   */
+  uploadMeta(encoder: GPUCommandEncoder, m: StepMeta): number {
+    const host = this.metaHost;
+    const sections: [Int32Array, GPUBuffer][] = [
+      [m.tokenIds, this.tokenIds],
+      [m.positions, this.positions],
+      [m.slotMapping, this.slotMapping],
+      [m.tokenMeta, this.tokenMeta],
+      [m.sampleRows, this.sampleRows],
+      [m.blockTables, this.blockTables],
+    ];
+    let words = 0;
+    for (const [data] of sections) {
+      host.set(data, words);
+      words += data.length;
+    }
+    if (words === 0) return 0;
+    this.ctx.device.queue.writeBuffer(this.metaUpload, 0, host.buffer, 0, words * 4);
+    let offset = 0;
+    for (const [data, target] of sections) {
+      if (data.length > 0) encoder.copyBufferToBuffer(this.metaUpload, offset * 4, target, 0, data.length * 4);
+      offset += data.length;
+    }
+    return words * 4;
+  }
+
+  /** The MAP_READ buffer, at least `bytes` long (not mapped). */
+  readbackBuffer(bytes: number): GPUBuffer {
+    if (!this.readback || bytes > this.readbackCapacityBytes) {
+      this.readback?.destroy();
+      this.readbackCapacityBytes = grown(this.readbackCapacityBytes, Math.ceil(bytes / 4) * 4);
+      this.readback = this.ctx.buffer('step:readback', this.readbackCapacityBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    }
+    return this.readback;
+  }
+
+  /** Bytes of every buffer held now (bench). */
+  get bytesAllocated(): number {
+    return this.all().reduce((s, b) => s + b.size, 0);
+  }
+
+  private all(): GPUBuffer[] {
+    const list = [
+      this.x, this.xb, this.q, this.k, this.v, this.qkv, this.attnOut, this.proj, this.gate, this.up, this.gateUp, this.hb, this.hidden,
+      this.lastHidden, this.lastNormed, this.logits, this.sampledIds, this.metaUpload, this.tokenIds, this.positions, this.slotMapping,
+      this.tokenMeta, this.sampleRows, this.blockTables, this.readback,
+    ];
+    return list.filter((b): b is GPUBuffer => b !== undefined);
+  }
+
+  private destroyTokenBuffers(): void {
+    for (const b of [this.x, this.xb, this.q, this.k, this.v, this.qkv, this.attnOut, this.proj, this.gate, this.up, this.gateUp, this.hb,
+      this.tokenIds, this.positions, this.slotMapping, this.tokenMeta, this.hidden]) b?.destroy();
+    this.hidden = undefined;
+  }
+
+  private destroySampleBuffers(): void {
+    for (const b of [this.lastHidden, this.lastNormed, this.logits, this.sampledIds, this.sampleRows]) b?.destroy();
+  }
+
+  destroy(): void {
+    for (const b of this.all()) b.destroy();
+    this.readback = undefined;
+    this.hidden = undefined;
+    this.tokenCapacity = this.sampleCapacity = this.blockTableCapacity = this.readbackCapacityBytes = 0;
+  }
+}
