@@ -60,7 +60,7 @@ export class BlobSource implements ByteSource {
 
 interface NodeFileHandle {
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
-  stat(): Promise<{ size: number }>;
+  stat(): Promise<{ size: number; isFile(): boolean }>;
   close(): Promise<void>;
 }
 
@@ -81,8 +81,12 @@ export class NodeFileSource implements ByteSource {
     } catch (err) {
       throw new GGUFError('bad_source', `cannot open ${path}: ${(err as Error).message}`);
     }
-    const { size } = await handle.stat();
-    return new NodeFileSource(handle, size);
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      await handle.close();
+      throw new GGUFError('bad_source', `${path} is not a regular file`);
+    }
+    return new NodeFileSource(handle, stats.size);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobSource, classifySourceString, GGUFError, HttpRangeSource, openSource, readGGUF, readTensorBytes } from '../../../src/model/gguf';
@@ -167,6 +168,7 @@ describe('Blob, path and file:// sources', () => {
     const fromUrl = await readGGUF(pathToFileURL(STORIES_GGUF));
     expect(fromUrl).toEqual(await readGGUF(STORIES_GGUF));
     await expect(readGGUF('/nonexistent/model.gguf')).rejects.toMatchObject({ code: 'bad_source' });
+    await expect(readGGUF(dirname(STORIES_GGUF))).rejects.toMatchObject({ code: 'bad_source' });
     await expect(openSource('ftp://example.com/m.gguf')).rejects.toMatchObject({ code: 'bad_source' });
   });
 });
