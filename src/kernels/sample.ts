@@ -1,3 +1,183 @@
 // GPU sampling — engineer H owns src/kernels/sample*.{ts,wgsl} and src/kernels/logprobs*.{ts,wgsl}
-// (work in progress: per-row penalties/bias, greedy, temperature/top-k/top-p/min-p draw, logprobs)
-export {};
+//
+// After the LM head, one step samples every row of logits [numSampled, vocabSize] on
+// the GPU and reads back only a small block per row (sample-pack.ts: OUT_WORDS u32):
+//   1. sample-copy      (only when the raw logits must survive) logits -> scratch rows
+//   2. sample-penalties logit_bias, repetition, presence, frequency on listed tokens only
+//   3. sample           greedy argmax, or temperature / top-k / top-p / min-p + seeded draw
+//   4. logprobs         (only when some row asked) log-softmax of step 2's rows, top n
+// All four are dispatches in the caller's compute pass; nothing here submits.
+//
+// Runner use:
+//   const sampler = new Sampler(ctx, { maxRows, vocabSize });           // once
+//   sampler.record(enc, logitsBuf, requests);                            // per step, in the pass
+//   ...pass.end(); copy sampler.out [0, sampler.outBytes(n)) to a staging buffer; submit
+//   const sampled = sampler.read(stagingBytes, requests);                // SampledToken[]
+import type { GpuContext } from '../gpu/context';
+import type { SampledToken } from '../engine/types';
+import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
+import logprobsCode from './logprobs.wgsl?raw';
+import commonCode from './sample-common.wgsl?raw';
+import copyCode from './sample-copy.wgsl?raw';
+import { OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, type SampleRequest } from './sample-pack';
+import penaltiesCode from './sample-penalties.wgsl?raw';
+import sampleCode from './sample.wgsl?raw';
+
+export { MAX_TOP_LOGPROBS, OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, sampleUniform } from './sample-pack';
+export type { PackedSampleRows, SampleRequest } from './sample-pack';
+
+const ROW_WG = 256; // one workgroup per row (sample, logprobs); power of two
+const FLAT_WG = 64; // penalties: one invocation per entry
+const COPY_WG = 256;
+
+export interface SampleArgs {
+  /** [numRows, vocabSize] f32 raw logits; bias/penalties land here unless `processed` is given. */
+  logits: GPUBuffer;
+  /** [numRows, vocabSize] f32 scratch; when given, logits are copied here first and left untouched. */
+  processed?: GPUBuffer;
+  /** [numRows, ROW_WORDS] u32 from packSampleRows. */
+  rowParams: GPUBuffer;
+  /** [numEntries, 4] u32 from packSampleRows. */
+  entries: GPUBuffer;
+  numEntries: number;
+  numRows: number;
+  vocabSize: number;
+  /** Run the logprobs pass (packSampleRows().anyLogprobs). */
+  withLogprobs: boolean;
+  /** [numRows, OUT_WORDS] u32; must not alias the others. */
+  out: GPUBuffer;
+}
+
+function rowGrid(numRows: number): [number, number] {
+  const x = Math.min(numRows, MAX_WORKGROUPS_PER_DIM);
+  return [x, Math.ceil(numRows / x)];
+}
+
+function flatGrid(items: number, wg: number): [number, number] {
+  const groups = Math.ceil(items / wg);
+  const x = Math.min(groups, MAX_WORKGROUPS_PER_DIM);
+  return [x, Math.ceil(groups / x)];
+}
+
+/** Records the sampling dispatches (see the file header) into `enc`. */
+export function sample(enc: KernelEncoder, a: SampleArgs): void {
+  const { numRows, vocabSize: V, numEntries } = a;
+  if (!Number.isInteger(numRows) || numRows < 0) throw new KernelArgError('sample', `bad numRows ${numRows}`);
+  if (!Number.isInteger(V) || V <= 0) throw new KernelArgError('sample', `bad vocabSize ${V}`);
+  if (!Number.isInteger(numEntries) || numEntries < 0) throw new KernelArgError('sample', `bad numEntries ${numEntries}`);
+  const rowBytes = numRows * V * 4;
+  if (a.logits.size < rowBytes) throw new KernelArgError('sample', `logits hold ${a.logits.size} B, need [${numRows}, ${V}] f32`);
+  if (a.processed && a.processed.size < rowBytes) throw new KernelArgError('sample', `processed holds ${a.processed.size} B, need [${numRows}, ${V}] f32`);
+  if (a.rowParams.size < numRows * ROW_WORDS * 4) throw new KernelArgError('sample', `rowParams hold ${a.rowParams.size} B, need [${numRows}, ${ROW_WORDS}] u32`);
+  if (a.entries.size < numEntries * 16) throw new KernelArgError('sample', `entries hold ${a.entries.size} B, need [${numEntries}, 4] u32`);
+  if (a.out.size < numRows * OUT_WORDS * 4) throw new KernelArgError('sample', `out holds ${a.out.size} B, need [${numRows}, ${OUT_WORDS}] u32`);
+  const distinct = new Set([a.logits, a.processed ?? a.logits, a.rowParams, a.entries, a.out]);
+  if (distinct.size !== (a.processed ? 5 : 4)) throw new KernelArgError('sample', 'buffers must not alias each other');
+  if (numRows === 0) return;
+  if (numRows * V > 0xffffffff) throw new KernelArgError('sample', `[${numRows}, ${V}] exceeds u32 indexing`);
+
+  const ctx = enc.ctx;
+  const dims = enc.uniforms.push('sample', [numRows, V, numEntries]);
+  const rows = a.processed ?? a.logits; // [numRows, V] f32 the filters read
+  if (a.processed) {
+    const pipeline = ctx.pipeline(`sample-copy/wg${COPY_WG}`, commonCode + copyCode, { WG: COPY_WG });
+    dispatch(enc, pipeline, [a.logits, a.processed, dims], ...flatGrid(numRows * V, COPY_WG));
+  }
+  if (numEntries > 0) {
+    const pipeline = ctx.pipeline(`sample-penalties/wg${FLAT_WG}`, commonCode + penaltiesCode, { WG: FLAT_WG });
+    dispatch(enc, pipeline, [rows, a.rowParams, a.entries, dims], ...flatGrid(numEntries, FLAT_WG));
+  }
+  const samplePipeline = ctx.pipeline(`sample/wg${ROW_WG}`, commonCode + sampleCode, { WG: ROW_WG });
+  dispatch(enc, samplePipeline, [rows, a.rowParams, a.out, dims], ...rowGrid(numRows));
+  if (a.withLogprobs) {
+    const pipeline = ctx.pipeline(`logprobs/wg${ROW_WG}`, commonCode + logprobsCode, { WG: ROW_WG });
+    dispatch(enc, pipeline, [rows, a.rowParams, a.out, dims], ...rowGrid(numRows));
+  }
+}
+
+export interface SamplerOptions {
+  /** Most rows one step samples. */
+  maxRows: number;
+  vocabSize: number;
+}
+
+/**
+ * Owns the sampling buffers of a runner: per-row params, the sparse entry list (grows
+ * on demand), the output rows, and — only if asked to preserve logits — a scratch copy.
+ */
+export class Sampler {
+  /** [maxRows, OUT_WORDS] u32: what a step reads back. */
+  readonly out: GPUBuffer;
+  private readonly rowParams: GPUBuffer; // [maxRows, ROW_WORDS] u32
+  private entries: GPUBuffer; // [entryCapacity, 4] u32
+  private entryCapacity: number;
+  private scratch?: GPUBuffer; // [maxRows, vocabSize] f32
+  readonly maxRows: number;
+  readonly vocabSize: number;
+
+  constructor(
+    private readonly ctx: GpuContext,
+    opts: SamplerOptions,
+  ) {
+    if (!Number.isInteger(opts.maxRows) || opts.maxRows <= 0) throw new KernelArgError('sample', `bad maxRows ${opts.maxRows}`);
+    if (!Number.isInteger(opts.vocabSize) || opts.vocabSize <= 0) throw new KernelArgError('sample', `bad vocabSize ${opts.vocabSize}`);
+    this.maxRows = opts.maxRows;
+    this.vocabSize = opts.vocabSize;
+    this.out = ctx.storage('sampler-out', opts.maxRows * OUT_WORDS * 4);
+    this.rowParams = ctx.storage('sampler-row-params', opts.maxRows * ROW_WORDS * 4);
+    this.entryCapacity = 256;
+    this.entries = ctx.storage('sampler-entries', this.entryCapacity * 16);
+  }
+
+  /** Bytes of `out` that hold `numRows` rows (the readback size). */
+  outBytes(numRows: number): number {
+    return numRows * OUT_WORDS * 4;
+  }
+
+  /**
+   * Uploads the rows' parameters (queue.writeBuffer, ordered before the step's submit)
+   * and records the sampling dispatches for `logits` [requests.length, vocabSize] f32.
+   * Without `preserveLogits`, bias and penalties are applied to `logits` in place.
+   */
+  record(enc: KernelEncoder, logits: GPUBuffer, requests: readonly SampleRequest[], opts: { preserveLogits?: boolean } = {}): void {
+    if (requests.length > this.maxRows) throw new KernelArgError('sample', `${requests.length} rows exceed maxRows ${this.maxRows}`);
+    const packed = packSampleRows(requests, this.vocabSize);
+    if (packed.numRows === 0) return;
+    const queue = this.ctx.device.queue;
+    queue.writeBuffer(this.rowParams, 0, packed.rowParams.buffer, 0, packed.numRows * ROW_WORDS * 4);
+    if (packed.numEntries > this.entryCapacity) {
+      this.entries.destroy();
+      this.entryCapacity = Math.max(packed.numEntries, this.entryCapacity * 2);
+      this.entries = this.ctx.storage('sampler-entries', this.entryCapacity * 16);
+    }
+    if (packed.numEntries > 0) queue.writeBuffer(this.entries, 0, packed.entries.buffer, 0, packed.numEntries * 16);
+    let processed: GPUBuffer | undefined;
+    if (opts.preserveLogits && packed.numEntries > 0) {
+      this.scratch ??= this.ctx.storage('sampler-scratch', this.maxRows * this.vocabSize * 4);
+      processed = this.scratch;
+    }
+    sample(enc, {
+      logits,
+      processed,
+      rowParams: this.rowParams,
+      entries: this.entries,
+      numEntries: packed.numEntries,
+      numRows: packed.numRows,
+      vocabSize: this.vocabSize,
+      withLogprobs: packed.anyLogprobs,
+      out: this.out,
+    });
+  }
+
+  /** Decodes the read-back rows (`bytes` starts at row 0 of `out`). */
+  read(bytes: ArrayBuffer, requests: readonly SampleRequest[]): SampledToken[] {
+    return readSampled(bytes, requests, this.vocabSize);
+  }
+
+  destroy(): void {
+    this.out.destroy();
+    this.rowParams.destroy();
+    this.entries.destroy();
+    this.scratch?.destroy();
+  }
+}

@@ -1,0 +1,188 @@
+// One workgroup per sampled row of processed logits (bias/penalties already applied).
+// Greedy rows: argmax, lowest id on ties. Other rows: weights w_i = exp((l_i - max) / T)
+// over the tokens that survive top-k, top-p and min-p, then one draw u * Σw located by
+// a prefix sum in token-id order. Every filter is a threshold on the ordered key of
+// the logit, found without sorting:
+//   top-k: the largest key K with count(key >= K) >= k  (= the k-th largest logit);
+//   top-p: the largest key K with mass(key >= K) >= p * mass(kept by top-k);
+//   min-p: l >= max + T * ln(min_p)   (p_i >= min_p * p_max);
+// each found bit by bit (32 passes of a workgroup reduction), so tokens tied with the
+// threshold are all kept and the result depends on nothing but the row.
+
+override WG: u32 = 256;  // power of two (tree reductions)
+
+@group(0) @binding(0) var<storage, read> logits: array<f32>;      // [numRows, vocabSize] f32, processed
+@group(0) @binding(1) var<storage, read> rows: array<u32>;        // [numRows, ROW_WORDS]
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;   // [numRows, OUT_WORDS]; writes word 0 (token id)
+@group(0) @binding(3) var<uniform> dims: Dims;
+
+var<workgroup> redF: array<f32, WG>;
+var<workgroup> redU: array<u32, WG>;
+var<workgroup> bcastF: f32;
+var<workgroup> bcastU: u32;
+var<workgroup> drawTarget: f32;
+var<workgroup> drawPrefix: f32;
+
+fn sumF(tid: u32, v: f32) -> f32 {
+  redF[tid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) { redF[tid] += redF[tid + s]; }
+    workgroupBarrier();
+  }
+  if (tid == 0u) { bcastF = redF[0]; }
+  return workgroupUniformLoad(&bcastF);
+}
+
+fn sumU(tid: u32, v: u32) -> u32 {
+  redU[tid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) { redU[tid] += redU[tid + s]; }
+    workgroupBarrier();
+  }
+  if (tid == 0u) { bcastU = redU[0]; }
+  return workgroupUniformLoad(&bcastU);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let row = wid.x + wid.y * 65535u;
+  if (row >= dims.numRows) { return; }  // uniform per workgroup
+  let V = dims.vocabSize;
+  let base = row * V;
+  let p = row * ROW_WORDS;
+  let flags = rows[p];
+
+  // Argmax: each invocation scans ascending ids and keeps the first maximum; the tree
+  // then prefers the lower id on equal values.
+  var bestV = LOWEST_F32;
+  var bestI = NO_TOKEN;
+  for (var i = tid; i < V; i += WG) {
+    let v = logits[base + i];
+    if (bestI == NO_TOKEN || v > bestV) { bestV = v; bestI = i; }
+  }
+  redF[tid] = bestV;
+  redU[tid] = bestI;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) {
+      let ov = redF[tid + s];
+      let oi = redU[tid + s];
+      let mine = redU[tid];
+      if (oi != NO_TOKEN && (mine == NO_TOKEN || ov > redF[tid] || (ov == redF[tid] && oi < mine))) {
+        redF[tid] = ov;
+        redU[tid] = oi;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (tid == 0u) { bcastF = redF[0]; bcastU = redU[0]; }
+  let maxV = workgroupUniformLoad(&bcastF);
+  let argmax = workgroupUniformLoad(&bcastU);
+  workgroupBarrier();
+  if ((flags & FLAG_GREEDY) != 0u) {
+    if (tid == 0u) { out[row * OUT_WORDS] = argmax; }
+    return;
+  }
+
+  let temperature = bitcast<f32>(rows[p + 1u]);
+  let topK = rows[p + 2u];
+  let topP = bitcast<f32>(rows[p + 3u]);
+  let minP = bitcast<f32>(rows[p + 4u]);
+  let invT = 1.0 / temperature;
+  var threshold = 0u;  // keep tokens with orderedKey(l) >= threshold
+
+  if (topK > 0u && topK < V) {
+    var k = 0u;
+    for (var bit = 0u; bit < 32u; bit++) {
+      let cand = k | (0x80000000u >> bit);
+      var c = 0u;
+      for (var i = tid; i < V; i += WG) {
+        c += select(0u, 1u, orderedKey(logits[base + i]) >= cand);
+      }
+      if (sumU(tid, c) >= topK) { k = cand; }
+      workgroupBarrier();
+    }
+    threshold = k;
+  }
+
+  if (topP < 1.0) {
+    var m = 0.0;
+    for (var i = tid; i < V; i += WG) {
+      let v = logits[base + i];
+      if (orderedKey(v) >= threshold) { m += exp((v - maxV) * invT); }
+    }
+    let massTarget = topP * sumF(tid, m);
+    workgroupBarrier();
+    var k = 0u;
+    for (var bit = 0u; bit < 32u; bit++) {
+      let cand = max(k | (0x80000000u >> bit), threshold);
+      var c = 0.0;
+      for (var i = tid; i < V; i += WG) {
+        let v = logits[base + i];
+        if (orderedKey(v) >= cand) { c += exp((v - maxV) * invT); }
+      }
+      if (sumF(tid, c) >= massTarget) { k = k | (0x80000000u >> bit); }
+      workgroupBarrier();
+    }
+    threshold = max(threshold, k);
+  }
+
+  if (minP > 0.0) {
+    threshold = max(threshold, orderedKey(maxV + temperature * log(minP)));
+  }
+
+  // Draw: contiguous id chunks per invocation so the prefix order is token-id order.
+  let chunk = (V + WG - 1u) / WG;
+  let lo = min(tid * chunk, V);
+  let hi = min(lo + chunk, V);
+  var mass = 0.0;
+  for (var i = lo; i < hi; i++) {
+    let v = logits[base + i];
+    if (orderedKey(v) >= threshold) { mass += exp((v - maxV) * invT); }
+  }
+  redF[tid] = mass;
+  workgroupBarrier();
+  if (tid == 0u) {
+    var total = 0.0;
+    for (var t = 0u; t < WG; t++) { total += redF[t]; }
+    let u = uniform01(rows[p + 5u], rows[p + 6u], rows[p + 7u]);
+    let drawAt = u * total;
+    // First chunk whose running mass passes the target; the last non-empty chunk if
+    // rounding leaves the target at the very top.
+    var running = 0.0;
+    var chosen = NO_TOKEN;
+    var chosenPrefix = 0.0;
+    var lastNonEmpty = 0u;
+    var lastPrefix = 0.0;
+    for (var t = 0u; t < WG; t++) {
+      let s = redF[t];
+      if (s > 0.0) {
+        if (chosen == NO_TOKEN && running + s > drawAt) { chosen = t; chosenPrefix = running; }
+        lastNonEmpty = t;
+        lastPrefix = running;
+      }
+      running += s;
+    }
+    if (chosen == NO_TOKEN) { chosen = lastNonEmpty; chosenPrefix = lastPrefix; }
+    bcastU = chosen;
+    drawPrefix = chosenPrefix;
+    drawTarget = drawAt;
+  }
+  workgroupBarrier();
+  if (tid == bcastU) {
+    var running = drawPrefix;
+    var pick = NO_TOKEN;
+    var lastKept = argmax;
+    for (var i = lo; i < hi; i++) {
+      let v = logits[base + i];
+      if (orderedKey(v) >= threshold) {
+        running += exp((v - maxV) * invT);
+        lastKept = i;
+        if (running > drawTarget) { pick = i; break; }
+      }
+    }
+    out[row * OUT_WORDS] = select(pick, lastKept, pick == NO_TOKEN);
+  }
+}
