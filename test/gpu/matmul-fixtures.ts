@@ -1,7 +1,9 @@
 // Test data for the weight/matmul/embedding GPU tests: random GGUF tensors of every
 // supported type (random quant bytes — every bit pattern is a valid block — with
-// f16 scales drawn from a chosen exponent range) and a float64 CPU dequantizer
-// written from ggml's block definitions (ggml-common.h, ggml-quants.c).
+// f16 scales drawn from a chosen exponent range). The oracle is the shared float64
+// CPU dequantizer (src/model/gguf/dequant.ts); `dequantLocal` is a second, independent
+// one written here from ggml's block definitions, and tests check the two agree.
+import { dequantizeF64 } from '../../src/model/gguf/dequant';
 import { GGMLType } from '../../src/model/gguf/types';
 import { ggufRowBytes, quantLayout } from '../../src/gpu/repack';
 
@@ -73,8 +75,15 @@ function scaleMinK4(j: number, q: Uint8Array, o: number): [number, number] {
   return [(q[o + j + 4] & 0xf) | ((q[o + j - 4] >> 6) << 4), (q[o + j + 4] >> 4) | ((q[o + j] >> 6) << 4)];
 }
 
-/** float64 dequantization of GGUF bytes of a [rows, cols] tensor. */
+/** The oracle: the shared float64 dequantization of GGUF bytes of a [rows, cols] tensor. */
 export function dequantRef(type: GGMLType, bytes: Uint8Array, rows: number, cols: number): Float64Array {
+  const out = dequantizeF64(type, bytes);
+  if (out.length !== rows * cols) throw new Error(`dequantRef: ${out.length} values for [${rows}, ${cols}]`);
+  return out;
+}
+
+/** Independent float64 dequantization (from ggml-common.h) that cross-checks the shared one. */
+export function dequantLocal(type: GGMLType, bytes: Uint8Array, rows: number, cols: number): Float64Array {
   const n = rows * cols;
   const out = new Float64Array(n);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { uploadWeightBytes } from '../../src/gpu/weights';
 import { KernelArgError } from '../../src/kernels/encoder';
 import { chooseMatmulVariant, splitWorkgroups, type MatmulVariant } from '../../src/kernels/matmul';
+import { quantize } from '../../src/model/gguf/quantize';
 import { GGMLType } from '../../src/model/gguf/types';
 import { dequantRef, matmulRef, randomActivations, randomTensorBytes } from './matmul-fixtures';
 import { runMatmul, testContext } from './matmul-run';
@@ -71,6 +72,19 @@ describe.each(SHAPES)('matmul %s', (_name, type, K, N) => {
     }
     whole.destroy();
     split.destroy();
+  });
+
+  it('weights from the shared quantizer (gaussian-like values), T=1 and T=37', async () => {
+    const ctx = await testContext();
+    const values = Float32Array.from(randomActivations(N * K, 77), (v, i) => v * Math.cos(i) * 0.1);
+    const q = quantize(type, values);
+    const weight = await uploadWeightBytes(ctx, 'w-q', type, [K, N], q);
+    const wq = dequantRef(type, q, N, K);
+    for (const T of [1, 37]) {
+      const x = randomActivations(T * K, 13 + T);
+      expectClose(await runMatmul(ctx, weight, x, T), matmulRef(x, wq, T, N, K));
+    }
+    weight.destroy();
   });
 
   it('extreme magnitudes (|x| up to 1e4, scales up to 2^11) stay within tolerance', async () => {

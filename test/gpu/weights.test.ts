@@ -5,7 +5,7 @@ import { uploadTensor, uploadWeightBytes, WeightError } from '../../src/gpu/weig
 import type { ByteSource } from '../../src/model/gguf/types';
 import { GGMLType } from '../../src/model/gguf/types';
 import { getTestDevice, readBuffer } from '../helpers/gpu';
-import { randomTensorBytes } from './matmul-fixtures';
+import { dequantLocal, dequantRef, randomTensorBytes } from './matmul-fixtures';
 
 // [type, cols]: odd block counts per row on purpose (F16 halves and f16 scales straddle rows)
 const TYPES: [GGMLType, number][] = (
@@ -45,6 +45,11 @@ describe('repack (CPU)', () => {
     const packed = repackRows(type, bytes, 5, cols);
     expect(packed.words.byteLength).toBeLessThanOrEqual(bytes.length + 4);
     expect(unrepackRows(type, packed.words, 5, cols)).toEqual(bytes);
+  });
+
+  it.each(NAMED)('%s: the shared CPU dequant and the local one in the test agree exactly', (_name, type, cols) => {
+    const bytes = randomTensorBytes(type, 3, cols, 12, { scaleExp: [-10, 10] });
+    expect(dequantLocal(type, bytes, 3, cols)).toEqual(dequantRef(type, bytes, 3, cols));
   });
 
   it('rejects ragged quant rows, wrong lengths and unsupported types with codes', () => {
