@@ -23,7 +23,9 @@ export type TokenizerErrorCode =
   /** A metadata value has the wrong type, or add_bos/add_eos is set without the token id. */
   | 'bad_metadata'
   /** A token id passed to decode / tokenToPiece is not an integer in [0, vocabSize). */
-  | 'id_out_of_range';
+  | 'id_out_of_range'
+  /** encode() was given something other than a string, or decode() something other than a list of ids. */
+  | 'invalid_input';
 
 export class TokenizerError extends Error {
   override readonly name = 'TokenizerError';

@@ -30,6 +30,10 @@ const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8');
 const strictUtf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
 export class Tokenizer {
   readonly vocabSize: number;
   /** BOS id, or -1 when the model has none. */
@@ -103,6 +107,7 @@ export class Tokenizer {
     const addSpecial = options.addSpecial ?? true;
     const parseSpecial = options.parseSpecial ?? false;
     const vocab = this.vocab;
+    if (typeof text !== 'string') throw new TokenizerError('invalid_input', `encode() takes a string, not ${describe(text)}`);
     const wellFormed = text.replace(LONE_SURROGATES, '\uFFFD');
     const fragments = partitionSpecial(wellFormed, this.specials, parseSpecial);
     const out: number[] = [];
@@ -132,6 +137,9 @@ export class Tokenizer {
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
     const skipSpecial = options.skipSpecial ?? false;
+    if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') {
+      throw new TokenizerError('invalid_input', `decode() takes an array of token ids, not ${describe(ids)}`);
+    }
     let buffer = new Uint8Array(Math.max(16, ids.length * 4));
     let length = 0;
     let stripLeadingSpace = this.stripsLeadingSpace;

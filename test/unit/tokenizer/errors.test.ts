@@ -94,6 +94,15 @@ describe('TokenizerError codes', () => {
     expect(tok.decode([259])).toBe('a'); // the last id is fine
   });
 
+  it('invalid_input: encode takes a string, decode a list of ids', () => {
+    const tok = Tokenizer.fromMetadata(spmMetadata([['▁a', -1]]));
+    expect(codeOf(() => tok.encode(42 as never))).toBe('invalid_input');
+    expect(codeOf(() => tok.encode(undefined as never))).toBe('invalid_input');
+    expect(codeOf(() => tok.decode('1 2' as never))).toBe('invalid_input');
+    expect(codeOf(() => tok.decode(null as never))).toBe('invalid_input');
+    expect(tok.decode(new Int32Array([259]))).toBe('a'); // typed arrays are fine
+  });
+
   it('errors carry name, code and a message that names the problem', () => {
     try {
       Tokenizer.fromMetadata(bpeMetadata([], [], 'tekken-x'));
