@@ -9,7 +9,14 @@ export default defineConfig({
     sourcemap: true,
     target: 'es2022',
     lib: {
-      entry: { index: 'src/index.ts', 'worker/engine.worker': 'worker/engine.worker.ts', 'worker/sw': 'worker/sw.ts', 'cli/main': 'src/cli/main.ts' },
+      entry: {
+        index: 'src/index.ts',
+        node: 'src/node.ts',
+        'worker/engine.worker': 'worker/engine.worker.ts',
+        'worker/shared.worker': 'worker/shared.worker.ts',
+        'worker/sw': 'worker/sw.ts',
+        'cli/main': 'src/cli/main.ts',
+      },
       formats: ['es'],
     },
     rollupOptions: {

@@ -13,6 +13,7 @@ import { EngineCore, type EngineCoreOptions } from './core';
 import type { EngineInfo } from './engine-api';
 import { LocalEngine, type EngineTokenizer } from './local-engine';
 import type { ModelRunner } from './types';
+import { ensureWebGpuGlobals } from '../gpu/webgpu-globals';
 
 export interface LoadProgress {
   stage: 'header' | 'weights' | 'ready';
@@ -126,6 +127,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<LocalE
       gguf, source, config, gpu: options.gpu, kvCacheBytes: options.kvCacheBytes,
       precision: options.precision ?? 'auto', onProgress: options.onProgress,
     };
+    if (!options.createRunner) ensureWebGpuGlobals();
     runner = options.createRunner ? await options.createRunner(args) : await (await import('../gpu/create-runner')).createWebGpuRunner(args);
     const tok = engineTokenizer(tokenizer);
     const core = new EngineCore({ runner, createDetokenizer: tok.createDetokenizer, eogIds: tokenizer.eogIds, options });
