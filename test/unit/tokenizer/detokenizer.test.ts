@@ -17,7 +17,7 @@ describe('IncrementalDetokenizer on SentencePiece with byte fallback (stories260
   let tok: Tokenizer;
   beforeAll(async () => {
     tok = await Tokenizer.fromGGUF(resolve(FIXTURES, 'stories260K/stories260K.gguf'));
-  });
+  }, 60_000);
 
   it('holds the bytes of "☕" (<0xE2><0x98><0x95>) until the character is complete', () => {
     const ids = tok.encode('café ☕ 日本');
@@ -56,7 +56,7 @@ describe('IncrementalDetokenizer on byte-level BPE (gpt-2)', () => {
   let tok: Tokenizer;
   beforeAll(async () => {
     tok = await Tokenizer.fromGGUF(resolve(VOCAB_DIR, 'ggml-vocab-gpt-2.gguf'));
-  });
+  }, 60_000);
 
   it('never emits half of a multi-byte character', () => {
     const text = 'llama 🦙 and 🦙🦙, 日本語 Ω≈ç√∫';

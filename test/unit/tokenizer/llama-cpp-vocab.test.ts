@@ -28,7 +28,7 @@ for (const [name, expected] of Object.entries(VOCABS)) {
 
     beforeAll(async () => {
       tok = await Tokenizer.fromGGUF(resolve(VOCAB_DIR, `ggml-vocab-${name}.gguf`));
-    });
+    }, 60_000);
 
     it('has the special ids llama.cpp derives', () => {
       expect(tok.model).toBe(expected.model);

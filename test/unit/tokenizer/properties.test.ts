@@ -36,7 +36,7 @@ for (const [name, path] of VOCABS) {
     let tok: Tokenizer;
     beforeAll(async () => {
       tok = await Tokenizer.fromGGUF(path);
-    });
+    }, 60_000);
 
     it('decode(encode(s)) == s', () => {
       const text = tok.model === 'llama' ? spmText : anyText;

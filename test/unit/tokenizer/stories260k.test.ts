@@ -23,7 +23,7 @@ describe('stories260K tokenizer', () => {
   let tok: Tokenizer;
   beforeAll(async () => {
     tok = await Tokenizer.fromGGUF(resolve(STORIES, 'stories260K.gguf'));
-  });
+  }, 60_000);
 
   it('encodes "Once upon a time" with BOS as 1 403 407 261 378', () => {
     expect(tok.encode('Once upon a time')).toEqual([1, 403, 407, 261, 378]);
