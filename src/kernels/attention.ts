@@ -1,10 +1,39 @@
 // Paged causal attention over the flattened batch (GQA, head dims up to 256).
+// Variants: one workgroup per (head, token) over the whole context; or, for few
+// (token, head) pairs over long contexts, split-context partials + a combine pass
+// (flash-decoding), chosen by chooseAttentionSplit when the caller gives a scratch buffer.
 import code from './attention.wgsl?raw';
 import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 import { withKvType, type KvType } from './kv-type';
 
 const WG = 64;
 export const ATTENTION_MAX_HEAD_DIM = 256;
+/** Below this many (token, head) workgroups a long context is split across workgroups. */
+const SPLIT_MAX_WORKGROUPS = 256;
+const SPLIT_MIN_PART_LEN = 256;
+const SPLIT_MAX_PARTS = 64;
+
+export interface AttentionSplit {
+  numParts: number;
+  partLen: number;
+}
+
+/** The split-context plan for a step, or undefined when one pass is better. */
+export function chooseAttentionSplit(numTokens: number, numHeads: number, maxContextLength: number): AttentionSplit | undefined {
+  if (numTokens * numHeads >= SPLIT_MAX_WORKGROUPS || maxContextLength < 2 * SPLIT_MIN_PART_LEN || numTokens > MAX_WORKGROUPS_PER_DIM) return undefined;
+  return splitPlan(maxContextLength, Math.min(SPLIT_MAX_PARTS, Math.ceil(maxContextLength / SPLIT_MIN_PART_LEN)));
+}
+
+/** Partitions of a multiple of WG positions covering maxContextLength. */
+export function splitPlan(maxContextLength: number, numParts: number): AttentionSplit {
+  const partLen = Math.ceil(Math.ceil(maxContextLength / numParts) / WG) * WG;
+  return { numParts: Math.ceil(maxContextLength / partLen), partLen };
+}
+
+/** Bytes of scratch the split variant needs: [numTokens, numHeads, numParts, headDim + 2] f32. */
+export function attentionScratchBytes(numTokens: number, numHeads: number, headDim: number, split: AttentionSplit): number {
+  return numTokens * numHeads * split.numParts * (headDim + 2) * 4;
+}
 
 export interface PagedAttentionArgs {
   q: GPUBuffer; // [numTokens, qRowStride] f32, head h at qColOffset + h * headDim
@@ -24,6 +53,11 @@ export interface PagedAttentionArgs {
   qColOffset?: number;
   /** Default 1 / sqrt(headDim). */
   scale?: number;
+  /**
+   * Split-context variant: a plan whose partitions cover every token's context
+   * (numParts * partLen >= position + 1) and a scratch of attentionScratchBytes().
+   */
+  split?: { plan: AttentionSplit; scratch: GPUBuffer };
 }
 
 export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void {
@@ -43,9 +77,26 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   const scale = a.scale ?? 1 / Math.sqrt(a.headDim);
   const pipeline = enc.ctx.pipeline(`attention/${kvType}/wg${WG}`, withKvType('attention', code, kvType), { WG });
   const f32 = new Float32Array([scale]);
-  const params = enc.uniforms.push('attention', [
-    a.numTokens, a.numHeads, a.numKvHeads, a.headDim, qRowStride, qColOffset, a.numHeads * a.headDim, new Uint32Array(f32.buffer)[0],
-  ]);
+  const scaleBits = new Uint32Array(f32.buffer)[0];
+  const outRowStride = a.numHeads * a.headDim;
   const ty = Math.min(a.numTokens, MAX_WORKGROUPS_PER_DIM);
-  dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], a.numHeads, ty, Math.ceil(a.numTokens / MAX_WORKGROUPS_PER_DIM));
+  const tz = Math.ceil(a.numTokens / MAX_WORKGROUPS_PER_DIM);
+  const common = [a.numTokens, a.numHeads, a.numKvHeads, a.headDim, qRowStride, qColOffset, outRowStride, scaleBits];
+  if (!a.split) {
+    const params = enc.uniforms.push('attention', [...common, 1, 0]);
+    dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], a.numHeads, ty, tz);
+    return;
+  }
+  const { plan, scratch } = a.split;
+  if (a.numTokens > MAX_WORKGROUPS_PER_DIM || plan.numParts > MAX_WORKGROUPS_PER_DIM || plan.numParts < 1 || plan.partLen < 1) {
+    throw new KernelArgError('attention', `bad split plan ${plan.numParts} x ${plan.partLen} for ${a.numTokens} tokens`);
+  }
+  if (scratch.size < attentionScratchBytes(a.numTokens, a.numHeads, a.headDim, plan)) throw new KernelArgError('attention', 'split scratch too small');
+  if (scratch === a.out || scratch === a.q) throw new KernelArgError('attention', 'split scratch must not alias q or out');
+  const codeK = withKvType('attention', code, kvType);
+  const partial = enc.ctx.pipeline(`attention-partial/${kvType}/wg${WG}`, codeK, { WG }, 'partial');
+  const combine = enc.ctx.pipeline(`attention-combine/${kvType}/wg${WG}`, codeK, { WG }, 'combine');
+  const params = enc.uniforms.push('attention', [...common, plan.numParts, plan.partLen]);
+  dispatch(enc, partial, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, scratch, params], a.numHeads, a.numTokens, plan.numParts);
+  dispatch(enc, combine, [scratch, a.out, params], a.numHeads, a.numTokens);
 }

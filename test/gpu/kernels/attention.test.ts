@@ -6,7 +6,7 @@
 // oracle reads K/V rounded to f16, so the same 2e-5 applies.
 import { describe, expect, it } from 'vitest';
 import { kvWrite } from '../../../src/kernels/kv-write';
-import { pagedAttention } from '../../../src/kernels/attention';
+import { attentionScratchBytes, chooseAttentionSplit, pagedAttention, splitPlan } from '../../../src/kernels/attention';
 import { KernelArgError } from '../../../src/kernels/encoder';
 import type { KvType } from '../../../src/kernels/kv-type';
 import { f16ToF32, f32ToF16 } from '../../../src/model/gguf';
@@ -43,7 +43,7 @@ function attentionRef(seqs: Seq[], qs: Float32Array[], numHeads: number, numKvHe
   return Float64Array.from(out);
 }
 
-async function runCase(seed: number, numHeads: number, numKvHeads: number, headDim: number, lens: [number, number][], qScale = 1, kvType: KvType = 'f32'): Promise<number> {
+async function runCase(seed: number, numHeads: number, numKvHeads: number, headDim: number, lens: [number, number][], qScale = 1, kvType: KvType = 'f32', splitParts = 0): Promise<number> {
   const ctx = await getTestContext();
   const rand = rng(seed);
   const kvDim = numKvHeads * headDim;
@@ -86,9 +86,12 @@ async function runCase(seed: number, numHeads: number, numKvHeads: number, headD
   const qBuf = ctx.upload('q', qFlat), out = ctx.storage('out', numQ * numHeads * headDim * 4);
   const kBuf = ctx.upload('k', Float32Array.from(kAll)), vBuf = ctx.upload('v', Float32Array.from(vAll));
   const slotBuf = ctx.upload('slots', Int32Array.from(slots)), metaBuf = ctx.upload('meta', Int32Array.from(meta)), tblBuf = ctx.upload('tables', Int32Array.from(tables));
+  const maxCtx = Math.max(...lens.map(([c]) => c));
+  const plan = splitParts > 0 ? splitPlan(maxCtx, splitParts) : undefined;
+  const scratch = plan && ctx.storage('scratch', attentionScratchBytes(numQ, numHeads, headDim, plan));
   await runPass(ctx, (enc) => {
     kvWrite(enc, { k: kBuf, v: vBuf, slotMapping: slotBuf, kPool, vPool, kvType, numTokens: slots.length, kvDim });
-    pagedAttention(enc, { q: qBuf, kPool, vPool, kvType, tokenMeta: metaBuf, blockTables: tblBuf, out, numTokens: numQ, numHeads, numKvHeads, headDim });
+    pagedAttention(enc, { q: qBuf, kPool, vPool, kvType, tokenMeta: metaBuf, blockTables: tblBuf, out, numTokens: numQ, numHeads, numKvHeads, headDim, split: plan && scratch && { plan, scratch } });
   });
   const got = await readF32(ctx, out, numQ * numHeads * headDim);
   for (const b of [kPool, vPool, qBuf, out, kBuf, vBuf, slotBuf, metaBuf, tblBuf]) b.destroy();
@@ -96,7 +99,7 @@ async function runCase(seed: number, numHeads: number, numKvHeads: number, headD
 }
 
 describe('kv write + paged attention', async () => {
-  const shapes: [number, number, number][] = [[8, 4, 8], [4, 4, 64], [8, 2, 80], [8, 1, 128], [16, 2, 8]]; // GQA 2, 1, 4, 8, 8
+  const shapes: [number, number, number][] = [[8, 4, 8], [4, 4, 64], [8, 2, 80], [8, 1, 128], [16, 2, 8], [4, 2, 256]]; // GQA 2, 1, 4, 8, 8, 2
   for (const [nh, nkv, hd] of shapes) {
     it(`heads ${nh}/${nkv} (GQA ${nh / nkv}) headDim ${hd}: mixed prefill chunks and decodes`, async () => {
       // [contextLength, queryLength]: a prefill from 0, a mid-sequence chunk, decodes
@@ -111,6 +114,19 @@ describe('kv write + paged attention', async () => {
   it('stays finite and exact with extreme scores (|score| ~ 1e4)', async () => {
     const err = await runCase(9, 4, 4, 64, [[200, 3], [45, 2]], 2000);
     expect(err).toBeLessThan(1e-4);
+  });
+  it('split-context variant (partials + combine) equals the oracle, with empty partitions', async () => {
+    // partLen 64 over 1000 positions: 16 partitions; the 45-token sequence leaves most empty
+    expect(await runCase(13, 8, 2, 64, [[1000, 1], [45, 2], [130, 1]], 1, 'f32', 16)).toBeLessThan(2e-5);
+    expect(await runCase(14, 4, 4, 80, [[600, 1]], 2000, 'f32', 3)).toBeLessThan(1e-4); // extreme scores
+  });
+  it('chooses the split variant only for few workgroups over long contexts', () => {
+    expect(chooseAttentionSplit(1, 32, 4096)).toEqual({ numParts: 16, partLen: 256 });
+    expect(chooseAttentionSplit(1, 32, 300)).toBeUndefined();
+    expect(chooseAttentionSplit(64, 32, 4096)).toBeUndefined();
+    const p = chooseAttentionSplit(2, 8, 100000)!;
+    expect(p.numParts * p.partLen).toBeGreaterThanOrEqual(100000);
+    expect(p.numParts).toBeLessThanOrEqual(64);
   });
   const hasF16 = (await getTestDevice()).device.features.has('shader-f16');
   it.skipIf(!hasF16)('f16 KV pool (shader-f16 adapters only): GQA 4, headDim 80, long context', async () => {
