@@ -50,6 +50,14 @@ describe('TokenizerError codes', () => {
     expect(codeOf(fromMd(bpeMetadata([['日', 4]], [])))).toBe('no error');
   });
 
+  it('invalid_utf8: a GGUF whose byte-level token bytes are not UTF-8', async () => {
+    const gguf = writeGGUF({ metadata: bpeMetadata([['QQQQ']], []) as Parameters<typeof writeGGUF>[0]['metadata'] });
+    const at = Buffer.from(gguf).indexOf('QQQQ');
+    expect(at).toBeGreaterThan(0);
+    gguf[at + 3] = 0xff; // "QQQ\xFF": the reader decodes it as "QQQ\uFFFD"
+    await expect(Tokenizer.fromGGUF(gguf)).rejects.toMatchObject({ code: 'invalid_utf8' });
+  });
+
   it('unsupported_model and unsupported_pre_tokenizer', () => {
     expect(codeOf(fromMd({ ...spmMetadata([]), 'tokenizer.ggml.model': 'bert' }))).toBe('unsupported_model');
     expect(codeOf(fromMd({ ...spmMetadata([]), 'tokenizer.ggml.model': undefined as never }))).toBe('unsupported_model');
