@@ -26,7 +26,15 @@ import sampleCode from './sample.wgsl?raw';
 export { MAX_TOP_LOGPROBS, OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, sampleUniform } from './sample-pack';
 export type { PackedSampleRows, SampleRequest } from './sample-pack';
 
-const ROW_WG = 256; // one workgroup per row (sample, logprobs); power of two
+const ROW_WG_MAX = 256; // one workgroup per row (sample, logprobs); power of two
+const ROW_WG_MIN = 8;
+
+/** Small vocabularies get small workgroups: idle invocations still pay for every barrier. */
+function rowWorkgroupSize(vocabSize: number): number {
+  let wg = ROW_WG_MIN;
+  while (wg < ROW_WG_MAX && wg * 8 < vocabSize) wg *= 2;
+  return wg;
+}
 const FLAT_WG = 64; // penalties: one invocation per entry
 const COPY_WG = 256;
 
@@ -87,10 +95,11 @@ export function sample(enc: KernelEncoder, a: SampleArgs): void {
     const pipeline = ctx.pipeline(`sample-penalties/wg${FLAT_WG}`, commonCode + penaltiesCode, { WG: FLAT_WG });
     dispatch(enc, pipeline, [rows, a.rowParams, a.entries, dims], ...flatGrid(numEntries, FLAT_WG));
   }
-  const samplePipeline = ctx.pipeline(`sample/wg${ROW_WG}`, commonCode + sampleCode, { WG: ROW_WG });
+  const rowWg = rowWorkgroupSize(V);
+  const samplePipeline = ctx.pipeline(`sample/wg${rowWg}`, commonCode + sampleCode, { WG: rowWg });
   dispatch(enc, samplePipeline, [rows, a.rowParams, a.out, dims], ...rowGrid(numRows));
   if (a.withLogprobs) {
-    const pipeline = ctx.pipeline(`logprobs/wg${ROW_WG}`, commonCode + logprobsCode, { WG: ROW_WG });
+    const pipeline = ctx.pipeline(`logprobs/wg${rowWg}`, commonCode + logprobsCode, { WG: rowWg });
     dispatch(enc, pipeline, [rows, a.rowParams, a.out, dims], ...rowGrid(numRows));
   }
 }
