@@ -147,11 +147,12 @@ export class Sampler {
    * Uploads the rows' parameters (queue.writeBuffer, ordered before the step's submit)
    * and records the sampling dispatches for `logits` [requests.length, vocabSize] f32.
    * Without `preserveLogits`, bias and penalties are applied to `logits` in place.
+   * Returns the bytes written with queue.writeBuffer (for the step's upload stats).
    */
-  record(enc: KernelEncoder, logits: GPUBuffer, requests: readonly SampleRequest[], opts: { preserveLogits?: boolean } = {}): void {
+  record(enc: KernelEncoder, logits: GPUBuffer, requests: readonly SampleRequest[], opts: { preserveLogits?: boolean } = {}): number {
     if (requests.length > this.maxRows) throw new KernelArgError('sample', `${requests.length} rows exceed maxRows ${this.maxRows}`);
     const packed = packSampleRows(requests, this.vocabSize);
-    if (packed.numRows === 0) return;
+    if (packed.numRows === 0) return 0;
     const queue = this.ctx.device.queue;
     queue.writeBuffer(this.rowParams, 0, packed.rowParams.buffer, 0, packed.numRows * ROW_WORDS * 4);
     if (packed.numEntries > this.entryCapacity) {
@@ -176,6 +177,7 @@ export class Sampler {
       withLogprobs: packed.anyLogprobs,
       out: this.out,
     });
+    return packed.numRows * ROW_WORDS * 4 + packed.numEntries * 16;
   }
 
   /** Decodes the read-back rows (`bytes` starts at row 0 of `out`). */

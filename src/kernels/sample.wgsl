@@ -6,7 +6,7 @@
 //   top-k: the largest key K with count(key >= K) >= k  (= the k-th largest logit);
 //   top-p: the largest key K with mass(key >= K) >= p * mass(kept by top-k);
 //   min-p: l >= max + T * ln(min_p)   (p_i >= min_p * p_max);
-// each found bit by bit (32 passes of a workgroup reduction), so tokens tied with the
+// each found two bits per pass (16 passes of a workgroup reduction), so tokens tied with the
 // threshold are all kept and the result depends on nothing but the row.
 
 override WG: u32 = 256;  // power of two (tree reductions)
@@ -19,30 +19,24 @@ override WG: u32 = 256;  // power of two (tree reductions)
 var<workgroup> redF: array<f32, WG>;
 var<workgroup> redU: array<u32, WG>;
 var<workgroup> bcastF: f32;
+var<workgroup> red4: array<vec4f, WG>;
+var<workgroup> bcast4: vec4f;
 var<workgroup> bcastU: u32;
 var<workgroup> drawTarget: f32;
 var<workgroup> drawPrefix: f32;
 
-fn sumF(tid: u32, v: f32) -> f32 {
-  redF[tid] = v;
+// Sum over the workgroup of one vec4 per invocation, returned to all (uniform).
+fn sum4(tid: u32, v: vec4f) -> vec4f {
+  red4[tid] = v;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) { redF[tid] += redF[tid + s]; }
+    if (tid < s) { red4[tid] += red4[tid + s]; }
     workgroupBarrier();
   }
-  if (tid == 0u) { bcastF = redF[0]; }
-  return workgroupUniformLoad(&bcastF);
-}
-
-fn sumU(tid: u32, v: u32) -> u32 {
-  redU[tid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) { redU[tid] += redU[tid + s]; }
-    workgroupBarrier();
-  }
-  if (tid == 0u) { bcastU = redU[0]; }
-  return workgroupUniformLoad(&bcastU);
+  if (tid == 0u) { bcast4 = red4[0]; }
+  let total = workgroupUniformLoad(&bcast4);
+  workgroupBarrier();  // nobody rewrites red4/bcast4 before everyone has read them
+  return total;
 }
 
 @compute @workgroup_size(WG)
@@ -93,16 +87,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   let invT = 1.0 / temperature;
   var threshold = 0u;  // keep tokens with orderedKey(l) >= threshold
 
+  // Both searches take the threshold two bits per pass: one pass over the row counts
+  // (or weighs) the tokens at or above the three candidates k|01, k|10, k|11 of the
+  // next digit, reduced together as one vec4; the largest candidate that still
+  // satisfies the filter wins (counts and masses only fall as the candidate rises).
   if (topK > 0u && topK < V) {
+    let wantCount = f32(topK);  // exact: topK < vocabSize < 2^24
     var k = 0u;
-    for (var bit = 0u; bit < 32u; bit++) {
-      let cand = k | (0x80000000u >> bit);
-      var c = 0u;
+    for (var shift = 30i; shift >= 0i; shift -= 2i) {
+      let c1 = k | (1u << u32(shift));
+      let c2 = k | (2u << u32(shift));
+      let c3 = k | (3u << u32(shift));
+      var n = vec4f(0.0);
       for (var i = tid; i < V; i += WG) {
-        c += select(0u, 1u, orderedKey(logits[base + i]) >= cand);
+        let key = orderedKey(logits[base + i]);
+        n += select(vec4f(0.0), vec4f(1.0), vec4<bool>(key >= c1, key >= c2, key >= c3, false));
       }
-      if (sumU(tid, c) >= topK) { k = cand; }
-      workgroupBarrier();
+      let total = sum4(tid, n);
+      if (total.z >= wantCount) { k = c3; } else if (total.y >= wantCount) { k = c2; } else if (total.x >= wantCount) { k = c1; }
     }
     threshold = k;
   }
@@ -113,18 +115,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
       let v = logits[base + i];
       if (orderedKey(v) >= threshold) { m += exp((v - maxV) * invT); }
     }
-    let massTarget = topP * sumF(tid, m);
-    workgroupBarrier();
+    let massTarget = topP * sum4(tid, vec4f(m, 0.0, 0.0, 0.0)).x;
     var k = 0u;
-    for (var bit = 0u; bit < 32u; bit++) {
-      let cand = max(k | (0x80000000u >> bit), threshold);
-      var c = 0.0;
+    for (var shift = 30i; shift >= 0i; shift -= 2i) {
+      let c1 = k | (1u << u32(shift));
+      let c2 = k | (2u << u32(shift));
+      let c3 = k | (3u << u32(shift));
+      let t1 = max(c1, threshold);
+      let t2 = max(c2, threshold);
+      let t3 = max(c3, threshold);
+      var mass = vec4f(0.0);
       for (var i = tid; i < V; i += WG) {
         let v = logits[base + i];
-        if (orderedKey(v) >= cand) { c += exp((v - maxV) * invT); }
+        let key = orderedKey(v);
+        if (key >= t1) {
+          let w = exp((v - maxV) * invT);
+          mass += select(vec4f(0.0), vec4f(w), vec4<bool>(true, key >= t2, key >= t3, false));
+        }
       }
-      if (sumF(tid, c) >= massTarget) { k = k | (0x80000000u >> bit); }
-      workgroupBarrier();
+      let total = sum4(tid, mass);
+      if (total.z >= massTarget) { k = c3; } else if (total.y >= massTarget) { k = c2; } else if (total.x >= massTarget) { k = c1; }
     }
     threshold = max(threshold, k);
   }

@@ -15,7 +15,12 @@ async function runSampler(rows: Float32Array<ArrayBuffer>, vocabSize: number, re
   const ctx = await getTestContext();
   const logits = ctx.upload('test-logits', rows);
   const sampler = new Sampler(ctx, { maxRows: requests.length, vocabSize });
-  await runPass(ctx, (enc) => sampler.record(enc, logits, requests, { preserveLogits }));
+  let uploaded = -1;
+  await runPass(ctx, (enc) => {
+    uploaded = sampler.record(enc, logits, requests, { preserveLogits });
+  });
+  const packed = packSampleRows(requests, vocabSize);
+  expect(uploaded).toBe(requests.length * 64 + packed.numEntries * 16);
   const bytes = await readBuffer(ctx.device, sampler.out, sampler.outBytes(requests.length));
   const after = new Float32Array(await readBuffer(ctx.device, logits, rows.byteLength));
   sampler.destroy();
@@ -207,6 +212,41 @@ describe('seeded sampling', () => {
     const batch = await runSampler(mixed, vocab, [requests[17], other, requests[5]]);
     expect(batch.tokens[0]).toEqual(first.tokens[17]);
     expect(batch.tokens[2]).toEqual(first.tokens[5]);
+  });
+
+  it('top-k keeps every token tied with the k-th logit; top-p/min-p cuts match the oracle at vocab 32000', async () => {
+    const rand = rng(41);
+    const vocab = 32000;
+    const numRows = 6;
+    const all = new Float32Array(numRows * vocab);
+    const requests: SampleRequest[] = [];
+    for (let r = 0; r < numRows; r++) {
+      const row = rowOf(all, r, vocab);
+      row.set(randomLogits(rand, vocab, 6));
+      // Plant a tie group straddling rank k = 3 (ranks 2..5 all equal), far above the rest.
+      const tieIds = [31999, 17, 20000, 5];
+      row[123] = 40;
+      row[7000] = 39;
+      for (const id of tieIds) row[id] = 38;
+      const p = [
+        params({ temperature: 1, topK: 3, seed: 1000 + r }),
+        params({ temperature: 1, topK: 3, seed: 1000 + r }),
+        params({ temperature: 2, topP: 0.5, seed: 1000 + r }),
+        params({ temperature: 0.6, topK: 1000, topP: 0.95, seed: 1000 + r }),
+        params({ temperature: 1, minP: 0.3, seed: 1000 + r }),
+        params({ temperature: 5, topK: 20, topP: 0.999, minP: 0.001, seed: 1000 + r }),
+      ][r];
+      requests.push({ params: p, sampleIndex: 77 + r });
+    }
+    const { tokens } = await runSampler(all, vocab, requests);
+    for (let r = 0; r < numRows; r++) {
+      const p = requests[r].params;
+      const probs = filteredProbs(rowOf(all, r, vocab), p);
+      if (p.topK === 3) expect([123, 7000, 31999, 17, 20000, 5].every((id) => probs[id] > 0)).toBe(true);
+      const { id, edgeDistance } = drawById(probs, sampleUniform(p.seed, requests[r].sampleIndex));
+      expect(probs[tokens[r].tokenId], `row ${r} drew a filtered token`).toBeGreaterThan(0);
+      if (edgeDistance >= 1e-4) expect(tokens[r].tokenId, `row ${r}`).toBe(id);
+    }
   });
 
   it('mirrors the kernel RNG: uniform, seed-sensitive, in [0, 1)', () => {
