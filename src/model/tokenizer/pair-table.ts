@@ -1,22 +1,20 @@
-// An open-addressing hash table from a pair of token ids to a merge rank, in two typed arrays.
+// An open-addressing hash table from a pair of token ids to a merge rank, in one typed array.
 // A 128k vocabulary has 280k merges; a JS Map keyed by leftId * vocabSize + rightId (beyond
 // 31 bits, so heap numbers) costs several times more to build and to probe.
 
 const EMPTY = -1;
 
 export class PairTable {
-  /** [capacity * 2] (left id, right id) per slot */
-  private readonly keys: Int32Array;
-  /** [capacity] rank per slot, EMPTY when unused */
-  private readonly values: Int32Array;
+  /** [capacity, 3] per slot: (left id, right id, rank or EMPTY); one cache line per probe */
+  private readonly slots: Int32Array;
   private readonly mask: number;
 
   constructor(expectedSize: number) {
-    // Load factor <= 2/3 keeps linear-probe chains short at half the memory of <= 1/2.
+    // Load factor <= 2/3 keeps linear-probe chains short.
     let capacity = 16;
     while (capacity < expectedSize * 1.5) capacity *= 2;
-    this.keys = new Int32Array(capacity * 2);
-    this.values = new Int32Array(capacity).fill(EMPTY);
+    this.slots = new Int32Array(capacity * 3);
+    for (let i = 2; i < this.slots.length; i += 3) this.slots[i] = EMPTY;
     this.mask = capacity - 1;
   }
 
@@ -28,25 +26,27 @@ export class PairTable {
 
   /** Inserts unless the pair is present (the first, lowest rank wins). */
   setIfAbsent(left: number, right: number, value: number): void {
-    const { keys, values, mask } = this;
+    const { slots, mask } = this;
     for (let i = this.slot(left, right); ; i = (i + 1) & mask) {
-      if (values[i] === EMPTY) {
-        keys[2 * i] = left;
-        keys[2 * i + 1] = right;
-        values[i] = value;
+      const at = 3 * i;
+      if (slots[at + 2] === EMPTY) {
+        slots[at] = left;
+        slots[at + 1] = right;
+        slots[at + 2] = value;
         return;
       }
-      if (keys[2 * i] === left && keys[2 * i + 1] === right) return;
+      if (slots[at] === left && slots[at + 1] === right) return;
     }
   }
 
   /** The rank of (left, right), or -1. */
   get(left: number, right: number): number {
-    const { keys, values, mask } = this;
+    const { slots, mask } = this;
     for (let i = this.slot(left, right); ; i = (i + 1) & mask) {
-      const v = values[i];
+      const at = 3 * i;
+      const v = slots[at + 2];
       if (v === EMPTY) return EMPTY;
-      if (keys[2 * i] === left && keys[2 * i + 1] === right) return v;
+      if (slots[at] === left && slots[at + 1] === right) return v;
     }
   }
 }

@@ -10,10 +10,11 @@ export const HASH_PRIME = 0x01000193;
 
 export class StringTable {
   private readonly strings: readonly string[];
-  /** [capacity] id per slot, EMPTY when unused */
+  /**
+   * [capacity, 2] per slot: (id or EMPTY, full 32-bit hash). Interleaved so a probe touches
+   * one cache line; the hash skips most string compares.
+   */
   private readonly slots: Int32Array;
-  /** [capacity] full 32-bit hash per slot, to skip most string compares */
-  private readonly hashes: Int32Array;
   private readonly mask: number;
   /** Ids whose text contains a UTF-16 surrogate (found while hashing; checked by the caller). */
   readonly idsWithSurrogates: number[] = [];
@@ -26,8 +27,7 @@ export class StringTable {
     this.strings = strings;
     let capacity = 16;
     while (capacity < strings.length * 2) capacity *= 2;
-    this.slots = new Int32Array(capacity).fill(EMPTY);
-    this.hashes = new Int32Array(capacity);
+    this.slots = new Int32Array(capacity * 2).fill(EMPTY);
     this.mask = capacity - 1;
     for (let id = 0; id < strings.length; id++) {
       const s = strings[id];
@@ -41,13 +41,13 @@ export class StringTable {
       }
       if (surrogates) this.idsWithSurrogates.push(id);
       for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
-        const other = this.slots[i];
+        const other = this.slots[2 * i];
         if (other === EMPTY) {
-          this.slots[i] = id;
-          this.hashes[i] = h;
+          this.slots[2 * i] = id;
+          this.slots[2 * i + 1] = h;
           break;
         }
-        if (this.hashes[i] === h && strings[other] === s) {
+        if (this.slots[2 * i + 1] === h && strings[other] === s) {
           onDuplicate(other, id);
           break;
         }
@@ -69,12 +69,12 @@ export class StringTable {
 
   /** getRange with the substring's hash already computed (see hashStep). */
   getHashed(s: string, start: number, end: number, h: number): number {
-    const { slots, hashes, strings, mask } = this;
+    const { slots, strings, mask } = this;
     const length = end - start;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const id = slots[i];
+      const id = slots[2 * i];
       if (id === EMPTY) return EMPTY;
-      if (hashes[i] !== h) continue;
+      if (slots[2 * i + 1] !== h) continue;
       const candidate = strings[id];
       if (candidate.length !== length) continue;
       let j = 0;
