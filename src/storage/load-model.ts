@@ -232,39 +232,64 @@ class ModelLoad {
     }
   }
 
+  /**
+   * Fetches every missing chunk in order. Chunk i+1 is on the wire while chunk i is hashed
+   * and written (at most one store in flight), so a download costs max(network, storage)
+   * rather than their sum.
+   */
   private async download(existing: CachedModel | undefined): Promise<CachedModel> {
     let record = existing;
-    if (!record) {
-      // Chunk 0's response carries the file size (Content-Range) — no separate probe.
-      const first = await this.fetchChunk(0, this.chunkBytes, 0, undefined);
-      const numChunks = Math.max(1, Math.ceil(first.total / this.chunkBytes));
-      const now = Date.now();
-      record = {
-        id: this.id, url: this.url, size: first.total, etag: first.etag, chunkBytes: this.chunkBytes,
-        chunkSha256: new Array<string | null>(numChunks).fill(null), chunksDone: 0, complete: false,
-        backend: this.storage.chunks.kind, lastUsed: now, createdAt: now,
-      };
-      const available = await this.storage.chunks.available?.();
-      if (available !== undefined && available < record.size) {
-        throw new StorageError('quota_exceeded', `${this.url} needs ${record.size} bytes, browser storage has ${available} left`, { bytesNeeded: record.size });
+    let storing: { index: number; bytes: number; done: Promise<void> } | undefined;
+    const startStore = (target: CachedModel, index: number, bytes: Uint8Array<ArrayBuffer>) => {
+      const done = this.storeChunk(target, index, bytes);
+      done.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+      storing = { index, bytes: bytes.byteLength, done };
+    };
+    const finishStore = async () => {
+      const pending = storing;
+      storing = undefined;
+      await pending?.done;
+    };
+    try {
+      if (!record) {
+        // Chunk 0's response carries the file size (Content-Range) — no separate probe.
+        const first = await this.fetchChunk(0, this.chunkBytes, 0, undefined);
+        const numChunks = Math.max(1, Math.ceil(first.total / this.chunkBytes));
+        const now = Date.now();
+        record = {
+          id: this.id, url: this.url, size: first.total, etag: first.etag, chunkBytes: this.chunkBytes,
+          chunkSha256: new Array<string | null>(numChunks).fill(null), chunksDone: 0, complete: false,
+          backend: this.storage.chunks.kind, lastUsed: now, createdAt: now,
+        };
+        const available = await this.storage.chunks.available?.();
+        if (available !== undefined && available < record.size) {
+          throw new StorageError('quota_exceeded', `${this.url} needs ${record.size} bytes, browser storage has ${available} left`, { bytesNeeded: record.size });
+        }
+        if (this.options.persist !== false && this.storage.chunks.kind !== 'memory') {
+          // Best effort: browsers may decide silently or prompt; the download goes on either way.
+          void globalThis.navigator?.storage?.persist?.().catch(() => false);
+        }
+        startStore(record, 0, first.bytes);
       }
-      if (this.options.persist !== false && this.storage.chunks.kind !== 'memory') {
-        // Best effort: browsers may decide silently or prompt; the download goes on either way.
-        void globalThis.navigator?.storage?.persist?.().catch(() => false);
+      for (let i = 0; i < record.chunkSha256.length; i++) {
+        if (record.chunkSha256[i] !== null || storing?.index === i) continue;
+        const start = i * record.chunkBytes;
+        const fetchedBefore = bytesStored(record) + (storing?.bytes ?? 0);
+        const { bytes, total, etag } = await this.fetchChunk(start, start + chunkLength(record, i), fetchedBefore, record.size);
+        await finishStore();
+        const changed = total !== record.size || (record.etag !== undefined && etag !== undefined && etag !== record.etag);
+        if (changed) {
+          // The file changed on the server: the stored chunks belong to another version.
+          await this.forget();
+          throw new TransientError(`${this.url} changed on the server (size ${record.size} → ${total}, ETag ${record.etag} → ${etag}); starting over`);
+        }
+        startStore(record, i, bytes);
       }
-      await this.storeChunk(record, 0, first.bytes);
-    }
-    for (let i = 0; i < record.chunkSha256.length; i++) {
-      if (record.chunkSha256[i] !== null) continue;
-      const start = i * record.chunkBytes;
-      const { bytes, total, etag } = await this.fetchChunk(start, start + chunkLength(record, i), bytesStored(record), record.size);
-      const changed = total !== record.size || (record.etag !== undefined && etag !== undefined && etag !== record.etag);
-      if (changed) {
-        // The file changed on the server: the stored chunks belong to another version.
-        await this.forget();
-        throw new TransientError(`${this.url} changed on the server (size ${record.size} → ${total}, ETag ${record.etag} → ${etag}); starting over`);
-      }
-      await this.storeChunk(record, i, bytes);
+      await finishStore();
+    } catch (err) {
+      // Let a store in flight land (or fail) before a retry reads the registry.
+      await storing?.done.catch(() => undefined);
+      throw err;
     }
     this.progress.report('download', record.size, record.size);
     if (this.expectedSha !== undefined && record.sha256 !== this.expectedSha) await this.verifyWholeFile(record, this.expectedSha);
