@@ -154,15 +154,20 @@ class ModelLoad {
     private readonly chunkBytes: number,
     private readonly expectedSha: string | undefined,
     private readonly options: LoadModelOptions,
-    private readonly storage: ModelStorage,
+    private storage: ModelStorage,
   ) {
     this.progress = new ProgressReporter(options.onProgress);
     this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
   async run(): Promise<LoadedModel> {
+    let record = await this.storage.registry.get(this.id);
+    if (record && record.backend !== this.storage.chunks.kind && (this.options.storage ?? 'auto') === 'auto') {
+      // Stored by a context that picked the other backend: read it where it is, if that store opens here.
+      const own = await openChunkStore(record.backend);
+      if (own) this.storage = { ...this.storage, chunks: own };
+    }
     const { registry, chunks } = this.storage;
-    let record = await registry.get(this.id);
     const stale = record && (record.backend !== chunks.kind || (this.expectedSha && record.sha256 && record.sha256 !== this.expectedSha));
     if (record && stale) {
       // The old copy may sit in another backend (OPFS came or went): remove it there.

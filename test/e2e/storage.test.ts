@@ -147,6 +147,11 @@ describe('model storage (Chromium, OPFS + Cache API)', () => {
     const third = loaded(await call('load', url, { storage: 'cache' }));
     expect(starts('/cache-backend.gguf')).toEqual([3 * CHUNK]);
     expect(third.sha256).toBe(FILE_SHA);
+    // A default ('auto', OPFS here) load uses the Cache API copy where it is, with no download.
+    files.log.length = 0;
+    const auto = loaded(await call('load', url));
+    expect(auto.fromCache).toBe(true);
+    expect(files.log).toEqual([]);
     // Deleting with default storage (OPFS here) still removes the Cache API entries.
     expect(await call('cacheChunkCount', first.id)).toBe(8);
     expect(await call('remove', first.id)).toBeUndefined();
