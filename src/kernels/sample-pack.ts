@@ -11,7 +11,7 @@
 //     9 repetition f32    10 presence f32   11 frequency f32
 //
 //   out [numRows, OUT_WORDS] u32: 0 token id, 1 logprob f32, 2+2j top id, 3+2j top logprob f32
-import type { PenaltyTokens, SampledToken, SamplingParams, TokenLogprob } from '../engine/types';
+import type { PenaltyTokens, SampledToken, SamplingParams, SequenceInput, TokenLogprob } from '../engine/types';
 import { f32Bits, KernelArgError } from './encoder';
 
 export const ROW_WORDS = 16;
@@ -39,6 +39,17 @@ export interface PackedSampleRows {
   numEntries: number;
   /** Some row asked for logprobs (the logprobs pass can be skipped otherwise). */
   anyLogprobs: boolean;
+}
+
+/** The sampling requests of the sequences that sample this step, in order. */
+export function requestsFromSequences(sequences: readonly SequenceInput[]): SampleRequest[] {
+  const requests: SampleRequest[] = [];
+  sequences.forEach((seq, i) => {
+    if (!seq.sample) return;
+    if (!seq.sampling) throw bad(`sequence ${i}: sample without sampling params`);
+    requests.push({ params: seq.sampling, sampleIndex: seq.sampleIndex ?? 0, penalties: seq.penalties });
+  });
+  return requests;
 }
 
 function bad(message: string): KernelArgError {

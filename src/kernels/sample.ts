@@ -10,7 +10,8 @@
 //
 // Runner use:
 //   const sampler = new Sampler(ctx, { maxRows, vocabSize });           // once
-//   sampler.record(enc, logitsBuf, requests);                            // per step, in the pass
+//   const requests = requestsFromSequences(input.sequences);             // the sampling ones, in order
+//   sampler.record(enc, logitsBuf, requests, { preserveLogits });         // per step, in the pass
 //   ...pass.end(); copy sampler.out [0, sampler.outBytes(n)) to a staging buffer; submit
 //   const sampled = sampler.read(stagingBytes, requests);                // SampledToken[]
 import type { GpuContext } from '../gpu/context';
@@ -23,7 +24,7 @@ import { OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, type SampleRequest }
 import penaltiesCode from './sample-penalties.wgsl?raw';
 import sampleCode from './sample.wgsl?raw';
 
-export { MAX_TOP_LOGPROBS, OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, sampleUniform } from './sample-pack';
+export { MAX_TOP_LOGPROBS, OUT_WORDS, packSampleRows, readSampled, requestsFromSequences, ROW_WORDS, sampleUniform } from './sample-pack';
 export type { PackedSampleRows, SampleRequest } from './sample-pack';
 
 const ROW_WG_MAX = 256; // one workgroup per row (sample, logprobs); power of two

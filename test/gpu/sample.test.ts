@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PenaltyTokens, SamplingParams } from '../../src/engine/types';
 import { KernelArgError, type KernelEncoder } from '../../src/kernels/encoder';
-import { OUT_WORDS, packSampleRows, readSampled, sample, Sampler, sampleUniform, type SampleRequest } from '../../src/kernels/sample';
+import { OUT_WORDS, packSampleRows, readSampled, requestsFromSequences, sample, Sampler, sampleUniform, type SampleRequest } from '../../src/kernels/sample';
 import { readBuffer } from '../helpers/gpu';
 import { getTestContext, rng, runPass } from './kernels/harness';
 import { argmaxLowest, drawById, filteredProbs, logSoftmax, params, processRow, randomLogits, rankDesc } from './sample-oracle';
@@ -214,9 +214,8 @@ describe('seeded sampling', () => {
     expect(batch.tokens[2]).toEqual(first.tokens[5]);
   });
 
-  it('top-k keeps every token tied with the k-th logit; top-p/min-p cuts match the oracle at vocab 32000', async () => {
-    const rand = rng(41);
-    const vocab = 32000;
+  it.each([32000, 151936])('top-k keeps every token tied with the k-th logit; top-p/min-p cuts match the oracle at vocab %i', async (vocab) => {
+    const rand = rng(41 + vocab);
     const numRows = 6;
     const all = new Float32Array(numRows * vocab);
     const requests: SampleRequest[] = [];
@@ -336,6 +335,22 @@ describe('bad arguments', () => {
       expect((err as Error).message).toContain(what);
     });
   }
+
+  it('requestsFromSequences keeps the sampling sequences in order and rejects one without params', () => {
+    const seq = { queryStart: 0, queryLength: 1, contextLength: 1, blockTable: Int32Array.of(0) };
+    const pen: PenaltyTokens = { tokenIds: Int32Array.of(4), outputCounts: Int32Array.of(1) };
+    const hot = params({ temperature: 1 });
+    const got = requestsFromSequences([
+      { ...seq, sample: false },
+      { ...seq, sample: true, sampling: hot, sampleIndex: 5, penalties: pen },
+      { ...seq, sample: true, sampling: params({}) },
+    ]);
+    expect(got).toEqual([
+      { params: hot, sampleIndex: 5, penalties: pen },
+      { params: params({}), sampleIndex: 0, penalties: undefined },
+    ]);
+    expect(() => requestsFromSequences([{ ...seq, sample: true }])).toThrow(/sequence 0: sample without sampling params/);
+  });
 
   it('rejects undersized or aliased buffers and too many rows', async () => {
     const ctx = await getTestContext();
