@@ -18,9 +18,15 @@ export class PairTable {
     this.mask = capacity - 1;
   }
 
+  // murmur3's 32-bit finalizer over a combination of both ids: every output bit depends on
+  // every input bit, so structured ids (runs of neighbours) do not cluster.
   private slot(left: number, right: number): number {
-    let h = Math.imul(left, 0x9e3779b1) ^ Math.imul(right + 0x7f4a7c15, 0x85ebca77);
-    h ^= h >>> 15;
+    let h = (Math.imul(left, 0x9e3779b1) + right) | 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
     return h & this.mask;
   }
 
