@@ -26,8 +26,6 @@ export interface StepMeta {
   blockTables: Int32Array;
 }
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-
 /** Capacity for `n` items: grow by at least 1.5× so a slowly growing batch does not reallocate every step. */
 function grown(current: number, needed: number): number {
   return needed <= current ? current : Math.max(needed, Math.ceil(current * 1.5), 16);

@@ -1,0 +1,108 @@
+// Helpers for the runner tests: load a GGUF (path or bytes) into a GpuModelRunner on the
+// shared test device, and drive sequences through it one step at a time through
+// deliberately scattered block tables.
+import { GpuContext } from '../../src/gpu/context';
+import { createGpuRunner, type GpuModelRunner } from '../../src/gpu/runner';
+import { GREEDY, type SequenceInput, type StepInput } from '../../src/engine/types';
+import { modelConfigFromGGUF } from '../../src/model/config';
+import { readGGUF } from '../../src/model/gguf/reader';
+import { openSource, type SourceInput } from '../../src/model/gguf/source';
+import { getTestDevice } from '../helpers/gpu';
+
+let ctxPromise: Promise<GpuContext> | undefined;
+export function getRunnerTestContext(): Promise<GpuContext> {
+  ctxPromise ??= getTestDevice().then(({ device }) => new GpuContext(device, { f16: false, subgroups: false }));
+  return ctxPromise;
+}
+
+export async function loadRunner(input: SourceInput, kvCacheBytes = 4 << 20): Promise<GpuModelRunner> {
+  const ctx = await getRunnerTestContext();
+  const source = await openSource(input);
+  const gguf = await readGGUF(source);
+  const config = modelConfigFromGGUF(gguf);
+  return createGpuRunner({ ctx, gguf, source, config, kvCacheBytes });
+}
+
+/** mulberry32: a small seeded PRNG so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` distinct block ids out of 0..numBlocks-1 in a seeded random order. */
+export function scatteredBlocks(numBlocks: number, count: number, seed: number): Int32Array {
+  const ids = Array.from({ length: numBlocks }, (_, i) => i);
+  const rand = rng(seed);
+  for (let i = ids.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [ids[i], ids[j]] = [ids[j], ids[i]];
+  }
+  if (count > numBlocks) throw new Error(`need ${count} blocks, pool has ${numBlocks}`);
+  return Int32Array.from(ids.slice(0, count));
+}
+
+/** One sequence's part of a step: `tokens` appended at `startPos`. */
+export interface SeqChunk {
+  tokens: number[];
+  startPos: number;
+  blockTable: Int32Array;
+  sample: boolean;
+}
+
+export function buildStep(chunks: SeqChunk[], opts: { returnLogits?: boolean; returnHidden?: boolean } = {}): StepInput {
+  const tokenIds: number[] = [];
+  const positions: number[] = [];
+  const sequences: SequenceInput[] = [];
+  for (const c of chunks) {
+    sequences.push({
+      queryStart: tokenIds.length, queryLength: c.tokens.length, contextLength: c.startPos + c.tokens.length,
+      blockTable: c.blockTable, sample: c.sample, sampling: c.sample ? GREEDY : undefined, sampleIndex: 0,
+    });
+    c.tokens.forEach((t, i) => {
+      tokenIds.push(t);
+      positions.push(c.startPos + i);
+    });
+  }
+  return { tokenIds: Int32Array.from(tokenIds), positions: Int32Array.from(positions), sequences, ...opts };
+}
+
+export interface GreedyRun {
+  /** Greedy ids after the prompt, one per step. */
+  ids: number[];
+  /** Logits that chose each id (when asked). */
+  logits: Float32Array[];
+}
+
+/**
+ * Prefills `promptIds` in chunks of `chunkSize` (Infinity = one step), then decodes one
+ * token per step, `numNew` ids in all, through `blockTable`.
+ */
+export async function greedyRun(
+  runner: GpuModelRunner, promptIds: number[], numNew: number, blockTable: Int32Array,
+  opts: { chunkSize?: number; returnLogits?: boolean } = {},
+): Promise<GreedyRun> {
+  const chunkSize = opts.chunkSize ?? Infinity;
+  const ids: number[] = [];
+  const logits: Float32Array[] = [];
+  let pos = 0;
+  let pending = promptIds.slice();
+  while (ids.length < numNew) {
+    const chunk = pending.slice(0, Math.min(chunkSize, pending.length));
+    pending = pending.slice(chunk.length);
+    const sample = pending.length === 0;
+    const out = await runner.step(buildStep([{ tokens: chunk, startPos: pos, blockTable, sample }], { returnLogits: opts.returnLogits && sample }));
+    pos += chunk.length;
+    if (!sample) continue;
+    const next = out.sampled[0].tokenId;
+    ids.push(next);
+    if (out.logits) logits.push(out.logits);
+    pending = [next];
+  }
+  return { ids, logits };
+}

@@ -1,0 +1,56 @@
+// The gold tests of the WebGPU runner on the real stories260K model: llama2.c's greedy ids
+// token for token, and the float64 reference logits within 1e-3 absolute (f32 kernels on
+// logits of magnitude ~20: accumulated rounding is ~1e-5, so 1e-3 leaves margin and still
+// catches any wrong op). KV goes through shuffled block tables, never blocks 0, 1, 2, … .
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GpuModelRunner } from '../../src/gpu/runner';
+import { greedyRun, loadRunner, scatteredBlocks } from './runner-harness';
+
+const STORIES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/stories260K');
+
+interface GreedyCase {
+  name: string;
+  prompt_ids: number[];
+  steps: number;
+  generated_ids: number[];
+  logits_first_positions: number[][];
+}
+const reference = JSON.parse(readFileSync(resolve(STORIES, 'reference-greedy.json'), 'utf8')) as { cases: GreedyCase[] };
+
+/** The 256 ids after "Case 1 sampled token ids" in reference-greedy.txt (llama2.c run.c). */
+function llama2cIds(): number[] {
+  const lines = readFileSync(resolve(STORIES, 'reference-greedy.txt'), 'utf8').split('\n');
+  const header = lines.findIndex((line) => line.startsWith('Case 1 sampled token ids'));
+  return lines[header + 1].trim().split(/\s+/).map(Number);
+}
+
+function maxAbsDiff(a: Float32Array, b: number[]): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+let runner: GpuModelRunner;
+beforeAll(async () => {
+  runner = await loadRunner(resolve(STORIES, 'stories260K.gguf'));
+});
+afterAll(() => runner?.destroy());
+
+describe('GPU runner on stories260K', () => {
+  it('decodes llama2.c\'s 256 greedy ids from BOS one token per step, logits within 1e-3', async () => {
+    const bos = reference.cases.find((c) => c.name === 'bos_only_256')!;
+    const expected = llama2cIds();
+    expect(expected.length).toBe(256);
+    const blockTable = scatteredBlocks(runner.numKvBlocks, 17, 11); // 257 positions
+    const run = await greedyRun(runner, bos.prompt_ids, 256, blockTable, { returnLogits: true });
+    expect(run.ids).toEqual(expected);
+    bos.logits_first_positions.forEach((row, pos) => {
+      expect(maxAbsDiff(run.logits[pos], row), `position ${pos}`).toBeLessThan(1e-3);
+    });
+    expect(runner.lastStepStats?.submits).toBe(1);
+  }, 1_500_000); // 257 steps on a software adapter shared with other jobs: minutes
+});
