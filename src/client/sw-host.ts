@@ -68,6 +68,10 @@ export interface HostOptions extends RouterOptions {
 export async function hostEngineForServiceWorker(engine: Engine | Router, options: HostOptions = {}): Promise<ServiceWorkerHost> {
   const container = globalThis.navigator?.serviceWorker;
   if (!container) throw new RelayError('service_worker_unavailable', 'service workers are not available here (a secure context is needed)');
+  // `ready` would wait forever without a registration: fail with a clear error instead.
+  if (!(await container.getRegistration())) {
+    throw new RelayError('service_worker_unavailable', 'no service worker is registered for this page: call registerTabllmServiceWorker() first');
+  }
   const router = typeof engine === 'function' ? engine : createRouter(engine, options);
   let port: MessagePort | undefined;
   let stopped = false;

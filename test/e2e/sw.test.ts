@@ -119,6 +119,20 @@ describe('service worker relay (Chromium)', () => {
     expect(typeof (ollama.body as { error: unknown }).error).toBe('string');
   });
 
+  it('hosting without a registered service worker is a coded error, not a hang', async () => {
+    const fresh = await browser.newContext();
+    const page = await fresh.newPage();
+    await page.goto(`${dev.url}/test/e2e/pages/storage.html`);
+    // A string, so vitest's transform does not rewrite the page-side dynamic imports.
+    const code = await page.evaluate(`(async () => {
+      const { hostEngineForServiceWorker } = await import('/src/client/sw-host.ts');
+      const { FakeEngine } = await import('/test/helpers/fake-engine.ts');
+      return hostEngineForServiceWorker(new FakeEngine()).then(() => 'hosted', (e) => e.code);
+    })()`);
+    expect(code).toBe('service_worker_unavailable');
+    await fresh.close();
+  });
+
   it('a new host page is found again', async () => {
     host = await openPage('sw-host');
     const r = await post('http://localhost:8000/v1/completions', { model: 'fake-model', prompt: 'back again', max_tokens: 8, temperature: 0 });
