@@ -1,6 +1,6 @@
 // Log-probabilities of the processed logits (after bias/penalties, before temperature
-// and filtering), one workgroup per row that asked for them: logZ = max + log Σ exp(l - max);
-// the sampled token's l - logZ (word 1), and the n best as (id, logprob) pairs highest
+// and filtering), one workgroup per row that asked for them: (l - max) - log Σ exp(l - max)
+// for the sampled token (word 1), and the n best as (id, logprob) pairs highest
 // first (words 2..), lowest id first among equal logits. Pick j is the maximum over
 // tokens ordered strictly after pick j-1 in (logit desc, id asc), so no list of
 // earlier picks is needed.
@@ -68,18 +68,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
     if (tid < w) { redF[tid] += redF[tid + w]; }
     workgroupBarrier();
   }
-  let logZ = maxV + log(redF[0]);
+  // (l - max) - log Σ rather than l - (max + log Σ): with logits ~1e4 the sum max + log Σ
+  // would round to f32 spacing at 1e4 (~1e-3), far above the logprob tolerance.
+  let logSum = log(redF[0]);
   workgroupBarrier();  // everyone has read redF[0] before bestAfter reuses it
   let o = row * OUT_WORDS;
   if (tid == 0u) {
-    out[o + 1u] = bitcast<u32>(logits[base + out[o]] - logZ);
+    out[o + 1u] = bitcast<u32>((logits[base + out[o]] - maxV) - logSum);
   }
   var prev = top;
   for (var j = 0u; j < numTop; j++) {
     if (j > 0u) { prev = bestAfter(tid, base, V, bitcast<f32>(prev.x), prev.y, false); }
     if (tid == 0u) {
       out[o + 2u + 2u * j] = prev.y;
-      out[o + 3u + 2u * j] = bitcast<u32>(bitcast<f32>(prev.x) - logZ);
+      out[o + 3u + 2u * j] = bitcast<u32>((bitcast<f32>(prev.x) - maxV) - logSum);
     }
   }
 }

@@ -124,10 +124,10 @@ describe('bias and penalties', () => {
 describe('logprobs', () => {
   it('match the CPU log-softmax within 1e-4; top ids identical, highest first', async () => {
     const rand = rng(21);
-    for (const vocab of [1000, 32000]) {
+    for (const vocab of [1000, 32000, 151936]) {
       const numRows = 4;
       const all = new Float32Array(numRows * vocab);
-      for (let r = 0; r < numRows; r++) rowOf(all, r, vocab).set(randomLogits(rand, vocab, [1, 8, 30, 1e3][r]));
+      for (let r = 0; r < numRows; r++) rowOf(all, r, vocab).set(randomLogits(rand, vocab, [1, 1e4, 30, 1e3][r]));
       const requests: SampleRequest[] = [
         { params: params({ logprobs: true, topLogprobs: 20 }), sampleIndex: 0 },
         { params: params({ logprobs: true, topLogprobs: 5, temperature: 0.7, seed: 3 }), sampleIndex: 9 },
