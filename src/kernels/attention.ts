@@ -1,5 +1,5 @@
 // Paged causal attention over the flattened batch (GQA, head dims up to 256).
-// Variants: one workgroup per (head, token) over the whole context; or, for few
+// Variants: one workgroup per (kv head, token) serving its GQA group over the whole context; or, for few
 // (token, head) pairs over long contexts, split-context partials + a combine pass
 // (flash-decoding), chosen by chooseAttentionSplit when the caller gives a scratch buffer.
 import code from './attention.wgsl?raw';
@@ -75,7 +75,14 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   if (kvType === 'f16' && !enc.ctx.features.f16) throw new KernelArgError('attention', "kvType 'f16' needs the 'shader-f16' feature");
   if (a.numTokens === 0) return;
   const scale = a.scale ?? 1 / Math.sqrt(a.headDim);
-  const pipeline = enc.ctx.pipeline(`attention/${kvType}/wg${WG}`, withKvType('attention', code, kvType), { WG });
+  const group = a.numHeads / a.numKvHeads;
+  const dpt = Math.ceil(a.headDim / WG);
+  if (group > 8 || group * a.headDim > 2048 || group * dpt > 32) {
+    throw new KernelArgError('attention', `GQA group ${group} x headDim ${a.headDim} exceeds the kernel's limits (group <= 8, group * headDim <= 2048)`);
+  }
+  const codeK = withKvType('attention', code, kvType);
+  const variantKey = `${kvType}/wg${WG}/g${group}/dpt${dpt}`;
+  const constants = { WG, GROUP: group, DPT: dpt };
   const f32 = new Float32Array([scale]);
   const scaleBits = new Uint32Array(f32.buffer)[0];
   const outRowStride = a.numHeads * a.headDim;
@@ -83,8 +90,9 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   const tz = Math.ceil(a.numTokens / MAX_WORKGROUPS_PER_DIM);
   const common = [a.numTokens, a.numHeads, a.numKvHeads, a.headDim, qRowStride, qColOffset, outRowStride, scaleBits];
   if (!a.split) {
+    const pipeline = enc.ctx.pipeline(`attention/${variantKey}`, codeK, constants);
     const params = enc.uniforms.push('attention', [...common, 1, 0]);
-    dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], a.numHeads, ty, tz);
+    dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], a.numKvHeads, ty, tz);
     return;
   }
   const { plan, scratch } = a.split;
@@ -93,10 +101,9 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   }
   if (scratch.size < attentionScratchBytes(a.numTokens, a.numHeads, a.headDim, plan)) throw new KernelArgError('attention', 'split scratch too small');
   if (scratch === a.out || scratch === a.q) throw new KernelArgError('attention', 'split scratch must not alias q or out');
-  const codeK = withKvType('attention', code, kvType);
-  const partial = enc.ctx.pipeline(`attention-partial/${kvType}/wg${WG}`, codeK, { WG }, 'partial');
-  const combine = enc.ctx.pipeline(`attention-combine/${kvType}/wg${WG}`, codeK, { WG }, 'combine');
+  const partial = enc.ctx.pipeline(`attention-partial/${variantKey}`, codeK, constants, 'partial');
+  const combine = enc.ctx.pipeline(`attention-combine/${variantKey}`, codeK, constants, 'combine');
   const params = enc.uniforms.push('attention', [...common, plan.numParts, plan.partLen]);
-  dispatch(enc, partial, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, scratch, params], a.numHeads, a.numTokens, plan.numParts);
+  dispatch(enc, partial, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, scratch, params], a.numKvHeads, a.numTokens, plan.numParts);
   dispatch(enc, combine, [scratch, a.out, params], a.numHeads, a.numTokens);
 }

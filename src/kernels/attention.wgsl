@@ -1,28 +1,34 @@
-// Paged causal attention for a flattened batch. One workgroup per (head, token).
+// Paged causal attention for a flattened batch. One workgroup per (kv head, token): the
+// GROUP = numHeads / numKvHeads query heads that share a kv head (GQA) are served
+// together, so each K/V row is read once for all of them.
 //
 //   token t (position p, its sequence's block table at blockTables[btStart..]) attends
 //   to positions j = 0..p of its own sequence; K/V of position j sit in pool slot
 //       blockTables[btStart + (j >> 4)] * 16 + (j & 15)
-//   kv head = head / (numHeads / numKvHeads)  (GQA)
+//   query heads of kv head g: h = g * GROUP + r, r < GROUP
 //
-// The context is walked in tiles of WG positions: each thread scores one position
-// (dot over headDim with q in workgroup memory), the tile's max and sum are scans
-// of workgroup memory, and the running output (online softmax: m, l, acc rescaled by
-// exp(m_old - m_new)) is split over threads by head dimension.
+// The context is walked in tiles of WG positions: each thread scores one position for
+// every head of the group (q in workgroup memory), each head's tile max and sum are
+// scans of workgroup memory, and the running outputs (online softmax: m, l, acc
+// rescaled by exp(m_old - m_new)) are split over threads by head dimension.
 //
 // Split-context variant (flash-decoding) for few (token, head) pairs over long
-// contexts: `partial` runs one workgroup per (head, token, partition of partLen
-// positions) and writes (acc[headDim], m, l) records; `combine` merges a token-head's
-// records: out = sum_p acc_p e^(m_p - M) / sum_p l_p e^(m_p - M), M = max_p m_p.
+// contexts: `partial` runs one workgroup per (kv head, token, partition of partLen
+// positions) and writes a (acc[headDim], m, l) record per query head; `combine` merges
+// a token-head's records: out = sum_p acc_p e^(m_p - M) / sum_p l_p e^(m_p - M).
 
 // KV element type: replaced by `alias KvT = f16;` (+ `enable f16;`) for the
 // half-precision pool (attention.ts); all math stays f32.
 alias KvT = f32;
 
 override WG: u32 = 64;
-const MAX_HEAD_DIM: u32 = 256u;
-const MAX_DIMS_PER_THREAD: u32 = 8u; // headDim <= WG * 8 (checked on the CPU)
+override GROUP: u32 = 1;  // query heads per kv head
+override DPT: u32 = 1;    // head dims per thread = ceil(headDim / WG)
+const MAX_GROUP_HEAD_DIM: u32 = 2048u; // GROUP * headDim (checked on the CPU)
+const MAX_GROUP: u32 = 8u;
+const MAX_ACC: u32 = 32u;              // GROUP * DPT (checked on the CPU)
 const BLOCK_SIZE: u32 = 16u;
+const NEG_BIG: f32 = -3.0e38;          // finite -inf: exp(m - mNew) must not be NaN
 
 struct Params {
   numTokens: u32,
@@ -34,7 +40,7 @@ struct Params {
   outRowStride: u32,
   scale: f32,
   numParts: u32,  // split variant: partitions per (token, head)
-  partLen: u32,   // split variant: positions per partition (multiple of WG)
+  partLen: u32,   // split variant: positions per partition
 }
 
 @group(0) @binding(0) var<storage, read> q: array<f32>;             // [numTokens, qRowStride] f32
@@ -45,112 +51,129 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;     // main: [numTokens, outRowStride]; partial: [numTokens, numHeads, numParts, headDim + 2] f32
 @group(0) @binding(6) var<uniform> params: Params;
 
-var<workgroup> qShared: array<f32, MAX_HEAD_DIM>;  // [headDim] q * scale
-var<workgroup> tileProb: array<f32, WG>;           // [WG] exp(score - m)
-var<workgroup> tileSlot: array<u32, WG>;           // [WG] pool slot of each tile position
-var<workgroup> redMax: array<f32, WG>;
+var<workgroup> qShared: array<f32, MAX_GROUP_HEAD_DIM>;  // [GROUP, headDim] q * scale
+var<workgroup> tileScore: array<f32, MAX_GROUP * WG>;    // [GROUP, WG] scores, then exp(score - m)
+var<workgroup> tileSlot: array<u32, WG>;                 // [WG] pool slot of each tile position
 
-var<private> acc: array<f32, MAX_DIMS_PER_THREAD>;  // this thread's dims tid + k * WG of the output
+var<private> acc: array<f32, MAX_ACC>;   // [GROUP, DPT]: this thread's dims tid + k * WG per head
+var<private> mRun: array<f32, MAX_GROUP>; // running max per head
+var<private> lRun: array<f32, MAX_GROUP>; // running sum per head
 
-// Loads q of (t, h) scaled into workgroup memory. Uniform control flow only.
-fn loadQ(tid: u32, t: u32, h: u32) {
-  let qBase = t * params.qRowStride + params.qColOffset + h * params.headDim;
-  for (var i = tid; i < params.headDim; i += WG) { qShared[i] = q[qBase + i] * params.scale; }
+// Loads q of the group's heads for token t, scaled, into workgroup memory. Uniform control flow only.
+fn loadQ(tid: u32, t: u32, kvh: u32) {
+  let d = params.headDim;
+  let qBase = t * params.qRowStride + params.qColOffset + kvh * GROUP * d;
+  for (var i = tid; i < GROUP * d; i += WG) { qShared[i] = q[qBase + i] * params.scale; }
   workgroupBarrier();
 }
 
-// Online softmax over context positions [start, end) of (t, h); leaves the unnormalised
-// output in `acc` and returns (m, l). Uniform control flow only (barriers inside).
-fn attendRange(tid: u32, h: u32, btStart: u32, start: u32, end: u32) -> vec2f {
+// Online softmax over context positions [start, end) for the group's heads; leaves the
+// unnormalised outputs in `acc`, maxima and sums in mRun / lRun. Uniform control flow only.
+fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, end: u32) {
   let d = params.headDim;
-  let kvh = h / (params.numHeads / params.numKvHeads);
   let kvRowStride = params.numKvHeads * d;  // elements per slot
-  var m = -3.0e38;  // running max (finite: exp(m - mNew) must not be NaN)
-  var l = 0.0;      // running sum of exp(score - m)
-  for (var k = 0u; k < MAX_DIMS_PER_THREAD; k++) { acc[k] = 0.0; }
+  for (var r = 0u; r < GROUP; r++) { mRun[r] = NEG_BIG; lRun[r] = 0.0; }
+  for (var k = 0u; k < GROUP * DPT; k++) { acc[k] = 0.0; }
 
   for (var tileStart = start; tileStart < end; tileStart += WG) {
     let j = tileStart + tid;
-    var score = -3.0e38;
+    var dots: array<f32, MAX_GROUP>;
+    for (var r = 0u; r < GROUP; r++) { dots[r] = NEG_BIG; }
     if (j < end) {
       let slot = u32(blockTables[btStart + j / BLOCK_SIZE]) * BLOCK_SIZE + (j % BLOCK_SIZE);
       tileSlot[tid] = slot;
       let kBase = slot * kvRowStride + kvh * d;
-      var dot = 0.0;
-      for (var i = 0u; i < d; i++) { dot += qShared[i] * f32(kPool[kBase + i]); }
-      score = dot;
-    }
-    // Tile max and sum: every thread scans the WG values (broadcast reads of workgroup
-    // memory) instead of a tree reduction: 3 barriers per tile instead of 15.
-    redMax[tid] = score;
-    workgroupBarrier();
-    var tileMax = -3.0e38;
-    for (var jj = 0u; jj < WG; jj++) { tileMax = max(tileMax, redMax[jj]); }
-    let mNew = max(m, tileMax);
-    var p = 0.0;
-    if (j < end) { p = exp(score - mNew); }
-    tileProb[tid] = p;
-    workgroupBarrier();
-    var tileSum = 0.0;
-    for (var jj = 0u; jj < WG; jj++) { tileSum += tileProb[jj]; }
-    let correction = exp(m - mNew);
-    l = l * correction + tileSum;
-    m = mNew;
-    let n = min(WG, end - tileStart);
-    for (var k = 0u; k < MAX_DIMS_PER_THREAD; k++) {
-      let i = tid + k * WG;
-      if (i < d) {
-        var a = acc[k] * correction;
-        for (var jj = 0u; jj < n; jj++) { a += tileProb[jj] * f32(vPool[tileSlot[jj] * kvRowStride + kvh * d + i]); }
-        acc[k] = a;
+      for (var r = 0u; r < GROUP; r++) { dots[r] = 0.0; }
+      for (var i = 0u; i < d; i++) {
+        let kv = f32(kPool[kBase + i]);
+        for (var r = 0u; r < GROUP; r++) { dots[r] += qShared[r * d + i] * kv; }
       }
     }
-    workgroupBarrier();  // tileProb / tileSlot / redMax are rewritten by the next tile
+    for (var r = 0u; r < GROUP; r++) { tileScore[r * WG + tid] = dots[r]; }
+    workgroupBarrier();
+    // Per head: tile max by a broadcast scan (no tree: 3 barriers per tile in all).
+    var mNew: array<f32, MAX_GROUP>;
+    for (var r = 0u; r < GROUP; r++) {
+      var tileMax = NEG_BIG;
+      for (var jj = 0u; jj < WG; jj++) { tileMax = max(tileMax, tileScore[r * WG + jj]); }
+      mNew[r] = max(mRun[r], tileMax);
+    }
+    workgroupBarrier();  // everyone has read the scores before they become probabilities
+    for (var r = 0u; r < GROUP; r++) {
+      var p = 0.0;
+      if (j < end) { p = exp(dots[r] - mNew[r]); }
+      tileScore[r * WG + tid] = p;
+    }
+    workgroupBarrier();
+    let n = min(WG, end - tileStart);
+    for (var r = 0u; r < GROUP; r++) {
+      var tileSum = 0.0;
+      for (var jj = 0u; jj < n; jj++) { tileSum += tileScore[r * WG + jj]; }
+      let correction = exp(mRun[r] - mNew[r]);
+      lRun[r] = lRun[r] * correction + tileSum;
+      mRun[r] = mNew[r];
+      for (var k = 0u; k < DPT; k++) { acc[r * DPT + k] *= correction; }
+    }
+    for (var k = 0u; k < DPT; k++) {
+      let i = tid + k * WG;
+      if (i < d) {
+        for (var jj = 0u; jj < n; jj++) {
+          let v = f32(vPool[tileSlot[jj] * kvRowStride + kvh * d + i]);
+          for (var r = 0u; r < GROUP; r++) { acc[r * DPT + k] += tileScore[r * WG + jj] * v; }
+        }
+      }
+    }
+    workgroupBarrier();  // tileScore / tileSlot are rewritten by the next tile
   }
-  return vec2f(m, l);
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let h = wid.x;
+  let kvh = wid.x;
   let t = wid.y + wid.z * 65535u;
   if (t >= params.numTokens) { return; }  // uniform per workgroup
   let tokenInfo = tokenMeta[t];
-  loadQ(tid, t, h);
-  let ml = attendRange(tid, h, u32(tokenInfo.y), 0u, u32(tokenInfo.x) + 1u);
-  let outBase = t * params.outRowStride + h * params.headDim;
-  for (var k = 0u; k < MAX_DIMS_PER_THREAD; k++) {
-    let i = tid + k * WG;
-    if (i < params.headDim) { out[outBase + i] = acc[k] / ml.y; }
+  loadQ(tid, t, kvh);
+  attendRange(tid, kvh, u32(tokenInfo.y), 0u, u32(tokenInfo.x) + 1u);
+  let d = params.headDim;
+  for (var r = 0u; r < GROUP; r++) {
+    let outBase = t * params.outRowStride + (kvh * GROUP + r) * d;
+    for (var k = 0u; k < DPT; k++) {
+      let i = tid + k * WG;
+      if (i < d) { out[outBase + i] = acc[r * DPT + k] / lRun[r]; }
+    }
   }
 }
 
 @compute @workgroup_size(WG)
 fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let h = wid.x;
+  let kvh = wid.x;
   let t = wid.y;
   let part = wid.z;
   if (t >= params.numTokens) { return; }
   let tokenInfo = tokenMeta[t];
   let ctxLen = u32(tokenInfo.x) + 1u;
   let start = part * params.partLen;
-  let end = min(start + params.partLen, ctxLen);
-  var ml = vec2f(-3.0e38, 0.0);  // an empty partition: weight exp(-3e38 - M) = 0
   if (start < ctxLen) {
-    loadQ(tid, t, h);
-    ml = attendRange(tid, h, u32(tokenInfo.y), start, end);
+    loadQ(tid, t, kvh);
+    attendRange(tid, kvh, u32(tokenInfo.y), start, min(start + params.partLen, ctxLen));
   } else {
-    for (var k = 0u; k < MAX_DIMS_PER_THREAD; k++) { acc[k] = 0.0; }
+    // An empty partition: weight exp(NEG_BIG - M) = 0 in combine.
+    for (var r = 0u; r < GROUP; r++) { mRun[r] = NEG_BIG; lRun[r] = 0.0; }
+    for (var k = 0u; k < GROUP * DPT; k++) { acc[k] = 0.0; }
   }
-  let rec = params.headDim + 2u;
-  let base = ((t * params.numHeads + h) * params.numParts + part) * rec;
-  for (var k = 0u; k < MAX_DIMS_PER_THREAD; k++) {
-    let i = tid + k * WG;
-    if (i < params.headDim) { out[base + i] = acc[k]; }
-  }
-  if (tid == 0u) {
-    out[base + params.headDim] = ml.x;
-    out[base + params.headDim + 1u] = ml.y;
+  let d = params.headDim;
+  let rec = d + 2u;
+  for (var r = 0u; r < GROUP; r++) {
+    let base = ((t * params.numHeads + kvh * GROUP + r) * params.numParts + part) * rec;
+    for (var k = 0u; k < DPT; k++) {
+      let i = tid + k * WG;
+      if (i < d) { out[base + i] = acc[r * DPT + k]; }
+    }
+    if (tid == 0u) {
+      out[base + d] = mRun[r];
+      out[base + d + 1u] = lRun[r];
+    }
   }
 }
 
@@ -158,26 +181,28 @@ fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t
 @group(0) @binding(1) var<storage, read_write> combined: array<f32>; // [numTokens, outRowStride] f32
 @group(0) @binding(2) var<uniform> cparams: Params;
 
+// One workgroup per (head, token).
 @compute @workgroup_size(WG)
 fn combine(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
   let h = wid.x;
   let t = wid.y;
   if (t >= cparams.numTokens) { return; }
-  let rec = cparams.headDim + 2u;
+  let d = cparams.headDim;
+  let rec = d + 2u;
   let first = (t * cparams.numHeads + h) * cparams.numParts * rec;
-  var mMax = -3.0e38;
-  for (var p = 0u; p < cparams.numParts; p++) { mMax = max(mMax, partials[first + p * rec + cparams.headDim]); }
+  var mMax = NEG_BIG;
+  for (var p = 0u; p < cparams.numParts; p++) { mMax = max(mMax, partials[first + p * rec + d]); }
   var lSum = 0.0;
   for (var p = 0u; p < cparams.numParts; p++) {
-    let r = first + p * rec + cparams.headDim;
+    let r = first + p * rec + d;
     lSum += partials[r + 1u] * exp(partials[r] - mMax);
   }
-  for (var i = tid; i < cparams.headDim; i += WG) {
+  for (var i = tid; i < d; i += WG) {
     var a = 0.0;
     for (var p = 0u; p < cparams.numParts; p++) {
       let r = first + p * rec;
-      a += partials[r + i] * exp(partials[r + cparams.headDim] - mMax);
+      a += partials[r + i] * exp(partials[r + d] - mMax);
     }
-    combined[t * cparams.outRowStride + h * cparams.headDim + i] = a / lSum;
+    combined[t * cparams.outRowStride + h * d + i] = a / lSum;
   }
 }
