@@ -187,8 +187,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
     var lastKept = argmax;
     for (var i = lo; i < hi; i++) {
       let v = logits[base + i];
-      if (orderedKey(v) >= threshold) {
-        running += exp((v - maxV) * invT);
+      let w = exp((v - maxV) * invT);
+      if (orderedKey(v) >= threshold && w > 0.0) {  // never a token of probability 0
+        running += w;
         lastKept = i;
         if (running > drawTarget) { pick = i; break; }
       }
