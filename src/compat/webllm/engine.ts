@@ -20,12 +20,14 @@ import type {
   CompletionCreateParamsStreaming,
   Completions,
   CreateEmbeddingResponse,
+  EmbeddingCreateParams,
   Embeddings,
   InitProgressCallback,
   LogitProcessor,
   LogLevel,
   MLCEngineConfig,
   MLCEngineInterface,
+  ResumeChatCompletionOptions,
   ResumeProbeResult,
   ResumeResult,
 } from '@mlc-ai/web-llm';
@@ -106,7 +108,7 @@ export class MLCEngine implements MLCEngineInterface {
     this.setLogitProcessorRegistry(engineConfig?.logitProcessorRegistry);
     this.chat = { completions: { create: (r: ChatCompletionRequest) => this.chatCompletion(r) } } as unknown as Chat;
     this.completions = { create: (r: CompletionCreateParams) => this.completion(r) } as unknown as Completions;
-    this.embeddings = { create: () => this.embedding() } as unknown as Embeddings;
+    this.embeddings = { create: (r: EmbeddingCreateParams) => this.embedding(r) } as unknown as Embeddings;
   }
 
   // ---------------------------------------------------------------------------------
@@ -269,7 +271,7 @@ export class MLCEngine implements MLCEngineInterface {
     }
   }
 
-  async embedding(): Promise<CreateEmbeddingResponse> {
+  async embedding(_request?: EmbeddingCreateParams): Promise<CreateEmbeddingResponse> {
     const id = [...this.models.keys()].join(', ');
     throw requestErrors.embeddingUnsupported(id || '(no model loaded)');
   }
@@ -309,7 +311,7 @@ export class MLCEngine implements MLCEngineInterface {
   // ---------------------------------------------------------------------------------
   // What tabllm cannot do
 
-  async forwardTokensAndSample(): Promise<number> {
+  async forwardTokensAndSample(_inputIds: number[], _isPrefill: boolean, _modelId?: string): Promise<number> {
     throw new UnsupportedFeatureError('forwardTokensAndSample', 'requests run through a scheduler and a paged KV cache shared by batched sequences; there is no single sequence to step by hand. Use completions.create with max_tokens: 1.');
   }
 
@@ -318,11 +320,11 @@ export class MLCEngine implements MLCEngineInterface {
     return [];
   }
 
-  async resumeChatCompletion(): Promise<ResumeResult | AsyncIterable<ChatCompletionChunk>> {
+  async resumeChatCompletion(_sessionId: string, _options?: ResumeChatCompletionOptions): Promise<ResumeResult | AsyncIterable<ChatCompletionChunk>> {
     throw new UnsupportedFeatureError('resumeChatCompletion', 'resumable generation (KV checkpoints in storage) is not implemented.');
   }
 
-  async deleteResumableSession(): Promise<void> {
+  async deleteResumableSession(_sessionId: string): Promise<void> {
     throw new UnsupportedFeatureError('deleteResumableSession', 'resumable generation (KV checkpoints in storage) is not implemented.');
   }
 }

@@ -17,7 +17,7 @@ import type {
   AppConfig, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatCompletionRequestBase,
   ChatCompletionRequestNonStreaming, ChatCompletionRequestStreaming, ChatOptions, Chat, Completion,
   CompletionCreateParams, CompletionCreateParamsBase, CompletionCreateParamsNonStreaming,
-  CompletionCreateParamsStreaming, Completions, CreateEmbeddingResponse, Embeddings, InitProgressCallback,
+  CompletionCreateParamsStreaming, Completions, CreateEmbeddingResponse, EmbeddingCreateParams, Embeddings, InitProgressCallback,
   LogLevel, MLCEngineConfig, MLCEngineInterface, ResumeProbeResult, ResumeResult,
 } from '@mlc-ai/web-llm';
 import { MLCEngine } from './engine';
@@ -168,7 +168,7 @@ export class WebWorkerMLCEngine implements MLCEngineInterface {
     if (engineConfig?.logLevel) this.setLogLevel(engineConfig.logLevel);
     this.chat = { completions: { create: (r: ChatCompletionRequest) => this.chatCompletion(r) } } as unknown as Chat;
     this.completions = { create: (r: CompletionCreateParams) => this.completion(r) } as unknown as Completions;
-    this.embeddings = { create: () => this.embedding() } as unknown as Embeddings;
+    this.embeddings = { create: (r: EmbeddingCreateParams) => this.embedding(r) } as unknown as Embeddings;
   }
 
   onmessage(event: { data: unknown }): void {
@@ -287,8 +287,8 @@ export class WebWorkerMLCEngine implements MLCEngineInterface {
   completion(request: CompletionCreateParamsBase): Promise<AsyncIterable<Completion> | Completion> {
     return this.generate('completion', request) as Promise<AsyncIterable<Completion> | Completion>;
   }
-  embedding(): Promise<CreateEmbeddingResponse> {
-    return this.call('embedding');
+  embedding(request: EmbeddingCreateParams): Promise<CreateEmbeddingResponse> {
+    return this.call('embedding', [request]);
   }
   listResumableSessions(): Promise<ResumeProbeResult[]> {
     return this.call('listResumableSessions');

@@ -1,0 +1,64 @@
+// Conformance with WebLLM's declared interface. The type-level half is checked by the
+// compiler (`npx tsc -p tsconfig.json` covers test/): if MLCEngine or WebWorkerMLCEngine
+// drifts from @mlc-ai/web-llm's MLCEngineInterface, these assignments stop compiling.
+// The runtime half checks that what apps call exists and that what tabllm cannot do throws
+// a named error instead of doing nothing.
+import type { MLCEngineInterface, MLCEngine as WebLLMEngine } from '@mlc-ai/web-llm';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { MLCEngine, WebWorkerMLCEngine, CreateMLCEngine, CreateWebWorkerMLCEngine } from '../../../src/compat/webllm';
+
+// Assignability, both as a value and as types.
+const asInterface: MLCEngineInterface = new MLCEngine();
+const workerAsInterface = (w: WebWorkerMLCEngine): MLCEngineInterface => w;
+expectTypeOf<MLCEngine>().toExtend<MLCEngineInterface>();
+expectTypeOf<WebWorkerMLCEngine>().toExtend<MLCEngineInterface>();
+// The factories take WebLLM's arguments in WebLLM's order.
+expectTypeOf(CreateMLCEngine).parameters.toExtend<[string | string[], ...unknown[]]>();
+expectTypeOf(CreateWebWorkerMLCEngine).parameter(0).toExtend<{ postMessage: (m: never) => void }>();
+// Every public method of WebLLM's MLCEngine that is part of its interface exists here.
+type InterfaceKeys = keyof MLCEngineInterface & keyof WebLLMEngine;
+expectTypeOf<InterfaceKeys>().toExtend<keyof MLCEngine>();
+
+const METHODS: (keyof MLCEngineInterface)[] = [
+  'setInitProgressCallback', 'getInitProgressCallback', 'setAppConfig', 'reload', 'chatCompletion', 'completion', 'embedding',
+  'listResumableSessions', 'resumeChatCompletion', 'deleteResumableSession', 'runtimeStatsText', 'interruptGenerate', 'unload',
+  'resetChat', 'getMessage', 'getMaxStorageBufferBindingSize', 'getGPUVendor', 'forwardTokensAndSample', 'setLogLevel',
+];
+
+describe('MLCEngine conformance', () => {
+  it('has every MLCEngineInterface method and the chat/completions/embeddings namespaces', () => {
+    for (const m of METHODS) expect(typeof asInterface[m], m).toBe('function');
+    expect(typeof asInterface.chat.completions.create).toBe('function');
+    expect(typeof asInterface.completions.create).toBe('function');
+    expect(typeof asInterface.embeddings.create).toBe('function');
+    expect(workerAsInterface).toBeTypeOf('function');
+  });
+
+  it('what tabllm cannot honour throws named errors', async () => {
+    const engine = new MLCEngine();
+    await expect(engine.forwardTokensAndSample([1, 2], true)).rejects.toMatchObject({ name: 'UnsupportedFeatureError', code: 'unsupported', feature: 'forwardTokensAndSample' });
+    await expect(engine.resumeChatCompletion('s1')).rejects.toMatchObject({ name: 'UnsupportedFeatureError', feature: 'resumeChatCompletion' });
+    await expect(engine.deleteResumableSession('s1')).rejects.toMatchObject({ name: 'UnsupportedFeatureError', feature: 'deleteResumableSession' });
+    await expect(engine.embeddings.create({ input: 'hi' })).rejects.toMatchObject({ name: 'EmbeddingUnsupportedModelError', code: 'unsupported' });
+    expect(await engine.listResumableSessions()).toEqual([]);
+    expect(() => new MLCEngine({ logitProcessorRegistry: new Map([['m', { processLogits: (l: Float32Array) => l, processSampledToken: () => {}, resetState: () => {} }]]) }))
+      .toThrow(expect.objectContaining({ name: 'UnsupportedFieldsError', fields: ['logitProcessorRegistry'] }));
+  });
+
+  it('before a model is loaded, requests fail with ModelNotLoadedError; WebGPU queries fail without WebGPU', async () => {
+    const engine = new MLCEngine();
+    await expect(engine.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ name: 'ModelNotLoadedError' });
+    await expect(engine.completions.create({ prompt: 'hi' })).rejects.toMatchObject({ name: 'ModelNotLoadedError' });
+    await expect(engine.getMessage()).rejects.toMatchObject({ name: 'ModelNotLoadedError' });
+    await expect(engine.resetChat()).resolves.toBeUndefined();
+    const noGpu = new MLCEngine({ gpu: { requestAdapter: async () => null } as unknown as GPU });
+    await expect(noGpu.getGPUVendor()).rejects.toMatchObject({ name: 'WebGPUNotAvailableError' });
+    await expect(noGpu.getMaxStorageBufferBindingSize()).rejects.toMatchObject({ name: 'WebGPUNotAvailableError' });
+  });
+
+  it('reload argument errors are WebLLM’s', async () => {
+    const engine = new MLCEngine();
+    await expect(engine.reload(['a', 'b'], [{}])).rejects.toMatchObject({ name: 'ReloadArgumentSizeUnmatchedError' });
+    await expect(engine.reload(['a', 'a'])).rejects.toMatchObject({ name: 'ReloadModelIdNotUniqueError' });
+  });
+});

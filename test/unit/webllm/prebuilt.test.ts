@@ -1,0 +1,79 @@
+// The WebLLM prebuilt id → GGUF table, and how model ids resolve (model_list record first,
+// then the table, else a ModelNotFoundError listing the mapped ids). WebLLM's own
+// prebuiltAppConfig (the installed @mlc-ai/web-llm) is the oracle for which ids exist.
+import { prebuiltAppConfig } from '@mlc-ai/web-llm';
+import { describe, expect, it } from 'vitest';
+import { CreateMLCEngine, MLCEngine } from '../../../src/compat/webllm';
+import { isGgufLocation, mappedPrebuiltIds, PREBUILT_GGUF, resolveWebLLMModel } from '../../../src/compat/webllm/prebuilt';
+import { modelIdForUrl, resolveModelUrl } from '../../../src/storage';
+
+const webllmIds = new Set(prebuiltAppConfig.model_list.map((r) => r.model_id));
+
+describe('prebuilt id table', () => {
+  it('covers the common WebLLM chat models the issue names', () => {
+    for (const id of [
+      'Qwen2.5-0.5B-Instruct-q4f16_1-MLC', 'Qwen2.5-1.5B-Instruct-q4f16_1-MLC', 'Llama-3.2-1B-Instruct-q4f16_1-MLC',
+      'Llama-3.2-3B-Instruct-q4f16_1-MLC', 'Phi-3.5-mini-instruct-q4f16_1-MLC', 'SmolLM2-135M-Instruct-q0f16-MLC',
+      'SmolLM2-360M-Instruct-q4f16_1-MLC', 'SmolLM2-1.7B-Instruct-q4f16_1-MLC',
+    ]) {
+      expect(PREBUILT_GGUF.has(id), id).toBe(true);
+    }
+  });
+
+  it('every mapped id is a real WebLLM prebuilt id', () => {
+    const unknown = mappedPrebuiltIds().filter((id) => !webllmIds.has(id));
+    expect(unknown).toEqual([]);
+  });
+
+  it('every mapped id resolves to an https Hugging Face .gguf URL that the storage layer accepts unchanged', () => {
+    for (const [id, m] of PREBUILT_GGUF) {
+      expect(m.url, id).toMatch(/^https:\/\/huggingface\.co\/[\w.-]+\/[\w.-]+-GGUF\/resolve\/main\/[\w.-]+\.gguf$/);
+      expect(resolveModelUrl(m.url), id).toBe(m.url);
+      expect(modelIdForUrl(m.url), id).toMatch(/\.gguf-[0-9a-f]{8}$/);
+      // 4-bit ids get a Q4_K_M file, unquantized ids a Q8_0 file.
+      expect(m.url.toLowerCase(), id).toContain(/-q0f(16|32)-/.test(id) ? 'q8_0' : 'q4_k_m');
+    }
+  });
+
+  it('-1k ids keep WebLLM’s 1024-token context, like its own records', () => {
+    const oneK = mappedPrebuiltIds().filter((id) => id.endsWith('-1k'));
+    expect(oneK.length).toBeGreaterThan(0);
+    for (const id of oneK) {
+      expect(PREBUILT_GGUF.get(id)!.overrides).toEqual({ context_window_size: 1024 });
+      const theirs = prebuiltAppConfig.model_list.find((r) => r.model_id === id)!;
+      expect(theirs.overrides?.context_window_size).toBe(1024);
+    }
+  });
+
+  it('an app that passes WebLLM’s own prebuiltAppConfig still gets the GGUF build', () => {
+    const r = resolveWebLLMModel('Qwen2.5-0.5B-Instruct-q4f16_1-MLC', prebuiltAppConfig);
+    expect(r).toMatchObject({ via: 'prebuilt', source: 'https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf' });
+  });
+
+  it('a model_list record with a GGUF URL wins over the table, with its overrides and chat options merged', () => {
+    const appConfig = {
+      model_list: [{ model_id: 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC', model: 'https://example.com/m/own.gguf', model_lib: '', overrides: { temperature: 0.3, top_p: 0.9 } }],
+    };
+    const r = resolveWebLLMModel('Qwen2.5-0.5B-Instruct-q4f16_1-MLC', appConfig, { top_p: 0.5 });
+    expect(r).toEqual({ modelId: 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC', source: 'https://example.com/m/own.gguf', chatOptions: { temperature: 0.3, top_p: 0.5 }, via: 'model_list' });
+    expect(isGgufLocation('hf://org/repo/file.GGUF')).toBe(true);
+    expect(isGgufLocation('https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q4f16_1-MLC')).toBe(false);
+  });
+
+  it('an unmapped id is a ModelNotFoundError that lists the mapped ids', async () => {
+    let caught: unknown;
+    try {
+      resolveWebLLMModel('gemma-2-2b-it-q4f16_1-MLC', prebuiltAppConfig);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ name: 'ModelNotFoundError', code: 'model_not_found' });
+    const message = (caught as Error).message;
+    expect(message).toContain('gemma-2-2b-it-q4f16_1-MLC');
+    for (const id of mappedPrebuiltIds()) expect(message).toContain(id);
+
+    // Through the public entry points too, and before anything is loaded or downloaded.
+    await expect(CreateMLCEngine('No-Such-Model-MLC')).rejects.toMatchObject({ name: 'ModelNotFoundError' });
+    await expect(new MLCEngine().reload(['No-Such-Model-MLC'])).rejects.toThrow(/Qwen2\.5-0\.5B-Instruct-q4f16_1-MLC/);
+  });
+});
