@@ -4,7 +4,8 @@
 // restart) or changes (controllerchange).
 import type { Engine } from '../engine/engine-api';
 import { createRouter, type Router, type RouterOptions } from '../api/router';
-import { RelayError, type HostAck, type HostWithdraw, type RelayReply, type RelayRequest } from './sw-protocol';
+import { RelayError } from './sw-config';
+import type { HostAck, HostWithdraw, RelayReply, RelayRequest } from './sw-protocol';
 
 /** Serves every RelayRequest that arrives on `port` with `router`. */
 export function serveRelayPort(port: MessagePort, router: Router): void {

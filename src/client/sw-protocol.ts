@@ -1,5 +1,7 @@
-// The service-worker relay protocol, shared by worker/sw.ts, the host page and the page
-// that registers the worker. Nothing here touches an engine: the SW only forwards bytes.
+// The service-worker relay protocol: message types (shared by worker/sw.ts and the pages)
+// and the SW's own config/matching code. Page code imports only types from here, so the
+// built service worker (dist/worker/sw.js) shares no chunk with the library and can be
+// served alone. Nothing here touches an engine: the SW only forwards bytes.
 //
 //   page (any)            service worker                 host page (owns the Engine)
 //   fetch(localhost:8000) ─► fetch event ── match? ──► hostPort: {type:'tabllm:request', reply port}
@@ -63,52 +65,12 @@ export interface RelayConfig {
 export const DEFAULT_RELAY_ORIGINS = ['http://localhost:8000', 'http://127.0.0.1:8000', 'http://localhost:11434', 'http://127.0.0.1:11434'];
 export const DEFAULT_RELAY_PREFIXES = ['/v1/', '/api/'];
 
-export type RelayErrorCode = 'service_worker_unavailable' | 'bad_config' | 'not_controlled' | 'no_engine_host' | 'host_gone';
-
-export class RelayError extends Error {
-  override readonly name = 'RelayError';
-  constructor(
-    readonly code: RelayErrorCode,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-  }
-}
-
-/** Config travels in the SW script URL, so a restarted SW still knows it. */
-export function encodeRelayConfig(url: URL, config: RelayConfig): URL {
-  const out = new URL(url.href);
-  out.searchParams.set('origins', config.origins.join(','));
-  out.searchParams.set('prefixes', config.prefixes.join(','));
-  return out;
-}
-
 export function decodeRelayConfig(url: URL): RelayConfig {
   const list = (name: string, fallback: string[]) => {
     const raw = url.searchParams.get(name);
     return raw === null ? fallback : raw.split(',').filter((s) => s.length > 0);
   };
   return { origins: list('origins', DEFAULT_RELAY_ORIGINS), prefixes: list('prefixes', DEFAULT_RELAY_PREFIXES) };
-}
-
-/** Normalizes and checks a config given by the page; a bad origin or prefix is a coded error. */
-export function checkRelayConfig(config: Partial<RelayConfig>): RelayConfig {
-  const origins = (config.origins ?? DEFAULT_RELAY_ORIGINS).map((o) => {
-    let url: URL;
-    try {
-      url = new URL(o);
-    } catch {
-      throw new RelayError('bad_config', `origin '${o}' is not a URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RelayError('bad_config', `origin '${o}' is not http(s)`);
-    if (url.pathname !== '/' || url.search || url.hash) throw new RelayError('bad_config', `origin '${o}' has a path; give only scheme://host:port`);
-    return url.origin;
-  });
-  const prefixes = (config.prefixes ?? DEFAULT_RELAY_PREFIXES).map((p) => {
-    if (!p.startsWith('/') || p.includes(',')) throw new RelayError('bad_config', `prefix '${p}' must start with '/' and contain no ','`);
-    return p;
-  });
-  return { origins, prefixes };
 }
 
 /** Whether a fetch to `url` goes to the engine: any path of a configured origin, or a prefix on our own origin. */

@@ -1,7 +1,8 @@
 // registerTabllmServiceWorker: registers worker/sw.ts (as a module worker) with the relay
 // config in its URL and resolves once this page is controlled, so the page's next fetch
 // to http://localhost:8000/v1/… already goes through the relay.
-import { checkRelayConfig, encodeRelayConfig, RelayError, type ClaimRequest, type RelayConfig } from './sw-protocol';
+import { checkRelayConfig, encodeRelayConfig, RelayError } from './sw-config';
+import type { ClaimRequest, RelayConfig } from './sw-protocol';
 
 export interface RegisterOptions extends Partial<RelayConfig> {
   /**

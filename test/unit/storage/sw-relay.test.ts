@@ -3,7 +3,8 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRouter } from '../../../src/api/router';
-import { checkRelayConfig, decodeRelayConfig, encodeRelayConfig, RelayError, shouldRelay } from '../../../src/client/sw-protocol';
+import { checkRelayConfig, encodeRelayConfig, RelayError } from '../../../src/client/sw-config';
+import { decodeRelayConfig, DEFAULT_RELAY_ORIGINS, shouldRelay } from '../../../src/client/sw-protocol';
 import { hostEngineForServiceWorker, serveRelayPort } from '../../../src/client/sw-host';
 import { registerTabllmServiceWorker } from '../../../src/client/sw-register';
 import { relayRequest, type RelayOptions } from '../../../src/client/sw-relay';
@@ -87,7 +88,7 @@ describe('service worker relay (Node, MessageChannel)', () => {
 
 describe('relay config', () => {
   it('relays configured origins on every path and own-origin prefixes only', () => {
-    const config = checkRelayConfig({ origins: ['http://localhost:8000/'], prefixes: ['/v1/'] });
+    const config = decodeRelayConfig(encodeRelayConfig(new URL('http://x/sw.js'), checkRelayConfig({ origins: ['http://localhost:8000/'], prefixes: ['/v1/'] })));
     expect(config.origins).toEqual(['http://localhost:8000']);
     const own = 'http://127.0.0.1:5173';
     expect(shouldRelay(new URL('http://localhost:8000/v1/completions'), own, config)).toBe(true);
@@ -100,6 +101,10 @@ describe('relay config', () => {
   it('round-trips through the script URL and rejects bad entries with bad_config', () => {
     const config = checkRelayConfig({ origins: ['http://localhost:9999'], prefixes: ['/llm/', '/api/'] });
     expect(decodeRelayConfig(encodeRelayConfig(new URL('http://x/sw.js'), config))).toEqual(config);
+    // Lists left out stay out of the URL; the worker falls back to its defaults.
+    const onlyPrefixes = encodeRelayConfig(new URL('http://x/sw.js'), checkRelayConfig({ prefixes: ['/llm/'] }));
+    expect(onlyPrefixes.searchParams.has('origins')).toBe(false);
+    expect(decodeRelayConfig(onlyPrefixes)).toEqual({ origins: DEFAULT_RELAY_ORIGINS, prefixes: ['/llm/'] });
     expect(decodeRelayConfig(new URL('http://x/sw.js')).prefixes).toEqual(['/v1/', '/api/']);
     for (const bad of [{ origins: ['localhost:8000'] }, { origins: ['ftp://h'] }, { origins: ['http://h/v1'] }, { prefixes: ['v1/'] }]) {
       let code: string | undefined;

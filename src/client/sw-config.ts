@@ -1,0 +1,45 @@
+// Page-side relay config: validation and encoding into the service worker's script URL.
+// Kept apart from sw-protocol.ts so the built service worker shares no code chunk with the
+// library (see there). Lists left out are left out of the URL: the SW then uses its defaults.
+import type { RelayConfig } from './sw-protocol';
+
+export type RelayErrorCode = 'service_worker_unavailable' | 'bad_config' | 'not_controlled' | 'no_engine_host' | 'host_gone';
+
+export class RelayError extends Error {
+  override readonly name = 'RelayError';
+  constructor(
+    readonly code: RelayErrorCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** Config travels in the SW script URL, so a restarted SW still knows it. */
+export function encodeRelayConfig(url: URL, config: Partial<RelayConfig>): URL {
+  const out = new URL(url.href);
+  if (config.origins) out.searchParams.set('origins', config.origins.join(','));
+  if (config.prefixes) out.searchParams.set('prefixes', config.prefixes.join(','));
+  return out;
+}
+
+/** Normalizes and checks a config given by the page; a bad origin or prefix is a coded error. */
+export function checkRelayConfig(config: Partial<RelayConfig>): Partial<RelayConfig> {
+  const origins = config.origins?.map((o) => {
+    let url: URL;
+    try {
+      url = new URL(o);
+    } catch {
+      throw new RelayError('bad_config', `origin '${o}' is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RelayError('bad_config', `origin '${o}' is not http(s)`);
+    if (url.pathname !== '/' || url.search || url.hash) throw new RelayError('bad_config', `origin '${o}' has a path; give only scheme://host:port`);
+    return url.origin;
+  });
+  const prefixes = config.prefixes?.map((p) => {
+    if (!p.startsWith('/') || p.includes(',')) throw new RelayError('bad_config', `prefix '${p}' must start with '/' and contain no ','`);
+    return p;
+  });
+  return { ...(origins && { origins }), ...(prefixes && { prefixes }) };
+}
+
