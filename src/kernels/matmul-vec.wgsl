@@ -1,10 +1,13 @@
 // Matrix × vector (decode): y[t, n] = Σ_k x[t, k] · W[n, k] (+ bias[n]) for a few tokens.
-// One workgroup per weight row of this part and per group of 4 tokens: the row is
-// read once for those 4 tokens, threads stride over K in runs of 8 weights (one
-// loadW8 each), then a tree reduction. Prepended: matmul-dequant-common.wgsl and
+// One workgroup per 8 weight rows of this part and per group of 4 tokens: each row
+// is read once for those 4 tokens by 8 threads striding over K in runs of 8 weights
+// (one loadW8 each), then one barrier and a serial sum of the 8 partials. Prepended: matmul-dequant-common.wgsl and
 // one matmul-dequant-<type>.wgsl (defines loadW8).
 
-override WG: u32 = 64u; // power of two
+// Threads per row: a power of two. Small, because on software adapters every
+// workgroup barrier is expensive: 8 rows × 8 threads share one barrier.
+override ROWS_PER_WG: u32 = 8u;
+override THREADS_PER_ROW: u32 = 8u;
 
 struct Params {
   numTokens: u32,     // T
@@ -13,7 +16,7 @@ struct Params {
   yStride: u32,       // N: row length of y
   rowStart: u32,      // first output column of this part
   scaleOff: u32,      // word offset of the part's f16 scale segment
-  wgX: u32,           // workgroups along x (rows are split over x and y)
+  wgX: u32,           // workgroups along x (row groups are split over x and y)
   hasBias: u32,
 }
 
@@ -23,7 +26,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;  // [T, N] f32
 @group(0) @binding(4) var<uniform> p: Params;
 
-var<workgroup> partial: array<vec4f, WG>; // [WG] one lane per token of the group
+// [ROWS_PER_WG * THREADS_PER_ROW] partial sums, one lane per token of the group
+var<workgroup> partial: array<vec4f, ROWS_PER_WG * THREADS_PER_ROW>;
 
 fn x4(t: u32, k: u32) -> vec4f {
   let i = t * p.K + k;
@@ -37,31 +41,32 @@ fn x4(t: u32, k: u32) -> vec4f {
   return v;
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(ROWS_PER_WG * THREADS_PER_ROW)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.y * p.wgX + wid.x;
-  if (row >= p.partRows) { return; } // uniform: depends on the workgroup only
+  let lane = lid % THREADS_PER_ROW;
+  let row = (wid.y * p.wgX + wid.x) * ROWS_PER_WG + lid / THREADS_PER_ROW;
   let t0 = wid.z * 4u;
   let tCount = min(4u, p.numTokens - t0);
   var acc = vec4f(0.0);
-  let runs = (p.K + 7u) / 8u;
-  for (var r = lid; r < runs; r += WG) {
-    let k0 = r * 8u;
-    let wv = loadW8(row, k0, p.K, p.scaleOff);
-    for (var t = 0u; t < tCount; t++) {
-      acc[t] += dot(wv.lo, x4(t0 + t, k0)) + dot(wv.hi, x4(t0 + t, k0 + 4u));
+  if (row < p.partRows) {
+    let runs = (p.K + 7u) / 8u;
+    for (var r = lane; r < runs; r += THREADS_PER_ROW) {
+      let k0 = r * 8u;
+      let wv = loadW8(row, k0, p.K, p.scaleOff);
+      for (var t = 0u; t < tCount; t++) {
+        acc[t] += dot(wv.lo, x4(t0 + t, k0)) + dot(wv.hi, x4(t0 + t, k0 + 4u));
+      }
     }
   }
   partial[lid] = acc;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  if (lid < tCount) {
+  if (lane == 0u && row < p.partRows) {
+    var sum = vec4f(0.0);
+    for (var i = 0u; i < THREADS_PER_ROW; i++) { sum += partial[lid + i]; }
     let n = p.rowStart + row;
-    var v = partial[0][lid];
-    if (p.hasBias != 0u) { v += bias[n]; }
-    y[(t0 + lid) * p.yStride + n] = v;
+    let b = select(0.0, bias[n], p.hasBias != 0u);
+    for (var t = 0u; t < tCount; t++) {
+      y[(t0 + t) * p.yStride + n] = sum[t] + b;
+    }
   }
 }

@@ -1,6 +1,6 @@
 // Matmul against a GPU weight: y[T, N] = x[T, K] · W[N, K]ᵀ (+ bias[N]), for every
 // weight type in repack.ts. Two variants:
-//   'vec'   — matrix × vector, one workgroup per weight row and 4 tokens (decode);
+//   'vec'   — matrix × vector, one workgroup per 8 weight rows and 4 tokens (decode);
 //   'tiled' — 32×32 output tiles with W dequantized into shared memory (prefill, batches).
 // A weight split into parts takes one dispatch per part, each writing its own columns of y.
 import type { GpuWeight } from '../gpu/weights';
@@ -14,7 +14,8 @@ export type MatmulVariant = 'vec' | 'tiled';
 /** Up to this many tokens the matrix × vector kernel wins (it re-reads W once per 4 tokens). */
 export const VEC_MAX_TOKENS = 8;
 const VEC_TOKENS_PER_WG = 4;
-const VEC_WG = 64;
+const VEC_ROWS_PER_WG = 8;
+const VEC_THREADS_PER_ROW = 8;
 const TILE = 32;
 
 export interface MatmulArgs {
@@ -25,6 +26,8 @@ export interface MatmulArgs {
   numTokens: number; // T
   /** Default: chooseMatmulVariant(numTokens). */
   variant?: MatmulVariant;
+  /** Per-dimension workgroup limit (default 65535); tests lower it to exercise the x/y split. */
+  maxWorkgroupsPerDim?: number;
 }
 
 export function chooseMatmulVariant(numTokens: number): MatmulVariant {
@@ -54,11 +57,14 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   const name = typeName(weight.type);
   const pipeline =
     variant === 'vec'
-      ? enc.ctx.pipeline(`matmul-vec/${name}/wg${VEC_WG}`, withDequant(weight.type, 'matmul-vec', vecBody), { WG: VEC_WG })
+      ? enc.ctx.pipeline(`matmul-vec/${name}/r${VEC_ROWS_PER_WG}x${VEC_THREADS_PER_ROW}`, withDequant(weight.type, 'matmul-vec', vecBody), {
+          ROWS_PER_WG: VEC_ROWS_PER_WG,
+          THREADS_PER_ROW: VEC_THREADS_PER_ROW,
+        })
       : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', tiledBody));
   for (const part of weight.parts) {
-    const groups = variant === 'vec' ? part.rows : Math.ceil(part.rows / TILE);
-    const [gx, gy] = splitWorkgroups(groups);
+    const groups = Math.ceil(part.rows / (variant === 'vec' ? VEC_ROWS_PER_WG : TILE));
+    const [gx, gy] = splitWorkgroups(groups, a.maxWorkgroupsPerDim);
     const params = enc.uniforms.push('matmul', [T, K, part.rows, N, part.rowStart, part.scaleOffsetWords, gx, a.bias ? 1 : 0]);
     // Without a bias, x stands in for the (unread) bias binding: both are read-only.
     dispatch(enc, pipeline, [part.buffer, a.x, a.bias ?? a.x, a.y, params], gx, gy, tokenGroups);
