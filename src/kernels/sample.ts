@@ -8,6 +8,15 @@
 //   4. logprobs         (only when some row asked) log-softmax of step 2's rows, top n
 // All four are dispatches in the caller's compute pass; nothing here submits.
 //
+// Semantics (the float64 oracle in test/gpu/sample-oracle.ts spells them out):
+// - bias and penalties apply to greedy rows too (as in vLLM and HF);
+// - filters run on exp((l - max) / T): top-k keeps every token tied with the k-th logit,
+//   top-p keeps the smallest top set (by logit) whose mass within the top-k survivors
+//   reaches p, plus its tie group, min-p keeps p >= min_p * p_max;
+// - the draw is u(seed, sampleIndex) * Σw inverted over the kept tokens in id order, so a
+//   seeded draw depends only on the row, never on the batch;
+// - logprobs are log-softmax of the processed logits at temperature 1, before filtering.
+//
 // Runner use:
 //   const sampler = new Sampler(ctx, { maxRows, vocabSize });           // once
 //   const requests = requestsFromSequences(input.sequences);             // the sampling ones, in order
