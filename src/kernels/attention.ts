@@ -1,5 +1,5 @@
 // Paged causal attention over the flattened batch (GQA, head dims up to 256).
-// Variants: one workgroup per (kv head, token) serving its GQA group over the whole context; or, for few
+// Variants: one workgroup per (group of query heads sharing a kv head, token) over the whole context; or, for few
 // (token, head) pairs over long contexts, split-context partials + a combine pass
 // (flash-decoding), chosen by chooseAttentionSplit when the caller gives a scratch buffer.
 import code from './attention.wgsl?raw';
@@ -12,6 +12,18 @@ export const ATTENTION_MAX_HEAD_DIM = 256;
 const SPLIT_MAX_WORKGROUPS = 256;
 const SPLIT_MIN_PART_LEN = 256;
 const SPLIT_MAX_PARTS = 64;
+
+/**
+ * Query heads one workgroup serves: the largest divisor of the GQA ratio within the
+ * kernel's private/workgroup arrays (<= 8 heads, <= 2048 q floats, <= 32 outputs per thread).
+ */
+export function attentionGroup(gqaRatio: number, headDim: number): number {
+  const dpt = Math.ceil(headDim / WG);
+  for (let g = Math.min(8, gqaRatio); g > 1; g--) {
+    if (gqaRatio % g === 0 && g * headDim <= 2048 && g * dpt <= 32) return g;
+  }
+  return 1;
+}
 
 export interface AttentionSplit {
   numParts: number;
@@ -75,11 +87,8 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   if (kvType === 'f16' && !enc.ctx.features.f16) throw new KernelArgError('attention', "kvType 'f16' needs the 'shader-f16' feature");
   if (a.numTokens === 0) return;
   const scale = a.scale ?? 1 / Math.sqrt(a.headDim);
-  const group = a.numHeads / a.numKvHeads;
   const dpt = Math.ceil(a.headDim / WG);
-  if (group > 8 || group * a.headDim > 2048 || group * dpt > 32) {
-    throw new KernelArgError('attention', `GQA group ${group} x headDim ${a.headDim} exceeds the kernel's limits (group <= 8, group * headDim <= 2048)`);
-  }
+  const group = attentionGroup(a.numHeads / a.numKvHeads, a.headDim);
   const codeK = withKvType('attention', code, kvType);
   const variantKey = `${kvType}/wg${WG}/g${group}/dpt${dpt}`;
   const constants = { WG, GROUP: group, DPT: dpt };
@@ -92,7 +101,7 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   if (!a.split) {
     const pipeline = enc.ctx.pipeline(`attention/${variantKey}`, codeK, constants);
     const params = enc.uniforms.push('attention', [...common, 1, 0]);
-    dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], a.numKvHeads, ty, tz);
+    dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], a.numHeads / group, ty, tz);
     return;
   }
   const { plan, scratch } = a.split;
@@ -104,6 +113,6 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   const partial = enc.ctx.pipeline(`attention-partial/${variantKey}`, codeK, constants, 'partial');
   const combine = enc.ctx.pipeline(`attention-combine/${variantKey}`, codeK, constants, 'combine');
   const params = enc.uniforms.push('attention', [...common, plan.numParts, plan.partLen]);
-  dispatch(enc, partial, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, scratch, params], a.numKvHeads, a.numTokens, plan.numParts);
+  dispatch(enc, partial, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, scratch, params], a.numHeads / group, a.numTokens, plan.numParts);
   dispatch(enc, combine, [scratch, a.out, params], a.numHeads, a.numTokens);
 }

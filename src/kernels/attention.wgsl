@@ -1,11 +1,12 @@
-// Paged causal attention for a flattened batch. One workgroup per (kv head, token): the
-// GROUP = numHeads / numKvHeads query heads that share a kv head (GQA) are served
-// together, so each K/V row is read once for all of them.
+// Paged causal attention for a flattened batch. One workgroup per (head group, token):
+// GROUP consecutive query heads that share one kv head (GQA; GROUP divides
+// numHeads / numKvHeads) are served together, so each K/V row is read once for all.
 //
 //   token t (position p, its sequence's block table at blockTables[btStart..]) attends
 //   to positions j = 0..p of its own sequence; K/V of position j sit in pool slot
 //       blockTables[btStart + (j >> 4)] * 16 + (j & 15)
-//   query heads of kv head g: h = g * GROUP + r, r < GROUP
+//   workgroup x serves query heads h = x * GROUP + r (r < GROUP), all of kv head
+//   kvh = h / (numHeads / numKvHeads)
 //
 // The context is walked in tiles of WG positions: each thread scores one position for
 // every head of the group (q in workgroup memory), each head's tile max and sum are
@@ -13,7 +14,7 @@
 // rescaled by exp(m_old - m_new)) are split over threads by head dimension.
 //
 // Split-context variant (flash-decoding) for few (token, head) pairs over long
-// contexts: `partial` runs one workgroup per (kv head, token, partition of partLen
+// contexts: `partial` runs one workgroup per (head group, token, partition of partLen
 // positions) and writes a (acc[headDim], m, l) record per query head; `combine` merges
 // a token-head's records: out = sum_p acc_p e^(m_p - M) / sum_p l_p e^(m_p - M).
 
@@ -22,7 +23,7 @@
 alias KvT = f32;
 
 override WG: u32 = 64;
-override GROUP: u32 = 1;  // query heads per kv head
+override GROUP: u32 = 1;  // query heads per workgroup, a divisor of numHeads / numKvHeads
 override DPT: u32 = 1;    // head dims per thread = ceil(headDim / WG)
 const MAX_GROUP_HEAD_DIM: u32 = 2048u; // GROUP * headDim (checked on the CPU)
 const MAX_GROUP: u32 = 8u;
@@ -59,10 +60,15 @@ var<private> acc: array<f32, MAX_ACC>;   // [GROUP, DPT]: this thread's dims tid
 var<private> mRun: array<f32, MAX_GROUP>; // running max per head
 var<private> lRun: array<f32, MAX_GROUP>; // running sum per head
 
-// Loads q of the group's heads for token t, scaled, into workgroup memory. Uniform control flow only.
-fn loadQ(tid: u32, t: u32, kvh: u32) {
+fn kvHeadOf(headBase: u32) -> u32 {
+  return headBase / (params.numHeads / params.numKvHeads);
+}
+
+// Loads q of heads headBase.. headBase + GROUP for token t, scaled, into workgroup memory.
+// Uniform control flow only.
+fn loadQ(tid: u32, t: u32, headBase: u32) {
   let d = params.headDim;
-  let qBase = t * params.qRowStride + params.qColOffset + kvh * GROUP * d;
+  let qBase = t * params.qRowStride + params.qColOffset + headBase * d;
   for (var i = tid; i < GROUP * d; i += WG) { qShared[i] = q[qBase + i] * params.scale; }
   workgroupBarrier();
 }
@@ -129,15 +135,15 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, end: u32) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let kvh = wid.x;
+  let headBase = wid.x * GROUP;
   let t = wid.y + wid.z * 65535u;
   if (t >= params.numTokens) { return; }  // uniform per workgroup
   let tokenInfo = tokenMeta[t];
-  loadQ(tid, t, kvh);
-  attendRange(tid, kvh, u32(tokenInfo.y), 0u, u32(tokenInfo.x) + 1u);
+  loadQ(tid, t, headBase);
+  attendRange(tid, kvHeadOf(headBase), u32(tokenInfo.y), 0u, u32(tokenInfo.x) + 1u);
   let d = params.headDim;
   for (var r = 0u; r < GROUP; r++) {
-    let outBase = t * params.outRowStride + (kvh * GROUP + r) * d;
+    let outBase = t * params.outRowStride + (headBase + r) * d;
     for (var k = 0u; k < DPT; k++) {
       let i = tid + k * WG;
       if (i < d) { out[outBase + i] = acc[r * DPT + k] / lRun[r]; }
@@ -147,7 +153,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
 
 @compute @workgroup_size(WG)
 fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let kvh = wid.x;
+  let headBase = wid.x * GROUP;
   let t = wid.y;
   let part = wid.z;
   if (t >= params.numTokens) { return; }
@@ -155,8 +161,8 @@ fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t
   let ctxLen = u32(tokenInfo.x) + 1u;
   let start = part * params.partLen;
   if (start < ctxLen) {
-    loadQ(tid, t, kvh);
-    attendRange(tid, kvh, u32(tokenInfo.y), start, min(start + params.partLen, ctxLen));
+    loadQ(tid, t, headBase);
+    attendRange(tid, kvHeadOf(headBase), u32(tokenInfo.y), start, min(start + params.partLen, ctxLen));
   } else {
     // An empty partition: weight exp(NEG_BIG - M) = 0 in combine.
     for (var r = 0u; r < GROUP; r++) { mRun[r] = NEG_BIG; lRun[r] = 0.0; }
@@ -165,7 +171,7 @@ fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t
   let d = params.headDim;
   let rec = d + 2u;
   for (var r = 0u; r < GROUP; r++) {
-    let base = ((t * params.numHeads + kvh * GROUP + r) * params.numParts + part) * rec;
+    let base = ((t * params.numHeads + headBase + r) * params.numParts + part) * rec;
     for (var k = 0u; k < DPT; k++) {
       let i = tid + k * WG;
       if (i < d) { out[base + i] = acc[r * DPT + k]; }
