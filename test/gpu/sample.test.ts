@@ -271,7 +271,9 @@ describe('distribution', () => {
     const cases: [SamplingParams, number][] = [
       [params({ temperature: 1, seed: 5 }), 1000],
       [params({ temperature: 0.7, topK: 4, seed: 6 }), 1000], // ids 1 and 6 tie at the 4th logit: both kept
+      [params({ temperature: 1.5, topK: 3, seed: 11 }), 1000], // exactly 3 kept: 9, 0, 3
       [params({ temperature: 1.3, topP: 0.8, seed: 7 }), 1000],
+      [params({ temperature: 1, topP: 0.75, seed: 10 }), 1000], // mass crosses 0.75 inside the 1.2 tie: both kept
       [params({ temperature: 1, minP: 0.2, seed: 8 }), 1000],
       [params({ temperature: 0.9, topK: 8, topP: 0.9, minP: 0.1, seed: 9 }), 4000],
     ];
@@ -298,7 +300,8 @@ describe('distribution', () => {
         expect(Math.abs(counts[i] / draws - probs[i]), `token ${i} p=${probs[i]}`).toBeLessThan(4.5 * sigma + 1e-3);
       }
       if (p !== cases[0][0]) expect(probs.filter((x) => x === 0).length).toBeGreaterThan(0);
-      if (p === cases[1][0]) expect(probs[1] > 0 && probs[6] > 0 && probs[7] === 0).toBe(true);
+      if (p === cases[2][0]) expect(probs.map((x, i) => (x > 0 ? i : -1)).filter((i) => i >= 0)).toEqual([0, 3, 9]);
+      if (p === cases[1][0] || p === cases[4][0]) expect(probs[1] > 0 && probs[6] > 0 && probs[7] === 0).toBe(true);
     }
   });
 });
