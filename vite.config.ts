@@ -16,6 +16,7 @@ export default defineConfig({
         'worker/shared.worker': 'worker/shared.worker.ts',
         'worker/sw': 'worker/sw.ts',
         'cli/main': 'src/cli/main.ts',
+        webllm: 'src/compat/webllm/index.ts',
       },
       formats: ['es'],
     },
