@@ -104,7 +104,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
         n += select(vec4f(0.0), vec4f(1.0), vec4<bool>(key >= c1, key >= c2, key >= c3, false));
       }
       let total = sum4(tid, n);
-      if (total.z >= wantCount) { k = c3; } else if (total.y >= wantCount) { k = c2; } else if (total.x >= wantCount) { k = c1; }
+      var reached = 0.0;
+      if (total.z >= wantCount) { k = c3; reached = total.z; } else if (total.y >= wantCount) { k = c2; reached = total.y; } else if (total.x >= wantCount) { k = c1; reached = total.x; }
+      // Exactly topK at or above k: no key lies between k and the k-th largest, so the
+      // lower bits would keep the same set. (uniform: `total` is)
+      if (reached == wantCount) { break; }
     }
     threshold = k;
   }
