@@ -4,6 +4,9 @@ import { hostEngine } from '../../../src/client/host';
 import { RemoteEngine } from '../../../src/client/remote-engine';
 import type { Engine } from '../../../src/engine/engine-api';
 import { EngineError } from '../../../src/engine/errors';
+import { fromWireError, toWireError } from '../../../src/client/wire-errors';
+import { GGUFError } from '../../../src/model/gguf/errors';
+import { StorageError } from '../../../src/storage/errors';
 
 /** A minimal engine: streams `n` numbered chunks, 2 ms apart; records aborts. */
 function tinyEngine() {
@@ -79,6 +82,18 @@ describe('RemoteEngine over a MessageChannel', () => {
     expect((err as EngineError).code).toBe('context_length_exceeded');
     expect((err as EngineError).param).toBe('messages');
     close();
+  });
+
+  it('rebuilds the model layers\' error classes with their code and fields', async () => {
+    const roundTrip = (e: Error) => fromWireError(structuredClone(toWireError(e)));
+    const g = roundTrip(new GGUFError('bad_magic', 'not a GGUF file', 0));
+    expect(g).toBeInstanceOf(GGUFError);
+    expect(g.message).toBe('bad_magic: not a GGUF file (at byte 0)');
+    expect((g as GGUFError).code).toBe('bad_magic');
+    expect((g as GGUFError).offset).toBe(0);
+    const s = roundTrip(new StorageError('quota_exceeded', 'no room', { bytesNeeded: 123 }));
+    expect(s).toBeInstanceOf(StorageError);
+    expect((s as StorageError).bytesNeeded).toBe(123);
   });
 
   it('reports engine_not_loaded before load()', async () => {
