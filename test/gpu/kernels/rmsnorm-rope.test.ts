@@ -64,7 +64,9 @@ describe('rmsnorm', () => {
     const b = ctx.storage('b', 64);
     await runPass(ctx, (enc) => {
       expect(() => rmsNorm(enc, { x: b, weight: b, out: b, numRows: 1, rowSize: 4, eps: 1e-5 })).toThrow(KernelArgError);
-      try { rmsNorm(enc, { x: b, weight: b, out: ctx.storage('o', 16), numRows: 10, rowSize: 4, eps: 1e-5 }); } catch (e) { expect((e as KernelArgError).code).toBe('kernel_bad_args'); }
+      let err: unknown;
+      try { rmsNorm(enc, { x: b, weight: b, out: ctx.storage('o', 16), numRows: 10, rowSize: 4, eps: 1e-5 }); } catch (e) { err = e; }
+      expect((err as KernelArgError | undefined)?.code).toBe('kernel_bad_args');
     });
   });
 });
