@@ -1,7 +1,7 @@
 // The worker pattern of WebLLM apps (a handler in the worker, CreateWebWorkerMLCEngine on
 // the page) over a MessageChannel: the handler side is wired exactly like WebLLM's docs
-// wire `self.onmessage`, with the port standing in for the worker global.
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+// wire `self.onmessage`, with the port standing in for the worker global (Node's global
+// MessageChannel, typed as the DOM one it implements).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateWebWorkerMLCEngine, WebWorkerMLCEngineHandler, type InitProgressReport } from '../../../src/compat/webllm';
 import type { ChatWorker } from '../../../src/compat/webllm/worker';
@@ -16,7 +16,7 @@ beforeAll(async () => {
   // --- worker.ts, as WebLLM documents it ---
   const handler = new WebWorkerMLCEngineHandler();
   handler.postMessage = (msg) => workerGlobal.postMessage(msg); // the worker's global postMessage
-  workerGlobal.onmessage = (msg) => handler.onmessage(msg as { data: unknown });
+  workerGlobal.onmessage = (msg) => handler.onmessage(msg);
 });
 afterAll(async () => {
   page.close();
