@@ -39,6 +39,20 @@ fn sum4(tid: u32, v: vec4f) -> vec4f {
   return total;
 }
 
+// Component-wise minimum over the workgroup, returned to all (uniform).
+fn min4(tid: u32, v: vec4f) -> vec4f {
+  red4[tid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) { red4[tid] = min(red4[tid], red4[tid + s]); }
+    workgroupBarrier();
+  }
+  if (tid == 0u) { bcast4 = red4[0]; }
+  let lowest = workgroupUniformLoad(&bcast4);
+  workgroupBarrier();
+  return lowest;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
   let row = wid.x + wid.y * 65535u;
@@ -129,16 +143,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
       let t2 = max(c2, threshold);
       let t3 = max(c3, threshold);
       var mass = vec4f(0.0);
+      var lowest = vec4f(-LOWEST_F32);  // smallest logit at or above each candidate
       for (var i = tid; i < V; i += WG) {
         let v = logits[base + i];
         let key = orderedKey(v);
         if (key >= t1) {
           let w = exp((v - maxV) * invT);
-          mass += select(vec4f(0.0), vec4f(w), vec4<bool>(true, key >= t2, key >= t3, false));
+          let above = vec4<bool>(true, key >= t2, key >= t3, false);
+          mass += select(vec4f(0.0), vec4f(w), above);
+          lowest = min(lowest, select(vec4f(-LOWEST_F32), vec4f(v), above));
         }
       }
       let total = sum4(tid, mass);
-      if (total.z >= massTarget) { k = c3; } else if (total.y >= massTarget) { k = c2; } else if (total.x >= massTarget) { k = c1; }
+      let low = min4(tid, lowest);
+      var reached = -1.0;
+      var lowV = 0.0;
+      if (total.z >= massTarget) { k = c3; reached = total.z; lowV = low.z; }
+      else if (total.y >= massTarget) { k = c2; reached = total.y; lowV = low.y; }
+      else if (total.x >= massTarget) { k = c1; reached = total.x; lowV = low.x; }
+      // Dropping even one token at the lowest kept logit falls short of the target: the
+      // nucleus is exactly the tokens >= lowV, so the lower bits are settled. (uniform)
+      if (reached >= 0.0 && reached - exp((lowV - maxV) * invT) < massTarget) {
+        k = orderedKey(lowV);
+        break;
+      }
     }
     threshold = max(threshold, k);
   }
