@@ -92,6 +92,7 @@ export function mountFlow(root: HTMLElement, session: DemoSession): void {
     <div class="flow-layout">
       <div class="card">
         <h2>Prompt flow batch run</h2>
+        <p class="muted small">Each row is rendered through the template and sent with the <code>openai</code> client to <code>http://localhost:8000/v1</code>. Try concurrency 1, then 16: the engine batches requests in flight into one GPU step.</p>
         <label>Dataset (JSONL, one row per line)<textarea class="dataset" rows="8" spellcheck="false"></textarea></label>
         <label>Prompt template (Jinja)<textarea class="template" rows="3" spellcheck="false"></textarea></label>
         <div class="row wrap">

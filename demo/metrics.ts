@@ -17,13 +17,13 @@ interface Panel {
   now: (s: EngineStats) => string;
   canvas?: HTMLCanvasElement;
   value?: HTMLElement;
+  card?: HTMLElement;
 }
 
 export function mountMetrics(root: HTMLElement, session: DemoSession): void {
   root.innerHTML = `<div class="metrics-grid"></div><p class="muted small metrics-status">Waiting for a model…</p>`;
   const grid = root.querySelector('.metrics-grid')!;
   const status = root.querySelector<HTMLElement>('.metrics-status')!;
-  let kvTotal = 0;
   const panels: Panel[] = [
     { title: 'Tokens / s', series: [{ label: 'output tokens/s', color: '#2f7de1', values: [] }], now: (s) => s.tokensPerSecond.toFixed(1) },
     {
@@ -37,8 +37,8 @@ export function mountMetrics(root: HTMLElement, session: DemoSession): void {
     {
       title: 'KV cache blocks',
       series: [{ label: 'blocks used', color: '#8f398f', values: [] }],
-      yMax: () => (kvTotal > 0 ? kvTotal : undefined),
       format: (v) => v.toFixed(0),
+      // Scaled to the data, not the pool: a small model's pool has thousands of blocks.
       now: (s) => `${s.kvBlocksUsed} / ${s.kvBlocksTotal} used`,
     },
     {
@@ -59,6 +59,7 @@ export function mountMetrics(root: HTMLElement, session: DemoSession): void {
     card.className = 'card metric';
     card.innerHTML = `<h3>${p.title}</h3><div class="small">${legend}</div>`;
     card.append(p.value, p.canvas);
+    p.card = card;
     grid.append(card);
   }
 
@@ -78,13 +79,17 @@ export function mountMetrics(root: HTMLElement, session: DemoSession): void {
     inFlight = true;
     try {
       const s = await engine.stats();
-      kvTotal = s.kvBlocksTotal;
       push(panels[0]!.series[0]!, s.tokensPerSecond);
       push(panels[1]!.series[0]!, s.lastStepBatchSize);
       push(panels[1]!.series[1]!, s.running);
       push(panels[2]!.series[0]!, s.kvBlocksUsed);
       push(panels[3]!.series[0]!, s.prefixCacheHitRate);
-      panels.forEach((p) => (p.value!.textContent = p.now(s)));
+      for (const p of panels) {
+        p.value!.textContent = p.now(s);
+        // The first series' peak over the window (read by the e2e test, shown on hover).
+        p.card!.dataset.peak = String(Math.max(...p.series[0]!.values));
+        p.card!.title = `peak in the last 60 s: ${p.card!.dataset.peak}`;
+      }
       status.textContent = `Polling engine.stats() every ${POLL_MS} ms · ${session.info?.id ?? ''}`;
       redraw();
     } catch (err) {

@@ -53,12 +53,12 @@ export function mountModels(root: HTMLElement, session: DemoSession, defaultMode
         <tbody></tbody>
       </table></div>
       <form class="row custom-form">
-        <label class="grow">URL or <code>org/repo:file</code>
+        <label class="grow"><span>URL or <code>org/repo:file</code></span>
           <input name="source" type="text" placeholder="Qwen/Qwen2.5-0.5B-Instruct-GGUF:qwen2.5-0.5b-instruct-q4_k_m.gguf" autocomplete="off" /></label>
         <button type="submit">Load URL</button>
       </form>
       <form class="row file-form">
-        <label class="grow">Local .gguf file <input name="file" type="file" accept=".gguf" /></label>
+        <label class="grow"><span>Local .gguf file (read in place, not copied)</span><input name="file" type="file" accept=".gguf" /></label>
         <button type="submit">Load file</button>
       </form>
       <div class="error models-error" role="alert" hidden></div>

@@ -25,7 +25,8 @@ export function errorText(err: unknown): string {
     const e = err as { code?: unknown; message?: unknown; name?: unknown; error?: { code?: unknown; message?: unknown } };
     const code = typeof e.code === 'string' ? e.code : typeof e.error?.code === 'string' ? e.error.code : undefined;
     const message = typeof e.message === 'string' ? e.message : String(err);
-    return code ? `${code}: ${message}` : message;
+    // Some errors (StorageError) already start their message with the code.
+    return code && !message.startsWith(`${code}:`) ? `${code}: ${message}` : message;
   }
   return String(err);
 }
