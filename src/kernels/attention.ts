@@ -30,7 +30,12 @@ export interface AttentionSplit {
   partLen: number;
 }
 
-/** The split-context plan for a step, or undefined when one pass is better. */
+/**
+ * The split-context plan for a step, or undefined when one pass is better. The split
+ * sums in a different order than one pass (results agree to f32 rounding, not bit for
+ * bit), and this choice depends on the batch (numTokens): a runner that wants outputs
+ * bit-identical across batch compositions should decide by context length alone.
+ */
 export function chooseAttentionSplit(numTokens: number, numHeads: number, maxContextLength: number): AttentionSplit | undefined {
   if (numTokens * numHeads >= SPLIT_MAX_WORKGROUPS || maxContextLength < 2 * SPLIT_MIN_PART_LEN || numTokens > MAX_WORKGROUPS_PER_DIM) return undefined;
   return splitPlan(maxContextLength, Math.min(SPLIT_MAX_PARTS, Math.ceil(maxContextLength / SPLIT_MIN_PART_LEN)));
