@@ -284,9 +284,15 @@ export class MLCEngine implements MLCEngineInterface {
   }
 
   async resetChat(keepStats = false, modelId?: string): Promise<void> {
-    // WebLLM resets a model that is not loaded silently; so do we (nothing to reset).
-    if (this.models.size === 0) return;
-    this.select('resetChat', modelId).session.reset(keepStats);
+    // As in WebLLM: resetting before a model is loaded (or an unknown one) is a no-op.
+    let m: LoadedModel;
+    try {
+      m = this.select('resetChat', modelId);
+    } catch (err) {
+      if (err instanceof ModelNotLoadedError || err instanceof SpecifiedModelNotFoundError) return;
+      throw err;
+    }
+    m.session.reset(keepStats);
   }
 
   async runtimeStatsText(modelId?: string): Promise<string> {

@@ -5,6 +5,7 @@ import { prebuiltAppConfig } from '@mlc-ai/web-llm';
 import { describe, expect, it } from 'vitest';
 import { CreateMLCEngine, MLCEngine } from '../../../src/compat/webllm';
 import { isGgufLocation, mappedPrebuiltIds, PREBUILT_GGUF, resolveWebLLMModel } from '../../../src/compat/webllm/prebuilt';
+import { checkChatOptions } from '../../../src/compat/webllm/request';
 import { modelIdForUrl, resolveModelUrl } from '../../../src/storage';
 
 const webllmIds = new Set(prebuiltAppConfig.model_list.map((r) => r.model_id));
@@ -48,6 +49,15 @@ describe('prebuilt id table', () => {
   it('an app that passes WebLLM’s own prebuiltAppConfig still gets the GGUF build', () => {
     const r = resolveWebLLMModel('Qwen2.5-0.5B-Instruct-q4f16_1-MLC', prebuiltAppConfig);
     expect(r).toMatchObject({ via: 'prebuilt', source: 'https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf' });
+  });
+
+  it('every mapped id also resolves when the app passes WebLLM’s prebuiltAppConfig, with options tabllm honours', () => {
+    for (const [id, m] of PREBUILT_GGUF) {
+      const r = resolveWebLLMModel(id, prebuiltAppConfig);
+      expect(r.source, id).toBe(m.url);
+      expect(() => checkChatOptions(r.chatOptions, id), id).not.toThrow();
+    }
+    expect(() => checkChatOptions({ conv_template: {} as never }, 'ChatOptions')).toThrow(expect.objectContaining({ name: 'UnsupportedFieldsError', fields: ['conv_template'] }));
   });
 
   it('a model_list record with a GGUF URL wins over the table, with its overrides and chat options merged', () => {
