@@ -38,6 +38,7 @@ describe('concurrent chat.completions.create on one engine', () => {
       const concurrentMs = performance.now() - batchStart;
       const batchSteps = fx.steps() - stepsBefore;
 
+      console.info(`webllm compat, ${PROMPTS.length} requests x 17 tokens at ${STEP_MS} ms/step: sequential ${sequentialMs.toFixed(0)} ms, concurrent ${concurrentMs.toFixed(0)} ms (${batchSteps} steps)`);
       expect(batched.map((r) => r.choices[0]!.message.content)).toEqual(solo);
       for (const r of batched) expect(r.choices[0]!.finish_reason).toBe('stop');
       // Distinct prompts, distinct replies: the equality above is not trivially true.
