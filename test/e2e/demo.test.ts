@@ -103,6 +103,26 @@ describe('demo page (Chromium, real WebGPU runner)', () => {
     await shot('chat');
   });
 
+  it('stops a streaming completion with the stop button, and the engine frees the request', async () => {
+    await page.fill('#tab-chat .temperature', '0.8');
+    await page.fill('#tab-chat .seed', '7');
+    await page.fill('#tab-chat .max-tokens', '400');
+    await page.fill('#tab-chat .prompt', 'Once upon a time');
+    await page.click('#tab-chat .send');
+    await page.waitForFunction(() => (document.querySelector('#tab-chat .message.streaming .generated')?.textContent ?? '').length > 20, null, { timeout: 60_000 });
+    await page.click('#tab-chat .stop');
+    await page.waitForSelector('#tab-chat .message[data-finish]', { timeout: 30_000 });
+    expect(await page.getAttribute('#tab-chat .message', 'data-finish')).toBe('stopped');
+    expect(await page.isHidden('#tab-chat .chat-error')).toBe(true);
+    const meta = (await page.textContent('#tab-chat .message .meta')) ?? '';
+    const tokens = Number(/^(\d+) tokens/.exec(meta)?.[1]);
+    expect(tokens).toBeGreaterThan(0);
+    expect(tokens).toBeLessThan(400);
+    // The abort reached the engine in the worker: nothing left running, no KV blocks held.
+    await page.waitForFunction(() => /^0 \/ \d+ used$/.test(document.querySelectorAll('#tab-metrics .metric-now')[2]?.textContent ?? ''), null, { timeout: 10_000 });
+    expect(await page.textContent('#tab-chat .prompt-echo')).toBe('Once upon a time');
+  });
+
   it('runs the flow: 8 rows at concurrency 8, every row gets an output', async () => {
     await tab('flow');
     await page.fill('#tab-flow .concurrency', '8');
