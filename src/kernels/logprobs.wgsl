@@ -1,7 +1,7 @@
 // Log-probabilities of the processed logits (after bias/penalties, before temperature
 // and filtering), one workgroup per row that asked for them: (l - max) - log Σ exp(l - max)
-// for the sampled token (word 1), and the n best as (id, logprob) pairs highest
-// first (words 2..), lowest id first among equal logits. Pick j is the maximum over
+// for the sampled token, and the n best as (id, logprob) pairs highest first, lowest
+// id first among equal logits (layout: outId() in sample-common.wgsl). Pick j is the maximum over
 // tokens ordered strictly after pick j-1 in (logit desc, id asc), so no list of
 // earlier picks is needed.
 
@@ -9,7 +9,7 @@ override WG: u32 = 256;  // power of two (tree reductions)
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;      // [numRows, vocabSize] f32, processed
 @group(0) @binding(1) var<storage, read> rows: array<u32>;        // [numRows, ROW_WORDS]
-@group(0) @binding(2) var<storage, read_write> out: array<u32>;   // [numRows, OUT_WORDS]; reads word 0, writes 1..
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;   // see outId(): reads the ids, writes logprobs and tops
 @group(0) @binding(3) var<uniform> dims: Dims;
 
 var<workgroup> redF: array<f32, WG>;
@@ -72,16 +72,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   // would round to f32 spacing at 1e4 (~1e-3), far above the logprob tolerance.
   let logSum = log(redF[0]);
   workgroupBarrier();  // everyone has read redF[0] before bestAfter reuses it
-  let o = row * OUT_WORDS;
+  let S = dims.numRows;
   if (tid == 0u) {
-    out[o + 1u] = bitcast<u32>((logits[base + out[o]] - maxV) - logSum);
+    out[outLogprob(S, row)] = bitcast<u32>((logits[base + out[outId(S, row)]] - maxV) - logSum);
   }
   var prev = top;
   for (var j = 0u; j < numTop; j++) {
     if (j > 0u) { prev = bestAfter(tid, base, V, bitcast<f32>(prev.x), prev.y, false); }
     if (tid == 0u) {
-      out[o + 2u + 2u * j] = prev.y;
-      out[o + 3u + 2u * j] = bitcast<u32>((bitcast<f32>(prev.x) - maxV) - logSum);
+      out[outTop(S, row, j)] = prev.y;
+      out[outTop(S, row, j) + 1u] = bitcast<u32>((bitcast<f32>(prev.x) - maxV) - logSum);
     }
   }
 }

@@ -3,11 +3,17 @@
 // order-preserving f32 -> u32 key, and the counter-based RNG.
 
 const ROW_WORDS: u32 = 16u;     // per-row parameter block, see sample-pack.ts ROW_*
-const OUT_WORDS: u32 = 42u;     // per-row output: id, logprob, 20 x (id, logprob)
+const TOP_WORDS: u32 = 40u;     // per-row top logprobs: 20 x (id, logprob)
 const FLAG_GREEDY: u32 = 1u;
 const FLAG_LOGPROBS: u32 = 2u;
 const NO_TOKEN: u32 = 0xffffffffu;
 const LOWEST_F32: f32 = -3.4028234e38;
+
+// Output [numRows * (2 + TOP_WORDS)] u32, grouped so that a step without logprobs reads
+// back only the ids:  ids [numRows] | logprobs [numRows] f32 | tops [numRows, TOP_WORDS].
+fn outId(numRows: u32, row: u32) -> u32 { return row; }
+fn outLogprob(numRows: u32, row: u32) -> u32 { return numRows + row; }
+fn outTop(numRows: u32, row: u32, j: u32) -> u32 { return 2u * numRows + row * TOP_WORDS + 2u * j; }
 
 struct Dims {
   numRows: u32,

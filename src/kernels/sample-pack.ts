@@ -10,7 +10,8 @@
 //     7 sampleIndex        8 numTopLogprobs
 //     9 repetition f32    10 presence f32   11 frequency f32
 //
-//   out [numRows, OUT_WORDS] u32: 0 token id, 1 logprob f32, 2+2j top id, 3+2j top logprob f32
+//   out [numRows * OUT_WORDS] u32, grouped so a step without logprobs reads back only ids:
+//     ids [numRows] u32 | logprobs [numRows] f32 | tops [numRows, 20, (id u32, logprob f32)]
 import type { PenaltyTokens, SampledToken, SamplingParams, SequenceInput, TokenLogprob } from '../engine/types';
 import { f32Bits, KernelArgError } from './encoder';
 
@@ -163,23 +164,29 @@ export function sampleUniform(seed: number, sampleIndex: number): number {
   return (h >>> 8) / 16777216;
 }
 
+/** Bytes of sampler output to read back for these rows: only the ids unless one asked for logprobs. */
+export function sampledBytes(rows: readonly { params: SamplingParams }[]): number {
+  return rows.some((r) => r.params.logprobs) ? rows.length * OUT_WORDS * 4 : rows.length * 4;
+}
+
 /**
  * Decodes `rows.length` rows of the sampler output (`bytes` starts at row 0).
  * Logprobs and top logprobs are filled only where the row's params asked for them.
  */
 export function readSampled(bytes: ArrayBuffer, rows: readonly { params: SamplingParams }[], vocabSize?: number): SampledToken[] {
-  const need = rows.length * OUT_WORDS * 4;
-  if (bytes.byteLength < need) throw bad(`sampler output holds ${bytes.byteLength} B, ${rows.length} rows need ${need}`);
-  const u32 = new Uint32Array(bytes, 0, rows.length * OUT_WORDS);
-  const f32 = new Float32Array(bytes, 0, rows.length * OUT_WORDS);
+  const S = rows.length;
+  const need = sampledBytes(rows);
+  if (bytes.byteLength < need) throw bad(`sampler output holds ${bytes.byteLength} B, ${S} rows need ${need}`);
+  const u32 = new Uint32Array(bytes, 0, need / 4);
+  const f32 = new Float32Array(bytes, 0, need / 4);
   return rows.map(({ params }, row) => {
-    const o = row * OUT_WORDS;
-    const token: SampledToken = { tokenId: u32[o] };
-    if (params.logprobs) token.logprob = f32[o + 1];
+    const token: SampledToken = { tokenId: u32[row] };
+    if (params.logprobs) token.logprob = f32[S + row];
     if (params.logprobs && params.topLogprobs > 0) {
       const n = Math.min(params.topLogprobs, vocabSize ?? MAX_TOP_LOGPROBS);
       const top: TokenLogprob[] = [];
-      for (let j = 0; j < n; j++) top.push({ tokenId: u32[o + 2 + 2 * j], logprob: f32[o + 3 + 2 * j] });
+      const o = 2 * S + row * 2 * MAX_TOP_LOGPROBS;
+      for (let j = 0; j < n; j++) top.push({ tokenId: u32[o + 2 * j], logprob: f32[o + 2 * j + 1] });
       token.topLogprobs = top;
     }
     return token;

@@ -1,7 +1,7 @@
 // GPU sampling — engineer H owns src/kernels/sample*.{ts,wgsl} and src/kernels/logprobs*.{ts,wgsl}
 //
 // After the LM head, one step samples every row of logits [numSampled, vocabSize] on
-// the GPU and reads back only a small block per row (sample-pack.ts: OUT_WORDS u32):
+// the GPU and reads back only the ids (4 B per row), plus logprobs when asked (sample-pack.ts: out):
 //   1. sample-copy      (only when the raw logits must survive) logits -> scratch rows
 //   2. sample-penalties logit_bias, repetition, presence, frequency on listed tokens only
 //   3. sample           greedy argmax, or temperature / top-k / top-p / min-p + seeded draw
@@ -21,7 +21,7 @@
 //   const sampler = new Sampler(ctx, { maxRows, vocabSize });           // once
 //   const requests = requestsFromSequences(input.sequences);             // the sampling ones, in order
 //   sampler.record(enc, logitsBuf, requests, { preserveLogits });         // per step, in the pass
-//   ...pass.end(); copy sampler.out [0, sampler.outBytes(n)) to a staging buffer; submit
+//   ...pass.end(); copy sampler.out [0, sampler.outBytes(requests)) to a staging buffer; submit
 //   const sampled = sampler.read(stagingBytes, requests);                // SampledToken[]
 import type { GpuContext } from '../gpu/context';
 import type { SampledToken } from '../engine/types';
@@ -29,11 +29,11 @@ import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } 
 import logprobsCode from './logprobs.wgsl?raw';
 import commonCode from './sample-common.wgsl?raw';
 import copyCode from './sample-copy.wgsl?raw';
-import { OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, type SampleRequest } from './sample-pack';
+import { OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, sampledBytes, type SampleRequest } from './sample-pack';
 import penaltiesCode from './sample-penalties.wgsl?raw';
 import sampleCode from './sample.wgsl?raw';
 
-export { MAX_TOP_LOGPROBS, OUT_WORDS, packSampleRows, readSampled, requestsFromSequences, ROW_WORDS, sampleUniform } from './sample-pack';
+export { MAX_TOP_LOGPROBS, OUT_WORDS, packSampleRows, readSampled, requestsFromSequences, ROW_WORDS, sampledBytes, sampleUniform } from './sample-pack';
 export type { PackedSampleRows, SampleRequest } from './sample-pack';
 
 const ROW_WG_MAX = 256; // one workgroup per row (sample, logprobs); power of two
@@ -62,7 +62,7 @@ export interface SampleArgs {
   vocabSize: number;
   /** Run the logprobs pass (packSampleRows().anyLogprobs). */
   withLogprobs: boolean;
-  /** [numRows, OUT_WORDS] u32; must not alias the others. */
+  /** [numRows * OUT_WORDS] u32 (layout in sample-pack.ts); must not alias the others. */
   out: GPUBuffer;
 }
 
@@ -125,7 +125,7 @@ export interface SamplerOptions {
  * on demand), the output rows, and — only if asked to preserve logits — a scratch copy.
  */
 export class Sampler {
-  /** [maxRows, OUT_WORDS] u32: what a step reads back. */
+  /** [maxRows * OUT_WORDS] u32: what a step reads back (a prefix of it, see outBytes). */
   readonly out: GPUBuffer;
   private readonly rowParams: GPUBuffer; // [maxRows, ROW_WORDS] u32
   private entries: GPUBuffer; // [entryCapacity, 4] u32
@@ -148,9 +148,9 @@ export class Sampler {
     this.entries = ctx.storage('sampler-entries', this.entryCapacity * 16);
   }
 
-  /** Bytes of `out` that hold `numRows` rows (the readback size). */
-  outBytes(numRows: number): number {
-    return numRows * OUT_WORDS * 4;
+  /** Bytes at the start of `out` to read back for `requests`: the ids, plus logprobs if asked. */
+  outBytes(requests: readonly SampleRequest[]): number {
+    return sampledBytes(requests);
   }
 
   /**

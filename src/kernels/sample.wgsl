@@ -13,7 +13,7 @@ override WG: u32 = 256;  // power of two (tree reductions)
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;      // [numRows, vocabSize] f32, processed
 @group(0) @binding(1) var<storage, read> rows: array<u32>;        // [numRows, ROW_WORDS]
-@group(0) @binding(2) var<storage, read_write> out: array<u32>;   // [numRows, OUT_WORDS]; writes word 0 (token id)
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;   // see outId(): writes the ids [numRows]
 @group(0) @binding(3) var<uniform> dims: Dims;
 
 var<workgroup> redF: array<f32, WG>;
@@ -90,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   let argmax = workgroupUniformLoad(&bcastU);
   workgroupBarrier();
   if ((flags & FLAG_GREEDY) != 0u) {
-    if (tid == 0u) { out[row * OUT_WORDS] = argmax; }
+    if (tid == 0u) { out[outId(dims.numRows, row)] = argmax; }
     return;
   }
 
@@ -226,6 +226,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
         if (running > drawTarget) { pick = i; break; }
       }
     }
-    out[row * OUT_WORDS] = select(pick, lastKept, pick == NO_TOKEN);
+    out[outId(dims.numRows, row)] = select(pick, lastKept, pick == NO_TOKEN);
   }
 }

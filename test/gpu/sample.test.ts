@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PenaltyTokens, SamplingParams } from '../../src/engine/types';
 import { KernelArgError, type KernelEncoder } from '../../src/kernels/encoder';
-import { OUT_WORDS, packSampleRows, readSampled, requestsFromSequences, sample, Sampler, sampleUniform, type SampleRequest } from '../../src/kernels/sample';
+import { OUT_WORDS, packSampleRows, readSampled, requestsFromSequences, sample, sampledBytes, Sampler, sampleUniform, type SampleRequest } from '../../src/kernels/sample';
 import { readBuffer } from '../helpers/gpu';
 import { getTestContext, rng, runPass } from './kernels/harness';
 import { argmaxLowest, drawById, filteredProbs, logSoftmax, params, processRow, randomLogits, rankDesc } from './sample-oracle';
@@ -21,7 +21,7 @@ async function runSampler(rows: Float32Array<ArrayBuffer>, vocabSize: number, re
   });
   const packed = packSampleRows(requests, vocabSize);
   expect(uploaded).toBe(requests.length * 64 + packed.numEntries * 16);
-  const bytes = await readBuffer(ctx.device, sampler.out, sampler.outBytes(requests.length));
+  const bytes = await readBuffer(ctx.device, sampler.out, Math.max(4, sampler.outBytes(requests)));
   const after = new Float32Array(await readBuffer(ctx.device, logits, rows.byteLength));
   sampler.destroy();
   logits.destroy();
@@ -55,6 +55,7 @@ describe('greedy', () => {
         }
       }
       const requests = Array.from({ length: numRows }, (_, r) => ({ params: params({}), sampleIndex: r }));
+      expect(sampledBytes(requests)).toBe(numRows * 4); // a greedy step reads back only the ids
       const { tokens } = await runSampler(all, vocab, requests);
       const want = Array.from({ length: numRows }, (_, r) => argmaxLowest(rowOf(all, r, vocab)));
       expect(tokens.map((t) => t.tokenId)).toEqual(want);
@@ -376,7 +377,9 @@ describe('bad arguments', () => {
     expect(codeOf(() => sample(enc, { ...args, logits: ctx.storage('l', 800), out: small }))).toMatch(/^kernel_bad_args: .*out holds 16 B/);
     const sampler = new Sampler(ctx, { maxRows: 1, vocabSize: 10 });
     expect(codeOf(() => sampler.record(enc, big, [ok, ok]))).toMatch(/^kernel_bad_args: .*exceed maxRows/);
-    expect(codeOf(() => readSampled(new ArrayBuffer(8), [ok]))).toMatch(/^kernel_bad_args: .*need 168/);
+    expect(codeOf(() => readSampled(new ArrayBuffer(8), [ok, ok, ok]))).toMatch(/^kernel_bad_args: .*3 rows need 12/);
+    const withLogprobs: SampleRequest = { params: params({ logprobs: true }), sampleIndex: 0 };
+    expect(codeOf(() => readSampled(new ArrayBuffer(8), [ok, withLogprobs]))).toMatch(/^kernel_bad_args: .*2 rows need 336/);
     sampler.destroy();
   });
 });
