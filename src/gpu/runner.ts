@@ -2,12 +2,12 @@
 //
 // One step (src/engine/types.ts has the contract):
 //   packStep (CPU checks, flat metadata) → one writeBuffer of metadata + section copies
-//   → KV block copies (copy-on-write) → ONE compute pass: forward + sampling
+//   → KV block copies (copy-on-write) → ONE compute pass: forward + sampling (src/kernels/sample.ts)
 //   → copy ids (and logits / hidden when asked) to a MAP_READ buffer → ONE submit → map.
-import type { ModelRunner, SampledToken, StepInput, StepOutput } from '../engine/types';
+import type { ModelRunner, StepInput, StepOutput } from '../engine/types';
 import { KV_BLOCK_SIZE } from '../engine/types';
 import { UniformArena, type KernelEncoder } from '../kernels/encoder';
-import { argmaxRows } from '../kernels/runner-argmax';
+import { packSampleRows, requestsFromSequences, Sampler, type SampleRequest } from '../kernels/sample';
 import type { ModelConfig } from '../model/config';
 import type { ByteSource, GGUFFile } from '../model/gguf/types';
 import type { GpuContext } from './context';
@@ -52,6 +52,8 @@ export class GpuModelRunner implements ModelRunner {
   lastStepStats: StepStats | undefined;
   private readonly uniforms: UniformArena;
   private readonly bufs: StepBuffers;
+  /** GPU sampling (src/kernels/sample.ts); re-created with more rows when a step samples more. */
+  private sampler: Sampler | undefined;
   private busy = false;
   private destroyed = false;
 
@@ -79,15 +81,24 @@ export class GpuModelRunner implements ModelRunner {
     const packed = packStep(input, this.config.vocabSize, this.numKvBlocks);
     const copies = input.blockCopies ?? [];
     this.kvPool.checkCopies(copies);
+    let requests: SampleRequest[];
+    try {
+      requests = requestsFromSequences(packed.sampledSequences);
+      packSampleRows(requests, this.config.vocabSize); // checks every row's parameters before recording
+    } catch (e) {
+      throw new RunnerError('bad_step_input', (e as Error).message);
+    }
     this.busy = true;
     try {
-      return await this.run(input, packed, copies);
+      return await this.run(input, packed, copies, requests);
     } finally {
       this.busy = false;
     }
   }
 
-  private async run(input: StepInput, packed: ReturnType<typeof packStep>, copies: ReadonlyArray<readonly [number, number]>): Promise<StepOutput> {
+  private async run(
+    input: StepInput, packed: ReturnType<typeof packStep>, copies: ReadonlyArray<readonly [number, number]>, requests: SampleRequest[],
+  ): Promise<StepOutput> {
     const { device } = this.ctx;
     const c = this.config;
     const T = packed.numTokens;
@@ -96,6 +107,10 @@ export class GpuModelRunner implements ModelRunner {
     const wantHidden = input.returnHidden === true;
     const bufs = this.bufs;
     bufs.ensure(T, S, packed.blockTables.length, wantHidden);
+    if (S > 0 && (!this.sampler || this.sampler.maxRows < S)) {
+      this.sampler?.destroy();
+      this.sampler = new Sampler(this.ctx, { maxRows: bufs.sampleCapacity, vocabSize: c.vocabSize });
+    }
 
     // Bind groups are validated as they are created: the scope spans recording and submit.
     device.pushErrorScope('validation');
@@ -104,7 +119,7 @@ export class GpuModelRunner implements ModelRunner {
     let copyCommands: number;
     let bytesUploaded: number;
     let readback: GPUBuffer | undefined;
-    const idsBytes = S * 4;
+    const idsBytes = S > 0 ? this.sampler!.outBytes(requests) : 0;
     const logitsBytes = wantLogits ? S * c.vocabSize * 4 : 0;
     const hiddenBytes = wantHidden ? T * c.dim * 4 : 0;
     const totalBytes = idsBytes + logitsBytes + hiddenBytes;
@@ -116,19 +131,23 @@ export class GpuModelRunner implements ModelRunner {
       const pass = encoder.beginComputePass({ label: 'step:forward' });
       enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0 };
       encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden });
-      if (S > 0) argmaxRows(enc, { logits: bufs.logits, ids: bufs.sampledIds, numRows: S, vocabSize: c.vocabSize });
+      // Sampling reads the logits; returned logits must stay raw (no bias / penalties in place).
+      if (S > 0) bytesUploaded += this.sampler!.record(enc, bufs.logits, requests, { preserveLogits: wantLogits });
       pass.end();
 
-      // Readback layout: ids [S] u32 | logits [S, vocab] f32 | hidden [T, dim] f32.
+      // Readback layout: sampler output (ids, logprobs when asked) | logits [S, vocab] f32 | hidden [T, dim] f32.
       readback = totalBytes > 0 ? bufs.readbackBuffer(totalBytes) : undefined;
       if (readback) {
-        if (idsBytes) encoder.copyBufferToBuffer(bufs.sampledIds, 0, readback, 0, idsBytes);
+        if (idsBytes) encoder.copyBufferToBuffer(this.sampler!.out, 0, readback, 0, idsBytes);
         if (logitsBytes) encoder.copyBufferToBuffer(bufs.logits, 0, readback, idsBytes, logitsBytes);
         if (hiddenBytes) encoder.copyBufferToBuffer(bufs.hidden!, 0, readback, idsBytes + logitsBytes, hiddenBytes);
         copyCommands += (idsBytes ? 1 : 0) + (logitsBytes ? 1 : 0) + (hiddenBytes ? 1 : 0);
       }
       bytesUploaded += this.uniforms.flush();
       device.queue.submit([encoder.finish()]);
+    } catch (e) {
+      this.uniforms.flush(); // drop what the failed recording pushed
+      throw e;
     } finally {
       validation = device.popErrorScope();
     }
@@ -138,8 +157,7 @@ export class GpuModelRunner implements ModelRunner {
       await readback.mapAsync(GPUMapMode.READ, 0, Math.ceil(totalBytes / 4) * 4);
       try {
         const mapped = readback.getMappedRange(0, Math.ceil(totalBytes / 4) * 4);
-        const ids = new Uint32Array(mapped, 0, S);
-        output.sampled = packed.sampledSequences.map((_, i): SampledToken => ({ tokenId: ids[i] }));
+        if (S > 0) output.sampled = this.sampler!.read(mapped.slice(0, idsBytes), requests);
         if (logitsBytes) output.logits = new Float32Array(mapped.slice(idsBytes, idsBytes + logitsBytes));
         if (hiddenBytes) output.hidden = new Float32Array(mapped.slice(idsBytes + logitsBytes, totalBytes));
       } finally {
@@ -157,6 +175,7 @@ export class GpuModelRunner implements ModelRunner {
     this.destroyed = true;
     this.bufs.destroy();
     this.uniforms.destroy();
+    this.sampler?.destroy();
     this.kvPool.destroy();
     this.weights.destroy();
     if (this.ownsContext) this.ctx.destroy();

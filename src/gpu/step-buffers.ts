@@ -1,6 +1,6 @@
 // The buffers one step works in: activations sized for the largest batch seen so far
 // (reused across steps, regrown when a bigger batch comes), the step's metadata, and
-// the small MAP_READ buffer the sampled ids come back in.
+// the small MAP_READ buffer the sampler's rows come back in.
 //
 // Metadata goes up with ONE writeBuffer into `metaUpload`, then the command encoder
 // copies each section into the buffer the kernels bind (kernels take whole buffers):
@@ -59,7 +59,6 @@ export class StepBuffers {
   lastHidden!: GPUBuffer; // [S, dim] f32 residual of each sampled sequence's last token
   lastNormed!: GPUBuffer; // [S, dim] f32
   logits!: GPUBuffer; // [S, vocab] f32
-  sampledIds!: GPUBuffer; // [S] u32
 
   // ---- metadata ----
   metaUpload!: GPUBuffer; // see the header
@@ -122,7 +121,6 @@ export class StepBuffers {
       this.lastHidden = this.ctx.storage('step:last-hidden', S * c.dim * 4);
       this.lastNormed = this.ctx.storage('step:last-normed', S * c.dim * 4);
       this.logits = this.ctx.storage('step:logits', S * c.vocabSize * 4);
-      this.sampledIds = this.ctx.storage('step:sampled-ids', S * 4);
       this.sampleRows = this.ctx.storage('step:sample-rows', S * 4);
     }
     if (blockTableLength > this.blockTableCapacity || !this.blockTables) {
@@ -185,7 +183,7 @@ export class StepBuffers {
   private all(): GPUBuffer[] {
     const list = [
       this.x, this.xb, this.q, this.k, this.v, this.qkv, this.attnOut, this.proj, this.gate, this.up, this.gateUp, this.hb, this.hidden,
-      this.lastHidden, this.lastNormed, this.logits, this.sampledIds, this.metaUpload, this.tokenIds, this.positions, this.slotMapping,
+      this.lastHidden, this.lastNormed, this.logits, this.metaUpload, this.tokenIds, this.positions, this.slotMapping,
       this.tokenMeta, this.sampleRows, this.blockTables, this.readback,
     ];
     return list.filter((b): b is GPUBuffer => b !== undefined);
@@ -198,7 +196,7 @@ export class StepBuffers {
   }
 
   private destroySampleBuffers(): void {
-    for (const b of [this.lastHidden, this.lastNormed, this.logits, this.sampledIds, this.sampleRows]) b?.destroy();
+    for (const b of [this.lastHidden, this.lastNormed, this.logits, this.sampleRows]) b?.destroy();
   }
 
   destroy(): void {
