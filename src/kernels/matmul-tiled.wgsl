@@ -1,12 +1,14 @@
 // Matrix × matrix (prefill, batches): y[t, n] = Σ_k x[t, k] · W[n, k] (+ bias[n]).
-// One workgroup of 16×16 threads computes a 32-token × 32-row tile of y; each
-// thread owns 2×2 outputs (tokens ly, ly+16; rows lx, lx+16). K advances in steps
-// of 32: the x tile is copied to shared memory, the W tile is dequantized into
-// shared memory on the fly (128 threads × loadW8), then 32 multiply-adds each.
+// One workgroup of 16×16 threads computes a 64-token × 64-row tile of y; each
+// thread owns 4×4 outputs (tokens ly + 16i, rows lx + 16j). K advances in steps of
+// 16: the x tile is copied to shared memory, the W tile is dequantized into shared
+// memory on the fly (128 threads × one loadW8), then 16 steps of 16 multiply-adds.
+// Big per-thread tiles keep barriers few (they are costly on software adapters).
 // Prepended: matmul-dequant-common.wgsl and one matmul-dequant-<type>.wgsl.
 
-const TILE: u32 = 32u;   // tokens and rows per tile, and K per step
-const PAD: u32 = 33u;    // shared row pitch (+1 avoids bank conflicts)
+const TILE: u32 = 64u;   // tokens and rows per tile
+const BK: u32 = 16u;     // K per step
+const PAD: u32 = 17u;    // shared row pitch (+1 avoids bank conflicts)
 
 struct Params {
   numTokens: u32,
@@ -25,8 +27,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;  // [T, N] f32
 @group(0) @binding(4) var<uniform> p: Params;
 
-var<workgroup> xs: array<f32, 1056>; // [TILE tokens][PAD] f32
-var<workgroup> ws: array<f32, 1056>; // [TILE rows][PAD] f32
+var<workgroup> xs: array<f32, 1088>; // [TILE tokens][PAD] f32
+var<workgroup> ws: array<f32, 1088>; // [TILE rows][PAD] f32
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u,
@@ -36,12 +38,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
   let t0 = wid.z * TILE;
   let lx = lid3.x;
   let ly = lid3.y;
-  var acc = vec4f(0.0); // (t ly, n lx), (t ly, n lx+16), (t ly+16, n lx), (t ly+16, n lx+16)
+  var acc: array<vec4f, 4>; // acc[i][j]: token t0 + ly + 16i, row n0 + lx + 16j
 
-  for (var kb = 0u; kb < p.K; kb += TILE) {
-    for (var i = lid; i < TILE * TILE; i += 256u) {
-      let tt = i / TILE;
-      let kk = i % TILE;
+  for (var kb = 0u; kb < p.K; kb += BK) {
+    for (var i = lid; i < TILE * BK; i += 256u) {
+      let tt = i / BK;
+      let kk = i % BK;
       let t = t0 + tt;
       let k = kb + kk;
       var v = 0.0;
@@ -49,8 +51,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
       xs[tt * PAD + kk] = v;
     }
     if (lid < 128u) {
-      let r = lid / 4u;
-      let k8 = (lid % 4u) * 8u;
+      let r = lid / 2u;
+      let k8 = (lid % 2u) * 8u;
       var wv = W8(vec4f(0.0), vec4f(0.0));
       if (n0 + r < p.partRows) { wv = loadW8(n0 + r, kb + k8, p.K, p.scaleOff); }
       let o = r * PAD + k8;
@@ -60,24 +62,28 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
       }
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TILE; kk++) {
-      let a0 = xs[ly * PAD + kk];
-      let a1 = xs[(ly + 16u) * PAD + kk];
-      let b0 = ws[lx * PAD + kk];
-      let b1 = ws[(lx + 16u) * PAD + kk];
-      acc += vec4f(a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+    for (var kk = 0u; kk < BK; kk++) {
+      let a = vec4f(xs[ly * PAD + kk], xs[(ly + 16u) * PAD + kk], xs[(ly + 32u) * PAD + kk], xs[(ly + 48u) * PAD + kk]);
+      let b = vec4f(ws[lx * PAD + kk], ws[(lx + 16u) * PAD + kk], ws[(lx + 32u) * PAD + kk], ws[(lx + 48u) * PAD + kk]);
+      acc[0] += a.x * b;
+      acc[1] += a.y * b;
+      acc[2] += a.z * b;
+      acc[3] += a.w * b;
     }
     workgroupBarrier();
   }
 
-  for (var j = 0u; j < 4u; j++) {
-    let t = t0 + ly + 16u * (j / 2u);
-    let r = n0 + lx + 16u * (j % 2u);
-    if (t < p.numTokens && r < p.partRows) {
-      let n = p.rowStart + r;
-      var v = acc[j];
-      if (p.hasBias != 0u) { v += bias[n]; }
-      y[t * p.yStride + n] = v;
+  for (var i = 0u; i < 4u; i++) {
+    let t = t0 + ly + 16u * i;
+    if (t >= p.numTokens) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let r = n0 + lx + 16u * j;
+      if (r < p.partRows) {
+        let n = p.rowStart + r;
+        var v = acc[i][j];
+        if (p.hasBias != 0u) { v += bias[n]; }
+        y[t * p.yStride + n] = v;
+      }
     }
   }
 }

@@ -1,7 +1,7 @@
 // Matmul against a GPU weight: y[T, N] = x[T, K] · W[N, K]ᵀ (+ bias[N]), for every
 // weight type in repack.ts. Two variants:
 //   'vec'   — matrix × vector, one workgroup per 8 weight rows and 4 tokens (decode);
-//   'tiled' — 32×32 output tiles with W dequantized into shared memory (prefill, batches).
+//   'tiled' — 64×64 output tiles with W dequantized into shared memory (prefill, batches).
 // A weight split into parts takes one dispatch per part, each writing its own columns of y.
 import type { GpuWeight } from '../gpu/weights';
 import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
@@ -16,7 +16,7 @@ export const VEC_MAX_TOKENS = 8;
 const VEC_TOKENS_PER_WG = 4;
 const VEC_ROWS_PER_WG = 8;
 const VEC_THREADS_PER_ROW = 8;
-const TILE = 32;
+const TILE = 64; // matmul-tiled.wgsl: tokens and rows per workgroup tile
 
 export interface MatmulArgs {
   weight: GpuWeight; // [N, K] repacked

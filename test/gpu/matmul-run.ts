@@ -6,9 +6,13 @@ import { type KernelEncoder, UniformArena } from '../../src/kernels/encoder';
 import { matmul, type MatmulVariant } from '../../src/kernels/matmul';
 import { getTestDevice, readBuffer } from '../helpers/gpu';
 
+let shared: GpuContext | undefined;
+
+/** One context per test file, so pipelines compile once (SwiftShader takes seconds per tiled pipeline). */
 export async function testContext(): Promise<GpuContext> {
   const { device } = await getTestDevice();
-  return new GpuContext(device, { f16: false, subgroups: false });
+  shared ??= new GpuContext(device, { f16: false, subgroups: false });
+  return shared;
 }
 
 export async function record(ctx: GpuContext, body: (enc: KernelEncoder) => void): Promise<number> {
