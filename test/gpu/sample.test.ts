@@ -35,18 +35,20 @@ function rowOf(all: Float32Array, r: number, vocab: number): Float32Array {
 describe('greedy', () => {
   it('equals the CPU argmax (lowest id on ties) on random, tied and extreme rows', async () => {
     const rand = rng(7);
-    for (const vocab of [1000, 32000, 151936]) {
+    for (const vocab of [5, 1000, 4093, 32000, 151936]) {
       const numRows = vocab > 100000 ? 3 : 6;
       const all = new Float32Array(numRows * vocab);
+      let tiedLow = -1;
       for (let r = 0; r < numRows; r++) {
         const row = rowOf(all, r, vocab);
         row.set(randomLogits(rand, vocab, r === 1 ? 1e4 : 5));
         if (r === 2) {
           // planted tie well above everything else: the lower id must win
           const a = 1 + Math.floor(rand() * (vocab - 2));
-          const b = a + Math.floor(rand() * (vocab - a));
+          const b = a + 1 + Math.floor(rand() * (vocab - a - 1));
           row[b] = 1e4;
           row[a] = 1e4;
+          tiedLow = a;
         }
         if (r === 3) row.fill(-1e4); // all equal: id 0
         if (r === 4) {
@@ -59,6 +61,7 @@ describe('greedy', () => {
       const { tokens } = await runSampler(all, vocab, requests);
       const want = Array.from({ length: numRows }, (_, r) => argmaxLowest(rowOf(all, r, vocab)));
       expect(tokens.map((t) => t.tokenId)).toEqual(want);
+      expect(want[2]).toBe(tiedLow);
       if (numRows > 3) expect(want[3]).toBe(0);
     }
   });
