@@ -178,8 +178,11 @@ export function mountChat(root: HTMLElement, session: DemoSession): void {
           if (chunk.usage) Object.assign(stats, { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens });
         }
       }
+      // The openai client ends an aborted stream quietly (no throw): tell it apart here.
+      if (controller.signal.aborted) stats.finish = 'stopped';
+      else if (stats.finish === 'streaming') stats.finish = 'ended without finish_reason';
     } catch (err) {
-      if (isAbort(err)) stats.finish = 'stopped';
+      if (isAbort(err) || controller.signal.aborted) stats.finish = 'stopped';
       else {
         stats.finish = 'error';
         showError(errorBox, errorText(err));
