@@ -13,6 +13,8 @@
 // `throw` (an error as { name, message, code }, rebuilt with its name on the page),
 // `chunk` / `end` (stream items, pushed as they come), `progress` (an InitProgressReport).
 // A streaming call returns the marker 'stream', then its chunks follow under the same id.
+// A message in WebLLM's own protocol (a page not yet migrated) is answered with WebLLM's
+// `throw`, so that page fails with a reason instead of waiting forever.
 import type {
   AppConfig, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatCompletionRequestBase,
   ChatCompletionRequestNonStreaming, ChatCompletionRequestStreaming, ChatOptions, Chat, Completion,
@@ -86,6 +88,13 @@ export class WebWorkerMLCEngineHandler {
       this.streams.delete(msg.id);
     } else if (msg?.kind === 'call') {
       void this.handle(msg.id, msg.method, msg.args);
+    } else {
+      // A message in WebLLM's own protocol: the page still imports '@mlc-ai/web-llm'. Answer
+      // in that protocol, so the page's promise rejects with the reason instead of hanging.
+      const uuid = (event.data as { uuid?: unknown })?.uuid;
+      if (typeof uuid === 'string') {
+        this.postMessage({ kind: 'throw', uuid, content: 'Error: this worker runs tabllm/webllm; create the page-side engine with CreateWebWorkerMLCEngine from tabllm/webllm as well' });
+      }
     }
   };
 

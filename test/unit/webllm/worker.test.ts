@@ -61,6 +61,14 @@ describe('CreateWebWorkerMLCEngine + WebWorkerMLCEngineHandler', () => {
     await engine.unload();
   });
 
+  it('a page still on @mlc-ai/web-llm gets a WebLLM-protocol "throw" instead of silence', () => {
+    const sent: unknown[] = [];
+    const handler = new WebWorkerMLCEngineHandler();
+    handler.postMessage = (m) => sent.push(m);
+    handler.onmessage({ data: { kind: 'reload', uuid: 'u-1', content: { modelId: ['x'] } } });
+    expect(sent).toEqual([{ kind: 'throw', uuid: 'u-1', content: expect.stringContaining('tabllm/webllm') }]);
+  });
+
   it('interruptGenerate and an early break reach the worker', async () => {
     const engine = await CreateWebWorkerMLCEngine(page as unknown as ChatWorker, MODEL_ID, { appConfig: fx.appConfig });
     fx.setReplyLength(400);
