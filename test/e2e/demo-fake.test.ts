@@ -1,0 +1,84 @@
+// The demo's `?fake=1` mode: the page's whole path (openai client → fetch shim → worker
+// engine → EngineCore) on the deterministic fake runner, checked against the same engine
+// built in Node on the same fake runner — the page must show exactly the text Node gets.
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine/engine';
+import { FakeRunner } from '../helpers/fake-runner';
+import { launchChromium, PROJECT_ROOT, SHARED_DIR } from '../helpers/browser';
+
+const STORIES = resolve(SHARED_DIR, 'fixtures/stories260K/stories260K.gguf');
+const PROMPT = 'Once upon a time';
+
+/** What the fake runner (as demo/engine.worker.ts builds it) continues PROMPT with, greedy. */
+async function expectedText(maxTokens: number): Promise<{ text: string; tokens: number }> {
+  const engine = await createEngine({
+    model: STORIES,
+    createRunner: async ({ config }) => new FakeRunner({ vocabSize: config.vocabSize, contextLength: config.contextLength, numKvBlocks: 512 }),
+  });
+  try {
+    const r = await engine.completions.create({ prompt: PROMPT, max_tokens: maxTokens, temperature: 0 });
+    return { text: r.choices[0]!.text, tokens: r.usage!.completion_tokens };
+  } finally {
+    await engine.destroy();
+  }
+}
+
+describe('demo page, ?fake=1 (Chromium, fake runner)', () => {
+  let server: ViteDevServer;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    server = await createServer({ configFile: resolve(PROJECT_ROOT, 'demo/vite.config.ts'), logLevel: 'error', server: { port: 0, hmr: false } });
+    await server.listen();
+    const addr = server.httpServer!.address() as { port: number };
+    browser = await launchChromium();
+    page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(`http://127.0.0.1:${addr.port}/?fake=1`);
+    await page.waitForSelector('body[data-model-ready]', { timeout: 60_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('says it runs on the fake runner', async () => {
+    expect(await page.textContent('#model-status')).toBe('stories260K · llama · F32 · 1.2 MB · fake runner');
+  });
+
+  it('shows exactly the completion the same engine gives in Node', async () => {
+    const want = await expectedText(24);
+    expect(want.tokens).toBeGreaterThan(3); // a real continuation, not an immediate EOS
+    await page.fill('#tab-chat .temperature', '0');
+    await page.fill('#tab-chat .max-tokens', '24');
+    await page.fill('#tab-chat .prompt', PROMPT);
+    await page.click('#tab-chat .send');
+    await page.waitForSelector('#tab-chat .message[data-finish]');
+    expect(await page.textContent('#tab-chat .generated')).toBe(want.text);
+    expect(await page.textContent('#tab-chat .message .meta')).toMatch(new RegExp(`^5 prompt \\+ ${want.tokens} tokens · `));
+  });
+
+  it('runs the flow at concurrency 16 with outputs in row order', async () => {
+    await page.click('nav.tabs [data-tab=flow]');
+    await page.fill('#tab-flow .concurrency', '16');
+    await page.fill('#tab-flow .flow-max-tokens', '4');
+    await page.click('#tab-flow .run-flow');
+    await page.waitForFunction(() => /rows at concurrency 16/.test(document.querySelector('#tab-flow .flow-summary')?.textContent ?? ''));
+    const rows = await page.$$eval('#tab-flow .flow-results tbody tr', (trs) => trs.map((tr) => [tr.querySelector('td')!.textContent, tr.querySelector('.prompt-cell')!.textContent]));
+    expect(rows.map((r) => r[0])).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+    expect(rows[7]![1]).toBe('Once upon a time, Sam found a new kite.');
+  });
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
