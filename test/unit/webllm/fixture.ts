@@ -63,6 +63,11 @@ class SlowRunner implements ModelRunner {
   }
 }
 
+/** The fake model's reply (without EOS) to a prompt, as token ids. */
+export function replyIds(promptIds: readonly number[], length: number): number[] {
+  return Array.from({ length }, (_, k) => FIRST_PIECE + ((hash(promptIds) + 31 * k) % (VOCAB - FIRST_PIECE)));
+}
+
 export async function startFixture(): Promise<Fixture> {
   const bytes = makeTestModel({ arch: 'llama', vocab: VOCAB, dim: 8, layers: 1, heads: 1, kvHeads: 1, ffn: 8, quant: 'F32', seed: 7, chatTemplate: CHAT_TEMPLATE, contextLength: 1024 });
   const tokenizer = Tokenizer.fromMetadata((await readGGUF(new MemorySource(bytes))).metadata);
@@ -93,8 +98,7 @@ export async function startFixture(): Promise<Fixture> {
         nextToken: (context: number[], seq: SequenceInput) => {
           const k = seq.sampleIndex ?? 0;
           if (k >= replyLength) return EOS;
-          const prompt = context.slice(0, context.length - k);
-          return FIRST_PIECE + ((hash(prompt) + 31 * k) % (VOCAB - FIRST_PIECE));
+          return replyIds(context.slice(0, context.length - k), k + 1)[k]!;
         },
       });
       return new SlowRunner(runner, () => stepMs);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as webllm from '../../../src/compat/webllm';
 import type { ChatCompletionMessageParam, InitProgressReport } from '../../../src/compat/webllm';
-import { MODEL_ID, startFixture, type Fixture } from './fixture';
+import { MODEL_ID, replyIds, startFixture, type Fixture } from './fixture';
 
 let fx: Fixture;
 beforeAll(async () => {
@@ -54,6 +54,11 @@ describe('WebLLM simple-chat on tabllm/webllm', () => {
 
     const fullReply = await engine.getMessage();
     expect(fullReply).toBe(reply);
+
+    // The prompt the model saw is the GGUF's chat template rendered over the messages.
+    const rendered = '<|system|>You are a helpful AI assistant.\n<|user|>Hello!\n<|assistant|>';
+    const promptIds = fx.tokenizer.encode(rendered, { addSpecial: true, parseSpecial: true });
+    expect(reply.trimStart()).toBe(fx.tokenizer.decode(replyIds(promptIds, fx.replyLength)).trimStart());
 
     // Non-streaming, same prompt, greedy: the same reply (the fake model depends only on the prompt).
     const reply2 = await engine.chat.completions.create({ messages, temperature: 0 });
