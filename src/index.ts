@@ -39,4 +39,6 @@ export type { CreateWorkerEngineOptions, WorkerEngine, WorkerEngineOptions } fro
 export { hostEngine } from './client/host';
 export { RemoteEngine } from './client/remote-engine';
 export { registerWireError } from './client/wire-errors';
+export { createGpuContext, DeviceContext, GpuError } from './gpu/device';
+export type { CreateGpuContextOptions, GpuErrorCode, Precision } from './gpu/device';
 export const VERSION = '0.1.0';
