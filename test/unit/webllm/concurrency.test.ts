@@ -51,6 +51,25 @@ describe('concurrent chat.completions.create on one engine', () => {
     }
   });
 
+  it('interruptGenerate ends every request in flight with "abort"; later requests are unaffected', async () => {
+    fx.setStepMs(2);
+    fx.setReplyLength(400);
+    try {
+      const pending = PROMPTS.slice(0, 3).map((content) => engine.chat.completions.create({ messages: [{ role: 'user', content }] }));
+      await new Promise((r) => setTimeout(r, 50));
+      await engine.interruptGenerate();
+      const results = await Promise.all(pending);
+      expect(results.map((r) => r.choices[0]!.finish_reason)).toEqual(['abort', 'abort', 'abort']);
+      for (const r of results) expect(r.usage!.completion_tokens).toBeLessThan(400);
+      fx.setReplyLength(3);
+      const after = await ask(PROMPTS[0]!);
+      expect(after.choices[0]!.finish_reason).toBe('stop');
+    } finally {
+      fx.setStepMs(0);
+      fx.setReplyLength(16);
+    }
+  });
+
   it('streams in flight together interleave their chunks', async () => {
     fx.setStepMs(2);
     try {
