@@ -103,6 +103,7 @@ export function mountFlow(root: HTMLElement, session: DemoSession): void {
         </div>
         <div class="error flow-error" role="alert" hidden></div>
         <p class="flow-summary" aria-live="polite"></p>
+        <ul class="flow-history small muted"></ul>
         <div class="table-wrap"><table class="flow-results">
           <thead><tr><th>#</th><th>Prompt</th><th>Output</th><th>Latency</th><th>Tokens</th></tr></thead>
           <tbody></tbody>
@@ -187,6 +188,8 @@ export function mountFlow(root: HTMLElement, session: DemoSession): void {
     const seconds = (performance.now() - started) / 1000;
     summary.textContent = `${prompts.length} rows at concurrency ${concurrency} in ${seconds.toFixed(2)} s · ${totalTokens} output tokens · ${(totalTokens / seconds).toFixed(1)} tok/s total${failures ? ` · ${failures} failed` : ''}`;
     summary.dataset.throughput = (totalTokens / seconds).toFixed(3);
+    // Earlier runs stay listed, so concurrency 1 and 16 can be compared side by side.
+    q('.flow-history').prepend(el('li', {}, `concurrency ${concurrency}: ${prompts.length} rows in ${seconds.toFixed(2)} s, ${(totalTokens / seconds).toFixed(1)} tok/s`));
     runButton.disabled = false;
   });
 }

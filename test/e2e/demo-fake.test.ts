@@ -76,6 +76,19 @@ describe('demo page, ?fake=1 (Chromium, fake runner)', () => {
     const rows = await page.$$eval('#tab-flow .flow-results tbody tr', (trs) => trs.map((tr) => [tr.querySelector('td')!.textContent, tr.querySelector('.prompt-cell')!.textContent]));
     expect(rows.map((r) => r[0])).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
     expect(rows[7]![1]).toBe('Once upon a time, Sam found a new kite.');
+    expect(await page.textContent('#tab-flow .flow-history li')).toMatch(/^concurrency 16: 8 rows in [\d.]+ s, [\d.]+ tok\/s$/);
+  });
+
+  it('says clearly when the browser has no WebGPU', async () => {
+    const noGpu = await browser.newPage();
+    await noGpu.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
+    await noGpu.goto(page.url().replace('?fake=1', ''));
+    await noGpu.waitForSelector('#global-error:not([hidden])');
+    expect(await noGpu.textContent('#global-error')).toMatch(/^WebGPU is not available in this browser \(navigator\.gpu is missing\)/);
+    expect(await noGpu.textContent('#load-stage')).toBe('WebGPU unavailable');
+    await noGpu.click('nav.tabs [data-tab=models]');
+    expect(await noGpu.textContent('#tab-models .gpu-error')).toMatch(/^WebGPU is not available/);
+    await noGpu.close();
   });
 
   it('logged no console errors', () => {
