@@ -9,7 +9,7 @@ import type { AppConfig, InitProgressReport } from '@mlc-ai/web-llm';
 import { createEngine, type LoadProgress } from '../../engine/engine';
 import type { LocalEngine } from '../../engine/local-engine';
 import type { SourceInput } from '../../model/gguf/source';
-import { loadModel, StorageError, type StorageProgress } from '../../storage';
+import { loadModel, resolveModelUrl, StorageError, type StorageProgress } from '../../storage';
 import type { ResolvedModel } from './prebuilt';
 import { testHooks } from './test-hooks';
 
@@ -66,6 +66,7 @@ export async function loadWebLLMModel(args: LoadArgs): Promise<LocalEngine> {
   } catch (err) {
     // No browser storage here: read the file over HTTP ranges instead of caching it.
     if (!(err instanceof StorageError && err.code === 'storage_unavailable')) throw err;
+    model = resolveModelUrl(args.resolved.source); // hf:// and org/repo:file → https
   }
 
   const hooks = testHooks();
