@@ -85,26 +85,31 @@ function serveFile(path: string, req: IncomingMessage, res: ServerResponse): voi
 
 export function modelFiles(sharedDir: string): Plugin {
   const local = findLocalModels(sharedDir);
+  const middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    const url = req.url ?? '';
+    if (!url.startsWith(MODELS_PREFIX)) return next();
+    const name = decodeURIComponent(url.slice(MODELS_PREFIX.length).split('?')[0]!);
+    const path = local.get(basename(name));
+    if (!path || basename(name) !== name) {
+      res.statusCode = 404;
+      res.setHeader('Content-Type', 'text/plain');
+      res.end(`no local model '${name}' (set TABLLM_MODEL_DIR)`);
+      return;
+    }
+    serveFile(path, req, res);
+  };
   return {
     name: 'tabllm-demo-model-files',
     config: () => ({ define: { __TABLLM_DEFAULT_MODEL__: JSON.stringify(defaultModelUrl(local)) } }),
     configureServer(server) {
-      server.middlewares.use((req, res, next) => {
-        const url = req.url ?? '';
-        if (!url.startsWith(MODELS_PREFIX)) return next();
-        const name = decodeURIComponent(url.slice(MODELS_PREFIX.length).split('?')[0]!);
-        const path = local.get(basename(name));
-        if (!path || basename(name) !== name) {
-          res.statusCode = 404;
-          res.setHeader('Content-Type', 'text/plain');
-          res.end(`no local model '${name}' (set TABLLM_MODEL_DIR)`);
-          return;
-        }
-        serveFile(path, req, res);
-      });
+      server.middlewares.use(middleware);
       server.httpServer?.once('listening', () => {
         for (const [name, path] of local) server.config.logger.info(`  tabllm demo: /models/${name} → ${path}`);
       });
+    },
+    // `vite preview` of a demo build serves the same files.
+    configurePreviewServer(server) {
+      server.middlewares.use(middleware);
     },
   };
 }
