@@ -31,6 +31,8 @@ export interface Fixture {
   setReplyLength(n: number): void;
   /** Steps the runner has run since the last model load. */
   steps(): number;
+  /** The step count once it has stopped changing for 100 ms (the engine went idle). */
+  settledSteps(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -118,6 +120,13 @@ export async function startFixture(): Promise<Fixture> {
     setStepMs: (ms) => (stepMs = ms),
     setReplyLength: (n) => (replyLength = n),
     steps: () => runner?.numSteps ?? 0,
+    settledSteps: async () => {
+      for (;;) {
+        const before = runner?.numSteps ?? 0;
+        await new Promise((r) => setTimeout(r, 100));
+        if ((runner?.numSteps ?? 0) === before) return before;
+      }
+    },
     close: async () => {
       __setWebLLMTestHooks(undefined);
       await new Promise<void>((r) => server.close(() => r()));
