@@ -14,8 +14,12 @@ export type MatmulVariant = 'vec' | 'tiled';
 /** Up to this many tokens the matrix × vector kernel wins (it re-reads W once per 4 tokens). */
 export const VEC_MAX_TOKENS = 8;
 const VEC_TOKENS_PER_WG = 4;
-const VEC_ROWS_PER_WG = 8;
-const VEC_THREADS_PER_ROW = 8;
+/** Matrix × vector workgroup shape: rows per workgroup × threads per row (a power of two, ≤ 256 in all). */
+export interface VecShape {
+  rowsPerWorkgroup: number;
+  threadsPerRow: number;
+}
+export const DEFAULT_VEC_SHAPE: VecShape = { rowsPerWorkgroup: 8, threadsPerRow: 8 };
 const TILE = 64; // matmul-tiled.wgsl: tokens and rows per workgroup tile
 
 export interface MatmulArgs {
@@ -26,6 +30,8 @@ export interface MatmulArgs {
   numTokens: number; // T
   /** Default: chooseMatmulVariant(numTokens). */
   variant?: MatmulVariant;
+  /** Matrix × vector workgroup shape (default DEFAULT_VEC_SHAPE). */
+  vecShape?: VecShape;
   /** Per-dimension workgroup limit (default 65535); tests lower it to exercise the x/y split. */
   maxWorkgroupsPerDim?: number;
 }
@@ -54,16 +60,21 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   const tokenGroups = Math.ceil(T / (variant === 'vec' ? VEC_TOKENS_PER_WG : TILE));
   if (tokenGroups > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('matmul', `too many tokens (${T}) for one dispatch`);
 
+  const vec = a.vecShape ?? DEFAULT_VEC_SHAPE;
+  const tpr = vec.threadsPerRow;
+  if (!(tpr >= 1 && (tpr & (tpr - 1)) === 0 && vec.rowsPerWorkgroup >= 1 && vec.rowsPerWorkgroup * tpr <= 256)) {
+    throw new KernelArgError('matmul', `bad vecShape ${vec.rowsPerWorkgroup}×${tpr}`);
+  }
   const name = typeName(weight.type);
   const pipeline =
     variant === 'vec'
-      ? enc.ctx.pipeline(`matmul-vec/${name}/r${VEC_ROWS_PER_WG}x${VEC_THREADS_PER_ROW}`, withDequant(weight.type, 'matmul-vec', vecBody), {
-          ROWS_PER_WG: VEC_ROWS_PER_WG,
-          THREADS_PER_ROW: VEC_THREADS_PER_ROW,
+      ? enc.ctx.pipeline(`matmul-vec/${name}/r${vec.rowsPerWorkgroup}x${tpr}`, withDequant(weight.type, 'matmul-vec', vecBody), {
+          ROWS_PER_WG: vec.rowsPerWorkgroup,
+          THREADS_PER_ROW: tpr,
         })
       : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', tiledBody));
   for (const part of weight.parts) {
-    const groups = Math.ceil(part.rows / (variant === 'vec' ? VEC_ROWS_PER_WG : TILE));
+    const groups = Math.ceil(part.rows / (variant === 'vec' ? vec.rowsPerWorkgroup : TILE));
     const [gx, gy] = splitWorkgroups(groups, a.maxWorkgroupsPerDim);
     const params = enc.uniforms.push('matmul', [T, K, part.rows, N, part.rowStart, part.scaleOffsetWords, gx, a.bias ? 1 : 0]);
     // Without a bias, x stands in for the (unread) bias binding: both are read-only.

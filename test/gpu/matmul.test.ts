@@ -126,6 +126,21 @@ describe('matmul dispatch and guards', () => {
     weight.destroy();
   });
 
+  it('matrix × vector workgroup shapes 64×1, 2×32, 8×8 give the same values; a bad shape is rejected', async () => {
+    const ctx = await testContext();
+    const [N, K, T] = [37, 96, 3];
+    const bytes = randomTensorBytes(GGMLType.Q4_0, N, K, 23);
+    const weight = await uploadWeightBytes(ctx, 'w-shapes', GGMLType.Q4_0, [K, N], bytes);
+    const x = randomActivations(T * K, 6);
+    const ref = matmulRef(x, dequantRef(GGMLType.Q4_0, bytes, N, K), T, N, K);
+    for (const vecShape of [{ rowsPerWorkgroup: 64, threadsPerRow: 1 }, { rowsPerWorkgroup: 2, threadsPerRow: 32 }, { rowsPerWorkgroup: 8, threadsPerRow: 8 }]) {
+      expectClose(await runMatmul(ctx, weight, x, T, { variant: 'vec', vecShape }), ref);
+    }
+    const err = await runMatmul(ctx, weight, x, T, { variant: 'vec', vecShape: { rowsPerWorkgroup: 4, threadsPerRow: 3 } }).catch((e) => e);
+    expect((err as KernelArgError).code).toBe('kernel_bad_args');
+    weight.destroy();
+  });
+
   it('rejects undersized or aliased buffers with kernel_bad_args', async () => {
     const ctx = await testContext();
     const weight = await uploadWeightBytes(ctx, 'w', GGMLType.F32, [8, 4], randomTensorBytes(GGMLType.F32, 4, 8, 1));
