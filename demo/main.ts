@@ -35,8 +35,12 @@ const stage = byId('load-stage');
 const bytes = byId('load-bytes');
 const bar = byId<HTMLProgressElement>('load-progress');
 const status = byId('model-status');
+// Progress events cross the worker boundary on their own channel and can land after the
+// load has resolved; once it has, they must not overwrite the final line.
+let loadDone = false;
 session.listen({
   onLoading: (what) => {
+    loadDone = false;
     showError(globalError);
     stage.textContent = `Loading ${what}…`;
     bytes.textContent = '';
@@ -44,18 +48,21 @@ session.listen({
     status.textContent = 'loading…';
   },
   onProgress: (p) => {
+    if (loadDone) return;
     bar.value = overallFraction(p);
     stage.textContent = stageLabel(p.stage);
     const speed = 'bytesPerSecond' in p && p.bytesPerSecond ? ` · ${formatBytes(p.bytesPerSecond)}/s` : '';
     bytes.textContent = p.stage === 'ready' ? '' : `${formatBytes(p.loaded)} / ${formatBytes(p.total)}${speed}`;
   },
   onLoaded: (info) => {
+    loadDone = true;
     bar.value = 1;
     stage.textContent = `Ready in ${((info.loadMs ?? 0) / 1000).toFixed(1)} s`;
     status.textContent = `${info.id} · ${info.arch} · ${info.quant} · ${formatBytes(info.sizeBytes ?? 0)}${fake ? ' · fake runner' : ''}`;
     document.body.dataset.modelReady = info.id;
   },
   onError: (err) => {
+    loadDone = true;
     stage.textContent = 'Load failed';
     status.textContent = 'no model loaded';
     showError(globalError, err);
