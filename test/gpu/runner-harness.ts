@@ -18,9 +18,13 @@ export function getRunnerTestContext(): Promise<GpuContext> {
 export async function loadRunner(input: SourceInput, kvCacheBytes = 4 << 20): Promise<GpuModelRunner> {
   const ctx = await getRunnerTestContext();
   const source = await openSource(input);
-  const gguf = await readGGUF(source);
-  const config = modelConfigFromGGUF(gguf);
-  return createGpuRunner({ ctx, gguf, source, config, kvCacheBytes });
+  try {
+    const gguf = await readGGUF(source);
+    const config = modelConfigFromGGUF(gguf);
+    return await createGpuRunner({ ctx, gguf, source, config, kvCacheBytes });
+  } finally {
+    await source.close?.(); // the runner holds everything it needs on the GPU
+  }
 }
 
 /** mulberry32: a small seeded PRNG so failures reproduce. */

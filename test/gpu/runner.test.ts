@@ -53,4 +53,20 @@ describe('GPU runner on stories260K', () => {
     });
     expect(runner.lastStepStats?.submits).toBe(1);
   }, 1_500_000); // 257 steps on a software adapter shared with other jobs: minutes
+
+  // "Once upon a time": the prompt prefilled in one step, and in chunks of 2 (a chunk
+  // boundary inside the prompt, KV of earlier chunks read back through the table).
+  for (const chunkSize of [Infinity, 2]) {
+    it(`continues "Once upon a time" like llama2.c with the prompt prefilled ${chunkSize === Infinity ? 'in one step' : `in chunks of ${chunkSize}`}`, async () => {
+      const c = reference.cases.find((x) => x.name === 'once_upon_a_time_64')!;
+      const prompt = c.prompt_ids;
+      // generated_ids[i] is the argmax at position i; the first prompt.length - 1 are the forced prompt tokens.
+      const expected = c.generated_ids.slice(prompt.length - 1);
+      const blockTable = scatteredBlocks(runner.numKvBlocks, 5, chunkSize === Infinity ? 21 : 22);
+      const run = await greedyRun(runner, prompt, expected.length, blockTable, { chunkSize, returnLogits: true });
+      expect(run.ids).toEqual(expected);
+      // The step that ends the prompt samples at position prompt.length - 1.
+      expect(maxAbsDiff(run.logits[0], c.logits_first_positions[prompt.length - 1])).toBeLessThan(1e-3);
+    }, 1_500_000);
+  }
 });
