@@ -2,7 +2,7 @@
 // One workgroup of 16×16 threads computes a 64-token × 64-row tile of y; each
 // thread owns 4×4 outputs (tokens ly + 16i, rows lx + 16j). K advances in steps of
 // 16: the x tile is copied to shared memory, the W tile is dequantized into shared
-// memory on the fly (128 threads × one loadW8), then 16 steps of 16 multiply-adds.
+// memory on the fly (128 threads × one loadW8), then 2 runs of 8 per output.
 // Big per-thread tiles keep barriers few (they are costly on software adapters).
 // Prepended: matmul-dequant-common.wgsl and one matmul-dequant-<type>.wgsl.
 
@@ -62,13 +62,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
       }
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      let a = vec4f(xs[ly * PAD + kk], xs[(ly + 16u) * PAD + kk], xs[(ly + 32u) * PAD + kk], xs[(ly + 48u) * PAD + kk]);
-      let b = vec4f(ws[lx * PAD + kk], ws[(lx + 16u) * PAD + kk], ws[(lx + 32u) * PAD + kk], ws[(lx + 48u) * PAD + kk]);
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
+    // Runs of 8 along K, each summed as dot(lo) + dot(hi) and then added to the
+    // accumulator: the same operations in the same order as matmul-vec.wgsl with one
+    // thread per row, so a token's output does not depend on which variant ran.
+    for (var k8 = 0u; k8 < BK; k8 += 8u) {
+      var wl: array<vec4f, 4>; // rows lx + 16j: weights k8 .. k8+3
+      var wh: array<vec4f, 4>; //                 weights k8+4 .. k8+7
+      for (var j = 0u; j < 4u; j++) {
+        let o = (lx + 16u * j) * PAD + k8;
+        wl[j] = vec4f(ws[o], ws[o + 1u], ws[o + 2u], ws[o + 3u]);
+        wh[j] = vec4f(ws[o + 4u], ws[o + 5u], ws[o + 6u], ws[o + 7u]);
+      }
+      for (var i = 0u; i < 4u; i++) {
+        let o = (ly + 16u * i) * PAD + k8;
+        let xl = vec4f(xs[o], xs[o + 1u], xs[o + 2u], xs[o + 3u]);
+        let xh = vec4f(xs[o + 4u], xs[o + 5u], xs[o + 6u], xs[o + 7u]);
+        acc[i] += vec4f(dot(wl[0], xl) + dot(wh[0], xh), dot(wl[1], xl) + dot(wh[1], xh),
+                        dot(wl[2], xl) + dot(wh[2], xh), dot(wl[3], xl) + dot(wh[3], xh));
+      }
     }
     workgroupBarrier();
   }

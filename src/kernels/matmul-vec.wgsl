@@ -1,13 +1,14 @@
 // Matrix × vector (decode): y[t, n] = Σ_k x[t, k] · W[n, k] (+ bias[n]) for a few tokens.
-// One workgroup per 8 weight rows of this part and per group of 4 tokens: each row
-// is read once for those 4 tokens by 8 threads striding over K in runs of 8 weights
-// (one loadW8 each), then one barrier and a serial sum of the 8 partials. Prepended: matmul-dequant-common.wgsl and
+// One workgroup per ROWS_PER_WG weight rows of this part and per group of 4 tokens:
+// each row is read once for those 4 tokens by THREADS_PER_ROW threads striding over K
+// in runs of 8 weights (one loadW8 each), then one barrier and a serial sum of partials. Prepended: matmul-dequant-common.wgsl and
 // one matmul-dequant-<type>.wgsl (defines loadW8).
 
-// Threads per row: a power of two. Small, because on software adapters every
-// workgroup barrier is expensive: 8 rows × 8 threads share one barrier.
-override ROWS_PER_WG: u32 = 8u;
-override THREADS_PER_ROW: u32 = 8u;
+// Threads per row: a power of two. With 1 (the default), each row is summed in K
+// order exactly like the tiled kernel, so outputs do not depend on batch size;
+// more threads per row read K in parallel (faster on some GPUs) but sum in another order.
+override ROWS_PER_WG: u32 = 64u;
+override THREADS_PER_ROW: u32 = 1u;
 
 struct Params {
   numTokens: u32,     // T
@@ -54,6 +55,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let k0 = r * 8u;
       let wv = loadW8(row, k0, p.K, p.scaleOff);
       for (var t = 0u; t < tCount; t++) {
+        // same operations and order as matmul-tiled.wgsl (when THREADS_PER_ROW = 1)
         acc[t] += dot(wv.lo, x4(t0 + t, k0)) + dot(wv.hi, x4(t0 + t, k0 + 4u));
       }
     }

@@ -1,6 +1,6 @@
 // Matmul against a GPU weight: y[T, N] = x[T, K] · W[N, K]ᵀ (+ bias[N]), for every
 // weight type in repack.ts. Two variants:
-//   'vec'   — matrix × vector, one workgroup per 8 weight rows and 4 tokens (decode);
+//   'vec'   — matrix × vector, one thread per weight row and 4 tokens (decode);
 //   'tiled' — 64×64 output tiles with W dequantized into shared memory (prefill, batches).
 // A weight split into parts takes one dispatch per part, each writing its own columns of y.
 import type { GpuWeight } from '../gpu/weights';
@@ -14,12 +14,18 @@ export type MatmulVariant = 'vec' | 'tiled';
 /** Up to this many tokens the matrix × vector kernel wins (it re-reads W once per 4 tokens). */
 export const VEC_MAX_TOKENS = 8;
 const VEC_TOKENS_PER_WG = 4;
-/** Matrix × vector workgroup shape: rows per workgroup × threads per row (a power of two, ≤ 256 in all). */
+/**
+ * Matrix × vector workgroup shape: rows per workgroup × threads per row (a power of two,
+ * ≤ 256 in all). One thread per row (the default) sums in the same order as the tiled
+ * kernel, so a token's output is the same whatever the batch size (and so whichever
+ * variant runs); it is also the fastest shape on SwiftShader. More threads per row
+ * trade that invariance for parallel reads of long rows.
+ */
 export interface VecShape {
   rowsPerWorkgroup: number;
   threadsPerRow: number;
 }
-export const DEFAULT_VEC_SHAPE: VecShape = { rowsPerWorkgroup: 8, threadsPerRow: 8 };
+export const DEFAULT_VEC_SHAPE: VecShape = { rowsPerWorkgroup: 64, threadsPerRow: 1 };
 const TILE = 64; // matmul-tiled.wgsl: tokens and rows per workgroup tile
 
 export interface MatmulArgs {

@@ -55,6 +55,21 @@ describe.each(SHAPES)('matmul %s', (_name, type, K, N) => {
     weight.destroy();
   });
 
+  it('batch invariance: a token gets the same bits alone (vec, T=1) as inside T=37 (tiled) or T=3 (vec)', async () => {
+    const ctx = await testContext();
+    const weight = await uploadWeightBytes(ctx, 'w-inv', type, [K, N], bytes);
+    const x = randomActivations(37 * K, 31);
+    const bias = randomActivations(N, 32);
+    const big = await runMatmul(ctx, weight, x, 37, { bias });
+    const three = await runMatmul(ctx, weight, x.slice(0, 3 * K), 3, { bias });
+    expect(three).toEqual(big.slice(0, 3 * N));
+    for (const t of [0, 17, 36]) {
+      const alone = await runMatmul(ctx, weight, x.slice(t * K, (t + 1) * K), 1, { bias });
+      expect(alone).toEqual(big.slice(t * N, (t + 1) * N));
+    }
+    weight.destroy();
+  });
+
   it('with bias, and split into row parts: the same values bit for bit', async () => {
     const ctx = await testContext();
     const T = 5;
