@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuModelRunner } from '../../src/gpu/runner';
 import { RunnerError } from '../../src/gpu/runner-errors';
 import { loadRefWeights } from '../ref/weights';
+import { readFileSync } from 'node:fs';
+import type { ByteSource } from '../../src/model/gguf/types';
 import { buildStep, loadRunner, scatteredBlocks, type SeqChunk } from './runner-harness';
 
 const MODEL = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/stories260K/stories260K.gguf');
@@ -129,4 +131,24 @@ describe('GPU runner batches', () => {
     badCopy.blockCopies = [[0, runner.numKvBlocks]];
     await expect(runner.step(badCopy)).rejects.toBeInstanceOf(RunnerError);
   });
+
+  it('refuses a KV budget below one block, a file cut short, and steps after destroy, with codes', async () => {
+    await expect(loadRunner(MODEL, 1000)).rejects.toMatchObject({ code: 'kv_cache_too_small' });
+    const bytes = new Uint8Array(readFileSync(MODEL));
+    // A source that fails mid-way through the tensors (a disk or network error while streaming).
+    const cut = Math.floor(bytes.length * 0.6);
+    const failing: ByteSource = {
+      size: bytes.length,
+      read: async (offset, length) => {
+        if (offset >= cut) throw new Error('read failed');
+        return bytes.subarray(offset, offset + length);
+      },
+    };
+    await expect(loadRunner(failing)).rejects.toMatchObject({ code: 'model_load_failed' });
+    const doomed = await loadRunner(bytes, 1 << 20);
+    const ok = await doomed.step(buildStep([{ tokens: [1], startPos: 0, blockTable: Int32Array.from([0]), sample: true }]));
+    expect(ok.sampled[0].tokenId).toBe(403); // llama2.c's first id after BOS
+    doomed.destroy();
+    await expect(doomed.step(buildStep([{ tokens: [1], startPos: 0, blockTable: Int32Array.from([0]), sample: true }]))).rejects.toMatchObject({ code: 'runner_unavailable' });
+  }, 600_000);
 });
