@@ -8,6 +8,8 @@ export type RunnerErrorCode =
   | 'kv_cache_too_small'
   /** A tensor could not be read or uploaded (unsupported type, short read, too large). */
   | 'model_load_failed'
+  /** WebGPU validation refused what a step recorded: a runner or kernel bug, never the caller's input. */
+  | 'gpu_rejected'
   /** step() after destroy(), or two steps at once. */
   | 'runner_unavailable';
 

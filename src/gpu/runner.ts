@@ -154,7 +154,14 @@ export class GpuModelRunner implements ModelRunner {
 
     const output: StepOutput = { sampled: [] };
     if (readback) {
-      await readback.mapAsync(GPUMapMode.READ, 0, Math.ceil(totalBytes / 4) * 4);
+      try {
+        await readback.mapAsync(GPUMapMode.READ, 0, Math.ceil(totalBytes / 4) * 4);
+      } catch (e) {
+        // An invalid submit also fails the map: report the validation error, which says why.
+        const error = await validation;
+        if (error) throw new RunnerError('gpu_rejected', `WebGPU rejected the step: ${error.message}`);
+        throw e;
+      }
       try {
         const mapped = readback.getMappedRange(0, Math.ceil(totalBytes / 4) * 4);
         if (S > 0) output.sampled = this.sampler!.read(mapped.slice(0, idsBytes), requests);
@@ -165,7 +172,7 @@ export class GpuModelRunner implements ModelRunner {
       }
     }
     const error = await validation;
-    if (error) throw new RunnerError('bad_step_input', `WebGPU rejected the step: ${error.message}`);
+    if (error) throw new RunnerError('gpu_rejected', `WebGPU rejected the step: ${error.message}`);
     this.lastStepStats = { numTokens: T, dispatches: enc.dispatches, submits: 1, copyCommands, bytesUploaded, bytesReadBack: totalBytes };
     return output;
   }
