@@ -125,8 +125,9 @@ export class GpuModelRunner implements ModelRunner {
     const totalBytes = idsBytes + logitsBytes + hiddenBytes;
     try {
       const encoder = device.createCommandEncoder({ label: 'step' });
-      bytesUploaded = bufs.uploadMeta(encoder, packed);
-      copyCommands = 6 + this.kvPool.encodeCopies(encoder, copies);
+      const meta = bufs.uploadMeta(encoder, packed);
+      bytesUploaded = meta.bytes;
+      copyCommands = meta.copies + this.kvPool.encodeCopies(encoder, copies);
 
       const pass = encoder.beginComputePass({ label: 'step:forward' });
       enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0 };

@@ -138,9 +138,9 @@ export class StepBuffers {
 
   /**
    * Packs the metadata, uploads it with one writeBuffer and records the section copies.
-   * Returns the bytes uploaded.
+   * Returns the bytes uploaded and the copy commands recorded.
    */
-  uploadMeta(encoder: GPUCommandEncoder, m: StepMeta): number {
+  uploadMeta(encoder: GPUCommandEncoder, m: StepMeta): { bytes: number; copies: number } {
     const host = this.metaHost;
     const sections: [Int32Array, GPUBuffer][] = [
       [m.tokenIds, this.tokenIds],
@@ -155,14 +155,18 @@ export class StepBuffers {
       host.set(data, words);
       words += data.length;
     }
-    if (words === 0) return 0;
+    if (words === 0) return { bytes: 0, copies: 0 };
     this.ctx.device.queue.writeBuffer(this.metaUpload, 0, host.buffer, 0, words * 4);
     let offset = 0;
+    let copies = 0;
     for (const [data, target] of sections) {
-      if (data.length > 0) encoder.copyBufferToBuffer(this.metaUpload, offset * 4, target, 0, data.length * 4);
+      if (data.length > 0) {
+        encoder.copyBufferToBuffer(this.metaUpload, offset * 4, target, 0, data.length * 4);
+        copies++;
+      }
       offset += data.length;
     }
-    return words * 4;
+    return { bytes: words * 4, copies };
   }
 
   /** The MAP_READ buffer, at least `bytes` long (not mapped). */
