@@ -34,7 +34,7 @@ describe('worker engine (Chromium, WebGPU)', () => {
     await server?.close();
   });
 
-  it('streams the stories260K reference while the main thread keeps rendering', { retry: 1 }, async () => {
+  it('streams the stories260K reference while the main thread keeps rendering', { retry: 2 }, async () => {
     const url = `/@fs${STORIES}`;
     const r = (await page.evaluate(([u, n]) => (window as unknown as { streamCompletion: (u: string, n: number) => Promise<unknown> }).streamCompletion(u as string, n as number), [url, N])) as {
       text: string; ids: number[]; chunks: number; frames: number; maxGapMs: number; longestTaskMs: number; generationMs: number; progress: number[];
@@ -46,7 +46,7 @@ describe('worker engine (Chromium, WebGPU)', () => {
     // The page is never blocked: no main-thread task reaches 100 ms while the worker generates.
     expect(r.longestTaskMs).toBeLessThan(100);
     // Frames keep coming: no gap over 100 ms. (Frames and SwiftShader's compute share the
-    // CPU here, so other load on the machine shows up as gaps: hence one retry.)
+    // CPU here, so other load on the machine shows up as gaps: hence the retries.)
     console.log(`rAF: ${r.frames} frames in ${r.generationMs.toFixed(0)} ms, longest gap ${r.maxGapMs.toFixed(0)} ms; longest main-thread task ${r.longestTaskMs.toFixed(0)} ms`);
     expect(r.frames).toBeGreaterThan(r.generationMs / 100);
     expect(r.maxGapMs).toBeLessThan(100);
