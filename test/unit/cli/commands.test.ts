@@ -16,14 +16,20 @@ const ROOT = resolve(__dirname, '../../..');
 const STORIES = resolve(ROOT, '../shared/fixtures/stories260K/stories260K.gguf');
 const WORDS = 'there was a little girl named Lily.';
 
-async function fakeFactory(): Promise<EngineFactory> {
+const CHATML = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+async function fakeFactory(extra: { chatTemplate?: string; runners?: FakeRunner[] } = {}): Promise<EngineFactory> {
   const tokenizer = await Tokenizer.fromGGUF(STORIES);
   const script = tokenizer.encode(WORDS, { addSpecial: false });
   return (options) =>
     createEngine({
       ...options,
-      createRunner: async ({ config }) =>
-        new FakeRunner({ vocabSize: config.vocabSize, contextLength: 512, numKvBlocks: 64, nextToken: (_c, seq) => script[(seq.sampleIndex ?? 0) % script.length]! }),
+      chatTemplate: extra.chatTemplate,
+      createRunner: async ({ config }) => {
+        const runner = new FakeRunner({ vocabSize: config.vocabSize, contextLength: 512, numKvBlocks: 64, nextToken: (_c, seq) => script[(seq.sampleIndex ?? 0) % script.length]! });
+        extra.runners?.push(runner);
+        return runner;
+      },
     });
 }
 
@@ -74,6 +80,84 @@ describe('tabllm serve', () => {
       expect(g.done_reason).toBe('length');
       const tags = await ollama.list();
       expect(tags.models.map((m) => m.name)).toContain('stories:latest');
+    } finally {
+      await server.close(0);
+    }
+  });
+});
+
+describe('tabllm serve: the official clients over HTTP', () => {
+  it('openai: chat and completions, streaming and not, n, stop, include_usage, logprobs, abort frees the KV pool', async () => {
+    const c = capture();
+    const runners: FakeRunner[] = [];
+    const factory = await fakeFactory({ chatTemplate: CHATML, runners });
+    let engine: Awaited<ReturnType<EngineFactory>> | undefined;
+    const server = await serveCommand({ command: 'serve', model: STORIES, host: '127.0.0.1', port: 0, name: 'stories' }, async (o) => (engine = await factory(o)), c.io);
+    try {
+      const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'none', maxRetries: 0 });
+      const messages = [{ role: 'user' as const, content: 'Tell me a story.' }];
+      const chat = await openai.chat.completions.create({ model: 'stories', messages, max_tokens: 4, temperature: 0, n: 2 });
+      expect(chat.choices.map((x) => x.message.content)).toEqual([' there was a little', ' there was a little']);
+      expect(chat.choices[0]!.finish_reason).toBe('length');
+
+      const chatStream = await openai.chat.completions.create({ model: 'stories', messages, max_tokens: 20, stop: ['girl'], stream: true, stream_options: { include_usage: true } });
+      let text = '';
+      let usage: { completion_tokens: number } | null | undefined;
+      let finish: string | null | undefined;
+      for await (const chunk of chatStream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        if (chunk.usage) usage = chunk.usage;
+      }
+      expect(text).toBe(' there was a little ');
+      expect(finish).toBe('stop');
+      expect(usage!.completion_tokens).toBeGreaterThan(3);
+
+      const lp = await openai.chat.completions.create({ model: 'stories', messages, max_tokens: 3, temperature: 0, logprobs: true, top_logprobs: 2 });
+      expect(lp.choices[0]!.logprobs!.content).toHaveLength(3);
+      expect(lp.choices[0]!.logprobs!.content![0]!.top_logprobs).toHaveLength(2);
+
+      const cmpl = await openai.completions.create({ model: 'stories', prompt: 'Once', max_tokens: 3, temperature: 0, logprobs: 1 });
+      expect(cmpl.choices[0]!.logprobs!.tokens).toHaveLength(3);
+
+      const stepsBefore = runners[0]!.numSteps;
+      const controller = new AbortController();
+      const long = await openai.completions.create({ model: 'stories', prompt: 'Once', max_tokens: 400, stream: true }, { signal: controller.signal });
+      let n = 0;
+      try {
+        for await (const _ of long) if (++n === 3) controller.abort();
+      } catch {
+        // the client reports the abort as it chooses (an error or the end of the stream)
+      }
+      expect(n).toBe(3);
+      // The client's abort closed the connection; the server aborted the request and freed its blocks.
+      await expect.poll(async () => (await engine!.stats()).kvBlocksUsed).toBe(0);
+      expect((await engine!.stats()).running).toBe(0);
+      // It stopped early: nowhere near the 400 steps the request asked for.
+      expect(runners[0]!.numSteps - stepsBefore).toBeLessThan(200);
+    } finally {
+      await server.close(0);
+    }
+  });
+
+  it('ollama: chat and generate, streaming and not, list', async () => {
+    const c = capture();
+    const server = await serveCommand({ command: 'serve', model: STORIES, host: '127.0.0.1', port: 0, name: 'stories' }, await fakeFactory({ chatTemplate: CHATML }), c.io);
+    try {
+      const ollama = new Ollama({ host: server.url });
+      const chat = await ollama.chat({ model: 'stories', messages: [{ role: 'user', content: 'hi' }], stream: false, options: { num_predict: 3, temperature: 0 } });
+      expect(chat.message).toMatchObject({ role: 'assistant', content: ' there was a' });
+      let streamed = '';
+      for await (const part of await ollama.chat({ model: 'stories', messages: [{ role: 'user', content: 'hi' }], stream: true, options: { num_predict: 3, temperature: 0 } })) {
+        streamed += part.message.content;
+      }
+      expect(streamed).toBe(' there was a');
+      let generated = '';
+      for await (const part of await ollama.generate({ model: 'stories', prompt: 'Once', raw: true, stream: true, options: { num_predict: 3, temperature: 0 } })) {
+        generated += part.response;
+      }
+      expect(generated).toBe(' there was a');
+      expect((await ollama.list()).models.map((m) => m.name)).toEqual(['stories:latest']);
     } finally {
       await server.close(0);
     }
