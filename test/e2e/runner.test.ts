@@ -1,19 +1,11 @@
 // The WebGPU runner in Chromium: stories260K fetched from the dev server, decoded greedily
 // from BOS one token per step in a page, reproduces llama2.c's 256 ids.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, SHARED_DIR, startDevServer } from '../helpers/browser';
+import { launchChromium, startDevServer } from '../helpers/browser';
+import { referenceIds, STORIES_GGUF } from '../helpers/stories-reference';
 
-const STORIES = resolve(SHARED_DIR, 'fixtures/stories260K');
-
-function llama2cIds(): number[] {
-  const lines = readFileSync(resolve(STORIES, 'reference-greedy.txt'), 'utf8').split('\n');
-  const header = lines.findIndex((line) => line.startsWith('Case 1 sampled token ids'));
-  return lines[header + 1].trim().split(/\s+/).map(Number);
-}
 
 type Result = { adapter: string; ids: number[]; msPerStep: number; submitsPerStep: number } | { error: string };
 
@@ -41,9 +33,9 @@ describe('GPU runner in Chromium', () => {
   });
 
   it('decodes llama2.c\'s 256 greedy ids from BOS in a page', async () => {
-    const expected = llama2cIds();
+    const expected = referenceIds();
     expect(expected.length).toBe(256);
-    const model = `/@fs${resolve(STORIES, 'stories260K.gguf')}`;
+    const model = `/@fs${STORIES_GGUF}`;
     const r = await page.evaluate(([m, n]) => (window as unknown as { runGreedy: (u: string, p: number[], n: number) => Promise<Result> }).runGreedy(m, [1], n), [model, 256] as const);
     if ('error' in r) throw new Error(r.error);
     console.info(`Chromium runner: ${r.adapter}, ${r.msPerStep.toFixed(0)} ms/step`);

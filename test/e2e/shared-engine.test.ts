@@ -1,15 +1,12 @@
 // Two tabs of one origin share one engine through a SharedWorker: the model loads once,
 // both tabs generate, and their requests meet in the same KV cache.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, SHARED_DIR, startDevServer } from '../helpers/browser';
+import { launchChromium, startDevServer } from '../helpers/browser';
+import { referenceIds, STORIES_GGUF as STORIES } from '../helpers/stories-reference';
 
-const REF = readFileSync(resolve(SHARED_DIR, 'fixtures/stories260K/reference-greedy.txt'), 'utf8');
-const REF_IDS = REF.match(/Case 1 sampled token ids[^\n]*\n([0-9 ]+)/)![1]!.trim().split(/\s+/).map(Number);
-const STORIES = resolve(SHARED_DIR, 'fixtures/stories260K/stories260K.gguf');
+const REF_IDS = referenceIds();
 
 type Api = {
   connect: (u: string) => Promise<{ loadMs: number; created: number; connectMs: number }>;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuModelRunner } from '../../src/gpu/runner';
 import { greedyRun, loadRunner, scatteredBlocks } from './runner-harness';
+import { referenceIds } from '../helpers/stories-reference';
 
 const STORIES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/stories260K');
 
@@ -20,12 +21,6 @@ interface GreedyCase {
 }
 const reference = JSON.parse(readFileSync(resolve(STORIES, 'reference-greedy.json'), 'utf8')) as { cases: GreedyCase[] };
 
-/** The 256 ids after "Case 1 sampled token ids" in reference-greedy.txt (llama2.c run.c). */
-function llama2cIds(): number[] {
-  const lines = readFileSync(resolve(STORIES, 'reference-greedy.txt'), 'utf8').split('\n');
-  const header = lines.findIndex((line) => line.startsWith('Case 1 sampled token ids'));
-  return lines[header + 1].trim().split(/\s+/).map(Number);
-}
 
 function maxAbsDiff(a: Float32Array, b: number[]): number {
   expect(a.length).toBe(b.length);
@@ -43,7 +38,7 @@ afterAll(() => runner?.destroy());
 describe('GPU runner on stories260K', () => {
   it('decodes llama2.c\'s 256 greedy ids from BOS one token per step, logits within 1e-3', async () => {
     const bos = reference.cases.find((c) => c.name === 'bos_only_256')!;
-    const expected = llama2cIds();
+    const expected = referenceIds();
     expect(expected.length).toBe(256);
     const blockTable = scatteredBlocks(runner.numKvBlocks, 17, 11); // 257 positions
     const run = await greedyRun(runner, bos.prompt_ids, 256, blockTable, { returnLogits: true });
