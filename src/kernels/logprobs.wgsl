@@ -12,10 +12,7 @@ override WG: u32 = 256;  // power of two (tree reductions)
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;   // see outId(): reads the ids, writes logprobs and tops
 @group(0) @binding(3) var<uniform> dims: Dims;
 
-var<workgroup> redF: array<f32, WG>;
-var<workgroup> redU: array<u32, WG>;
-var<workgroup> bcastF: f32;
-var<workgroup> bcastU: u32;
+// redF/redU/bcastF/bcastU and workgroupArgmax() come from sample-argmax.wgsl.
 
 // Best (value, id) over the row among tokens after (afterV, afterI) in (desc, asc) order.
 fn bestAfter(tid: u32, base: u32, V: u32, afterV: f32, afterI: u32, first: bool) -> vec2u {
@@ -26,26 +23,7 @@ fn bestAfter(tid: u32, base: u32, V: u32, afterV: f32, afterI: u32, first: bool)
     let eligible = first || v < afterV || (v == afterV && i > afterI);
     if (eligible && (bestI == NO_TOKEN || v > bestV)) { bestV = v; bestI = i; }
   }
-  redF[tid] = bestV;
-  redU[tid] = bestI;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) {
-      let ov = redF[tid + s];
-      let oi = redU[tid + s];
-      let mine = redU[tid];
-      if (oi != NO_TOKEN && (mine == NO_TOKEN || ov > redF[tid] || (ov == redF[tid] && oi < mine))) {
-        redF[tid] = ov;
-        redU[tid] = oi;
-      }
-    }
-    workgroupBarrier();
-  }
-  if (tid == 0u) { bcastF = redF[0]; bcastU = redU[0]; }
-  let v = workgroupUniformLoad(&bcastF);
-  let i = workgroupUniformLoad(&bcastU);
-  workgroupBarrier();
-  return vec2u(bitcast<u32>(v), i);
+  return workgroupArgmax(tid, bestV, bestI);
 }
 
 @compute @workgroup_size(WG)

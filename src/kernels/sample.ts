@@ -27,6 +27,7 @@ import type { GpuContext } from '../gpu/context';
 import type { SampledToken } from '../engine/types';
 import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 import logprobsCode from './logprobs.wgsl?raw';
+import argmaxCode from './sample-argmax.wgsl?raw';
 import commonCode from './sample-common.wgsl?raw';
 import copyCode from './sample-copy.wgsl?raw';
 import { OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, sampledBytes, type SampleRequest } from './sample-pack';
@@ -106,10 +107,10 @@ export function sample(enc: KernelEncoder, a: SampleArgs): void {
     dispatch(enc, pipeline, [rows, a.rowParams, a.entries, dims], ...flatGrid(numEntries, FLAT_WG));
   }
   const rowWg = rowWorkgroupSize(V);
-  const samplePipeline = ctx.pipeline(`sample/wg${rowWg}`, commonCode + sampleCode, { WG: rowWg });
+  const samplePipeline = ctx.pipeline(`sample/wg${rowWg}`, commonCode + argmaxCode + sampleCode, { WG: rowWg });
   dispatch(enc, samplePipeline, [rows, a.rowParams, a.out, dims], ...rowGrid(numRows));
   if (a.withLogprobs) {
-    const pipeline = ctx.pipeline(`logprobs/wg${rowWg}`, commonCode + logprobsCode, { WG: rowWg });
+    const pipeline = ctx.pipeline(`logprobs/wg${rowWg}`, commonCode + argmaxCode + logprobsCode, { WG: rowWg });
     dispatch(enc, pipeline, [rows, a.rowParams, a.out, dims], ...rowGrid(numRows));
   }
 }

@@ -16,12 +16,9 @@ override WG: u32 = 256;  // power of two (tree reductions)
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;   // see outId(): writes the ids [numRows]
 @group(0) @binding(3) var<uniform> dims: Dims;
 
-var<workgroup> redF: array<f32, WG>;
-var<workgroup> redU: array<u32, WG>;
-var<workgroup> bcastF: f32;
+// redF/redU/bcastF/bcastU and workgroupArgmax() come from sample-argmax.wgsl.
 var<workgroup> red4: array<vec4f, WG>;
 var<workgroup> bcast4: vec4f;
-var<workgroup> bcastU: u32;
 var<workgroup> drawTarget: f32;
 var<workgroup> drawPrefix: f32;
 
@@ -70,25 +67,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
     let v = logits[base + i];
     if (bestI == NO_TOKEN || v > bestV) { bestV = v; bestI = i; }
   }
-  redF[tid] = bestV;
-  redU[tid] = bestI;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) {
-      let ov = redF[tid + s];
-      let oi = redU[tid + s];
-      let mine = redU[tid];
-      if (oi != NO_TOKEN && (mine == NO_TOKEN || ov > redF[tid] || (ov == redF[tid] && oi < mine))) {
-        redF[tid] = ov;
-        redU[tid] = oi;
-      }
-    }
-    workgroupBarrier();
-  }
-  if (tid == 0u) { bcastF = redF[0]; bcastU = redU[0]; }
-  let maxV = workgroupUniformLoad(&bcastF);
-  let argmax = workgroupUniformLoad(&bcastU);
-  workgroupBarrier();
+  let best = workgroupArgmax(tid, bestV, bestI);
+  let maxV = bitcast<f32>(best.x);
+  let argmax = best.y;
   if ((flags & FLAG_GREEDY) != 0u) {
     if (tid == 0u) { out[outId(dims.numRows, row)] = argmax; }
     return;
