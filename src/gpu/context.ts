@@ -7,6 +7,8 @@ export interface GpuFeatures {
   f16: boolean;
   /** The device was created with 'subgroups'. */
   subgroups: boolean;
+  /** The device was created with 'timestamp-query' (bench: per-dispatch GPU time). */
+  timestamps?: boolean;
 }
 
 export class GpuContext {

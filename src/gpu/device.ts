@@ -51,7 +51,7 @@ export class DeviceContext extends GpuContext {
 
   constructor(
     device: GPUDevice,
-    features: { f16: boolean; subgroups: boolean },
+    features: { f16: boolean; subgroups: boolean; timestamps: boolean },
     readonly precision: Precision,
     readonly adapterName: string,
     onLost?: (err: GpuError) => void,
@@ -94,6 +94,8 @@ export async function createGpuContext(options: CreateGpuContextOptions = {}): P
   const requiredFeatures: GPUFeatureName[] = [];
   if (hasF16) requiredFeatures.push('shader-f16');
   if (hasSubgroups) requiredFeatures.push('subgroups' as GPUFeatureName);
+  const hasTimestamps = adapter.features.has('timestamp-query');
+  if (hasTimestamps) requiredFeatures.push('timestamp-query');
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) {
     const v = (adapter.limits as unknown as Record<string, number | undefined>)[name];
@@ -106,5 +108,5 @@ export async function createGpuContext(options: CreateGpuContextOptions = {}): P
   } catch (e) {
     throw new GpuError('device_request_failed', `requestDevice failed: ${(e as Error)?.message ?? String(e)}`);
   }
-  return new DeviceContext(device, { f16: hasF16, subgroups: hasSubgroups }, precision, describeAdapter(adapter), options.onLost);
+  return new DeviceContext(device, { f16: hasF16, subgroups: hasSubgroups, timestamps: hasTimestamps }, precision, describeAdapter(adapter), options.onLost);
 }

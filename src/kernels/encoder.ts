@@ -87,6 +87,20 @@ export interface KernelEncoder {
   uniforms: UniformArena;
   /** Incremented by every dispatch (bench: dispatches per step). */
   dispatches: number;
+  /** Bench only: gives every dispatch its own timestamped pass (see DispatchProfiler). */
+  profiler?: DispatchProfiler;
+}
+
+/**
+ * Per-dispatch GPU time for the bench (bench/step-profile.ts): when an encoder carries
+ * one, each dispatch runs in its own compute pass whose begin/end timestamps land in
+ * `querySet` at 2i and 2i + 1; `labels[i]` names dispatch i (its pipeline's label).
+ * Needs the adapter's 'timestamp-query' feature. Changes nothing the kernels compute.
+ */
+export interface DispatchProfiler {
+  encoder: GPUCommandEncoder;
+  querySet: GPUQuerySet;
+  labels: string[];
 }
 
 export type Binding = GPUBuffer | UniformSlice | { buffer: GPUBuffer; offset?: number; size?: number };
@@ -105,6 +119,16 @@ export function dispatch(
     resource: 'buffer' in b ? (b as GPUBufferBinding) : { buffer: b },
   }));
   const group = enc.ctx.device.createBindGroup({ label: pipeline.label, layout: pipeline.getBindGroupLayout(0), entries });
+  const prof = enc.profiler;
+  if (prof && 2 * prof.labels.length + 1 < prof.querySet.count) {
+    const i = prof.labels.length;
+    enc.pass.end();
+    enc.pass = prof.encoder.beginComputePass({
+      label: `profile:${pipeline.label}`,
+      timestampWrites: { querySet: prof.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+    });
+    prof.labels.push(pipeline.label);
+  }
   enc.pass.setPipeline(pipeline);
   enc.pass.setBindGroup(0, group);
   enc.pass.dispatchWorkgroups(x, y, z);
