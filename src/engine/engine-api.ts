@@ -282,6 +282,16 @@ export interface EngineStats {
   lastStepMs: number;
   /** Output tokens per second over recent steps. */
   tokensPerSecond: number;
+  /** Sequences preempted (out of KV blocks) since the engine started; each is recomputed later. */
+  numPreemptions: number;
+  /**
+   * KV slots (one token of one sequence each) in the running sequences' blocks that hold a
+   * computed token, and all slots of those blocks (PagedAttention's waste measure: the gap is
+   * at most the unfilled tail of each sequence's last block). A block shared by several
+   * sequences counts once.
+   */
+  kvSlotsFilled: number;
+  kvSlotsAllocated: number;
 }
 
 export interface EngineInfo {

@@ -376,6 +376,9 @@ export class LocalEngine implements Engine {
       lastStepBatchSize: s.lastStepBatchSize,
       lastStepMs: s.lastStepMs,
       tokensPerSecond: s.tokensPerSecond,
+      numPreemptions: s.numPreemptions,
+      kvSlotsFilled: s.kvSlotsFilled,
+      kvSlotsAllocated: s.kvSlotsAllocated,
     };
   }
 

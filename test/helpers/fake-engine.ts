@@ -158,6 +158,9 @@ export class FakeEngine implements Engine {
       lastStepBatchSize: this.inFlight,
       lastStepMs: 1,
       tokensPerSecond: 1000,
+      numPreemptions: 0,
+      kvSlotsFilled: this.inFlight,
+      kvSlotsAllocated: 16 * this.inFlight,
     };
   }
 

@@ -5,10 +5,12 @@ import { resolve } from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src/engine/engine';
+import type { EngineStats } from '../../../src/engine/engine-api';
 import { EngineError } from '../../../src/engine/errors';
+import type { SequenceInput } from '../../../src/engine/types';
 import { Tokenizer } from '../../../src/model/tokenizer';
 import { createOpenAIFetch } from '../../../src/shim/fetch';
-import { FakeRunner } from '../../helpers/fake-runner';
+import { FakeRunner, fakeNextToken } from '../../helpers/fake-runner';
 
 const STORIES = resolve(__dirname, '../../../../shared/fixtures/stories260K/stories260K.gguf');
 // SentencePiece adds a dummy-prefix space when encoding WORDS, so the continuation decodes as STORY.
@@ -169,5 +171,65 @@ describe('LocalEngine (createEngine on a fake runner)', () => {
     for await (const c of stream) text += c.choices[0]?.text ?? '';
     expect(text.length).toBeGreaterThan(0);
     expect(STORY.startsWith(text)).toBe(true);
+  });
+});
+
+describe('LocalEngine.stats(): preemptions and KV slots', () => {
+  /** An engine on a FakeRunner that hands every sampling sequence to `onSample` (during the step). */
+  async function engineWith(numKvBlocks: number, onSample: (seq: SequenceInput, runner: FakeRunner) => void = () => {}) {
+    let runner!: FakeRunner;
+    const engine = await createEngine({
+      model: STORIES,
+      enablePrefixCaching: false,
+      createRunner: async ({ config }) => {
+        runner = new FakeRunner({
+          vocabSize: config.vocabSize,
+          contextLength: 512,
+          numKvBlocks,
+          nextToken: (context, seq) => {
+            onSample(seq, runner);
+            return fakeNextToken(context, config.vocabSize);
+          },
+        });
+        return runner;
+      },
+    });
+    return { engine, runner: () => runner };
+  }
+
+  it('kvSlotsFilled / kvSlotsAllocated follow the running sequence block by block', async () => {
+    // Read during each step: the tokens computed before it, and whole blocks for the context after it.
+    const seen: { contextLength: number; queryLength: number; stats: Promise<EngineStats> }[] = [];
+    const { engine } = await engineWith(64, (seq) => {
+      seen.push({ contextLength: seq.contextLength, queryLength: seq.queryLength, stats: engine.stats() });
+    });
+    const r = await engine.completions.create({ prompt: 'Once upon a time', max_tokens: 40, temperature: 0, ignore_eos: true });
+    expect(r.usage!.completion_tokens).toBe(40);
+    expect(seen).toHaveLength(40); // prefill (5 tokens, samples the first) + 39 decode steps
+    expect(seen.map((s) => s.contextLength)).toEqual(Array.from({ length: 40 }, (_, i) => 5 + i));
+    for (const { contextLength, queryLength, stats } of seen) {
+      const s = await stats;
+      expect(s.kvSlotsFilled, `context ${contextLength}`).toBe(contextLength - queryLength);
+      expect(s.kvSlotsAllocated, `context ${contextLength}`).toBe(16 * Math.ceil(contextLength / 16));
+      expect(s.kvSlotsAllocated).toBe(16 * s.kvBlocksUsed);
+    }
+    const after = await engine.stats();
+    expect([after.kvSlotsFilled, after.kvSlotsAllocated, after.numPreemptions]).toEqual([0, 0, 0]);
+    await engine.destroy();
+  });
+
+  it('numPreemptions counts the sequences preempted when the pool runs out (each one recomputed once)', async () => {
+    // 6 blocks (5 usable, 80 slots) for 3 requests of 5 + 40 tokens (3 blocks each).
+    const { engine, runner } = await engineWith(6);
+    const prompts = ['Once upon a time', 'Lily saw a cat', 'Tom had a ball'];
+    const outs = await Promise.all(prompts.map((prompt) => engine.completions.create({ prompt, max_tokens: 40, temperature: 0, ignore_eos: true })));
+    for (const o of outs) expect(o.usage!.completion_tokens).toBe(40);
+    // Without prefix caching every prefill (first or recompute) starts at position 0.
+    const fromZero = runner().inputs.reduce((n, step) => n + step.sequences.filter((q) => step.positions[q.queryStart] === 0).length, 0);
+    const s = await engine.stats();
+    expect(s.numPreemptions).toBeGreaterThan(0);
+    expect(s.numPreemptions).toBe(fromZero - prompts.length);
+    expect([s.kvSlotsFilled, s.kvSlotsAllocated, s.kvBlocksUsed]).toEqual([0, 0, 0]);
+    await engine.destroy();
   });
 });
