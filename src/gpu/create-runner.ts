@@ -1,8 +1,9 @@
 // The default model runner for createEngine: WebGPU. Kept behind a dynamic import so an
 // engine built on another runner (tests) never loads GPU code.
 //
-// The kernels run the f32 path everywhere today (activations and KV in f32); a device
-// with shader-f16 is still created with the feature, for the f16 kernels to come.
+// `precision` picks the KV pool's element type: createGpuContext resolves 'auto' to f16
+// where the adapter has shader-f16 (else f32) and refuses 'f16' without it
+// (`unsupported_feature`); activations are f32 on both paths.
 import type { RunnerFactoryArgs } from '../engine/engine';
 import type { ModelRunner } from '../engine/types';
 import { createGpuContext } from './device';
@@ -18,6 +19,7 @@ export async function createWebGpuRunner(args: RunnerFactoryArgs): Promise<Model
       source: args.source,
       config: args.config,
       kvCacheBytes: args.kvCacheBytes,
+      kvType: ctx.precision,
       ownsContext: true,
       onProgress: args.onProgress
         ? (p) => args.onProgress!({ stage: 'weights', loaded: p.loadedBytes, total: totalBytes })

@@ -85,11 +85,12 @@ export function encodeForward(
     });
     kvWrite(enc, {
       k: kBuf, v: vBuf, slotMapping: bufs.slotMapping, kPool: pool.kPools[l], vPool: pool.vPools[l], numTokens: T, kvDim,
-      kRowStride: qkvStride, kColOffset: kOffset, vRowStride: qkvStride, vColOffset: vOffset,
+      kRowStride: qkvStride, kColOffset: kOffset, vRowStride: qkvStride, vColOffset: vOffset, kvType: pool.kvType,
     });
     pagedAttention(enc, {
       q: qBuf, kPool: pool.kPools[l], vPool: pool.vPools[l], tokenMeta: bufs.tokenMeta, blockTables: bufs.blockTables,
       out: bufs.attnOut, numTokens: T, numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim, qRowStride: qkvStride,
+      kvType: pool.kvType,
     }); // [T, qDim]
     matmul(enc, { weight: lw.wo, x: bufs.attnOut, y: bufs.proj, numTokens: T }); // [T, dim]
     addInPlace(enc, { x: bufs.x, y: bufs.proj, n: T * c.dim });

@@ -3,12 +3,14 @@
 // KvCacheManager hands out block ids 0..numBlocks-1; the runner writes token t of a
 // sequence at slot blockTable[p >> 4] * 16 + (p & 15) and reads through the same table.
 //
-//   kPools[layer], vPools[layer] : [numBlocks, 16, nKvHeads, headDim] f32
+//   kPools[layer], vPools[layer] : [numBlocks, 16, nKvHeads, headDim] kvType (f32 or f16)
 //
 // Sizing: numBlocks = floor(kvCacheBytes / bytesPerBlock) where one block takes
-// 2 (K, V) x numLayers x 16 x kvDim x 4 bytes, capped so that one layer's buffer fits
-// a storage binding and one buffer.
+// 2 (K, V) x numLayers x 16 x kvDim x (4 bytes f32 | 2 bytes f16), capped so that one
+// layer's buffer fits a storage binding and one buffer: the same budget buys an f16
+// pool twice the blocks.
 import { KV_BLOCK_SIZE } from '../engine/types';
+import { kvBytesPerElement, type KvType } from '../kernels/kv-type';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './context';
 import { RunnerError } from './runner-errors';
@@ -29,29 +31,30 @@ export interface KvPoolLayout {
   bytesPerLayerBuffer: number;
 }
 
-/** Bytes of one block in one layer's K (or V): 16 slots x nKvHeads x headDim f32. */
-function blockBytesPerBuffer(config: ModelConfig): number {
-  return KV_BLOCK_SIZE * config.numKvHeads * config.headDim * 4;
+/** Bytes of one block in one layer's K (or V): 16 slots x nKvHeads x headDim x kvType. */
+function blockBytesPerBuffer(config: ModelConfig, kvType: KvType): number {
+  return KV_BLOCK_SIZE * config.numKvHeads * config.headDim * kvBytesPerElement(kvType);
 }
 
 /**
  * The default budget: min(512 MiB, a quarter of what the device could hold in one buffer per
- * layer per K/V, DEFAULT_MAX_FULL_CONTEXTS full contexts).
+ * layer per K/V, DEFAULT_MAX_FULL_CONTEXTS full contexts). An f16 pool gets the same bytes
+ * (twice the blocks) unless the full-contexts cap binds, where it gets the same blocks.
  */
-export function defaultKvCacheBytes(config: ModelConfig, limits: BufferLimits): number {
+export function defaultKvCacheBytes(config: ModelConfig, limits: BufferLimits, kvType: KvType = 'f32'): number {
   const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   const deviceShare = Math.floor((perBuffer * 2 * config.numLayers) / 4);
-  const bytesPerBlock = 2 * config.numLayers * blockBytesPerBuffer(config);
+  const bytesPerBlock = 2 * config.numLayers * blockBytesPerBuffer(config, kvType);
   const fullContexts = DEFAULT_MAX_FULL_CONTEXTS * Math.ceil(config.contextLength / KV_BLOCK_SIZE) * bytesPerBlock;
   return Math.min(DEFAULT_KV_CACHE_MAX_BYTES, deviceShare, fullContexts);
 }
 
 /** How many blocks a budget buys; throws `kv_cache_too_small` when not even one. */
-export function kvPoolLayout(config: ModelConfig, kvCacheBytes: number, limits: BufferLimits): KvPoolLayout {
+export function kvPoolLayout(config: ModelConfig, kvCacheBytes: number, limits: BufferLimits, kvType: KvType = 'f32'): KvPoolLayout {
   if (typeof kvCacheBytes !== 'number' || !Number.isFinite(kvCacheBytes) || kvCacheBytes <= 0) {
     throw new RunnerError('bad_kv_cache_bytes', `kvCacheBytes must be a positive number of bytes, got ${kvCacheBytes}`);
   }
-  const perBufferBlock = blockBytesPerBuffer(config);
+  const perBufferBlock = blockBytesPerBuffer(config, kvType);
   const bytesPerBlock = 2 * config.numLayers * perBufferBlock;
   const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   const numBlocks = Math.min(Math.floor(kvCacheBytes / bytesPerBlock), Math.floor(perBuffer / perBufferBlock));
@@ -65,9 +68,9 @@ export class KvPool {
   readonly numBlocks: number;
   /** Bytes of one block across all layers, K and V. */
   readonly bytesPerBlock: number;
-  /** [numLayers] of [numBlocks, 16, nKvHeads, headDim] f32 */
+  /** [numLayers] of [numBlocks, 16, nKvHeads, headDim] kvType */
   readonly kPools: GPUBuffer[] = [];
-  /** [numLayers] of [numBlocks, 16, nKvHeads, headDim] f32 */
+  /** [numLayers] of [numBlocks, 16, nKvHeads, headDim] kvType */
   readonly vPools: GPUBuffer[] = [];
   /** Bytes of one block in one layer's K (or V) buffer. */
   readonly blockBytes: number;
@@ -77,11 +80,13 @@ export class KvPool {
     private readonly ctx: GpuContext,
     config: ModelConfig,
     kvCacheBytes: number,
+    /** Element type of the pool; 'f16' needs a device created with 'shader-f16'. */
+    readonly kvType: KvType = 'f32',
   ) {
-    const layout = kvPoolLayout(config, kvCacheBytes, ctx.limits);
+    const layout = kvPoolLayout(config, kvCacheBytes, ctx.limits, kvType);
     this.numBlocks = layout.numBlocks;
     this.bytesPerBlock = layout.bytesPerBlock;
-    this.blockBytes = blockBytesPerBuffer(config);
+    this.blockBytes = blockBytesPerBuffer(config, kvType);
     for (let layer = 0; layer < config.numLayers; layer++) {
       this.kPools.push(ctx.storage(`kv-pool:k:layer${layer}`, layout.bytesPerLayerBuffer));
       this.vPools.push(ctx.storage(`kv-pool:v:layer${layer}`, layout.bytesPerLayerBuffer));

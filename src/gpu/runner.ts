@@ -7,10 +7,12 @@
 import type { ModelRunner, StepInput, StepOutput } from '../engine/types';
 import { KV_BLOCK_SIZE } from '../engine/types';
 import { UniformArena, type KernelEncoder } from '../kernels/encoder';
+import type { KvType } from '../kernels/kv-type';
 import { packSampleRows, requestsFromSequences, Sampler, type SampleRequest } from '../kernels/sample';
 import type { ModelConfig } from '../model/config';
 import type { ByteSource, GGUFFile } from '../model/gguf/types';
 import type { GpuContext } from './context';
+import { DeviceContext, GpuError } from './device';
 import { encodeForward, uniformBlocksPerForward } from './forward';
 import { defaultKvCacheBytes, KvPool } from './kv-pool';
 import { loadModelWeights, type ModelWeights, type WeightProgress } from './model-weights';
@@ -27,6 +29,12 @@ export interface CreateGpuRunnerOptions {
   config: ModelConfig;
   /** KV pool budget in bytes; default defaultKvCacheBytes (kv-pool.ts). */
   kvCacheBytes?: number;
+  /**
+   * Element type of the KV pool. Default: the DeviceContext's precision (f16 where the
+   * adapter has shader-f16 and the caller did not ask for f32), 'f32' for a bare GpuContext.
+   * 'f16' on a context without the feature throws GpuError `unsupported_feature`.
+   */
+  kvType?: KvType;
   /** Called after every tensor is on the GPU. */
   onProgress?: (p: WeightProgress) => void;
   /** destroy() also destroys the context (the runner created it). */
@@ -54,6 +62,8 @@ const PROFILE_MAX_DISPATCHES = 2048;
 export class GpuModelRunner implements ModelRunner {
   readonly blockSize = KV_BLOCK_SIZE;
   readonly numKvBlocks: number;
+  /** Element type of the KV pool (activations are f32 on both paths). */
+  readonly kvType: KvType;
   lastStepStats: StepStats | undefined;
   /**
    * Bench only: time every dispatch with timestamp queries (one pass per dispatch, so the
@@ -76,6 +86,7 @@ export class GpuModelRunner implements ModelRunner {
     private readonly ownsContext = false,
   ) {
     this.numKvBlocks = kvPool.numBlocks;
+    this.kvType = kvPool.kvType;
     this.bufs = new StepBuffers(ctx, config);
     const align = Math.max(256, ctx.limits.minUniformBufferOffsetAlignment);
     this.uniforms = new UniformArena(ctx, (uniformBlocksPerForward(weights) + 16) * align, 'step:uniforms');
@@ -238,9 +249,13 @@ export class GpuModelRunner implements ModelRunner {
 
 /** Uploads the model's weights, allocates the KV pool, and returns a runner ready to step. */
 export async function createGpuRunner(o: CreateGpuRunnerOptions): Promise<GpuModelRunner> {
-  const kvCacheBytes = o.kvCacheBytes ?? defaultKvCacheBytes(o.config, o.ctx.limits);
+  const kvType = o.kvType ?? (o.ctx instanceof DeviceContext ? o.ctx.precision : 'f32');
+  if (kvType === 'f16' && !o.ctx.features.f16) {
+    throw new GpuError('unsupported_feature', "an f16 KV pool needs a device created with the 'shader-f16' feature");
+  }
+  const kvCacheBytes = o.kvCacheBytes ?? defaultKvCacheBytes(o.config, o.ctx.limits, kvType);
   // Size the pool first: a bad budget should fail before minutes of weight upload.
-  const kvPool = new KvPool(o.ctx, o.config, kvCacheBytes);
+  const kvPool = new KvPool(o.ctx, o.config, kvCacheBytes, kvType);
   let weights: ModelWeights;
   try {
     weights = await loadModelWeights(o.ctx, o.gguf, o.source, o.config, o.onProgress);

@@ -104,6 +104,22 @@ describe('KV pool sizing', () => {
     expect(defaultKvCacheBytes(big, limits)).toBe((2 * 5 * (1 << 27)) / 4);
   });
 
+  it('an f16 pool: 2-byte elements, twice the blocks for the same bytes, twice under the binding cap', () => {
+    const perBlock = 2 * 5 * 16 * 32 * 2; // 10240 bytes
+    expect(kvPoolLayout(config, 10 * 20480 + 100, limits, 'f16')).toEqual({ numBlocks: 20, bytesPerBlock: perBlock, bytesPerLayerBuffer: 20 * 16 * 32 * 2 });
+    const small = { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 16 * 32 * 4 * 3 };
+    expect(kvPoolLayout(config, 1 << 30, small, 'f16').numBlocks).toBe(6);
+    expect(codeOf(() => kvPoolLayout(config, perBlock - 1, limits, 'f16'))).toBe('kv_cache_too_small');
+    expect(kvPoolLayout(config, perBlock, limits, 'f16').numBlocks).toBe(1);
+  });
+
+  it('an f16 default: the same bytes where the device share binds, the same blocks where the context cap binds', () => {
+    expect(defaultKvCacheBytes(config, limits, 'f16')).toBe(64 * 32 * 10240); // 64 full contexts of 32 blocks
+    const big = { ...config, contextLength: 1 << 20, numKvHeads: 8, headDim: 128 };
+    expect(defaultKvCacheBytes(big, limits, 'f16')).toBe((2 * 5 * (1 << 27)) / 4);
+    expect(defaultKvCacheBytes(big, { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 1 << 30 }, 'f16')).toBe(512 << 20);
+  });
+
   it('refuses budgets that buy nothing with coded errors', () => {
     expect(codeOf(() => kvPoolLayout(config, 100, limits))).toBe('kv_cache_too_small');
     expect(codeOf(() => kvPoolLayout(config, -1, limits))).toBe('bad_kv_cache_bytes');
