@@ -1,37 +1,56 @@
-// Shared pieces of the engine benchmarks (bench/batching.ts, bench/prefix-cache.ts): the
-// generated ~30M-parameter Q4_0 llama, engine loading in Node, and a concurrency run that
-// measures aggregate decode tokens/s from the streamed token timestamps.
-import { loadavg } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { EngineCore } from '../../src/engine/core';
+// Shared pieces of the engine benchmarks (batching, prefix cache), host-neutral — the same
+// code runs in Node (Dawn) and in a Chromium page (bench/pages/bench-page.ts): the generated
+// ~30M-parameter Q4_0 llama's shape, an engine whose runner steps are timed, and a
+// concurrency run that measures aggregate decode tokens/s from those step times.
+// Everything goes through the public Engine API (`completions.create`, `stats()`); the only
+// hook is `createEngine`'s `createRunner`, which wraps the WebGPU runner to time its steps.
 import { createEngine, type CreateEngineOptions } from '../../src/engine/engine';
 import type { LocalEngine } from '../../src/engine/local-engine';
-import { createNodeGPU } from '../../src/gpu/node-gpu';
 import type { ModelRunner } from '../../src/engine/types';
-import { makeTestModel, type TestModelOptions } from '../../test/helpers/test-model';
-
-export const STORIES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/stories260K/stories260K.gguf');
+import { createWebGpuRunner } from '../../src/gpu/create-runner';
+import { DeviceContext } from '../../src/gpu/device';
+import { GpuModelRunner } from '../../src/gpu/runner';
+import type { SourceInput } from '../../src/model/gguf/source';
+import type { TestModelOptions } from '../../test/helpers/test-model';
 
 /** The compute-regime model: vocab 4096, dim 512, 8 layers, 8 heads / 4 KV heads, FFN 1408, Q4_0 (~28M parameters). */
 export const MODEL_30M: TestModelOptions = {
   arch: 'llama', vocab: 4096, dim: 512, layers: 8, heads: 8, kvHeads: 4, ffn: 1408, quant: 'Q4_0', seed: 30, contextLength: 2048,
 };
 
-export function model30M(): Uint8Array {
-  return makeTestModel(MODEL_30M);
+export interface StepTiming {
+  startMs: number;
+  endMs: number;
+  tokens: number;
+  decodeOnly: boolean;
 }
 
-export async function openEngine(model: CreateEngineOptions['model'], options: Partial<CreateEngineOptions> = {}): Promise<LocalEngine> {
-  return createEngine({ model, gpu: await createNodeGPU(), ...options });
+export interface TimedEngine {
+  engine: LocalEngine;
+  /** The WebGPU adapter the runner got. */
+  adapter: string;
+  /** Every runner step since the last `steps.length = 0`. */
+  steps: StepTiming[];
 }
 
-export function coreOf(engine: LocalEngine): EngineCore {
-  return (engine as unknown as { core: EngineCore }).core;
-}
-
-export function machineLoad(): string {
-  return `load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min)`;
+/** createEngine on `gpu` with the WebGPU runner's `step` timed into `steps`. */
+export async function openTimedEngine(model: SourceInput, gpu: GPU, options: Partial<CreateEngineOptions> = {}): Promise<TimedEngine> {
+  const steps: StepTiming[] = [];
+  let adapter = 'unknown adapter';
+  const createRunner = async (args: Parameters<typeof createWebGpuRunner>[0]): Promise<ModelRunner> => {
+    const runner = await createWebGpuRunner(args);
+    if (runner instanceof GpuModelRunner && runner.ctx instanceof DeviceContext) adapter = runner.ctx.adapterName;
+    const step = runner.step.bind(runner);
+    runner.step = async (input) => {
+      const startMs = performance.now();
+      const out = await step(input);
+      steps.push({ startMs, endMs: performance.now(), tokens: input.tokenIds.length, decodeOnly: input.sequences.every((s) => s.queryLength === 1) });
+      return out;
+    };
+    return runner;
+  };
+  const engine = await createEngine({ ...options, model, gpu, createRunner });
+  return { engine, adapter, steps };
 }
 
 export interface ConcurrencyResult {
@@ -43,39 +62,26 @@ export interface ConcurrencyResult {
   msPerStep: number;
   /** Median wall time from one decode step's start to the next one's (engine bookkeeping included). */
   msPerStepEngine: number;
-  /** KV slots holding a token / slots allocated to running sequences, sampled at the last step where all were running. */
+  /** engine.stats() KV slots holding a token / slots allocated to running sequences, at the last token streamed while all were running. */
   kvSlotsFilled: number;
   kvSlotsAllocated: number;
+  /** engine.stats().numPreemptions during this run. */
+  numPreemptions: number;
 }
 
-interface StepTiming {
-  startMs: number;
-  endMs: number;
-  tokens: number;
-  decodeOnly: boolean;
-}
-
-function median(v: number[]): number {
+export function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!;
 }
 
 /**
  * Starts `concurrency` greedy completions of `maxTokens` tokens each (distinct prompts, EOS
- * ignored) at once and times the runner's steps (the runner's `step` is wrapped for the run).
+ * ignored) at once and times the runner's steps.
  */
-export async function runConcurrent(engine: LocalEngine, concurrency: number, maxTokens: number, promptOf: (i: number) => string): Promise<ConcurrencyResult> {
-  const core = coreOf(engine);
-  const runner = core.runner as { step: ModelRunner['step'] };
-  const original = runner.step;
-  const steps: StepTiming[] = [];
-  runner.step = async (input) => {
-    const startMs = performance.now();
-    const out = await original.call(core.runner, input);
-    const decodeOnly = input.sequences.every((s) => s.queryLength === 1);
-    steps.push({ startMs, endMs: performance.now(), tokens: input.tokenIds.length, decodeOnly });
-    return out;
-  };
+export async function runConcurrent(timed: TimedEngine, concurrency: number, maxTokens: number, promptOf: (i: number) => string): Promise<ConcurrencyResult> {
+  const { engine, steps } = timed;
+  steps.length = 0;
+  const preemptionsBefore = (await engine.stats()).numPreemptions;
   let slots = { filled: 0, allocated: 0 };
   const one = async (i: number) => {
     const stream = await engine.completions.create({
@@ -85,16 +91,12 @@ export async function runConcurrent(engine: LocalEngine, concurrency: number, ma
     for await (const chunk of stream) {
       const n = chunk.choices[0]?.token_ids?.length ?? 0;
       seen += n;
-      const s = core.stats();
-      if (n > 0 && s.runningSequences === concurrency) slots = { filled: s.kvSlotsFilled, allocated: s.kvSlotsAllocated };
+      const s = await engine.stats();
+      if (n > 0 && s.running === concurrency) slots = { filled: s.kvSlotsFilled, allocated: s.kvSlotsAllocated };
     }
     if (seen !== maxTokens) throw new Error(`request ${i} got ${seen} tokens, wanted ${maxTokens}`);
   };
-  try {
-    await Promise.all(Array.from({ length: concurrency }, (_, i) => one(i)));
-  } finally {
-    runner.step = original;
-  }
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => one(i)));
   // Pure decode steps with all `concurrency` sequences in them.
   const full = steps.filter((s) => s.decodeOnly && s.tokens === concurrency);
   const span = full.length === 0 ? 0 : full[full.length - 1]!.endMs - full[0]!.startMs;
@@ -107,5 +109,6 @@ export async function runConcurrent(engine: LocalEngine, concurrency: number, ma
     msPerStepEngine: median(gaps),
     kvSlotsFilled: slots.filled,
     kvSlotsAllocated: slots.allocated,
+    numPreemptions: (await engine.stats()).numPreemptions - preemptionsBefore,
   };
 }

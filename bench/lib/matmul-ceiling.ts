@@ -2,8 +2,8 @@
 // (8 layers of q, k, v, o, gate, up, down + the LM head, Q4_0 weights) run once with 16
 // tokens against 16 times with 1 token, each time in its own submit awaited like an engine
 // step. Attention, norms and sampling are left out: this is the weights' part only.
+// Host-neutral: it takes the `GPU` (Dawn's in Node, navigator.gpu in a page).
 import { createGpuContext } from '../../src/gpu/device';
-import { createNodeGPU } from '../../src/gpu/node-gpu';
 import { uploadWeightBytes, type GpuWeight } from '../../src/gpu/weights';
 import { UniformArena, type KernelEncoder } from '../../src/kernels/encoder';
 import { matmul } from '../../src/kernels/matmul';
@@ -23,8 +23,8 @@ function median(v: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-export async function matmulCeiling(batch: number, runs = 3): Promise<Ceiling> {
-  const ctx = await createGpuContext({ gpu: await createNodeGPU(), precision: 'f32' });
+export async function matmulCeiling(gpu: GPU, batch: number, runs = 3): Promise<Ceiling> {
+  const ctx = await createGpuContext({ gpu, precision: 'f32' });
   try {
     const { dim, ffn, vocab, layers, heads, kvHeads } = MODEL_30M;
     const kvDim = (dim / heads) * kvHeads;

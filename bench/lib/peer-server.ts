@@ -1,7 +1,8 @@
-// A Vite dev server for the peer benchmark: rooted at the project (pages import project TS
-// and node_modules), cross-origin isolated (COOP/COEP, so wllama may use wasm threads), and
-// serving the generated GGUF files from a temp dir at /__peer-models/<name> with HTTP Range
-// (tabllm streams tensors by byte range; wllama fetches the whole file).
+// A Vite dev server for the peer benchmark and the Chromium benches (bench/lib/chromium-bench.ts):
+// rooted at the project (pages import project TS and node_modules), cross-origin isolated
+// (COOP/COEP, so wllama may use wasm threads), and serving the GGUF files from a temp dir at
+// /__peer-models/<name> with HTTP Range (tabllm streams tensors by byte range; wllama fetches
+// the whole file).
 import { createReadStream, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';

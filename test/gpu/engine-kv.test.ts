@@ -7,7 +7,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { EngineCore } from '../../src/engine/core';
 import { createEngine, type CreateEngineOptions } from '../../src/engine/engine';
 import type { LocalEngine } from '../../src/engine/local-engine';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
@@ -18,10 +17,6 @@ const STORIES_BYTES_PER_BLOCK = 2 * 5 * 16 * 32 * 4;
 
 async function open(options: Partial<CreateEngineOptions>): Promise<LocalEngine> {
   return createEngine({ model: STORIES, gpu: await createNodeGPU(), kvCacheBytes: 2 << 20, ...options });
-}
-
-function coreOf(engine: LocalEngine): EngineCore {
-  return (engine as unknown as { core: EngineCore }).core;
 }
 
 async function complete(engine: LocalEngine, prompt: string, maxTokens: number) {
@@ -39,7 +34,7 @@ describe('preemption on a tiny KV pool', () => {
     let expected: number[][];
     try {
       expected = (await Promise.all(prompts.map((p) => complete(large, p, maxTokens)))).map((r) => r.ids);
-      expect(coreOf(large).stats().numPreemptions).toBe(0);
+      expect((await large.stats()).numPreemptions).toBe(0);
     } finally {
       await large.destroy();
     }
@@ -47,11 +42,11 @@ describe('preemption on a tiny KV pool', () => {
     // 5 blocks in the pool, one of them the null block: 4 usable (64 slots).
     const tiny = await open({ kvCacheBytes: 5 * STORIES_BYTES_PER_BLOCK });
     try {
-      expect(coreOf(tiny).stats().kvBlocksTotal).toBe(4);
+      expect((await tiny.stats()).kvBlocksTotal).toBe(4);
       const got = (await Promise.all(prompts.map((p) => complete(tiny, p, maxTokens)))).map((r) => r.ids);
-      expect(coreOf(tiny).stats().numPreemptions).toBeGreaterThan(0);
+      expect((await tiny.stats()).numPreemptions).toBeGreaterThan(0);
       expect(got).toEqual(expected);
-      expect(coreOf(tiny).stats().kvBlocksUsed).toBe(0);
+      expect((await tiny.stats()).kvBlocksUsed).toBe(0);
     } finally {
       await tiny.destroy();
     }
@@ -98,13 +93,13 @@ describe('prefix caching', () => {
       const secondRun = await complete(cached, second, 8);
       expect(secondRun.usage.prompt_tokens).toBe(b.length);
       expect(secondRun.usage.prompt_tokens_details.cached_tokens).toBe(192);
-      expect(coreOf(cached).stats().prefixCacheHitRate).toBeGreaterThan(0);
+      expect((await cached.stats()).prefixCacheHitRate).toBeGreaterThan(0);
 
       const reference = await complete(uncached, second, 8);
       expect(reference.usage.prompt_tokens_details.cached_tokens).toBe(0);
       expect(secondRun.ids).toEqual(reference.ids);
-      expect(coreOf(cached).stats().kvBlocksUsed).toBe(0);
-      expect(coreOf(uncached).stats().kvBlocksUsed).toBe(0);
+      expect((await cached.stats()).kvBlocksUsed).toBe(0);
+      expect((await uncached.stats()).kvBlocksUsed).toBe(0);
     } finally {
       await cached.destroy();
       await uncached.destroy();
