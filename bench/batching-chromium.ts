@@ -18,7 +18,7 @@ try {
     model30M: process.env.TABLLM_BENCH_SKIP_30M === '1' ? undefined : bench.serveModel('llama-28M-Q4_0.gguf', model30M()),
     tokens30M: Number(process.env.TABLLM_BENCH_TOKENS_30M ?? 8),
   });
-  console.log(`# Batching benchmark (${bench.chromium})\n\n${loadAtStart} at start, ${machineLoad()} at end.`);
+  console.log(`# Batching benchmark (${bench.chromium})\n\n${loadAtStart} at start, ${machineLoad()} at end.\n`);
   console.log(batchingReport(result, bench.host));
 } finally {
   await bench.close();

@@ -22,6 +22,6 @@ const result = await measureBatching(await createNodeGPU(), {
   model30M: process.env.TABLLM_BENCH_SKIP_30M === '1' ? undefined : model30M(),
   tokens30M: Number(process.env.TABLLM_BENCH_TOKENS_30M ?? 8),
 }, (msg) => console.error(`[batching] ${msg}`));
-console.log(`# Batching benchmark (Node, Dawn)\n\n${loadAtStart} at start, ${machineLoad()} at end.`);
+console.log(`# Batching benchmark (Node, Dawn)\n\n${loadAtStart} at start, ${machineLoad()} at end.\n`);
 console.log(batchingReport(result, nodeHost()));
 process.exit(0);

@@ -10,6 +10,7 @@ import { openBenchPage } from './lib/chromium-bench';
 import { machineLoad, STORIES } from './lib/node-bench';
 import { model100MOptions, runnerReport } from './lib/runner-measure';
 
+const loadAtStart = machineLoad();
 const options = { prefillTokens: Number(process.env.TABLLM_BENCH_PREFILL ?? 64), decodeSteps: Number(process.env.TABLLM_BENCH_DECODE ?? 16) };
 const bench = await openBenchPage('runner');
 try {
@@ -18,7 +19,8 @@ try {
     { name: 'stories260K (F32)', model: bench.serveModel('stories260K.gguf', STORIES) },
     { name: `generated llama Q4_0, ${layers} of 12 layers`, model: bench.serveModel(`llama-100M-${layers}L-Q4_0.gguf`, makeTestModel(model100MOptions(layers))) },
   ], options);
-  console.log(runnerReport(result, `${bench.host}; ${machineLoad()} at the end`));
+  console.log(`# Runner benchmark (${bench.chromium})\n\n${loadAtStart} at start, ${machineLoad()} at end.\n`);
+  console.log(runnerReport(result, bench.host));
 } finally {
   await bench.close();
 }

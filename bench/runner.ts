@@ -12,6 +12,7 @@ import { makeTestModel } from '../test/helpers/test-model';
 import { machineLoad, nodeHost, STORIES } from './lib/node-bench';
 import { benchAdapter, measureRunner, model100MOptions, runnerReport } from './lib/runner-measure';
 
+const loadAtStart = machineLoad();
 const options = { prefillTokens: Number(process.env.TABLLM_BENCH_PREFILL ?? 64), decodeSteps: Number(process.env.TABLLM_BENCH_DECODE ?? 16) };
 const gpu = await createNodeGPU();
 const { software } = await benchAdapter(gpu);
@@ -20,5 +21,6 @@ const result = await measureRunner(gpu, [
   { name: 'stories260K (F32)', model: STORIES },
   { name: `generated llama Q4_0, ${layers} of 12 layers`, model: makeTestModel(model100MOptions(layers)) },
 ], options);
-console.log(runnerReport(result, `${nodeHost()}; ${machineLoad()} at the end`));
+console.log(`# Runner benchmark (Node, Dawn)\n\n${loadAtStart} at start, ${machineLoad()} at end.\n`);
+console.log(runnerReport(result, nodeHost()));
 process.exit(0);

@@ -13,7 +13,14 @@ import { gpuChildEnv } from './gpu-env.mjs';
 
 const QUICK_ARGS = { 'peer-wllama.ts': ['--quick'] };
 // batching.ts took > 10 min here (SwiftShader, shared 2-core machine): fewer tokens per request.
-const QUICK_ENV = { 'batching.ts': { TABLLM_BENCH_TOKENS: '16', TABLLM_BENCH_TOKENS_30M: '4' } };
+// The *-chromium.ts benches run the same measurements in headless Chromium: a few tokens, and a
+// 256-token cached prefix instead of 1024 (the uncached 1024-token prefill alone takes minutes).
+const QUICK_ENV = {
+  'batching.ts': { TABLLM_BENCH_TOKENS: '16', TABLLM_BENCH_TOKENS_30M: '4' },
+  'batching-chromium.ts': { TABLLM_BENCH_TOKENS: '8', TABLLM_BENCH_TOKENS_30M: '3' },
+  'prefix-cache-chromium.ts': { TABLLM_BENCH_PREFIX: '256' },
+  'runner-chromium.ts': { TABLLM_BENCH_PREFILL: '32', TABLLM_BENCH_DECODE: '4' },
+};
 const RESULTS = 'bench/RESULTS.md';
 
 const args = process.argv.slice(2);
@@ -25,7 +32,7 @@ const files = readdirSync('bench')
   // The peer comparison first, the longest last: a run cut short still has the rest.
   .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 function rank(f) {
-  return f === 'peer-wllama.ts' ? 0 : f === 'batching.ts' ? 2 : 1;
+  return f === 'peer-wllama.ts' ? 0 : f.startsWith('batching') ? 2 : 1;
 }
 const env = gpuChildEnv();
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' / ');
