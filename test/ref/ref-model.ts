@@ -8,8 +8,18 @@
 // (ropeDim < headDim) rotates only the leading ropeDim dims of each head.
 
 import type { ModelConfig } from '../../src/model/config';
+import { f16ToF32, f32ToF16 } from '../../src/model/gguf';
 import type { SourceInput } from '../../src/model/gguf/source';
 import { loadRefWeights, type RefWeights } from './weights';
+
+export interface RefModelOptions {
+  /**
+   * Element type of the KV cache: 'f64' (default) keeps K/V exact; 'f16' rounds each new
+   * K/V value to f32 and then to f16 (round-to-nearest-even) as it is stored, like the
+   * GPU's f16 KV pool — the oracle for the f16 path.
+   */
+  kvCache?: 'f64' | 'f16';
+}
 
 export class RefModel {
   readonly config: ModelConfig;
@@ -24,11 +34,13 @@ export class RefModel {
   // KV cache: one contiguous buffer per layer, position-major.
   private readonly keyCache: Float64Array[]; // numLayers x [maxPositions, numKvHeads * headDim]
   private readonly valueCache: Float64Array[]; // numLayers x [maxPositions, numKvHeads * headDim]
+  private readonly kvF16: boolean;
 
-  constructor(config: ModelConfig, weights: RefWeights, maxPositions = Math.min(config.contextLength, 4096)) {
+  constructor(config: ModelConfig, weights: RefWeights, maxPositions = Math.min(config.contextLength, 4096), options: RefModelOptions = {}) {
     this.config = config;
     this.w = weights;
     this.maxPositions = maxPositions;
+    this.kvF16 = options.kvCache === 'f16';
     const kvDim = config.numKvHeads * config.headDim;
     this.x = new Float64Array(config.dim);
     this.xb = new Float64Array(config.dim);
@@ -40,9 +52,9 @@ export class RefModel {
   }
 
   /** Loads a GGUF (path, URL, bytes, ByteSource) and dequantizes all weights to float64. */
-  static async fromGGUF(input: SourceInput, maxPositions?: number): Promise<RefModel> {
+  static async fromGGUF(input: SourceInput, maxPositions?: number, options?: RefModelOptions): Promise<RefModel> {
     const { config, weights } = await loadRefWeights(input);
-    return new RefModel(config, weights, maxPositions);
+    return new RefModel(config, weights, maxPositions, options);
   }
 
   /**
@@ -93,6 +105,10 @@ export class RefModel {
       if (lw.kNorm) headwiseRmsnorm(k, c.numKvHeads, headDim, lw.kNorm, c.rmsEps);
       rope(q, c.numHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle, w.ropeFreqFactors);
       rope(k, c.numKvHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle, w.ropeFreqFactors);
+      if (this.kvF16) {
+        roundToF16(k);
+        roundToF16(v);
+      }
       keyCache.set(k, pos * kvDim);
       valueCache.set(v, pos * kvDim);
 
@@ -253,4 +269,9 @@ export function argmax(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;
+}
+
+/** Rounds every value to f32, then to f16 (round-to-nearest-even), in place. */
+function roundToF16(x: Float64Array): void {
+  for (let i = 0; i < x.length; i++) x[i] = f16ToF32(f32ToF16(x[i]));
 }
