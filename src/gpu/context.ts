@@ -18,6 +18,11 @@ export class GpuContext {
   constructor(
     readonly device: GPUDevice,
     readonly features: GpuFeatures,
+    /**
+     * A software adapter (SwiftShader, a fallback adapter): kernels whose best shape
+     * differs there pick their variant from this (attention: defaultAttentionVariant).
+     */
+    readonly software = false,
   ) {}
 
   get limits(): GPUSupportedLimits {

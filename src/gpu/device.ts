@@ -55,8 +55,9 @@ export class DeviceContext extends GpuContext {
     readonly precision: Precision,
     readonly adapterName: string,
     onLost?: (err: GpuError) => void,
+    software = false,
   ) {
-    super(device, features);
+    super(device, features, software);
     this.lost = device.lost.then((info) => {
       const err = new GpuError('device_lost', `WebGPU device lost (${info.reason}): ${info.message}`, info.reason);
       if (onLost && !this.destroyed && info.reason !== 'destroyed') onLost(err);
@@ -69,6 +70,13 @@ export class DeviceContext extends GpuContext {
     super.destroy();
     this.device.destroy();
   }
+}
+
+/** SwiftShader, or an adapter the browser flags as a CPU fallback. */
+export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  if (info?.isFallbackAdapter || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter) return true;
+  return /swiftshader|llvmpipe|lavapipe|software/i.test(describeAdapter(adapter));
 }
 
 function describeAdapter(adapter: GPUAdapter): string {
@@ -108,5 +116,5 @@ export async function createGpuContext(options: CreateGpuContextOptions = {}): P
   } catch (e) {
     throw new GpuError('device_request_failed', `requestDevice failed: ${(e as Error)?.message ?? String(e)}`);
   }
-  return new DeviceContext(device, { f16: hasF16, subgroups: hasSubgroups, timestamps: hasTimestamps }, precision, describeAdapter(adapter), options.onLost);
+  return new DeviceContext(device, { f16: hasF16, subgroups: hasSubgroups, timestamps: hasTimestamps }, precision, describeAdapter(adapter), options.onLost, isSoftwareAdapter(adapter));
 }

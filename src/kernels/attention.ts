@@ -1,7 +1,11 @@
 // Paged causal attention over the flattened batch (GQA, head dims up to 256).
 // Variants: one workgroup per (group of query heads sharing a kv head, token) over the whole context; or, for few
 // (token, head) pairs over long contexts, split-context partials + a combine pass
-// (flash-decoding), chosen by chooseAttentionSplit when the caller gives a scratch buffer.
+// (flash-decoding), chosen by chooseAttentionSplit when the caller gives a scratch buffer;
+// or 'thread' (attention-thread.wgsl): one invocation per (token, head) with no workgroup
+// memory or barriers, the default on software adapters (GpuContext.software), where a
+// barrier costs more than a short context's arithmetic.
+import threadCode from './attention-thread.wgsl?raw';
 import code from './attention.wgsl?raw';
 import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 import { withKvType, type KvType } from './kv-type';
@@ -52,6 +56,14 @@ export function attentionScratchBytes(numTokens: number, numHeads: number, headD
   return numTokens * numHeads * split.numParts * (headDim + 2) * 4;
 }
 
+/** 'workgroup': attention.wgsl (a workgroup per head group and token); 'thread': attention-thread.wgsl. */
+export type AttentionVariant = 'workgroup' | 'thread';
+
+/** The variant a context runs by default: 'thread' on software adapters, else 'workgroup'. */
+export function defaultAttentionVariant(ctx: { software?: boolean }): AttentionVariant {
+  return ctx.software ? 'thread' : 'workgroup';
+}
+
 export interface PagedAttentionArgs {
   q: GPUBuffer; // [numTokens, qRowStride] f32, head h at qColOffset + h * headDim
   kPool: GPUBuffer; // [numBlocks, 16, nKvHeads, headDim] kvType
@@ -75,6 +87,13 @@ export interface PagedAttentionArgs {
    * (numParts * partLen >= position + 1) and a scratch of attentionScratchBytes().
    */
   split?: { plan: AttentionSplit; scratch: GPUBuffer };
+  /** Default defaultAttentionVariant(ctx). 'thread' takes no split plan. */
+  variant?: AttentionVariant;
+}
+
+function splitGroups(count: number): [number, number] {
+  const x = Math.min(count, MAX_WORKGROUPS_PER_DIM);
+  return [x, Math.ceil(count / x)];
 }
 
 export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void {
@@ -103,6 +122,16 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   const ty = Math.min(a.numTokens, MAX_WORKGROUPS_PER_DIM);
   const tz = Math.ceil(a.numTokens / MAX_WORKGROUPS_PER_DIM);
   const common = [a.numTokens, a.numHeads, a.numKvHeads, a.headDim, qRowStride, qColOffset, outRowStride, scaleBits];
+  const variant = a.variant ?? defaultAttentionVariant(enc.ctx);
+  if (variant === 'thread') {
+    if (a.split) throw new KernelArgError('attention', "the 'thread' variant has no split-context form");
+    const quads = a.headDim % 4 === 0;
+    const pipeline = enc.ctx.pipeline(`attention-thread${quads ? '4' : ''}/${kvType}/wg${WG}`, withKvType('attention', threadCode, kvType), { WG }, quads ? 'main4' : 'main');
+    const params = enc.uniforms.push('attention', [...common, 1, 0]);
+    const [gx, gy] = splitGroups(Math.ceil((a.numTokens * a.numHeads) / WG));
+    dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], gx, gy);
+    return;
+  }
   if (!a.split) {
     const pipeline = enc.ctx.pipeline(`attention/${variantKey}`, codeK, constants);
     const params = enc.uniforms.push('attention', [...common, 1, 0]);

@@ -1,15 +1,18 @@
 // Matmul against a GPU weight: y[T, N] = x[T, K] · W[N, K]ᵀ (+ bias[N]), for every
-// weight type in repack.ts. Two variants:
-//   'vec'   — matrix × vector, one thread per weight row and 4 tokens (decode);
-//   'tiled' — 64×64 output tiles with W dequantized into shared memory (prefill, batches).
+// weight type in repack.ts. Three variants, all summing in the same order:
+//   'vec'     — matrix × vector, one thread per weight row and 4 tokens (decode);
+//   'tiled'   — 64×64 output tiles with W dequantized into shared memory (prefill, batches);
+//   'blocked' — 16 tokens × 4 rows per thread from global memory, no barriers (software
+//               adapters).
 // A weight split into parts takes one dispatch per part, each writing its own columns of y.
 import type { GpuWeight } from '../gpu/weights';
 import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 import { typeName, withDequant } from './matmul-dequant';
+import blockedBody from './matmul-blocked.wgsl?raw';
 import tiledBody from './matmul-tiled.wgsl?raw';
 import vecBody from './matmul-vec.wgsl?raw';
 
-export type MatmulVariant = 'vec' | 'tiled';
+export type MatmulVariant = 'vec' | 'tiled' | 'blocked';
 
 /** Up to this many tokens the matrix × vector kernel wins (it re-reads W once per 4 tokens). */
 export const VEC_MAX_TOKENS = 8;
@@ -24,6 +27,8 @@ const VEC_TOKENS_PER_WG = 4;
 export interface VecShape {
   rowsPerWorkgroup: number;
   threadsPerRow: number;
+  /** Tokens per workgroup, a multiple of 4 up to 32 (default 4): W is read once per this many tokens. */
+  tokensPerWorkgroup?: number;
 }
 export const DEFAULT_VEC_SHAPE: VecShape = { rowsPerWorkgroup: 64, threadsPerRow: 1 };
 const TILE = 64; // matmul-tiled.wgsl: tokens and rows per workgroup tile
@@ -42,7 +47,17 @@ export interface MatmulArgs {
   maxWorkgroupsPerDim?: number;
 }
 
-export function chooseMatmulVariant(numTokens: number): MatmulVariant {
+const BLOCKED_TOKENS = 16; // matmul-blocked.wgsl: tokens per thread (TOKENS)
+const BLOCKED_ROWS_PER_WG = 4 * 64; // 4 rows per thread, 64 threads
+
+/**
+ * The variant for a batch of `numTokens`. All three sum in the same order, so the choice
+ * never changes a token's output. On software adapters (SwiftShader), where barriers
+ * and per-lane weight reads are expensive, 'blocked' wins at every batch size measured
+ * (1 to 256 tokens; bench/step-profile.ts).
+ */
+export function chooseMatmulVariant(numTokens: number, software = false): MatmulVariant {
+  if (software) return 'blocked';
   return numTokens <= VEC_MAX_TOKENS ? 'vec' : 'tiled';
 }
 
@@ -62,11 +77,13 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   if (a.y.size < T * N * 4) throw new KernelArgError('matmul', `y holds ${a.y.size} B, needs [${T}, ${N}] f32`);
   if (a.bias && a.bias.size < N * 4) throw new KernelArgError('matmul', `bias holds ${a.bias.size} B, needs [${N}] f32`);
   if (T === 0) return;
-  const variant = a.variant ?? chooseMatmulVariant(T);
-  const tokenGroups = Math.ceil(T / (variant === 'vec' ? VEC_TOKENS_PER_WG : TILE));
+  const variant = a.variant ?? chooseMatmulVariant(T, enc.ctx.software);
+  const vec = a.vecShape ?? DEFAULT_VEC_SHAPE;
+  const vecTokens = vec.tokensPerWorkgroup ?? VEC_TOKENS_PER_WG;
+  if (!(vecTokens >= 4 && vecTokens <= 32 && vecTokens % 4 === 0)) throw new KernelArgError('matmul', `bad tokensPerWorkgroup ${vecTokens}`);
+  const tokenGroups = Math.ceil(T / (variant === 'vec' ? vecTokens : variant === 'blocked' ? BLOCKED_TOKENS : TILE));
   if (tokenGroups > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('matmul', `too many tokens (${T}) for one dispatch`);
 
-  const vec = a.vecShape ?? DEFAULT_VEC_SHAPE;
   const tpr = vec.threadsPerRow;
   if (!(tpr >= 1 && (tpr & (tpr - 1)) === 0 && vec.rowsPerWorkgroup >= 1 && vec.rowsPerWorkgroup * tpr <= 256)) {
     throw new KernelArgError('matmul', `bad vecShape ${vec.rowsPerWorkgroup}×${tpr}`);
@@ -74,13 +91,16 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   const name = typeName(weight.type);
   const pipeline =
     variant === 'vec'
-      ? enc.ctx.pipeline(`matmul-vec/${name}/r${vec.rowsPerWorkgroup}x${tpr}`, withDequant(weight.type, 'matmul-vec', vecBody), {
+      ? enc.ctx.pipeline(`matmul-vec/${name}/r${vec.rowsPerWorkgroup}x${tpr}/t${vecTokens}`, withDequant(weight.type, 'matmul-vec', vecBody), {
           ROWS_PER_WG: vec.rowsPerWorkgroup,
           THREADS_PER_ROW: tpr,
+          TOKENS: vecTokens,
         })
-      : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', tiledBody));
+      : variant === 'blocked'
+        ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', blockedBody))
+        : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', tiledBody));
   for (const part of weight.parts) {
-    const groups = Math.ceil(part.rows / (variant === 'vec' ? vec.rowsPerWorkgroup : TILE));
+    const groups = Math.ceil(part.rows / (variant === 'vec' ? vec.rowsPerWorkgroup : variant === 'blocked' ? BLOCKED_ROWS_PER_WG : TILE));
     const [gx, gy] = splitWorkgroups(groups, a.maxWorkgroupsPerDim);
     const params = enc.uniforms.push('matmul', [T, K, part.rows, N, part.rowStart, part.scaleOffsetWords, gx, a.bias ? 1 : 0]);
     // Without a bias, x stands in for the (unread) bias binding: both are read-only.

@@ -11,6 +11,8 @@ export interface RmsNormArgs {
   numRows: number;
   rowSize: number;
   eps: number;
+  /** 'workgroup' (a workgroup per row) or 'thread' (an invocation per row). Default: 'thread' on software adapters. */
+  variant?: 'workgroup' | 'thread';
 }
 
 export function rmsNorm(enc: KernelEncoder, a: RmsNormArgs): void {
@@ -20,8 +22,16 @@ export function rmsNorm(enc: KernelEncoder, a: RmsNormArgs): void {
     throw new KernelArgError('rmsnorm', 'buffer smaller than [numRows, rowSize]');
   }
   if (a.numRows === 0) return;
-  const pipeline = enc.ctx.pipeline(`rmsnorm/wg${WG}`, code, { WG });
+  const variant = a.variant ?? (enc.ctx.software ? 'thread' : 'workgroup');
   const params = enc.uniforms.push('rmsnorm', [a.numRows, a.rowSize, f32Bits(a.eps)]);
+  if (variant === 'thread') {
+    const pipeline = enc.ctx.pipeline(`rmsnorm-thread/wg${WG}`, code, { WG }, 'perThread');
+    const groups = Math.ceil(a.numRows / WG);
+    const gx = Math.min(groups, MAX_WORKGROUPS_PER_DIM);
+    dispatch(enc, pipeline, [a.x, a.weight, a.out, params], gx, Math.ceil(groups / gx));
+    return;
+  }
+  const pipeline = enc.ctx.pipeline(`rmsnorm/wg${WG}`, code, { WG });
   const gx = Math.min(a.numRows, MAX_WORKGROUPS_PER_DIM);
   dispatch(enc, pipeline, [a.x, a.weight, a.out, params], gx, Math.ceil(a.numRows / MAX_WORKGROUPS_PER_DIM));
 }

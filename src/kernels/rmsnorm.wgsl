@@ -1,5 +1,7 @@
 // RMSNorm over rows: out[r, i] = x[r, i] / sqrt(mean(x[r, :]^2) + eps) * weight[i].
-// One workgroup per row; the sum of squares is a tree reduction in workgroup memory.
+// main: one workgroup per row; the sum of squares is a tree reduction in workgroup memory.
+// perThread: one invocation per row, summing in order, with no barriers (software
+// adapters, where a barrier costs more than a short row).
 
 override WG: u32 = 64;
 
@@ -34,6 +36,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   }
   let invRms = inverseSqrt(partial[0] / f32(params.rowSize) + params.eps);
   for (var i = tid; i < params.rowSize; i += WG) {
+    out[base + i] = x[base + i] * invRms * weight[i];
+  }
+}
+
+@compute @workgroup_size(WG)
+fn perThread(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = gid.x + gid.y * nwg.x * WG;
+  if (row >= params.numRows) { return; }
+  let base = row * params.rowSize;
+  var sumSq = 0.0;
+  for (var i = 0u; i < params.rowSize; i++) {
+    let v = x[base + i];
+    sumSq += v * v;
+  }
+  let invRms = inverseSqrt(sumSq / f32(params.rowSize) + params.eps);
+  for (var i = 0u; i < params.rowSize; i++) {
     out[base + i] = x[base + i] * invRms * weight[i];
   }
 }

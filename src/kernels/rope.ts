@@ -58,7 +58,12 @@ export function rope(enc: KernelEncoder, a: RopeArgs): void {
   if (a.numHeads > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('rope', 'too many heads');
   if (a.numTokens === 0) return;
   const hasNorm = a.norm !== undefined;
-  const pipeline = enc.ctx.pipeline(`rope/wg${WG}/norm${hasNorm ? 1 : 0}`, code, { WG, HAS_NORM: hasNorm ? 1 : 0 });
+  // A power of two near headDim / 2 threads per (token, head), so small heads do not
+  // leave most of a 64-wide workgroup idle (costly on software adapters). It depends
+  // on the head size alone, so a token's result does not depend on the batch.
+  let wg = 4;
+  while (wg < WG && wg < a.headDim / 2) wg *= 2;
+  const pipeline = enc.ctx.pipeline(`rope/wg${wg}/norm${hasNorm ? 1 : 0}`, code, { WG: wg, HAS_NORM: hasNorm ? 1 : 0 });
   const params = enc.uniforms.push('rope', [
     a.numTokens, a.numHeads, a.headDim, a.ropeDim, a.style === 'neox' ? 1 : 0, rowStride, colOffset, f32Bits(a.norm?.eps ?? 0),
   ]);

@@ -40,6 +40,8 @@ export interface PackedSampleRows {
   numEntries: number;
   /** Some row asked for logprobs (the logprobs pass can be skipped otherwise). */
   anyLogprobs: boolean;
+  /** Every row is greedy (temperature 0): an argmax per row is the whole draw. */
+  allGreedy: boolean;
 }
 
 /** The sampling requests of the sequences that sample this step, in order. */
@@ -85,6 +87,7 @@ export function packSampleRows(requests: readonly SampleRequest[], vocabSize: nu
   const rowParams = new Uint32Array(Math.max(1, numRows) * ROW_WORDS);
   const entryWords: number[] = [];
   let anyLogprobs = false;
+  let allGreedy = true;
   requests.forEach((req, row) => {
     const p = req.params;
     checkParams(p, row);
@@ -93,6 +96,7 @@ export function packSampleRows(requests: readonly SampleRequest[], vocabSize: nu
     }
     const wantLogprobs = p.logprobs; // topLogprobs without logprobs returns nothing (types.ts)
     anyLogprobs ||= wantLogprobs;
+    allGreedy &&= p.temperature === 0;
     const w = row * ROW_WORDS;
     rowParams[w] = (p.temperature === 0 ? FLAG_GREEDY : 0) | (wantLogprobs ? FLAG_LOGPROBS : 0);
     rowParams[w + 1] = f32Bits(p.temperature);
@@ -137,7 +141,7 @@ export function packSampleRows(requests: readonly SampleRequest[], vocabSize: nu
   const numEntries = entryWords.length / 4;
   const entries = new Uint32Array(Math.max(4, entryWords.length));
   entries.set(entryWords);
-  return { numRows, rowParams, entries, numEntries, anyLogprobs };
+  return { numRows, rowParams, entries, numEntries, anyLogprobs, allGreedy };
 }
 
 function checkTokenId(id: number, vocabSize: number, row: number, what: string): void {

@@ -32,6 +32,7 @@ import commonCode from './sample-common.wgsl?raw';
 import copyCode from './sample-copy.wgsl?raw';
 import { OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, sampledBytes, type SampleRequest } from './sample-pack';
 import penaltiesCode from './sample-penalties.wgsl?raw';
+import greedyCode from './sample-greedy.wgsl?raw';
 import sampleCode from './sample.wgsl?raw';
 
 export { MAX_TOP_LOGPROBS, OUT_WORDS, packSampleRows, readSampled, requestsFromSequences, ROW_WORDS, sampledBytes, sampleUniform } from './sample-pack';
@@ -63,6 +64,11 @@ export interface SampleArgs {
   vocabSize: number;
   /** Run the logprobs pass (packSampleRows().anyLogprobs). */
   withLogprobs: boolean;
+  /**
+   * Every row is greedy (packSampleRows().allGreedy): on software adapters an argmax
+   * per invocation (sample-greedy.wgsl) replaces the workgroup per row. Same ids.
+   */
+  allGreedy?: boolean;
   /** [numRows * OUT_WORDS] u32 (layout in sample-pack.ts); must not alias the others. */
   out: GPUBuffer;
 }
@@ -107,6 +113,11 @@ export function sample(enc: KernelEncoder, a: SampleArgs): void {
     dispatch(enc, pipeline, [rows, a.rowParams, a.entries, dims], ...flatGrid(numEntries, FLAT_WG));
   }
   const rowWg = rowWorkgroupSize(V);
+  if (a.allGreedy && !a.withLogprobs && ctx.software) {
+    const pipeline = ctx.pipeline(`sample-greedy/wg${FLAT_WG}`, commonCode + greedyCode, { WG: FLAT_WG });
+    dispatch(enc, pipeline, [rows, a.out, dims], ...flatGrid(numRows, FLAT_WG));
+    return;
+  }
   const samplePipeline = ctx.pipeline(`sample/wg${rowWg}`, commonCode + argmaxCode + sampleCode, { WG: rowWg });
   dispatch(enc, samplePipeline, [rows, a.rowParams, a.out, dims], ...rowGrid(numRows));
   if (a.withLogprobs) {
@@ -186,6 +197,7 @@ export class Sampler {
       numRows: packed.numRows,
       vocabSize: this.vocabSize,
       withLogprobs: packed.anyLogprobs,
+      allGreedy: packed.allGreedy,
       out: this.out,
     });
     return packed.numRows * ROW_WORDS * 4 + packed.numEntries * 16;

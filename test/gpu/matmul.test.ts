@@ -22,13 +22,15 @@ const SHAPES: [string, GGMLType, number, number][] = [
   ['Q5_K', GGMLType.Q5_K, 768, 77],
   ['Q6_K', GGMLType.Q6_K, 768, 77],
 ];
-// [T, variant]: auto picks vec for 1 and 3, tiled for 37; the other variant is checked too
+// [T, variant]: auto picks vec for 1 and 3, tiled for 37 (blocked on software adapters); the others are checked too
 const RUNS: [number, MatmulVariant | undefined][] = [
   [1, undefined],
   [3, undefined],
   [3, 'tiled'],
+  [3, 'blocked'],
   [37, undefined],
   [37, 'vec'],
+  [37, 'blocked'],
 ];
 
 function expectClose(got: Float32Array, want: { y: Float64Array; mag: Float64Array }, relTol = REL_TOL): number {
@@ -55,16 +57,19 @@ describe.each(SHAPES)('matmul %s', (_name, type, K, N) => {
     weight.destroy();
   });
 
-  it('batch invariance: a token gets the same bits alone (vec, T=1) as inside T=37 (tiled) or T=3 (vec)', async () => {
+  it('batch invariance: a token gets the same bits alone (vec, T=1) as inside T=37 (tiled, blocked) or T=3 (vec, blocked)', async () => {
     const ctx = await testContext();
     const weight = await uploadWeightBytes(ctx, 'w-inv', type, [K, N], bytes);
     const x = randomActivations(37 * K, 31);
     const bias = randomActivations(N, 32);
-    const big = await runMatmul(ctx, weight, x, 37, { bias });
-    const three = await runMatmul(ctx, weight, x.slice(0, 3 * K), 3, { bias });
-    expect(three).toEqual(big.slice(0, 3 * N));
+    const big = await runMatmul(ctx, weight, x, 37, { bias, variant: 'tiled' });
+    expect(await runMatmul(ctx, weight, x, 37, { bias, variant: 'blocked' })).toEqual(big);
+    for (const variant of ['vec', 'blocked'] as const) {
+      const three = await runMatmul(ctx, weight, x.slice(0, 3 * K), 3, { bias, variant });
+      expect(three).toEqual(big.slice(0, 3 * N));
+    }
     for (const t of [0, 17, 36]) {
-      const alone = await runMatmul(ctx, weight, x.slice(t * K, (t + 1) * K), 1, { bias });
+      const alone = await runMatmul(ctx, weight, x.slice(t * K, (t + 1) * K), 1, { bias, variant: 'vec' });
       expect(alone).toEqual(big.slice(t * N, (t + 1) * N));
     }
     weight.destroy();
@@ -79,7 +84,7 @@ describe.each(SHAPES)('matmul %s', (_name, type, K, N) => {
     const rowBytes = bytes.length / N;
     const split = await uploadWeightBytes(ctx, 'w-split', type, [K, N], bytes, { maxPartBytes: rowBytes * 20 + 8 });
     expect(split.parts.length).toBeGreaterThan(3);
-    for (const variant of ['vec', 'tiled'] as const) {
+    for (const variant of ['vec', 'tiled', 'blocked'] as const) {
       const a = await runMatmul(ctx, whole, x, T, { bias, variant });
       const b = await runMatmul(ctx, split, x, T, { bias, variant });
       expectClose(a, matmulRef(x, w64, T, N, K, bias));
@@ -125,6 +130,8 @@ describe('matmul dispatch and guards', () => {
     expect(splitWorkgroups(151936 / 32)).toEqual([4748, 1]);
     expect(chooseMatmulVariant(1)).toBe('vec');
     expect(chooseMatmulVariant(64)).toBe('tiled');
+    expect(chooseMatmulVariant(1, true)).toBe('blocked');
+    expect(chooseMatmulVariant(300, true)).toBe('blocked');
   });
 
   it('row groups split over x and y (limit lowered to 3 per dimension) still cover every row', async () => {
@@ -141,15 +148,22 @@ describe('matmul dispatch and guards', () => {
     weight.destroy();
   });
 
-  it('matrix × vector workgroup shapes 64×1, 2×32, 8×8 give the same values; a bad shape is rejected', async () => {
+  it('matrix × vector workgroup shapes 64×1, 2×32, 8×8 (4, 16, 32 tokens) give the same values; a bad shape is rejected', async () => {
     const ctx = await testContext();
     const [N, K, T] = [37, 96, 3];
     const bytes = randomTensorBytes(GGMLType.Q4_0, N, K, 23);
     const weight = await uploadWeightBytes(ctx, 'w-shapes', GGMLType.Q4_0, [K, N], bytes);
     const x = randomActivations(T * K, 6);
     const ref = matmulRef(x, dequantRef(GGMLType.Q4_0, bytes, N, K), T, N, K);
-    for (const vecShape of [{ rowsPerWorkgroup: 64, threadsPerRow: 1 }, { rowsPerWorkgroup: 2, threadsPerRow: 32 }, { rowsPerWorkgroup: 8, threadsPerRow: 8 }]) {
+    for (const vecShape of [
+      { rowsPerWorkgroup: 64, threadsPerRow: 1 }, { rowsPerWorkgroup: 2, threadsPerRow: 32 }, { rowsPerWorkgroup: 8, threadsPerRow: 8 },
+      { rowsPerWorkgroup: 64, threadsPerRow: 1, tokensPerWorkgroup: 16 }, { rowsPerWorkgroup: 8, threadsPerRow: 8, tokensPerWorkgroup: 32 },
+    ]) {
       expectClose(await runMatmul(ctx, weight, x, T, { variant: 'vec', vecShape }), ref);
+    }
+    for (const tokensPerWorkgroup of [0, 6, 36]) {
+      const bad = await runMatmul(ctx, weight, x, T, { variant: 'vec', vecShape: { rowsPerWorkgroup: 64, threadsPerRow: 1, tokensPerWorkgroup } }).catch((e) => e);
+      expect((bad as KernelArgError).code).toBe('kernel_bad_args');
     }
     const err = await runMatmul(ctx, weight, x, T, { variant: 'vec', vecShape: { rowsPerWorkgroup: 4, threadsPerRow: 3 } }).catch((e) => e);
     expect((err as KernelArgError).code).toBe('kernel_bad_args');

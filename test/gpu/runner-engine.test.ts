@@ -13,7 +13,7 @@ function case1Text(): string {
 
 describe('createEngine on the WebGPU runner', () => {
   it('completes from BOS with llama2.c\'s greedy text (stories260K, 256 tokens)', async () => {
-    const engine = await createEngine({ model: STORIES_GGUF, gpu: await createNodeGPU(), kvCacheBytes: 2 << 20 });
+    const engine = await createEngine({ model: STORIES_GGUF, gpu: await createNodeGPU(), kvCacheBytes: 2 << 20, precision: 'f32' }); // the f32 path: llama2.c's ids exactly (f16 KV: test/gpu/runner-f16.test.ts)
     try {
       const r = await engine.completions.create({ prompt: '', max_tokens: 256, temperature: 0 });
       const expected = case1Text();

@@ -6,13 +6,16 @@ import { describe, expect, it } from 'vitest';
 import type { PenaltyTokens, SamplingParams } from '../../src/engine/types';
 import { KernelArgError, type KernelEncoder } from '../../src/kernels/encoder';
 import { OUT_WORDS, packSampleRows, readSampled, requestsFromSequences, sample, sampledBytes, Sampler, sampleUniform, type SampleRequest } from '../../src/kernels/sample';
+import { GpuContext } from '../../src/gpu/context';
 import { readBuffer } from '../helpers/gpu';
 import { getTestContext, rng, runPass } from './kernels/harness';
 import { argmaxLowest, drawById, filteredProbs, logSoftmax, params, processRow, randomLogits, rankDesc } from './sample-oracle';
 
 /** Samples `rows` ([n, vocab] f32 logits) in one pass; returns decoded tokens and the raw logits buffer. */
-async function runSampler(rows: Float32Array<ArrayBuffer>, vocabSize: number, requests: SampleRequest[], preserveLogits = false) {
-  const ctx = await getTestContext();
+async function runSampler(rows: Float32Array<ArrayBuffer>, vocabSize: number, requests: SampleRequest[], preserveLogits = false, software = false) {
+  const base = await getTestContext();
+  // software: the context a software adapter gets (all-greedy steps take sample-greedy.wgsl)
+  const ctx = software ? new GpuContext(base.device, base.features, true) : base;
   const logits = ctx.upload('test-logits', rows);
   const sampler = new Sampler(ctx, { maxRows: requests.length, vocabSize });
   let uploaded = -1;
@@ -33,7 +36,7 @@ function rowOf(all: Float32Array, r: number, vocab: number): Float32Array {
 }
 
 describe('greedy', () => {
-  it('equals the CPU argmax (lowest id on ties) on random, tied and extreme rows', async () => {
+  it.each([false, true])('equals the CPU argmax (lowest id on ties) on random, tied and extreme rows (software adapter: %s)', async (software) => {
     const rand = rng(7);
     for (const vocab of [5, 1000, 4093, 32000, 151936]) {
       const numRows = vocab > 100000 ? 3 : 6;
@@ -58,7 +61,7 @@ describe('greedy', () => {
       }
       const requests = Array.from({ length: numRows }, (_, r) => ({ params: params({}), sampleIndex: r }));
       expect(sampledBytes(requests)).toBe(numRows * 4); // a greedy step reads back only the ids
-      const { tokens } = await runSampler(all, vocab, requests);
+      const { tokens } = await runSampler(all, vocab, requests, false, software);
       const want = Array.from({ length: numRows }, (_, r) => argmaxLowest(rowOf(all, r, vocab)));
       expect(tokens.map((t) => t.tokenId)).toEqual(want);
       expect(want[2]).toBe(tiedLow);

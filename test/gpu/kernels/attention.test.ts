@@ -6,7 +6,7 @@
 // oracle reads K/V rounded to f16, so the same 2e-5 applies.
 import { describe, expect, it } from 'vitest';
 import { kvWrite } from '../../../src/kernels/kv-write';
-import { attentionGroup, attentionScratchBytes, chooseAttentionSplit, pagedAttention, splitPlan } from '../../../src/kernels/attention';
+import { attentionGroup, attentionScratchBytes, chooseAttentionSplit, defaultAttentionVariant, pagedAttention, splitPlan, type AttentionVariant } from '../../../src/kernels/attention';
 import { KernelArgError } from '../../../src/kernels/encoder';
 import type { KvType } from '../../../src/kernels/kv-type';
 import { f16ToF32, f32ToF16 } from '../../../src/model/gguf';
@@ -43,7 +43,7 @@ function attentionRef(seqs: Seq[], qs: Float32Array[], numHeads: number, numKvHe
   return Float64Array.from(out);
 }
 
-async function runCase(seed: number, numHeads: number, numKvHeads: number, headDim: number, lens: [number, number][], qScale = 1, kvType: KvType = 'f32', splitParts = 0): Promise<number> {
+async function runCase(seed: number, numHeads: number, numKvHeads: number, headDim: number, lens: [number, number][], qScale = 1, kvType: KvType = 'f32', splitParts = 0, variant: AttentionVariant = 'workgroup'): Promise<number> {
   const ctx = await getTestContext();
   const rand = rng(seed);
   const kvDim = numKvHeads * headDim;
@@ -91,7 +91,7 @@ async function runCase(seed: number, numHeads: number, numKvHeads: number, headD
   const scratch = plan && ctx.storage('scratch', attentionScratchBytes(numQ, numHeads, headDim, plan));
   await runPass(ctx, (enc) => {
     kvWrite(enc, { k: kBuf, v: vBuf, slotMapping: slotBuf, kPool, vPool, kvType, numTokens: slots.length, kvDim });
-    pagedAttention(enc, { q: qBuf, kPool, vPool, kvType, tokenMeta: metaBuf, blockTables: tblBuf, out, numTokens: numQ, numHeads, numKvHeads, headDim, split: plan && scratch && { plan, scratch } });
+    pagedAttention(enc, { q: qBuf, kPool, vPool, kvType, tokenMeta: metaBuf, blockTables: tblBuf, out, numTokens: numQ, numHeads, numKvHeads, headDim, split: plan && scratch && { plan, scratch }, variant });
   });
   const got = await readF32(ctx, out, numQ * numHeads * headDim);
   for (const b of [kPool, vPool, qBuf, out, kBuf, vBuf, slotBuf, metaBuf, tblBuf]) b.destroy();
@@ -107,6 +107,23 @@ describe('kv write + paged attention', async () => {
       expect(err).toBeLessThan(2e-5);
     });
   }
+  describe("'thread' variant (one invocation per token and head; software adapters)", () => {
+    // head dims that are a multiple of 4 take the quad entry point (main4); 6 and 2 the scalar one
+    for (const [nh, nkv, hd] of [...shapes, [4, 2, 6], [8, 8, 2]] as [number, number, number][]) {
+      it(`heads ${nh}/${nkv} headDim ${hd}: mixed prefill chunks and decodes`, async () => {
+        const err = await runCase(hd * 31 + nh, nh, nkv, hd, [[37, 37], [5, 1], [70, 13], [17, 1], [1, 1]], 1, 'f32', 0, 'thread');
+        expect(err).toBeLessThan(2e-5);
+      });
+    }
+    it('long context over shuffled blocks, and extreme scores', async () => {
+      expect(await runCase(7, 4, 2, 64, [[1000, 2], [333, 1]], 1, 'f32', 0, 'thread')).toBeLessThan(2e-5);
+      expect(await runCase(9, 4, 4, 64, [[200, 3], [45, 2]], 2000, 'f32', 0, 'thread')).toBeLessThan(1e-4);
+    });
+    it('is the default on software adapters only', () => {
+      expect(defaultAttentionVariant({ software: true })).toBe('thread');
+      expect(defaultAttentionVariant({ software: false })).toBe('workgroup');
+    });
+  });
   it('long context crossing many shuffled blocks (1000 positions, 63 blocks)', async () => {
     const err = await runCase(7, 4, 2, 64, [[1000, 2], [333, 1]]);
     expect(err).toBeLessThan(2e-5);

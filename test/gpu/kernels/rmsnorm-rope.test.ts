@@ -46,14 +46,14 @@ function ropeRef(x: Float32Array, pos: Int32Array, c: RopeCase): Float64Array {
 }
 
 describe('rmsnorm', () => {
-  it('matches float64 on ragged rows, large and tiny magnitudes', async () => {
+  it.each(['workgroup', 'thread'] as const)('%s variant matches float64 on ragged rows, large and tiny magnitudes', async (variant) => {
     const ctx = await getTestContext();
     const rand = rng(1);
-    for (const [rows, n, scale] of [[7, 64, 1], [3, 173, 1e3], [5, 1000, 1e-3], [1, 3, 1]] as const) {
+    for (const [rows, n, scale] of [[7, 64, 1], [3, 173, 1e3], [5, 1000, 1e-3], [1, 3, 1], [70, 9, 1]] as const) {
       const x = randomF32(rand, rows * n, scale);
       const w = randomF32(rand, n, 2);
       const xb = ctx.upload('x', x), wb = ctx.upload('w', w), ob = ctx.storage('o', rows * n * 4);
-      await runPass(ctx, (enc) => rmsNorm(enc, { x: xb, weight: wb, out: ob, numRows: rows, rowSize: n, eps: 1e-5 }));
+      await runPass(ctx, (enc) => rmsNorm(enc, { x: xb, weight: wb, out: ob, numRows: rows, rowSize: n, eps: 1e-5, variant }));
       const got = await readF32(ctx, ob, rows * n);
       const err = maxAbsDiff(got, rmsNormRef(x, w, rows, n, 1e-5));
       expect(err).toBeLessThan(2e-5 * 2);
