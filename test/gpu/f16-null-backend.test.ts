@@ -109,7 +109,7 @@ describe('Dawn null backend (Tint validation, nothing executes)', () => {
 
   const GQA_RATIOS = [1, 2, 3, 4, 5, 6, 7, 8, 16];
   for (const headDim of [8, 64, 80, 128, 256]) {
-    it(`f16 kv-write and attention main/partial/combine pipelines, headDim ${headDim}, GQA ${GQA_RATIOS.join(', ')}: valid`, async () => {
+    it(`f16 kv-write and attention main/partial/combine/thread pipelines, headDim ${headDim}, GQA ${GQA_RATIOS.join(', ')}: valid`, async () => {
       const numKvHeads = 2, numTokens = 3, numBlocks = 4;
       const kvDim = numKvHeads * headDim;
       const first = pipelineKeys.length;
@@ -132,6 +132,7 @@ describe('Dawn null backend (Tint validation, nothing executes)', () => {
             const q = buf('q', numTokens * numHeads * headDim * 4), out = buf('out', numTokens * numHeads * headDim * 4);
             const args = { q, kPool, vPool, kvType: 'f16' as const, tokenMeta, blockTables, out, numTokens, numHeads, numKvHeads, headDim };
             pagedAttention(enc, args);
+            pagedAttention(enc, { ...args, variant: 'thread' }); // software adapters' variant
             const plan = splitPlan(numBlocks * 16, 2);
             const scratch = buf('scratch', attentionScratchBytes(numTokens, numHeads, headDim, plan));
             pagedAttention(enc, { ...args, split: { plan, scratch } });
