@@ -4,7 +4,7 @@
 // the browser and the adapter named.
 //   node --import tsx --import ./scripts/raw-loader.mjs bench/runner-chromium.ts
 // Env: TABLLM_BENCH_PREFILL (tokens, default 64), TABLLM_BENCH_DECODE (steps, default 16),
-// TABLLM_BENCH_LAYERS (generated model's layers; default 2 on a software adapter, else 12).
+// TABLLM_BENCH_LAYERS (generated model's layers, default 12).
 import { makeTestModel } from '../test/helpers/test-model';
 import { openBenchPage } from './lib/chromium-bench';
 import { machineLoad, STORIES } from './lib/node-bench';
@@ -14,7 +14,7 @@ const loadAtStart = machineLoad();
 const options = { prefillTokens: Number(process.env.TABLLM_BENCH_PREFILL ?? 64), decodeSteps: Number(process.env.TABLLM_BENCH_DECODE ?? 16) };
 const bench = await openBenchPage('runner');
 try {
-  const layers = Number(process.env.TABLLM_BENCH_LAYERS ?? (bench.adapter.software ? 2 : 12));
+  const layers = Number(process.env.TABLLM_BENCH_LAYERS ?? 12);
   const result = await bench.call('runner', [
     { name: 'stories260K (F32)', model: bench.serveModel('stories260K.gguf', STORIES) },
     { name: `generated llama Q4_0, ${layers} of 12 layers`, model: bench.serveModel(`llama-100M-${layers}L-Q4_0.gguf`, makeTestModel(model100MOptions(layers))) },

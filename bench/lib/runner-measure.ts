@@ -147,7 +147,7 @@ export function runnerReport(r: RunnerBenchResult, host: string): string {
   return lines.join('\n');
 }
 
-/** The ~100M-parameter Q4_0 llama of issue #4 (dim 768, ffn 2048, vocab 32000, 12 layers); `layers` fewer on a software adapter. */
+/** The ~100M-parameter Q4_0 llama of issue #4 (dim 768, ffn 2048, vocab 32000, 12 layers); `layers` to run fewer. */
 export function model100MOptions(layers: number) {
   return { arch: 'llama', vocab: 32000, dim: 768, layers, heads: 12, kvHeads: 12, ffn: 2048, quant: 'Q4_0', seed: 1 } as const;
 }
