@@ -12,15 +12,10 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { gpuChildEnv } from './gpu-env.mjs';
 
 const QUICK_ARGS = { 'peer-wllama.ts': ['--quick'] };
-// batching.ts took > 10 min here (SwiftShader, shared 2-core machine): fewer tokens per request.
-// The *-chromium.ts benches run the same measurements in headless Chromium: a few tokens, and a
-// 256-token cached prefix instead of 1024 (the uncached 1024-token prefill alone takes minutes).
-const QUICK_ENV = {
-  'batching.ts': { TABLLM_BENCH_TOKENS: '16', TABLLM_BENCH_TOKENS_30M: '4' },
-  'batching-chromium.ts': { TABLLM_BENCH_TOKENS: '8', TABLLM_BENCH_TOKENS_30M: '3' },
-  'prefix-cache-chromium.ts': { TABLLM_BENCH_PREFIX: '256' },
-  'runner-chromium.ts': { TABLLM_BENCH_PREFILL: '32', TABLLM_BENCH_DECODE: '4' },
-};
+// The runner, batching and prefix-cache benches (Node and Chromium) run their full settings:
+// with the software adapters' kernels each takes 1-3 minutes here. Benches that still need a
+// shorter mode name their environment here.
+const QUICK_ENV = {};
 const RESULTS = 'bench/RESULTS.md';
 
 const args = process.argv.slice(2);

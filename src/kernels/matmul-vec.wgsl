@@ -9,10 +9,6 @@
 // more threads per row read K in parallel (faster on some GPUs) but sum in another order.
 override ROWS_PER_WG: u32 = 64u;
 override THREADS_PER_ROW: u32 = 1u;
-// Tokens per workgroup (a multiple of 4, at most 4 * MAX_TOKEN_QUADS): each W row is read
-// once for all of them.
-override TOKENS: u32 = 4u;
-const MAX_TOKEN_QUADS: u32 = 8u;
 
 struct Params {
   numTokens: u32,     // T
@@ -50,9 +46,9 @@ fn x4(t: u32, k: u32) -> vec4f {
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let lane = lid % THREADS_PER_ROW;
   let row = (wid.y * p.wgX + wid.x) * ROWS_PER_WG + lid / THREADS_PER_ROW;
-  let t0 = wid.z * TOKENS;
-  let tCount = min(TOKENS, p.numTokens - t0);
-  var acc: array<vec4f, MAX_TOKEN_QUADS>;
+  let t0 = wid.z * 4u;
+  let tCount = min(4u, p.numTokens - t0);
+  var acc = vec4f(0.0);
   if (row < p.partRows) {
     let runs = (p.K + 7u) / 8u;
     for (var r = lane; r < runs; r += THREADS_PER_ROW) {
@@ -60,27 +56,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let wv = loadW8(row, k0, p.K, p.scaleOff);
       for (var t = 0u; t < tCount; t++) {
         // same operations and order as matmul-tiled.wgsl (when THREADS_PER_ROW = 1)
-        acc[t / 4u][t % 4u] += dot(wv.lo, x4(t0 + t, k0)) + dot(wv.hi, x4(t0 + t, k0 + 4u));
+        acc[t] += dot(wv.lo, x4(t0 + t, k0)) + dot(wv.hi, x4(t0 + t, k0 + 4u));
       }
     }
   }
-  if (THREADS_PER_ROW > 1u) {
-    for (var q = 0u; q < TOKENS / 4u; q++) {
-      partial[lid] = acc[q];
-      workgroupBarrier();
-      if (lane == 0u) {
-        var sum = vec4f(0.0);
-        for (var i = 0u; i < THREADS_PER_ROW; i++) { sum += partial[lid + i]; }
-        acc[q] = sum;
-      }
-      workgroupBarrier();
-    }
-  }
+  partial[lid] = acc;
+  workgroupBarrier();
   if (lane == 0u && row < p.partRows) {
+    var sum = vec4f(0.0);
+    for (var i = 0u; i < THREADS_PER_ROW; i++) { sum += partial[lid + i]; }
     let n = p.rowStart + row;
     let b = select(0.0, bias[n], p.hasBias != 0u);
     for (var t = 0u; t < tCount; t++) {
-      y[(t0 + t) * p.yStride + n] = acc[t / 4u][t % 4u] + b;
+      y[(t0 + t) * p.yStride + n] = sum[t] + b;
     }
   }
 }

@@ -27,8 +27,6 @@ const VEC_TOKENS_PER_WG = 4;
 export interface VecShape {
   rowsPerWorkgroup: number;
   threadsPerRow: number;
-  /** Tokens per workgroup, a multiple of 4 up to 32 (default 4): W is read once per this many tokens. */
-  tokensPerWorkgroup?: number;
 }
 export const DEFAULT_VEC_SHAPE: VecShape = { rowsPerWorkgroup: 64, threadsPerRow: 1 };
 const TILE = 64; // matmul-tiled.wgsl: tokens and rows per workgroup tile
@@ -79,9 +77,7 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   if (T === 0) return;
   const variant = a.variant ?? chooseMatmulVariant(T, enc.ctx.software);
   const vec = a.vecShape ?? DEFAULT_VEC_SHAPE;
-  const vecTokens = vec.tokensPerWorkgroup ?? VEC_TOKENS_PER_WG;
-  if (!(vecTokens >= 4 && vecTokens <= 32 && vecTokens % 4 === 0)) throw new KernelArgError('matmul', `bad tokensPerWorkgroup ${vecTokens}`);
-  const tokenGroups = Math.ceil(T / (variant === 'vec' ? vecTokens : variant === 'blocked' ? BLOCKED_TOKENS : TILE));
+  const tokenGroups = Math.ceil(T / (variant === 'vec' ? VEC_TOKENS_PER_WG : variant === 'blocked' ? BLOCKED_TOKENS : TILE));
   if (tokenGroups > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('matmul', `too many tokens (${T}) for one dispatch`);
 
   const tpr = vec.threadsPerRow;
@@ -91,10 +87,9 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   const name = typeName(weight.type);
   const pipeline =
     variant === 'vec'
-      ? enc.ctx.pipeline(`matmul-vec/${name}/r${vec.rowsPerWorkgroup}x${tpr}/t${vecTokens}`, withDequant(weight.type, 'matmul-vec', vecBody), {
+      ? enc.ctx.pipeline(`matmul-vec/${name}/r${vec.rowsPerWorkgroup}x${tpr}`, withDequant(weight.type, 'matmul-vec', vecBody), {
           ROWS_PER_WG: vec.rowsPerWorkgroup,
           THREADS_PER_ROW: tpr,
-          TOKENS: vecTokens,
         })
       : variant === 'blocked'
         ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', blockedBody))
