@@ -97,7 +97,7 @@ function dominantType(gguf: GGUFFile): string {
 
 /** The engine's view of a tokenizer. */
 export function engineTokenizer(t: Tokenizer): EngineTokenizer {
-  const utf8 = new TextDecoder('utf-8');
+  const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
   return {
     vocabSize: t.vocabSize,
     bos: t.bos,

@@ -13,7 +13,8 @@ export interface IncrementalDetokenizerOptions extends DecodeOptions {
   sequenceStart?: boolean;
 }
 
-const decoder = new TextDecoder('utf-8');
+// ignoreBOM: a U+FEFF token is text like any other (the default would drop it at the start of a piece).
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export class IncrementalDetokenizer {
   private readonly tokenizer: Tokenizer;

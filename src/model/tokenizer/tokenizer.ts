@@ -27,8 +27,9 @@ export interface DecodeOptions {
 const LONE_SURROGATES = /[\uD800-\uDFFF]/gu;
 const SPACE = / /g;
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8');
-const strictUtf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep U+FEFF (a token of its own in some vocabularies) wherever it falls.
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const strictUtf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;

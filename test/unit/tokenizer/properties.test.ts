@@ -59,3 +59,22 @@ for (const [name, path] of VOCABS) {
     });
   });
 }
+
+describe('U+FEFF (byte order mark) tokens', () => {
+  it('decode and streaming keep a BOM token as text, first or not (found by the property test: ids [0, 30143])', async () => {
+    const tok = await Tokenizer.fromGGUF(resolve(VOCAB_DIR, 'ggml-vocab-llama-spm.gguf'));
+    const bom = [];
+    for (let id = 0; id < tok.vocabSize; id++) {
+      const b = tok.pieceBytes(id);
+      if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) bom.push(id);
+    }
+    expect(bom.length).toBeGreaterThan(0);
+    for (const id of bom) {
+      expect(tok.decode([id]).startsWith('\ufeff')).toBe(true);
+      for (const ids of [[id], [0, id], [id, id], [tok.encode('a', { addSpecial: false })[0]!, id]]) {
+        expect(stream(tok, ids)).toBe(tok.decode(ids));
+        expect([...tok.decode(ids)].filter((c) => c === '\ufeff').length).toBe(ids.filter((i) => i === id).length);
+      }
+    }
+  });
+});
