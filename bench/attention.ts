@@ -1,5 +1,6 @@
 // Paged attention throughput on this machine's WebGPU adapter: decode (one query token
-// per sequence) at several context lengths, one-pass vs split-context (flash-decoding),
+// per sequence) at several context lengths, one-pass vs split-context (flash-decoding) vs
+// the 'thread' variant (one invocation per token and head, what software adapters run),
 // and a prefill chunk. KV pool f32 with shuffled block tables.
 //   node --import tsx --import ./scripts/raw-loader.mjs bench/attention.ts [--large]
 //   (or `npm run bench -- attention`)
@@ -8,7 +9,7 @@
 // "KV GB/s" = K and V bytes the step must read / time.
 import { createGpuContext } from '../src/gpu/device';
 import { createNodeGPU } from '../src/gpu/node-gpu';
-import { attentionScratchBytes, chooseAttentionSplit, pagedAttention, type AttentionSplit } from '../src/kernels/attention';
+import { attentionScratchBytes, chooseAttentionSplit, pagedAttention, type AttentionSplit, type AttentionVariant } from '../src/kernels/attention';
 import { type KernelEncoder, UniformArena } from '../src/kernels/encoder';
 
 const LARGE = process.argv.includes('--large');
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   const uniforms = new UniformArena(ctx, 1 << 20, 'bench-uniforms');
   let scratch: GPUBuffer | undefined;
 
-  async function timeMs(meta: GPUBuffer, T: number, split: AttentionSplit | undefined, reps: number): Promise<number> {
+  async function timeMs(meta: GPUBuffer, T: number, split: AttentionSplit | undefined, variant: AttentionVariant, reps: number): Promise<number> {
     if (split) {
       const need = attentionScratchBytes(T, NUM_HEADS, HEAD_DIM, split);
       if (!scratch || scratch.size < need) { scratch?.destroy(); scratch = ctx.storage('bench-scratch', need); }
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     const pass = ce.beginComputePass({ label: 'bench' });
     const enc: KernelEncoder = { ctx, pass, uniforms, dispatches: 0 };
     for (let i = 0; i < reps; i++) {
-      pagedAttention(enc, { q, kPool, vPool, tokenMeta: meta, blockTables, out, numTokens: T, numHeads: NUM_HEADS, numKvHeads: NUM_KV_HEADS, headDim: HEAD_DIM, split: split && { plan: split, scratch: scratch! } });
+      pagedAttention(enc, { q, kPool, vPool, tokenMeta: meta, blockTables, out, numTokens: T, numHeads: NUM_HEADS, numKvHeads: NUM_KV_HEADS, headDim: HEAD_DIM, split: split && { plan: split, scratch: scratch! }, variant });
     }
     pass.end();
     uniforms.flush();
@@ -57,30 +58,33 @@ async function main(): Promise<void> {
     await ctx.device.queue.onSubmittedWorkDone();
     return (performance.now() - t0) / reps;
   }
-  async function measure(meta: GPUBuffer, T: number, split?: AttentionSplit): Promise<number> {
-    const once = await timeMs(meta, T, split, 1);
+  async function measure(meta: GPUBuffer, T: number, split?: AttentionSplit, variant: AttentionVariant = 'workgroup'): Promise<number> {
+    const once = await timeMs(meta, T, split, variant, 1);
     const reps = Math.max(1, Math.min(100, Math.round(300 / Math.max(once, 0.01))));
     const times: number[] = [];
-    for (let r = 0; r < RUNS; r++) times.push(await timeMs(meta, T, split, reps));
+    for (let r = 0; r < RUNS; r++) times.push(await timeMs(meta, T, split, variant, reps));
     return median(times);
   }
 
   console.log(`adapter: ${ctx.adapterName}; heads ${NUM_HEADS}/${NUM_KV_HEADS}, headDim ${HEAD_DIM}, f32 KV\n`);
-  console.log('| step | context | one-pass ms | split ms (parts) | KV GB/s (best) |');
-  console.log('|---|---|---|---|---|');
+  console.log(`'thread' is the default on software adapters (this one: ${ctx.software ? 'yes' : 'no'}); one-pass and split are the GPU variants.\n`);
+  console.log('| step | context | one-pass ms | split ms (parts) | thread ms | KV GB/s (best) |');
+  console.log('|---|---|---|---|---|---|');
   for (const c of CONTEXTS) {
     const meta = ctx.upload('bench-meta', Int32Array.from([c - 1, 0]));
     const one = await measure(meta, 1);
     const plan = chooseAttentionSplit(1, NUM_HEADS, c);
     const split = plan ? await measure(meta, 1, plan) : undefined;
+    const thread = await measure(meta, 1, undefined, 'thread');
     const kvBytes = c * kvDim * 4 * 2;
-    const best = Math.min(one, split ?? Infinity);
-    console.log(`| decode T=1 | ${c} | ${one.toFixed(3)} | ${split === undefined ? '—' : `${split.toFixed(3)} (${plan!.numParts})`} | ${(kvBytes / (best * 1e6)).toFixed(2)} |`);
+    const best = Math.min(one, split ?? Infinity, thread);
+    console.log(`| decode T=1 | ${c} | ${one.toFixed(3)} | ${split === undefined ? '—' : `${split.toFixed(3)} (${plan!.numParts})`} | ${thread.toFixed(3)} | ${(kvBytes / (best * 1e6)).toFixed(2)} |`);
     meta.destroy();
   }
   const prefillMeta = ctx.upload('bench-meta', Int32Array.from({ length: 2 * PREFILL_T }, (_, i) => (i % 2 === 0 ? i / 2 : 0)));
   const pre = await measure(prefillMeta, PREFILL_T);
-  console.log(`| prefill T=${PREFILL_T} | 0..${PREFILL_T - 1} | ${pre.toFixed(3)} | — | ${((PREFILL_T * kvDim * 4 * 2) / (pre * 1e6)).toFixed(2)} |`);
+  const preThread = await measure(prefillMeta, PREFILL_T, undefined, 'thread');
+  console.log(`| prefill T=${PREFILL_T} | 0..${PREFILL_T - 1} | ${pre.toFixed(3)} | — | ${preThread.toFixed(3)} | ${((PREFILL_T * kvDim * 4 * 2) / (Math.min(pre, preThread) * 1e6)).toFixed(2)} |`);
   for (const b of [kPool, vPool, blockTables, q, out, prefillMeta]) b.destroy();
   scratch?.destroy();
   uniforms.destroy();

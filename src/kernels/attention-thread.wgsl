@@ -44,8 +44,6 @@ struct Params {
 
 var<private> acc: array<f32, MAX_HEAD_DIM>;
 var<private> qs: array<f32, MAX_HEAD_DIM>;
-var<private> acc4: array<vec4f, MAX_HEAD_DIM / 4u>;
-var<private> qs4: array<vec4f, MAX_HEAD_DIM / 4u>;
 var<private> score: array<f32, TILE>;
 var<private> slots: array<u32, TILE>;
 
@@ -99,75 +97,4 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   let outBase = t * params.outRowStride + h * d;
   for (var i = 0u; i < d; i++) { out[outBase + i] = acc[i] / lRun; }
-}
-
-fn kv4(pool: ptr<storage, array<KvT>, read>, i: u32) -> vec4f {
-  return vec4f(f32((*pool)[i]), f32((*pool)[i + 1u]), f32((*pool)[i + 2u]), f32((*pool)[i + 3u]));
-}
-
-// main for head dims that are a multiple of 4: q, K, V and the output four dims at a
-// time (a quarter of the private-array traffic). Sums per position in another order
-// than main (dot of 4, then across quads), so a runner uses one or the other throughout.
-@compute @workgroup_size(WG)
-fn main4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let pair = gid.x + gid.y * nwg.x * WG;  // (token, head), head fastest
-  let h = pair % params.numHeads;
-  let t = pair / params.numHeads;
-  if (t >= params.numTokens) { return; }
-  let d = params.headDim;
-  let d4 = d / 4u;
-  let kvh = h / (params.numHeads / params.numKvHeads);
-  let kvRowStride = params.numKvHeads * d;
-  let tokenInfo = tokenMeta[t];
-  let btStart = u32(tokenInfo.y);
-  let end = u32(tokenInfo.x) + 1u;
-
-  let qBase = t * params.qRowStride + params.qColOffset + h * d;
-  for (var i = 0u; i < d4; i++) {
-    let j = qBase + 4u * i;
-    qs4[i] = vec4f(q[j], q[j + 1u], q[j + 2u], q[j + 3u]) * params.scale;
-    acc4[i] = vec4f(0.0);
-  }
-  var mRun = NEG_BIG;
-  var lRun = 0.0;
-
-  for (var tileStart = 0u; tileStart < end; tileStart += TILE) {
-    let n = min(TILE, end - tileStart);
-    var tileMax = NEG_BIG;
-    for (var jj = 0u; jj < n; jj++) {
-      let j = tileStart + jj;
-      let slot = u32(blockTables[btStart + j / BLOCK_SIZE]) * BLOCK_SIZE + (j % BLOCK_SIZE);
-      slots[jj] = slot;
-      let kBase = slot * kvRowStride + kvh * d;
-      var dot4 = 0.0;
-      for (var i = 0u; i < d4; i++) { dot4 += dot(qs4[i], kv4(&kPool, kBase + 4u * i)); }
-      score[jj] = dot4;
-      tileMax = max(tileMax, dot4);
-    }
-    let mNew = max(mRun, tileMax);
-    var tileSum = 0.0;
-    for (var jj = 0u; jj < n; jj++) {
-      let p = exp(score[jj] - mNew);
-      score[jj] = p;
-      tileSum += p;
-    }
-    let correction = exp(mRun - mNew);
-    lRun = lRun * correction + tileSum;
-    mRun = mNew;
-    for (var i = 0u; i < d4; i++) { acc4[i] *= correction; }
-    for (var jj = 0u; jj < n; jj++) {
-      let vBase = slots[jj] * kvRowStride + kvh * d;
-      let p = score[jj];
-      for (var i = 0u; i < d4; i++) { acc4[i] += p * kv4(&vPool, vBase + 4u * i); }
-    }
-  }
-  let outBase = t * params.outRowStride + h * d;
-  for (var i = 0u; i < d4; i++) {
-    let o = acc4[i] / lRun;
-    let j = outBase + 4u * i;
-    out[j] = o.x;
-    out[j + 1u] = o.y;
-    out[j + 2u] = o.z;
-    out[j + 3u] = o.w;
-  }
 }

@@ -125,8 +125,7 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   const variant = a.variant ?? defaultAttentionVariant(enc.ctx);
   if (variant === 'thread') {
     if (a.split) throw new KernelArgError('attention', "the 'thread' variant has no split-context form");
-    const quads = a.headDim % 4 === 0;
-    const pipeline = enc.ctx.pipeline(`attention-thread${quads ? '4' : ''}/${kvType}/wg${WG}`, withKvType('attention', threadCode, kvType), { WG }, quads ? 'main4' : 'main');
+    const pipeline = enc.ctx.pipeline(`attention-thread/${kvType}/wg${WG}`, withKvType('attention', threadCode, kvType), { WG });
     const params = enc.uniforms.push('attention', [...common, 1, 0]);
     const [gx, gy] = splitGroups(Math.ceil((a.numTokens * a.numHeads) / WG));
     dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], gx, gy);

@@ -14,6 +14,7 @@ import { attentionScratchBytes, pagedAttention, splitPlan } from '../../../src/k
 import { kvWrite } from '../../../src/kernels/kv-write';
 import { f16ToF32, f32ToF16 } from '../../../src/model/gguf';
 import { getTestDevice, readBuffer } from '../../helpers/gpu';
+import { attentionRef, type Seq } from './attention-oracle';
 import { getTestContext, maxAbsDiff, randomF32, readF32, rng, runPass, shuffled } from './harness';
 
 const hasShaderF16 = (await getTestDevice()).device.features.has('shader-f16');
@@ -30,36 +31,6 @@ function f16Spacing(x: number): number {
   return 2 ** (Math.floor(Math.log2(a)) - 10);
 }
 
-interface Seq { contextLength: number; queryLength: number; k: Float32Array; v: Float32Array; blockTable: Int32Array }
-
-/** Float64 causal attention reading K/V by position (not through the pool). */
-function attentionRef(seqs: Seq[], qs: Float32Array[], numHeads: number, numKvHeads: number, headDim: number): Float64Array {
-  const out: number[] = [];
-  const group = numHeads / numKvHeads, kvDim = numKvHeads * headDim, scale = 1 / Math.sqrt(headDim);
-  seqs.forEach((s, si) => {
-    for (let qi = 0; qi < s.queryLength; qi++) {
-      const pos = s.contextLength - s.queryLength + qi;
-      for (let h = 0; h < numHeads; h++) {
-        const kvh = Math.floor(h / group);
-        const scores: number[] = [];
-        for (let j = 0; j <= pos; j++) {
-          let dot = 0;
-          for (let i = 0; i < headDim; i++) dot += qs[si][(qi * numHeads + h) * headDim + i] * s.k[j * kvDim + kvh * headDim + i];
-          scores.push(dot * scale);
-        }
-        const m = Math.max(...scores);
-        const e = scores.map((x) => Math.exp(x - m));
-        const z = e.reduce((a, b) => a + b, 0);
-        for (let i = 0; i < headDim; i++) {
-          let acc = 0;
-          for (let j = 0; j <= pos; j++) acc += (e[j] / z) * s.v[j * kvDim + kvh * headDim + i];
-          out.push(acc);
-        }
-      }
-    }
-  });
-  return Float64Array.from(out);
-}
 
 /**
  * Writes every context position of `lens` ([contextLength, queryLength] per sequence) into

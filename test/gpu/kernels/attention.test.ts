@@ -11,37 +11,9 @@ import { KernelArgError } from '../../../src/kernels/encoder';
 import type { KvType } from '../../../src/kernels/kv-type';
 import { f16ToF32, f32ToF16 } from '../../../src/model/gguf';
 import { getTestDevice } from '../../helpers/gpu';
+import { attentionRef, type Seq } from './attention-oracle';
 import { getTestContext, maxAbsDiff, randomF32, readF32, rng, runPass, shuffled } from './harness';
 
-interface Seq { contextLength: number; queryLength: number; k: Float32Array; v: Float32Array; blockTable: Int32Array }
-
-function attentionRef(seqs: Seq[], qs: Float32Array[], numHeads: number, numKvHeads: number, headDim: number): Float64Array {
-  const out: number[] = [];
-  const group = numHeads / numKvHeads, kvDim = numKvHeads * headDim, scale = 1 / Math.sqrt(headDim);
-  seqs.forEach((s, si) => {
-    for (let qi = 0; qi < s.queryLength; qi++) {
-      const pos = s.contextLength - s.queryLength + qi;
-      for (let h = 0; h < numHeads; h++) {
-        const kvh = Math.floor(h / group);
-        const scores: number[] = [];
-        for (let j = 0; j <= pos; j++) {
-          let dot = 0;
-          for (let i = 0; i < headDim; i++) dot += qs[si][(qi * numHeads + h) * headDim + i] * s.k[j * kvDim + kvh * headDim + i];
-          scores.push(dot * scale);
-        }
-        const m = Math.max(...scores);
-        const e = scores.map((x) => Math.exp(x - m));
-        const z = e.reduce((a, b) => a + b, 0);
-        for (let i = 0; i < headDim; i++) {
-          let acc = 0;
-          for (let j = 0; j <= pos; j++) acc += (e[j] / z) * s.v[j * kvDim + kvh * headDim + i];
-          out.push(acc);
-        }
-      }
-    }
-  });
-  return Float64Array.from(out);
-}
 
 async function runCase(seed: number, numHeads: number, numKvHeads: number, headDim: number, lens: [number, number][], qScale = 1, kvType: KvType = 'f32', splitParts = 0, variant: AttentionVariant = 'workgroup'): Promise<number> {
   const ctx = await getTestContext();
@@ -108,7 +80,6 @@ describe('kv write + paged attention', async () => {
     });
   }
   describe("'thread' variant (one invocation per token and head; software adapters)", () => {
-    // head dims that are a multiple of 4 take the quad entry point (main4); 6 and 2 the scalar one
     for (const [nh, nkv, hd] of [...shapes, [4, 2, 6], [8, 8, 2]] as [number, number, number][]) {
       it(`heads ${nh}/${nkv} headDim ${hd}: mixed prefill chunks and decodes`, async () => {
         const err = await runCase(hd * 31 + nh, nh, nkv, hd, [[37, 37], [5, 1], [70, 13], [17, 1], [1, 1]], 1, 'f32', 0, 'thread');
@@ -154,7 +125,7 @@ describe('kv write + paged attention', async () => {
     expect(p.numParts).toBeLessThanOrEqual(64);
   });
   const hasF16 = (await getTestDevice()).device.features.has('shader-f16');
-  it.skipIf(!hasF16)('f16 KV pool (shader-f16 adapters only): GQA 4, headDim 80, long context', async () => {
+  it.skipIf(!hasF16)('f16 KV pool (needs shader-f16): GQA 4, headDim 80, long context', async () => {
     const err = await runCase(11, 8, 2, 80, [[300, 5], [17, 1]], 1, 'f16');
     expect(err).toBeLessThan(2e-5);
   });
