@@ -19,7 +19,12 @@ export interface RunArgs {
   seed?: number;
   json: boolean;
   kvCacheMiB?: number;
+  precision?: CliPrecision;
 }
+
+/** `--precision`: the KV cache's element type ('auto': f16 where the adapter has shader-f16). */
+export type CliPrecision = 'auto' | 'f32' | 'f16';
+const PRECISIONS: readonly CliPrecision[] = ['auto', 'f32', 'f16'];
 
 export interface ServeArgs {
   command: 'serve';
@@ -29,20 +34,25 @@ export interface ServeArgs {
   name?: string;
   kvCacheMiB?: number;
   maxBatchTokens?: number;
+  precision?: CliPrecision;
 }
 
 export type CliArgs = RunArgs | ServeArgs | { command: 'help' } | { command: 'version' };
 
 export const USAGE = `usage:
   tabllm run <model.gguf | url> [-p PROMPT] [-n STEPS | --max-tokens N] [--temperature T] [--top-p P] [--seed S] [--json]
+             [--kv-cache-mib M] [--precision auto|f32|f16]
   tabllm serve <model.gguf | url> [--host 127.0.0.1] [--port 8000] [--name NAME] [--kv-cache-mib M] [--max-batch-tokens N]
+               [--precision auto|f32|f16]
   tabllm --version | --help
 
 run:    completes PROMPT (no chat template; BOS as the GGUF says) and streams the text to stdout.
         -n STEPS counts positions like llama2.c (prompt tokens after BOS + generated tokens);
         --max-tokens N counts generated tokens only. Default: 256 steps. --json prints
         { text, token_ids, usage, timings } instead.
-serve:  answers the OpenAI (/v1) and Ollama (/api) HTTP APIs on host:port (loopback by default).`;
+serve:  answers the OpenAI (/v1) and Ollama (/api) HTTP APIs on host:port (loopback by default).
+--precision: the KV cache in f16 where the adapter has shader-f16 (auto, the default), or f32
+        everywhere; f16 on an adapter without the feature fails (unsupported_feature).`;
 
 function num(flag: string, raw: string | undefined, opts: { min: number; max: number; integer?: boolean }): number | undefined {
   if (raw === undefined) return undefined;
@@ -75,6 +85,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
               seed: { type: 'string', short: 's' },
               json: { type: 'boolean' },
               'kv-cache-mib': { type: 'string' },
+              precision: { type: 'string' },
             }
           : {
               host: { type: 'string' },
@@ -82,6 +93,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
               name: { type: 'string' },
               'kv-cache-mib': { type: 'string' },
               'max-batch-tokens': { type: 'string' },
+              precision: { type: 'string' },
             },
     });
   } catch (err) {
@@ -92,6 +104,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (positionals.length > 1) throw new CliUsageError(`${command}: unexpected argument '${positionals[1]}'`);
   const model = positionals[0]!;
   const kvCacheMiB = num('--kv-cache-mib', v['kv-cache-mib'] as string | undefined, { min: 1, max: 1 << 20 });
+  const precision = v.precision as string | undefined;
+  if (precision !== undefined && !PRECISIONS.includes(precision as CliPrecision)) {
+    throw new CliUsageError(`--precision must be one of ${PRECISIONS.join(', ')}, got '${precision}'`);
+  }
   if (command === 'run') {
     const steps = num('-n', v.steps as string | undefined, { min: 1, max: 1 << 20, integer: true });
     const maxTokens = num('--max-tokens', v['max-tokens'] as string | undefined, { min: 1, max: 1 << 20, integer: true });
@@ -107,6 +123,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       seed: num('--seed', v.seed as string | undefined, { min: 0, max: 2 ** 32 - 1, integer: true }),
       json: v.json === true,
       kvCacheMiB,
+      precision: precision as CliPrecision | undefined,
     };
   }
   return {
@@ -117,5 +134,6 @@ export function parseCliArgs(argv: string[]): CliArgs {
     name: v.name as string | undefined,
     kvCacheMiB,
     maxBatchTokens: num('--max-batch-tokens', v['max-batch-tokens'] as string | undefined, { min: 1, max: 1 << 16, integer: true }),
+    precision: precision as CliPrecision | undefined,
   };
 }

@@ -24,7 +24,7 @@ export function progressLine(p: LoadProgress): string {
 }
 
 export async function runCommand(args: RunArgs, createEngine: EngineFactory, io: CliIO): Promise<number> {
-  const engine = await createEngine({ model: args.model, kvCacheBytes: args.kvCacheMiB ? args.kvCacheMiB * MiB : undefined });
+  const engine = await createEngine({ model: args.model, kvCacheBytes: args.kvCacheMiB ? args.kvCacheMiB * MiB : undefined, precision: args.precision });
   try {
     const promptIds = (await engine.tokenize({ prompt: args.prompt })).tokens;
     // llama2.c's steps count positions: the prompt after BOS is forced, the rest generated.
@@ -78,6 +78,7 @@ export async function serveCommand(
     modelId: args.name,
     kvCacheBytes: args.kvCacheMiB ? args.kvCacheMiB * MiB : undefined,
     maxBatchTokens: args.maxBatchTokens,
+    precision: args.precision,
     onProgress: (p) => {
       const line = progressLine(p);
       if (line !== lastLine) io.stderr(`\r${line}`);

@@ -52,6 +52,14 @@ describe('tabllm run', () => {
     expect(c.err.join('')).toMatch(/5 tokens/);
   });
 
+  it('--precision and --kv-cache-mib reach createEngine', async () => {
+    const seen: Array<Parameters<EngineFactory>[0]> = [];
+    const factory = await fakeFactory();
+    const c = capture();
+    expect(await runCommand(runArgs({ maxTokens: 1, steps: undefined, precision: 'f32', kvCacheMiB: 3 }), async (o) => (seen.push(o), factory(o)), c.io)).toBe(0);
+    expect(seen[0]).toMatchObject({ precision: 'f32', kvCacheBytes: 3 << 20 });
+  });
+
   it('--json prints text, token ids, usage and timings', async () => {
     const c = capture();
     await runCommand(runArgs({ json: true, maxTokens: 3, steps: undefined }), await fakeFactory(), c.io);
