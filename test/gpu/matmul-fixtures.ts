@@ -6,18 +6,9 @@
 import { dequantizeF64 } from '../../src/model/gguf/dequant';
 import { GGMLType } from '../../src/model/gguf/types';
 import { ggufRowBytes, quantLayout } from '../../src/gpu/repack';
+import { rng } from '../helpers/rng';
+export { rng };
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function f16ToF32(h: number): number {
   const s = h & 0x8000 ? -1 : 1;

@@ -8,6 +8,8 @@ import { modelConfigFromGGUF } from '../../src/model/config';
 import { readGGUF } from '../../src/model/gguf/reader';
 import { openSource, type SourceInput } from '../../src/model/gguf/source';
 import { getTestDevice } from '../helpers/gpu';
+import { rng } from '../helpers/rng';
+export { rng };
 
 let ctxPromise: Promise<GpuContext> | undefined;
 export function getRunnerTestContext(): Promise<GpuContext> {
@@ -27,17 +29,6 @@ export async function loadRunner(input: SourceInput, kvCacheBytes = 4 << 20): Pr
   }
 }
 
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` distinct block ids out of 0..numBlocks-1 in a seeded random order. */
 export function scatteredBlocks(numBlocks: number, count: number, seed: number): Int32Array {

@@ -3,6 +3,8 @@
 import { GpuContext } from '../../../src/gpu/context';
 import { UniformArena, type KernelEncoder } from '../../../src/kernels/encoder';
 import { getTestDevice, readBuffer } from '../../helpers/gpu';
+import { rng } from '../../helpers/rng';
+export { rng };
 
 let ctxPromise: Promise<GpuContext> | undefined;
 export function getTestContext(): Promise<GpuContext> {
@@ -37,17 +39,6 @@ export async function readU32(ctx: GpuContext, buf: GPUBuffer, n?: number): Prom
   return new Uint32Array(bytes);
 }
 
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** [n] f32 values uniform in [-scale, scale). */
 export function randomF32(rand: () => number, n: number, scale = 1): Float32Array<ArrayBuffer> {
