@@ -8,7 +8,7 @@ import type { ModelRunner, StepInput, StepOutput } from '../engine/types';
 import { KV_BLOCK_SIZE } from '../engine/types';
 import { UniformArena, type KernelEncoder } from '../kernels/encoder';
 import type { KvType } from '../kernels/kv-type';
-import { packSampleRows, requestsFromSequences, Sampler, type SampleRequest } from '../kernels/sample';
+import { packSampleRows, requestsFromSequences, Sampler, type PackedSampleRows, type SampleRequest } from '../kernels/sample';
 import type { ModelConfig } from '../model/config';
 import type { ByteSource, GGUFFile } from '../model/gguf/types';
 import type { GpuContext } from './context';
@@ -104,15 +104,16 @@ export class GpuModelRunner implements ModelRunner {
     const copies = input.blockCopies ?? [];
     this.kvPool.checkCopies(copies);
     let requests: SampleRequest[];
+    let sampleRows: PackedSampleRows;
     try {
       requests = requestsFromSequences(packed.sampledSequences);
-      packSampleRows(requests, this.config.vocabSize); // checks every row's parameters before recording
+      sampleRows = packSampleRows(requests, this.config.vocabSize); // checks every row's parameters before recording
     } catch (e) {
       throw new RunnerError('bad_step_input', (e as Error).message);
     }
     this.busy = true;
     try {
-      return await this.run(input, packed, copies, requests);
+      return await this.run(input, packed, copies, requests, sampleRows);
     } finally {
       this.busy = false;
     }
@@ -120,6 +121,7 @@ export class GpuModelRunner implements ModelRunner {
 
   private async run(
     input: StepInput, packed: ReturnType<typeof packStep>, copies: ReadonlyArray<readonly [number, number]>, requests: SampleRequest[],
+    sampleRows: PackedSampleRows,
   ): Promise<StepOutput> {
     const { device } = this.ctx;
     const c = this.config;
@@ -157,7 +159,7 @@ export class GpuModelRunner implements ModelRunner {
       if (profile) enc.profiler = { encoder, querySet: profile.querySet, labels: [] };
       encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden });
       // Sampling reads the logits; returned logits must stay raw (no bias / penalties in place).
-      if (S > 0) bytesUploaded += this.sampler!.record(enc, bufs.logits, requests, { preserveLogits: wantLogits });
+      if (S > 0) bytesUploaded += this.sampler!.record(enc, bufs.logits, requests, { preserveLogits: wantLogits, packed: sampleRows });
       enc.pass.end();
       if (profile && enc.profiler!.labels.length > 0) {
         const n = 2 * enc.profiler!.labels.length;

@@ -30,7 +30,7 @@ import logprobsCode from './logprobs.wgsl?raw';
 import argmaxCode from './sample-argmax.wgsl?raw';
 import commonCode from './sample-common.wgsl?raw';
 import copyCode from './sample-copy.wgsl?raw';
-import { OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, sampledBytes, type SampleRequest } from './sample-pack';
+import { OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, sampledBytes, type PackedSampleRows, type SampleRequest } from './sample-pack';
 import penaltiesCode from './sample-penalties.wgsl?raw';
 import greedyCode from './sample-greedy.wgsl?raw';
 import sampleCode from './sample.wgsl?raw';
@@ -169,11 +169,15 @@ export class Sampler {
    * Uploads the rows' parameters (queue.writeBuffer, ordered before the step's submit)
    * and records the sampling dispatches for `logits` [requests.length, vocabSize] f32.
    * Without `preserveLogits`, bias and penalties are applied to `logits` in place.
+   * `packed`: packSampleRows(requests, vocabSize) when the caller already has it.
    * Returns the bytes written with queue.writeBuffer (for the step's upload stats).
    */
-  record(enc: KernelEncoder, logits: GPUBuffer, requests: readonly SampleRequest[], opts: { preserveLogits?: boolean } = {}): number {
+  record(
+    enc: KernelEncoder, logits: GPUBuffer, requests: readonly SampleRequest[],
+    opts: { preserveLogits?: boolean; packed?: PackedSampleRows } = {},
+  ): number {
     if (requests.length > this.maxRows) throw new KernelArgError('sample', `${requests.length} rows exceed maxRows ${this.maxRows}`);
-    const packed = packSampleRows(requests, this.vocabSize);
+    const packed = opts.packed ?? packSampleRows(requests, this.vocabSize);
     if (packed.numRows === 0) return 0;
     const queue = this.ctx.device.queue;
     queue.writeBuffer(this.rowParams, 0, packed.rowParams.buffer, 0, packed.numRows * ROW_WORDS * 4);
