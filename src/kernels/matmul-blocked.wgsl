@@ -6,27 +6,11 @@
 // of 16 tokens costs about what a step of one does.
 // The sums are the same operations in the same order as matmul-vec.wgsl (one thread per
 // row) and matmul-tiled.wgsl, so a token's output does not depend on the variant.
-// Prepended: matmul-dequant-common.wgsl and one matmul-dequant-<type>.wgsl.
+// Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl and matmul-io.wgsl
+// (Params, bindings).
 
 override WG: u32 = 64u;
 const TOKENS: u32 = 16u;
-
-struct Params {
-  numTokens: u32,
-  K: u32,
-  partRows: u32,
-  yStride: u32,
-  rowStart: u32,
-  scaleOff: u32,
-  wgX: u32,
-  hasBias: u32,
-}
-
-@group(0) @binding(0) var<storage, read> w: array<u32>;        // [repacked part] u32
-@group(0) @binding(1) var<storage, read> x: array<f32>;        // [T, K] f32
-@group(0) @binding(2) var<storage, read> bias: array<f32>;     // [N] f32 (unused when hasBias = 0)
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;  // [T, N] f32
-@group(0) @binding(4) var<uniform> p: Params;
 
 // x[t, k0 .. k0+8) as (lo, hi), zero past K. Tokens past T read token T-1 (their
 // outputs are never written), so no lane branches on the token.

@@ -41,3 +41,15 @@ fn bits2x4(v: u32, shift: u32) -> vec4f {
 fn bit1x4(v: u32, bit: u32) -> vec4f {
   return vec4f((vec4u(v) >> vec4u(bit, bit + 8u, bit + 16u, bit + 24u)) & vec4u(1u));
 }
+
+// ggml's get_scale_min_k4 (Q4_K, Q5_K): 6-bit (scale, min) of sub-block s from the 12
+// scale bytes at `word`.
+fn scaleMinK4(word: u32, s: u32) -> vec2f {
+  if (s < 4u) {
+    return vec2f(f32(byteAt(word, s) & 63u), f32(byteAt(word, s + 4u) & 63u));
+  }
+  let hiSc = byteAt(word, s - 4u) >> 6u;
+  let hiM = byteAt(word, s) >> 6u;
+  let lo = byteAt(word, s + 4u);
+  return vec2f(f32((lo & 0xfu) | (hiSc << 4u)), f32((lo >> 4u) | (hiM << 4u)));
+}

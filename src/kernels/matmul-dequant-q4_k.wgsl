@@ -3,17 +3,6 @@
 //   words 4..35: qs[128] — 4 chunks of 32 bytes; sub-block s (32 weights) is chunk s/2,
 //   low nibbles for even s, high for odd. weight = d*sc[s]*q - dmin*m[s].
 
-// ggml's get_scale_min_k4: 6-bit (scale, min) of sub-block s from the 12 scale bytes at `word`.
-fn scaleMinK4(word: u32, s: u32) -> vec2f {
-  if (s < 4u) {
-    return vec2f(f32(byteAt(word, s) & 63u), f32(byteAt(word, s + 4u) & 63u));
-  }
-  let hiSc = byteAt(word, s - 4u) >> 6u;
-  let hiM = byteAt(word, s) >> 6u;
-  let lo = byteAt(word, s + 4u);
-  return vec2f(f32((lo & 0xfu) | (hiSc << 4u)), f32((lo >> 4u) | (hiM << 4u)));
-}
-
 fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
   let b = row * (cols / 256u) + k0 / 256u;
   let base = b * 36u;

@@ -1,18 +1,7 @@
 // Q5_K: 256-weight super-blocks of 44 words, kept as in GGUF:
 //   word 0: f16 d, f16 dmin | words 1..3: scales[12] | words 4..11: qh[32] (bit s of
 //   byte i = 5th bit of weight i of sub-block s) | words 12..43: qs[128] as in Q4_K.
-//   weight = d*sc[s]*(q + 16*hbit) - dmin*m[s]. Needs scaleMinK4 (repeated from Q4_K:
-//   each kernel includes exactly one type snippet).
-
-fn scaleMinK4(word: u32, s: u32) -> vec2f {
-  if (s < 4u) {
-    return vec2f(f32(byteAt(word, s) & 63u), f32(byteAt(word, s + 4u) & 63u));
-  }
-  let hiSc = byteAt(word, s - 4u) >> 6u;
-  let hiM = byteAt(word, s) >> 6u;
-  let lo = byteAt(word, s + 4u);
-  return vec2f(f32((lo & 0xfu) | (hiSc << 4u)), f32((lo >> 4u) | (hiM << 4u)));
-}
+//   weight = d*sc[s]*(q + 16*hbit) - dmin*m[s].
 
 fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
   let b = row * (cols / 256u) + k0 / 256u;

@@ -4,28 +4,12 @@
 // 16: the x tile is copied to shared memory, the W tile is dequantized into shared
 // memory on the fly (128 threads × one loadW8), then 2 runs of 8 per output.
 // Big per-thread tiles keep barriers few (they are costly on software adapters).
-// Prepended: matmul-dequant-common.wgsl and one matmul-dequant-<type>.wgsl.
+// Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl and matmul-io.wgsl
+// (Params, bindings).
 
 const TILE: u32 = 64u;   // tokens and rows per tile
 const BK: u32 = 16u;     // K per step
 const PAD: u32 = 17u;    // shared row pitch (+1 avoids bank conflicts)
-
-struct Params {
-  numTokens: u32,
-  K: u32,
-  partRows: u32,
-  yStride: u32,
-  rowStart: u32,
-  scaleOff: u32,
-  wgX: u32,
-  hasBias: u32,
-}
-
-@group(0) @binding(0) var<storage, read> w: array<u32>;        // [repacked part] u32
-@group(0) @binding(1) var<storage, read> x: array<f32>;        // [T, K] f32
-@group(0) @binding(2) var<storage, read> bias: array<f32>;     // [N] f32
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;  // [T, N] f32
-@group(0) @binding(4) var<uniform> p: Params;
 
 var<workgroup> xs: array<f32, 1088>; // [TILE tokens][PAD] f32
 var<workgroup> ws: array<f32, 1088>; // [TILE rows][PAD] f32

@@ -1,31 +1,15 @@
 // Matrix × vector (decode): y[t, n] = Σ_k x[t, k] · W[n, k] (+ bias[n]) for a few tokens.
 // One workgroup per ROWS_PER_WG weight rows of this part and per group of 4 tokens:
 // each row is read once for those 4 tokens by THREADS_PER_ROW threads striding over K
-// in runs of 8 weights (one loadW8 each), then one barrier and a serial sum of partials. Prepended: matmul-dequant-common.wgsl and
-// one matmul-dequant-<type>.wgsl (defines loadW8).
+// in runs of 8 weights (one loadW8 each), then one barrier and a serial sum of partials.
+// Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl (defines loadW8)
+// and matmul-io.wgsl (Params, bindings).
 
 // Threads per row: a power of two. With 1 (the default), each row is summed in K
 // order exactly like the tiled kernel, so outputs do not depend on batch size;
 // more threads per row read K in parallel (faster on some GPUs) but sum in another order.
 override ROWS_PER_WG: u32 = 64u;
 override THREADS_PER_ROW: u32 = 1u;
-
-struct Params {
-  numTokens: u32,     // T
-  K: u32,             // cols of W, row length of x
-  partRows: u32,      // rows of W in this part
-  yStride: u32,       // N: row length of y
-  rowStart: u32,      // first output column of this part
-  scaleOff: u32,      // word offset of the part's f16 scale segment
-  wgX: u32,           // workgroups along x (row groups are split over x and y)
-  hasBias: u32,
-}
-
-@group(0) @binding(0) var<storage, read> w: array<u32>;        // [repacked part] u32
-@group(0) @binding(1) var<storage, read> x: array<f32>;        // [T, K] f32
-@group(0) @binding(2) var<storage, read> bias: array<f32>;     // [N] f32 (unused when hasBias = 0)
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;  // [T, N] f32
-@group(0) @binding(4) var<uniform> p: Params;
 
 // [ROWS_PER_WG * THREADS_PER_ROW] partial sums, one lane per token of the group
 var<workgroup> partial: array<vec4f, ROWS_PER_WG * THREADS_PER_ROW>;

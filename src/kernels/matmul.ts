@@ -9,6 +9,7 @@ import type { GpuWeight } from '../gpu/weights';
 import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 import { typeName, withDequant } from './matmul-dequant';
 import blockedBody from './matmul-blocked.wgsl?raw';
+import io from './matmul-io.wgsl?raw';
 import tiledBody from './matmul-tiled.wgsl?raw';
 import vecBody from './matmul-vec.wgsl?raw';
 
@@ -87,13 +88,13 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   const name = typeName(weight.type);
   const pipeline =
     variant === 'vec'
-      ? enc.ctx.pipeline(`matmul-vec/${name}/r${vec.rowsPerWorkgroup}x${tpr}`, withDequant(weight.type, 'matmul-vec', vecBody), {
+      ? enc.ctx.pipeline(`matmul-vec/${name}/r${vec.rowsPerWorkgroup}x${tpr}`, withDequant(weight.type, 'matmul-vec', io + vecBody), {
           ROWS_PER_WG: vec.rowsPerWorkgroup,
           THREADS_PER_ROW: tpr,
         })
       : variant === 'blocked'
-        ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', blockedBody))
-        : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', tiledBody));
+        ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', io + blockedBody))
+        : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', io + tiledBody));
   for (const part of weight.parts) {
     const groups = Math.ceil(part.rows / (variant === 'vec' ? vec.rowsPerWorkgroup : variant === 'blocked' ? BLOCKED_ROWS_PER_WG : TILE));
     const [gx, gy] = splitWorkgroups(groups, a.maxWorkgroupsPerDim);
