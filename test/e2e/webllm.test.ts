@@ -3,10 +3,9 @@
 // storage, and stories260K (which must reproduce llama2.c's greedy text).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, SHARED_DIR, startDevServer } from '../helpers/browser';
+import { openTestPage, SHARED_DIR, type TestPage } from '../helpers/browser';
 
 const REF = readFileSync(resolve(SHARED_DIR, 'fixtures/stories260K/reference-greedy.txt'), 'utf8');
 const STORIES = resolve(SHARED_DIR, 'fixtures/stories260K/stories260K.gguf');
@@ -19,25 +18,17 @@ interface AppResult {
 }
 
 describe('tabllm/webllm in Chromium (worker, WebGPU)', () => {
-  let server: ViteDevServer;
-  let browser: Browser;
+  let t: TestPage;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[];
 
   beforeAll(async () => {
-    const dev = await startDevServer();
-    server = dev.server;
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${dev.url}/test/e2e/pages/webllm.html`);
-    await page.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, null, { timeout: 60_000 });
+    t = await openTestPage('/test/e2e/pages/webllm.html');
+    ({ page, errors } = t);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await t?.close();
   });
 
   it('CreateWebWorkerMLCEngine loads a model_list GGUF URL and streams the greedy reference', async () => {

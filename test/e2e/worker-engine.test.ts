@@ -1,34 +1,25 @@
 // The engine in a dedicated worker, in Chromium on WebGPU: a stories260K completion
 // streams llama2.c's greedy text while the main thread keeps drawing frames.
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startDevServer } from '../helpers/browser';
+import { openTestPage, type TestPage } from '../helpers/browser';
 import { referenceIds, STORIES_GGUF as STORIES } from '../helpers/stories-reference';
 
 const REF_IDS = referenceIds();
 const N = 64;
 
 describe('worker engine (Chromium, WebGPU)', () => {
-  let server: ViteDevServer;
-  let browser: Browser;
+  let t: TestPage;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[];
 
   beforeAll(async () => {
-    const dev = await startDevServer();
-    server = dev.server;
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${dev.url}/test/e2e/pages/worker-engine.html`);
-    await page.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, null, { timeout: 60_000 });
+    t = await openTestPage('/test/e2e/pages/worker-engine.html');
+    ({ page, errors } = t);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await t?.close();
   });
 
   it('streams the stories260K reference while the main thread keeps rendering', { retry: 2 }, async () => {

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -43,4 +43,35 @@ export async function startDevServer(): Promise<{ server: ViteDevServer; url: st
   const addr = server.httpServer?.address();
   if (!addr || typeof addr === 'string') throw new Error('dev server has no address');
   return { server, url: `http://127.0.0.1:${addr.port}` };
+}
+
+export interface TestPage {
+  page: Page;
+  /** Console errors and uncaught page errors, in order. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A dev server, Chromium and a page at `path` (e.g. `/test/e2e/pages/x.html`) that has set
+ * `window.pageReady = true`; console and page errors are collected into `errors`.
+ */
+export async function openTestPage(path: string): Promise<TestPage> {
+  const dev = await startDevServer();
+  const errors: string[] = [];
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${dev.url}${path}`);
+    await page.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, null, { timeout: 60_000 });
+    const b = browser;
+    return { page, errors, close: async () => { await b.close(); await dev.server.close(); } };
+  } catch (e) {
+    await browser?.close();
+    await dev.server.close();
+    throw e;
+  }
 }
