@@ -15,8 +15,6 @@
 //   of the f16 reference (top-2 gap < 2 x tolerance). The f16 reference reproduces all 256
 //   of llama2.c's ids; its first such near-tie from BOS is at position 61, so at least the
 //   first 61 ids must match.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine';
 import { GpuContext } from '../../src/gpu/context';
@@ -28,7 +26,7 @@ import { modelConfigFromGGUF } from '../../src/model/config';
 import { readGGUF } from '../../src/model/gguf/reader';
 import { openSource } from '../../src/model/gguf/source';
 import { getTestDevice } from '../helpers/gpu';
-import { referenceIds, STORIES_DIR, STORIES_GGUF } from '../helpers/stories-reference';
+import { greedyCase, referenceIds, STORIES_GGUF } from '../helpers/stories-reference';
 import { argmax, RefModel } from '../ref/ref-model';
 import { greedyRun, scatteredBlocks, type GreedyRun } from './runner-harness';
 
@@ -39,13 +37,6 @@ const LOGIT_TOLERANCE_F16 = 5e-2;
 /** First position from BOS where the f16 reference's top-2 logits are within 2 x tolerance. */
 const FIRST_NEAR_TIE = 61;
 
-interface GreedyCase {
-  name: string;
-  prompt_ids: number[];
-  generated_ids: number[];
-  logits_first_positions: number[][];
-}
-const reference = JSON.parse(readFileSync(resolve(STORIES_DIR, 'reference-greedy.json'), 'utf8')) as { cases: GreedyCase[] };
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -93,7 +84,7 @@ describe.skipIf(!hasShaderF16)('GPU runner with an f16 KV pool on stories260K (n
 
   it("decodes from BOS: llama2.c's ids up to a near-tie (at least the first 61), logits within 5e-2 of the f16-KV reference (needs shader-f16)", async () => {
     expect(runner.kvType).toBe('f16');
-    const bos = reference.cases.find((c) => c.name === 'bos_only_256')!;
+    const bos = greedyCase('bos_only_256');
     const expected = referenceIds();
     const blockTable = scatteredBlocks(runner.numKvBlocks, 17, 11); // 257 positions
     const run = await greedyRun(runner, bos.prompt_ids, 256, blockTable, { returnLogits: true });
@@ -106,7 +97,7 @@ describe.skipIf(!hasShaderF16)('GPU runner with an f16 KV pool on stories260K (n
   }, 1_500_000);
 
   it('continues "Once upon a time" prefilled in chunks of 2 (earlier chunks read back from the f16 pool) (needs shader-f16)', async () => {
-    const c = reference.cases.find((x) => x.name === 'once_upon_a_time_64')!;
+    const c = greedyCase('once_upon_a_time_64');
     const expected = c.generated_ids.slice(c.prompt_ids.length - 1); // the argmax at each position from the prompt's last
     const blockTable = scatteredBlocks(runner.numKvBlocks, 5, 22);
     const run = await greedyRun(runner, c.prompt_ids, expected.length, blockTable, { chunkSize: 2, returnLogits: true });

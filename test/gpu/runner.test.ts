@@ -2,24 +2,12 @@
 // token for token, and the float64 reference logits within 1e-3 absolute (f32 kernels on
 // logits of magnitude ~20: accumulated rounding is ~1e-5, so 1e-3 leaves margin and still
 // catches any wrong op). KV goes through shuffled block tables, never blocks 0, 1, 2, … .
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuModelRunner } from '../../src/gpu/runner';
 import { greedyRun, loadRunner, scatteredBlocks } from './runner-harness';
-import { referenceIds } from '../helpers/stories-reference';
+import { greedyCase, referenceIds, STORIES_GGUF } from '../helpers/stories-reference';
 
-const STORIES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/stories260K');
 
-interface GreedyCase {
-  name: string;
-  prompt_ids: number[];
-  steps: number;
-  generated_ids: number[];
-  logits_first_positions: number[][];
-}
-const reference = JSON.parse(readFileSync(resolve(STORIES, 'reference-greedy.json'), 'utf8')) as { cases: GreedyCase[] };
 
 
 function maxAbsDiff(a: Float32Array, b: number[]): number {
@@ -31,13 +19,13 @@ function maxAbsDiff(a: Float32Array, b: number[]): number {
 
 let runner: GpuModelRunner;
 beforeAll(async () => {
-  runner = await loadRunner(resolve(STORIES, 'stories260K.gguf'));
+  runner = await loadRunner(STORIES_GGUF);
 });
 afterAll(() => runner?.destroy());
 
 describe('GPU runner on stories260K', () => {
   it('decodes llama2.c\'s 256 greedy ids from BOS one token per step, logits within 1e-3', async () => {
-    const bos = reference.cases.find((c) => c.name === 'bos_only_256')!;
+    const bos = greedyCase('bos_only_256');
     const expected = referenceIds();
     expect(expected.length).toBe(256);
     const blockTable = scatteredBlocks(runner.numKvBlocks, 17, 11); // 257 positions
@@ -53,7 +41,7 @@ describe('GPU runner on stories260K', () => {
   // boundary inside the prompt, KV of earlier chunks read back through the table).
   for (const chunkSize of [Infinity, 2]) {
     it(`continues "Once upon a time" like llama2.c with the prompt prefilled ${chunkSize === Infinity ? 'in one step' : `in chunks of ${chunkSize}`}`, async () => {
-      const c = reference.cases.find((x) => x.name === 'once_upon_a_time_64')!;
+      const c = greedyCase('once_upon_a_time_64');
       const prompt = c.prompt_ids;
       // generated_ids[i] is the argmax at position i; the first prompt.length - 1 are the forced prompt tokens.
       const expected = c.generated_ids.slice(prompt.length - 1);

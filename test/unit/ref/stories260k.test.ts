@@ -1,30 +1,11 @@
 // The float64 reference model on a real pretrained model: stories260K must reproduce
 // llama2.c's greedy ids exactly and the float64 NumPy logits (stored rounded to f32).
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RefModel, argmax } from '../../ref/ref-model';
+import { greedyCase, referenceIds, STORIES_GGUF } from '../../helpers/stories-reference';
 
-const STORIES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures/stories260K');
 
-interface GreedyCase {
-  name: string;
-  prompt_ids: number[];
-  steps: number;
-  generated_ids: number[];
-  logits_first_positions: number[][];
-  top5_per_position?: [number, number][][];
-}
-const reference = JSON.parse(readFileSync(resolve(STORIES, 'reference-greedy.json'), 'utf8')) as { cases: GreedyCase[] };
 
-/** The 256 ids after "Case 1 sampled token ids" in reference-greedy.txt (llama2.c run.c output). */
-function llama2cIds(): number[] {
-  const text = readFileSync(resolve(STORIES, 'reference-greedy.txt'), 'utf8');
-  const lines = text.split('\n');
-  const header = lines.findIndex((line) => line.startsWith('Case 1 sampled token ids'));
-  return lines[header + 1].trim().split(/\s+/).map(Number);
-}
 
 /**
  * Tolerance: the fixture logits are float64 values rounded to f32 (relative error ≤ 2^-24 ≈ 6e-8);
@@ -42,7 +23,7 @@ function expectLogitsClose(actual: Float64Array, expected: number[], where: stri
 
 let model: RefModel;
 beforeAll(async () => {
-  model = await RefModel.fromGGUF(resolve(STORIES, 'stories260K.gguf'), 512);
+  model = await RefModel.fromGGUF(STORIES_GGUF, 512);
 });
 
 describe('RefModel on stories260K', () => {
@@ -54,8 +35,8 @@ describe('RefModel on stories260K', () => {
   });
 
   it('reproduces llama2.c greedy ids from BOS for 256 steps, and every position\'s top-5 logits', () => {
-    const bosCase = reference.cases.find((c) => c.name === 'bos_only_256')!;
-    const expectedIds = llama2cIds();
+    const bosCase = greedyCase('bos_only_256');
+    const expectedIds = referenceIds();
     expect(expectedIds.length).toBe(256);
     expect(bosCase.generated_ids).toEqual(expectedIds);
 
@@ -77,7 +58,7 @@ describe('RefModel on stories260K', () => {
   });
 
   it('greedy() reproduces the "Once upon a time" case and its logits', () => {
-    const promptCase = reference.cases.find((c) => c.name === 'once_upon_a_time_64')!;
+    const promptCase = greedyCase('once_upon_a_time_64');
     expect(promptCase.prompt_ids).toEqual([1, 403, 407, 261, 378]);
     const numPrompt = promptCase.prompt_ids.length;
     for (let pos = 0; pos < promptCase.logits_first_positions.length; pos++) {
