@@ -13,6 +13,11 @@ import io from './matmul-io.wgsl?raw';
 import tiledBody from './matmul-tiled.wgsl?raw';
 import vecBody from './matmul-vec.wgsl?raw';
 
+// Each body after the shared Params and bindings (withDequant prepends the dequant code).
+const VEC_CODE = io + vecBody;
+const TILED_CODE = io + tiledBody;
+const BLOCKED_CODE = io + blockedBody;
+
 export type MatmulVariant = 'vec' | 'tiled' | 'blocked';
 
 /** Up to this many tokens the matrix × vector kernel wins (it re-reads W once per 4 tokens). */
@@ -88,13 +93,13 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   const name = typeName(weight.type);
   const pipeline =
     variant === 'vec'
-      ? enc.ctx.pipeline(`matmul-vec/${name}/r${vec.rowsPerWorkgroup}x${tpr}`, withDequant(weight.type, 'matmul-vec', io + vecBody), {
+      ? enc.ctx.pipeline(`matmul-vec/${name}/r${vec.rowsPerWorkgroup}x${tpr}`, withDequant(weight.type, 'matmul-vec', VEC_CODE), {
           ROWS_PER_WG: vec.rowsPerWorkgroup,
           THREADS_PER_ROW: tpr,
         })
       : variant === 'blocked'
-        ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', io + blockedBody))
-        : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', io + tiledBody));
+        ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', BLOCKED_CODE))
+        : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', TILED_CODE));
   for (const part of weight.parts) {
     const groups = Math.ceil(part.rows / (variant === 'vec' ? vec.rowsPerWorkgroup : variant === 'blocked' ? BLOCKED_ROWS_PER_WG : TILE));
     const [gx, gy] = splitWorkgroups(groups, a.maxWorkgroupsPerDim);
