@@ -4,13 +4,13 @@ export type { GGUFFile, GGUFMetadata, GGUFTensorInfo, GGUFValue, ByteSource } fr
 export { readGGUF, readTensorBytes, writeGGUF, GGUFError, dequantize, dequantizeF64, quantize, openSource } from './model/gguf';
 export type { ModelConfig, Arch } from './model/config';
 export { modelConfigFromGGUF, ModelConfigError } from './model/config';
-export { ChatTemplate, TemplateError, modelHasNoChatTemplateError } from './model/template';
+export { ChatTemplate, TemplateError } from './model/template';
 export type { ChatMessage, ChatTextPart, ChatToolCall, RenderOptions as ChatTemplateRenderOptions } from './model/template';
 export { Tokenizer, TokenizerError, IncrementalDetokenizer, detokenizerFactory, SUPPORTED_PRE_TOKENIZERS } from './model/tokenizer';
 export type { EncodeOptions, DecodeOptions, IncrementalDetokenizerOptions, TokenizerErrorCode } from './model/tokenizer';
 export { KV_BLOCK_SIZE, GREEDY } from './engine/types';
 export type { ModelRunner, StepInput, StepOutput, SamplingParams, SequenceInput } from './engine/types';
-export { EngineError, isAbortError } from './engine/errors';
+export { EngineError, isAbortError, modelHasNoChatTemplateError } from './engine/errors';
 export type { EngineErrorCode } from './engine/errors';
 export type * from './engine/engine-api';
 export { EngineCore } from './engine/core';

@@ -8,29 +8,13 @@ import { modelConfigFromGGUF } from '../model/config-parse';
 import type { ModelConfig } from '../model/config';
 import { ChatTemplate } from '../model/template';
 import { IncrementalDetokenizer, Tokenizer } from '../model/tokenizer';
-import type { ByteSource } from '../model/gguf/types';
 import { EngineCore, type EngineCoreOptions } from './core';
 import type { EngineInfo } from './engine-api';
 import { LocalEngine, type EngineTokenizer } from './local-engine';
-import type { ModelRunner } from './types';
+import type { LoadProgress, ModelRunner, RunnerFactoryArgs } from './types';
 import { ensureWebGpuGlobals } from '../gpu/webgpu-globals';
 
-export interface LoadProgress {
-  stage: 'header' | 'weights' | 'ready';
-  loaded: number;
-  total: number;
-  bytesPerSecond?: number;
-}
-
-export interface RunnerFactoryArgs {
-  gguf: GGUFFile;
-  source: ByteSource;
-  config: ModelConfig;
-  gpu?: GPU;
-  kvCacheBytes?: number;
-  precision: 'auto' | 'f32' | 'f16';
-  onProgress?: (p: LoadProgress) => void;
-}
+export type { LoadProgress, RunnerFactoryArgs } from './types';
 
 export interface CreateEngineOptions extends EngineCoreOptions {
   /** A .gguf path (Node), URL, bytes, Blob/File, or ByteSource. */

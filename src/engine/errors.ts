@@ -59,3 +59,25 @@ export function isAbortError(value: unknown): boolean {
     (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'AbortError')
   );
 }
+
+/**
+ * A chat template's error as the engine's: both template codes are the request's fault (HF
+ * templates raise on roles they do not accept, e.g. gemma-2 on a system message), so both
+ * become `invalid_request` (HTTP 400), keeping the parameter at fault.
+ */
+export function fromTemplateError(err: { message: string; param?: string }): EngineError {
+  return new EngineError('invalid_request', err.message, err.param ?? 'messages');
+}
+
+/**
+ * The error raised when a chat request reaches a model without a chat template (none in the
+ * GGUF and no override configured).
+ */
+export function modelHasNoChatTemplateError(modelName?: string): EngineError {
+  const who = modelName ? `model '${modelName}'` : 'this model';
+  return new EngineError(
+    'model_has_no_chat_template',
+    `${who} has no chat template (no tokenizer.chat_template in its GGUF); ` +
+      'use the completions API, or load it with a chatTemplate override',
+  );
+}

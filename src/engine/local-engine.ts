@@ -4,14 +4,14 @@
 // The core knows nothing of OpenAI; the router knows nothing of tokens.
 import { validateChatParams, validateCompletionParams } from '../api/openai-params';
 import type { ChatTemplate } from '../model/template';
-import { modelHasNoChatTemplateError, TemplateError } from '../model/template';
+import { TemplateError } from '../model/template';
 import type { EngineCore, EngineEvent } from './core';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, ChatTokenLogprob, Completion,
   CompletionChunk, CompletionCreateParams, CompletionLogprobs, CompletionUsage, DetokenizeParams, DetokenizeResult,
   Engine, EngineInfo, EngineStats, FinishReason, RequestOptions, SamplingFields, TokenizeParams, TokenizeResult,
 } from './engine-api';
-import { EngineError } from './errors';
+import { EngineError, fromTemplateError, modelHasNoChatTemplateError } from './errors';
 import {
   appendCompletionLogprobs, chatLogprobs, emptyCompletionLogprobs, newId, sumUsage, toFinishReason, toTimings,
   toUsage, unixSeconds, type TokenTextFn,
@@ -135,7 +135,7 @@ export class LocalEngine implements Engine {
       });
     } catch (err) {
       // A template's raise_exception ("System role not supported") is the caller's request at fault.
-      throw err instanceof TemplateError ? err.toEngineError() : err;
+      throw err instanceof TemplateError ? fromTemplateError(err) : err;
     }
     const ids = this.tokenizer.encode(text, { addSpecial: true, parseSpecial: true });
     // Templates usually write {{ bos_token }} themselves; do not start with BOS twice.

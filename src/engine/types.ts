@@ -16,6 +16,7 @@
 // to positions 0..p of its own sequence (causal), read through the same block table.
 
 import type { ModelConfig } from '../model/config';
+import type { ByteSource, GGUFFile } from '../model/gguf/types';
 
 /** Tokens per KV block (PagedAttention's block size). */
 export const KV_BLOCK_SIZE = 16;
@@ -131,4 +132,23 @@ export interface ModelRunner {
   /** Runs one forward pass over the flattened batch: one command encoder, one submit. */
   step(input: StepInput): Promise<StepOutput>;
   destroy(): void;
+}
+
+/** Where a model load is: `header` read, `weights` uploading (bytes), `ready`. */
+export interface LoadProgress {
+  stage: 'header' | 'weights' | 'ready';
+  loaded: number;
+  total: number;
+  bytesPerSecond?: number;
+}
+
+/** What a model runner factory gets: the parsed file, its bytes, the config and the device options. */
+export interface RunnerFactoryArgs {
+  gguf: GGUFFile;
+  source: ByteSource;
+  config: ModelConfig;
+  gpu?: GPU;
+  kvCacheBytes?: number;
+  precision: 'auto' | 'f32' | 'f16';
+  onProgress?: (p: LoadProgress) => void;
 }

@@ -4,8 +4,7 @@
 // `precision` picks the KV pool's element type: createGpuContext resolves 'auto' to f16
 // where the adapter has shader-f16 (else f32) and refuses 'f16' without it
 // (`unsupported_feature`); activations are f32 on both paths.
-import type { RunnerFactoryArgs } from '../engine/engine';
-import type { ModelRunner } from '../engine/types';
+import type { ModelRunner, RunnerFactoryArgs } from '../engine/types';
 import { createGpuContext } from './device';
 import { createGpuRunner } from './runner';
 

@@ -1,7 +1,6 @@
 // WGSL source assembly for kernels that read repacked weights: the common helpers,
 // the one snippet that defines `loadW8` for the weight type, then the kernel body.
 import { GGMLType } from '../model/gguf/types';
-import { quantLayout } from '../gpu/repack';
 import common from './matmul-dequant-common.wgsl?raw';
 import f16 from './matmul-dequant-f16.wgsl?raw';
 import f32 from './matmul-dequant-f32.wgsl?raw';
@@ -28,8 +27,11 @@ export function withDequant(type: GGMLType, bodyName: string, body: string): str
   const key = `${bodyName}:${type}`;
   let code = cache.get(key);
   if (code === undefined) {
-    quantLayout(type); // throws unsupported_type
-    code = `${common}\n${SNIPPETS[type]}\n${body}`;
+    const snippet = SNIPPETS[type];
+    // The runner checks weight types at load (gpu/repack.ts `quantLayout`, `unsupported_type`);
+    // a type without a snippet reaching here is a programming error.
+    if (snippet === undefined) throw new Error(`no dequant snippet for ${typeName(type)}`);
+    code = `${common}\n${snippet}\n${body}`;
     cache.set(key, code);
   }
   return code;

@@ -3,6 +3,6 @@ export { ChatTemplate } from './chat-template';
 export type {
   ChatMessage, ChatRole, ChatTextPart, ChatToolCall, ChatTemplateOptions, FromMetadataOptions, RenderOptions,
 } from './chat-template';
-export { TemplateError, modelHasNoChatTemplateError } from './errors';
+export { TemplateError } from './errors';
 export type { TemplateErrorCode } from './errors';
 export { strftime } from './strftime';

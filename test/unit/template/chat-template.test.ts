@@ -5,9 +5,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  ChatTemplate, TemplateError, modelHasNoChatTemplateError, strftime, type ChatMessage,
+  ChatTemplate, TemplateError, strftime, type ChatMessage,
 } from '../../../src/model/template';
-import { EngineError } from '../../../src/engine/errors';
+import { EngineError, fromTemplateError, modelHasNoChatTemplateError } from '../../../src/engine/errors';
 import { readGGUF } from '../../../src/model/gguf/reader';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
@@ -224,10 +224,10 @@ describe('ChatTemplate errors', () => {
       caught = err;
     }
     expect((caught as TemplateError).param).toBe('messages[1].role');
-    const engineError = (caught as TemplateError).toEngineError();
+    const engineError = fromTemplateError(caught as TemplateError);
     expect(engineError.code).toBe('invalid_request');
     expect(engineError.param).toBe('messages[1].role');
-    const raised = new TemplateError('template_error', 'System role not supported').toEngineError();
+    const raised = fromTemplateError(new TemplateError('template_error', 'System role not supported'));
     expect(raised.toJSON()).toEqual({ code: 'invalid_request', message: 'System role not supported', param: 'messages' });
   });
 
