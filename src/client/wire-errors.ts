@@ -76,10 +76,6 @@ function plainFields(e: object): Record<string, string | number | boolean> | und
   return Object.keys(out).length ? out : undefined;
 }
 
-export function isWireError(v: unknown): v is WireError {
-  return typeof v === 'object' && v !== null && (v as WireError).__tabllmError === true;
-}
-
 export function fromWireError(w: WireError): Error {
   const rebuild = rebuilders.get(w.name);
   const err: Error & { code?: string; param?: string } = rebuild ? rebuild(w) : new Error(w.message);

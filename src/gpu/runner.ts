@@ -1,4 +1,4 @@
-// ModelRunner on WebGPU — engineer R owns src/gpu/runner.ts, src/gpu/forward.ts, src/gpu/kv-pool.ts, src/gpu/create-runner.ts
+// ModelRunner on WebGPU: one batched, paged forward pass and sampling per step.
 //
 // One step (src/engine/types.ts has the contract):
 //   packStep (CPU checks, flat metadata) → one writeBuffer of metadata + section copies
@@ -92,7 +92,7 @@ export class GpuModelRunner implements ModelRunner {
     this.uniforms = new UniformArena(ctx, (uniformBlocksPerForward(weights) + 16) * align, 'step:uniforms');
   }
 
-  /** Weight bytes on the GPU and in the file (bench, issue acceptance ≤ 1.05×). */
+  /** Weight bytes on the GPU and in the file (the runner bench reports their ratio). */
   get weightBytes(): { gpu: number; file: number } {
     return { gpu: this.weights.gpuBytes, file: this.weights.fileBytes };
   }

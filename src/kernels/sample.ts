@@ -1,4 +1,4 @@
-// GPU sampling — engineer H owns src/kernels/sample*.{ts,wgsl} and src/kernels/logprobs*.{ts,wgsl}
+// GPU sampling: penalties, greedy or sampled draws, and logprobs for every row of a step.
 //
 // After the LM head, one step samples every row of logits [numSampled, vocabSize] on
 // the GPU and reads back only the ids (4 B per row), plus logprobs when asked (sample-pack.ts: out):
