@@ -1,8 +1,10 @@
 // What every route handler gets: the engine, the parsed body, one abort signal that fires
-// when the client goes away (request signal or response-stream cancel), and model lookup.
+// when the client goes away (request signal or response-stream cancel), the router's
+// stored responses, and model lookup.
 
 import type { Engine } from '../engine/engine-api';
 import { EngineError } from '../engine/errors';
+import type { ResponseStore } from './responses-store';
 
 export interface RouteContext {
   engine: Engine;
@@ -16,6 +18,8 @@ export interface RouteContext {
   signal: AbortSignal;
   /** Aborts `signal` (called when the response stream is cancelled). */
   abort: () => void;
+  /** This router's stored Responses API answers (`previous_response_id`, `GET /v1/responses/{id}`). */
+  responses: ResponseStore;
 }
 
 export function combineSignals(a: AbortSignal, b: AbortSignal): AbortSignal {

@@ -8,6 +8,8 @@ export type HttpErrorCode =
   | EngineErrorCode
   | 'invalid_json'
   | 'not_found'
+  /** `GET`/`DELETE /v1/responses/{id}` or `previous_response_id` naming no stored response. */
+  | 'response_not_found'
   | 'method_not_allowed'
   | 'request_too_large'
   | 'unsupported_media_type';

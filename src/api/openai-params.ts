@@ -23,7 +23,8 @@ import {
 
 const MAX_TOKENS = 1 << 30;
 
-const nonEmpty = (v: unknown): boolean => !(v === null || (Array.isArray(v) && v.length === 0));
+/** A list that asks for something: anything but null or `[]` (`tools`, `include`). */
+export const isNonEmpty = (v: unknown): boolean => !(v === null || (Array.isArray(v) && v.length === 0));
 
 /** Fields shared by chat and completions. */
 const SAMPLING: ParamTable = {
@@ -54,7 +55,8 @@ const SAMPLING: ParamTable = {
   safety_identifier: { ignored: true },
 };
 
-const textOnlyFormat = (v: unknown): boolean => !(isPlainObject(v) && v.type === 'text' && Object.keys(v).length === 1);
+/** True unless the output format is plain text (`{ type: 'text' }`). */
+export const textOnlyFormat = (v: unknown): boolean => !(isPlainObject(v) && v.type === 'text' && Object.keys(v).length === 1);
 
 export const CHAT_PARAMS: ParamTable = {
   ...SAMPLING,
@@ -63,10 +65,10 @@ export const CHAT_PARAMS: ParamTable = {
   logprobs: { check: bool },
   top_logprobs: { check: int(0, 20) },
   // Known, not supported yet: a non-default value is a 400, never silently dropped.
-  tools: { unsupported: nonEmpty },
+  tools: { unsupported: isNonEmpty },
   tool_choice: { unsupported: (v) => v !== 'none' },
   parallel_tool_calls: { ignored: true },
-  functions: { unsupported: nonEmpty },
+  functions: { unsupported: isNonEmpty },
   function_call: { unsupported: (v) => v !== 'none' },
   response_format: { unsupported: textOnlyFormat },
   audio: { unsupported: () => true },
@@ -95,7 +97,7 @@ export const COMPLETION_PARAMS: ParamTable = {
   best_of: { check: int(1, 128) },
 };
 
-function streamRules(body: { stream?: boolean | null; stream_options?: unknown }): void {
+export function streamRules(body: { stream?: boolean | null; stream_options?: unknown }): void {
   if (body.stream_options != null && body.stream !== true) {
     throw invalid('stream_options', "'stream_options' is only allowed when 'stream' is true.");
   }

@@ -8,6 +8,8 @@ import { errorResponse, HttpError, toHttpError } from './errors';
 import { combineSignals, type RouteContext } from './context';
 import * as ollama from './ollama';
 import * as openai from './openai';
+import * as responses from './responses';
+import { ResponseStore } from './responses-store';
 
 export interface RouterOptions {
   /** Largest accepted request body in bytes (default 4 MiB); larger → 413. */
@@ -20,19 +22,22 @@ export interface RouterOptions {
    * copy of the request, body included.
    */
   onModelNotFound?: (request: Request) => Promise<Response>;
+  /** How many Responses API answers are kept for `previous_response_id` (LRU; default 100, 0 = none). */
+  maxStoredResponses?: number;
 }
 
 export type Router = (request: Request) => Promise<Response>;
 
 type Flavor = 'openai' | 'ollama';
 type Handler = (ctx: RouteContext) => Promise<Response>;
+type Method = 'GET' | 'POST' | 'DELETE';
 
 interface Route {
   path: string;
   /** Matches `path/…`; the rest becomes `ctx.pathParam`. */
   prefix?: boolean;
   flavor: Flavor;
-  methods: Partial<Record<'GET' | 'POST', Handler>>;
+  methods: Partial<Record<Method, Handler>>;
 }
 
 const text = (body: string) => async () => new Response(body, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
@@ -40,6 +45,8 @@ const text = (body: string) => async () => new Response(body, { status: 200, hea
 const ROUTES: Route[] = [
   { path: '/v1/chat/completions', flavor: 'openai', methods: { POST: openai.chatCompletions } },
   { path: '/v1/completions', flavor: 'openai', methods: { POST: openai.completions } },
+  { path: '/v1/responses', flavor: 'openai', methods: { POST: responses.createResponse } },
+  { path: '/v1/responses', prefix: true, flavor: 'openai', methods: { GET: responses.retrieveResponse, DELETE: responses.deleteResponse } },
   { path: '/v1/embeddings', flavor: 'openai', methods: { POST: openai.embeddings } },
   { path: '/v1/models', flavor: 'openai', methods: { GET: openai.listModels } },
   { path: '/v1/models', prefix: true, flavor: 'openai', methods: { GET: openai.retrieveModel } },
@@ -127,7 +134,7 @@ function corsHeaders(origin: string, request: Request): Record<string, string> {
     'access-control-expose-headers': 'x-tabllm-error-code, content-type',
   };
   if (request.method === 'OPTIONS') {
-    headers['access-control-allow-methods'] = 'GET, POST, OPTIONS';
+    headers['access-control-allow-methods'] = 'GET, POST, DELETE, OPTIONS';
     // Echo what the page asked for: a `*` would not cover `Authorization`.
     headers['access-control-allow-headers'] = request.headers.get('access-control-request-headers') ?? 'authorization, content-type';
     headers['access-control-max-age'] = '86400';
@@ -148,6 +155,7 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
 export function createRouter(engine: Engine, options: RouterOptions = {}): Router {
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const corsOrigin = options.corsOrigin ?? '*';
+  const responseStore = new ResponseStore(options.maxStoredResponses);
 
   async function route(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -158,7 +166,7 @@ export function createRouter(engine: Engine, options: RouterOptions = {}): Route
     if (!found) return errorResponse(new HttpError(404, 'not_found', `No route for ${request.method} ${url.pathname}.`), flavor);
     const method = request.method === 'HEAD' ? 'GET' : request.method;
     // hasOwn: an HTTP method may be any token, `constructor` included.
-    const handler = Object.hasOwn(found.route.methods, method) ? found.route.methods[method as 'GET' | 'POST'] : undefined;
+    const handler = Object.hasOwn(found.route.methods, method) ? found.route.methods[method as Method] : undefined;
     if (!handler) {
       const allow = [...Object.keys(found.route.methods), 'OPTIONS'].join(', ');
       const response = errorResponse(new HttpError(405, 'method_not_allowed', `Method ${request.method} is not allowed on ${path}; use ${allow}.`), flavor);
@@ -180,6 +188,7 @@ export function createRouter(engine: Engine, options: RouterOptions = {}): Route
         body,
         signal: combineSignals(request.signal, controller.signal),
         abort: () => controller.abort(),
+        responses: responseStore,
       };
       const response = await handler(ctx);
       return request.method === 'HEAD' ? new Response(null, { status: response.status, headers: response.headers }) : response;

@@ -1,4 +1,5 @@
-// Stream framing: server-sent events for OpenAI (`data: {json}\n\n` … `data: [DONE]\n\n`)
+// Stream framing: server-sent events for OpenAI (`data: {json}\n\n` … `data: [DONE]\n\n`,
+// or `event: type` + `data:` frames for the Responses API)
 // and newline-delimited JSON for Ollama, plus the one place where a response body stream
 // is built from an async iterable — pull-based, so a slow reader slows the producer, and
 // a reader's cancel() aborts the engine request behind it.
@@ -11,6 +12,11 @@ export const SSE_DONE = 'data: [DONE]\n\n';
 export function sseEvent(data: unknown): string {
   // JSON.stringify never emits a raw newline, so one `data:` line is always enough.
   return `data: ${JSON.stringify(data)}\n\n`;
+}
+
+/** A frame with an `event:` line, as OpenAI's Responses stream sends (no `[DONE]` follows). */
+export function sseNamedEvent(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 export function ndjsonLine(data: unknown): string {

@@ -1,6 +1,7 @@
 // Chat through the official `openai` client on a generated qwen2 model that carries a
 // real chat template (Qwen2.5's, from ../shared/fixtures/chat-templates/) and its special
-// tokens, on the WebGPU runner. The greedy ids must be the float64 reference model's.
+// tokens, on the WebGPU runner. The greedy ids must be the float64 reference model's; the
+// Responses API (/v1/responses) must answer what chat answers.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import OpenAI from 'openai';
@@ -101,6 +102,23 @@ describe('chat API on a generated qwen2 model with the Qwen2.5 template (WebGPU)
       expect(t.top_logprobs[0]!.logprob).toBeCloseTo(t.logprob, 4); // greedy picks the top token
       for (let i = 1; i < 3; i++) expect(t.top_logprobs[i]!.logprob).toBeLessThanOrEqual(t.top_logprobs[i - 1]!.logprob);
     }
+  });
+
+  it('the Responses API answers what chat answers (text, usage), streamed too, and previous_response_id renders both turns', async () => {
+    const chat = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'system', content: 'Be brief.' }, ...messages], max_tokens: 8, temperature: 0 });
+    const response = await client.responses.create({ model: MODEL, instructions: 'Be brief.', input: messages[0].content, max_output_tokens: 8, temperature: 0 });
+    expect(response.output_text.length).toBeGreaterThan(0);
+    expect(response.output_text).toBe(chat.choices[0]!.message.content);
+    expect(response.usage).toMatchObject({ input_tokens: chat.usage!.prompt_tokens, output_tokens: chat.usage!.completion_tokens });
+    expect(response.status).toBe(chat.choices[0]!.finish_reason === 'length' ? 'incomplete' : 'completed');
+    const stream = await client.responses.create({ model: MODEL, instructions: 'Be brief.', input: messages[0].content, max_output_tokens: 8, temperature: 0, stream: true });
+    let streamed = '';
+    for await (const event of stream) if (event.type === 'response.output_text.delta') streamed += event.delta;
+    expect(streamed).toBe(response.output_text);
+    // The second turn's prompt is the template over both turns (instructions not carried over).
+    const next = await client.responses.create({ model: MODEL, input: 'And then?', previous_response_id: response.id, max_output_tokens: 2, temperature: 0 });
+    const turns = [...messages, { role: 'assistant' as const, content: response.output_text }, { role: 'user' as const, content: 'And then?' }];
+    expect(next.usage!.input_tokens).toBe((await engine.tokenize({ model: MODEL, messages: turns })).count);
   });
 
   it('n = 2 with a seed is reproducible; a system role the template supports renders', async () => {

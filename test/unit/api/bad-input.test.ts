@@ -21,10 +21,12 @@ interface Case {
 
 const chat = (extra: Record<string, unknown>) => ({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }], ...extra });
 const completion = (extra: Record<string, unknown>) => ({ model: 'fake-model', prompt: 'hi', ...extra });
+const resp = (extra: Record<string, unknown>) => ({ model: 'fake-model', input: 'hi', ...extra });
 const ollamaChat = (extra: Record<string, unknown>) => ({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }], ...extra });
 
 const C = '/v1/chat/completions';
 const P = '/v1/completions';
+const R = '/v1/responses';
 const BAD = 'invalid_request_error';
 
 const cases: Case[] = [
@@ -72,6 +74,47 @@ const cases: Case[] = [
   { name: 'suffix (not supported)', path: P, body: completion({ suffix: 'end' }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'suffix' },
   { name: 'best_of > n (not supported)', path: P, body: completion({ best_of: 3 }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'best_of' },
   { name: 'echo not boolean', path: P, body: completion({ echo: 'yes' }), status: 400, type: BAD, code: 'invalid_request', param: 'echo' },
+  // --- responses (OpenAI's Responses API)
+  { name: 'responses: input missing', path: R, body: { model: 'fake-model' }, status: 400, type: BAD, code: 'invalid_request', param: 'input' },
+  { name: 'responses: input is a number', path: R, body: resp({ input: 5 }), status: 400, type: BAD, code: 'invalid_request', param: 'input' },
+  { name: 'responses: input is an empty list', path: R, body: resp({ input: [] }), status: 400, type: BAD, code: 'invalid_request', param: 'input' },
+  { name: 'responses: unknown role', path: R, body: resp({ input: [{ role: 'wizard', content: 'x' }] }), status: 400, type: BAD, code: 'invalid_request', param: 'input[0].role' },
+  { name: 'responses: content is a number', path: R, body: resp({ input: [{ role: 'user', content: 5 }] }), status: 400, type: BAD, code: 'invalid_request', param: 'input[0].content' },
+  { name: 'responses: input_text without text', path: R, body: resp({ input: [{ role: 'user', content: [{ type: 'input_text' }] }] }), status: 400, type: BAD, code: 'invalid_request', param: 'input[0].content[0].text' },
+  { name: 'responses: content part type text (chat\'s name)', path: R, body: resp({ input: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] }), status: 400, type: BAD, code: 'invalid_request', param: 'input[0].content[0].type' },
+  { name: 'responses: input_image part (not supported)', path: R, body: resp({ input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png' }] }] }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'input[0].content[0].type' },
+  { name: 'responses: input_file part (not supported)', path: R, body: resp({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'input[0].content[0].type' },
+  { name: 'responses: function_call_output item (not supported)', path: R, body: resp({ input: [{ type: 'function_call_output', call_id: 'c', output: '1' }] }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'input[0].type' },
+  { name: 'responses: unknown item type', path: R, body: resp({ input: [{ type: 'mesage', role: 'user', content: 'x' }] }), status: 400, type: BAD, code: 'invalid_request', param: 'input[0].type' },
+  { name: 'responses: item_reference without id', path: R, body: resp({ input: [{ type: 'item_reference' }] }), status: 400, type: BAD, code: 'invalid_request', param: 'input[0].id' },
+  { name: 'responses: unknown field in a message item', path: R, body: resp({ input: [{ role: 'user', content: 'x', colour: 'red' }] }), status: 400, type: BAD, code: 'unknown_parameter', param: 'input[0].colour' },
+  { name: 'responses: instructions not a string', path: R, body: resp({ instructions: ['be nice'] }), status: 400, type: BAD, code: 'invalid_request', param: 'instructions' },
+  { name: 'responses: max_output_tokens = 0', path: R, body: resp({ max_output_tokens: 0 }), status: 400, type: BAD, code: 'invalid_request', param: 'max_output_tokens' },
+  { name: 'responses: temperature out of range', path: R, body: resp({ temperature: 3 }), status: 400, type: BAD, code: 'invalid_request', param: 'temperature' },
+  { name: 'responses: top_p = 0', path: R, body: resp({ top_p: 0 }), status: 400, type: BAD, code: 'invalid_request', param: 'top_p' },
+  { name: 'responses: store not boolean', path: R, body: resp({ store: 'yes' }), status: 400, type: BAD, code: 'invalid_request', param: 'store' },
+  { name: 'responses: stream_options without stream', path: R, body: resp({ stream_options: { include_obfuscation: false } }), status: 400, type: BAD, code: 'invalid_request', param: 'stream_options' },
+  { name: 'responses: tools (not supported)', path: R, body: resp({ tools: [{ type: 'function', name: 'f', parameters: {} }] }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'tools' },
+  { name: 'responses: tool_choice required (not supported)', path: R, body: resp({ tool_choice: 'required' }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'tool_choice' },
+  { name: 'responses: text.format json_schema (not supported)', path: R, body: resp({ text: { format: { type: 'json_schema', name: 'x', schema: {} } } }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'text.format' },
+  { name: 'responses: text.verbosity (not supported)', path: R, body: resp({ text: { verbosity: 'low' } }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'text.verbosity' },
+  { name: 'responses: reasoning.effort (not supported)', path: R, body: resp({ reasoning: { effort: 'high' } }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'reasoning.effort' },
+  { name: 'responses: background (not supported)', path: R, body: resp({ background: true }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'background' },
+  { name: 'responses: conversation (not supported)', path: R, body: resp({ conversation: 'conv_1' }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'conversation' },
+  { name: 'responses: prompt template (not supported)', path: R, body: resp({ prompt: { id: 'pmpt_1' } }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'prompt' },
+  { name: 'responses: include (not supported)', path: R, body: resp({ include: ['message.output_text.logprobs'] }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'include' },
+  { name: 'responses: truncation auto (not supported)', path: R, body: resp({ truncation: 'auto' }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'truncation' },
+  { name: 'responses: top_logprobs (not supported)', path: R, body: resp({ top_logprobs: 5 }), status: 400, type: BAD, code: 'unsupported_parameter', param: 'top_logprobs' },
+  { name: 'responses: unknown parameter', path: R, body: resp({ frobnicate: 1 }), status: 400, type: BAD, code: 'unknown_parameter', param: 'frobnicate' },
+  { name: 'responses: chat\'s messages field', path: R, body: resp({ messages: [] }), status: 400, type: BAD, code: 'unknown_parameter', param: 'messages' },
+  { name: 'responses: unknown model', path: R, body: resp({ model: 'gpt-4o' }), status: 404, type: BAD, code: 'model_not_found', param: 'model' },
+  { name: 'responses: context length exceeded', path: R, body: resp({ max_output_tokens: 100_000 }), status: 400, type: BAD, code: 'context_length_exceeded', param: 'input' },
+  { name: 'responses: unknown previous_response_id', path: R, body: resp({ previous_response_id: 'resp_nope' }), status: 404, type: BAD, code: 'response_not_found', param: 'previous_response_id' },
+  { name: 'responses: GET an unknown id', method: 'GET', path: `${R}/resp_nope`, status: 404, type: BAD, code: 'response_not_found', param: 'response_id' },
+  { name: 'responses: DELETE an unknown id', method: 'DELETE', path: `${R}/resp_nope`, status: 404, type: BAD, code: 'response_not_found', param: 'response_id' },
+  { name: 'responses: GET with stream=true (not supported)', method: 'GET', path: `${R}/resp_nope?stream=true`, status: 400, type: BAD, code: 'unsupported_parameter', param: 'stream' },
+  { name: 'responses: wrong method', method: 'PUT', path: R, body: resp({}), status: 405, type: BAD, code: 'method_not_allowed', param: null },
+  { name: 'responses: queue full', path: R, body: resp({}), before: (e) => (e.failNext = new EngineError('queue_full', 'Too many requests waiting.')), status: 429, type: 'rate_limit_error', code: 'queue_full', param: null },
   // --- routing, size, other OpenAI-side routes
   { name: 'wrong method', method: 'GET', path: C, status: 405, type: BAD, code: 'method_not_allowed', param: null },
   { name: 'method named like an Object member', method: 'constructor', path: C, status: 405, type: BAD, code: 'method_not_allowed', param: null },
@@ -137,6 +180,31 @@ describe('bad input', () => {
     expect(response.status).toBe(200);
     const json = (await response.json()) as { choices: { message: { content: string } }[] };
     expect(json.choices[0].message.content).toBe('You said: hi');
+  });
+
+  it('a Responses request with every accepted-and-ignored field still succeeds', async () => {
+    const body = resp({
+      temperature: 0,
+      user: 'u',
+      metadata: { k: 'v' },
+      store: false,
+      parallel_tool_calls: true,
+      truncation: 'disabled',
+      service_tier: 'auto',
+      prompt_cache_key: 'k',
+      safety_identifier: 's',
+      include: [],
+      tools: [],
+      tool_choice: 'auto',
+      reasoning: { effort: null, summary: null },
+      text: { format: { type: 'text' } },
+      background: false,
+      top_logprobs: 0,
+      stream: false,
+    });
+    const response = await router(new Request(`http://localhost:8000${R}`, { method: 'POST', body: JSON.stringify(body) }));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'completed', store: false, metadata: { k: 'v' }, output: [{ content: [{ text: 'You said: hi' }] }] });
   });
 
   it('a chat request to a model without a chat template is a 400', async () => {

@@ -22,7 +22,7 @@ describe('router', () => {
     );
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
-    expect(response.headers.get('access-control-allow-methods')).toBe('GET, POST, OPTIONS');
+    expect(response.headers.get('access-control-allow-methods')).toBe('GET, POST, DELETE, OPTIONS');
     expect(response.headers.get('access-control-allow-headers')).toBe('authorization, content-type, x-stainless-os');
     expect(response.headers.get('access-control-allow-private-network')).toBe('true');
   });

@@ -1,0 +1,208 @@
+// Parameter table of `POST /v1/responses` (OpenAI's Responses API) and the checks of its
+// `input` items. Text in, text out: message items (string or `input_text`/`output_text`
+// parts) and `item_reference`s to stored messages. Everything about tools, structured
+// output, reasoning, images and files is known and a 400 `unsupported_parameter`; any other
+// field is a 400 `unknown_parameter`. See validate.ts for how a table is read.
+
+import { isNonEmpty, streamRules, textOnlyFormat } from './openai-params';
+import {
+  arrayOf,
+  bool,
+  int,
+  invalid,
+  isPlainObject,
+  num,
+  object,
+  oneOf,
+  str,
+  unsupportedParam,
+  validateBody,
+  type Check,
+  type ParamTable,
+} from './validate';
+
+export type ResponsesRole = 'user' | 'assistant' | 'system' | 'developer';
+
+export interface ResponsesTextPart {
+  type: 'input_text' | 'output_text';
+  text: string;
+}
+
+/** An `EasyInputMessage` or a full message item (`type: 'message'`, maybe an output message echoed back). */
+export interface ResponsesMessageItem {
+  type?: 'message' | null;
+  role: ResponsesRole;
+  content: string | ResponsesTextPart[];
+  id?: string | null;
+}
+
+/** A message of a stored response, named by its id (the AI SDK sends these when `store` is on). */
+export interface ResponsesItemReference {
+  type: 'item_reference';
+  id: string;
+}
+
+export type ResponsesInputItem = ResponsesMessageItem | ResponsesItemReference;
+
+export interface ResponsesCreateParams {
+  model?: string | null;
+  input: string | ResponsesInputItem[];
+  instructions?: string | null;
+  max_output_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  stream?: boolean | null;
+  stream_options?: { include_obfuscation?: boolean | null } | null;
+  previous_response_id?: string | null;
+  store?: boolean | null;
+  metadata?: Record<string, string> | null;
+  parallel_tool_calls?: boolean | null;
+  tool_choice?: 'none' | 'auto' | null;
+}
+
+const MAX_TOKENS = 1 << 30;
+
+// Input item types of OpenAI's API that tabllm knows but does not serve (tool calls and
+// their outputs, reasoning, built-in tools): a 400 `unsupported_parameter`, not "invalid".
+const UNSUPPORTED_ITEM_TYPES = [
+  'function_call',
+  'function_call_output',
+  'custom_tool_call',
+  'custom_tool_call_output',
+  'reasoning',
+  'compaction',
+  'file_search_call',
+  'web_search_call',
+  'computer_call',
+  'computer_call_output',
+  'image_generation_call',
+  'code_interpreter_call',
+  'local_shell_call',
+  'local_shell_call_output',
+  'shell_call',
+  'shell_call_output',
+  'apply_patch_call',
+  'apply_patch_call_output',
+  'mcp_list_tools',
+  'mcp_approval_request',
+  'mcp_approval_response',
+  'mcp_call',
+];
+
+const UNSUPPORTED_PART_TYPES = ['input_image', 'input_file', 'input_audio', 'refusal'];
+
+const TEXT_PART: ParamTable = {
+  type: { check: oneOf('input_text', 'output_text') },
+  text: { required: true, check: str },
+  // Echoed output parts carry these; they say nothing about the text.
+  annotations: { ignored: true },
+  logprobs: { ignored: true },
+  prompt_cache_breakpoint: { ignored: true },
+};
+
+const contentPart: Check = (v, p) => {
+  if (!isPlainObject(v)) throw invalid(p, `'${p}' must be a content part object.`);
+  if (typeof v.type === 'string' && UNSUPPORTED_PART_TYPES.includes(v.type)) {
+    throw unsupportedParam(`${p}.type`, ` (content part type '${v.type}'; only 'input_text' and 'output_text' are)`);
+  }
+  if (v.type !== 'input_text' && v.type !== 'output_text') {
+    throw invalid(`${p}.type`, `'${p}.type' must be 'input_text' or 'output_text', got ${JSON.stringify(v.type)}.`);
+  }
+  object(TEXT_PART)(v, p);
+};
+
+const content: Check = (v, p) => {
+  if (typeof v === 'string') return;
+  if (!Array.isArray(v)) throw invalid(p, `'${p}' must be a string or an array of content parts.`);
+  arrayOf(contentPart)(v, p);
+};
+
+const MESSAGE_ITEM: ParamTable = {
+  type: { check: oneOf('message') },
+  role: { required: true, check: oneOf('user', 'assistant', 'system', 'developer') },
+  content: { required: true, check: content },
+  id: { check: str },
+  // An output message echoed back carries its status; `phase` is a reasoning-model label.
+  status: { ignored: true },
+  phase: { ignored: true },
+};
+
+const ITEM_REFERENCE: ParamTable = {
+  type: { required: true, check: oneOf('item_reference') },
+  id: { required: true, check: str },
+};
+
+const inputItem: Check = (v, p) => {
+  if (!isPlainObject(v)) throw invalid(p, `'${p}' must be an input item object.`);
+  const type = v.type;
+  if (type === undefined || type === null || type === 'message') return object(MESSAGE_ITEM)(v, p);
+  if (type === 'item_reference') return object(ITEM_REFERENCE)(v, p);
+  if (typeof type === 'string' && UNSUPPORTED_ITEM_TYPES.includes(type)) {
+    throw unsupportedParam(`${p}.type`, ` (input item type '${type}'; only 'message' and 'item_reference' are)`);
+  }
+  throw invalid(`${p}.type`, `'${p}.type' must be 'message' or 'item_reference', got ${JSON.stringify(type)}.`);
+};
+
+const input: Check = (v, p) => {
+  if (typeof v === 'string') return;
+  if (!Array.isArray(v)) throw invalid(p, `'${p}' must be a string or an array of input items.`);
+  arrayOf(inputItem, { minLength: 1 })(v, p);
+};
+
+/** `reasoning`: accepted only when it asks for nothing (every field null), as from a non-reasoning client. */
+const REASONING: ParamTable = {
+  effort: { unsupported: () => true },
+  summary: { unsupported: () => true },
+  generate_summary: { unsupported: () => true },
+  mode: { unsupported: () => true },
+  context: { unsupported: () => true },
+};
+
+/** `text`: plain text output only (LangChain sends `{}`; structured output is a later issue). */
+const TEXT_CONFIG: ParamTable = {
+  format: { unsupported: textOnlyFormat },
+  verbosity: { unsupported: () => true },
+};
+
+export const RESPONSES_PARAMS: ParamTable = {
+  model: { check: str },
+  input: { required: true, check: input },
+  instructions: { check: str },
+  max_output_tokens: { check: int(1, MAX_TOKENS) },
+  temperature: { check: num(0, 2) },
+  top_p: { check: num(0, 1, { minExclusive: true }) },
+  stream: { check: bool },
+  // Obfuscation pads deltas against side channels on OpenAI's network; nothing to pad here.
+  stream_options: { check: object({ include_obfuscation: { check: bool } }) },
+  previous_response_id: { check: str },
+  store: { check: bool },
+  text: { check: object(TEXT_CONFIG) },
+  reasoning: { check: object(REASONING) },
+  truncation: { unsupported: (v) => v === 'auto', check: oneOf('auto', 'disabled') },
+  include: { unsupported: isNonEmpty },
+  tools: { unsupported: isNonEmpty },
+  tool_choice: { unsupported: (v) => v !== 'none' && v !== 'auto' },
+  top_logprobs: { unsupported: (v) => v !== 0, check: int(0, 20) },
+  // Accepted and ignored, as vLLM does (`store` is honoured: see responses-store.ts).
+  user: { ignored: true },
+  metadata: { ignored: true },
+  parallel_tool_calls: { ignored: true },
+  max_tool_calls: { ignored: true },
+  service_tier: { ignored: true },
+  prompt_cache_key: { ignored: true },
+  prompt_cache_retention: { ignored: true },
+  prompt_cache_options: { ignored: true },
+  safety_identifier: { ignored: true },
+  // Known, not supported.
+  background: { unsupported: (v) => v !== false },
+  conversation: { unsupported: () => true },
+  prompt: { unsupported: () => true },
+  context_management: { unsupported: isNonEmpty },
+  moderation: { unsupported: () => true },
+};
+
+export function validateResponsesParams(body: unknown): ResponsesCreateParams {
+  const params = validateBody<ResponsesCreateParams>(body, RESPONSES_PARAMS);
+  streamRules(params);
+  return params;
+}
