@@ -4,7 +4,7 @@
 // prompt with a reply that depends only on the prompt, taking `stepMs` per step.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AppConfig } from '@mlc-ai/web-llm';
+import type { AppConfig } from '../../../src/compat/webllm';
 import { Tokenizer } from '../../../src/model/tokenizer';
 import { readGGUF } from '../../../src/model/gguf';
 import { MemorySource } from '../../../src/model/gguf/source';
