@@ -4,7 +4,10 @@
 // exists and that what tabllm cannot do throws a named error instead of doing nothing.
 import type { MLCEngine as WebLLMEngine, MLCEngineInterface as WebLLMInterface } from '@mlc-ai/web-llm';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { MLCEngine, WebWorkerMLCEngine, CreateMLCEngine, CreateWebWorkerMLCEngine, type MLCEngineInterface } from '../../../src/compat/webllm';
+import {
+  MLCEngine, WebWorkerMLCEngine, CreateMLCEngine, CreateWebWorkerMLCEngine, CreateServiceWorkerMLCEngine, ServiceWorkerMLCEngine,
+  ServiceWorkerMLCEngineHandler, type MLCEngineInterface,
+} from '../../../src/compat/webllm';
 
 // Assignability, both as a value and as types.
 const asInterface: MLCEngineInterface = new MLCEngine();
@@ -53,6 +56,19 @@ describe('MLCEngine conformance', () => {
     const noGpu = new MLCEngine({ gpu: { requestAdapter: async () => null } as unknown as GPU });
     await expect(noGpu.getGPUVendor()).rejects.toMatchObject({ name: 'WebGPUNotAvailableError' });
     await expect(noGpu.getMaxStorageBufferBindingSize()).rejects.toMatchObject({ name: 'WebGPUNotAvailableError' });
+  });
+
+  it('the service-worker engine names throw UnsupportedFeatureError naming what to use instead', async () => {
+    const expected = { name: 'UnsupportedFeatureError', code: 'unsupported', message: expect.stringContaining('CreateWebWorkerMLCEngine') };
+    await expect(CreateServiceWorkerMLCEngine('Qwen2.5-0.5B-Instruct-q4f16_1-MLC', { initProgressCallback: () => {} })).rejects.toMatchObject({ ...expected, feature: 'CreateServiceWorkerMLCEngine' });
+    expect(() => new ServiceWorkerMLCEngineHandler()).toThrow(expect.objectContaining({ ...expected, feature: 'ServiceWorkerMLCEngineHandler' }));
+    expect(() => new ServiceWorkerMLCEngine()).toThrow(expect.objectContaining({ ...expected, feature: 'ServiceWorkerMLCEngine' }));
+  });
+
+  it('takes WebLLM’s engine config fields: logLevel is kept, an empty logitProcessorRegistry is accepted', () => {
+    const engine = new MLCEngine({ logLevel: 'INFO', logitProcessorRegistry: new Map(), initProgressCallback: () => {}, appConfig: { model_list: [] } });
+    expect(engine.getLogLevel()).toBe('INFO');
+    expect(engine.getInitProgressCallback()).toBeTypeOf('function');
   });
 
   it('reload argument errors are WebLLM’s', async () => {

@@ -77,3 +77,11 @@ export type Exports = [
   Fits<Parameters<typeof W.CreateMLCEngine>, Parameters<typeof T.CreateMLCEngine>>,
   Fits<Parameters<typeof W.CreateServiceWorkerMLCEngine>, Parameters<typeof T.CreateServiceWorkerMLCEngine>>,
 ];
+
+// The checks above can fail: these do not fit, and tsc reports an unused directive if they did.
+// @ts-expect-error a record without model and model_lib is not a WebLLM ModelRecord
+export type NotARecord = Fits<{ model_id: string }, W.ModelRecord>;
+// @ts-expect-error WebLLM's log levels are a closed set
+export type NotALogLevel = Fits<'VERBOSE', T.LogLevel>;
+// @ts-expect-error a chat completion without choices is not WebLLM's ChatCompletion
+export type NotACompletion = Fits<Omit<T.ChatCompletion, 'choices'>, W.ChatCompletion>;
