@@ -3,34 +3,8 @@
 // tabllm's engine underneath. The difference apps notice is concurrency: several
 // chat.completions.create calls in flight are batched by the engine core instead of waiting
 // on a per-model lock.
-import type {
-  AppConfig,
-  Chat,
-  ChatCompletion,
-  ChatCompletionChunk,
-  ChatCompletionRequest,
-  ChatCompletionRequestBase,
-  ChatCompletionRequestNonStreaming,
-  ChatCompletionRequestStreaming,
-  ChatOptions,
-  Completion,
-  CompletionCreateParams,
-  CompletionCreateParamsBase,
-  CompletionCreateParamsNonStreaming,
-  CompletionCreateParamsStreaming,
-  Completions,
-  CreateEmbeddingResponse,
-  EmbeddingCreateParams,
-  Embeddings,
-  InitProgressCallback,
-  LogitProcessor,
-  LogLevel,
-  MLCEngineConfig,
-  MLCEngineInterface,
-  ResumeChatCompletionOptions,
-  ResumeProbeResult,
-  ResumeResult,
-} from '@mlc-ai/web-llm';
+import type { Chat, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatCompletionRequestBase, ChatCompletionRequestNonStreaming, ChatCompletionRequestStreaming, Completion, CompletionCreateParams, CompletionCreateParamsBase, CompletionCreateParamsNonStreaming, CompletionCreateParamsStreaming, Completions, CreateEmbeddingResponse, EmbeddingCreateParams, Embeddings } from './protocol';
+import type { AppConfig, ChatOptions, GPUEntryPoint, InitProgressCallback, LogitProcessor, LogLevel, MLCEngineConfig, MLCEngineInterface, ResumeChatCompletionOptions, ResumeProbeResult, ResumeResult } from './types';
 import type { ChatCompletionChunk as TChatChunk, CompletionChunk as TCompletionChunk } from '../../engine/engine-api';
 import { EngineError } from '../../engine/errors';
 import type { LocalEngine } from '../../engine/local-engine';
@@ -50,7 +24,7 @@ import { testHooks } from './test-hooks';
 /** WebLLM's engine config plus what tabllm adds (all optional; a WebLLM config works as is). */
 export interface TabllmMLCEngineConfig extends MLCEngineConfig {
   /** The WebGPU entry point: `navigator.gpu` by default; in Node `createNodeGPU()` from `tabllm/node`. */
-  gpu?: GPU;
+  gpu?: GPUEntryPoint;
   /** KV cache budget in bytes; default a share of the device's limits. */
   kvCacheBytes?: number;
 }
@@ -84,8 +58,8 @@ export async function CreateMLCEngine(modelId: string | string[], engineConfig?:
 }
 
 export class MLCEngine implements MLCEngineInterface {
-  // WebLLM declares these as its own classes (with private members, hence nominal types);
-  // ours have the same public shape and forward to the methods below, as WebLLM's do.
+  // Namespaces with WebLLM's public shape (WebLLM's are classes holding the engine); they
+  // forward to the methods below, as WebLLM's do.
   chat: Chat;
   completions: Completions;
   embeddings: Embeddings;
@@ -102,7 +76,7 @@ export class MLCEngine implements MLCEngineInterface {
   constructor(engineConfig?: TabllmMLCEngineConfig) {
     this.appConfig = engineConfig?.appConfig;
     this.initProgressCallback = engineConfig?.initProgressCallback;
-    this.gpuOverride = engineConfig?.gpu;
+    this.gpuOverride = engineConfig?.gpu as GPU | undefined;
     this.kvCacheBytes = engineConfig?.kvCacheBytes;
     if (engineConfig?.logLevel) this.setLogLevel(engineConfig.logLevel);
     this.setLogitProcessorRegistry(engineConfig?.logitProcessorRegistry);

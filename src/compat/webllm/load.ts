@@ -5,11 +5,11 @@
 //
 //   progress:  0 ──── download (0.85 of the bar) ────┬── header ── weights to GPU ──── 1
 //              (skipped when cached / no storage)    0.85        0.87 ............ 0.99  "Finish loading on WebGPU - <vendor>"
-import type { AppConfig, InitProgressReport } from '@mlc-ai/web-llm';
+import type { AppConfig, InitProgressReport } from './types';
 import { createEngine, type LoadProgress } from '../../engine/engine';
 import type { LocalEngine } from '../../engine/local-engine';
 import type { SourceInput } from '../../model/gguf/source';
-import { loadModel, resolveModelUrl, StorageError, type StorageProgress } from '../../storage';
+import { loadModel, resolveModelUrl, StorageError, type ModelStorage, type StorageProgress } from '../../storage';
 import type { ResolvedModel } from './prebuilt';
 import { testHooks } from './test-hooks';
 
@@ -28,8 +28,13 @@ function mb(bytes: number): string {
   return `${Math.round(bytes / (1 << 20))}MB`;
 }
 
-/** WebLLM's `appConfig.cacheBackend` → tabllm's storage choice ('indexeddb'/'cross-origin' have no tabllm equivalent: auto). */
-function storageChoice(appConfig: AppConfig | undefined): 'auto' | 'opfs' | 'cache' {
+/**
+ * Where the layer keeps models: WebLLM's `appConfig.cacheBackend` as tabllm's storage choice
+ * ('indexeddb'/'cross-origin' have no tabllm equivalent: auto), or the test hook's stores.
+ */
+export function storageFor(appConfig: AppConfig | undefined): 'auto' | 'opfs' | 'cache' | ModelStorage {
+  const injected = testHooks().storage;
+  if (injected) return injected;
   const backend = appConfig?.cacheBackend;
   return backend === 'opfs' ? 'opfs' : backend === 'cache' ? 'cache' : 'auto';
 }
@@ -54,7 +59,7 @@ export async function loadWebLLMModel(args: LoadArgs): Promise<LocalEngine> {
   let model: SourceInput = args.resolved.source;
   try {
     const loaded = await loadModel(args.resolved.source, {
-      storage: storageChoice(args.appConfig),
+      storage: storageFor(args.appConfig),
       signal: args.signal,
       onProgress: (p: StorageProgress) => {
         const fraction = p.total > 0 ? p.loaded / p.total : 0;

@@ -3,12 +3,8 @@
 // images, thinking switches) with UnsupportedFieldsError, fills sampling defaults from the
 // model's chat options as WebLLM fills them from mlc-chat-config.json, and picks the
 // tabllm fields one by one so nothing WebLLM-specific leaks into tabllm's validator.
-import type {
-  ChatCompletionRequest,
-  ChatCompletionMessageParam,
-  ChatOptions,
-  CompletionCreateParams,
-} from '@mlc-ai/web-llm';
+import type { ChatCompletionRequest, ChatCompletionMessageParam, CompletionCreateParams } from './protocol';
+import type { ChatOptions } from './types';
 import type {
   ChatCompletionCreateParamsStreaming,
   ChatMessage,

@@ -7,14 +7,7 @@
 //   non-stream: one object with every choice, finish reasons and usage.extra timings.
 // An interrupt (interruptGenerate) ends unfinished choices with finish_reason 'abort', as
 // WebLLM does, instead of an error.
-import type {
-  ChatCompletion as WChatCompletion,
-  ChatCompletionChunk as WChatCompletionChunk,
-  ChatCompletionFinishReason,
-  ChatCompletionTokenLogprob,
-  Completion as WCompletion,
-  CompletionUsage as WUsage,
-} from '@mlc-ai/web-llm';
+import type { ChatCompletion as WChatCompletion, ChatCompletionChunk as WChatCompletionChunk, ChatCompletionFinishReason, ChatCompletionTokenLogprob, Completion as WCompletion, CompletionUsage as WUsage } from './protocol';
 import type {
   ChatCompletionChunk,
   CompletionChunk,

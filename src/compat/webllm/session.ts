@@ -3,7 +3,7 @@
 // WebLLM runs one request at a time, so "the current message" is unambiguous there; with
 // requests batched here it is the message of the most recently started request, and a
 // resetChat detaches every request already running from it.
-import type { CompletionUsage } from '@mlc-ai/web-llm';
+import type { CompletionUsage } from './protocol';
 import type { RunEvent } from './responses';
 
 export class ChatSession {

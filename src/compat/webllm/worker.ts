@@ -15,13 +15,8 @@
 // A streaming call returns the marker 'stream', then its chunks follow under the same id.
 // A message in WebLLM's own protocol (a page not yet migrated) is answered with WebLLM's
 // `throw`, so that page fails with a reason instead of waiting forever.
-import type {
-  AppConfig, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatCompletionRequestBase,
-  ChatCompletionRequestNonStreaming, ChatCompletionRequestStreaming, ChatOptions, Chat, Completion,
-  CompletionCreateParams, CompletionCreateParamsBase, CompletionCreateParamsNonStreaming,
-  CompletionCreateParamsStreaming, Completions, CreateEmbeddingResponse, EmbeddingCreateParams, Embeddings, InitProgressCallback,
-  LogLevel, MLCEngineConfig, MLCEngineInterface, ResumeProbeResult, ResumeResult,
-} from '@mlc-ai/web-llm';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatCompletionRequestBase, ChatCompletionRequestNonStreaming, ChatCompletionRequestStreaming, Chat, Completion, CompletionCreateParams, CompletionCreateParamsBase, CompletionCreateParamsNonStreaming, CompletionCreateParamsStreaming, Completions, CreateEmbeddingResponse, EmbeddingCreateParams, Embeddings } from './protocol';
+import type { AppConfig, ChatOptions, InitProgressCallback, LogLevel, MLCEngineConfig, MLCEngineInterface, ResumeProbeResult, ResumeResult } from './types';
 import { MLCEngine } from './engine';
 import { WebLLMCompatError, type WebLLMErrorCode } from './errors';
 

@@ -1,11 +1,13 @@
-// Conformance with WebLLM's declared interface. The type-level half is checked by the
-// compiler (`npx tsc -p tsconfig.json` covers test/): if MLCEngine or WebWorkerMLCEngine
-// drifts from @mlc-ai/web-llm's MLCEngineInterface, these assignments stop compiling.
-// The runtime half checks that what apps call exists and that what tabllm cannot do throws
-// a named error instead of doing nothing.
-import type { MLCEngineInterface, MLCEngine as WebLLMEngine } from '@mlc-ai/web-llm';
+// Conformance with WebLLM's engine interface. The type-level half is checked by the
+// compiler: here against tabllm's own MLCEngineInterface, and in webllm-types.ts (run by
+// types.test.ts) against @mlc-ai/web-llm's. The runtime half checks that what apps call
+// exists and that what tabllm cannot do throws a named error instead of doing nothing.
+import type { MLCEngine as WebLLMEngine, MLCEngineInterface as WebLLMInterface } from '@mlc-ai/web-llm';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { MLCEngine, WebWorkerMLCEngine, CreateMLCEngine, CreateWebWorkerMLCEngine } from '../../../src/compat/webllm';
+import {
+  MLCEngine, WebWorkerMLCEngine, CreateMLCEngine, CreateWebWorkerMLCEngine, CreateServiceWorkerMLCEngine, ServiceWorkerMLCEngine,
+  ServiceWorkerMLCEngineHandler, type MLCEngineInterface,
+} from '../../../src/compat/webllm';
 
 // Assignability, both as a value and as types.
 const asInterface: MLCEngineInterface = new MLCEngine();
@@ -16,7 +18,7 @@ expectTypeOf<WebWorkerMLCEngine>().toExtend<MLCEngineInterface>();
 expectTypeOf(CreateMLCEngine).parameters.toExtend<[string | string[], ...unknown[]]>();
 expectTypeOf(CreateWebWorkerMLCEngine).parameter(0).toExtend<{ postMessage: (m: never) => void }>();
 // Every public method of WebLLM's MLCEngine that is part of its interface exists here.
-type InterfaceKeys = keyof MLCEngineInterface & keyof WebLLMEngine;
+type InterfaceKeys = keyof WebLLMInterface & keyof WebLLMEngine;
 expectTypeOf<InterfaceKeys>().toExtend<keyof MLCEngine>();
 
 const METHODS: (keyof MLCEngineInterface)[] = [
@@ -54,6 +56,19 @@ describe('MLCEngine conformance', () => {
     const noGpu = new MLCEngine({ gpu: { requestAdapter: async () => null } as unknown as GPU });
     await expect(noGpu.getGPUVendor()).rejects.toMatchObject({ name: 'WebGPUNotAvailableError' });
     await expect(noGpu.getMaxStorageBufferBindingSize()).rejects.toMatchObject({ name: 'WebGPUNotAvailableError' });
+  });
+
+  it('the service-worker engine names throw UnsupportedFeatureError naming what to use instead', async () => {
+    const expected = { name: 'UnsupportedFeatureError', code: 'unsupported', message: expect.stringContaining('CreateWebWorkerMLCEngine') };
+    await expect(CreateServiceWorkerMLCEngine('Qwen2.5-0.5B-Instruct-q4f16_1-MLC', { initProgressCallback: () => {} })).rejects.toMatchObject({ ...expected, feature: 'CreateServiceWorkerMLCEngine' });
+    expect(() => new ServiceWorkerMLCEngineHandler()).toThrow(expect.objectContaining({ ...expected, feature: 'ServiceWorkerMLCEngineHandler' }));
+    expect(() => new ServiceWorkerMLCEngine()).toThrow(expect.objectContaining({ ...expected, feature: 'ServiceWorkerMLCEngine' }));
+  });
+
+  it('takes WebLLM’s engine config fields: logLevel is kept, an empty logitProcessorRegistry is accepted', () => {
+    const engine = new MLCEngine({ logLevel: 'INFO', logitProcessorRegistry: new Map(), initProgressCallback: () => {}, appConfig: { model_list: [] } });
+    expect(engine.getLogLevel()).toBe('INFO');
+    expect(engine.getInitProgressCallback()).toBeTypeOf('function');
   });
 
   it('reload argument errors are WebLLM’s', async () => {

@@ -4,12 +4,13 @@
 // prompt with a reply that depends only on the prompt, taking `stepMs` per step.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AppConfig } from '@mlc-ai/web-llm';
+import type { AppConfig } from '../../../src/compat/webllm';
 import { Tokenizer } from '../../../src/model/tokenizer';
 import { readGGUF } from '../../../src/model/gguf';
 import { MemorySource } from '../../../src/model/gguf/source';
 import type { ModelRunner, SequenceInput, StepInput, StepOutput } from '../../../src/engine/types';
 import { __setWebLLMTestHooks } from '../../../src/compat/webllm/test-hooks';
+import type { ModelStorage } from '../../../src/storage';
 import { FakeRunner } from '../../helpers/fake-runner';
 import { makeTestModel } from '../../helpers/test-model';
 
@@ -70,7 +71,8 @@ export function replyIds(promptIds: readonly number[], length: number): number[]
   return Array.from({ length }, (_, k) => FIRST_PIECE + ((hash(promptIds) + 31 * k) % (VOCAB - FIRST_PIECE)));
 }
 
-export async function startFixture(): Promise<Fixture> {
+/** `storage`: browser storage stand-in (in-memory stores); without it the GGUF is read over HTTP ranges, as in Node. */
+export async function startFixture(options: { storage?: ModelStorage } = {}): Promise<Fixture> {
   const bytes = makeTestModel({ arch: 'llama', vocab: VOCAB, dim: 8, layers: 1, heads: 1, kvHeads: 1, ffn: 8, quant: 'F32', seed: 7, chatTemplate: CHAT_TEMPLATE, contextLength: 1024 });
   const tokenizer = Tokenizer.fromMetadata((await readGGUF(new MemorySource(bytes))).metadata);
   const server: Server = createServer((req, res) => {
@@ -108,6 +110,7 @@ export async function startFixture(): Promise<Fixture> {
     gpu: {
       requestAdapter: async () => ({ info: { vendor: 'tabllm-test-vendor' }, limits: { maxStorageBufferBindingSize: 134217728 } }),
     } as unknown as GPU,
+    storage: options.storage,
   });
 
   return {

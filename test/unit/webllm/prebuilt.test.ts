@@ -3,7 +3,9 @@
 // prebuiltAppConfig (the installed @mlc-ai/web-llm) is the oracle for which ids exist.
 import { prebuiltAppConfig } from '@mlc-ai/web-llm';
 import { describe, expect, it } from 'vitest';
-import { CreateMLCEngine, MLCEngine } from '../../../src/compat/webllm';
+import {
+  CreateMLCEngine, MLCEngine, modelLibURLPrefix, modelVersion, prebuiltAppConfig as ourAppConfig,
+} from '../../../src/compat/webllm';
 import { isGgufLocation, mappedPrebuiltIds, PREBUILT_GGUF, resolveWebLLMModel } from '../../../src/compat/webllm/prebuilt';
 import { checkChatOptions } from '../../../src/compat/webllm/request';
 import { modelIdForUrl, resolveModelUrl } from '../../../src/storage';
@@ -33,6 +35,13 @@ describe('prebuilt id table', () => {
       expect(modelIdForUrl(m.url), id).toMatch(/\.gguf-[0-9a-f]{8}$/);
       // 4-bit ids get a Q4_K_M file, unquantized ids a Q8_0 file.
       expect(m.url.toLowerCase(), id).toContain(/-q0f(16|32)-/.test(id) ? 'q8_0' : 'q4_k_m');
+    }
+  });
+
+  it('every mapped id keeps the context window of WebLLM’s own record', () => {
+    for (const [id, m] of PREBUILT_GGUF) {
+      const theirs = prebuiltAppConfig.model_list.find((r) => r.model_id === id)!;
+      expect(m.overrides.context_window_size, id).toBe(theirs.overrides?.context_window_size);
     }
   });
 
@@ -85,5 +94,57 @@ describe('prebuilt id table', () => {
     // Through the public entry points too, and before anything is loaded or downloaded.
     await expect(CreateMLCEngine('No-Such-Model-MLC')).rejects.toMatchObject({ name: 'ModelNotFoundError' });
     await expect(new MLCEngine().reload(['No-Such-Model-MLC'])).rejects.toThrow(/Qwen2\.5-0\.5B-Instruct-q4f16_1-MLC/);
+  });
+});
+
+describe('prebuiltAppConfig (tabllm’s)', () => {
+  const records = ourAppConfig.model_list;
+
+  it('lists every mapped id once, each record pointing at its GGUF build', () => {
+    expect(records.map((r) => r.model_id)).toEqual(mappedPrebuiltIds());
+    for (const r of records) {
+      const m = PREBUILT_GGUF.get(r.model_id)!;
+      expect(r.model, r.model_id).toBe(m.url);
+      expect(isGgufLocation(r.model), r.model_id).toBe(true);
+      expect(r.model_lib, r.model_id).toBe('');
+      expect(r.overrides, r.model_id).toEqual(m.overrides);
+    }
+  });
+
+  it('gives each record a VRAM estimate (weights plus the KV cache of its context) and a low-resource flag', () => {
+    const vram = (id: string) => records.find((r) => r.model_id === id)!.vram_required_MB!;
+    for (const r of records) {
+      expect(r.vram_required_MB, r.model_id).toBeGreaterThan(0);
+      expect(r.low_resource_required, r.model_id).toBe(r.vram_required_MB! <= 3072);
+    }
+    // A shorter context needs less memory for the same file; a larger model needs more.
+    expect(vram('Phi-3.5-mini-instruct-q4f16_1-MLC-1k')).toBeLessThan(vram('Phi-3.5-mini-instruct-q4f16_1-MLC'));
+    expect(vram('Qwen2.5-0.5B-Instruct-q4f16_1-MLC')).toBeLessThan(vram('Qwen2.5-1.5B-Instruct-q4f16_1-MLC'));
+    expect(vram('Qwen2.5-0.5B-Instruct-q4f16_1-MLC')).toBeLessThan(vram('Qwen2.5-0.5B-Instruct-q0f16-MLC'));
+    // As in WebLLM's list: only full-context Phi-3.5-mini is not low-resource among these.
+    expect(records.filter((r) => !r.low_resource_required).map((r) => r.model_id).sort())
+      .toEqual(['Phi-3.5-mini-instruct-q4f16_1-MLC', 'Phi-3.5-mini-instruct-q4f32_1-MLC']);
+  });
+
+  it('loads exactly what the bare id loads, so passing it (or its records) changes nothing', () => {
+    for (const id of mappedPrebuiltIds()) {
+      const bare = resolveWebLLMModel(id, undefined);
+      const viaConfig = resolveWebLLMModel(id, ourAppConfig);
+      expect(viaConfig.source, id).toBe(bare.source);
+      expect(viaConfig.chatOptions, id).toEqual(bare.chatOptions);
+      expect(() => checkChatOptions(viaConfig.chatOptions, id), id).not.toThrow();
+    }
+  });
+
+  it('is not shared mutable state with the id table', () => {
+    const r = records[0]!;
+    r.overrides!.context_window_size = 7;
+    expect(PREBUILT_GGUF.get(r.model_id)!.overrides.context_window_size).not.toBe(7);
+    r.overrides!.context_window_size = PREBUILT_GGUF.get(r.model_id)!.overrides.context_window_size;
+  });
+
+  it('modelVersion and modelLibURLPrefix exist for records built the WebLLM way; model_lib is ignored', () => {
+    const appConfig = { model_list: [{ model_id: 'own', model: 'https://example.com/own.gguf', model_lib: modelLibURLPrefix + modelVersion + '/own-webgpu.wasm' }] };
+    expect(resolveWebLLMModel('own', appConfig)).toMatchObject({ source: 'https://example.com/own.gguf', via: 'model_list' });
   });
 });
