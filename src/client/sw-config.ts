@@ -19,12 +19,15 @@ export class RelayError extends Error {
 export function encodeRelayConfig(url: URL, config: Partial<RelayConfig>): URL {
   const out = new URL(url.href);
   if (config.origins) out.searchParams.set('origins', config.origins.join(','));
-  if (config.prefixes) out.searchParams.set('prefixes', config.prefixes.join(','));
+  if (config.sameOriginPrefixes) out.searchParams.set('sameOriginPrefixes', config.sameOriginPrefixes.join(','));
   return out;
 }
 
 /** Normalizes and checks a config given by the page; a bad origin or prefix is a coded error. */
 export function checkRelayConfig(config: Partial<RelayConfig>): Partial<RelayConfig> {
+  // The old name relayed /v1/ and /api/ of the app's own origin by default; say so rather
+  // than drop it silently.
+  if ('prefixes' in config) throw new RelayError('bad_config', "'prefixes' is now 'sameOriginPrefixes' (same-origin paths are relayed only when listed there)");
   const origins = config.origins?.map((o) => {
     let url: URL;
     try {
@@ -36,10 +39,10 @@ export function checkRelayConfig(config: Partial<RelayConfig>): Partial<RelayCon
     if (url.pathname !== '/' || url.search || url.hash) throw new RelayError('bad_config', `origin '${o}' has a path; give only scheme://host:port`);
     return url.origin;
   });
-  const prefixes = config.prefixes?.map((p) => {
-    if (!p.startsWith('/') || p.includes(',')) throw new RelayError('bad_config', `prefix '${p}' must start with '/' and contain no ','`);
+  const sameOriginPrefixes = config.sameOriginPrefixes?.map((p) => {
+    if (typeof p !== 'string' || !p.startsWith('/') || p.includes(',')) throw new RelayError('bad_config', `same-origin prefix '${p}' must start with '/' and contain no ','`);
     return p;
   });
-  return { ...(origins && { origins }), ...(prefixes && { prefixes }) };
+  return { ...(origins && { origins }), ...(sameOriginPrefixes && { sameOriginPrefixes }) };
 }
 
