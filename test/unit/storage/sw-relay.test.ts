@@ -77,6 +77,11 @@ describe('service worker relay (Node, MessageChannel)', () => {
     const ollama = await relayRequest(new Request('http://localhost:11434/api/tags'), channel.port1, { isHostAlive: async () => false, livenessMs: 10 });
     expect(ollama.status).toBe(503);
     expect(typeof ((await ollama.json()) as { error: unknown }).error).toBe('string');
+    // Ollama's liveness probe `/` and a prefixed /api path get Ollama's error shape too.
+    for (const url of ['http://localhost:11434/', 'http://localhost:11434/ollama/api/tags']) {
+      const response = await relayRequest(new Request(url), channel.port1, { isHostAlive: async () => false, livenessMs: 10 });
+      expect([url, typeof ((await response.json()) as { error: unknown }).error]).toEqual([url, 'string']);
+    }
   });
 
   it('OPTIONS preflights get a body-less 204', async () => {
