@@ -1,6 +1,6 @@
 // The API's place on a URL: which paths are the API's (the router's route paths, and what
 // the fetch shim and the service worker may take from a page), the base-URL prefix rule,
-// and the local-server origins the interceptors answer by default. Dependency-free: the
+// and the local-server origins the interceptors answer (defaults, and the origin check). Dependency-free: the
 // service worker bundles it alone (see scripts/build.mjs). router.ts checks at load that
 // every route it serves falls under `isApiPath` (or is the root liveness probe).
 
@@ -27,6 +27,19 @@ export const LOCAL_SERVER_ORIGINS: readonly string[] = [
   'http://localhost:11434',
   'http://127.0.0.1:11434',
 ];
+
+/** An origin given to an interceptor (`scheme://host[:port]`, http or https), or why it is not one. */
+export function parseOrigin(text: string): { origin: string } | { problem: string } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { problem: `origin '${text}' is not a URL` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { problem: `origin '${text}' is not http(s)` };
+  if (url.pathname !== '/' || url.search || url.hash) return { problem: `origin '${text}' has a path; give only scheme://host:port` };
+  return { origin: url.origin };
+}
 
 const NAMESPACE_SEGMENT = new RegExp(`/(${API_NAMESPACES.join('|')})(/|$)`);
 

@@ -8,7 +8,7 @@
 // the real server at that URL, so the same code grows from one GPU to a vLLM cluster.
 
 import type { Engine } from '../engine/engine-api';
-import { interceptsUrl, LOCAL_SERVER_ORIGINS } from '../api/api-paths';
+import { interceptsUrl, LOCAL_SERVER_ORIGINS, parseOrigin } from '../api/api-paths';
 import { createRouter, type RouterOptions } from '../api/router';
 
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
@@ -30,6 +30,15 @@ export interface FetchShimOptions extends OpenAIFetchOptions {
 }
 
 export const DEFAULT_SHIM_ORIGINS: readonly string[] = LOCAL_SERVER_ORIGINS;
+
+/** A bad `installFetchShim` option (`code: 'bad_config'`), thrown at install, before any fetch is patched. */
+export class FetchShimError extends Error {
+  override readonly name = 'FetchShimError';
+  readonly code = 'bad_config';
+  constructor(message: string) {
+    super(`bad_config: ${message}`);
+  }
+}
 
 function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
@@ -123,7 +132,13 @@ function urlOf(input: RequestInfo | URL): URL | undefined {
 export function installFetchShim(engine: Engine, options: FetchShimOptions = {}): () => void {
   const { origins = DEFAULT_SHIM_ORIGINS, ...fetchOptions } = options;
   const original = globalThis.fetch;
-  const answered = new Set(origins.map((o) => new URL(o).origin));
+  const answered = new Set(
+    origins.map((o) => {
+      const parsed = parseOrigin(o);
+      if ('problem' in parsed) throw new FetchShimError(parsed.problem);
+      return parsed.origin;
+    }),
+  );
   // A page or worker has an origin; Node has none (see interceptsUrl).
   const pageOrigin: string | undefined = globalThis.location?.origin;
   const engineFetch = createOpenAIFetch(engine, { fetch: original.bind(globalThis), ...fetchOptions });

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOpenAIFetch, installFetchShim } from '../../../src/shim/fetch';
+import { createOpenAIFetch, FetchShimError, installFetchShim } from '../../../src/shim/fetch';
 import { FakeEngine } from '../../helpers/fake-engine';
 
 let server: Server;
@@ -74,6 +74,20 @@ describe('installFetchShim', () => {
       expect(await (await fetch(`${realBase}/v1/models`)).json()).toEqual({ hello: 'network' });
     } finally {
       uninstall();
+    }
+  });
+
+  it('a bad origin is a bad_config error at install, and fetch stays unpatched', () => {
+    const original = globalThis.fetch;
+    for (const origin of ['localhost:8000', 'ftp://h', 'http://h/v1', 'not a url']) {
+      let error: FetchShimError | undefined;
+      try {
+        installFetchShim(new FakeEngine(), { origins: ['http://localhost:8000', origin] });
+      } catch (err) {
+        error = err as FetchShimError;
+      }
+      expect([origin, error?.code]).toEqual([origin, 'bad_config']);
+      expect(globalThis.fetch).toBe(original);
     }
   });
 
