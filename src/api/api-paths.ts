@@ -1,8 +1,9 @@
 // The API's place on a URL: which paths are the API's (the router's route paths, and what
 // the fetch shim and the service worker may take from a page), the base-URL prefix rule,
-// and the local-server origins the interceptors answer (defaults, and the origin check). Dependency-free: the
-// service worker bundles it alone (see scripts/build.mjs). router.ts checks at load that
-// every route it serves falls under `isApiPath` (or is the root liveness probe).
+// and the origins the interceptors answer (the local-server defaults, the origin check).
+// Dependency-free: the service worker bundles it alone (see scripts/build.mjs). router.ts
+// checks at load that every route it serves falls under `isApiPath` (or is the root
+// liveness probe) and that every root path has a route.
 
 /**
  * The two API families' path namespaces (`/v1/…` OpenAI/vLLM, `/api/…` Ollama): everything
@@ -20,7 +21,7 @@ export const API_ROOT_PATHS: readonly string[] = ['/tokenize', '/detokenize', '/
  */
 export const LIVENESS_PATH = '/';
 
-/** Where local servers listen: vLLM (`python -m vllm…`, port 8000) and Ollama (11434). */
+/** Where local servers listen: vLLM (`vllm serve`, port 8000) and Ollama (11434). */
 export const LOCAL_SERVER_ORIGINS: readonly string[] = [
   'http://localhost:8000',
   'http://127.0.0.1:8000',
