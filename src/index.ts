@@ -20,7 +20,7 @@ export type { Detokenizer, DetokenizerFactory } from './engine/stop';
 export { numBlocksForBudget } from './engine/kv/block-pool';
 export { createRouter } from './api/router';
 export type { Router, RouterOptions } from './api/router';
-export { createOpenAIFetch, installFetchShim, DEFAULT_SHIM_ORIGINS } from './shim/fetch';
+export { createOpenAIFetch, installFetchShim, DEFAULT_SHIM_ORIGINS, FetchShimError } from './shim/fetch';
 export type { FetchLike, OpenAIFetchOptions, FetchShimOptions } from './shim/fetch';
 export { loadModel, listCachedModels, deleteCachedModel, StorageError, resolveModelUrl } from './storage';
 export type { LoadModelOptions, LoadedModel, CachedModelInfo, StorageProgress, StorageStage, StorageErrorCode } from './storage';

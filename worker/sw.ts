@@ -1,9 +1,10 @@
-// The tabllm service worker: intercepts fetches from controlled pages to the configured
-// endpoints (other origins like http://localhost:8000, and same-origin prefixes like /v1/)
-// and relays them to a page that hosts an engine (src/client/sw-host.ts). It never holds
-// a model: browsers stop idle service workers, and a restarted one finds hosts again by
-// asking every window (`tabllm:discover`). Config comes from the script URL's query
-// (`?origins=…&prefixes=…`), written by registerTabllmServiceWorker.
+// The tabllm service worker: intercepts fetches from controlled pages for the API paths of
+// the configured endpoints (other origins like http://localhost:8000, and opted-in prefixes
+// of its own origin like /llm/) and relays them to a page that hosts an engine
+// (src/client/sw-host.ts); everything else goes to the network. It never holds a model:
+// browsers stop idle service workers, and a restarted one finds hosts again by asking every
+// window (`tabllm:discover`). Config comes from the script URL's query
+// (`?origins=…&sameOriginPrefixes=…`), written by registerTabllmServiceWorker.
 /// <reference lib="webworker" />
 import {
   decodeRelayConfig,

@@ -4,6 +4,7 @@
 // client-abort signal, and turning any failure into the route's error shape.
 
 import type { Engine } from '../engine/engine-api';
+import { API_ROOT_PATHS, isApiPath, LIVENESS_PATH, routePath } from './api-paths';
 import { errorResponse, HttpError, toHttpError } from './errors';
 import { combineSignals, type RouteContext } from './context';
 import * as ollama from './ollama';
@@ -65,15 +66,8 @@ const ROUTES: Route[] = [
   { path: '/', flavor: 'ollama', methods: { GET: text('Ollama is running') } },
 ];
 
-/**
- * The route path of a URL path: a base URL may carry a prefix (`https://host/llm/v1`), so
- * everything before the first `/v1` or `/api` segment is dropped.
- */
-export function routePath(pathname: string): string {
-  const trimmed = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
-  const at = trimmed.search(/\/(v1|api)(\/|$)/);
-  return at > 0 ? trimmed.slice(at) : trimmed;
-}
+// The base-URL prefix rule lives with the API paths; callers of the router import it here too.
+export { routePath };
 
 function findRoute(path: string): { route: Route; pathParam: string } | undefined {
   for (const route of ROUTES) {
@@ -90,6 +84,15 @@ function findRoute(path: string): { route: Route; pathParam: string } | undefine
     }
   }
   return undefined;
+}
+
+// The fetch shim and the service worker take exactly api-paths.ts's paths from a page: a
+// route outside them would go to the network there, a root path with no route would 404.
+for (const route of ROUTES) {
+  if (route.path !== LIVENESS_PATH && !isApiPath(route.path)) throw new Error(`route ${route.path} is outside the API paths of src/api/api-paths.ts`);
+}
+for (const path of API_ROOT_PATHS) {
+  if (!findRoute(path)) throw new Error(`API_ROOT_PATHS lists ${path}, which has no route`);
 }
 
 async function readBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {

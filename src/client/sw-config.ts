@@ -1,6 +1,7 @@
 // Page-side relay config: validation and encoding into the service worker's script URL.
 // Kept apart from sw-protocol.ts so the built service worker shares no code chunk with the
 // library (see there). Lists left out are left out of the URL: the SW then uses its defaults.
+import { parseOrigin } from '../api/api-paths';
 import type { RelayConfig } from './sw-protocol';
 
 export type RelayErrorCode = 'service_worker_unavailable' | 'bad_config' | 'not_controlled' | 'no_engine_host' | 'host_gone';
@@ -19,27 +20,24 @@ export class RelayError extends Error {
 export function encodeRelayConfig(url: URL, config: Partial<RelayConfig>): URL {
   const out = new URL(url.href);
   if (config.origins) out.searchParams.set('origins', config.origins.join(','));
-  if (config.prefixes) out.searchParams.set('prefixes', config.prefixes.join(','));
+  if (config.sameOriginPrefixes) out.searchParams.set('sameOriginPrefixes', config.sameOriginPrefixes.join(','));
   return out;
 }
 
 /** Normalizes and checks a config given by the page; a bad origin or prefix is a coded error. */
 export function checkRelayConfig(config: Partial<RelayConfig>): Partial<RelayConfig> {
+  // The old name relayed /v1/ and /api/ of the app's own origin by default; say so rather
+  // than drop it silently.
+  if ('prefixes' in config) throw new RelayError('bad_config', "'prefixes' is now 'sameOriginPrefixes' (same-origin paths are relayed only when listed there)");
   const origins = config.origins?.map((o) => {
-    let url: URL;
-    try {
-      url = new URL(o);
-    } catch {
-      throw new RelayError('bad_config', `origin '${o}' is not a URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RelayError('bad_config', `origin '${o}' is not http(s)`);
-    if (url.pathname !== '/' || url.search || url.hash) throw new RelayError('bad_config', `origin '${o}' has a path; give only scheme://host:port`);
-    return url.origin;
+    const parsed = parseOrigin(o);
+    if ('problem' in parsed) throw new RelayError('bad_config', parsed.problem);
+    return parsed.origin;
   });
-  const prefixes = config.prefixes?.map((p) => {
-    if (!p.startsWith('/') || p.includes(',')) throw new RelayError('bad_config', `prefix '${p}' must start with '/' and contain no ','`);
+  const sameOriginPrefixes = config.sameOriginPrefixes?.map((p) => {
+    if (typeof p !== 'string' || !p.startsWith('/') || p.includes(',')) throw new RelayError('bad_config', `same-origin prefix '${p}' must start with '/' and contain no ','`);
     return p;
   });
-  return { ...(origins && { origins }), ...(prefixes && { prefixes }) };
+  return { ...(origins && { origins }), ...(sameOriginPrefixes && { sameOriginPrefixes }) };
 }
 

@@ -1,7 +1,7 @@
 // The service-worker relay protocol: message types (shared by worker/sw.ts and the pages)
-// and the SW's own config/matching code. Page code imports only types from here, so the
-// built service worker (dist/worker/sw.js) shares no chunk with the library and can be
-// served alone. Nothing here touches an engine: the SW only forwards bytes.
+// and the SW's own config/matching code. Page code imports only types from here; the
+// service worker is built alone (scripts/build.mjs), so dist/worker/sw.js can be served
+// alone. Nothing here touches an engine: the SW only forwards bytes.
 //
 //   page (any)            service worker                 host page (owns the Engine)
 //   fetch(localhost:8000) ─► fetch event ── match? ──► hostPort: {type:'tabllm:request', reply port}
@@ -9,9 +9,14 @@
 //   Response ◄────────────── ReadableStream ◄── reply: {t:'head'} {t:'chunk'}… {t:'end'|'error'}
 //   abort / page gone ─────► stream cancel / signal ─► reply: {t:'abort'} → request.signal aborts
 //
+// What is relayed: the API paths (src/api/api-paths.ts) of the configured other origins,
+// and of opted-in prefixes on the SW's own origin; everything else goes to the network.
+//
 // Host discovery: a host page posts {type:'tabllm:host'} with a MessagePort to the active
 // SW; a SW that knows no live host (e.g. restarted after idling) posts
 // {type:'tabllm:discover'} to every window and hosts announce themselves again.
+
+import { interceptsUrl, LIVENESS_PATH, LOCAL_SERVER_ORIGINS, routePath } from '../api/api-paths';
 
 /** Page → SW (with the host port transferred). */
 export interface HostAnnounce {
@@ -56,32 +61,42 @@ export interface RelayAbort {
 }
 
 export interface RelayConfig {
-  /** Origins whose every path is relayed, e.g. `http://localhost:8000`. */
+  /**
+   * Other origins whose API paths are relayed (`/v1/*`, `/api/*`, `/tokenize`,
+   * `/detokenize`, `/health`, and Ollama's `/`), e.g. `http://localhost:8000`.
+   */
   origins: string[];
-  /** Same-origin path prefixes that are relayed, e.g. `/v1/`. */
-  prefixes: string[];
+  /**
+   * Path prefixes on the service worker's own origin whose API paths are relayed, e.g.
+   * `/llm/` for `/llm/v1/…`. Default none: the app's own `/api/…` stays its server's.
+   */
+  sameOriginPrefixes: string[];
 }
 
-export const DEFAULT_RELAY_ORIGINS = ['http://localhost:8000', 'http://127.0.0.1:8000', 'http://localhost:11434', 'http://127.0.0.1:11434'];
-export const DEFAULT_RELAY_PREFIXES = ['/v1/', '/api/'];
+export const DEFAULT_RELAY_ORIGINS: readonly string[] = LOCAL_SERVER_ORIGINS;
 
 export function decodeRelayConfig(url: URL): RelayConfig {
-  const list = (name: string, fallback: string[]) => {
+  const list = (name: keyof RelayConfig, fallback: readonly string[]) => {
     const raw = url.searchParams.get(name);
-    return raw === null ? fallback : raw.split(',').filter((s) => s.length > 0);
+    return raw === null ? [...fallback] : raw.split(',').filter((s) => s.length > 0);
   };
-  return { origins: list('origins', DEFAULT_RELAY_ORIGINS), prefixes: list('prefixes', DEFAULT_RELAY_PREFIXES) };
+  return { origins: list('origins', DEFAULT_RELAY_ORIGINS), sameOriginPrefixes: list('sameOriginPrefixes', []) };
 }
 
-/** Whether a fetch to `url` goes to the engine: any path of a configured origin, or a prefix on our own origin. */
+/**
+ * Whether a fetch to `url` goes to the engine: an API path of a configured origin, or of
+ * an opted-in prefix on our own origin (which is never relayed by the origin list: a page
+ * served from `localhost:8000` keeps its own routes unless it lists a prefix).
+ */
 export function shouldRelay(url: URL, ownOrigin: string, config: RelayConfig): boolean {
-  if (config.origins.includes(url.origin)) return true;
-  return url.origin === ownOrigin && config.prefixes.some((p) => url.pathname.startsWith(p));
+  if (url.origin !== ownOrigin) return config.origins.includes(url.origin) && interceptsUrl(url, ownOrigin);
+  return config.sameOriginPrefixes.some((p) => url.pathname.startsWith(p)) && interceptsUrl(url, ownOrigin);
 }
 
 /** The error a relayed request gets when no page hosts an engine, in the flavor its path expects. */
 export function noHostResponse(url: URL, message: string): Response {
-  const ollama = /(^|\/)api\//.test(url.pathname) && !url.pathname.includes('/v1/');
+  const path = routePath(url.pathname);
+  const ollama = path === LIVENESS_PATH || path.startsWith('/api/');
   const body = ollama
     ? { error: message }
     : { error: { message, type: 'server_error', param: null, code: 'no_engine_host' } };

@@ -1,6 +1,7 @@
 // registerTabllmServiceWorker: registers worker/sw.ts (as a module worker) with the relay
 // config in its URL and resolves once this page is controlled, so the page's next fetch
-// to http://localhost:8000/v1/… already goes through the relay.
+// to http://localhost:8000/v1/… already goes through the relay. The page's own origin is
+// relayed only under the `sameOriginPrefixes` it lists.
 import { checkRelayConfig, encodeRelayConfig, RelayError } from './sw-config';
 import type { ClaimRequest, RelayConfig } from './sw-protocol';
 

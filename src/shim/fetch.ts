@@ -1,11 +1,14 @@
 // The fetch shim: a `fetch` that answers the OpenAI/Ollama/vLLM routes from an Engine in
 // this page (for any base URL), and `installFetchShim`, which patches `globalThis.fetch`
-// for a list of origins only — code written for `http://localhost:8000/v1` or Ollama's
-// `http://localhost:11434` then runs on the user's GPU with nothing listening there.
+// for the API paths of a list of origins only — code written for
+// `http://localhost:8000/v1` or Ollama's `http://localhost:11434` then runs on the user's
+// GPU with nothing listening there, while the page's own files on such an origin
+// (`/index.html`, `/data.json`) still come from the network.
 // With `fallback: 'passthrough'`, a request for a model the engine has not loaded goes to
 // the real server at that URL, so the same code grows from one GPU to a vLLM cluster.
 
 import type { Engine } from '../engine/engine-api';
+import { interceptsUrl, LOCAL_SERVER_ORIGINS, parseOrigin } from '../api/api-paths';
 import { createRouter, type RouterOptions } from '../api/router';
 
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
@@ -18,16 +21,24 @@ export interface OpenAIFetchOptions extends Omit<RouterOptions, 'onModelNotFound
 }
 
 export interface FetchShimOptions extends OpenAIFetchOptions {
-  /** Origins answered by the engine; every other request goes to the network untouched. */
-  origins?: string[];
+  /**
+   * Origins whose API paths (`/v1/*`, `/api/*`, `/tokenize`, `/detokenize`, `/health`; `/`
+   * only on an origin other than the page's) the engine answers; every other request goes
+   * to the network untouched.
+   */
+  origins?: readonly string[];
 }
 
-export const DEFAULT_SHIM_ORIGINS = [
-  'http://localhost:8000',
-  'http://127.0.0.1:8000',
-  'http://localhost:11434',
-  'http://127.0.0.1:11434',
-];
+export const DEFAULT_SHIM_ORIGINS: readonly string[] = LOCAL_SERVER_ORIGINS;
+
+/** A bad `installFetchShim` option (`code: 'bad_config'`), thrown at install, before any fetch is patched. */
+export class FetchShimError extends Error {
+  override readonly name = 'FetchShimError';
+  readonly code = 'bad_config';
+  constructor(message: string) {
+    super(`bad_config: ${message}`);
+  }
+}
 
 function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
@@ -102,28 +113,41 @@ export function createOpenAIFetch(engine: Engine, options: OpenAIFetchOptions = 
   };
 }
 
-function originOf(input: RequestInfo | URL): string | undefined {
+/** The URL fetch would request: a relative string resolves as fetch resolves it (`<base>` included). */
+function urlOf(input: RequestInfo | URL): URL | undefined {
   try {
-    if (input instanceof URL) return input.origin;
-    if (typeof input === 'string') return new URL(input, globalThis.location?.href).origin;
-    return new URL(input.url).origin;
+    if (input instanceof URL) return input;
+    if (typeof input === 'string') return new URL(input, (globalThis as { document?: Document }).document?.baseURI ?? globalThis.location?.href);
+    return new URL(input.url);
   } catch {
     return undefined;
   }
 }
 
 /**
- * Patches `globalThis.fetch` so requests to `origins` are answered by `engine`; all other
- * requests reach the original fetch untouched. Returns `uninstall()`, which restores it.
+ * Patches `globalThis.fetch` so requests for the API paths of `origins` are answered by
+ * `engine`; all other requests reach the original fetch untouched. Returns `uninstall()`,
+ * which restores it.
  */
 export function installFetchShim(engine: Engine, options: FetchShimOptions = {}): () => void {
   const { origins = DEFAULT_SHIM_ORIGINS, ...fetchOptions } = options;
   const original = globalThis.fetch;
-  const answered = new Set(origins.map((o) => new URL(o).origin));
+  const answered = new Set(
+    origins.map((o) => {
+      const parsed = parseOrigin(o);
+      if ('problem' in parsed) throw new FetchShimError(parsed.problem);
+      return parsed.origin;
+    }),
+  );
+  // A page or worker has an origin; Node has none (see interceptsUrl).
+  const pageOrigin: string | undefined = globalThis.location?.origin;
   const engineFetch = createOpenAIFetch(engine, { fetch: original.bind(globalThis), ...fetchOptions });
   const patched = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-    const origin = originOf(input);
-    return origin !== undefined && answered.has(origin) ? engineFetch(input, init) : original(input, init);
+    const url = urlOf(input);
+    const ours = url !== undefined && answered.has(url.origin) && interceptsUrl(url, pageOrigin);
+    // The engine gets the URL this check resolved, so both see the same request.
+    if (ours) return engineFetch(typeof input === 'string' ? url : input, init);
+    return original(input, init);
   };
   globalThis.fetch = patched as typeof fetch;
   return () => {

@@ -1,9 +1,12 @@
 // installFetchShim in Chromium: the openai client pointed at http://localhost:8000/v1 works
-// with nothing listening on that port, Ollama's port too, and other fetches are untouched.
+// with nothing listening on that port, Ollama's port too, and other fetches are untouched;
+// on the page's own origin the shim takes the API paths and leaves the page's files.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startDevServer } from '../helpers/browser';
+import { launchChromium, openTestPage, PROJECT_ROOT, startDevServer, type TestPage } from '../helpers/browser';
 
 type W = Record<string, () => Promise<unknown>>;
 
@@ -49,5 +52,39 @@ describe('fetch shim (Chromium)', () => {
     expect(r).toEqual({ status: 200, text: '<!doctype html>' });
     expect(await page.evaluate(() => (window as unknown as W).afterUninstall!())).toBe('TypeError');
     expect(requestsTo8000).toEqual(['http://localhost:8000/v1/models']);
+  });
+});
+
+describe("fetch shim on the page's own origin (Chromium)", () => {
+  type Got = { status: number; text: string; errorCode: string | null };
+  let t: TestPage;
+  const network: string[] = [];
+  const get = (path: string) => t.page.evaluate((p) => (window as unknown as { shimGet(p: string): Promise<Got> }).shimGet(p), path);
+
+  beforeAll(async () => {
+    // The shim is installed with origins: [the page's own origin], like a page served from :8000.
+    t = await openTestPage('/test/e2e/pages/shim-own-origin.html');
+    t.page.on('request', (r) => network.push(new URL(r.url()).pathname));
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("the page's own files come from its server; the API paths from the engine", async () => {
+    const file = await get('/test/e2e/pages/data.json');
+    expect(file.status).toBe(200);
+    expect(JSON.parse(file.text)).toEqual(JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'test/e2e/pages/data.json'), 'utf8')));
+    const models = await get('/v1/models');
+    expect(models.status).toBe(200);
+    expect((JSON.parse(models.text) as { data: { id: string }[] }).data.map((m) => m.id)).toEqual(['fake-model']);
+    const tags = await get('/api/tags');
+    expect((JSON.parse(tags.text) as { models: { name: string }[] }).models.map((m) => m.name)).toEqual(['fake-model:latest']);
+    // `/` is the page's index here, not Ollama's liveness probe: the dev server (which has
+    // no index page at the project root) answers its own 404.
+    const root = await get('/');
+    expect(root).toEqual({ status: 404, text: '', errorCode: null });
+    expect(network).toEqual(['/test/e2e/pages/data.json', '/']);
+    expect(t.errors).toEqual(['Failed to load resource: the server responded with a status of 404 (Not Found)']);
   });
 });

@@ -1,11 +1,13 @@
 // Service-worker relay in Chromium: a controlled page calls http://localhost:8000/v1 (where
-// nothing listens) and gets answers from the FakeEngine of another tab through worker/sw.ts.
+// nothing listens) and gets answers from the FakeEngine of another tab through worker/sw.ts;
+// the app's own routes (`/api/own` on the page's origin) stay its server's unless opted in.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, startDevServer } from '../helpers/browser';
 
 type Counts = { inFlight: number; aborted: number; received: number; announcements: number };
+type Got = { status: number; text: string; errorCode: string | null };
 
 describe('service worker relay (Chromium)', () => {
   let dev: { server: ViteDevServer; url: string };
@@ -14,24 +16,33 @@ describe('service worker relay (Chromium)', () => {
   let host: Page;
   let client: Page;
   const pageErrors: string[] = [];
+  /** Requests for the app's own route `/api/own` that reached the dev server. */
+  let ownRouteHits = 0;
 
-  async function openPage(name: string): Promise<Page> {
-    const page = await context.newPage();
+  async function openPage(name: string, inContext = context, query = ''): Promise<Page> {
+    const page = await inContext.newPage();
     page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
-    await page.goto(`${dev.url}/test/e2e/pages/${name}.html`);
+    await page.goto(`${dev.url}/test/e2e/pages/${name}.html${query}`);
     await page.waitForFunction(() => (window as unknown as { swReady?: boolean }).swReady === true, undefined, { timeout: 60_000 });
     return page;
   }
   const counts = (): Promise<Counts> => host.evaluate(() => (window as unknown as { swHost: { counts(): Counts } }).swHost.counts());
   const post = (url: string, body: unknown) =>
     client.evaluate(([u, b]) => (window as unknown as { swClient: { post(u: string, b: unknown): Promise<{ status: number; body: unknown; errorCode: string | null }> } }).swClient.post(u, b), [url, body] as const);
+  const get = (page: Page, url: string): Promise<Got> => page.evaluate((u) => (window as unknown as { swClient: { get(u: string): Promise<Got> } }).swClient.get(u), url);
 
   beforeAll(async () => {
     dev = await startDevServer();
     // The worker script lives under /worker/ but must control /: allow the wider scope.
+    // `/api/own` plays the app's own API route on the page's origin.
     dev.server.middlewares.stack.unshift({
       route: '',
-      handle: (req: { url?: string }, res: { setHeader(n: string, v: string): void }, next: () => void) => {
+      handle: (req: { url?: string }, res: { setHeader(n: string, v: string): void; end(body: string): void }, next: () => void) => {
+        if (req.url === '/api/own') {
+          ownRouteHits++;
+          res.setHeader('content-type', 'application/json');
+          return res.end(JSON.stringify({ own: 'the app server' }));
+        }
         if (req.url?.startsWith('/worker/sw.ts')) res.setHeader('Service-Worker-Allowed', '/');
         next();
       },
@@ -57,8 +68,39 @@ describe('service worker relay (Chromium)', () => {
     const ollama = await post('http://localhost:11434/api/generate', { model: 'fake-model', prompt: 'hi', stream: false, options: { temperature: 0 } });
     expect(ollama.status).toBe(200);
     expect((ollama.body as { response: string }).response).toBe('You said: hi');
-    const sameOrigin = await post(`${dev.url}/v1/completions`, { model: 'fake-model', prompt: 'same origin', max_tokens: 8, temperature: 0 });
-    expect((sameOrigin.body as { choices: { text: string }[] }).choices[0].text).toBe('You said: same origin');
+  });
+
+  it("the app's own /api/own reaches its server: same-origin relaying is off by default", async () => {
+    const before = ownRouteHits;
+    expect(await get(client, `${dev.url}/api/own`)).toEqual({ status: 200, text: '{"own":"the app server"}', errorCode: null });
+    expect(ownRouteHits).toBe(before + 1);
+    // A configured origin's non-API paths go to the network too (nothing listens on :8000).
+    const file = await client.evaluate(() => fetch('http://localhost:8000/data.json').then(() => 'answered', (e: Error) => e.name));
+    expect(file).toBe('TypeError');
+  });
+
+  it('an opted-in same-origin prefix is relayed: /api/own gets the router, /v1/ the engine', async () => {
+    const optedIn = await browser.newContext();
+    try {
+      const query = '?sameOriginPrefixes=/api/,/v1/';
+      await openPage('sw-host', optedIn, query);
+      const page = await openPage('sw-client', optedIn, query);
+      const before = ownRouteHits;
+      const own = await get(page, `${dev.url}/api/own`);
+      expect([own.status, own.errorCode]).toEqual([404, 'not_found']);
+      expect(typeof (JSON.parse(own.text) as { error: unknown }).error).toBe('string');
+      expect(ownRouteHits).toBe(before);
+      const sameOrigin = await page.evaluate(
+        (u) => (window as unknown as { swClient: { post(u: string, b: unknown): Promise<{ body: unknown }> } }).swClient.post(u, { model: 'fake-model', prompt: 'same origin', max_tokens: 8, temperature: 0 }),
+        `${dev.url}/v1/completions`,
+      );
+      expect((sameOrigin.body as { choices: { text: string }[] }).choices[0].text).toBe('You said: same origin');
+      // The page's files are outside the prefixes.
+      const file = await get(page, `${dev.url}/test/e2e/pages/data.json`);
+      expect([file.status, JSON.parse(file.text)]).toEqual([200, { own: "file of the page's server" }]);
+    } finally {
+      await optedIn.close();
+    }
   });
 
   it('the openai client streams through the relay', async () => {

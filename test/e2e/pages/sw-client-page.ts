@@ -1,9 +1,9 @@
 // Service-worker e2e: a controlled page with no engine, calling the "local server" URLs
 // the way ordinary app code would (fetch, the openai client).
 import OpenAI from 'openai';
-import { registerTabllmServiceWorker } from '../../../src/client/sw-register';
+import { registerFromPageUrl } from './sw-register-page';
 
-await registerTabllmServiceWorker({ scriptUrl: '/worker/sw.ts' });
+await registerFromPageUrl();
 
 const client = () => new OpenAI({ baseURL: 'http://localhost:8000/v1', apiKey: 'none', dangerouslyAllowBrowser: true, maxRetries: 0 });
 
@@ -21,6 +21,11 @@ async function openaiStream(prompt: string): Promise<{ text: string; chunks: num
     text += chunk.choices[0]?.delta.content ?? '';
   }
   return { text, chunks };
+}
+
+async function get(url: string): Promise<{ status: number; text: string; errorCode: string | null }> {
+  const response = await fetch(url);
+  return { status: response.status, text: await response.text(), errorCode: response.headers.get('x-tabllm-error-code') };
 }
 
 /** Streams a completion and aborts after `after` chunks; returns how many chunks arrived. */
@@ -49,6 +54,6 @@ function startStream(): void {
 }
 
 Object.assign(window, {
-  swClient: { post, openaiStream, abortMidStream, startStream, streamed: () => streamedChunks, controlled: () => navigator.serviceWorker.controller !== null },
+  swClient: { post, get, openaiStream, abortMidStream, startStream, streamed: () => streamedChunks, controlled: () => navigator.serviceWorker.controller !== null },
   swReady: true,
 });

@@ -1,10 +1,10 @@
 // Service-worker e2e: the page that hosts the engine (a FakeEngine: deterministic, no GPU).
 import { hostEngineForServiceWorker } from '../../../src/client/sw-host';
-import { registerTabllmServiceWorker } from '../../../src/client/sw-register';
 import { FakeEngine } from '../../helpers/fake-engine';
+import { registerFromPageUrl } from './sw-register-page';
 
 const engine = new FakeEngine({ tokenDelayMs: 40 });
-await registerTabllmServiceWorker({ scriptUrl: '/worker/sw.ts' });
+await registerFromPageUrl();
 const host = await hostEngineForServiceWorker(engine);
 
 Object.assign(window, {

@@ -1,11 +1,11 @@
-// installFetchShim and the passthrough fallback: only listed origins are answered by the
-// engine; everything else — and, with `fallback: 'passthrough'`, unknown models — reaches
-// a real server (here a loopback node:http server playing vLLM).
+// installFetchShim and the passthrough fallback: only the API paths of listed origins are
+// answered by the engine; everything else — and, with `fallback: 'passthrough'`, unknown
+// models — reaches a real server (here a loopback node:http server playing vLLM) or a stub.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOpenAIFetch, installFetchShim } from '../../../src/shim/fetch';
+import { createOpenAIFetch, FetchShimError, installFetchShim } from '../../../src/shim/fetch';
 import { FakeEngine } from '../../helpers/fake-engine';
 
 let server: Server;
@@ -77,6 +77,20 @@ describe('installFetchShim', () => {
     }
   });
 
+  it('a bad origin is a bad_config error at install, and fetch stays unpatched', () => {
+    const original = globalThis.fetch;
+    for (const origin of ['localhost:8000', 'ftp://h', 'http://h/v1', 'not a url']) {
+      let error: FetchShimError | undefined;
+      try {
+        installFetchShim(new FakeEngine(), { origins: ['http://localhost:8000', origin] });
+      } catch (err) {
+        error = err as FetchShimError;
+      }
+      expect([origin, error?.code]).toEqual([origin, 'bad_config']);
+      expect(globalThis.fetch).toBe(original);
+    }
+  });
+
   it('a request already aborted rejects with AbortError, as fetch does', async () => {
     const fetchFn = createOpenAIFetch(new FakeEngine());
     const err = await fetchFn('http://localhost:8000/v1/models', { signal: AbortSignal.abort() }).catch((e: unknown) => e);
@@ -88,6 +102,70 @@ describe('installFetchShim', () => {
     const response = await fetchFn('https://example.test/some/prefix/v1/models');
     expect(response.status).toBe(200);
     expect(((await response.json()) as { data: { id: string }[] }).data[0].id).toBe('fake-model');
+  });
+});
+
+describe('installFetchShim takes only API paths from its origins', () => {
+  /** Installs the shim over a stub network fetch that records what reached it. */
+  function withStubNetwork(): { network: string[]; uninstall: () => void } {
+    const network: string[] = [];
+    const real = globalThis.fetch;
+    globalThis.fetch = (async (input: RequestInfo | URL) => {
+      network.push(input instanceof Request ? input.url : String(input));
+      return new Response('from the network', { status: 200 });
+    }) as typeof fetch;
+    const uninstallShim = installFetchShim(new FakeEngine());
+    return {
+      network,
+      uninstall: () => {
+        uninstallShim();
+        globalThis.fetch = real;
+      },
+    };
+  }
+
+  it("a page's own files on :8000 reach the network; the API paths are the engine's", async () => {
+    const { network, uninstall } = withStubNetwork();
+    try {
+      expect(await (await fetch('http://localhost:8000/data.json')).text()).toBe('from the network');
+      expect(await (await fetch(new Request('http://localhost:8000/dist/index.js'))).text()).toBe('from the network');
+      expect(await (await fetch(new URL('http://127.0.0.1:11434/healthz'))).text()).toBe('from the network');
+      // No page in Node: `/` may be this process's own server, so it is not taken.
+      expect(await (await fetch('http://localhost:8000/')).text()).toBe('from the network');
+      expect(network).toEqual(['http://localhost:8000/data.json', 'http://localhost:8000/dist/index.js', 'http://127.0.0.1:11434/healthz', 'http://localhost:8000/']);
+
+      const models = (await (await fetch('http://localhost:8000/v1/models')).json()) as { data: { id: string }[] };
+      expect(models.data.map((m) => m.id)).toEqual(['fake-model']);
+      const tags = (await (await fetch('http://localhost:8000/api/tags')).json()) as { models: { name: string }[] };
+      expect(tags.models.map((m) => m.name)).toEqual(['fake-model:latest']);
+      const prefixed = (await (await fetch('http://localhost:8000/llm/v1/models')).json()) as { data: { id: string }[] };
+      expect(prefixed.data.map((m) => m.id)).toEqual(['fake-model']);
+      const health = await fetch('http://127.0.0.1:8000/health');
+      expect([health.status, await health.text()]).toEqual([200, '']);
+      // Under a namespace the API answers, its 404 included: nothing leaves for the network.
+      const unknown = await fetch('http://localhost:11434/api/own');
+      expect([unknown.status, unknown.headers.get('x-tabllm-error-code')]).toEqual([404, 'not_found']);
+      expect(network).toHaveLength(4);
+    } finally {
+      uninstall();
+    }
+  });
+
+  it("takes Ollama's `/` on an origin other than the page's, never the page's own", async () => {
+    const { location } = globalThis as { location?: unknown };
+    Object.defineProperty(globalThis, 'location', { value: new URL('http://localhost:8000/app/'), configurable: true });
+    const { network, uninstall } = withStubNetwork();
+    try {
+      expect(await (await fetch('http://localhost:11434/')).text()).toBe('Ollama is running');
+      expect(await (await fetch('/')).text()).toBe('from the network');
+      expect(await (await fetch('/data.json')).text()).toBe('from the network');
+      expect(((await (await fetch('/v1/models')).json()) as { data: unknown[] }).data).toHaveLength(1);
+      expect(network).toEqual(['/', '/data.json']);
+    } finally {
+      uninstall();
+      if (location === undefined) delete (globalThis as { location?: unknown }).location;
+      else Object.defineProperty(globalThis, 'location', { value: location, configurable: true });
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRouter } from '../../../src/api/router';
 import { checkRelayConfig, encodeRelayConfig, RelayError } from '../../../src/client/sw-config';
-import { decodeRelayConfig, DEFAULT_RELAY_ORIGINS, shouldRelay } from '../../../src/client/sw-protocol';
+import { decodeRelayConfig, DEFAULT_RELAY_ORIGINS, shouldRelay, type RelayConfig } from '../../../src/client/sw-protocol';
 import { hostEngineForServiceWorker, serveRelayPort } from '../../../src/client/sw-host';
 import { registerTabllmServiceWorker } from '../../../src/client/sw-register';
 import { relayRequest, type RelayOptions } from '../../../src/client/sw-relay';
@@ -77,6 +77,11 @@ describe('service worker relay (Node, MessageChannel)', () => {
     const ollama = await relayRequest(new Request('http://localhost:11434/api/tags'), channel.port1, { isHostAlive: async () => false, livenessMs: 10 });
     expect(ollama.status).toBe(503);
     expect(typeof ((await ollama.json()) as { error: unknown }).error).toBe('string');
+    // Ollama's liveness probe `/` and a prefixed /api path get Ollama's error shape too.
+    for (const url of ['http://localhost:11434/', 'http://localhost:11434/ollama/api/tags']) {
+      const response = await relayRequest(new Request(url), channel.port1, { isHostAlive: async () => false, livenessMs: 10 });
+      expect([url, typeof ((await response.json()) as { error: unknown }).error]).toEqual([url, 'string']);
+    }
   });
 
   it('OPTIONS preflights get a body-less 204', async () => {
@@ -87,33 +92,65 @@ describe('service worker relay (Node, MessageChannel)', () => {
 });
 
 describe('relay config', () => {
-  it('relays configured origins on every path and own-origin prefixes only', () => {
-    const config = decodeRelayConfig(encodeRelayConfig(new URL('http://x/sw.js'), checkRelayConfig({ origins: ['http://localhost:8000/'], prefixes: ['/v1/'] })));
+  const own = 'http://127.0.0.1:5173';
+
+  it('relays the API paths of configured origins and of opted-in own-origin prefixes only', () => {
+    const config = decodeRelayConfig(encodeRelayConfig(new URL('http://x/sw.js'), checkRelayConfig({ origins: ['http://localhost:8000/'], sameOriginPrefixes: ['/v1/'] })));
     expect(config.origins).toEqual(['http://localhost:8000']);
-    const own = 'http://127.0.0.1:5173';
     expect(shouldRelay(new URL('http://localhost:8000/v1/completions'), own, config)).toBe(true);
     expect(shouldRelay(new URL('http://localhost:8000/health'), own, config)).toBe(true);
     expect(shouldRelay(new URL('http://localhost:8001/v1/completions'), own, config)).toBe(false);
     expect(shouldRelay(new URL(`${own}/v1/models`), own, config)).toBe(true);
     expect(shouldRelay(new URL(`${own}/src/index.ts`), own, config)).toBe(false);
+    // Not under the opted-in prefix: the app's own /api/ stays its server's.
+    expect(shouldRelay(new URL(`${own}/api/own`), own, config)).toBe(false);
+  });
+
+  it("a configured origin's other paths go to the network; its `/` is Ollama's liveness probe", () => {
+    const config = decodeRelayConfig(new URL('http://x/sw.js'));
+    expect(shouldRelay(new URL('http://localhost:8000/data.json'), own, config)).toBe(false);
+    expect(shouldRelay(new URL('http://localhost:8000/dist/index.js'), own, config)).toBe(false);
+    expect(shouldRelay(new URL('http://localhost:8000/healthz'), own, config)).toBe(false);
+    expect(shouldRelay(new URL('http://localhost:8000/llm/v1/models'), own, config)).toBe(true);
+    expect(shouldRelay(new URL('http://localhost:11434/api/tags'), own, config)).toBe(true);
+    expect(shouldRelay(new URL('http://localhost:11434/'), own, config)).toBe(true);
+  });
+
+  it('by default relays nothing of its own origin, even when that origin is a configured one', () => {
+    const config = decodeRelayConfig(new URL('http://x/sw.js'));
+    expect(config.sameOriginPrefixes).toEqual([]);
+    for (const path of ['/api/own', '/v1/models', '/tokenize', '/', '/index.html']) {
+      expect(shouldRelay(new URL(`${own}${path}`), own, config)).toBe(false);
+      // A site served from :8000 keeps its own routes too.
+      expect(shouldRelay(new URL(`http://localhost:8000${path}`), 'http://localhost:8000', config)).toBe(false);
+    }
+  });
+
+  it('an opted-in prefix relays its API paths (base-URL rule included), never its other files or `/`', () => {
+    const config = decodeRelayConfig(encodeRelayConfig(new URL('http://x/sw.js'), checkRelayConfig({ sameOriginPrefixes: ['/llm/', '/'] })));
+    expect(shouldRelay(new URL(`${own}/llm/v1/models`), own, config)).toBe(true);
+    expect(shouldRelay(new URL(`${own}/api/own`), own, config)).toBe(true);
+    expect(shouldRelay(new URL(`${own}/llm/index.html`), own, config)).toBe(false);
+    expect(shouldRelay(new URL(`${own}/`), own, config)).toBe(false);
   });
 
   it('round-trips through the script URL and rejects bad entries with bad_config', () => {
-    const config = checkRelayConfig({ origins: ['http://localhost:9999'], prefixes: ['/llm/', '/api/'] });
+    const config = checkRelayConfig({ origins: ['http://localhost:9999'], sameOriginPrefixes: ['/llm/', '/api/'] });
     expect(decodeRelayConfig(encodeRelayConfig(new URL('http://x/sw.js'), config))).toEqual(config);
     // Lists left out stay out of the URL; the worker falls back to its defaults.
-    const onlyPrefixes = encodeRelayConfig(new URL('http://x/sw.js'), checkRelayConfig({ prefixes: ['/llm/'] }));
+    const onlyPrefixes = encodeRelayConfig(new URL('http://x/sw.js'), checkRelayConfig({ sameOriginPrefixes: ['/llm/'] }));
     expect(onlyPrefixes.searchParams.has('origins')).toBe(false);
-    expect(decodeRelayConfig(onlyPrefixes)).toEqual({ origins: DEFAULT_RELAY_ORIGINS, prefixes: ['/llm/'] });
-    expect(decodeRelayConfig(new URL('http://x/sw.js')).prefixes).toEqual(['/v1/', '/api/']);
-    for (const bad of [{ origins: ['localhost:8000'] }, { origins: ['ftp://h'] }, { origins: ['http://h/v1'] }, { prefixes: ['v1/'] }]) {
-      let code: string | undefined;
+    expect(decodeRelayConfig(onlyPrefixes)).toEqual({ origins: DEFAULT_RELAY_ORIGINS, sameOriginPrefixes: ['/llm/'] });
+    // The old option name relayed the app's /v1/ and /api/ by default: named in the error.
+    const bads = [{ origins: ['localhost:8000'] }, { origins: ['ftp://h'] }, { origins: ['http://h/v1'] }, { sameOriginPrefixes: ['v1/'] }, { prefixes: ['/v1/'] }];
+    for (const bad of bads) {
+      let error: RelayError | undefined;
       try {
-        checkRelayConfig(bad);
+        checkRelayConfig(bad as Partial<RelayConfig>);
       } catch (err) {
-        code = (err as RelayError).code;
+        error = err as RelayError;
       }
-      expect(code).toBe('bad_config');
+      expect(error?.code).toBe('bad_config');
     }
   });
 });
