@@ -10,6 +10,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dequantize } from '../../src/model/gguf/dequant';
+import { readGGUF, readTensorBytes } from '../../src/model/gguf/reader';
+import { GGMLType, GGUFValueType } from '../../src/model/gguf/types';
+import { writeGGUF, type TensorInput } from '../../src/model/gguf/writer';
 import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel, type Token } from 'node-llama-cpp';
 
 export interface LlamaCppGreedy {
@@ -86,6 +90,24 @@ export async function openLlamaCpp(ggufBytes: Uint8Array, contextSize = 256): Pr
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The same model with every tensor dequantized to F32 (values bit-equal to what tabllm's
+ * dequantizer gives). Compare a quantized file against llama.cpp on this copy: ggml rounds
+ * activations to Q8 before quantized matmuls, tabllm keeps them f32, so llama.cpp on the
+ * quantized file itself differs by more than rounding.
+ */
+export async function dequantizedF32Copy(ggufBytes: Uint8Array): Promise<Uint8Array> {
+  const file = await readGGUF(ggufBytes);
+  const tensors: TensorInput[] = [];
+  for (const t of file.tensors) {
+    const values = dequantize(t.type, await readTensorBytes(ggufBytes, t));
+    tensors.push({ name: t.name, type: GGMLType.F32, shape: t.shape, data: values });
+  }
+  const metadata = { ...file.metadata, 'general.file_type': 0 };
+  const metadataTypes = { ...file.metadataTypes, 'general.file_type': { type: GGUFValueType.UINT32 } };
+  return writeGGUF({ metadata, metadataTypes, tensors });
 }
 
 /** ln(p1 / p2) = logit1 - logit2 (the softmax normalizer cancels). */
