@@ -11,46 +11,9 @@
 // RoPE scaling (`<arch>.rope.scaling.*`): prompts of 44 tokens run past an original context
 // of 32, so a wrong reading of linear or YaRN scaling parts from llama.cpp at once.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Arch } from '../../src/model/config';
+import { AGREEMENT_CASES, agreementModel, DECODE_STEPS, MARGIN_TOLERANCE } from '../helpers/llama-cpp-cases';
 import { dequantizedF32Copy, openLlamaCpp } from '../helpers/llama-cpp-oracle';
-import { makeTestModel, type TestModelOptions, type TestQuant } from '../helpers/test-model';
 import { greedyRun, loadRunner, scatteredBlocks } from './runner-harness';
-
-const MARGIN_TOLERANCE = 1e-2;
-const DECODE_STEPS = 32;
-const SHORT_PROMPT = [1, 5, 9, 13, 17, 21, 25];
-/** 44 ids spread over the vocabulary: positions 0..43 pass an original context of 32. */
-const LONG_PROMPT = Array.from({ length: 44 }, (_, i) => 3 + ((i * 37) % 290));
-
-interface AgreementCase {
-  name: string;
-  arch: Arch;
-  quant: TestQuant;
-  prompt: number[];
-  ropeScaling?: TestModelOptions['ropeScaling'];
-}
-
-const CASES: AgreementCase[] = [
-  ...(['llama', 'qwen2', 'qwen3', 'phi3'] as const).map((arch) => ({ name: `${arch} F32`, arch, quant: 'F32' as const, prompt: SHORT_PROMPT })),
-  { name: 'llama Q8_0', arch: 'llama', quant: 'Q8_0', prompt: SHORT_PROMPT },
-  { name: 'qwen2 Q4_0', arch: 'qwen2', quant: 'Q4_0', prompt: SHORT_PROMPT },
-  { name: 'llama linear x4', arch: 'llama', quant: 'F32', prompt: LONG_PROMPT, ropeScaling: { type: 'linear', factor: 4 } },
-  { name: 'phi3 linear x2, attn_factor 1.1', arch: 'phi3', quant: 'F32', prompt: LONG_PROMPT, ropeScaling: { type: 'linear', factor: 2, attnFactor: 1.1 } },
-  { name: 'qwen2 yarn x4, original context 32', arch: 'qwen2', quant: 'F32', prompt: LONG_PROMPT, ropeScaling: { type: 'yarn', factor: 4, originalContextLength: 32 } },
-  { name: 'qwen3 yarn x8, original context 32, attn_factor 0.9', arch: 'qwen3', quant: 'F32', prompt: LONG_PROMPT, ropeScaling: { type: 'yarn', factor: 8, originalContextLength: 32, attnFactor: 0.9 } },
-];
-
-function modelFor(c: AgreementCase, seed: number): Uint8Array {
-  return makeTestModel({
-    arch: c.arch, vocab: 300, dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, quant: c.quant, seed, contextLength: 128,
-    // Untied heads: a tied LM head favours repeating the last token, which makes dull, easy ids.
-    tiedEmbeddings: false,
-    // llama.cpp's vocab loader special-cases names containing "phi3" (it expects phi3's real special tokens).
-    name: 'tabllm-test-model',
-    ...(c.arch === 'qwen3' ? { headDim: 24 } : {}),
-    ...(c.ropeScaling ? { ropeScaling: c.ropeScaling } : {}),
-  });
-}
 
 const disposers: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -58,9 +21,9 @@ afterAll(async () => {
 });
 
 describe('GPU runner vs llama.cpp on generated models', () => {
-  CASES.forEach((c, i) => {
+  AGREEMENT_CASES.forEach((c, i) => {
     it(`${c.name}: ${DECODE_STEPS} greedy ids equal llama.cpp's`, async () => {
-      const bytes = modelFor(c, 300 + i);
+      const bytes = agreementModel(c);
       const oracle = await openLlamaCpp(c.quant === 'F32' ? bytes : await dequantizedF32Copy(bytes));
       disposers.push(() => oracle.dispose());
       const expected = await oracle.greedy(c.prompt, DECODE_STEPS);
