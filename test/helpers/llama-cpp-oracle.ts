@@ -7,6 +7,10 @@
 // default f16 cache would add rounding tabllm's f32 pool does not have), greedy sampling
 // (temperature 0, no penalties). Nothing downloads: `build: 'never'` uses the prebuilt
 // binary from the @node-llama-cpp/<platform> optional package or fails.
+//
+// What llama.cpp's loader needs from a generated model (test-model.ts): byte tokens in the
+// vocabulary (vocab >= 259; without <0x0A> its SPM loader aborts the whole process), and a
+// `general.name` without "phi3" (it then looks up phi3's real special tokens and throws).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
