@@ -22,6 +22,7 @@ import { matmul } from '../kernels/matmul';
 import { rmsNorm } from '../kernels/rmsnorm';
 import { rope } from '../kernels/rope';
 import type { ModelConfig } from '../model/config';
+import { ropeMagnitude } from '../model/rope-scaling';
 import type { KvPool } from './kv-pool';
 import type { ModelWeights } from './model-weights';
 import type { StepBuffers } from './step-buffers';
@@ -74,6 +75,7 @@ export function encodeForward(
     }
     const ropeCommon = {
       positions: bufs.positions, turns: w.ropeTurns, numTokens: T, headDim: c.headDim, ropeDim: c.ropeDim, style: c.ropeStyle,
+      magnitude: ropeMagnitude(c),
     } as const;
     rope(enc, {
       ...ropeCommon, x: qBuf, numHeads: c.numHeads, rowStride: qkvStride, colOffset: 0,

@@ -7,7 +7,8 @@
 import type { ModelConfig } from '../model/config';
 import { dequantize } from '../model/gguf/dequant';
 import type { ByteSource, GGUFFile, GGUFTensorInfo } from '../model/gguf/types';
-import { createRopeTable, ropeTurnTable } from '../kernels/rope';
+import { ropeTurnTable, ropeTurnTableFromFrequencies } from '../kernels/rope';
+import { ropePairFrequencies } from '../model/rope-scaling';
 import type { GpuContext } from './context';
 import { RunnerError } from './runner-errors';
 import { uploadTensor, type GpuWeight } from './weights';
@@ -40,7 +41,7 @@ export interface ModelWeights {
   outputNorm: GPUBuffer; // [dim] f32
   /** The LM head; the token embedding itself when tied. */
   output: GpuWeight; // [vocab, dim]
-  /** [ropeDim / 2, 2] u32 turns per position (rope.ts), Llama 3 freq factors applied. */
+  /** [ropeDim / 2, 2] u32 turns per position (rope.ts), Llama 3 freq factors and RoPE scaling applied. */
   ropeTurns: GPUBuffer;
   /** Bytes of every tensor in the file / allocated on the GPU (rope table excluded). */
   fileBytes: number;
@@ -51,20 +52,6 @@ export interface ModelWeights {
 export interface WeightProgress {
   loadedBytes: number;
   totalBytes: number;
-}
-
-/** Turn table with per-pair divisors (ggml_rope_ext's freq_factors), same fixed point as ropeTurnTable. */
-export function ropeTurnTableWithFactors(theta: number, ropeDim: number, factors: Float32Array): Uint32Array<ArrayBuffer> {
-  const half = ropeDim / 2;
-  const out = new Uint32Array(half * 2); // [ropeDim / 2, 2] u32
-  for (let i = 0; i < half; i++) {
-    const turnsPerPos = Math.pow(theta, (-2 * i) / ropeDim) / factors[i] / (2 * Math.PI);
-    const turns = turnsPerPos - Math.floor(turnsPerPos);
-    const g = BigInt(Math.floor(turns * 2 ** 64)) & ((1n << 64n) - 1n);
-    out[2 * i] = Number(g & 0xffffffffn);
-    out[2 * i + 1] = Number(g >> 32n);
-  }
-  return out;
 }
 
 export async function loadModelWeights(
@@ -160,14 +147,13 @@ export async function loadModelWeights(
     const outputNorm = await vector('output_norm.weight');
     const output = config.tiedEmbeddings ? tokenEmbedding : await matrix('output.weight');
 
-    let ropeTurns: GPUBuffer;
+    let freqFactors: Float32Array | undefined;
     if (config.ropeFreqFactors) {
-      const factors = await vectorF32('rope_freqs.weight');
+      freqFactors = await vectorF32('rope_freqs.weight');
       progressed(infoOf('rope_freqs.weight'));
-      ropeTurns = ctx.upload('rope-turns', ropeTurnTableWithFactors(config.ropeTheta, config.ropeDim, factors));
-    } else {
-      ropeTurns = createRopeTable(ctx, config.ropeTheta, config.ropeDim);
     }
+    // Llama 3 divisors and linear / YaRN scaling are folded into the table here, once.
+    const ropeTurns = ctx.upload('rope-turns', ropeTurnTableFromFrequencies(ropePairFrequencies(config, freqFactors)));
     owned.push(ropeTurns);
     return {
       tokenEmbedding, layers, outputNorm, output, ropeTurns, fileBytes, gpuBytes,

@@ -1,5 +1,6 @@
 // RoPE (adjacent-pair and NeoX, partial ropeDim) in place, with optional fused per-head
-// RMSNorm (qwen3 q/k norm). Also builds the frequency table the kernel reads.
+// RMSNorm (qwen3 q/k norm) and a cos/sin magnitude (YaRN). Also builds the fixed-point
+// frequency table the kernel reads; RoPE scaling is folded into that table on the CPU.
 import code from './rope.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
 import { dispatch, f32Bits, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
@@ -13,10 +14,18 @@ const WG = 64;
  */
 export function ropeTurnTable(theta: number, ropeDim: number): Uint32Array<ArrayBuffer> {
   if (!(theta > 0) || !(ropeDim > 0) || ropeDim % 2 !== 0) throw new KernelArgError('rope', `bad theta ${theta} / ropeDim ${ropeDim}`);
-  const half = ropeDim / 2;
-  const out = new Uint32Array(half * 2); // [ropeDim / 2, 2] u32
-  for (let i = 0; i < half; i++) {
-    const turnsPerPos = Math.pow(theta, (-2 * i) / ropeDim) / (2 * Math.PI);
+  return ropeTurnTableFromFrequencies(Array.from({ length: ropeDim / 2 }, (_, i) => Math.pow(theta, (-2 * i) / ropeDim)));
+}
+
+/**
+ * The same fixed-point table from any per-pair frequencies (radians per position), e.g.
+ * with Llama 3 divisors or linear / YaRN scaling applied (model/rope-scaling.ts).
+ */
+export function ropeTurnTableFromFrequencies(radPerPos: ArrayLike<number>): Uint32Array<ArrayBuffer> {
+  const out = new Uint32Array(radPerPos.length * 2); // [ropeDim / 2, 2] u32
+  for (let i = 0; i < radPerPos.length; i++) {
+    if (!(radPerPos[i] >= 0) || !Number.isFinite(radPerPos[i])) throw new KernelArgError('rope', `bad frequency ${radPerPos[i]} for pair ${i}`);
+    const turnsPerPos = radPerPos[i] / (2 * Math.PI);
     const turns = turnsPerPos - Math.floor(turnsPerPos); // whole turns per position do not matter
     const g = BigInt(Math.floor(turns * 2 ** 64)) & ((1n << 64n) - 1n);
     out[2 * i] = Number(g & 0xffffffffn);
@@ -33,7 +42,7 @@ export interface RopeArgs {
   /** [numTokens, rowStride] f32, rotated in place at colOffset + h * headDim. */
   x: GPUBuffer;
   positions: GPUBuffer; // [numTokens] i32
-  /** [ropeDim / 2, 2] u32 from createRopeTable(theta, ropeDim). */
+  /** [ropeDim / 2, 2] u32 from createRopeTable(theta, ropeDim) or ropeTurnTableFromFrequencies. */
   turns: GPUBuffer;
   numTokens: number;
   numHeads: number;
@@ -43,6 +52,8 @@ export interface RopeArgs {
   /** Defaults: rowStride = numHeads * headDim, colOffset = 0. */
   rowStride?: number;
   colOffset?: number;
+  /** Multiplies cos and sin (YaRN's mscale times rope.scaling.attn_factor); default 1. */
+  magnitude?: number;
   /** Per-head RMSNorm before rotation (qwen3): weight [headDim] f32. */
   norm?: { weight: GPUBuffer; eps: number };
 }
@@ -66,6 +77,7 @@ export function rope(enc: KernelEncoder, a: RopeArgs): void {
   const pipeline = enc.ctx.pipeline(`rope/wg${wg}/norm${hasNorm ? 1 : 0}`, code, { WG: wg, HAS_NORM: hasNorm ? 1 : 0 });
   const params = enc.uniforms.push('rope', [
     a.numTokens, a.numHeads, a.headDim, a.ropeDim, a.style === 'neox' ? 1 : 0, rowStride, colOffset, f32Bits(a.norm?.eps ?? 0),
+    f32Bits(a.magnitude ?? 1),
   ]);
   const ty = Math.min(a.numTokens, MAX_WORKGROUPS_PER_DIM);
   dispatch(enc, pipeline, [a.x, a.positions, a.turns, a.norm?.weight ?? a.turns, params], a.numHeads, ty, Math.ceil(a.numTokens / MAX_WORKGROUPS_PER_DIM));

@@ -5,7 +5,9 @@
 //   (rowStride/colOffset let q and k be read in place from a fused qkv row, phi3)
 //
 //   adjacent (llama): pairs (2i, 2i+1)          neox: pairs (i, i + ropeDim/2)
-//   angle_i = pos * theta^(-2i/ropeDim),  i < ropeDim/2; dims >= ropeDim are not rotated
+//   angle_i = pos * freq_i,  i < ropeDim/2; dims >= ropeDim are not rotated
+//   freq_i = theta^(-2i/ropeDim), with Llama 3 divisors and linear / YaRN scaling
+//   already applied on the CPU (the turns table), so scaling costs nothing here
 //
 // Angles: WGSL's fma is not fused everywhere (SwiftShader) and sin/cos are only
 // accurate on [-pi, pi], so f32 pos * freq loses ~pos * 2^-24 rad. Instead each
@@ -27,11 +29,12 @@ struct Params {
   rowStride: u32,
   colOffset: u32,
   eps: f32,
+  magnitude: f32, // cos and sin are scaled by this (YaRN mscale * attn_factor; 1 otherwise)
 }
 
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;     // [numTokens, rowStride] f32
 @group(0) @binding(1) var<storage, read> positions: array<i32>;   // [numTokens] i32
-@group(0) @binding(2) var<storage, read> turns: array<vec2u>;     // [ropeDim / 2] (gLo, gHi) u32: freq / 2pi * 2^64
+@group(0) @binding(2) var<storage, read> turns: array<vec2u>;     // [ropeDim / 2] (gLo, gHi) u32: freq / 2pi * 2^64 (scaling applied)
 @group(0) @binding(3) var<storage, read> normWeight: array<f32>;  // [headDim] f32 (HAS_NORM)
 @group(0) @binding(4) var<uniform> params: Params;
 
@@ -94,8 +97,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   let half = params.ropeDim / 2u;
   for (var i = tid; i < half; i += WG) {
     let cs = ropeCosSin(pos, turns[i]);
-    let c = cs.x;
-    let s = cs.y;
+    let c = cs.x * params.magnitude;
+    let s = cs.y * params.magnitude;
     var i0 = base + 2u * i;
     var i1 = i0 + 1u;
     if (params.neox != 0u) { i0 = base + i; i1 = base + i + half; }

@@ -7,21 +7,11 @@
 // `rope.dimension_count` to the head size).
 
 import type { Arch, ModelConfig } from './config';
+import { ModelConfigError, type ModelConfigErrorCode } from './config-error';
 import type { GGUFFile, GGUFTensorInfo, GGUFValue } from './gguf/types';
+import { parseRopeScaling } from './rope-scaling';
 
-export type ModelConfigErrorCode = 'bad_model_config' | 'unsupported_architecture';
-
-export class ModelConfigError extends Error {
-  override readonly name = 'ModelConfigError';
-  constructor(
-    readonly code: ModelConfigErrorCode,
-    message: string,
-    /** The metadata key or tensor name at fault. */
-    readonly key?: string,
-  ) {
-    super(message);
-  }
-}
+export { ModelConfigError, type ModelConfigErrorCode };
 
 export const SUPPORTED_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3'];
 
@@ -72,6 +62,7 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
   const rmsEps = positiveFloat(md, key('attention.layer_norm_rms_epsilon'));
   const ropeTheta = positiveFloat(md, key('rope.freq_base'), 10000);
   const contextLength = positiveInt(md, key('context_length'));
+  const ropeScaling = parseRopeScaling(md, arch, contextLength);
   const vocabSize = vocabSizeOf(md, tensors);
   const name = md['general.name'];
 
@@ -92,6 +83,7 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
     ropeTheta,
     ropeStyle: ROPE_STYLE[arch],
     ropeDim,
+    ...(ropeScaling ? { ropeScaling } : {}),
     contextLength,
     tiedEmbeddings: !has('output.weight'),
     qkvBias: has('blk.0.attn_q.bias') || has('blk.0.attn_qkv.bias'),

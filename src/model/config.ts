@@ -2,6 +2,8 @@
 // The parser (`modelConfigFromGGUF`) lives beside this interface; every later layer
 // (reference model, GPU runner, engine) reads only this plain object.
 
+import type { RopeScaling } from './rope-scaling';
+
 export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3';
 
 export interface ModelConfig {
@@ -25,6 +27,11 @@ export interface ModelConfig {
   ropeStyle: 'adjacent' | 'neox';
   /** Number of leading dims of each head that are rotated (`<arch>.rope.dimension_count`, default headDim). */
   ropeDim: number;
+  /**
+   * `<arch>.rope.scaling.*` (linear or YaRN context extension, attn_factor); absent: none.
+   * rope-scaling.ts turns it into per-pair frequencies and a cos/sin magnitude.
+   */
+  ropeScaling?: RopeScaling;
   contextLength: number;
   /** No `output.weight` tensor: the LM head is `token_embd.weight`. */
   tiedEmbeddings: boolean;
@@ -45,3 +52,4 @@ export interface ModelConfig {
 
 export { modelConfigFromGGUF, ModelConfigError, SUPPORTED_ARCHS } from './config-parse';
 export type { ModelConfigErrorCode } from './config-parse';
+export type { RopeScaling, RopeScalingType } from './rope-scaling';

@@ -49,6 +49,14 @@ export interface TestModelOptions {
   rmsEps?: number;
   /** No output.weight (LM head = token_embd). Default: true for qwen2/qwen3 (like their small models), false otherwise. */
   tiedEmbeddings?: boolean;
+  /**
+   * `<arch>.rope.scaling.*` keys as a llama.cpp conversion writes them: type (string, any
+   * value, so unsupported ones can be tested), factor and attn_factor (f32),
+   * original_context_length (u32).
+   */
+  ropeScaling?: { type?: string; factor?: number; attnFactor?: number; originalContextLength?: number };
+  /** `general.name`; default `test-<arch>-<quant>-seed<seed>`. */
+  name?: string;
   /** Write a Llama 3 style `rope_freqs.weight` [ropeDim / 2]: divisors rising from 1 to 8 (deterministic, no RNG draw). */
   ropeFreqFactors?: boolean;
 }
@@ -97,7 +105,7 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
 
   const metadata: Record<string, MetaInput> = {
     'general.architecture': arch,
-    'general.name': `test-${arch}-${o.quant}-seed${o.seed}`,
+    'general.name': o.name ?? `test-${arch}-${o.quant}-seed${o.seed}`,
     'general.file_type': u32(FILE_TYPES[o.quant]),
     'general.quantization_version': u32(2),
     [`${arch}.context_length`]: u32(o.contextLength ?? 512),
@@ -110,6 +118,11 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
     [`${arch}.rope.freq_base`]: f32(o.ropeTheta ?? 10000),
     [`${arch}.rope.dimension_count`]: u32(o.ropeDim ?? headDim),
   };
+  const scaling = o.ropeScaling;
+  if (scaling?.type !== undefined) metadata[`${arch}.rope.scaling.type`] = scaling.type;
+  if (scaling?.factor !== undefined) metadata[`${arch}.rope.scaling.factor`] = f32(scaling.factor);
+  if (scaling?.attnFactor !== undefined) metadata[`${arch}.rope.scaling.attn_factor`] = f32(scaling.attnFactor);
+  if (scaling?.originalContextLength !== undefined) metadata[`${arch}.rope.scaling.original_context_length`] = u32(scaling.originalContextLength);
   if (o.headDim !== undefined || arch === 'qwen3') {
     metadata[`${arch}.attention.key_length`] = u32(headDim);
     metadata[`${arch}.attention.value_length`] = u32(headDim);

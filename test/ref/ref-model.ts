@@ -7,7 +7,7 @@
 // before RoPE), phi3 (fused qkv and gate/up), all NeoX RoPE except llama; partial RoPE
 // (ropeDim < headDim) rotates only the leading ropeDim dims of each head.
 
-import type { ModelConfig } from '../../src/model/config';
+import type { ModelConfig, RopeScaling } from '../../src/model/config';
 import { f16ToF32, f32ToF16 } from '../../src/model/gguf';
 import type { SourceInput } from '../../src/model/gguf/source';
 import { loadRefWeights, type RefWeights } from './weights';
@@ -103,8 +103,8 @@ export class RefModel {
       if (lw.bv) addInPlace(v, lw.bv);
       if (lw.qNorm) headwiseRmsnorm(q, c.numHeads, headDim, lw.qNorm, c.rmsEps); // qwen3, before RoPE
       if (lw.kNorm) headwiseRmsnorm(k, c.numKvHeads, headDim, lw.kNorm, c.rmsEps);
-      rope(q, c.numHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle, w.ropeFreqFactors);
-      rope(k, c.numKvHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle, w.ropeFreqFactors);
+      rope(q, c.numHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle, w.ropeFreqFactors, c.ropeScaling);
+      rope(k, c.numKvHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle, w.ropeFreqFactors, c.ropeScaling);
       if (this.kvF16) {
         roundToF16(k);
         roundToF16(v);
@@ -213,22 +213,45 @@ export function matmul(weight: Float64Array, x: Float64Array, outDim: number, in
 
 /**
  * Rotates the first `ropeDim` dims of each head in place by angle
- * pos * theta^(-2i/ropeDim) / freqFactors[i] (factors: Llama 3 rope_freqs, default 1).
+ * pos * theta^(-2i/ropeDim) / freqFactors[i] (factors: Llama 3 rope_freqs, default 1),
+ * then scaled as `scaling` says (ggml's rope_yarn, per position, in float64):
+ *   linear: angle / factor
+ *   yarn:   interp = angle / factor blended towards the unscaled angle by
+ *           mix_i = 1 - clamp((i - low) / max(0.001, high - low), 0, 1),
+ *           cos and sin times 1 + 0.1 ln(factor)
+ *   both:   cos and sin times attnFactor
  *   adjacent (llama): pairs (2i, 2i+1)              for i in [0, ropeDim/2)
  *   neox (qwen, phi3): pairs (i, i + ropeDim/2)     for i in [0, ropeDim/2)
  */
 export function rope(
   v: Float64Array, numHeads: number, headDim: number, ropeDim: number, pos: number, theta: number,
-  style: 'adjacent' | 'neox', freqFactors?: Float64Array,
+  style: 'adjacent' | 'neox', freqFactors?: Float64Array, scaling?: RopeScaling,
 ): void {
   const half = ropeDim / 2;
+  const factor = scaling && scaling.type !== 'none' ? scaling.factor : 1;
+  let mscale = scaling?.attnFactor ?? 1;
+  let low = 0;
+  let high = 0;
+  if (scaling?.type === 'yarn') {
+    // ggml_rope_yarn_corr_dims: the pair range between beta_fast and beta_slow rotations per original context.
+    const corrDim = (rotations: number) => (ropeDim * Math.log(scaling.originalContextLength / (rotations * 2 * Math.PI))) / (2 * Math.log(theta));
+    low = Math.max(0, Math.floor(corrDim(scaling.betaFast)));
+    high = Math.min(ropeDim - 1, Math.ceil(corrDim(scaling.betaSlow)));
+    if (factor > 1) mscale *= 1 + 0.1 * Math.log(factor);
+  }
   for (let h = 0; h < numHeads; h++) {
     const base = h * headDim;
     for (let i = 0; i < half; i++) {
       const freq = Math.pow(theta, (-2 * i) / ropeDim) / (freqFactors ? freqFactors[i] : 1);
-      const angle = pos * freq;
-      const cos = Math.cos(angle);
-      const sin = Math.sin(angle);
+      const angleExtrap = pos * freq;
+      const angleInterp = angleExtrap / factor;
+      let angle = angleInterp;
+      if (scaling?.type === 'yarn') {
+        const ramp = 1 - Math.min(1, Math.max(0, (i - low) / Math.max(0.001, high - low)));
+        angle = angleInterp * (1 - ramp) + angleExtrap * ramp;
+      }
+      const cos = Math.cos(angle) * mscale;
+      const sin = Math.sin(angle) * mscale;
       const a = style === 'adjacent' ? base + 2 * i : base + i;
       const b = style === 'adjacent' ? base + 2 * i + 1 : base + i + half;
       const x0 = v[a];

@@ -4,7 +4,10 @@
 // angle is exact fixed-point turns and sin/cos are polynomials (see rope.wgsl).
 import { describe, expect, it } from 'vitest';
 import { rmsNorm } from '../../../src/kernels/rmsnorm';
-import { createRopeTable, rope } from '../../../src/kernels/rope';
+import { createRopeTable, rope, ropeTurnTableFromFrequencies } from '../../../src/kernels/rope';
+import type { RopeScaling } from '../../../src/model/config';
+import { ropeMagnitude, ropePairFrequencies } from '../../../src/model/rope-scaling';
+import { rope as ropeF64 } from '../../ref/ref-model';
 import { KernelArgError } from '../../../src/kernels/encoder';
 import { getTestContext, maxAbsDiff, randomF32, readF32, rng, runPass } from './harness';
 
@@ -106,4 +109,32 @@ describe('rope', () => {
     console.log(`rope max abs error at positions up to 1e6: ${err.toExponential(2)}`);
     expect(err).toBeLessThan(2e-6);
   });
+
+  // RoPE scaling is folded into the turn table and a magnitude uniform; the float64 oracle is
+  // the reference model's rope (ggml's rope_yarn per position, written independently).
+  const scalings: RopeScaling[] = [
+    { type: 'linear', factor: 3, attnFactor: 1, originalContextLength: 64, betaFast: 32, betaSlow: 1 },
+    { type: 'yarn', factor: 8, attnFactor: 0.8, originalContextLength: 64, betaFast: 32, betaSlow: 1 },
+    { type: 'yarn', factor: 4, attnFactor: 1, originalContextLength: 4096, betaFast: 24, betaSlow: 2 },
+  ];
+  for (const scaling of scalings) {
+    for (const style of ['adjacent', 'neox'] as const) {
+      it(`${scaling.type} x${scaling.factor} (original context ${scaling.originalContextLength}, attn ${scaling.attnFactor}) ${style}: matches float64 past the original context`, async () => {
+        const ctx = await getTestContext();
+        const numTokens = 5, numHeads = 3, headDim = 40, ropeDim = 32, theta = 10000;
+        const config = { ropeTheta: theta, ropeDim, ropeScaling: scaling };
+        const x = randomF32(rng(scaling.factor * 13 + (style === 'neox' ? 1 : 0)), numTokens * numHeads * headDim);
+        const pos = Int32Array.from([0, 17, 63, 200, 70001]);
+        const xb = ctx.upload('x', x), pb = ctx.upload('pos', pos);
+        const fb = ctx.upload('turns', ropeTurnTableFromFrequencies(ropePairFrequencies(config)));
+        await runPass(ctx, (enc) => rope(enc, { x: xb, positions: pb, turns: fb, numTokens, numHeads, headDim, ropeDim, style, magnitude: ropeMagnitude(config) }));
+        const got = await readF32(ctx, xb, x.length);
+        const want = Float64Array.from(x);
+        for (let t = 0; t < numTokens; t++) {
+          ropeF64(want.subarray(t * numHeads * headDim, (t + 1) * numHeads * headDim), numHeads, headDim, ropeDim, pos[t], theta, style, undefined, scaling);
+        }
+        expect(maxAbsDiff(got, want)).toBeLessThan(2e-6 * 1.3); // outputs scale with the magnitude (<= 1.21)
+      });
+    }
+  }
 });

@@ -1,0 +1,47 @@
+// The generated models and prompts the llama.cpp agreement tests run (GPU runner in
+// test/gpu/llama-cpp-agreement.test.ts, float64 reference in test/unit/ref/ref-llama-cpp.test.ts),
+// and their tolerance: where ids part, llama.cpp's own top-2 logit margin at that step must be
+// under MARGIN_TOLERANCE (a near-tie that f32 rounding may flip).
+import type { Arch } from '../../src/model/config';
+import { makeTestModel, type TestModelOptions, type TestQuant } from './test-model';
+
+export const MARGIN_TOLERANCE = 1e-2;
+export const DECODE_STEPS = 32;
+export const SHORT_PROMPT = [1, 5, 9, 13, 17, 21, 25];
+/** 44 ids spread over the vocabulary: positions 0..43 pass an original context of 32. */
+export const LONG_PROMPT = Array.from({ length: 44 }, (_, i) => 3 + ((i * 37) % 290));
+
+export interface AgreementCase {
+  name: string;
+  arch: Arch;
+  quant: TestQuant;
+  prompt: number[];
+  ropeScaling?: TestModelOptions['ropeScaling'];
+}
+
+/** Only the RoPE scaling cases (prompts past the original context). */
+export const scalingCases = (): AgreementCase[] => AGREEMENT_CASES.filter((c) => c.ropeScaling);
+
+export const AGREEMENT_CASES: AgreementCase[] = [
+  ...(['llama', 'qwen2', 'qwen3', 'phi3'] as const).map((arch) => ({ name: `${arch} F32`, arch, quant: 'F32' as const, prompt: SHORT_PROMPT })),
+  { name: 'llama Q8_0', arch: 'llama', quant: 'Q8_0', prompt: SHORT_PROMPT },
+  { name: 'qwen2 Q4_0', arch: 'qwen2', quant: 'Q4_0', prompt: SHORT_PROMPT },
+  { name: 'llama linear x4', arch: 'llama', quant: 'F32', prompt: LONG_PROMPT, ropeScaling: { type: 'linear', factor: 4 } },
+  { name: 'phi3 linear x2, attn_factor 1.1', arch: 'phi3', quant: 'F32', prompt: LONG_PROMPT, ropeScaling: { type: 'linear', factor: 2, attnFactor: 1.1 } },
+  { name: 'qwen2 yarn x4, original context 32', arch: 'qwen2', quant: 'F32', prompt: LONG_PROMPT, ropeScaling: { type: 'yarn', factor: 4, originalContextLength: 32 } },
+  { name: 'qwen3 yarn x8, original context 32, attn_factor 0.9', arch: 'qwen3', quant: 'F32', prompt: LONG_PROMPT, ropeScaling: { type: 'yarn', factor: 8, originalContextLength: 32, attnFactor: 0.9 } },
+];
+
+/** The case's GGUF bytes (seeded by its index, so every test tier gets the same model). */
+export function agreementModel(c: AgreementCase): Uint8Array {
+  const seed = 300 + AGREEMENT_CASES.indexOf(c);
+  return makeTestModel({
+    arch: c.arch, vocab: 300, dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, quant: c.quant, seed, contextLength: 128,
+    // Untied heads: a tied LM head favours repeating the last token, which makes dull, easy ids.
+    tiedEmbeddings: false,
+    // llama.cpp's vocab loader special-cases names containing "phi3" (it expects phi3's real special tokens).
+    name: 'tabllm-test-model',
+    ...(c.arch === 'qwen3' ? { headDim: 24 } : {}),
+    ...(c.ropeScaling ? { ropeScaling: c.ropeScaling } : {}),
+  });
+}

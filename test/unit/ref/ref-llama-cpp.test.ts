@@ -1,0 +1,28 @@
+// The float64 reference against llama.cpp (test/helpers/llama-cpp-oracle.ts) on the RoPE
+// scaling cases of the agreement suite: linear and YaRN, prompts past the original context.
+// The reference once shared tabllm's wrong reading (scaling keys ignored); this pins its
+// RoPE to llama.cpp's, so the kernel and runner tests that use it as their oracle inherit that.
+import { afterAll, describe, expect, it } from 'vitest';
+import { agreementModel, DECODE_STEPS, MARGIN_TOLERANCE, scalingCases } from '../../helpers/llama-cpp-cases';
+import { openLlamaCpp } from '../../helpers/llama-cpp-oracle';
+import { RefModel } from '../../ref/ref-model';
+
+const disposers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const d of disposers) await d();
+});
+
+describe('float64 reference vs llama.cpp with RoPE scaling', () => {
+  for (const c of scalingCases()) {
+    it(`${c.name}: ${DECODE_STEPS} greedy ids equal llama.cpp's`, async () => {
+      const bytes = agreementModel(c);
+      const oracle = await openLlamaCpp(bytes);
+      disposers.push(() => oracle.dispose());
+      const expected = await oracle.greedy(c.prompt, DECODE_STEPS);
+      const got = (await RefModel.fromGGUF(bytes, 128)).greedy(c.prompt, DECODE_STEPS);
+      const parted = got.findIndex((id, step) => id !== expected.ids[step]);
+      if (parted >= 0) expect(expected.margins[parted], `${c.name}: ids part at step ${parted} without a near-tie`).toBeLessThan(MARGIN_TOLERANCE);
+      else expect(got).toEqual(expected.ids);
+    });
+  }
+});
