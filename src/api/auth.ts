@@ -23,9 +23,12 @@ export interface ApiKeyCheck {
   (request: Request, path: string): HttpError | undefined;
 }
 
-/** A checker for `apiKey`; throws PolicyConfigError on an empty key (a key of '' would lock nothing). */
+/**
+ * A checker for `apiKey`. Throws PolicyConfigError unless the key is visible ASCII: an
+ * empty key would lock nothing, and spaces or other bytes would not survive a header.
+ */
 export function apiKeyCheck(apiKey: string): ApiKeyCheck {
-  if (apiKey === '') throw new PolicyConfigError('the API key must not be empty');
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) throw new PolicyConfigError('the API key must be non-empty printable ASCII without spaces');
   const expected = encoder.encode(apiKey);
   return (request, path) => {
     if (OPEN_PATHS.has(path)) return undefined;
