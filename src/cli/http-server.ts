@@ -129,7 +129,9 @@ async function writeResponse(res: ServerResponse, response: Response, signal: Ab
 
 /** Answers malformed HTTP (the parser gave up) on the raw socket, as Node's default would. */
 function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+  // Bytes already written belong to an earlier response on this connection: a status line
+  // now would corrupt it, so close instead (Node's default does the same).
+  if (err.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0) {
     socket.destroy();
     return;
   }
