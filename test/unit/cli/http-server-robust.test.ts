@@ -82,11 +82,12 @@ describe('serveFetchHandler: one request cannot bring the server down', () => {
       expect(answer.settled).toBe(true);
       expect([400, 431]).toContain(answer.status);
     }
-    // Garbage pipelined after a good request: the parser fails before the first answer is
-    // written, so the connection gets the 400 (as with Node's default handler) and closes.
+    // Garbage pipelined after a good request: when both arrive in one read, the parser fails
+    // before the first answer is written and the connection gets the 400 (as with Node's
+    // default handler); when the first answer went out already, the connection just closes.
     const pipelined = await rawRequest(port, `GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\nGARBAGE\r\n\r\n`);
     expect(pipelined.settled).toBe(true);
-    expect(pipelined.status).toBe(400);
+    expect([200, 400]).toContain(pipelined.status);
     await expectAlive(port);
   });
 
