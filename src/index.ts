@@ -20,6 +20,7 @@ export type { Detokenizer, DetokenizerFactory } from './engine/stop';
 export { numBlocksForBudget } from './engine/kv/block-pool';
 export { createRouter } from './api/router';
 export type { Router, RouterOptions } from './api/router';
+export type { LocalAccessOptions } from './api/origin-policy';
 export { createOpenAIFetch, installFetchShim, DEFAULT_SHIM_ORIGINS, FetchShimError } from './shim/fetch';
 export type { FetchLike, OpenAIFetchOptions, FetchShimOptions } from './shim/fetch';
 export { loadModel, listCachedModels, deleteCachedModel, StorageError, resolveModelUrl } from './storage';

@@ -12,7 +12,17 @@ export type HttpErrorCode =
   | 'response_not_found'
   | 'method_not_allowed'
   | 'request_too_large'
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  /** The Node server could not read the `Host` header or the request target (400). */
+  | 'invalid_host_header'
+  | 'invalid_request_target'
+  /** Missing or wrong `Authorization: Bearer` with `--api-key` (401). */
+  | 'invalid_api_key'
+  /** The access policy refused the request's `Origin` or `Host` (403, see origin-policy.ts). */
+  | 'origin_not_allowed'
+  | 'host_not_allowed'
+  /** `requestTimeoutMs` passed before the answer was complete (504). */
+  | 'request_timeout';
 
 export type OpenAIErrorType = 'invalid_request_error' | 'rate_limit_error' | 'server_error' | 'not_found_error';
 

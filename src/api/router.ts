@@ -1,22 +1,46 @@
 // createRouter(engine) → (Request) => Promise<Response>: the one HTTP front door, used by
 // the fetch shim, the service worker and the Node server alike. It owns what is common
-// to every route — route table, method check, body size limit, JSON parsing, CORS, the
-// client-abort signal, and turning any failure into the route's error shape.
+// to every route — access policy (Origin, Host, API key), route table, method check, body
+// size limit, JSON parsing, CORS, the client-abort signal and the request deadline, and
+// turning any failure into the route's error shape.
 
 import type { Engine } from '../engine/engine-api';
 import { API_ROOT_PATHS, isApiPath, LIVENESS_PATH, routePath } from './api-paths';
-import { errorResponse, HttpError, toHttpError } from './errors';
+import { apiKeyCheck } from './auth';
 import { combineSignals, type RouteContext } from './context';
+import { corsHeaders } from './cors';
+import { startDeadline, untilDeadline } from './deadline';
+import { errorResponse, HttpError, toHttpError } from './errors';
 import * as ollama from './ollama';
 import * as openai from './openai';
+import { checkAccess, compileAccess, PolicyConfigError, type LocalAccessOptions } from './origin-policy';
 import * as responses from './responses';
 import { ResponseStore } from './responses-store';
 
 export interface RouterOptions {
   /** Largest accepted request body in bytes (default 4 MiB); larger → 413. */
   maxBodyBytes?: number;
-  /** `Access-Control-Allow-Origin` value (default `*`); `false` sends no CORS headers. */
+  /**
+   * Who may call, by the request's `Origin` and `Host`.
+   *
+   * `'open'` (the default) suits the fetch shim and the service worker: there the router
+   * runs inside the page and listens on no network, so every origin gets CORS headers
+   * (`corsOrigin`). A network-facing host passes `LocalAccessOptions` (`tabllm serve`
+   * always does): same-machine origins and `allowOrigins` get CORS headers and the
+   * private-network grant; any other `Origin` gets 403 `origin_not_allowed` before the body
+   * is read; with `checkHost`, a `Host` other than this machine's names gets 403
+   * `host_not_allowed` (DNS rebinding). Requests without an `Origin` pass.
+   */
+  access?: 'open' | LocalAccessOptions;
+  /** `Access-Control-Allow-Origin` value in `'open'` access (default `*`); `false` sends no CORS headers. */
   corsOrigin?: string | false;
+  /** Requires `Authorization: Bearer <apiKey>` on every route but `/health` and `/` (else 401 `invalid_api_key`). */
+  apiKey?: string;
+  /**
+   * A deadline per request in ms (default none): when it passes, the engine request is
+   * aborted and the client gets 504 `request_timeout`, in-band if a stream had begun.
+   */
+  requestTimeoutMs?: number;
   /**
    * Answers a request that names a model the engine has not loaded, instead of a 404
    * `model_not_found` (the fetch shim's passthrough to a real server). It gets a fresh
@@ -131,41 +155,35 @@ function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
-function corsHeaders(origin: string, request: Request): Record<string, string> {
-  const headers: Record<string, string> = {
-    'access-control-allow-origin': origin,
-    'access-control-expose-headers': 'x-tabllm-error-code, content-type',
-  };
-  if (request.method === 'OPTIONS') {
-    headers['access-control-allow-methods'] = 'GET, POST, DELETE, OPTIONS';
-    // Echo what the page asked for: a `*` would not cover `Authorization`.
-    headers['access-control-allow-headers'] = request.headers.get('access-control-request-headers') ?? 'authorization, content-type';
-    headers['access-control-max-age'] = '86400';
-    // Chrome's Private Network Access preflight (a public page calling localhost).
-    if (request.headers.get('access-control-request-private-network') === 'true') {
-      headers['access-control-allow-private-network'] = 'true';
-    }
-  }
-  return headers;
-}
-
 function withHeaders(response: Response, headers: Record<string, string>): Response {
   const merged = new Headers(response.headers);
   for (const [name, value] of Object.entries(headers)) merged.set(name, value);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers: merged });
 }
 
+function flavorOf(found: { route: Route } | undefined, path: string): Flavor {
+  return found?.route.flavor ?? (path.startsWith('/api/') ? 'ollama' : 'openai');
+}
+
 export function createRouter(engine: Engine, options: RouterOptions = {}): Router {
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const corsOrigin = options.corsOrigin ?? '*';
   const responseStore = new ResponseStore(options.maxStoredResponses);
+  // Options are checked here, once: a bad entry throws PolicyConfigError at startup.
+  const access = options.access === undefined || options.access === 'open' ? undefined : compileAccess(options.access);
+  const openCorsOrigin = options.corsOrigin ?? '*';
+  const checkApiKey = options.apiKey === undefined ? undefined : apiKeyCheck(options.apiKey);
+  const timeoutMs = options.requestTimeoutMs;
+  if (timeoutMs !== undefined && !(timeoutMs > 0 && Number.isFinite(timeoutMs))) {
+    throw new PolicyConfigError(`requestTimeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+  }
 
-  async function route(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    const path = routePath(url.pathname);
+  async function route(request: Request, url: URL, path: string): Promise<Response> {
     const found = findRoute(path);
-    const flavor: Flavor = found?.route.flavor ?? (path.startsWith('/api/') ? 'ollama' : 'openai');
+    const flavor = flavorOf(found, path);
+    // Preflights carry no credentials; the policy already vetted their origin.
     if (request.method === 'OPTIONS') return new Response(null, { status: 204 });
+    const unauthorized = checkApiKey?.(request, path);
+    if (unauthorized) return withHeaders(errorResponse(unauthorized, flavor), { 'www-authenticate': 'Bearer' });
     if (!found) return errorResponse(new HttpError(404, 'not_found', `No route for ${request.method} ${url.pathname}.`), flavor);
     const method = request.method === 'HEAD' ? 'GET' : request.method;
     // hasOwn: an HTTP method may be any token, `constructor` included.
@@ -177,7 +195,8 @@ export function createRouter(engine: Engine, options: RouterOptions = {}): Route
     }
     let rawBody: Uint8Array<ArrayBuffer> | undefined;
     const controller = new AbortController();
-    try {
+    const deadline = timeoutMs === undefined ? undefined : startDeadline(timeoutMs, (err) => controller.abort(err));
+    const work = (async () => {
       let body: unknown;
       if (method === 'POST') {
         rawBody = await readBody(request, maxBodyBytes);
@@ -195,8 +214,19 @@ export function createRouter(engine: Engine, options: RouterOptions = {}): Route
       };
       const response = await handler(ctx);
       return request.method === 'HEAD' ? new Response(null, { status: response.status, headers: response.headers }) : response;
+    })();
+    try {
+      // The race answers on time even while a handler or a slow body upload ignores the abort.
+      if (deadline === undefined) return await work;
+      return untilDeadline(await Promise.race([work, deadline.expired]), deadline);
     } catch (err) {
       controller.abort();
+      deadline?.clear();
+      if (deadline?.error !== undefined) {
+        // A late answer goes nowhere; cancelling its body releases what it holds.
+        work.then((late) => late.body?.cancel(), () => undefined).catch(() => undefined);
+        return errorResponse(deadline.error, flavor);
+      }
       const httpError = toHttpError(err);
       if (httpError.code === 'model_not_found' && options.onModelNotFound) {
         return options.onModelNotFound(
@@ -208,10 +238,24 @@ export function createRouter(engine: Engine, options: RouterOptions = {}): Route
   }
 
   return async (request) => {
-    const response = await route(request);
-    if (corsOrigin === false) return response;
-    // A passthrough response comes from a real server that sets its own CORS headers.
-    if (response.headers.has('access-control-allow-origin')) return response;
-    return withHeaders(response, corsHeaders(corsOrigin, request));
+    const url = new URL(request.url);
+    const path = routePath(url.pathname);
+    const origin = request.headers.get('origin');
+    if (access === undefined) {
+      const response = await route(request, url, path);
+      if (openCorsOrigin === false) return response;
+      // A passthrough response comes from a real server that sets its own CORS headers.
+      if (response.headers.has('access-control-allow-origin')) return response;
+      return withHeaders(response, corsHeaders(openCorsOrigin, request, { varyOrigin: false }));
+    }
+    // Both names when they differ: an absolute-form request target names its own host.
+    const hostHeader = request.headers.get('host');
+    const hosts = hostHeader === null || hostHeader.toLowerCase() === url.host ? [url.host] : [url.host, hostHeader];
+    // Refused before the body is read and with no CORS headers: the page learns nothing.
+    const refused = checkAccess(access, origin, hosts);
+    if (refused) return errorResponse(refused, flavorOf(findRoute(path), path));
+    const response = await route(request, url, path);
+    if (origin === null || response.headers.has('access-control-allow-origin')) return response;
+    return withHeaders(response, corsHeaders(origin, request, { varyOrigin: true }));
   };
 }

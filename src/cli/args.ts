@@ -1,6 +1,8 @@
 // Argument parsing for the `tabllm` command: pure, so every bad input is tested
 // without a GPU. Errors are `CliUsageError` (exit code 2) with a message naming the flag.
 import { parseArgs } from 'node:util';
+import { apiKeyCheck } from '../api/auth';
+import { checkAllowHosts, compileOriginAllowList, parseOriginsEnv } from '../api/origin-policy';
 
 export class CliUsageError extends Error {
   readonly code = 'usage';
@@ -35,6 +37,20 @@ export interface ServeArgs {
   kvCacheMiB?: number;
   maxBatchTokens?: number;
   precision?: CliPrecision;
+  /** `--allow-origin` (repeatable) then `TABLLM_ORIGINS`: browser origins allowed besides this machine's. */
+  allowOrigins?: string[];
+  /** `--allow-host` (repeatable): Host names a loopback-bound server answers besides its own. */
+  allowHosts?: string[];
+  /** `--api-key`, else `TABLLM_API_KEY`: `Authorization: Bearer` required on the API routes. */
+  apiKey?: string;
+  /** `--request-timeout` in seconds (default: none). */
+  requestTimeoutS?: number;
+}
+
+/** The environment variables `serve` reads (process.env in main.ts; tests pass their own). */
+export interface CliEnv {
+  TABLLM_ORIGINS?: string;
+  TABLLM_API_KEY?: string;
 }
 
 export type CliArgs = RunArgs | ServeArgs | { command: 'help' } | { command: 'version' };
@@ -43,7 +59,8 @@ export const USAGE = `usage:
   tabllm run <model.gguf | url> [-p PROMPT] [-n STEPS | --max-tokens N] [--temperature T] [--top-p P] [--seed S] [--json]
              [--kv-cache-mib M] [--precision auto|f32|f16]
   tabllm serve <model.gguf | url> [--host 127.0.0.1] [--port 8000] [--name NAME] [--kv-cache-mib M] [--max-batch-tokens N]
-               [--precision auto|f32|f16]
+               [--precision auto|f32|f16] [--allow-origin ORIGIN]... [--allow-host NAME]... [--api-key KEY]
+               [--request-timeout SECONDS]
   tabllm --version | --help
 
 run:    completes PROMPT (no chat template; BOS as the GGUF says) and streams the text to stdout.
@@ -51,6 +68,12 @@ run:    completes PROMPT (no chat template; BOS as the GGUF says) and streams th
         --max-tokens N counts generated tokens only. Default: 256 steps. --json prints
         { text, token_ids, usage, timings } instead.
 serve:  answers the OpenAI (/v1) and Ollama (/api) HTTP APIs on host:port (loopback by default).
+        Web pages may call it only from this machine's origins (http(s)://localhost, 127.0.0.1,
+        [::1], any port); --allow-origin adds one (exact, 'https://*.example.com', 'null' or '*';
+        env TABLLM_ORIGINS, comma-separated). On loopback, a Host other than this machine's names
+        gets 403 (DNS rebinding); --allow-host adds a name. --api-key (env TABLLM_API_KEY)
+        requires 'Authorization: Bearer KEY' on every route but /health and /. --request-timeout
+        ends a request after SECONDS (504 request_timeout; the engine drops it).
 --precision: the KV cache in f16 where the adapter has shader-f16 (auto, the default), or f32
         everywhere; f16 on an adapter without the feature fails (unsupported_feature).`;
 
@@ -63,7 +86,18 @@ function num(flag: string, raw: string | undefined, opts: { min: number; max: nu
   return v;
 }
 
-export function parseCliArgs(argv: string[]): CliArgs {
+/** Checks allow-list entries with the policy's own parser; a bad one is a usage error naming `source`. */
+function policyEntries<T>(source: string, entries: string[], check: (entries: string[]) => T): string[] | undefined {
+  if (entries.length === 0) return undefined;
+  try {
+    check(entries);
+  } catch (err) {
+    throw new CliUsageError(`${source}: ${(err as Error).message}`);
+  }
+  return entries;
+}
+
+export function parseCliArgs(argv: string[], env: CliEnv = {}): CliArgs {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') return { command: 'help' };
   if (command === '--version' || command === '-v') return { command: 'version' };
@@ -94,12 +128,16 @@ export function parseCliArgs(argv: string[]): CliArgs {
               'kv-cache-mib': { type: 'string' },
               'max-batch-tokens': { type: 'string' },
               precision: { type: 'string' },
+              'allow-origin': { type: 'string', multiple: true },
+              'allow-host': { type: 'string', multiple: true },
+              'api-key': { type: 'string' },
+              'request-timeout': { type: 'string' },
             },
     });
   } catch (err) {
     throw new CliUsageError((err as Error).message);
   }
-  const { values: v, positionals } = parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  const { values: v, positionals } = parsed as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
   if (positionals.length === 0) throw new CliUsageError(`${command}: missing the model (a .gguf path or URL)`);
   if (positionals.length > 1) throw new CliUsageError(`${command}: unexpected argument '${positionals[1]}'`);
   const model = positionals[0]!;
@@ -135,5 +173,22 @@ export function parseCliArgs(argv: string[]): CliArgs {
     kvCacheMiB,
     maxBatchTokens: num('--max-batch-tokens', v['max-batch-tokens'] as string | undefined, { min: 1, max: 1 << 16, integer: true }),
     precision: precision as CliPrecision | undefined,
+    ...serveAccessArgs(v, env),
+  };
+}
+
+/** The access flags of `serve`, checked here so a bad entry exits 2 before the model loads. */
+function serveAccessArgs(v: Record<string, string | string[] | boolean | undefined>, env: CliEnv): Partial<ServeArgs> {
+  const allowOrigins = [
+    ...(policyEntries('--allow-origin', (v['allow-origin'] as string[] | undefined) ?? [], compileOriginAllowList) ?? []),
+    ...(policyEntries('TABLLM_ORIGINS', parseOriginsEnv(env.TABLLM_ORIGINS), compileOriginAllowList) ?? []),
+  ];
+  const apiKey = (v['api-key'] as string | undefined) ?? (env.TABLLM_API_KEY || undefined);
+  if (apiKey !== undefined) policyEntries(v['api-key'] !== undefined ? '--api-key' : 'TABLLM_API_KEY', [apiKey], ([key]) => apiKeyCheck(key!));
+  return {
+    allowOrigins: allowOrigins.length > 0 ? allowOrigins : undefined,
+    allowHosts: policyEntries('--allow-host', (v['allow-host'] as string[] | undefined) ?? [], checkAllowHosts),
+    apiKey,
+    requestTimeoutS: num('--request-timeout', v['request-timeout'] as string | undefined, { min: 0.001, max: 7 * 24 * 3600 }),
   };
 }

@@ -1,5 +1,6 @@
 // The `tabllm run` and `tabllm serve` commands. The engine factory is injected so the
 // commands are tested on a fake runner; main.ts passes the WebGPU one.
+import { isLoopbackBind } from '../api/origin-policy';
 import { createRouter } from '../api/router';
 import type { Completion, CompletionChunk } from '../engine/engine-api';
 import type { CreateEngineOptions, LoadProgress } from '../engine/engine';
@@ -72,6 +73,13 @@ export async function serveCommand(
   io: CliIO,
   onReady?: (server: RunningServer) => void,
 ): Promise<RunningServer> {
+  const loopback = isLoopbackBind(args.host);
+  if (!loopback) {
+    io.stderr(
+      `warning: --host ${args.host} is not a loopback address: every device on the network can reach this server and use the model` +
+        `${args.apiKey === undefined ? '; add --api-key KEY to require a key' : ' (with the API key)'}.\n`,
+    );
+  }
   let lastLine = '';
   const engine = await createEngine({
     model: args.model,
@@ -86,7 +94,15 @@ export async function serveCommand(
     },
   });
   const info = await engine.info();
-  const server = await serveFetchHandler(createRouter(engine), { host: args.host, port: args.port });
+  const router = createRouter(engine, {
+    // Bound to loopback, only this machine's Host names are answered (DNS rebinding); bound
+    // wider, the server is reached by names and addresses it cannot know.
+    access: { allowOrigins: args.allowOrigins, allowHosts: args.allowHosts, checkHost: loopback },
+    apiKey: args.apiKey,
+    requestTimeoutMs: args.requestTimeoutS === undefined ? undefined : args.requestTimeoutS * 1000,
+  });
+  const onError = (err: unknown) => io.stderr(`tabllm serve: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  const server = await serveFetchHandler(router, { host: args.host, port: args.port, onError });
   io.stderr(`\nserving '${info.id}' (${info.arch}, ${info.quant}) at ${server.url}  — OpenAI: ${server.url}/v1  Ollama: ${server.url}/api\n`);
   onReady?.(server);
   const close = server.close;

@@ -15,7 +15,7 @@ function isUrl(s: string): boolean {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseCliArgs(argv);
+  const args = parseCliArgs(argv, process.env);
   if (args.command === 'help') {
     io.stdout(`tabllm ${VERSION}\n${USAGE}\n`);
     return 0;
