@@ -12,6 +12,7 @@ export interface ChildLoad {
   name: string;
   via: 'engine' | 'storage';
   url: string;
+  idleTimeoutMs: number;
 }
 
 export interface ChildResult {
@@ -25,7 +26,8 @@ export interface ChildResult {
 
 const LOADED = 'loaded';
 
-async function loadOnce(load: ChildLoad, idleTimeoutMs: number): Promise<void> {
+async function loadOnce(load: ChildLoad): Promise<void> {
+  const { idleTimeoutMs } = load;
   if (load.via === 'storage') {
     const storage = { chunks: new MemoryChunkStore(), registry: new MemoryModelRegistry() };
     const model = await loadModel(load.url, { storage, idleTimeoutMs, retries: 0, chunkBytes: 256 * 1024 });
@@ -44,7 +46,7 @@ async function loadOnce(load: ChildLoad, idleTimeoutMs: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { loads, idleTimeoutMs } = JSON.parse(process.argv[2]!) as { loads: ChildLoad[]; idleTimeoutMs: number };
+  const loads = JSON.parse(process.argv[2]!) as ChildLoad[];
   for (const load of loads) {
     const before = process.memoryUsage().rss;
     let peak = before;
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
     const sampler = setInterval(sample, 2);
     let result: ChildResult;
     try {
-      await loadOnce(load, idleTimeoutMs);
+      await loadOnce(load);
       result = { name: load.name, code: 'no error', message: '', rssGrowthBytes: 0 };
     } catch (err) {
       const e = err as Error & { code?: string };

@@ -160,15 +160,26 @@ export class TimedResponse {
   }
 }
 
-/** `step`, or the error `onTimeout()` builds when it takes longer than `ms`. */
+/**
+ * `step`, or the error `onTimeout()` builds when it takes longer than `ms`. When the timer
+ * fires, the step gets one more turn of the event loop: if this thread was busy (a long
+ * synchronous task), bytes that arrived meanwhile are delivered after the timers, and a
+ * stall that was ours, not the server's, must not count.
+ */
 async function within<T>(ms: number, step: Promise<T>, onTimeout: () => Error): Promise<T> {
+  let settled = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+    timer = setTimeout(() => {
+      timer = setTimeout(() => {
+        if (!settled) reject(onTimeout());
+      }, 0);
+    }, ms);
   });
   try {
     return await Promise.race([step, timeout]);
   } finally {
+    settled = true;
     clearTimeout(timer);
   }
 }
