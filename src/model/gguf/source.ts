@@ -258,7 +258,8 @@ async function headContentLength(url: string, headers: Record<string, string>, h
     const length = declaredLength(response.response);
     return response.status >= 200 && response.status < 300 ? length : undefined;
   } catch (err) {
-    if ((err as Error).name === 'AbortError') throw err;
+    // A stalled HEAD is the server's fault like a stalled GET (download_timeout); other failures just mean no size.
+    if (err instanceof GGUFError || (err as Error).name === 'AbortError') throw err;
     return undefined;
   } finally {
     await response?.cancel();
