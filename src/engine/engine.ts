@@ -27,6 +27,11 @@ export interface CreateEngineOptions extends EngineCoreOptions {
   kvCacheBytes?: number;
   /** 'auto' picks f16 when the adapter has shader-f16. */
   precision?: 'auto' | 'f32' | 'f16';
+  /**
+   * A URL model's HTTP requests must get their headers, and bodies their next bytes, within
+   * this many milliseconds (default 30 s), else the load fails with `download_timeout`.
+   */
+  downloadIdleTimeoutMs?: number;
   /** A chat template that replaces (or supplies) the model's own. */
   chatTemplate?: string;
   onProgress?: (p: LoadProgress) => void;
@@ -99,7 +104,7 @@ export function engineTokenizer(t: Tokenizer): EngineTokenizer {
 
 export async function createEngine(options: CreateEngineOptions): Promise<LocalEngine> {
   const started = performance.now();
-  const source = await openSource(options.model);
+  const source = await openSource(options.model, { idleTimeoutMs: options.downloadIdleTimeoutMs });
   let runner: ModelRunner | undefined;
   try {
     const gguf = await readGGUF(source);

@@ -6,6 +6,8 @@
 // `token_embd.weight` (uploaded once).
 import type { ModelConfig } from '../model/config';
 import { dequantize } from '../model/gguf/dequant';
+import { GGUFError } from '../model/gguf/errors';
+import { assertFiniteWeights } from '../model/gguf/finite';
 import type { ByteSource, GGUFFile, GGUFTensorInfo } from '../model/gguf/types';
 import { ropeTurnTable, ropeTurnTableFromFrequencies } from '../kernels/rope';
 import { ropePairFrequencies } from '../model/rope-scaling';
@@ -73,6 +75,9 @@ export async function loadModelWeights(
     if (!info) throw new RunnerError('model_load_failed', `tensor ${name} is missing`);
     return info;
   };
+  /** A load failure of tensor `name` as model_load_failed; invalid_weights keeps its own code (and class, across workers). */
+  const loadFailed = (name: string, e: unknown): Error =>
+    e instanceof GGUFError && e.code === 'invalid_weights' ? e : new RunnerError('model_load_failed', `tensor ${name}: ${(e as Error)?.message ?? String(e)}`);
   const progressed = (info: GGUFTensorInfo) => {
     loadedBytes += info.byteLength;
     fileBytes += info.byteLength;
@@ -84,7 +89,7 @@ export async function loadModelWeights(
     try {
       w = await uploadTensor(ctx, source, info);
     } catch (e) {
-      throw new RunnerError('model_load_failed', `tensor ${name}: ${(e as Error)?.message ?? String(e)}`);
+      throw loadFailed(name, e);
     }
     owned.push(w);
     gpuBytes += w.gpuBytes;
@@ -94,9 +99,12 @@ export async function loadModelWeights(
   const vectorF32 = async (name: string): Promise<Float32Array<ArrayBuffer>> => {
     const info = infoOf(name);
     try {
-      return dequantize(info.type, await source.read(info.offset, info.byteLength));
+      const bytes = await source.read(info.offset, info.byteLength);
+      // As uploadTensor does for matrices: a NaN/Inf norm or bias would make every output garbage.
+      assertFiniteWeights(info.name, info.type, bytes, 0);
+      return dequantize(info.type, bytes);
     } catch (e) {
-      throw new RunnerError('model_load_failed', `tensor ${name}: ${(e as Error)?.message ?? String(e)}`);
+      throw loadFailed(name, e);
     }
   };
   const vector = async (name: string): Promise<GPUBuffer> => {

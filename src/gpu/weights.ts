@@ -6,6 +6,7 @@
 //   tensor [rows, cols] (GGUF shape [cols, rows...], cols innermost)
 //   ├─ part 0: rows [0, r1)      buffer: [seg0 words | seg1 f16 scales] u32
 //   ├─ part 1: rows [r1, r2)     ...
+import { assertFiniteWeights } from '../model/gguf/finite';
 import type { ByteSource, GGUFTensorInfo } from '../model/gguf/types';
 import { GGMLType } from '../model/gguf/types';
 import type { GpuContext } from './context';
@@ -143,9 +144,17 @@ export async function uploadWeight(
   };
 }
 
-/** Uploads tensor `info` from a GGUF byte source, reading only its byte range. */
+/**
+ * Uploads tensor `info` from a GGUF byte source, reading only its byte range. Each chunk is
+ * checked for NaN/Inf while it is in memory anyway (finite.ts): `invalid_weights`, naming the tensor.
+ */
 export function uploadTensor(ctx: GpuContext, source: ByteSource, info: GGUFTensorInfo, options?: UploadOptions): Promise<GpuWeight> {
-  return uploadWeight(ctx, info.name, info.type, info.shape, (off, len) => source.read(info.offset + off, len), options);
+  const read: TensorReader = async (off, len) => {
+    const bytes = await source.read(info.offset + off, len);
+    assertFiniteWeights(info.name, info.type, bytes, off);
+    return bytes;
+  };
+  return uploadWeight(ctx, info.name, info.type, info.shape, read, options);
 }
 
 /** Uploads a tensor already in memory (tests, generated models). */

@@ -1,5 +1,6 @@
 // Storage errors: one class with a string `code`, so the loader's callers (a progress UI,
 // the worker boundary) can branch on the failure without parsing messages.
+import type { DownloadErrorCode } from '../model/gguf/timed-fetch';
 
 export type StorageErrorCode =
   /** The source is not something we can download (scheme, malformed shorthand). */
@@ -12,6 +13,11 @@ export type StorageErrorCode =
   | 'range_not_supported'
   /** The connection failed or was cut, and the retries ran out (the stored chunks stay: a later call resumes). */
   | 'download_failed'
+  /**
+   * The server stalled (no headers or body bytes for `idleTimeoutMs`), or its body, Content-Length
+   * or Content-Range total disagreed with what was asked or declared before; the retries ran out.
+   */
+  | DownloadErrorCode
   /** Browser storage is full; `bytesNeeded` says how much more space the download needs. */
   | 'quota_exceeded'
   /** The whole file's SHA-256 differs from the one the caller gave (the entry is deleted). */

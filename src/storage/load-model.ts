@@ -19,6 +19,7 @@ import { OpfsChunkStore } from './opfs-store';
 import { ProgressReporter, type StorageProgress } from './progress';
 import { IdbModelRegistry, type CachedModel, type ModelRegistry } from './registry';
 import { modelIdForUrl, resolveModelUrl } from './resolve';
+import { idleTimeoutOf } from '../model/gguf/timed-fetch';
 import { Sha256, sha256Hex } from './sha256';
 
 export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
@@ -37,8 +38,13 @@ export interface LoadModelOptions {
   chunkBytes?: number;
   /** How a cached entry is checked before use: chunk sizes (default, cheap) or re-hashing every chunk. */
   verify?: 'size' | 'hash';
-  /** Retries after a cut connection or a 5xx, each resuming at the first missing chunk. Default 3. */
+  /** Retries after a cut connection, a stall or a 5xx, each resuming at the first missing chunk. Default 3. */
   retries?: number;
+  /**
+   * A request must get its response headers, and a body its next bytes, within this many
+   * milliseconds, else it is cut and retried (`download_timeout` when the retries run out). Default 30 s.
+   */
+  idleTimeoutMs?: number;
   /** Extra request headers (e.g. `Authorization` for a gated Hugging Face repo). */
   headers?: Record<string, string>;
   fetch?: typeof fetch;
@@ -133,6 +139,7 @@ export async function loadModel(source: string | URL | File | Blob, options: Loa
   const id = modelIdForUrl(url);
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) throw new StorageError('bad_source', `chunkBytes must be a positive integer, got ${chunkBytes}`);
+  idleTimeoutOf(options.idleTimeoutMs, (m) => new StorageError('bad_source', m));
   const expectedSha = options.sha256?.toLowerCase();
   if (expectedSha !== undefined && !/^[0-9a-f]{64}$/.test(expectedSha)) throw new StorageError('bad_source', `sha256 must be 64 hex digits, got '${options.sha256}'`);
   if (options.signal?.aborted) throw abortError(options.signal);
@@ -229,7 +236,7 @@ class ModelLoad {
         if (this.options.signal?.aborted) throw abortError(this.options.signal);
         if (!(err instanceof TransientError)) throw err;
         if (attempt >= retries) {
-          throw new StorageError('download_failed', `${this.url}: ${err.message} (after ${retries} retries; stored chunks are kept, loading again resumes)`);
+          throw new StorageError(err.code, `${this.url}: ${err.message} (after ${retries} retries; stored chunks are kept, loading again resumes)`);
         }
         await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
         record = await this.storage.registry.get(this.id);
@@ -286,7 +293,10 @@ class ModelLoad {
         if (changed) {
           // The file changed on the server: the stored chunks belong to another version.
           await this.forget();
-          throw new TransientError(`${this.url} changed on the server (size ${record.size} → ${total}, ETag ${record.etag} → ${etag}); starting over`);
+          throw new TransientError(
+            `${this.url} changed on the server (size ${record.size} → ${total}, ETag ${record.etag} → ${etag}); starting over`,
+            total !== record.size ? 'download_size_mismatch' : 'download_failed',
+          );
         }
         startStore(record, i, bytes);
       }
@@ -307,6 +317,7 @@ class ModelLoad {
     let inChunk = 0;
     return fetchRange({
       url: this.url, start, end, headers: this.options.headers, fetch: this.fetchFn, signal: this.options.signal,
+      idleTimeoutMs: this.options.idleTimeoutMs,
       onBytes: (n) => {
         inChunk += n;
         this.networkBytes += n;

@@ -1,5 +1,6 @@
 // GGUF errors: one class with a string `code`, so callers (and the worker boundary) can
 // branch on the failure without parsing messages.
+import type { DownloadErrorCode } from './timed-fetch';
 
 export type GGUFErrorCode =
   | 'bad_magic'
@@ -21,6 +22,12 @@ export type GGUFErrorCode =
   | 'unsupported_tensor_type'
   | 'range_not_supported'
   | 'fetch_failed'
+  /** An HTTP download stalled, or its sizes disagree (see timed-fetch.ts). */
+  | DownloadErrorCode
+  /** A local model path that is a FIFO, a device, a socket or a directory. */
+  | 'not_a_regular_file'
+  /** A weight tensor holds NaN or ±Inf (an element, or a quant block's scale): see finite.ts. */
+  | 'invalid_weights'
   | 'bad_source';
 
 export class GGUFError extends Error {

@@ -2,6 +2,7 @@
 // Everything that reads a GGUF goes through `read(offset, length)`, so a multi-GB model is
 // never one ArrayBuffer. `openSource` picks the implementation from what the caller passes.
 import { GGUFError } from './errors';
+import { declaredLength, idleTimeoutOf, TimedResponse, type DownloadFail, type TimedFetchOptions } from './timed-fetch';
 import type { ByteSource } from './types';
 
 export type SourceInput = string | URL | ArrayBuffer | Uint8Array | Blob | ByteSource;
@@ -14,6 +15,11 @@ export interface OpenSourceOptions {
   fetch?: typeof fetch;
   /** Aborts HTTP requests; the promise then rejects with fetch's own `AbortError`. */
   signal?: AbortSignal;
+  /**
+   * An HTTP request must get its response headers, and a body its next bytes, within this
+   * many milliseconds, else `download_timeout`. Default 30 s.
+   */
+  idleTimeoutMs?: number;
 }
 
 const DEFAULT_MAX_NON_RANGE_BYTES = 16 * 1024 * 1024;
@@ -64,6 +70,35 @@ interface NodeFileHandle {
   close(): Promise<void>;
 }
 
+interface NodeFs {
+  open(path: string, flags: number): Promise<NodeFileHandle>;
+  stat(path: string): Promise<{ isFile(): boolean; isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }>;
+  constants: { O_RDONLY: number; O_NONBLOCK?: number };
+}
+
+async function nodeFs(): Promise<NodeFs> {
+  // A variable specifier keeps bundlers from pulling node:fs into the browser build.
+  const specifier = 'node:fs/promises';
+  return (await import(/* @vite-ignore */ specifier)) as NodeFs;
+}
+
+/**
+ * Throws unless `path` names a regular file (symlinks followed): `bad_source` when it cannot
+ * be stat'ed (missing, no permission), `not_a_regular_file` for a FIFO, socket, device or directory.
+ */
+export async function checkRegularFile(path: string, fs?: NodeFs): Promise<void> {
+  let stats: Awaited<ReturnType<NodeFs['stat']>>;
+  try {
+    stats = await (fs ?? (await nodeFs())).stat(path);
+  } catch (err) {
+    throw new GGUFError('bad_source', `cannot open ${path}: ${(err as Error).message}`);
+  }
+  if (stats.isFile()) return;
+  const kind = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a FIFO (named pipe)' : stats.isSocket() ? 'a socket'
+    : stats.isCharacterDevice() || stats.isBlockDevice() ? 'a device' : 'not a regular file';
+  throw new GGUFError('not_a_regular_file', `${path} is ${kind}, not a regular .gguf file`);
+}
+
 /** A local file in Node, read with positional reads through one FileHandle. */
 export class NodeFileSource implements ByteSource {
   private constructor(
@@ -71,20 +106,25 @@ export class NodeFileSource implements ByteSource {
     readonly size: number,
   ) {}
 
+  /**
+   * Opens a regular file. The path is stat'ed before it is opened: opening a FIFO for
+   * reading blocks until a writer comes (forever, for a model path), and a device or a
+   * directory is no model either. The open itself is non-blocking where the platform has
+   * O_NONBLOCK, so a path swapped for a FIFO after the stat cannot hang it either.
+   */
   static async open(path: string): Promise<NodeFileSource> {
-    // A variable specifier keeps bundlers from pulling node:fs into the browser build.
-    const specifier = 'node:fs/promises';
-    const fs = (await import(/* @vite-ignore */ specifier)) as { open(path: string, flags: string): Promise<NodeFileHandle> };
+    const fs = await nodeFs();
+    await checkRegularFile(path, fs);
     let handle: NodeFileHandle;
     try {
-      handle = await fs.open(path, 'r');
+      handle = await fs.open(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
     } catch (err) {
       throw new GGUFError('bad_source', `cannot open ${path}: ${(err as Error).message}`);
     }
     const stats = await handle.stat();
     if (!stats.isFile()) {
       await handle.close();
-      throw new GGUFError('bad_source', `${path} is not a regular file`);
+      throw new GGUFError('not_a_regular_file', `${path} is not a regular file`);
     }
     return new NodeFileSource(handle, stats.size);
   }
@@ -113,7 +153,14 @@ function parseContentRange(header: string | null): { start: number; end: number;
   return { start: Number(match[1]), end: Number(match[2]), total: match[3] === '*' ? undefined : Number(match[3]) };
 }
 
-/** A file behind an HTTP(S) server that answers `Range` requests with 206. */
+const downloadFail: DownloadFail = (code, message) => new GGUFError(code, message);
+
+/**
+ * A file behind an HTTP(S) server that answers `Range` requests with 206. Every read is a
+ * request for exactly its bytes, read into a buffer of that size under the idle timeout
+ * (timed-fetch.ts): a body or Content-Range that disagrees with what was asked, or with
+ * the size the first answer declared, is `download_size_mismatch`.
+ */
 export class HttpRangeSource implements ByteSource {
   /** Number of requests made (tests check that reads stay ranged). */
   requestCount = 0;
@@ -122,8 +169,7 @@ export class HttpRangeSource implements ByteSource {
     private readonly url: string,
     readonly size: number | undefined,
     private readonly headers: Record<string, string>,
-    private readonly fetchFn: typeof fetch,
-    private readonly signal: AbortSignal | undefined,
+    private readonly http: TimedFetchOptions,
   ) {}
 
   /**
@@ -131,78 +177,100 @@ export class HttpRangeSource implements ByteSource {
    * Range (200) is accepted only for small files, which are then held in memory.
    */
   static async open(url: string, opts: OpenSourceOptions = {}): Promise<ByteSource> {
-    const fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis);
     const headers = opts.headers ?? {};
     const maxNonRange = opts.maxNonRangeBytes ?? DEFAULT_MAX_NON_RANGE_BYTES;
-    const response = await fetchOrThrow(fetchFn, url, { ...headers, Range: 'bytes=0-0' }, opts.signal);
-    if (response.status === 206) {
-      const range = parseContentRange(response.headers.get('content-range'));
-      await response.arrayBuffer();
-      if (range && range.start !== 0) throw new GGUFError('range_not_supported', `${url} answered a Range request from byte ${range.start}, not 0`);
-      // Cross-origin responses hide Content-Range unless the server exposes it; Content-Length of
-      // a HEAD response is always readable.
-      const size = range?.total ?? (await headContentLength(fetchFn, url, headers, opts.signal));
-      if (size === undefined) {
-        throw new GGUFError('range_not_supported', `${url}: no readable Content-Range total or Content-Length (CORS: Access-Control-Expose-Headers: Content-Range)`);
+    const http: TimedFetchOptions = {
+      fetch: opts.fetch ?? globalThis.fetch.bind(globalThis),
+      idleTimeoutMs: idleTimeoutOf(opts.idleTimeoutMs, (m) => new GGUFError('bad_source', m)),
+      signal: opts.signal,
+      fail: downloadFail,
+    };
+    const response = await request(url, { headers: { ...headers, Range: 'bytes=0-0' } }, http);
+    return readOrDrop(response, async () => {
+      if (response.status === 206) {
+        const range = parseContentRange(response.header('content-range'));
+        if (range && range.start !== 0) throw new GGUFError('range_not_supported', `${url} answered a Range request from byte ${range.start}, not 0`);
+        if (range && range.end !== 0) throw new GGUFError('download_size_mismatch', `${url} answered a 1-byte Range request with bytes 0-${range.end}`);
+        await response.read(1, { exact: true });
+        // Cross-origin responses hide Content-Range unless the server exposes it; Content-Length of
+        // a HEAD response is always readable.
+        const size = range?.total ?? (await headContentLength(url, headers, http));
+        if (size === undefined) {
+          throw new GGUFError('range_not_supported', `${url}: no readable Content-Range total or Content-Length (CORS: Access-Control-Expose-Headers: Content-Range)`);
+        }
+        const source = new HttpRangeSource(url, size, headers, http);
+        source.requestCount = 1;
+        return source;
       }
-      const source = new HttpRangeSource(url, size, headers, fetchFn, opts.signal);
-      source.requestCount = 1;
-      return source;
-    }
-    if (response.status === 200) {
-      const length = Number(response.headers.get('content-length') ?? NaN);
-      if (!(length <= maxNonRange)) {
-        await response.body?.cancel();
-        throw new GGUFError(
-          'range_not_supported',
-          `${url} ignores Range requests and is ${Number.isNaN(length) ? 'of unknown size' : `${length} bytes`} (limit ${maxNonRange})`,
-        );
+      if (response.status === 200) {
+        const length = declaredLength(response.response);
+        if (length === undefined || length > maxNonRange) {
+          throw new GGUFError(
+            'range_not_supported',
+            `${url} ignores Range requests and is ${length === undefined ? 'of unknown size' : `${length} bytes`} (limit ${maxNonRange})`,
+          );
+        }
+        return new MemorySource(await response.read(length, { exact: true }));
       }
-      return new MemorySource(new Uint8Array(await response.arrayBuffer()));
-    }
-    if (response.status === 416) {
       // Range 0-0 is unsatisfiable only for an empty file.
-      return new MemorySource(new Uint8Array(0));
-    }
-    throw new GGUFError('fetch_failed', `${url} answered HTTP ${response.status}`);
+      if (response.status === 416) {
+        await response.cancel();
+        return new MemorySource(new Uint8Array(0));
+      }
+      throw new GGUFError('fetch_failed', `${url} answered HTTP ${response.status}`);
+    });
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(offset, length, this.size);
     if (length === 0) return new Uint8Array(0);
     this.requestCount++;
-    const response = await fetchOrThrow(this.fetchFn, this.url, { ...this.headers, Range: `bytes=${offset}-${offset + length - 1}` }, this.signal);
-    if (response.status === 416) throw new GGUFError('truncated', `range ${offset}+${length} not satisfiable`, offset);
-    if (response.status !== 206) {
-      await response.body?.cancel();
-      throw new GGUFError('range_not_supported', `expected 206 for a Range request, got ${response.status}`, offset);
-    }
-    const range = parseContentRange(response.headers.get('content-range'));
-    if (range && range.start !== offset) {
-      await response.body?.cancel();
-      throw new GGUFError('range_not_supported', `server sent bytes from ${range.start}, asked for ${offset}`, offset);
-    }
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.byteLength !== length) throw new GGUFError('truncated', `got ${bytes.byteLength} of ${length} bytes`, offset);
-    return bytes;
+    const last = offset + length - 1;
+    const response = await request(this.url, { headers: { ...this.headers, Range: `bytes=${offset}-${last}` } }, this.http);
+    return readOrDrop(response, () => {
+      if (response.status === 416) throw new GGUFError('truncated', `range ${offset}+${length} not satisfiable`, offset);
+      if (response.status !== 206) throw new GGUFError('range_not_supported', `expected 206 for a Range request, got ${response.status}`, offset);
+      const range = parseContentRange(response.header('content-range'));
+      if (range && range.start !== offset) throw new GGUFError('range_not_supported', `server sent bytes from ${range.start}, asked for ${offset}`, offset);
+      if (range && (range.end !== last || (range.total !== undefined && range.total !== this.size))) {
+        throw new GGUFError('download_size_mismatch', `${this.url} answered bytes ${offset}-${last} of ${this.size} with Content-Range '${response.header('content-range')}'`, offset);
+      }
+      return response.read(length, { exact: true });
+    });
   }
 }
 
-async function headContentLength(fetchFn: typeof fetch, url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<number | undefined> {
+/** Runs `body` on a response; on any failure the rest of the body is dropped, and a cut connection is `fetch_failed`. */
+async function readOrDrop<T>(response: TimedResponse, body: () => Promise<T> | T): Promise<T> {
   try {
-    const response = await fetchFn(url, { method: 'HEAD', headers, signal });
-    const length = Number(response.headers.get('content-length') ?? NaN);
-    return response.ok && Number.isSafeInteger(length) ? length : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function fetchOrThrow(fetchFn: typeof fetch, url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
-  try {
-    return await fetchFn(url, { headers, signal });
+    return await body();
   } catch (err) {
-    if ((err as Error).name === 'AbortError') throw err;
+    await response.cancel();
+    if (err instanceof GGUFError || (err as Error).name === 'AbortError') throw err;
+    throw new GGUFError('fetch_failed', `reading the body failed: ${(err as Error).message}`);
+  }
+}
+
+async function headContentLength(url: string, headers: Record<string, string>, http: TimedFetchOptions): Promise<number | undefined> {
+  let response: TimedResponse | undefined;
+  try {
+    response = await TimedResponse.fetch(url, { method: 'HEAD', headers }, http);
+    const length = declaredLength(response.response);
+    return response.status >= 200 && response.status < 300 ? length : undefined;
+  } catch (err) {
+    // A stalled HEAD is the server's fault like a stalled GET (download_timeout); other failures just mean no size.
+    if (err instanceof GGUFError || (err as Error).name === 'AbortError') throw err;
+    return undefined;
+  } finally {
+    await response?.cancel();
+  }
+}
+
+async function request(url: string, init: RequestInit, http: TimedFetchOptions): Promise<TimedResponse> {
+  try {
+    return await TimedResponse.fetch(url, init, http);
+  } catch (err) {
+    if (err instanceof GGUFError || (err as Error).name === 'AbortError') throw err;
     throw new GGUFError('fetch_failed', `fetch ${url} failed: ${(err as Error).message}`);
   }
 }

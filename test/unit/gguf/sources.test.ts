@@ -108,7 +108,7 @@ describe('HTTP Range source', () => {
 
   it('wrong Content-Range, short bodies, 404 and unreachable hosts give coded errors', async () => {
     await expect(readGGUF(`${base}/wrong-start.gguf`)).rejects.toMatchObject({ code: 'range_not_supported' });
-    await expect(readGGUF(`${base}/short.gguf`)).rejects.toMatchObject({ code: 'truncated' });
+    await expect(readGGUF(`${base}/short.gguf`)).rejects.toMatchObject({ code: 'download_size_mismatch' });
     await expect(readGGUF(`${base}/missing.gguf`)).rejects.toMatchObject({ code: 'fetch_failed' });
     await expect(openSource('http://127.0.0.1:1/x.gguf')).rejects.toMatchObject({ code: 'fetch_failed' });
   });
@@ -168,7 +168,7 @@ describe('Blob, path and file:// sources', () => {
     const fromUrl = await readGGUF(pathToFileURL(STORIES_GGUF));
     expect(fromUrl).toEqual(await readGGUF(STORIES_GGUF));
     await expect(readGGUF('/nonexistent/model.gguf')).rejects.toMatchObject({ code: 'bad_source' });
-    await expect(readGGUF(dirname(STORIES_GGUF))).rejects.toMatchObject({ code: 'bad_source' });
+    await expect(readGGUF(dirname(STORIES_GGUF))).rejects.toMatchObject({ code: 'not_a_regular_file' });
     await expect(openSource('ftp://example.com/m.gguf')).rejects.toMatchObject({ code: 'bad_source' });
   });
 });

@@ -117,6 +117,23 @@ describe('loadModel (Node, memory storage)', () => {
     expect(await readAll(model.source)).toBe(sha(v2));
   });
 
+  it('a Content-Range total that changes between requests ends in download_size_mismatch when the retries run out', async () => {
+    server.files.set('/resized.gguf', { bytes: FILE });
+    let calls = 0;
+    const cuttingFetch: typeof fetch = (input, init) => {
+      if (++calls === 3) server.cutNextAfterBytes = 1000;
+      return fetch(input, init);
+    };
+    const url = `${server.url}/resized.gguf`;
+    expect(await codeOf(loadModel(url, { storage, chunkBytes: CHUNK, retries: 0, fetch: cuttingFetch }))).toBe('download_failed');
+    server.files.set('/resized.gguf', { bytes: FILE.subarray(0, FILE.byteLength - 777) });
+    const err = await loadModel(url, { storage, chunkBytes: CHUNK, retries: 0 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'download_size_mismatch', message: expect.stringMatching(new RegExp(`size ${FILE.byteLength} → ${FILE.byteLength - 777}`)) });
+    // The stale chunks are gone: the next load starts over and gets the new file whole.
+    const model = await loadModel(url, { storage, chunkBytes: CHUNK, retries: 0 });
+    expect(model.size).toBe(FILE.byteLength - 777);
+  });
+
   it('re-fetches only a truncated chunk (size check) and a corrupted one (verify: hash)', async () => {
     const url = `${server.url}/m.gguf`;
     const { id } = await loadModel(url, { storage, chunkBytes: CHUNK });
