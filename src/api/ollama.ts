@@ -11,6 +11,7 @@ import type {
   CompletionUsage,
   EngineInfo,
   FinishReason,
+  TokenizeParams,
 } from '../engine/engine-api';
 import { EngineError } from '../engine/errors';
 import { jsonResponse } from './errors';
@@ -19,6 +20,8 @@ import {
   CHAT_TABLE,
   GENERATE_TABLE,
   chatMessages,
+  LENIENT,
+  requestOptions,
   samplingFromOptions,
   type OllamaChatRequest,
   type OllamaGenerateRequest,
@@ -111,13 +114,32 @@ function loaded(model: string, key: 'message' | 'response'): Response {
   return jsonResponse({ model, created_at: nowIso(), ...empty, done: true, done_reason: 'load' });
 }
 
+/**
+ * Ollama's output budget never fails for length: num_predict (or, for a plain completion,
+ * its default "until EOS") is capped at the context the prompt leaves, where OpenAI's
+ * routes answer 400. Ollama would shift the context and go on; tabllm ends with
+ * done_reason "length". Undefined (chat without num_predict): the engine's default, which
+ * is already until the context is full.
+ */
+async function fitToContext(ctx: RouteContext, maxTokens: number | undefined, prompt: TokenizeParams): Promise<number | undefined> {
+  if (maxTokens === undefined && 'messages' in prompt) return undefined;
+  const { count, max_model_len: contextLength } = await ctx.engine.tokenize(prompt);
+  const left = contextLength - count;
+  if (left <= 0) {
+    throw new EngineError('context_length_exceeded', `The prompt (${count} tokens) fills the context (${contextLength}).`, 'prompt');
+  }
+  return Math.min(maxTokens ?? left, left);
+}
+
 export async function chat(ctx: RouteContext): Promise<Response> {
-  const request = validateBody<OllamaChatRequest>(ctx.body, CHAT_TABLE);
+  const request = validateBody<OllamaChatRequest>(ctx.body, CHAT_TABLE, LENIENT);
   const model = await resolveModel(ctx.engine, request.model);
   const messages = chatMessages(request);
   if (messages.length === 0) return loaded(request.model, 'message');
+  const sampling = samplingFromOptions(requestOptions(request));
+  const maxTokens = await fitToContext(ctx, sampling.max_tokens ?? undefined, { model, messages, add_generation_prompt: true });
   const chunks = await ctx.engine.chat.completions.create(
-    { ...samplingFromOptions(request.options), model, messages, stream: true, stream_options: { include_usage: true } },
+    { ...sampling, max_tokens: maxTokens, model, messages, stream: true, stream_options: { include_usage: true } },
     { signal: ctx.signal },
   );
   const shape: Shape = (text) => ({ message: { role: 'assistant', content: text } });
@@ -125,34 +147,28 @@ export async function chat(ctx: RouteContext): Promise<Response> {
 }
 
 export async function generate(ctx: RouteContext): Promise<Response> {
-  const request = validateBody<OllamaGenerateRequest>(ctx.body, GENERATE_TABLE);
+  const request = validateBody<OllamaGenerateRequest>(ctx.body, GENERATE_TABLE, LENIENT);
   const model = await resolveModel(ctx.engine, request.model);
   const prompt = request.prompt ?? '';
   if (prompt === '') return loaded(request.model, 'response');
   const info = await ctx.engine.info();
-  const sampling = samplingFromOptions(request.options);
+  const sampling = samplingFromOptions(requestOptions(request));
   const options = { signal: ctx.signal };
   let pieces: AsyncIterable<Piece>;
   if (request.raw !== true && info.hasChatTemplate) {
     // Ollama wraps a non-raw prompt in the model's template: a one-turn chat.
     const system = request.system ? [{ role: 'system' as const, content: request.system }] : [];
     const messages = [...system, { role: 'user' as const, content: prompt }];
+    const maxTokens = await fitToContext(ctx, sampling.max_tokens ?? undefined, { model, messages, add_generation_prompt: true });
     const chunks = await ctx.engine.chat.completions.create(
-      { ...sampling, model, messages, stream: true, stream_options: { include_usage: true } },
+      { ...sampling, max_tokens: maxTokens, model, messages, stream: true, stream_options: { include_usage: true } },
       options,
     );
     pieces = chatPieces(chunks);
   } else {
     const text = request.raw !== true && request.system ? `${request.system}\n\n${prompt}` : prompt;
     // Ollama's default is "until EOS" (num_predict -1), not OpenAI's 16 tokens.
-    let maxTokens = sampling.max_tokens;
-    if (maxTokens == null) {
-      const { count } = await ctx.engine.tokenize({ model, prompt: text });
-      maxTokens = info.contextLength - count;
-      if (maxTokens <= 0) {
-        throw new EngineError('context_length_exceeded', `The prompt (${count} tokens) fills the context (${info.contextLength}).`, 'prompt');
-      }
-    }
+    const maxTokens = await fitToContext(ctx, sampling.max_tokens ?? undefined, { model, prompt: text });
     const chunks = await ctx.engine.completions.create(
       { ...sampling, max_tokens: maxTokens, model, prompt: text, stream: true, stream_options: { include_usage: true } },
       options,
@@ -222,7 +238,7 @@ export async function show(ctx: RouteContext): Promise<Response> {
     model: { check: str },
     name: { check: str },
     verbose: { ignored: true },
-  });
+  }, LENIENT);
   const requested = request.model ?? request.name;
   if (requested === undefined) throw new EngineError('invalid_request', "Missing required parameter: 'model'.", 'model');
   await resolveModel(ctx.engine, requested);
@@ -258,7 +274,7 @@ export async function embed(ctx: RouteContext): Promise<Response> {
     keep_alive: { ignored: true },
     options: { ignored: true },
     dimensions: { unsupported: () => true },
-  });
+  }, LENIENT);
   const model = await resolveModel(ctx.engine, request.model);
   const startMs = performance.now();
   const result = await ctx.engine.embeddings.create({ model, input: request.input }, { signal: ctx.signal });
@@ -278,7 +294,7 @@ export async function embeddingsLegacy(ctx: RouteContext): Promise<Response> {
     prompt: { required: true, check: str },
     keep_alive: { ignored: true },
     options: { ignored: true },
-  });
+  }, LENIENT);
   const model = await resolveModel(ctx.engine, request.model);
   const result = await ctx.engine.embeddings.create({ model, input: request.prompt }, { signal: ctx.signal });
   return jsonResponse({ embedding: result.data[0]?.embedding ?? [] });
