@@ -42,10 +42,12 @@ interface Piece {
 const nowIso = (): string => new Date().toISOString();
 const ns = (ms: number | undefined): number => Math.round((ms ?? 0) * 1e6);
 
-function finalStats(finish: FinishReason | undefined, usage: CompletionUsage | undefined, timings: CompletionTimings | undefined) {
+/** `context`: /api/generate's final object (see `generate`), between done_reason and the stats as Ollama orders it. */
+function finalStats(finish: FinishReason | undefined, usage: CompletionUsage | undefined, timings: CompletionTimings | undefined, context?: number[]) {
   return {
     done: true,
     done_reason: finish ?? 'stop',
+    ...(context ? { context } : {}),
     total_duration: ns(timings?.totalMs),
     // The model is loaded before any request reaches the router.
     load_duration: 0,
@@ -83,7 +85,7 @@ async function* completionPieces(chunks: AsyncIterable<CompletionChunk>): AsyncG
 type Shape = (text: string) => Record<string, unknown>;
 
 /** Ollama objects of one request: a `done: false` object per text piece, then the final one. */
-async function* ollamaObjects(pieces: AsyncIterable<Piece>, model: string, shape: Shape): AsyncGenerator<Record<string, unknown>> {
+async function* ollamaObjects(pieces: AsyncIterable<Piece>, model: string, shape: Shape, context?: number[]): AsyncGenerator<Record<string, unknown>> {
   let finish: FinishReason | undefined;
   let usage: CompletionUsage | undefined;
   let timings: CompletionTimings | undefined;
@@ -93,7 +95,7 @@ async function* ollamaObjects(pieces: AsyncIterable<Piece>, model: string, shape
     usage = piece.usage ?? usage;
     timings = piece.timings ?? timings;
   }
-  yield { model, created_at: nowIso(), ...shape(''), ...finalStats(finish, usage, timings) };
+  yield { model, created_at: nowIso(), ...shape(''), ...finalStats(finish, usage, timings, context) };
 }
 
 async function answer(ctx: RouteContext, objects: AsyncIterable<Record<string, unknown>>, stream: boolean, key: 'message' | 'response'): Promise<Response> {
@@ -176,7 +178,11 @@ export async function generate(ctx: RouteContext): Promise<Response> {
     pieces = completionPieces(chunks);
   }
   const shape: Shape = (text) => ({ response: text });
-  return answer(ctx, ollamaObjects(pieces, request.model, shape), request.stream !== false, 'response');
+  // Ollama ends a non-raw generate with `context`, the token ids to send back for a
+  // follow-up; clients (the AI SDK's provider) require the field. tabllm keeps no such
+  // state, so it is empty: a follow-up sends its history as text (a non-empty `context` is a 400).
+  const context = request.raw === true ? undefined : [];
+  return answer(ctx, ollamaObjects(pieces, request.model, shape, context), request.stream !== false, 'response');
 }
 
 // ---------------------------------------------------------------------------------------
