@@ -85,7 +85,7 @@ describe('repeat_last_n', () => {
 });
 
 describe('max_tokens against the context', () => {
-  const messages = [{ role: 'user', content: 'Tell me a story.' }];
+  const messages = [{ role: 'user' as const, content: 'Tell me a story.' }];
 
   it('OpenAI routes: prompt + max_tokens > context is 400 context_length_exceeded (vLLM\'s message); = context is fine', async () => {
     const { engine, post } = await setup();
