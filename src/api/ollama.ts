@@ -11,9 +11,9 @@ import type {
   CompletionUsage,
   EngineInfo,
   FinishReason,
-  TokenizeParams,
 } from '../engine/engine-api';
 import { EngineError } from '../engine/errors';
+import { fitMaxTokens } from '../engine/fit-context';
 import { jsonResponse } from './errors';
 import { ollamaName, resolveModel, type RouteContext } from './context';
 import {
@@ -116,30 +116,14 @@ function loaded(model: string, key: 'message' | 'response'): Response {
   return jsonResponse({ model, created_at: nowIso(), ...empty, done: true, done_reason: 'load' });
 }
 
-/**
- * Ollama's output budget never fails for length: num_predict (or, for a plain completion,
- * its default "until EOS") is capped at the context the prompt leaves, where OpenAI's
- * routes answer 400. Ollama would shift the context and go on; tabllm ends with
- * done_reason "length". Undefined (chat without num_predict): the engine's default, which
- * is already until the context is full.
- */
-async function fitToContext(ctx: RouteContext, maxTokens: number | undefined, prompt: TokenizeParams): Promise<number | undefined> {
-  if (maxTokens === undefined && 'messages' in prompt) return undefined;
-  const { count, max_model_len: contextLength } = await ctx.engine.tokenize(prompt);
-  const left = contextLength - count;
-  if (left <= 0) {
-    throw new EngineError('context_length_exceeded', `The prompt (${count} tokens) fills the context (${contextLength}).`, 'prompt');
-  }
-  return Math.min(maxTokens ?? left, left);
-}
-
 export async function chat(ctx: RouteContext): Promise<Response> {
   const request = validateBody<OllamaChatRequest>(ctx.body, CHAT_TABLE, LENIENT);
   const model = await resolveModel(ctx.engine, request.model);
   const messages = chatMessages(request);
   if (messages.length === 0) return loaded(request.model, 'message');
   const sampling = samplingFromOptions(requestOptions(request));
-  const maxTokens = await fitToContext(ctx, sampling.max_tokens ?? undefined, { model, messages, add_generation_prompt: true });
+  // num_predict never fails for length (fit-context.ts); absent, chat runs until the context is full.
+  const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true });
   const chunks = await ctx.engine.chat.completions.create(
     { ...sampling, max_tokens: maxTokens, model, messages, stream: true, stream_options: { include_usage: true } },
     { signal: ctx.signal },
@@ -161,7 +145,7 @@ export async function generate(ctx: RouteContext): Promise<Response> {
     // Ollama wraps a non-raw prompt in the model's template: a one-turn chat.
     const system = request.system ? [{ role: 'system' as const, content: request.system }] : [];
     const messages = [...system, { role: 'user' as const, content: prompt }];
-    const maxTokens = await fitToContext(ctx, sampling.max_tokens ?? undefined, { model, messages, add_generation_prompt: true });
+    const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true });
     const chunks = await ctx.engine.chat.completions.create(
       { ...sampling, max_tokens: maxTokens, model, messages, stream: true, stream_options: { include_usage: true } },
       options,
@@ -170,7 +154,7 @@ export async function generate(ctx: RouteContext): Promise<Response> {
   } else {
     const text = request.raw !== true && request.system ? `${request.system}\n\n${prompt}` : prompt;
     // Ollama's default is "until EOS" (num_predict -1), not OpenAI's 16 tokens.
-    const maxTokens = await fitToContext(ctx, sampling.max_tokens ?? undefined, { model, prompt: text });
+    const maxTokens = await fitMaxTokens(ctx.engine, sampling.max_tokens ?? Infinity, { model, prompt: text });
     const chunks = await ctx.engine.completions.create(
       { ...sampling, max_tokens: maxTokens, model, prompt: text, stream: true, stream_options: { include_usage: true } },
       options,
