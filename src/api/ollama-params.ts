@@ -83,7 +83,7 @@ const OPTIONS: ParamTable = {
   f16_kv: { ignored: true },
   vocab_only: { ignored: true },
   numa: { ignored: true },
-  // Dropped from llama.cpp's sampler (2024) and so from Ollama's: accepted, no effect.
+  // Removed from llama.cpp's sampling; current Ollama runners ignore it, and so does tabllm.
   penalize_newline: { ignored: true },
   mirostat: { unsupported: (v) => v !== 0 },
   mirostat_tau: { ignored: true },
