@@ -2,6 +2,11 @@
 // the engine's OpenAI/vLLM sampling fields. Hardware hints (num_gpu, num_thread, …) are
 // accepted and ignored, as they mean nothing on WebGPU; samplers tabllm lacks (mirostat,
 // typical_p, tfs_z) are a 400 unless set to their "off" value.
+//
+// Leniency, as Ollama: unknown fields (top level, `options`, messages) are ignored, since
+// Ollama's Go decoder drops them; generation options sent at the top level (the AI SDK's
+// Ollama provider sends `temperature`, `top_p`, `max_output_tokens` there) count as if
+// given in `options`, and `options` wins when both name one.
 
 import type { ChatMessage, SamplingFields } from '../engine/engine-api';
 import {
@@ -18,7 +23,14 @@ import {
   unsupportedParam,
   type Check,
   type ParamTable,
+  type ValidateOptions,
 } from './validate';
+
+/** Ollama's routes ignore fields they do not know (see the header). */
+export const LENIENT: ValidateOptions = { ignoreUnknown: true };
+
+/** Ollama's default penalty window (`repeat_last_n`), as llama.cpp's `penalty_last_n`. */
+export const DEFAULT_REPEAT_LAST_N = 64;
 
 const nonEmpty = (v: unknown): boolean => !(v === null || v === '' || (Array.isArray(v) && v.length === 0));
 
@@ -33,6 +45,7 @@ export interface OllamaOptions {
   repeat_penalty?: number;
   presence_penalty?: number;
   frequency_penalty?: number;
+  repeat_last_n?: number;
   num_ctx?: number;
 }
 
@@ -57,6 +70,7 @@ const OPTIONS: ParamTable = {
   // request cannot grow it, so num_ctx is checked for type and otherwise has no effect,
   // as Ollama clamps it to what the model allows.
   num_ctx: { check: int(1) },
+  // -1: the whole context, 0: penalties off (see samplingFromOptions).
   repeat_last_n: { check: int(-1) },
   num_keep: { ignored: true },
   num_batch: { ignored: true },
@@ -69,12 +83,31 @@ const OPTIONS: ParamTable = {
   f16_kv: { ignored: true },
   vocab_only: { ignored: true },
   numa: { ignored: true },
+  // Removed from llama.cpp's sampling; current Ollama runners ignore it, and so does tabllm.
   penalize_newline: { ignored: true },
   mirostat: { unsupported: (v) => v !== 0 },
   mirostat_tau: { ignored: true },
   mirostat_eta: { ignored: true },
   typical_p: { unsupported: (v) => v !== 1 },
   tfs_z: { unsupported: (v) => v !== 1 },
+};
+
+/** Generation options a client may send at the top level instead of in `options`. */
+const TOP_LEVEL_OPTIONS: ParamTable = {
+  temperature: OPTIONS.temperature,
+  top_k: OPTIONS.top_k,
+  top_p: OPTIONS.top_p,
+  min_p: OPTIONS.min_p,
+  seed: OPTIONS.seed,
+  stop: OPTIONS.stop,
+  num_predict: OPTIONS.num_predict,
+  // OpenAI's and the AI SDK's names for num_predict.
+  max_tokens: { check: int(1) },
+  max_output_tokens: { check: int(1) },
+  repeat_penalty: OPTIONS.repeat_penalty,
+  presence_penalty: OPTIONS.presence_penalty,
+  frequency_penalty: OPTIONS.frequency_penalty,
+  repeat_last_n: OPTIONS.repeat_last_n,
 };
 
 const ollamaMessage: Check = (v, p) => {
@@ -86,13 +119,14 @@ const ollamaMessage: Check = (v, p) => {
     tool_calls: { unsupported: nonEmpty },
     tool_name: { unsupported: nonEmpty },
     thinking: { ignored: true },
-  })(v, p);
+  }, LENIENT)(v, p);
 };
 
 const COMMON: ParamTable = {
+  ...TOP_LEVEL_OPTIONS,
   model: { required: true, check: str },
   stream: { check: bool },
-  options: { check: object(OPTIONS) },
+  options: { check: object(OPTIONS, LENIENT) },
   keep_alive: { ignored: true },
   format: { unsupported: nonEmpty },
   think: { unsupported: (v) => v !== false },
@@ -115,30 +149,50 @@ export const GENERATE_TABLE: ParamTable = {
   context: { unsupported: nonEmpty },
 };
 
-export interface OllamaChatRequest {
+/** What a validated request may hold: `options`, and options at the top level. */
+interface OllamaRequestBase extends Omit<OllamaOptions, 'num_ctx'> {
   model: string;
-  messages?: { role: 'system' | 'user' | 'assistant'; content?: string }[];
   stream?: boolean;
   options?: OllamaOptions;
+  max_tokens?: number;
+  max_output_tokens?: number;
 }
 
-export interface OllamaGenerateRequest {
-  model: string;
+export interface OllamaChatRequest extends OllamaRequestBase {
+  messages?: { role: 'system' | 'user' | 'assistant'; content?: string }[];
+}
+
+export interface OllamaGenerateRequest extends OllamaRequestBase {
   prompt?: string;
   system?: string;
   raw?: boolean;
-  stream?: boolean;
-  options?: OllamaOptions;
 }
 
 export function chatMessages(request: OllamaChatRequest): ChatMessage[] {
   return (request.messages ?? []).map((m) => ({ role: m.role, content: m.content ?? '' }));
 }
 
+/**
+ * The options a request asks for: top-level generation fields, overridden by `options`
+ * (null = absent). num_predict's own name wins over max_output_tokens over max_tokens.
+ */
+export function requestOptions(request: OllamaRequestBase): OllamaOptions {
+  const merged: Record<string, unknown> = {};
+  const numPredict = request.num_predict ?? request.max_output_tokens ?? request.max_tokens;
+  if (numPredict != null) merged.num_predict = numPredict;
+  for (const key of Object.keys(TOP_LEVEL_OPTIONS)) {
+    const value = (request as unknown as Record<string, unknown>)[key];
+    if (value != null && key !== 'max_tokens' && key !== 'max_output_tokens' && key !== 'num_predict') merged[key] = value;
+  }
+  for (const [key, value] of Object.entries(request.options ?? {})) if (value != null) merged[key] = value;
+  return merged as OllamaOptions;
+}
+
 /** Ollama `options` → the engine's sampling fields (names as OpenAI and vLLM spell them). */
 export function samplingFromOptions(options: OllamaOptions | undefined): SamplingFields {
   const o = options ?? {};
-  const fields: SamplingFields = {};
+  // Ollama's penalties always look through a window (default 64 tokens of prompt + output).
+  const fields: SamplingFields = { repeat_last_n: o.repeat_last_n ?? DEFAULT_REPEAT_LAST_N };
   if (o.temperature !== undefined) fields.temperature = o.temperature;
   if (o.top_k !== undefined) fields.top_k = o.top_k;
   if (o.top_p !== undefined) fields.top_p = o.top_p;

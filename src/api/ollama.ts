@@ -13,12 +13,15 @@ import type {
   FinishReason,
 } from '../engine/engine-api';
 import { EngineError } from '../engine/errors';
+import { fitMaxTokens } from '../engine/fit-context';
 import { jsonResponse } from './errors';
 import { ollamaName, resolveModel, type RouteContext } from './context';
 import {
   CHAT_TABLE,
   GENERATE_TABLE,
   chatMessages,
+  LENIENT,
+  requestOptions,
   samplingFromOptions,
   type OllamaChatRequest,
   type OllamaGenerateRequest,
@@ -39,10 +42,12 @@ interface Piece {
 const nowIso = (): string => new Date().toISOString();
 const ns = (ms: number | undefined): number => Math.round((ms ?? 0) * 1e6);
 
-function finalStats(finish: FinishReason | undefined, usage: CompletionUsage | undefined, timings: CompletionTimings | undefined) {
+/** `context`: /api/generate's final object (see `generate`), between done_reason and the stats as Ollama orders it. */
+function finalStats(finish: FinishReason | undefined, usage: CompletionUsage | undefined, timings: CompletionTimings | undefined, context?: number[]) {
   return {
     done: true,
     done_reason: finish ?? 'stop',
+    ...(context ? { context } : {}),
     total_duration: ns(timings?.totalMs),
     // The model is loaded before any request reaches the router.
     load_duration: 0,
@@ -80,7 +85,7 @@ async function* completionPieces(chunks: AsyncIterable<CompletionChunk>): AsyncG
 type Shape = (text: string) => Record<string, unknown>;
 
 /** Ollama objects of one request: a `done: false` object per text piece, then the final one. */
-async function* ollamaObjects(pieces: AsyncIterable<Piece>, model: string, shape: Shape): AsyncGenerator<Record<string, unknown>> {
+async function* ollamaObjects(pieces: AsyncIterable<Piece>, model: string, shape: Shape, context?: number[]): AsyncGenerator<Record<string, unknown>> {
   let finish: FinishReason | undefined;
   let usage: CompletionUsage | undefined;
   let timings: CompletionTimings | undefined;
@@ -90,7 +95,7 @@ async function* ollamaObjects(pieces: AsyncIterable<Piece>, model: string, shape
     usage = piece.usage ?? usage;
     timings = piece.timings ?? timings;
   }
-  yield { model, created_at: nowIso(), ...shape(''), ...finalStats(finish, usage, timings) };
+  yield { model, created_at: nowIso(), ...shape(''), ...finalStats(finish, usage, timings, context) };
 }
 
 async function answer(ctx: RouteContext, objects: AsyncIterable<Record<string, unknown>>, stream: boolean, key: 'message' | 'response'): Promise<Response> {
@@ -112,12 +117,15 @@ function loaded(model: string, key: 'message' | 'response'): Response {
 }
 
 export async function chat(ctx: RouteContext): Promise<Response> {
-  const request = validateBody<OllamaChatRequest>(ctx.body, CHAT_TABLE);
+  const request = validateBody<OllamaChatRequest>(ctx.body, CHAT_TABLE, LENIENT);
   const model = await resolveModel(ctx.engine, request.model);
   const messages = chatMessages(request);
   if (messages.length === 0) return loaded(request.model, 'message');
+  const sampling = samplingFromOptions(requestOptions(request));
+  // num_predict never fails for length (fit-context.ts); absent, chat runs until the context is full.
+  const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true });
   const chunks = await ctx.engine.chat.completions.create(
-    { ...samplingFromOptions(request.options), model, messages, stream: true, stream_options: { include_usage: true } },
+    { ...sampling, max_tokens: maxTokens, model, messages, stream: true, stream_options: { include_usage: true } },
     { signal: ctx.signal },
   );
   const shape: Shape = (text) => ({ message: { role: 'assistant', content: text } });
@@ -125,34 +133,28 @@ export async function chat(ctx: RouteContext): Promise<Response> {
 }
 
 export async function generate(ctx: RouteContext): Promise<Response> {
-  const request = validateBody<OllamaGenerateRequest>(ctx.body, GENERATE_TABLE);
+  const request = validateBody<OllamaGenerateRequest>(ctx.body, GENERATE_TABLE, LENIENT);
   const model = await resolveModel(ctx.engine, request.model);
   const prompt = request.prompt ?? '';
   if (prompt === '') return loaded(request.model, 'response');
   const info = await ctx.engine.info();
-  const sampling = samplingFromOptions(request.options);
+  const sampling = samplingFromOptions(requestOptions(request));
   const options = { signal: ctx.signal };
   let pieces: AsyncIterable<Piece>;
   if (request.raw !== true && info.hasChatTemplate) {
     // Ollama wraps a non-raw prompt in the model's template: a one-turn chat.
     const system = request.system ? [{ role: 'system' as const, content: request.system }] : [];
     const messages = [...system, { role: 'user' as const, content: prompt }];
+    const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true });
     const chunks = await ctx.engine.chat.completions.create(
-      { ...sampling, model, messages, stream: true, stream_options: { include_usage: true } },
+      { ...sampling, max_tokens: maxTokens, model, messages, stream: true, stream_options: { include_usage: true } },
       options,
     );
     pieces = chatPieces(chunks);
   } else {
     const text = request.raw !== true && request.system ? `${request.system}\n\n${prompt}` : prompt;
     // Ollama's default is "until EOS" (num_predict -1), not OpenAI's 16 tokens.
-    let maxTokens = sampling.max_tokens;
-    if (maxTokens == null) {
-      const { count } = await ctx.engine.tokenize({ model, prompt: text });
-      maxTokens = info.contextLength - count;
-      if (maxTokens <= 0) {
-        throw new EngineError('context_length_exceeded', `The prompt (${count} tokens) fills the context (${info.contextLength}).`, 'prompt');
-      }
-    }
+    const maxTokens = await fitMaxTokens(ctx.engine, sampling.max_tokens ?? Infinity, { model, prompt: text });
     const chunks = await ctx.engine.completions.create(
       { ...sampling, max_tokens: maxTokens, model, prompt: text, stream: true, stream_options: { include_usage: true } },
       options,
@@ -160,7 +162,11 @@ export async function generate(ctx: RouteContext): Promise<Response> {
     pieces = completionPieces(chunks);
   }
   const shape: Shape = (text) => ({ response: text });
-  return answer(ctx, ollamaObjects(pieces, request.model, shape), request.stream !== false, 'response');
+  // Ollama ends a non-raw generate with `context`, the token ids to send back for a
+  // follow-up; clients (the AI SDK's provider) require the field. tabllm keeps no such
+  // state, so it is empty: a follow-up sends its history as text (a non-empty `context` is a 400).
+  const context = request.raw === true ? undefined : [];
+  return answer(ctx, ollamaObjects(pieces, request.model, shape, context), request.stream !== false, 'response');
 }
 
 // ---------------------------------------------------------------------------------------
@@ -222,7 +228,7 @@ export async function show(ctx: RouteContext): Promise<Response> {
     model: { check: str },
     name: { check: str },
     verbose: { ignored: true },
-  });
+  }, LENIENT);
   const requested = request.model ?? request.name;
   if (requested === undefined) throw new EngineError('invalid_request', "Missing required parameter: 'model'.", 'model');
   await resolveModel(ctx.engine, requested);
@@ -258,7 +264,7 @@ export async function embed(ctx: RouteContext): Promise<Response> {
     keep_alive: { ignored: true },
     options: { ignored: true },
     dimensions: { unsupported: () => true },
-  });
+  }, LENIENT);
   const model = await resolveModel(ctx.engine, request.model);
   const startMs = performance.now();
   const result = await ctx.engine.embeddings.create({ model, input: request.input }, { signal: ctx.signal });
@@ -278,7 +284,7 @@ export async function embeddingsLegacy(ctx: RouteContext): Promise<Response> {
     prompt: { required: true, check: str },
     keep_alive: { ignored: true },
     options: { ignored: true },
-  });
+  }, LENIENT);
   const model = await resolveModel(ctx.engine, request.model);
   const result = await ctx.engine.embeddings.create({ model, input: request.prompt }, { signal: ctx.signal });
   return jsonResponse({ embedding: result.data[0]?.embedding ?? [] });

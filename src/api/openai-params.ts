@@ -44,6 +44,8 @@ const SAMPLING: ParamTable = {
   top_k: { check: int(-1) },
   min_p: { check: num(0, 1) },
   repetition_penalty: { check: num(0, 2, { minExclusive: true }) },
+  // llama.cpp server's penalty window (Ollama's routes send it through here too).
+  repeat_last_n: { check: int(-1, MAX_TOKENS) },
   ignore_eos: { check: bool },
   return_token_ids: { check: bool },
   // Accepted and ignored, as OpenAI-compatible servers (vLLM) do.

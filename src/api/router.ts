@@ -16,6 +16,7 @@ import * as openai from './openai';
 import { checkAccess, compileAccess, PolicyConfigError, type LocalAccessOptions } from './origin-policy';
 import * as responses from './responses';
 import { ResponseStore } from './responses-store';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './validate';
 
 export interface RouterOptions {
   /** Largest accepted request body in bytes (default 4 MiB); larger → 413. */
@@ -148,11 +149,17 @@ async function readBody(request: Request, maxBytes: number): Promise<Uint8Array<
 
 function parseJson(bytes: Uint8Array): unknown {
   if (bytes.byteLength === 0) throw new HttpError(400, 'invalid_json', 'The request body is empty; expected JSON.');
+  let body: unknown;
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (err) {
     throw new HttpError(400, 'invalid_json', `The request body is not valid JSON: ${(err as Error).message}`);
   }
+  // JSON.parse takes any depth; a body copied to a worker (structured clone) would not.
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    throw new HttpError(400, 'invalid_request', `The request body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels.`);
+  }
+  return body;
 }
 
 function withHeaders(response: Response, headers: Record<string, string>): Response {

@@ -36,17 +36,96 @@ export function unsupportedParam(param: string, detail = ''): EngineError {
 
 const typeName = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 
+const PREVIEW_CHARS = 40;
+
+/**
+ * A JSON-like preview of `value` cut at `maxChars` (`[[[[…`). It walks with its own stack
+ * and stops at the bound, so a 20,000-deep array or a 4 MiB string costs what it prints;
+ * JSON.stringify would recurse through all of it (and overflow the call stack).
+ */
+export function preview(value: unknown, maxChars = PREVIEW_CHARS): string {
+  let out = '';
+  // Pending output, last first: a string is printed as-is; a box holds a value to print.
+  const stack: (string | { value: unknown })[] = [{ value }];
+  while (stack.length > 0 && out.length <= maxChars) {
+    const top = stack.pop()!;
+    if (typeof top === 'string') {
+      out += top;
+      continue;
+    }
+    const v = top.value;
+    if (typeof v === 'string') out += JSON.stringify(v.length > maxChars ? v.slice(0, maxChars + 1) : v);
+    else if (typeof v !== 'object' || v === null) out += String(v);
+    else {
+      // At most maxChars members: each prints at least one character.
+      const members: (string | { value: unknown })[] = [];
+      let count = 0;
+      if (Array.isArray(v)) {
+        for (const item of v) {
+          if (count++ >= maxChars) break;
+          if (count > 1) members.push(',');
+          members.push({ value: item });
+        }
+      } else {
+        for (const key in v) {
+          if (!Object.hasOwn(v, key)) continue;
+          if (count++ >= maxChars) break;
+          members.push(`${count > 1 ? ',' : ''}${JSON.stringify(key.slice(0, maxChars + 1))}:`, { value: (v as Record<string, unknown>)[key] });
+        }
+      }
+      const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}'];
+      stack.push(close, ...members.reverse(), open);
+    }
+  }
+  return out.length > maxChars ? `${out.slice(0, maxChars)}…` : out;
+}
+
+/** A bad value in an error message: its type and a bounded preview (`array [[[[…`). */
+function describe(value: unknown): string {
+  return `${typeName(value)} ${preview(value)}`;
+}
+
+/** Deepest JSON nesting a request body may have (arrays and objects). */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * True when `value` nests arrays/objects deeper than `maxDepth`. Iterative: JSON.parse
+ * accepts any depth, but everything that copies a value recursively (structured clone
+ * to a worker, JSON.stringify) overflows the call stack on a 20,000-deep one.
+ */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > maxDepth) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+export interface ValidateOptions {
+  /**
+   * Ignore names the table lacks instead of a 400 `unknown_parameter`: Ollama's routes,
+   * since Ollama's Go decoder drops unknown fields (and warns on unknown `options`).
+   */
+  ignoreUnknown?: boolean;
+}
+
 /** Checks `body` against `table`; returns it typed as T (the same object, unmodified). */
-export function validateBody<T>(body: unknown, table: ParamTable, where = 'request body'): T {
-  if (!isPlainObject(body)) throw invalid(null, `The ${where} must be a JSON object, not ${typeName(body)}.`);
+export function validateBody<T>(body: unknown, table: ParamTable, opts: ValidateOptions = {}): T {
+  if (!isPlainObject(body)) throw invalid(null, `The request body must be a JSON object, not ${typeName(body)}.`);
   for (const [param, value] of Object.entries(body)) {
     // hasOwn: `constructor` or `__proto__` must not find Object.prototype's members.
     const spec = Object.hasOwn(table, param) ? table[param] : undefined;
     if (spec === undefined) {
+      if (opts.ignoreUnknown) continue;
       throw new EngineError('unknown_parameter', `Unrecognized request argument supplied: ${param}`, param);
     }
     if (spec.ignored || value === null || value === undefined) continue;
@@ -65,16 +144,22 @@ export function validateBody<T>(body: unknown, table: ParamTable, where = 'reque
 // Check builders
 
 export const str: Check = (v, p) => {
-  if (typeof v !== 'string') throw invalid(p, `'${p}' must be a string, not ${typeName(v)}.`);
+  if (typeof v !== 'string') throw invalid(p, `'${p}' must be a string, not ${describe(v)}.`);
 };
 
 export const bool: Check = (v, p) => {
-  if (typeof v !== 'boolean') throw invalid(p, `'${p}' must be a boolean, not ${typeName(v)}.`);
+  if (typeof v !== 'boolean') throw invalid(p, `'${p}' must be a boolean, not ${describe(v)}.`);
 };
+
+/** A JSON number: `1e400` parses to Infinity, which no parameter accepts. */
+function finite(v: unknown, p: string): asserts v is number {
+  if (typeof v !== 'number') throw invalid(p, `'${p}' must be a number, not ${describe(v)}.`);
+  if (!Number.isFinite(v)) throw invalid(p, `'${p}' must be a finite number, got ${v}.`);
+}
 
 export function num(min: number, max: number, opts: { minExclusive?: boolean } = {}): Check {
   return (v, p) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(p, `'${p}' must be a number, not ${typeName(v)}.`);
+    finite(v, p);
     const low = opts.minExclusive ? v <= min : v < min;
     if (low || v > max) {
       throw invalid(p, `'${p}' must be in ${opts.minExclusive ? '(' : '['}${min}, ${max}], got ${v}.`);
@@ -84,7 +169,8 @@ export function num(min: number, max: number, opts: { minExclusive?: boolean } =
 
 export function int(min: number, max = Number.MAX_SAFE_INTEGER): Check {
   return (v, p) => {
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw invalid(p, `'${p}' must be an integer, not ${typeName(v)} ${JSON.stringify(v)}.`);
+    finite(v, p);
+    if (!Number.isInteger(v)) throw invalid(p, `'${p}' must be an integer, got ${v}.`);
     if (v < min || v > max) throw invalid(p, `'${p}' must be in [${min}, ${max}], got ${v}.`);
   };
 }
@@ -92,14 +178,14 @@ export function int(min: number, max = Number.MAX_SAFE_INTEGER): Check {
 export function oneOf(...allowed: string[]): Check {
   return (v, p) => {
     if (typeof v !== 'string' || !allowed.includes(v)) {
-      throw invalid(p, `'${p}' must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}.`);
+      throw invalid(p, `'${p}' must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}.`);
     }
   };
 }
 
 export function arrayOf(item: Check, opts: { minLength?: number; maxLength?: number } = {}): Check {
   return (v, p) => {
-    if (!Array.isArray(v)) throw invalid(p, `'${p}' must be an array, not ${typeName(v)}.`);
+    if (!Array.isArray(v)) throw invalid(p, `'${p}' must be an array, not ${describe(v)}.`);
     if (opts.minLength !== undefined && v.length < opts.minLength) {
       throw invalid(p, `'${p}' must have at least ${opts.minLength} item(s).`);
     }
@@ -110,11 +196,11 @@ export function arrayOf(item: Check, opts: { minLength?: number; maxLength?: num
   };
 }
 
-export function object(table: ParamTable): Check {
+export function object(table: ParamTable, opts: ValidateOptions = {}): Check {
   return (v, p) => {
-    if (!isPlainObject(v)) throw invalid(p, `'${p}' must be an object, not ${typeName(v)}.`);
+    if (!isPlainObject(v)) throw invalid(p, `'${p}' must be an object, not ${describe(v)}.`);
     try {
-      validateBody(v, table);
+      validateBody(v, table, opts);
     } catch (err) {
       if (err instanceof EngineError) {
         // Re-root the inner param under this one: `stream_options.include_usage`.
@@ -144,7 +230,7 @@ export const stop: Check = (v, p) => {
 export const logitBias: Check = (v, p) => {
   if (!isPlainObject(v)) throw invalid(p, `'${p}' must be an object of token id → bias.`);
   for (const [key, bias] of Object.entries(v)) {
-    if (!/^\d+$/.test(key)) throw invalid(p, `'${p}' keys must be token ids, got ${JSON.stringify(key)}.`);
+    if (!/^\d+$/.test(key)) throw invalid(p, `'${p}' keys must be token ids, got ${preview(key)}.`);
     num(-100, 100)(bias, p);
   }
 };
@@ -152,7 +238,7 @@ export const logitBias: Check = (v, p) => {
 /** Message content: a string, or text parts. Images/audio/files are unsupported. */
 const content: Check = (v, p) => {
   if (typeof v === 'string') return;
-  if (!Array.isArray(v)) throw invalid(p, `'${p}' must be a string or an array of content parts, not ${typeName(v)}.`);
+  if (!Array.isArray(v)) throw invalid(p, `'${p}' must be a string or an array of content parts, not ${describe(v)}.`);
   v.forEach((part, j) => {
     const q = `${p}[${j}]`;
     if (!isPlainObject(part)) throw invalid(q, `'${q}' must be a content part object.`);
@@ -178,7 +264,7 @@ const MESSAGE: ParamTable = {
 };
 
 export const messages: Check = (v, p) => {
-  if (!Array.isArray(v)) throw invalid(p, `'${p}' must be an array, not ${typeName(v)}.`);
+  if (!Array.isArray(v)) throw invalid(p, `'${p}' must be an array, not ${describe(v)}.`);
   if (v.length === 0) throw invalid(p, `'${p}' must contain at least one message.`);
   v.forEach((m, i) => {
     const q = `${p}[${i}]`;

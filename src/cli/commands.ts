@@ -27,9 +27,12 @@ export function progressLine(p: LoadProgress): string {
 export async function runCommand(args: RunArgs, createEngine: EngineFactory, io: CliIO): Promise<number> {
   const engine = await createEngine({ model: args.model, kvCacheBytes: args.kvCacheMiB ? args.kvCacheMiB * MiB : undefined, precision: args.precision });
   try {
-    const promptIds = (await engine.tokenize({ prompt: args.prompt })).tokens;
-    // llama2.c's steps count positions: the prompt after BOS is forced, the rest generated.
-    const maxTokens = args.maxTokens ?? Math.max(1, args.steps! - Math.max(0, promptIds.length - 1));
+    const { tokens: promptIds, max_model_len: contextLength } = await engine.tokenize({ prompt: args.prompt });
+    // llama2.c's steps count positions: the prompt after BOS is forced, the rest generated;
+    // like llama2.c, steps past the context are cut to it (the engine rejects a max_tokens
+    // that does not fit, as vLLM does; --max-tokens is passed as given).
+    const steps = Math.min(args.steps!, contextLength);
+    const maxTokens = args.maxTokens ?? Math.max(1, Math.min(steps - Math.max(0, promptIds.length - 1), contextLength - promptIds.length));
     const params = {
       prompt: args.prompt,
       max_tokens: maxTokens,

@@ -49,6 +49,12 @@ export interface SamplingFields {
   top_k?: number | null;
   min_p?: number | null;
   repetition_penalty?: number | null;
+  /**
+   * llama.cpp server's and Ollama's penalty window: the three penalties look at the last
+   * N tokens of prompt + output and count occurrences there (-1 = all, 0 = no penalties).
+   * Omitted: OpenAI's presence/frequency over the output, vLLM's repetition over prompt ∪ output.
+   */
+  repeat_last_n?: number | null;
   ignore_eos?: boolean | null;
   /** vLLM: also return the token ids (`choices[].token_ids`, and the prompt's as `prompt_token_ids`). */
   return_token_ids?: boolean | null;

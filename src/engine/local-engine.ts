@@ -105,6 +105,7 @@ export class LocalEngine implements Engine {
       presencePenalty: p.presence_penalty ?? 0,
       frequencyPenalty: p.frequency_penalty ?? 0,
       repetitionPenalty: p.repetition_penalty ?? 1,
+      penaltyWindow: p.repeat_last_n ?? undefined,
       logitBias,
       logprobs,
       topLogprobs,
@@ -112,6 +113,7 @@ export class LocalEngine implements Engine {
   }
 
   private admit(promptIds: number[], p: SamplingFields, maxTokens: number | undefined, logprobs: boolean, topLogprobs: number, signal?: AbortSignal): Admitted {
+    this.checkFits(promptIds.length, maxTokens, 'max_completion_tokens' in p && p.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens');
     const stop = p.stop == null ? [] : typeof p.stop === 'string' ? [p.stop] : p.stop;
     const req: EngineRequest = {
       promptIds,
@@ -123,6 +125,20 @@ export class LocalEngine implements Engine {
       signal,
     };
     return { stream: this.core.addRequest(req), promptTokens: promptIds.length };
+  }
+
+  /**
+   * vLLM's rule: prompt + max_tokens must fit the context, a 400 rather than a silent
+   * clamp. A prompt that fills the context alone is the core's error (it names the prompt).
+   */
+  private checkFits(promptTokens: number, maxTokens: number | undefined, param: string): void {
+    const contextLength = this.core.contextLength;
+    if (maxTokens === undefined || promptTokens >= contextLength || promptTokens + maxTokens <= contextLength) return;
+    throw new EngineError(
+      'context_length_exceeded',
+      `'max_tokens' or 'max_completion_tokens' is too large: ${maxTokens}. This model's maximum context length is ${contextLength} tokens and your request has ${promptTokens} input tokens (${maxTokens} > ${contextLength} - ${promptTokens}).`,
+      param,
+    );
   }
 
   private renderChat(messages: ChatMessage[], addGenerationPrompt: boolean): number[] {

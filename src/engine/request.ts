@@ -55,6 +55,11 @@ export function normalizeSampling(partial: Partial<SamplingParams> | undefined):
   checkNumber(s.frequencyPenalty, 'frequency_penalty', -2, 2);
   checkNumber(s.repetitionPenalty, 'repetition_penalty', Number.MIN_VALUE, 100);
   checkNumber(s.topLogprobs, 'top_logprobs', 0, MAX_TOP_LOGPROBS, true);
+  if (s.penaltyWindow !== undefined) {
+    checkNumber(s.penaltyWindow, 'repeat_last_n', -1, 2 ** 31 - 1, true);
+    // An empty window penalises nothing: neutral values let the runner skip its pass.
+    if (s.penaltyWindow === 0) Object.assign(s, { presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1 });
+  }
   return s;
 }
 
@@ -103,7 +108,7 @@ export class Sequence implements KvSequence {
   numPreemptions = 0;
   /** Fork parent: the children that take over once its tokens are computed. */
   children: Sequence[] = [];
-  /** Token id → occurrences in the output (ids of the prompt present with 0): penalties. */
+  /** Token id → the count penalties read (see `penaltyTokens`); built on first use. */
   private penaltyCounts: Map<number, number> | null = null;
 
   constructor(
@@ -140,22 +145,42 @@ export class Sequence implements KvSequence {
 
   appendToken(tokenId: number): void {
     this.tokenIds.push(tokenId);
-    if (this.penaltyCounts !== null) this.penaltyCounts.set(tokenId, (this.penaltyCounts.get(tokenId) ?? 0) + 1);
+    const counts = this.penaltyCounts;
+    if (counts === null) return;
+    counts.set(tokenId, (counts.get(tokenId) ?? 0) + 1);
+    // A window of N slides: the token N places back leaves it.
+    const window = this.sampling.penaltyWindow ?? -1;
+    const leaving = this.tokenIds.length - 1 - window;
+    if (window > 0 && leaving >= 0) {
+      const id = this.tokenIds[leaving];
+      const left = counts.get(id)! - 1;
+      if (left === 0) counts.delete(id);
+      else counts.set(id, left);
+    }
   }
 
   get usesPenalties(): boolean {
     const s = this.sampling;
+    if (s.penaltyWindow === 0) return false;
     return s.presencePenalty !== 0 || s.frequencyPenalty !== 0 || s.repetitionPenalty !== 1;
   }
 
-  /** Distinct ids of prompt ∪ output and their output counts, for the runner's penalty pass. */
+  /**
+   * The runner's penalty pass input. Without a window (OpenAI/vLLM): the distinct ids of
+   * prompt ∪ output, each with its count in the output. With `penaltyWindow` N (llama.cpp):
+   * the distinct ids of the last N tokens, each with its count there; -1 = all tokens.
+   *
+   *   tokens  p0 p1 p2 p3 | o0 o1        window 3 → p3 o0 o1
+   */
   penaltyTokens(): PenaltyTokens {
     if (this.penaltyCounts === null) {
+      const window = this.sampling.penaltyWindow;
       this.penaltyCounts = new Map();
-      for (let i = 0; i < this.tokenIds.length; i++) {
+      const start = window === undefined || window < 0 ? 0 : Math.max(0, this.tokenIds.length - window);
+      for (let i = start; i < this.tokenIds.length; i++) {
         const id = this.tokenIds[i];
-        const inOutput = i >= this.promptLength ? 1 : 0;
-        this.penaltyCounts.set(id, (this.penaltyCounts.get(id) ?? 0) + inOutput);
+        const counted = window !== undefined || i >= this.promptLength ? 1 : 0;
+        this.penaltyCounts.set(id, (this.penaltyCounts.get(id) ?? 0) + counted);
       }
     }
     const tokenIds = new Int32Array(this.penaltyCounts.size);

@@ -40,6 +40,13 @@ export interface SamplingParams {
   frequencyPenalty: number;
   /** vLLM/HF semantics: applied to tokens in prompt and output. 1 = off. */
   repetitionPenalty: number;
+  /**
+   * llama.cpp's `penalty_last_n` (Ollama's `repeat_last_n`). Unset: the OpenAI/vLLM
+   * semantics above. Set to N: all three penalties look only at the last N tokens of
+   * prompt + output, and presence/frequency count occurrences within that window, prompt
+   * tokens included; -1 = the whole sequence; 0 = no penalties at all.
+   */
+  penaltyWindow?: number;
   /** Added to logits before everything else. */
   logitBias?: ReadonlyMap<number, number>;
   /** Number of top logprobs to return per sampled token (0..20); with `logprobs` false, none. */
@@ -63,9 +70,12 @@ export const GREEDY: SamplingParams = {
 
 /** Token statistics a sequence's penalties need. */
 export interface PenaltyTokens {
-  /** Distinct token ids in prompt ∪ output. */
+  /** Distinct token ids in prompt ∪ output (or in the last `penaltyWindow` tokens). */
   tokenIds: Int32Array;
-  /** For each id above, how many times it occurs in the output (0 = prompt only). */
+  /**
+   * For each id above, the count presence/frequency read: its occurrences in the output
+   * (0 = prompt only), or within the window when `penaltyWindow` is set.
+   */
   outputCounts: Int32Array;
 }
 

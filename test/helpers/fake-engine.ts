@@ -260,13 +260,19 @@ export class FakeEngine implements Engine {
       const prompt = (params as CompletionCreateParams).prompt;
       prompts = await Promise.all((Array.isArray(prompt) ? prompt : [prompt]).map(async (text) => ({ text, ids: (await this.tokenize({ prompt: text })).tokens })));
     }
-    const requested = kind === 'chat' ? ((params as ChatCompletionCreateParams).max_completion_tokens ?? params.max_tokens) : (params.max_tokens ?? 16);
+    const completionCap = kind === 'chat' ? (params as ChatCompletionCreateParams).max_completion_tokens : undefined;
+    const requested = kind === 'chat' ? (completionCap ?? params.max_tokens) : (params.max_tokens ?? 16);
+    // LocalEngine's rules: a prompt that fills the context names the prompt; one that
+    // leaves too little for max_tokens is vLLM's message, naming the budget field.
     for (const p of prompts) {
-      if (p.ids.length + (requested ?? 0) > this.contextLength || p.ids.length >= this.contextLength) {
+      if (p.ids.length >= this.contextLength) {
+        throw new EngineError('context_length_exceeded', `The prompt has ${p.ids.length} tokens; the model's context is ${this.contextLength}.`, kind === 'chat' ? 'messages' : 'prompt');
+      }
+      if (requested != null && p.ids.length + requested > this.contextLength) {
         throw new EngineError(
           'context_length_exceeded',
-          `This model's maximum context length is ${this.contextLength} tokens; the request has ${p.ids.length} prompt tokens and asks for ${requested ?? 0} more.`,
-          kind === 'chat' ? 'messages' : 'prompt',
+          `'max_tokens' or 'max_completion_tokens' is too large: ${requested}. This model's maximum context length is ${this.contextLength} tokens and your request has ${p.ids.length} input tokens (${requested} > ${this.contextLength} - ${p.ids.length}).`,
+          completionCap != null ? 'max_completion_tokens' : 'max_tokens',
         );
       }
     }

@@ -7,6 +7,7 @@ import type { Chat, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, 
 import type { AppConfig, ChatOptions, GPUEntryPoint, InitProgressCallback, LogitProcessor, LogLevel, MLCEngineConfig, MLCEngineInterface, ResumeChatCompletionOptions, ResumeProbeResult, ResumeResult } from './types';
 import type { ChatCompletionChunk as TChatChunk, CompletionChunk as TCompletionChunk } from '../../engine/engine-api';
 import { EngineError } from '../../engine/errors';
+import { fitMaxTokens } from '../../engine/fit-context';
 import type { LocalEngine } from '../../engine/local-engine';
 import { newId, unixSeconds } from '../../engine/openai-shapes';
 import {
@@ -213,7 +214,11 @@ export class MLCEngine implements MLCEngineInterface {
     const n = request.n ?? 1;
     const events = await this.run(
       m, n,
-      (signal) => m.engine.chat.completions.create({ ...t.params, return_token_ids: true }, { signal }),
+      async (signal) => {
+        // WebLLM stops at a full KV cache rather than rejecting a max_tokens too large for it.
+        const max = t.params.max_tokens == null ? undefined : await fitMaxTokens(m.engine, t.params.max_tokens, { messages: t.params.messages, add_generation_prompt: true });
+        return m.engine.chat.completions.create({ ...t.params, max_tokens: max, return_token_ids: true }, { signal });
+      },
       async () => (await m.engine.tokenize({ messages: t.params.messages, add_generation_prompt: true })).count,
     );
     const meta = { id: newId('chatcmpl'), model: m.id, created: unixSeconds() };
@@ -230,7 +235,10 @@ export class MLCEngine implements MLCEngineInterface {
     const n = request.n ?? 1;
     const events = await this.run(
       m, n,
-      (signal) => m.engine.completions.create({ ...t.params, return_token_ids: true }, { signal }),
+      async (signal) => {
+        const max = t.params.max_tokens == null ? undefined : await fitMaxTokens(m.engine, t.params.max_tokens, { prompt: t.params.prompt as string });
+        return m.engine.completions.create({ ...t.params, max_tokens: max, return_token_ids: true }, { signal });
+      },
       async () => (await m.engine.tokenize({ prompt: t.params.prompt as string })).count,
     );
     const meta = { id: newId('cmpl'), model: m.id, created: unixSeconds() };

@@ -64,7 +64,8 @@ const cases: Case[] = [
   { name: 'stream_options without stream', path: C, body: chat({ stream_options: { include_usage: true } }), status: 400, type: BAD, code: 'invalid_request', param: 'stream_options' },
   { name: 'stream_options.include_usage not boolean', path: C, body: chat({ stream: true, stream_options: { include_usage: 'yes' } }), status: 400, type: BAD, code: 'invalid_request', param: 'stream_options.include_usage' },
   { name: 'unknown model', path: C, body: chat({ model: 'gpt-4o' }), status: 404, type: BAD, code: 'model_not_found', param: 'model' },
-  { name: 'context length exceeded', path: C, body: chat({ max_tokens: 100_000 }), status: 400, type: BAD, code: 'context_length_exceeded', param: 'messages' },
+  { name: 'context length exceeded', path: C, body: chat({ max_tokens: 100_000 }), status: 400, type: BAD, code: 'context_length_exceeded', param: 'max_tokens' },
+  { name: 'prompt fills the context', path: C, body: chat({ messages: [{ role: 'user', content: 'x '.repeat(300) }] }), status: 400, type: BAD, code: 'context_length_exceeded', param: 'messages' },
   { name: 'top_k below -1', path: C, body: chat({ top_k: -2 }), status: 400, type: BAD, code: 'invalid_request', param: 'top_k' },
   // --- completions
   { name: 'prompt missing', path: P, body: { model: 'fake-model' }, status: 400, type: BAD, code: 'invalid_request', param: 'prompt' },

@@ -104,7 +104,7 @@ describe('NDJSON framing', () => {
     expect(objects.map((o) => o.done)).toEqual([false, false, false, true]);
     for (const o of objects) expect(Object.keys(o).slice(0, 3)).toEqual(['model', 'created_at', 'response']);
     expect(Object.keys(objects[3])).toEqual([
-      'model', 'created_at', 'response', 'done', 'done_reason', 'total_duration', 'load_duration',
+      'model', 'created_at', 'response', 'done', 'done_reason', 'context', 'total_duration', 'load_duration',
       'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration',
     ]);
   });

@@ -52,6 +52,16 @@ describe('tabllm run', () => {
     expect(c.err.join('')).toMatch(/5 tokens/);
   });
 
+  it('-n past the context is cut to it, as llama2.c cuts steps to seq_len', async () => {
+    const c = capture();
+    // The fake model never ends: it generates until the 512-token context is full.
+    expect(await runCommand(runArgs({ prompt: 'Once upon a time', steps: 100_000, json: true }), await fakeFactory(), c.io)).toBe(0);
+    const out = JSON.parse(c.out.join('')) as { usage: { prompt_tokens: number; completion_tokens: number }; finish_reason: string };
+    expect(out.usage.prompt_tokens).toBe(5);
+    expect(out.usage.completion_tokens).toBe(512 - 5);
+    expect(out.finish_reason).toBe('length');
+  });
+
   it('--precision and --kv-cache-mib reach createEngine', async () => {
     const seen: Array<Parameters<EngineFactory>[0]> = [];
     const factory = await fakeFactory();

@@ -1,7 +1,6 @@
 // The OpenAI-shaped engine end to end without a GPU: the real stories260K tokenizer,
 // the real EngineCore (scheduler, paged KV cache), a scripted fake runner, and the
 // official `openai` client through the fetch shim.
-import { resolve } from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src/engine/engine';
@@ -10,36 +9,25 @@ import { EngineError } from '../../../src/engine/errors';
 import type { SequenceInput } from '../../../src/engine/types';
 import { Tokenizer } from '../../../src/model/tokenizer';
 import { createOpenAIFetch } from '../../../src/shim/fetch';
+import { CHATML, fakeLocalEngine, STORIES_GGUF as STORIES } from '../../helpers/fake-local-engine';
 import { FakeRunner, fakeNextToken } from '../../helpers/fake-runner';
 
-const STORIES = resolve(__dirname, '../../../../shared/fixtures/stories260K/stories260K.gguf');
 // SentencePiece adds a dummy-prefix space when encoding WORDS, so the continuation decodes as STORY.
 const WORDS = 'there was a little girl named Lily. She loved to play outside.';
 const STORY = ` ${WORDS}`;
-const CHATML = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
 
 async function setup(opts: { numKvBlocks?: number; chatTemplate?: string } = {}) {
   const tokenizer = await Tokenizer.fromGGUF(STORIES);
   const script = tokenizer.encode(WORDS, { addSpecial: false });
-  let runner!: FakeRunner;
-  const engine = await createEngine({
-    model: STORIES,
-    chatTemplate: opts.chatTemplate,
-    createRunner: async ({ config }) => {
-      // The "model" continues any prompt with STORY, then EOS.
-      runner = new FakeRunner({
-        vocabSize: config.vocabSize,
-        contextLength: 512,
-        numKvBlocks: opts.numKvBlocks ?? 64,
-        nextToken: (context, seq) => {
-          const k = seq.sampleIndex ?? 0;
-          return k < script.length ? script[k]! : tokenizer.eos;
-        },
-      });
-      return runner;
+  const { engine, runner } = await fakeLocalEngine({
+    ...opts,
+    // The "model" continues any prompt with STORY, then EOS.
+    nextToken: (_context, seq) => {
+      const k = seq.sampleIndex ?? 0;
+      return k < script.length ? script[k]! : tokenizer.eos;
     },
   });
-  return { engine, tokenizer, script, runner: () => runner };
+  return { engine, tokenizer, script, runner };
 }
 
 describe('LocalEngine (createEngine on a fake runner)', () => {

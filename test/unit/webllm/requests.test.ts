@@ -53,6 +53,14 @@ describe('chat request semantics', () => {
     expect(usage).toBe(0);
   });
 
+  it('max_tokens past the context window is not an error (WebLLM stops at a full KV cache)', async () => {
+    const r = await engine.chat.completions.create({ messages: user('Hi'), max_tokens: 1_000_000, temperature: 0 });
+    expect(r.choices[0]!.finish_reason).toBe('stop');
+    expect(r.usage!.completion_tokens).toBe(fx.replyLength + 1);
+    const c = await engine.completions.create({ prompt: 'Once upon', max_tokens: 1_000_000, temperature: 0 });
+    expect(c.choices[0]!.finish_reason).toBe('stop');
+  });
+
   it('max_tokens ends with finish_reason "length"', async () => {
     const r = await engine.chat.completions.create({ messages: user('Hi'), max_tokens: 3 });
     expect(r.choices[0]!.finish_reason).toBe('length');

@@ -1,0 +1,53 @@
+// The real LocalEngine (createEngine: stories260K's tokenizer, EngineCore, scheduler, paged
+// KV cache) over a FakeRunner: API tests that need real tokens, templates and sampling
+// params reaching a runner, without a GPU. The runner is kept so tests can read every
+// StepInput it got (sampling params, penalty token sets).
+import { resolve } from 'node:path';
+import { createEngine } from '../../src/engine/engine';
+import type { LocalEngine } from '../../src/engine/local-engine';
+import type { SequenceInput } from '../../src/engine/types';
+import { FakeRunner, fakeNextToken } from './fake-runner';
+
+export const STORIES_GGUF = resolve(__dirname, '../../../shared/fixtures/stories260K/stories260K.gguf');
+/** A ChatML template, so /api/chat and chat completions work on stories260K (which has none). */
+export const CHATML =
+  "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+/** stories260K's EOS id. */
+const EOS = 2;
+
+export interface FakeLocalEngineOptions {
+  chatTemplate?: string;
+  contextLength?: number;
+  numKvBlocks?: number;
+  /** The "model"; default: the fake runner's context hash, never EOS (outputs run to max_tokens). */
+  nextToken?: (context: number[], seq: SequenceInput) => number;
+}
+
+/** The engine serves the model id 'stories260K'. */
+export async function fakeLocalEngine(opts: FakeLocalEngineOptions = {}): Promise<{ engine: LocalEngine; runner: () => FakeRunner }> {
+  let runner!: FakeRunner;
+  const engine = await createEngine({
+    model: STORIES_GGUF,
+    modelId: 'stories260K',
+    chatTemplate: opts.chatTemplate,
+    createRunner: async ({ config }) => {
+      const hashed = (context: number[], seq: SequenceInput) => {
+        const id = fakeNextToken(context, config.vocabSize, seq.sampling, seq.sampleIndex);
+        return id === EOS ? EOS + 1 : id;
+      };
+      runner = new FakeRunner({
+        vocabSize: config.vocabSize,
+        contextLength: opts.contextLength ?? 512,
+        numKvBlocks: opts.numKvBlocks ?? 64,
+        nextToken: opts.nextToken ?? hashed,
+      });
+      return runner;
+    },
+  });
+  return { engine, runner: () => runner };
+}
+
+/** The sampled sequences of every step the runner ran, in order. */
+export function sampledInputs(runner: FakeRunner): SequenceInput[] {
+  return runner.inputs.flatMap((input) => input.sequences.filter((s) => s.sample));
+}
