@@ -109,7 +109,7 @@ const cases: Case[] = [
   { name: 'responses: unknown parameter', path: R, body: resp({ frobnicate: 1 }), status: 400, type: BAD, code: 'unknown_parameter', param: 'frobnicate' },
   { name: 'responses: chat\'s messages field', path: R, body: resp({ messages: [] }), status: 400, type: BAD, code: 'unknown_parameter', param: 'messages' },
   { name: 'responses: unknown model', path: R, body: resp({ model: 'gpt-4o' }), status: 404, type: BAD, code: 'model_not_found', param: 'model' },
-  { name: 'responses: context length exceeded', path: R, body: resp({ max_output_tokens: 100_000 }), status: 400, type: BAD, code: 'context_length_exceeded', param: 'input' },
+  { name: 'responses: context length exceeded', path: R, body: resp({ max_output_tokens: 100_000 }), status: 400, type: BAD, code: 'context_length_exceeded', param: 'max_output_tokens' },
   { name: 'responses: unknown previous_response_id', path: R, body: resp({ previous_response_id: 'resp_nope' }), status: 404, type: BAD, code: 'response_not_found', param: 'previous_response_id' },
   { name: 'responses: GET an unknown id', method: 'GET', path: `${R}/resp_nope`, status: 404, type: BAD, code: 'response_not_found', param: 'response_id' },
   { name: 'responses: DELETE an unknown id', method: 'DELETE', path: `${R}/resp_nope`, status: 404, type: BAD, code: 'response_not_found', param: 'response_id' },
