@@ -1,14 +1,45 @@
 #!/usr/bin/env node
-// `npm run build`: the library bundle (Vite, ESM; WGSL inlined) and type declarations (tsc).
+// `npm run build`: the library bundle (Vite, ESM; WGSL inlined), the worker entry points
+// as self-contained single files, and type declarations (tsc).
+//
+// Workers are built apart from the library so that each is one file with no imports at all
+// (comlink, jinja and the dynamically imported WebGPU runner inlined): a consumer's bundler
+// finds `new Worker(new URL('./worker/engine.worker.js', import.meta.url))` in the library
+// and bundles that file as a worker, and someone without a bundler can copy the file and
+// serve it (dist/worker/engine.worker.js, shared.worker.js, sw.js).
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { build } from 'vite';
 
-rmSync('dist', { recursive: true, force: true });
-for (const [cmd, args] of [
-  ['npx', ['vite', 'build', '--logLevel', 'warn']],
-  ['npx', ['tsc', '-p', 'tsconfig.build.json']],
-]) {
+/** Worker entry (source) → file name under dist/worker/. */
+export const WORKER_ENTRIES = {
+  'worker/engine.worker.ts': 'engine.worker.js',
+  'worker/shared.worker.ts': 'shared.worker.js',
+  'worker/sw.ts': 'sw.js',
+};
+
+function sh(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
+
+rmSync('dist', { recursive: true, force: true });
+sh('npx', ['vite', 'build', '--logLevel', 'warn']);
+for (const [entry, fileName] of Object.entries(WORKER_ENTRIES)) {
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    build: {
+      outDir: 'dist/worker',
+      emptyOutDir: false,
+      sourcemap: true,
+      target: 'es2022',
+      minify: false,
+      lib: { entry, formats: ['es'], fileName: () => fileName },
+      // One file: the WebGPU runner (a dynamic import in the library) is inlined too.
+      rollupOptions: { output: { codeSplitting: false } },
+    },
+  });
+}
+sh('npx', ['tsc', '-p', 'tsconfig.build.json']);
 console.log('built dist/');

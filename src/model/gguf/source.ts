@@ -72,9 +72,10 @@ export class NodeFileSource implements ByteSource {
   ) {}
 
   static async open(path: string): Promise<NodeFileSource> {
-    // A variable specifier keeps bundlers from pulling node:fs into the browser build.
+    // A variable specifier keeps bundlers from pulling node:fs into the browser build; our own
+    // build folds it into a literal, so the comments tell Vite and webpack to leave it alone.
     const specifier = 'node:fs/promises';
-    const fs = (await import(/* @vite-ignore */ specifier)) as { open(path: string, flags: string): Promise<NodeFileHandle> };
+    const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as { open(path: string, flags: string): Promise<NodeFileHandle> };
     let handle: NodeFileHandle;
     try {
       handle = await fs.open(path, 'r');
