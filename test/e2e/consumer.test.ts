@@ -126,6 +126,18 @@ describe('a consumer project (npm pack → npm install, vite, Chromium)', () => 
     }
   });
 
+  it('the published worker files are self-contained: no static import, no relative chunk import', () => {
+    for (const file of ['engine.worker.js', 'shared.worker.js', 'sw.js']) {
+      const code = readFileSync(join(project.dir, 'node_modules/tabllm/dist/worker', file), 'utf8');
+      expect(code, file).not.toMatch(/^\s*import\s*[\w{*'"]/m);
+      expect(code, file).not.toMatch(/\bimport\(\s*['"]\.\.?\//);
+    }
+    // The library starts it by a relative literal path that bundlers follow.
+    const chunks = readdirSync(join(project.dir, 'node_modules/tabllm/dist')).filter((f) => f.endsWith('.js'));
+    const starters = chunks.filter((f) => readFileSync(join(project.dir, 'node_modules/tabllm/dist', f), 'utf8').includes(`new Worker(new URL("./worker/engine.worker.js", import.meta.url), {`));
+    expect(starters.length).toBe(1);
+  });
+
   it('vite dev: the same page, unbuilt', { timeout: 120_000 }, async () => {
     const port = await freePort();
     const dev = start(project, 'node', [viteBin(project), '--host', '127.0.0.1', '--port', String(port), '--strictPort'], /http:\/\/127\.0\.0\.1:\d+/);
