@@ -47,6 +47,10 @@ export default defineConfig({
     emptyOutDir: false,
     sourcemap: true,
     target: 'es2022',
+    // Published readable, as most libraries are: the app's bundler minifies. (The minifier
+    // would also fold source.ts's computed 'node:fs/promises' back into a literal, which
+    // esbuild refuses in a browser bundle.)
+    minify: false,
     lib: {
       entry: {
         index: 'src/index.ts',

@@ -4,9 +4,10 @@
 // llama2.c's text in Chromium (the worker is found by Vite with no configuration); a worker
 // script that is not there rejects with worker_failed. From the same project,
 // `npx tabllm run` prints llama2.c's text and `npx tabllm serve` serves the model as
-// `stories260K`. Needs `npm run build` first (CI builds before `npm test`).
+// `stories260K`. An esbuild bundle of the same page works once the worker file is copied
+// beside it. Needs `npm run build` first (CI builds before `npm test`).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -65,7 +66,7 @@ describe('a consumer project (npm pack → npm install, vite, Chromium)', () => 
   let browser: Browser;
 
   beforeAll(async () => {
-    project = createConsumerProject({ deps: ['vite', 'openai'], files: { 'index.html': INDEX_HTML, 'main.js': MAIN_JS } });
+    project = createConsumerProject({ deps: ['vite', 'openai', 'esbuild'], files: { 'index.html': INDEX_HTML, 'main.js': MAIN_JS } });
     mkdirSync(join(project.dir, 'public'), { recursive: true });
     copyFileSync(STORIES_GGUF, join(project.dir, 'public/stories260K.gguf'));
     browser = await launchChromium();
@@ -146,6 +147,25 @@ describe('a consumer project (npm pack → npm install, vite, Chromium)', () => 
       expectPage(await runPage(`http://127.0.0.1:${port}/`));
     } finally {
       await stop(dev.child);
+    }
+  });
+
+  it('esbuild: the bundle keeps the relative worker URL; with the worker file copied beside it, the same page works', { timeout: 120_000 }, async () => {
+    const out = join(project.dir, 'web-esbuild');
+    const bundled = project.run(join(project.dir, 'node_modules/.bin/esbuild'), ['main.js', '--bundle', '--format=esm', `--outdir=${out}`], { timeoutMs: 60_000 });
+    expect(bundled.status, bundled.stderr).toBe(0);
+    // esbuild does not bundle workers: the one step is copying the self-contained file.
+    mkdirSync(join(out, 'worker'), { recursive: true });
+    copyFileSync(join(project.dir, 'node_modules/tabllm/dist/worker/engine.worker.js'), join(out, 'worker/engine.worker.js'));
+    copyFileSync(STORIES_GGUF, join(out, 'stories260K.gguf'));
+    writeFileSync(join(out, 'index.html'), INDEX_HTML);
+    const port = await freePort();
+    const preview = start(project, 'node', [viteBin(project), 'preview', '--outDir', out, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], /http:\/\/127\.0\.0\.1:\d+/);
+    try {
+      await preview.matched;
+      expectPage(await runPage(`http://127.0.0.1:${port}/`));
+    } finally {
+      await stop(preview.child);
     }
   });
 

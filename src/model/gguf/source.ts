@@ -72,9 +72,10 @@ export class NodeFileSource implements ByteSource {
   ) {}
 
   static async open(path: string): Promise<NodeFileSource> {
-    // A variable specifier keeps bundlers from pulling node:fs into the browser build; our own
-    // build folds it into a literal, so the comments tell Vite and webpack to leave it alone.
-    const specifier = 'node:fs/promises';
+    // A computed specifier keeps bundlers (a consumer's esbuild, Vite, webpack) from pulling
+    // node:fs into a browser build: a plain const would be folded back into a literal by our
+    // own build, and esbuild fails on a literal 'node:…' import for the browser.
+    const specifier = ['node', 'fs/promises'].join(':');
     const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as { open(path: string, flags: string): Promise<NodeFileHandle> };
     let handle: NodeFileHandle;
     try {
