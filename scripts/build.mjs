@@ -1,22 +1,53 @@
 #!/usr/bin/env node
-// `npm run build`: the library bundle (Vite, ESM; WGSL inlined), the service worker as one
-// self-contained file, and type declarations (tsc).
+// `npm run build`: the library bundle (Vite, ESM; WGSL inlined), the worker entry points
+// as self-contained single files, and type declarations (tsc).
+//
+// Workers are built apart from the library so that each is one file with no imports at all
+// (comlink, jinja and the dynamically imported WebGPU runner inlined): a consumer's bundler
+// finds `new Worker(new URL('./worker/engine.worker.js', import.meta.url))` in the library
+// and bundles that file as a worker, and someone without a bundler can copy the file and
+// serve it (dist/worker/engine.worker.js, shared.worker.js, sw.js).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { build } from 'vite';
 
-rmSync('dist', { recursive: true, force: true });
-for (const [cmd, args] of [
-  ['npx', ['vite', 'build', '--logLevel', 'warn']],
-  ['npx', ['vite', 'build', '--mode', 'sw', '--logLevel', 'warn']],
-  ['npx', ['tsc', '-p', 'tsconfig.build.json']],
-]) {
+/** Worker entry (source) → file name under dist/worker/. */
+export const WORKER_ENTRIES = {
+  'worker/engine.worker.ts': 'engine.worker.js',
+  'worker/shared.worker.ts': 'shared.worker.js',
+  'worker/sw.ts': 'sw.js',
+};
+
+function sh(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
-// Sites copy dist/worker/sw.js alone to their root: an import of a library chunk would 404.
-const sw = readFileSync('dist/worker/sw.js', 'utf8');
-if (/^\s*(import|export)\b[^\n]*\bfrom\s*["']|\bimport\s*\(/m.test(sw)) {
-  console.error('dist/worker/sw.js imports another file; the service worker must build alone');
-  process.exit(1);
+
+rmSync('dist', { recursive: true, force: true });
+sh('npx', ['vite', 'build', '--logLevel', 'warn']);
+for (const [entry, fileName] of Object.entries(WORKER_ENTRIES)) {
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    build: {
+      outDir: 'dist/worker',
+      emptyOutDir: false,
+      sourcemap: true,
+      target: 'es2022',
+      minify: false,
+      lib: { entry, formats: ['es'], fileName: () => fileName },
+      // One file: the WebGPU runner (a dynamic import in the library) is inlined too.
+      rollupOptions: { output: { codeSplitting: false } },
+    },
+  });
 }
+// Sites copy these files alone (sw.js to their root): an import of a library chunk would 404.
+for (const fileName of Object.values(WORKER_ENTRIES)) {
+  const code = readFileSync(`dist/worker/${fileName}`, 'utf8');
+  if (/^\s*(import|export)\b[^\n]*\bfrom\s*["']|\bimport\s*\(/m.test(code)) {
+    console.error(`dist/worker/${fileName} imports another file; each worker must build alone`);
+    process.exit(1);
+  }
+}
+sh('npx', ['tsc', '-p', 'tsconfig.build.json']);
 console.log('built dist/');

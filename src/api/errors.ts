@@ -58,6 +58,7 @@ const ENGINE_STATUS: Partial<Record<EngineErrorCode, number>> = {
   internal_error: 500,
   device_lost: 503,
   engine_not_loaded: 503,
+  worker_failed: 503,
 };
 
 /** Any thrown value → HttpError; unexpected ones become 500 without leaking a stack. */

@@ -1,12 +1,13 @@
 // The `tabllm run` and `tabllm serve` commands. The engine factory is injected so the
 // commands are tested on a fake runner; main.ts passes the WebGPU one.
 import { isLoopbackBind } from '../api/origin-policy';
-import { createRouter } from '../api/router';
+import { createRouter, routePath, type Router } from '../api/router';
 import type { Completion, CompletionChunk } from '../engine/engine-api';
 import type { CreateEngineOptions, LoadProgress } from '../engine/engine';
 import type { LocalEngine } from '../engine/local-engine';
 import type { RunArgs, ServeArgs } from './args';
 import { serveFetchHandler, type RunningServer } from './http-server';
+import { PendingEngine } from './pending-engine';
 
 export type EngineFactory = (options: Omit<CreateEngineOptions, 'createRunner'>) => Promise<LocalEngine>;
 
@@ -70,12 +71,46 @@ export async function runCommand(args: RunArgs, createEngine: EngineFactory, io:
   }
 }
 
-export async function serveCommand(
-  args: ServeArgs,
-  createEngine: EngineFactory,
-  io: CliIO,
-  onReady?: (server: RunningServer) => void,
-): Promise<RunningServer> {
+/** `tabllm serve` could not open its port (exit 1, the code in brackets). */
+export class ServeError extends Error {
+  constructor(
+    readonly code: 'port_in_use' | 'port_not_permitted' | 'listen_failed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServeError';
+  }
+}
+
+function listenError(err: unknown, host: string, port: number): ServeError {
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'EADDRINUSE') return new ServeError('port_in_use', `port ${port} on ${host} is already in use (another tabllm, Ollama or vLLM?): stop it or pick another with --port`);
+  if (code === 'EACCES') return new ServeError('port_not_permitted', `not permitted to listen on port ${port} on ${host} (ports below 1024 need privileges): pick another with --port`);
+  return new ServeError('listen_failed', `cannot listen on ${host}:${port}: ${(err as Error)?.message ?? String(err)}`);
+}
+
+/** The router, except that GET /health answers 503 until the model is loaded (vLLM's readiness check). */
+export function healthWhileLoading(engine: PendingEngine, router: Router): Router {
+  return async (request) => {
+    const response = await router(request);
+    if (engine.ready || response.status !== 200 || routePath(new URL(request.url).pathname) !== '/health') return response;
+    return new Response('loading the model', { status: 503, headers: response.headers });
+  };
+}
+
+export interface ServeHooks {
+  /** The port is bound; the model is still loading (/health answers 503, the API 503 engine_not_loaded). */
+  onListening?: (server: RunningServer) => void;
+  /** The model is loaded and served. */
+  onReady?: (server: RunningServer) => void;
+}
+
+/**
+ * Binds the port first — a taken port fails at once, not after a long load — then loads
+ * the model while answering 503, then serves it. The router is created once, over a
+ * PendingEngine, so its options apply from the first request.
+ */
+export async function serveCommand(args: ServeArgs, createEngine: EngineFactory, io: CliIO, hooks: ServeHooks = {}): Promise<RunningServer> {
   const loopback = isLoopbackBind(args.host);
   if (!loopback) {
     io.stderr(
@@ -83,21 +118,8 @@ export async function serveCommand(
         `${args.apiKey === undefined ? '; add --api-key KEY to require a key' : ' (with the API key)'}.\n`,
     );
   }
-  let lastLine = '';
-  const engine = await createEngine({
-    model: args.model,
-    modelId: args.name,
-    kvCacheBytes: args.kvCacheMiB ? args.kvCacheMiB * MiB : undefined,
-    maxBatchTokens: args.maxBatchTokens,
-    precision: args.precision,
-    onProgress: (p) => {
-      const line = progressLine(p);
-      if (line !== lastLine) io.stderr(`\r${line}`);
-      lastLine = line;
-    },
-  });
-  const info = await engine.info();
-  const router = createRouter(engine, {
+  const pending = new PendingEngine(`the model (${args.model})`);
+  const router = createRouter(pending, {
     // Bound to loopback, only this machine's Host names are answered (DNS rebinding); bound
     // wider, the server is reached by names and addresses it cannot know.
     access: { allowOrigins: args.allowOrigins, allowHosts: args.allowHosts, checkHost: loopback },
@@ -105,9 +127,34 @@ export async function serveCommand(
     requestTimeoutMs: args.requestTimeoutS === undefined ? undefined : args.requestTimeoutS * 1000,
   });
   const onError = (err: unknown) => io.stderr(`tabllm serve: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
-  const server = await serveFetchHandler(router, { host: args.host, port: args.port, onError });
+  const server = await serveFetchHandler(healthWhileLoading(pending, router), { host: args.host, port: args.port, onError }).catch((err: unknown) => {
+    throw listenError(err, args.host, args.port);
+  });
+  io.stderr(`listening at ${server.url} (503 until the model is loaded); loading ${args.model}…\n`);
+  hooks.onListening?.(server);
+  let lastLine = '';
+  let engine: LocalEngine;
+  try {
+    engine = await createEngine({
+      model: args.model,
+      modelId: args.name,
+      kvCacheBytes: args.kvCacheMiB ? args.kvCacheMiB * MiB : undefined,
+      maxBatchTokens: args.maxBatchTokens,
+      precision: args.precision,
+      onProgress: (p) => {
+        const line = progressLine(p);
+        if (line !== lastLine) io.stderr(`\r${line}`);
+        lastLine = line;
+      },
+    });
+  } catch (err) {
+    await server.close(0);
+    throw err;
+  }
+  pending.resolve(engine);
+  const info = await engine.info();
   io.stderr(`\nserving '${info.id}' (${info.arch}, ${info.quant}) at ${server.url}  — OpenAI: ${server.url}/v1  Ollama: ${server.url}/api\n`);
-  onReady?.(server);
+  hooks.onReady?.(server);
   const close = server.close;
   return {
     ...server,

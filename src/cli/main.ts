@@ -25,8 +25,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!isUrl(args.model) && !existsSync(args.model)) throw new CliUsageError(`model file not found: ${args.model}`);
-  const gpu = await createNodeGPU();
-  const factory: EngineFactory = (options) => createEngine({ ...options, gpu });
+  // The GPU is opened inside the factory: `serve` binds its port before it loads anything.
+  const factory: EngineFactory = async (options) => createEngine({ ...options, gpu: await createNodeGPU() });
   if (args.command === 'run') return runCommand(args, factory, io);
   const server = await serveCommand(args, factory, io);
   await new Promise<void>((resolve) => {

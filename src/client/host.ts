@@ -8,6 +8,7 @@ import type { Engine, EngineInfo } from '../engine/engine-api';
 import { EngineError } from '../engine/errors';
 import { pumpToPort } from './port-stream';
 import { toWireError, type WireError } from './wire-errors';
+import { HOST_PING_ANSWER } from './worker-start';
 
 export type Result<T> = { ok: T } | { err: WireError };
 
@@ -16,6 +17,8 @@ export type UnaryMethod = 'models.list' | 'tokenize' | 'detokenize' | 'stats' | 
 export type { LoadProgress };
 
 export interface EngineHostApi {
+  /** Answers at once, before any model loads: the page's "is the worker alive?" check. */
+  ping(): string;
   load(options: unknown, onProgress?: (p: LoadProgress) => void): Promise<Result<EngineInfo>>;
   call(method: UnaryMethod, params?: unknown): Promise<Result<unknown>>;
   /** For `stream: true` resolves `{ ok: 'stream' }` once admitted, then items flow on `port`. */
@@ -40,6 +43,7 @@ export function hostEngine(endpoint: Comlink.Endpoint, factory: EngineFactory, p
     return engine;
   };
   const api: EngineHostApi = {
+    ping: () => HOST_PING_ANSWER,
     load: (options, onProgress) =>
       settle(async () => {
         await engine?.destroy?.();

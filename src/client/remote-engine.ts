@@ -20,6 +20,11 @@ export class RemoteEngine implements Engine {
     return new RemoteEngine(Comlink.wrap<EngineHostApi>(endpoint));
   }
 
+  /** The host's liveness answer (worker-start.ts checks it before load). */
+  async ping(): Promise<unknown> {
+    return this.host.ping();
+  }
+
   async load(options: unknown, onProgress?: (p: LoadProgress) => void): Promise<EngineInfo> {
     return unwrap(await this.host.load(options, onProgress ? Comlink.proxy(onProgress) : undefined));
   }

@@ -13,6 +13,7 @@ import type { EngineInfo } from './engine-api';
 import { LocalEngine, type EngineTokenizer } from './local-engine';
 import type { LoadProgress, ModelRunner, RunnerFactoryArgs } from './types';
 import { ensureWebGpuGlobals } from '../gpu/webgpu-globals';
+import { modelIdFor } from './model-id';
 
 export type { LoadProgress, RunnerFactoryArgs } from './types';
 
@@ -21,7 +22,7 @@ export interface CreateEngineOptions extends EngineCoreOptions {
   model: SourceInput;
   /** The WebGPU entry point: `navigator.gpu` by default; in Node `createNodeGPU()` or `create([])` from `webgpu`. */
   gpu?: GPU;
-  /** The id requests name (`model` field); default `general.name` or the file name. */
+  /** The id requests name (`model` field); default the file's stem (`stories260K`), else `general.name` (model-id.ts). */
   modelId?: string;
   /** KV cache budget in bytes; default: a share of the device's memory limits. */
   kvCacheBytes?: number;
@@ -44,16 +45,6 @@ const FILE_TYPES: Record<number, string> = {
   0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K_S', 12: 'Q3_K_M',
   13: 'Q3_K_L', 14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K', 32: 'BF16',
 };
-
-function modelIdFor(options: CreateEngineOptions, gguf: GGUFFile): string {
-  if (options.modelId) return options.modelId;
-  const name = gguf.metadata['general.name'];
-  if (typeof name === 'string' && name.trim()) return name.trim();
-  const src = options.model;
-  const path = typeof src === 'string' ? src : src instanceof URL ? src.pathname : typeof File !== 'undefined' && src instanceof File ? src.name : '';
-  const base = path.split(/[\\/]/).pop() ?? '';
-  return base.replace(/\.gguf$/i, '') || 'model';
-}
 
 export function describeModel(gguf: GGUFFile, config: ModelConfig, id: string, template: ChatTemplate | null): EngineInfo {
   const ftype = gguf.metadata['general.file_type'];
@@ -120,7 +111,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<LocalE
     runner = options.createRunner ? await options.createRunner(args) : await (await import('../gpu/create-runner')).createWebGpuRunner(args);
     const tok = engineTokenizer(tokenizer);
     const core = new EngineCore({ runner, createDetokenizer: tok.createDetokenizer, eogIds: tokenizer.eogIds, options });
-    const info = { ...describeModel(gguf, config, modelIdFor(options, gguf), template), loadMs: performance.now() - started };
+    const info = { ...describeModel(gguf, config, modelIdFor(options, gguf.metadata['general.name']), template), loadMs: performance.now() - started };
     options.onProgress?.({ stage: 'ready', loaded: 1, total: 1 });
     const loaded = runner;
     return new LocalEngine({

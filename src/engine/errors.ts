@@ -15,6 +15,8 @@ export type EngineErrorCode =
   | 'unsupported'
   | 'device_lost'
   | 'engine_not_loaded'
+  /** A worker hosting the engine did not start (script missing or not JS, threw, never answered). */
+  | 'worker_failed'
   | 'aborted'
   | 'internal_error';
 

@@ -4,7 +4,14 @@
 // Browsers pass nothing (navigator.gpu); Node passes `await createNodeGPU()`.
 import { GpuContext } from './context';
 
-export type GpuErrorCode = 'no_webgpu' | 'no_adapter' | 'device_request_failed' | 'device_lost' | 'unsupported_feature';
+export type GpuErrorCode =
+  | 'no_webgpu'
+  | 'no_adapter'
+  | 'device_request_failed'
+  | 'device_lost'
+  | 'unsupported_feature'
+  /** Node: the optional `webgpu` package (Dawn) is not installed. */
+  | 'webgpu_package_missing';
 
 export class GpuError extends Error {
   override readonly name = 'GpuError';

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GpuError } from './device';
 
 /** Known locations of a software Vulkan ICD (SwiftShader), tried when no adapter is found. */
 export const SWIFTSHADER_ICDS = [
@@ -28,16 +29,36 @@ export function findSoftwareIcd(): string | undefined {
   return SWIFTSHADER_ICDS.find((p) => existsSync(p));
 }
 
+interface WebgpuPackage {
+  create: (flags: string[]) => GPU;
+  globals: Record<string, unknown>;
+}
+
+/**
+ * Imports the `webgpu` package. It is an optional dependency (installed by default, but
+ * `--omit=optional` or a failed platform install leaves it out): its absence is a coded
+ * error that says what to install, not Node's bare "Cannot find package".
+ */
+export async function importWebgpuPackage(load: () => Promise<unknown> = () => import('webgpu')): Promise<WebgpuPackage> {
+  try {
+    return (await load()) as WebgpuPackage;
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    const notFound = e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND';
+    if (notFound && String(e.message).includes('webgpu')) {
+      throw new GpuError('webgpu_package_missing', "the 'webgpu' package (Dawn, WebGPU for Node) is not installed: run `npm install webgpu` (it is an optional dependency of tabllm)");
+    }
+    throw err;
+  }
+}
+
 /**
  * Returns a `GPU` (like `navigator.gpu`) backed by Dawn. When the machine's own
  * Vulkan drivers give no adapter, falls back to the SwiftShader ICD if present.
  */
 export async function createNodeGPU(): Promise<GPU> {
   prepareNodeGpuEnv();
-  const webgpu = (await import('webgpu')) as unknown as {
-    create: (flags: string[]) => GPU;
-    globals: Record<string, unknown>;
-  };
+  const webgpu = await importWebgpuPackage();
   // GPUBufferUsage, GPUMapMode, … are globals in browsers; Dawn exports them.
   for (const [k, v] of Object.entries(webgpu.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;

@@ -77,9 +77,11 @@ interface NodeFs {
 }
 
 async function nodeFs(): Promise<NodeFs> {
-  // A variable specifier keeps bundlers from pulling node:fs into the browser build.
-  const specifier = 'node:fs/promises';
-  return (await import(/* @vite-ignore */ specifier)) as NodeFs;
+  // A computed specifier keeps bundlers (a consumer's esbuild, Vite, webpack) from pulling
+  // node:fs into a browser build: a plain const would be folded back into a literal by our
+  // own build, and esbuild fails on a literal 'node:…' import for the browser.
+  const specifier = ['node', 'fs/promises'].join(':');
+  return (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as NodeFs;
 }
 
 /**

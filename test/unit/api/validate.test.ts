@@ -56,6 +56,7 @@ describe('status of each engine error code', () => {
     internal_error: [500, 'server_error'],
     device_lost: [503, 'server_error'],
     engine_not_loaded: [503, 'server_error'],
+    worker_failed: [503, 'server_error'],
   };
   it.each(Object.entries(expected))('%s → %j', (code, [status, type]) => {
     const http = toHttpError(new EngineError(code as EngineErrorCode, 'x'));

@@ -1,5 +1,7 @@
-// `tabllm run` / `tabllm serve` on a fake runner (no GPU), and the real binary's error exits.
-import { spawnSync } from 'node:child_process';
+// `tabllm run` / `tabllm serve` on a fake runner (no GPU), serve's port-first start-up and
+// loading state, and the real binary's error exits.
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,7 +9,8 @@ import OpenAI from 'openai';
 import { Ollama } from 'ollama';
 import { describe, expect, it } from 'vitest';
 import type { RunArgs } from '../../../src/cli/args';
-import { runCommand, serveCommand, type EngineFactory } from '../../../src/cli/commands';
+import { runCommand, serveCommand, ServeError, type EngineFactory } from '../../../src/cli/commands';
+import { EngineError } from '../../../src/engine/errors';
 import { createEngine } from '../../../src/engine/engine';
 import { Tokenizer } from '../../../src/model/tokenizer';
 import { FakeRunner } from '../../helpers/fake-runner';
@@ -208,5 +211,105 @@ describe('tabllm binary', () => {
     const r = bin(['--version']);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('tabllm serve: the port first, then the model', () => {
+  /** A port on 127.0.0.1 that something else holds. */
+  async function takenPort(): Promise<{ port: number; release: () => Promise<void> }> {
+    const blocker = createNetServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as AddressInfo).port;
+    return { port, release: () => new Promise<void>((r) => blocker.close(() => r())) };
+  }
+
+  it('a taken port fails at once with port_in_use, before the model is loaded', async () => {
+    const taken = await takenPort();
+    let loads = 0;
+    try {
+      const c = capture();
+      const err = await serveCommand({ command: 'serve', model: STORIES, host: '127.0.0.1', port: taken.port }, async () => {
+        loads++;
+        throw new Error('must not load');
+      }, c.io).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ServeError);
+      expect((err as ServeError).code).toBe('port_in_use');
+      expect((err as ServeError).message).toContain(`port ${taken.port} on 127.0.0.1 is already in use`);
+      expect(loads).toBe(0);
+    } finally {
+      await taken.release();
+    }
+  });
+
+  it('while loading: /health 503, API routes 503 engine_not_loaded in their own error shape; then 200 and the model', async () => {
+    const factory = await fakeFactory();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const c = capture();
+    let listening!: (url: string) => void;
+    const bound = new Promise<string>((r) => (listening = r));
+    const serving = serveCommand({ command: 'serve', model: STORIES, host: '127.0.0.1', port: 0 }, async (o) => {
+      await gate;
+      return factory(o);
+    }, c.io, { onListening: (s) => listening(s.url) });
+    const url = await bound;
+    try {
+      expect(c.err.join('')).toMatch(/listening at http:\/\/127\.0\.0\.1:\d+ .*loading .*stories260K\.gguf/);
+      const health = await fetch(`${url}/health`);
+      expect(health.status).toBe(503);
+      const models = await fetch(`${url}/v1/models`);
+      expect(models.status).toBe(503);
+      expect(((await models.json()) as { error: { code: string } }).error.code).toBe('engine_not_loaded');
+      const completion = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'Once', max_tokens: 2 }) });
+      expect(completion.status).toBe(503);
+      expect(completion.headers.get('x-tabllm-error-code')).toBe('engine_not_loaded');
+      const tags = await fetch(`${url}/api/tags`);
+      expect(tags.status).toBe(503);
+      expect(typeof ((await tags.json()) as { error: unknown }).error).toBe('string');
+    } finally {
+      release();
+    }
+    const server = await serving;
+    try {
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      // No --name: the file's stem, not general.name ('llama').
+      const list = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
+      expect(list.data.map((m) => m.id)).toEqual(['stories260K']);
+      expect(c.err.join('')).toMatch(/serving 'stories260K'/);
+    } finally {
+      await server.close(0);
+    }
+  });
+
+  it('a model that fails to load closes the port and rejects with the load error', async () => {
+    const c = capture();
+    let url = '';
+    const err = await serveCommand({ command: 'serve', model: STORIES, host: '127.0.0.1', port: 0 }, async () => {
+      throw new EngineError('internal_error', 'bad model');
+    }, c.io, { onListening: (s) => (url = s.url) }).catch((e: unknown) => e);
+    expect((err as EngineError).message).toBe('bad model');
+    expect(url).not.toBe('');
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+});
+
+describe('tabllm binary: serve on a taken port', () => {
+  it('exits 1 with [port_in_use] without loading the model', async () => {
+    const blocker = createNetServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const r = await new Promise<{ status: number | null; stderr: string }>((done) => {
+        const child = spawn('node', ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/main.ts', 'serve', STORIES, '--port', String(port)], { cwd: ROOT });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (status) => done({ status, stderr }));
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use.*\\[port_in_use\\]`));
+      expect(r.stderr).not.toMatch(/weights/);
+    } finally {
+      await new Promise<void>((r) => blocker.close(() => r()));
+    }
   });
 });
