@@ -192,8 +192,11 @@ export class HttpRangeSource implements ByteSource {
       if (response.status === 206) {
         const range = parseContentRange(response.header('content-range'));
         if (range && range.start !== 0) throw new GGUFError('range_not_supported', `${url} answered a Range request from byte ${range.start}, not 0`);
-        if (range && range.end !== 0) throw new GGUFError('download_size_mismatch', `${url} answered a 1-byte Range request with bytes 0-${range.end}`);
-        await response.read(1, { exact: true });
+        // Some servers (Vite's dev server, sirv) read `bytes=0-0` as "from 0 to the end": the
+        // whole file with a matching Content-Range. Its first byte is taken and the rest dropped.
+        const wholeFile = range !== undefined && range.total !== undefined && range.end === range.total - 1;
+        if (range && range.end !== 0 && !wholeFile) throw new GGUFError('download_size_mismatch', `${url} answered a 1-byte Range request with bytes 0-${range.end}`);
+        await response.read(1, { exact: true, prefix: wholeFile && range.end !== 0 });
         // Cross-origin responses hide Content-Range unless the server exposes it; Content-Length of
         // a HEAD response is always readable.
         const size = range?.total ?? (await headContentLength(url, headers, http));

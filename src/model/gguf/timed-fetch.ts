@@ -113,7 +113,8 @@ export class TimedResponse {
    * long (a shorter or longer one is `download_size_mismatch`); otherwise a shorter body is
    * returned as is and a longer one is `tooLong()`. `onBytes` sees only bytes kept.
    */
-  async read(length: number, opts: { exact: boolean; onBytes?: (n: number) => void; tooLong?: () => Error }): Promise<Uint8Array<ArrayBuffer>> {
+  async read(length: number, opts: { exact: boolean; prefix?: boolean; onBytes?: (n: number) => void; tooLong?: () => Error }): Promise<Uint8Array<ArrayBuffer>> {
+    if (opts.prefix) return this.readPrefix(length);
     const declared = declaredLength(this.response);
     if (opts.exact && declared !== undefined && declared !== length) {
       await this.cancel();
@@ -149,6 +150,31 @@ export class TimedResponse {
     if (filled === length) return out;
     if (opts.exact) throw this.fail('download_size_mismatch', `${this.url} ended its body after ${filled} of ${length} bytes`);
     return out.slice(0, filled);
+  }
+
+  /**
+   * The first `length` bytes of a body that is known to be longer (a server that answers a
+   * small range with the whole file); the rest is dropped unread, so memory stays `length`.
+   */
+  private async readPrefix(length: number): Promise<Uint8Array<ArrayBuffer>> {
+    const out = new Uint8Array(length);
+    let filled = 0;
+    if (this.response.body) {
+      const reader = (this.reader = this.response.body.getReader());
+      try {
+        while (filled < length) {
+          const { value, done } = await this.nextPiece(reader, filled, length);
+          if (done) break;
+          const take = Math.min(value.byteLength, length - filled);
+          out.set(value.subarray(0, take), filled);
+          filled += take;
+        }
+      } finally {
+        await this.cancel();
+      }
+    }
+    if (filled < length) throw this.fail('download_size_mismatch', `${this.url} ended its body after ${filled} of ${length} bytes`);
+    return out;
   }
 
   private nextPiece(reader: ReadableStreamDefaultReader<Uint8Array>, filled: number, length: number) {

@@ -12,7 +12,7 @@ import { STORIES_GGUF } from './fixtures';
 interface Served {
   bytes: Uint8Array;
   /** 'range': honours Range; 'ignore': always 200 with the whole body; 'wrong-start': 206 from a wrong offset. */
-  mode: 'range' | 'ignore' | 'wrong-start' | 'short' | 'hidden-range';
+  mode: 'range' | 'ignore' | 'wrong-start' | 'short' | 'hidden-range' | 'zero-end-is-open';
 }
 
 const files = new Map<string, Served>();
@@ -39,7 +39,9 @@ function handle(req: IncomingMessage, res: import('node:http').ServerResponse): 
     return;
   }
   const start = Number(match[1]);
-  const end = Math.min(Number(match[2]), bytes.byteLength - 1);
+  // 'zero-end-is-open' mimics Vite's dev server (sirv): `bytes=0-0` is read as `bytes=0-`.
+  const openEnd = mode === 'zero-end-is-open' && Number(match[2]) === 0;
+  const end = openEnd ? bytes.byteLength - 1 : Math.min(Number(match[2]), bytes.byteLength - 1);
   if (start >= bytes.byteLength) {
     res.writeHead(416, { 'Content-Range': `bytes */${bytes.byteLength}` }).end();
     return;
@@ -64,6 +66,7 @@ beforeAll(async () => {
   files.set('/wrong-start.gguf', { bytes: stories, mode: 'wrong-start' });
   files.set('/short.gguf', { bytes: stories, mode: 'short' });
   files.set('/hidden-range.gguf', { bytes: stories, mode: 'hidden-range' });
+  files.set('/zero-end-is-open.gguf', { bytes: stories, mode: 'zero-end-is-open' });
   server = createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -111,6 +114,14 @@ describe('HTTP Range source', () => {
     await expect(readGGUF(`${base}/short.gguf`)).rejects.toMatchObject({ code: 'download_size_mismatch' });
     await expect(readGGUF(`${base}/missing.gguf`)).rejects.toMatchObject({ code: 'fetch_failed' });
     await expect(openSource('http://127.0.0.1:1/x.gguf')).rejects.toMatchObject({ code: 'fetch_failed' });
+  });
+
+  it('a server that answers the 1-byte probe with the whole file (Vite dev, sirv) works; only the first byte is kept', async () => {
+    const source = await HttpRangeSource.open(`${base}/zero-end-is-open.gguf`);
+    expect(source.size).toBe(stories.byteLength);
+    const gguf = await readGGUF(source);
+    expect(gguf.tensors.length).toBe(48);
+    expect([...(await source.read(100, 16))]).toEqual([...stories.subarray(100, 116)]);
   });
 
   it('falls back to HEAD Content-Length when Content-Range is not readable', async () => {
