@@ -4,8 +4,8 @@
 // llama2.c's text in Chromium (the worker is found by Vite with no configuration); a worker
 // script that is not there rejects with worker_failed. From the same project,
 // `npx tabllm run` prints llama2.c's text and `npx tabllm serve` serves the model as
-// `stories260K`. An esbuild bundle of the same page works once the worker file is copied
-// beside it. Needs `npm run build` first (CI builds before `npm test`).
+// `stories260K`. A webpack 5 build of the same page works with no configuration of the
+// worker; an esbuild bundle works once the worker file is copied beside it. Needs `npm run build` first (CI builds before `npm test`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -66,7 +66,7 @@ describe('a consumer project (npm pack → npm install, vite, Chromium)', () => 
   let browser: Browser;
 
   beforeAll(async () => {
-    project = createConsumerProject({ deps: ['vite', 'openai', 'esbuild'], files: { 'index.html': INDEX_HTML, 'main.js': MAIN_JS } });
+    project = createConsumerProject({ deps: ['vite', 'openai', 'esbuild', 'webpack', 'webpack-cli'], files: { 'index.html': INDEX_HTML, 'main.js': MAIN_JS } });
     mkdirSync(join(project.dir, 'public'), { recursive: true });
     copyFileSync(STORIES_GGUF, join(project.dir, 'public/stories260K.gguf'));
     browser = await launchChromium();
@@ -147,6 +147,31 @@ describe('a consumer project (npm pack → npm install, vite, Chromium)', () => 
       expectPage(await runPage(`http://127.0.0.1:${port}/`));
     } finally {
       await stop(dev.child);
+    }
+  });
+
+  it('webpack 5: the build finds the worker with no configuration, the same page works', { timeout: 180_000 }, async () => {
+    const out = join(project.dir, 'web-webpack');
+    // The consumer's config names only the entry and the output: nothing about workers.
+    project.write(
+      'webpack.config.cjs',
+      `module.exports = { mode: 'production', entry: './main.js', output: { path: ${JSON.stringify(out)}, filename: 'main.js', clean: true }, performance: { hints: false } };\n`,
+    );
+    const built = project.run(join(project.dir, 'node_modules/.bin/webpack'), ['--config', 'webpack.config.cjs'], { timeoutMs: 170_000 });
+    expect(built.status, `${built.stdout}\n${built.stderr}`).toBe(0);
+    // webpack emitted tabllm's worker as a chunk of its own (the engine's host code inside).
+    const emitted = readdirSync(out).filter((f) => f.endsWith('.js') && f !== 'main.js');
+    expect(emitted.some((f) => readFileSync(join(out, f), 'utf8').includes(HOST_PING_ANSWER))).toBe(true);
+    copyFileSync(STORIES_GGUF, join(out, 'stories260K.gguf'));
+    // webpack's output is a classic script (no ES module syntax left).
+    writeFileSync(join(out, 'index.html'), INDEX_HTML.replace('type="module" ', ''));
+    const port = await freePort();
+    const preview = start(project, 'node', [viteBin(project), 'preview', '--outDir', out, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], /http:\/\/127\.0\.0\.1:\d+/);
+    try {
+      await preview.matched;
+      expectPage(await runPage(`http://127.0.0.1:${port}/`));
+    } finally {
+      await stop(preview.child);
     }
   });
 
