@@ -4,6 +4,7 @@
 // CPU dequantizer (src/model/gguf/dequant.ts); `dequantLocal` is a second, independent
 // one written here from ggml's block definitions, and tests check the two agree.
 import { dequantizeF64 } from '../../src/model/gguf/dequant';
+import { findNonFinite } from '../../src/model/gguf/finite';
 import { GGMLType } from '../../src/model/gguf/types';
 import { ggufRowBytes, quantLayout } from '../../src/gpu/repack';
 import { rng } from '../helpers/rng';
@@ -19,9 +20,9 @@ export function f16ToF32(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-/** A random finite f16 bit pattern with unbiased exponent in [expLo, expHi]. */
+/** A random finite f16 bit pattern with unbiased exponent in [expLo, expHi] (clamped to normal halves, -14..15). */
 export function randomF16Bits(r: () => number, expLo: number, expHi: number, signed = true): number {
-  const e = expLo + Math.floor(r() * (expHi - expLo + 1)) + 15;
+  const e = Math.min(15, Math.max(-14, expLo + Math.floor(r() * (expHi - expLo + 1)))) + 15;
   const m = Math.floor(r() * 1024);
   const s = signed && r() < 0.5 ? 0x8000 : 0;
   return s | (e << 10) | m;
@@ -65,7 +66,22 @@ export function randomTensorBytes(type: GGMLType, rows: number, cols: number, se
       dv.setUint16(o, randomF16Bits(r, lo - 2, hi - 2, false), true);
       dv.setUint16(o + 2, randomF16Bits(r, lo - 2, hi - 2, false), true);
     } else if (type === GGMLType.Q6_K) dv.setUint16(o + 208, randomF16Bits(r, lo - 3, hi - 3), true);
+    else if (type === GGMLType.Q5_0) dv.setUint16(o, randomF16Bits(r, lo - 1, hi - 1), true);
+    else if (type === GGMLType.Q4_1 || type === GGMLType.Q5_1) {
+      // d >= 0 as (max - min) / levels; m is the (signed) block minimum
+      dv.setUint16(o, randomF16Bits(r, lo - 1, hi - 1, false), true);
+      dv.setUint16(o + 2, randomF16Bits(r, lo + 2, hi + 2), true);
+    } else if (type === GGMLType.IQ4_NL) dv.setUint16(o, randomF16Bits(r, lo - 4, hi - 4), true);
+    else if (type === GGMLType.Q2_K) {
+      dv.setUint16(o + 80, randomF16Bits(r, lo - 2, hi - 2, false), true);
+      dv.setUint16(o + 82, randomF16Bits(r, lo - 2, hi - 2, false), true);
+    } else if (type === GGMLType.Q3_K) dv.setUint16(o + 108, randomF16Bits(r, lo - 3, hi - 3), true);
+    else if (type === GGMLType.IQ4_XS) dv.setUint16(o, randomF16Bits(r, lo - 8, hi - 8), true);
+    else throw new Error(`randomTensorBytes: no scale fields for ${GGMLType[type]}`);
   }
+  // Random bytes elsewhere must not leave a NaN/Inf scale (NaN == NaN would pass exactness checks).
+  const bad = findNonFinite(type, bytes);
+  if (bad) throw new Error(`randomTensorBytes: ${GGMLType[type]} block ${bad.index} ${bad.field} is ${bad.value}`);
   return bytes;
 }
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bf16ToF32, dequantize, dequantizeF64, f16ToF32, f32ToBF16, f32ToF16, GGMLType, quantize, tensorByteLength, typeTraits,
 } from '../../../src/model/gguf';
-import { GGML_DEQUANT_GOLDEN_SHA256, GGML_GOLDEN_SHA256 } from './ggml-golden/golden';
+import { GGML_DEQUANT_GOLDEN_SHA256, GGML_DEQUANT_OWN_SHA256, GGML_GOLDEN_SHA256 } from './ggml-golden/golden';
 import { DATA_KINDS, GOLDEN_VALUES, quantTestData } from './quant-data';
 
 const T = GGMLType;
@@ -157,7 +157,7 @@ describe('dequantization of hand-built blocks', () => {
 describe('byte-identical to ggml reference quantizers', () => {
   for (const type of Object.keys(GGML_GOLDEN_SHA256)) {
     it(type, () => {
-      const ggmlType = { f16: T.F16, bf16: T.BF16, q8_0: T.Q8_0, q4_0: T.Q4_0, q4_1: T.Q4_1, q4_K: T.Q4_K, q5_K: T.Q5_K, q6_K: T.Q6_K }[type]!;
+      const ggmlType = { f16: T.F16, bf16: T.BF16, q8_0: T.Q8_0, q4_0: T.Q4_0, q4_1: T.Q4_1, q5_0: T.Q5_0, q5_1: T.Q5_1, q4_K: T.Q4_K, q5_K: T.Q5_K, q6_K: T.Q6_K }[type]!;
       const hashes = DATA_KINDS.map((_, kind) => createHash('sha256').update(quantize(ggmlType, quantTestData(kind, GOLDEN_VALUES))).digest('hex'));
       expect(hashes).toEqual(GGML_GOLDEN_SHA256[type]);
     });
@@ -173,6 +173,22 @@ describe('float32 dequantization identical to ggml dequantize_row_*', () => {
         return createHash('sha256').update(new Uint8Array(values.buffer)).digest('hex');
       });
       expect(hashes).toEqual(GGML_DEQUANT_GOLDEN_SHA256[type]);
+    });
+  }
+});
+
+// Q2_K, Q3_K, IQ4_NL and IQ4_XS are quantized tabllm's own way (quantize-k-low.ts, quantize-iq4.ts),
+// so the check is on the dequantizer: ggml's dequantize_row_* of the very bytes tabllm writes.
+describe('float32 dequantization of tabllm-quantized bytes identical to ggml dequantize_row_*', () => {
+  const TYPES: Record<string, GGMLType> = { q4_1: T.Q4_1, q5_0: T.Q5_0, q5_1: T.Q5_1, q2_K: T.Q2_K, q3_K: T.Q3_K, iq4_nl: T.IQ4_NL, iq4_xs: T.IQ4_XS };
+  it('covers every type listed', () => expect(Object.keys(GGML_DEQUANT_OWN_SHA256).sort()).toEqual(Object.keys(TYPES).sort()));
+  for (const type of Object.keys(GGML_DEQUANT_OWN_SHA256)) {
+    it(type, () => {
+      const hashes = DATA_KINDS.map((_, kind) => {
+        const values = dequantize(TYPES[type], quantize(TYPES[type], quantTestData(kind, GOLDEN_VALUES)));
+        return createHash('sha256').update(new Uint8Array(values.buffer)).digest('hex');
+      });
+      expect(hashes).toEqual(GGML_DEQUANT_OWN_SHA256[type]);
     });
   }
 });
