@@ -6,7 +6,10 @@
 // needs at most 22 significant bits; Q6_K's d*sc needs 19; IQ4_XS's d x (ls - 32) x kvalue
 // needs 23), so ggml rounds once, at the last operation, exactly as the float32 store does.
 import { GGUFError } from './errors';
-import { bf16ToF32, f16LookupTable, KVALUES_IQ4NL, QK_K, typeName, typeTraits } from './quant';
+import {
+  bf16ToF32, f16LookupTable, IQ4_NL_BLOCK_BYTES, IQ4_XS_BLOCK_BYTES, KVALUES_IQ4NL, Q2_K_BLOCK_BYTES, Q3_K_BLOCK_BYTES,
+  Q5_0_BLOCK_BYTES, Q5_1_BLOCK_BYTES, QK_K, typeName, typeTraits,
+} from './quant';
 import { scaleMinK4 } from './quantize-k';
 import { GGMLType } from './types';
 
@@ -77,7 +80,7 @@ function decode(type: GGMLType, bytes: Uint8Array, y: Out): void {
       return;
     case GGMLType.IQ4_NL: // {d f16, qs u8[16]}: y[j] = d * kvalues[lo], y[j + 16] = d * kvalues[hi]
       for (let b = 0; b < numBlocks; b++) {
-        const at = 18 * b;
+        const at = IQ4_NL_BLOCK_BYTES * b;
         const d = f16(at);
         for (let j = 0; j < 16; j++) {
           const q = bytes[at + 2 + j];
@@ -109,7 +112,7 @@ function decode(type: GGMLType, bytes: Uint8Array, y: Out): void {
 
 function decodeQ5(type: GGMLType, bytes: Uint8Array, numBlocks: number, f16: (at: number) => number, y: Out): void {
   const hasMin = type === GGMLType.Q5_1;
-  const blockBytes = hasMin ? 24 : 22;
+  const blockBytes = hasMin ? Q5_1_BLOCK_BYTES : Q5_0_BLOCK_BYTES;
   const qhAt = hasMin ? 4 : 2;
   for (let b = 0; b < numBlocks; b++) {
     const at = blockBytes * b;
@@ -136,7 +139,7 @@ function decodeQ5(type: GGMLType, bytes: Uint8Array, numBlocks: number, f16: (at
 // y = d * (sc & 15) * q - dmin * (sc >> 4).
 function decodeQ2K(bytes: Uint8Array, numBlocks: number, f16: (at: number) => number, y: Out): void {
   for (let b = 0; b < numBlocks; b++) {
-    const at = 84 * b;
+    const at = Q2_K_BLOCK_BYTES * b;
     const d = f16(at + 80);
     const dmin = f16(at + 82);
     for (let e = 0; e < QK_K; e++) {
@@ -162,7 +165,7 @@ export function scaleQ3K(j: number, bytes: Uint8Array, at: number): number {
 // y = d * (scale - 32) * (q - (hbit ? 0 : 4)).
 function decodeQ3K(bytes: Uint8Array, numBlocks: number, f16: (at: number) => number, y: Out): void {
   for (let b = 0; b < numBlocks; b++) {
-    const at = 110 * b;
+    const at = Q3_K_BLOCK_BYTES * b;
     const d = f16(at + 108);
     for (let e = 0; e < QK_K; e++) {
       const h = e >> 7;
@@ -181,7 +184,7 @@ function decodeQ3K(bytes: Uint8Array, numBlocks: number, f16: (at: number) => nu
 // y = d * (ls - 32) * kvalues[nibble].
 function decodeIQ4XS(bytes: Uint8Array, numBlocks: number, f16: (at: number) => number, y: Out): void {
   for (let b = 0; b < numBlocks; b++) {
-    const at = 136 * b;
+    const at = IQ4_XS_BLOCK_BYTES * b;
     const d = f16(at);
     const scalesH = bytes[at + 2] | (bytes[at + 3] << 8);
     for (let s = 0; s < 8; s++) {
