@@ -21,7 +21,10 @@ const K = LARGE ? 4096 : 1024;
 const N = LARGE ? 4096 : 1024;
 const PREFILL_T = 64;
 const RUNS = 3;
-const TYPES = [GGMLType.F32, GGMLType.F16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
+const TYPES = [
+  GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.IQ4_NL,
+  GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.IQ4_XS,
+];
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);

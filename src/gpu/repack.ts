@@ -5,15 +5,22 @@
 // and WGSL storage reads are u32. Each quant type is split into separate segments
 // inside one u32 array, so no byte is padded per block:
 //
-//   type  | block (elems, bytes) | segment 0: per-block words            | segment 1 (at scaleOffsetWords)
-//   F32   | 1, 4                 | the floats                             | —
-//   F16   | 1, 2                 | halves, two per word (element e in     | —
-//         |                      |   word e>>1, low half when e is even)  |
-//   Q8_0  | 32, 34               | 8 words: 32 i8 quants                  | f16 d, two blocks per word
-//   Q4_0  | 32, 18               | 4 words: 16 bytes of nibbles           | f16 d, two blocks per word
-//   Q4_K  | 256, 144             | 36 words: the block as is (aligned)    | —
-//   Q5_K  | 256, 176             | 44 words: the block as is (aligned)    | —
-//   Q6_K  | 256, 210             | 52 words: ql[128] qh[64] scales[16]    | f16 d, two blocks per word
+//   type   | block (elems, bytes) | segment 0: per-block words            | segment 1 (at scaleOffsetWords)
+//   F32    | 1, 4                 | the floats                             | —
+//   F16    | 1, 2                 | halves, two per word (element e in     | —
+//   BF16   | 1, 2                 |   word e>>1, low half when e is even)  | —
+//   Q8_0   | 32, 34               | 8 words: 32 i8 quants                  | f16 d, two blocks per word
+//   Q4_0   | 32, 18               | 4 words: 16 bytes of nibbles           | f16 d, two blocks per word
+//   IQ4_NL | 32, 18               | 4 words: 16 bytes of nibbles           | f16 d, two blocks per word
+//   Q4_1   | 32, 20               | 5 words: the block as is (aligned)     | —
+//   Q5_0   | 32, 22               | 5 words: qh[4] qs[16]                  | f16 d, two blocks per word
+//   Q5_1   | 32, 24               | 6 words: the block as is (aligned)     | —
+//   Q2_K   | 256, 84              | 21 words: the block as is (aligned)    | —
+//   Q3_K   | 256, 110             | 27 words: hmask[32] qs[64] scales[12]  | f16 d, two blocks per word
+//   Q4_K   | 256, 144             | 36 words: the block as is (aligned)    | —
+//   Q5_K   | 256, 176             | 44 words: the block as is (aligned)    | —
+//   Q6_K   | 256, 210             | 52 words: ql[128] qh[64] scales[16]    | f16 d, two blocks per word
+//   IQ4_XS | 256, 136             | 34 words: the block as is (aligned)    | —
 //
 // Repacked size is the GGUF size rounded up to one word (plus one word of scales
 // when the block count is odd), so GPU weight memory ≈ 1.00 × file bytes.
@@ -36,12 +43,33 @@ const LAYOUTS: Partial<Record<GGMLType, QuantLayout>> = {
   [GGMLType.F16]: { type: GGMLType.F16, blockElems: 1, blockBytes: 2, blockWords: 0, dByteOffset: -1 },
   [GGMLType.Q8_0]: { type: GGMLType.Q8_0, blockElems: 32, blockBytes: 34, blockWords: 8, dByteOffset: 0 },
   [GGMLType.Q4_0]: { type: GGMLType.Q4_0, blockElems: 32, blockBytes: 18, blockWords: 4, dByteOffset: 0 },
+  [GGMLType.BF16]: { type: GGMLType.BF16, blockElems: 1, blockBytes: 2, blockWords: 0, dByteOffset: -1 },
+  [GGMLType.IQ4_NL]: { type: GGMLType.IQ4_NL, blockElems: 32, blockBytes: 18, blockWords: 4, dByteOffset: 0 },
+  [GGMLType.Q4_1]: { type: GGMLType.Q4_1, blockElems: 32, blockBytes: 20, blockWords: 5, dByteOffset: -1 },
+  [GGMLType.Q5_0]: { type: GGMLType.Q5_0, blockElems: 32, blockBytes: 22, blockWords: 5, dByteOffset: 0 },
+  [GGMLType.Q5_1]: { type: GGMLType.Q5_1, blockElems: 32, blockBytes: 24, blockWords: 6, dByteOffset: -1 },
+  [GGMLType.Q2_K]: { type: GGMLType.Q2_K, blockElems: 256, blockBytes: 84, blockWords: 21, dByteOffset: -1 },
+  [GGMLType.Q3_K]: { type: GGMLType.Q3_K, blockElems: 256, blockBytes: 110, blockWords: 27, dByteOffset: 108 },
+  [GGMLType.IQ4_XS]: { type: GGMLType.IQ4_XS, blockElems: 256, blockBytes: 136, blockWords: 34, dByteOffset: -1 },
   [GGMLType.Q4_K]: { type: GGMLType.Q4_K, blockElems: 256, blockBytes: 144, blockWords: 36, dByteOffset: -1 },
   [GGMLType.Q5_K]: { type: GGMLType.Q5_K, blockElems: 256, blockBytes: 176, blockWords: 44, dByteOffset: -1 },
   [GGMLType.Q6_K]: { type: GGMLType.Q6_K, blockElems: 256, blockBytes: 210, blockWords: 52, dByteOffset: 208 },
 };
 
 export const SUPPORTED_WEIGHT_TYPES: readonly GGMLType[] = Object.keys(LAYOUTS).map(Number);
+
+/** 16-bit element types (F16, BF16): two elements per word, no blocks. */
+export function isHalfWordType(type: GGMLType): boolean {
+  return type === GGMLType.F16 || type === GGMLType.BF16;
+}
+
+// Each layout's words hold exactly its GGUF block minus the moved d: a typo here would
+// shift every block after the first.
+for (const l of Object.values(LAYOUTS)) {
+  if (l.blockElems === 1) continue;
+  const movedBytes = l.dByteOffset < 0 ? 0 : 2;
+  if (l.blockWords * 4 !== l.blockBytes - movedBytes) throw new Error(`${GGMLType[l.type]} layout: ${l.blockWords} words for a ${l.blockBytes} B block`);
+}
 
 export class RepackError extends Error {
   override readonly name = 'RepackError';
@@ -81,7 +109,7 @@ export function repackedSize(type: GGMLType, rows: number, cols: number): { tota
   ggufRowBytes(type, cols);
   const numBlocks = (rows * cols) / l.blockElems;
   if (type === GGMLType.F32) return { totalWords: numBlocks, scaleOffsetWords: 0 };
-  if (type === GGMLType.F16) return { totalWords: Math.ceil(numBlocks / 2), scaleOffsetWords: 0 };
+  if (isHalfWordType(type)) return { totalWords: Math.ceil(numBlocks / 2), scaleOffsetWords: 0 };
   const seg0 = numBlocks * l.blockWords;
   if (l.dByteOffset < 0) return { totalWords: seg0, scaleOffsetWords: 0 };
   return { totalWords: seg0 + Math.ceil(numBlocks / 2), scaleOffsetWords: seg0 };
@@ -98,7 +126,7 @@ export function repackRows(type: GGMLType, bytes: Uint8Array, rows: number, cols
   const out = new Uint8Array(totalWords * 4);
   const numBlocks = (rows * cols) / l.blockElems;
   if (l.dByteOffset < 0) {
-    // F32, F16, Q4_K, Q5_K: already a whole number of words per block (or halves); copy.
+    // F32, F16, BF16 and the word-aligned blocks (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K, IQ4_XS): copy.
     out.set(bytes);
   } else {
     const qBytes = l.blockWords * 4; // bytes of segment 0 per block

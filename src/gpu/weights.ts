@@ -10,7 +10,7 @@ import { assertFiniteWeights } from '../model/gguf/finite';
 import type { ByteSource, GGUFTensorInfo } from '../model/gguf/types';
 import { GGMLType } from '../model/gguf/types';
 import type { GpuContext } from './context';
-import { ggufRowBytes, quantLayout, repackedSize, repackRows } from './repack';
+import { ggufRowBytes, isHalfWordType, quantLayout, repackedSize, repackRows } from './repack';
 
 export interface WeightPart {
   /** [words] u32, repacked rows [rowStart, rowStart + rows). */
@@ -84,7 +84,7 @@ export async function uploadWeight(
   const rowBytes = ggufRowBytes(type, cols);
   const blocksPerRow = cols / layout.blockElems;
   // Chunks must hold an even number of blocks so that their f16 scales (two per
-  // word) and F16 halves start on a word boundary.
+  // word) and F16/BF16 halves start on a word boundary.
   const rowAlign = blocksPerRow % 2 === 1 ? 2 : 1;
   const maxPartBytes = options.maxPartBytes ?? Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
   // Repacked rows take rowBytes each plus ≤ 8 bytes of word rounding per part.
@@ -112,7 +112,7 @@ export async function uploadWeight(
         const packed = repackRows(type, bytes, n, cols);
         const blockStart = r * blocksPerRow;
         const seg0Words = packed.scaleOffsetWords || packed.words.length;
-        const seg0Dst = type === GGMLType.F16 ? blockStart / 2 : blockStart * layout.blockWords;
+        const seg0Dst = isHalfWordType(type) ? blockStart / 2 : blockStart * layout.blockWords;
         ctx.device.queue.writeBuffer(buffer, seg0Dst * 4, packed.words.buffer, 0, seg0Words * 4);
         if (packed.scaleOffsetWords) {
           const scaleWords = packed.words.length - packed.scaleOffsetWords;

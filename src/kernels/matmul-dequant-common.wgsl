@@ -53,3 +53,18 @@ fn scaleMinK4(word: u32, s: u32) -> vec2f {
   let lo = byteAt(word, s + 4u);
   return vec2f(f32((lo & 0xfu) | (hiSc << 4u)), f32((lo >> 4u) | (hiM << 4u)));
 }
+
+// One bit (at bits `bit` .. `bit + 3` of `v`) for each of four consecutive elements.
+fn bitRun4(v: u32, bit: u32) -> vec4f {
+  return vec4f((vec4u(v) >> vec4u(bit, bit + 1u, bit + 2u, bit + 3u)) & vec4u(1u));
+}
+
+// ggml's kvalues_iq4nl: the 16 non-linear levels of IQ4_NL and IQ4_XS.
+var<private> KVALUES_IQ4NL: array<f32, 16> = array<f32, 16>(
+  -127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0, 1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+
+// The table values at one nibble (at bit `shift`, 0 or 4) of each of the four bytes of `v`.
+fn iq4nl4(v: u32, shift: u32) -> vec4f {
+  let q = (vec4u(v) >> vec4u(shift, shift + 8u, shift + 16u, shift + 24u)) & vec4u(0xfu);
+  return vec4f(KVALUES_IQ4NL[q.x], KVALUES_IQ4NL[q.y], KVALUES_IQ4NL[q.z], KVALUES_IQ4NL[q.w]);
+}

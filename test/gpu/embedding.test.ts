@@ -18,6 +18,14 @@ const CASES: [string, GGMLType, number][] = [
   ['Q4_K', GGMLType.Q4_K, 256],
   ['Q5_K', GGMLType.Q5_K, 256],
   ['Q6_K', GGMLType.Q6_K, 512],
+  ['BF16', GGMLType.BF16, 45],
+  ['Q4_1', GGMLType.Q4_1, 96],
+  ['Q5_0', GGMLType.Q5_0, 96],
+  ['Q5_1', GGMLType.Q5_1, 96],
+  ['Q2_K', GGMLType.Q2_K, 256],
+  ['Q3_K', GGMLType.Q3_K, 512],
+  ['IQ4_NL', GGMLType.IQ4_NL, 96],
+  ['IQ4_XS', GGMLType.IQ4_XS, 256],
 ];
 const VOCAB = 97;
 const IDS = Int32Array.from([0, 96, 5, 5, 50, 1, 95, 0, 33, 64, 17]);

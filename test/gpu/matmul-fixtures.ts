@@ -4,6 +4,7 @@
 // CPU dequantizer (src/model/gguf/dequant.ts); `dequantLocal` is a second, independent
 // one written here from ggml's block definitions, and tests check the two agree.
 import { dequantizeF64 } from '../../src/model/gguf/dequant';
+import { findNonFinite } from '../../src/model/gguf/finite';
 import { GGMLType } from '../../src/model/gguf/types';
 import { ggufRowBytes, quantLayout } from '../../src/gpu/repack';
 import { rng } from '../helpers/rng';
@@ -19,9 +20,9 @@ export function f16ToF32(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-/** A random finite f16 bit pattern with unbiased exponent in [expLo, expHi]. */
+/** A random finite f16 bit pattern with unbiased exponent in [expLo, expHi] (clamped to normal halves, -14..15). */
 export function randomF16Bits(r: () => number, expLo: number, expHi: number, signed = true): number {
-  const e = expLo + Math.floor(r() * (expHi - expLo + 1)) + 15;
+  const e = Math.min(15, Math.max(-14, expLo + Math.floor(r() * (expHi - expLo + 1)))) + 15;
   const m = Math.floor(r() * 1024);
   const s = signed && r() < 0.5 ? 0x8000 : 0;
   return s | (e << 10) | m;
@@ -46,6 +47,14 @@ export function randomTensorBytes(type: GGMLType, rows: number, cols: number, se
     for (let i = 0; i < rows * cols; i++) dv.setUint16(i * 2, randomF16Bits(r, lo + 4, hi + 4), true);
     return bytes;
   }
+  if (type === GGMLType.BF16) {
+    // a random 7-bit mantissa, exponent in range: the top half of an f32
+    for (let i = 0; i < rows * cols; i++) {
+      const e = lo + 4 + Math.floor(r() * (hi - lo + 1)) + 127;
+      dv.setUint16(i * 2, (r() < 0.5 ? 0x8000 : 0) | (e << 7) | Math.floor(r() * 128), true);
+    }
+    return bytes;
+  }
   for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(r() * 256);
   const l = quantLayout(type);
   const numBlocks = bytes.length / l.blockBytes;
@@ -57,7 +66,22 @@ export function randomTensorBytes(type: GGMLType, rows: number, cols: number, se
       dv.setUint16(o, randomF16Bits(r, lo - 2, hi - 2, false), true);
       dv.setUint16(o + 2, randomF16Bits(r, lo - 2, hi - 2, false), true);
     } else if (type === GGMLType.Q6_K) dv.setUint16(o + 208, randomF16Bits(r, lo - 3, hi - 3), true);
+    else if (type === GGMLType.Q5_0) dv.setUint16(o, randomF16Bits(r, lo - 1, hi - 1), true);
+    else if (type === GGMLType.Q4_1 || type === GGMLType.Q5_1) {
+      // d >= 0 as (max - min) / levels; m is the (signed) block minimum
+      dv.setUint16(o, randomF16Bits(r, lo - 1, hi - 1, false), true);
+      dv.setUint16(o + 2, randomF16Bits(r, lo + 2, hi + 2), true);
+    } else if (type === GGMLType.IQ4_NL) dv.setUint16(o, randomF16Bits(r, lo - 4, hi - 4), true);
+    else if (type === GGMLType.Q2_K) {
+      dv.setUint16(o + 80, randomF16Bits(r, lo - 2, hi - 2, false), true);
+      dv.setUint16(o + 82, randomF16Bits(r, lo - 2, hi - 2, false), true);
+    } else if (type === GGMLType.Q3_K) dv.setUint16(o + 108, randomF16Bits(r, lo - 3, hi - 3), true);
+    else if (type === GGMLType.IQ4_XS) dv.setUint16(o, randomF16Bits(r, lo - 8, hi - 8), true);
+    else throw new Error(`randomTensorBytes: no scale fields for ${GGMLType[type]}`);
   }
+  // Random bytes elsewhere must not leave a NaN/Inf scale (NaN == NaN would pass exactness checks).
+  const bad = findNonFinite(type, bytes);
+  if (bad) throw new Error(`randomTensorBytes: ${GGMLType[type]} block ${bad.index} ${bad.field} is ${bad.value}`);
   return bytes;
 }
 
@@ -130,11 +154,89 @@ export function dequantLocal(type: GGMLType, bytes: Uint8Array, rows: number, co
         }
         break;
       }
+      case GGMLType.BF16:
+        out[y] = new Float32Array(new Uint32Array([dv.getUint16(o, true) * 65536]).buffer)[0];
+        break;
+      case GGMLType.Q4_1:
+      case GGMLType.Q5_0:
+      case GGMLType.Q5_1:
+      case GGMLType.IQ4_NL:
+        dequantLegacyLocal(type, bytes, dv, o, out, y);
+        break;
+      case GGMLType.Q2_K:
+      case GGMLType.Q3_K:
+        dequantQ23KLocal(type, bytes, dv, o, out, y);
+        break;
+      case GGMLType.IQ4_XS: {
+        const d = h(o);
+        const scalesH = dv.getUint16(o + 2, true);
+        for (let e = 0; e < 256; e++) {
+          const s = e >> 5;
+          const ls = ((bytes[o + 4 + (s >> 1)] >> (s & 1 ? 4 : 0)) & 15) + 16 * ((scalesH >> (2 * s)) & 3);
+          const byte = bytes[o + 8 + 16 * s + (e & 15)];
+          out[y + e] = d * (ls - 32) * IQ4NL[(e & 31) < 16 ? byte & 15 : byte >> 4];
+        }
+        break;
+      }
       default:
         throw new Error(`no reference dequant for ${GGMLType[type]}`);
     }
   }
   return out;
+}
+
+// ggml-common.h's kvalues_iq4nl, written out again here (not imported) for independence.
+const IQ4NL = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
+
+// Q4_1 {d, m, qs[16]}, Q5_0 {d, qh[4], qs[16]}, Q5_1 {d, m, qh[4], qs[16]}, IQ4_NL {d, qs[16]}:
+// element j < 16 in the low nibble of qs[j], j >= 16 in the high nibble of qs[j - 16].
+function dequantLegacyLocal(type: GGMLType, bytes: Uint8Array, dv: DataView, o: number, out: Float64Array, y: number): void {
+  const d = f16ToF32(dv.getUint16(o, true));
+  const hasMin = type === GGMLType.Q4_1 || type === GGMLType.Q5_1;
+  const m = hasMin ? f16ToF32(dv.getUint16(o + 2, true)) : 0;
+  const five = type === GGMLType.Q5_0 || type === GGMLType.Q5_1;
+  const qhAt = o + (hasMin ? 4 : 2);
+  const qs = qhAt + (five ? 4 : 0);
+  const qh = five ? dv.getUint32(qhAt, true) : 0;
+  for (let j = 0; j < 32; j++) {
+    const nibble = j < 16 ? bytes[qs + j] & 15 : bytes[qs + j - 16] >> 4;
+    const q = nibble + (five && (qh >>> j) & 1 ? 16 : 0);
+    if (type === GGMLType.IQ4_NL) out[y + j] = d * IQ4NL[nibble];
+    else if (type === GGMLType.Q5_0) out[y + j] = d * (q - 16);
+    else out[y + j] = d * q + m;
+  }
+}
+
+// Q2_K {scales[16], qs[64], d, dmin} and Q3_K {hmask[32], qs[64], scales[12], d}, from
+// ggml's dequantize_row_q{2,3}_K loops: for each 128-value half n, four shifts j, two runs of 16.
+function dequantQ23KLocal(type: GGMLType, bytes: Uint8Array, dv: DataView, o: number, out: Float64Array, y: number): void {
+  const isQ2 = type === GGMLType.Q2_K;
+  const d = f16ToF32(dv.getUint16(o + (isQ2 ? 80 : 108), true));
+  const dmin = isQ2 ? f16ToF32(dv.getUint16(o + 82, true)) : 0;
+  // Q3_K scales: ggml's aux[] unpacking of the 12 bytes into 16 6-bit values
+  const q3 = (i: number): number => {
+    const sc = o + 96;
+    const low = i < 8 ? bytes[sc + i] & 15 : bytes[sc + i - 8] >> 4;
+    return low | (((bytes[sc + 8 + (i % 4)] >> (2 * Math.floor(i / 4))) & 3) << 4);
+  };
+  const qs = o + (isQ2 ? 16 : 32);
+  let is = 0;
+  let mask = 1;
+  let at = y;
+  for (let n = 0; n < 2; n++) {
+    for (let j = 0; j < 4; j++) {
+      for (let run = 0; run < 2; run++) {
+        const s = is++;
+        for (let l = 0; l < 16; l++) {
+          const idx = 32 * n + 16 * run + l;
+          const q = (bytes[qs + idx] >> (2 * j)) & 3;
+          if (isQ2) out[at++] = d * (bytes[o + s] & 15) * q - dmin * (bytes[o + s] >> 4);
+          else out[at++] = d * (q3(s) - 32) * (q - (bytes[o + 16 * run + l] & mask ? 0 : 4));
+        }
+      }
+      mask <<= 1;
+    }
+  }
 }
 
 /** y[t, n] = Σ_k x[t, k] w[n, k] (+ bias[n]) in float64, and the error scale Σ_k |x||w| per output. */

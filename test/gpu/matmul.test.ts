@@ -21,6 +21,14 @@ const SHAPES: [string, GGMLType, number, number][] = [
   ['Q4_K', GGMLType.Q4_K, 768, 77],
   ['Q5_K', GGMLType.Q5_K, 768, 77],
   ['Q6_K', GGMLType.Q6_K, 768, 77],
+  ['BF16', GGMLType.BF16, 83, 77],
+  ['Q4_1', GGMLType.Q4_1, 96, 131],
+  ['Q5_0', GGMLType.Q5_0, 96, 131],
+  ['Q5_1', GGMLType.Q5_1, 96, 131],
+  ['Q2_K', GGMLType.Q2_K, 768, 77],
+  ['Q3_K', GGMLType.Q3_K, 768, 77],
+  ['IQ4_NL', GGMLType.IQ4_NL, 96, 131],
+  ['IQ4_XS', GGMLType.IQ4_XS, 768, 77],
 ];
 // [T, variant]: auto picks vec for 1 and 3, tiled for 37 (blocked on software adapters); the others are checked too
 const RUNS: [number, MatmulVariant | undefined][] = [

@@ -17,6 +17,14 @@ const TYPES: [GGMLType, number][] = (
     [GGMLType.Q4_K, 256 * 3],
     [GGMLType.Q5_K, 256 * 3],
     [GGMLType.Q6_K, 256 * 3],
+    [GGMLType.BF16, 37],
+    [GGMLType.Q4_1, 96],
+    [GGMLType.Q5_0, 96],
+    [GGMLType.Q5_1, 96],
+    [GGMLType.Q2_K, 256 * 3],
+    [GGMLType.Q3_K, 256 * 3],
+    [GGMLType.IQ4_NL, 96],
+    [GGMLType.IQ4_XS, 256 * 3],
   ] as [GGMLType, number][]
 );
 const NAMED = TYPES.map(([t, c]) => [GGMLType[t], t, c] as const);
@@ -57,8 +65,9 @@ describe('repack (CPU)', () => {
     expect((e1 as RepackError).code).toBe('bad_shape');
     const e2 = (() => { try { repackRows(GGMLType.Q4_0, new Uint8Array(17), 1, 32); } catch (e) { return e; } })();
     expect((e2 as RepackError).code).toBe('bad_length');
-    const e3 = (() => { try { repackRows(GGMLType.Q2_K, new Uint8Array(84), 1, 256); } catch (e) { return e; } })();
+    const e3 = (() => { try { repackRows(GGMLType.IQ2_XXS, new Uint8Array(66), 1, 256); } catch (e) { return e; } })();
     expect((e3 as RepackError).code).toBe('unsupported_type');
+    expect((e3 as RepackError).message).toMatch(/IQ2_XXS is not supported/);
   });
 });
 

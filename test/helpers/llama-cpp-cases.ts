@@ -30,6 +30,10 @@ export const AGREEMENT_CASES: AgreementCase[] = [
   { name: 'phi3 linear x2, attn_factor 1.1', arch: 'phi3', quant: 'F32', prompt: LONG_PROMPT, ropeScaling: { type: 'linear', factor: 2, attnFactor: 1.1 } },
   { name: 'qwen2 yarn x4, original context 32', arch: 'qwen2', quant: 'F32', prompt: LONG_PROMPT, ropeScaling: { type: 'yarn', factor: 4, originalContextLength: 32 } },
   { name: 'qwen3 yarn x8, original context 32, attn_factor 0.9', arch: 'qwen3', quant: 'F32', prompt: LONG_PROMPT, ropeScaling: { type: 'yarn', factor: 8, originalContextLength: 32, attnFactor: 0.9 } },
+  // Types of common downloads (rows of 64/96 values: the 32-value block types; the 256-value ones
+  // are checked against the float64 reference in runner-models and ggml's dequant in quant.test).
+  { name: 'llama Q5_0', arch: 'llama', quant: 'Q5_0', prompt: SHORT_PROMPT },
+  { name: 'phi3 IQ4_NL', arch: 'phi3', quant: 'IQ4_NL', prompt: SHORT_PROMPT },
 ];
 
 /** The case's GGUF bytes (seeded by its index, so every test tier gets the same model). */

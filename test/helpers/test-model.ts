@@ -19,7 +19,9 @@ import type { Arch } from '../../src/model/config';
  * (Q6_K for output.weight and for attn_v/ffn_down of the first and last eighth of layers and
  * every third layer between, Q4_K elsewhere), so the mixed-type load path gets exercised.
  */
-export type TestQuant = 'F32' | 'F16' | 'Q8_0' | 'Q4_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q4_K_M';
+export type TestQuant =
+  | 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'IQ4_NL'
+  | 'Q2_K' | 'Q3_K' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'IQ4_XS' | 'Q4_K_M';
 
 export interface TestModelOptions {
   arch: Arch;
@@ -37,7 +39,7 @@ export interface TestModelOptions {
   seed: number;
   /**
    * What to do with a weight whose rows (ne0) are not a whole number of `quant` blocks
-   * (32 values, 256 for K-quants): 'fallback' (default) uses Q8_0 when ne0 % 32 == 0, else F16,
+   * (32 values, 256 for K-quants and IQ4_XS): 'fallback' (default) uses Q8_0 when ne0 % 32 == 0, else F16,
    * as llama.cpp falls back per tensor; 'error' throws.
    */
   quantFallback?: 'fallback' | 'error';
@@ -69,12 +71,20 @@ export class TestModelError extends Error {
 }
 
 const QUANT_TYPES: Record<TestQuant, GGMLType> = {
-  F32: GGMLType.F32, F16: GGMLType.F16, Q8_0: GGMLType.Q8_0, Q4_0: GGMLType.Q4_0,
-  Q4_K: GGMLType.Q4_K, Q5_K: GGMLType.Q5_K, Q6_K: GGMLType.Q6_K, Q4_K_M: GGMLType.Q4_K,
+  F32: GGMLType.F32, F16: GGMLType.F16, BF16: GGMLType.BF16, Q8_0: GGMLType.Q8_0, Q4_0: GGMLType.Q4_0,
+  Q4_1: GGMLType.Q4_1, Q5_0: GGMLType.Q5_0, Q5_1: GGMLType.Q5_1, IQ4_NL: GGMLType.IQ4_NL,
+  Q2_K: GGMLType.Q2_K, Q3_K: GGMLType.Q3_K, Q4_K: GGMLType.Q4_K, Q5_K: GGMLType.Q5_K, Q6_K: GGMLType.Q6_K,
+  IQ4_XS: GGMLType.IQ4_XS, Q4_K_M: GGMLType.Q4_K,
 };
-/** llama.cpp's `general.file_type` (enum llama_ftype) for each requested quant. */
-const FILE_TYPES: Record<TestQuant, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 15, Q5_K: 17, Q6_K: 18, Q4_K_M: 15 };
-const BLOCK_SIZES: Record<TestQuant, number> = { F32: 1, F16: 1, Q8_0: 32, Q4_0: 32, Q4_K: 256, Q5_K: 256, Q6_K: 256, Q4_K_M: 256 };
+/** llama.cpp's `general.file_type` (enum llama_ftype) for each requested quant (Q3_K: Q3_K_S, all Q3_K). */
+const FILE_TYPES: Record<TestQuant, number> = {
+  F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q2_K: 10, Q3_K: 11, Q4_K: 15, Q5_K: 17, Q6_K: 18,
+  IQ4_NL: 25, IQ4_XS: 30, BF16: 32, Q4_K_M: 15,
+};
+const BLOCK_SIZES: Record<TestQuant, number> = {
+  F32: 1, F16: 1, BF16: 1, Q8_0: 32, Q4_0: 32, Q4_1: 32, Q5_0: 32, Q5_1: 32, IQ4_NL: 32,
+  Q2_K: 256, Q3_K: 256, Q4_K: 256, Q5_K: 256, Q6_K: 256, IQ4_XS: 256, Q4_K_M: 256,
+};
 
 /** SentencePiece token types (llama.cpp's llama_token_type). */
 export const TOKEN_TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, BYTE: 6 } as const;

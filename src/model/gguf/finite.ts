@@ -36,6 +36,9 @@ const BLOCK_FLOATS: Partial<Record<GGMLType, readonly FloatField[]>> = {
   [GGMLType.Q5_K]: [d16(0), d16(2, 'dmin')],
   // [ql 128][qh 64][scales 16][d]
   [GGMLType.Q6_K]: [d16(208)],
+  [GGMLType.IQ4_NL]: [d16(0)],
+  // [d][scales_h 2][scales_l 4][qs 128]
+  [GGMLType.IQ4_XS]: [d16(0)],
   // [d f32][qs 256][bsums 16 x i16]
   [GGMLType.Q8_K]: [{ at: 0, kind: 'f32', name: 'd' }],
 };
@@ -68,7 +71,7 @@ function view<T>(bytes: Uint8Array, elemBytes: number, make: (buf: ArrayBufferLi
 
 /**
  * The first non-finite value in `bytes` (whole elements or blocks of `type`), or undefined.
- * Types without floats (I8…I64) and the IQ types (not loadable here) pass unchecked.
+ * Types without floats (I8…I64) and the IQ types other than IQ4_NL/IQ4_XS (not loadable here) pass unchecked.
  */
 export function findNonFinite(type: GGMLType, bytes: Uint8Array): NonFinite | undefined {
   if (type === GGMLType.F32) {

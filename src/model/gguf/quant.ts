@@ -3,10 +3,16 @@
 // Block layouts (bytes, in file order) from ggml's block structs:
 //   Q4_0  [d f16][qs 16 B: element j in low nibble of qs[j], element j+16 in high nibble]  = 18 B / 32
 //   Q4_1  [d f16][m f16][qs 16 B]                                                          = 20 B / 32
+//   Q5_0  [d f16][qh 4 B: bit j = 5th bit of element j][qs 16 B as Q4_0]                   = 22 B / 32
+//   Q5_1  [d f16][m f16][qh 4 B][qs 16 B]                                                  = 24 B / 32
+//   IQ4_NL [d f16][qs 16 B as Q4_0, each nibble an index into KVALUES_IQ4NL]               = 18 B / 32
 //   Q8_0  [d f16][qs 32 x i8]                                                              = 34 B / 32
 //   Q4_K  [d f16][dmin f16][scales 12 B: 8 x (6-bit scale, 6-bit min)][qs 128 B]          = 144 B / 256
 //   Q5_K  [d f16][dmin f16][scales 12 B][qh 32 B][qs 128 B]                                = 176 B / 256
 //   Q6_K  [ql 128 B][qh 64 B][scales 16 x i8][d f16]                                       = 210 B / 256
+//   Q2_K  [scales 16 B: 4-bit scale | 4-bit min << 4][qs 64 B: 2-bit][d f16][dmin f16]     = 84 B / 256
+//   Q3_K  [hmask 32 B][qs 64 B: low 2 bits][scales 12 B: 16 x 6-bit][d f16]                = 110 B / 256
+//   IQ4_XS [d f16][scales_h u16: 2 high bits x 8][scales_l 4 B: 4 low bits x 8][qs 128 B]  = 136 B / 256
 import { GGUFError } from './errors';
 import { GGMLType } from './types';
 
@@ -29,6 +35,15 @@ export const Q8_0_BLOCK_BYTES = 2 + QK8_0;
 export const Q4_K_BLOCK_BYTES = 4 + K_SCALE_BYTES + QK_K / 2;
 export const Q5_K_BLOCK_BYTES = 4 + K_SCALE_BYTES + QK_K / 8 + QK_K / 2;
 export const Q6_K_BLOCK_BYTES = QK_K / 2 + QK_K / 4 + QK_K / 16 + 2;
+export const Q5_0_BLOCK_BYTES = 2 + 4 + QK4_0 / 2;
+export const Q5_1_BLOCK_BYTES = 4 + 4 + QK4_0 / 2;
+export const IQ4_NL_BLOCK_BYTES = 2 + QK4_0 / 2;
+export const Q2_K_BLOCK_BYTES = QK_K / 16 + QK_K / 4 + 4;
+export const Q3_K_BLOCK_BYTES = QK_K / 8 + QK_K / 4 + K_SCALE_BYTES + 2;
+export const IQ4_XS_BLOCK_BYTES = 2 + 2 + QK_K / 64 + QK_K / 2;
+
+/** ggml's `kvalues_iq4nl`: the 16 non-linear levels of IQ4_NL and IQ4_XS (one nibble indexes one). */
+export const KVALUES_IQ4NL: readonly number[] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
 
 // The sizes every kernel and repack relies on; a typo here would corrupt every tensor.
 function assertSize(name: string, actual: number, expected: number): void {
@@ -40,18 +55,24 @@ assertSize('Q8_0', Q8_0_BLOCK_BYTES, 34);
 assertSize('Q4_K', Q4_K_BLOCK_BYTES, 144);
 assertSize('Q5_K', Q5_K_BLOCK_BYTES, 176);
 assertSize('Q6_K', Q6_K_BLOCK_BYTES, 210);
+assertSize('Q5_0', Q5_0_BLOCK_BYTES, 22);
+assertSize('Q5_1', Q5_1_BLOCK_BYTES, 24);
+assertSize('IQ4_NL', IQ4_NL_BLOCK_BYTES, 18);
+assertSize('Q2_K', Q2_K_BLOCK_BYTES, 84);
+assertSize('Q3_K', Q3_K_BLOCK_BYTES, 110);
+assertSize('IQ4_XS', IQ4_XS_BLOCK_BYTES, 136);
 
 const TRAITS: Partial<Record<GGMLType, TypeTraits>> = {
   [GGMLType.F32]: { name: 'F32', blockSize: 1, blockBytes: 4 },
   [GGMLType.F16]: { name: 'F16', blockSize: 1, blockBytes: 2 },
   [GGMLType.Q4_0]: { name: 'Q4_0', blockSize: 32, blockBytes: Q4_0_BLOCK_BYTES },
   [GGMLType.Q4_1]: { name: 'Q4_1', blockSize: 32, blockBytes: Q4_1_BLOCK_BYTES },
-  [GGMLType.Q5_0]: { name: 'Q5_0', blockSize: 32, blockBytes: 22 },
-  [GGMLType.Q5_1]: { name: 'Q5_1', blockSize: 32, blockBytes: 24 },
+  [GGMLType.Q5_0]: { name: 'Q5_0', blockSize: 32, blockBytes: Q5_0_BLOCK_BYTES },
+  [GGMLType.Q5_1]: { name: 'Q5_1', blockSize: 32, blockBytes: Q5_1_BLOCK_BYTES },
   [GGMLType.Q8_0]: { name: 'Q8_0', blockSize: 32, blockBytes: Q8_0_BLOCK_BYTES },
   [GGMLType.Q8_1]: { name: 'Q8_1', blockSize: 32, blockBytes: 36 },
-  [GGMLType.Q2_K]: { name: 'Q2_K', blockSize: 256, blockBytes: 84 },
-  [GGMLType.Q3_K]: { name: 'Q3_K', blockSize: 256, blockBytes: 110 },
+  [GGMLType.Q2_K]: { name: 'Q2_K', blockSize: 256, blockBytes: Q2_K_BLOCK_BYTES },
+  [GGMLType.Q3_K]: { name: 'Q3_K', blockSize: 256, blockBytes: Q3_K_BLOCK_BYTES },
   [GGMLType.Q4_K]: { name: 'Q4_K', blockSize: 256, blockBytes: Q4_K_BLOCK_BYTES },
   [GGMLType.Q5_K]: { name: 'Q5_K', blockSize: 256, blockBytes: Q5_K_BLOCK_BYTES },
   [GGMLType.Q6_K]: { name: 'Q6_K', blockSize: 256, blockBytes: Q6_K_BLOCK_BYTES },
@@ -60,10 +81,10 @@ const TRAITS: Partial<Record<GGMLType, TypeTraits>> = {
   [GGMLType.IQ2_XS]: { name: 'IQ2_XS', blockSize: 256, blockBytes: 74 },
   [GGMLType.IQ3_XXS]: { name: 'IQ3_XXS', blockSize: 256, blockBytes: 98 },
   [GGMLType.IQ1_S]: { name: 'IQ1_S', blockSize: 256, blockBytes: 50 },
-  [GGMLType.IQ4_NL]: { name: 'IQ4_NL', blockSize: 32, blockBytes: 18 },
+  [GGMLType.IQ4_NL]: { name: 'IQ4_NL', blockSize: 32, blockBytes: IQ4_NL_BLOCK_BYTES },
   [GGMLType.IQ3_S]: { name: 'IQ3_S', blockSize: 256, blockBytes: 110 },
   [GGMLType.IQ2_S]: { name: 'IQ2_S', blockSize: 256, blockBytes: 82 },
-  [GGMLType.IQ4_XS]: { name: 'IQ4_XS', blockSize: 256, blockBytes: 136 },
+  [GGMLType.IQ4_XS]: { name: 'IQ4_XS', blockSize: 256, blockBytes: IQ4_XS_BLOCK_BYTES },
   [GGMLType.I8]: { name: 'I8', blockSize: 1, blockBytes: 1 },
   [GGMLType.I16]: { name: 'I16', blockSize: 1, blockBytes: 2 },
   [GGMLType.I32]: { name: 'I32', blockSize: 1, blockBytes: 4 },

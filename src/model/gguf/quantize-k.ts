@@ -8,7 +8,7 @@ const fr = Math.fround;
 const GROUP_MAX_EPS = fr(1e-15);
 
 /** ggml's nearest_int: round half to even through the float32 magic-number trick. */
-function nearestInt(value: number): number {
+export function nearestInt(value: number): number {
   return fr(value + 12582912) - 12582912;
 }
 

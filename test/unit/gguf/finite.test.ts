@@ -13,7 +13,10 @@ function randomValues(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => (rand() - 0.5) * 4);
 }
 
-const QUANTIZED = [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
+const QUANTIZED = [
+  GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.IQ4_NL,
+  GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.IQ4_XS,
+];
 
 describe('findNonFinite on quantized blocks', () => {
   for (const type of QUANTIZED) {

@@ -53,7 +53,10 @@ const x = quantTestData(0, 512, 11);
 const FILES: Record<string, WriteGGUFInput> = {
   'every tensor type, v3': {
     metadata: { 'general.architecture': 'llama', 'llama.block_count': { type: V.UINT32, value: 2 }, 'general.name': 'crosscheck' },
-    tensors: [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K].map((type, i) => ({
+    tensors: [
+      GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.IQ4_NL,
+      GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.IQ4_XS,
+    ].map((type, i) => ({
       name: `blk.${i}.weight`, type, shape: [256, 2], data: x,
     })),
   },

@@ -131,7 +131,7 @@ describe.each(DATA_KINDS.map((name, kind) => ({ name, kind })))('data: $name', (
 describe('special blocks', () => {
   it('all-zero input encodes to all-zero values for every type', () => {
     const zeros = new Float32Array(512);
-    for (const type of [T.F32, T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_1, T.Q4_K, T.Q5_K, T.Q6_K]) {
+    for (const type of [T.F32, T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.IQ4_NL, T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K, T.IQ4_XS]) {
       expect(Array.from(dequantize(type, quantize(type, zeros))).every((v) => v === 0), T[type]).toBe(true);
     }
   });
@@ -155,11 +155,29 @@ describe('special blocks', () => {
     expect(rms(T.Q4_K)).toBeLessThan(0.085);
     expect(rms(T.Q4_1)).toBeLessThan(0.095);
     expect(rms(T.Q4_0)).toBeLessThan(0.1);
+    // ggml's formats, tabllm's own fits for Q2_K/Q3_K/IQ4_* (quantize-k-low.ts, quantize-iq4.ts):
+    // measured 0.043, 0.038, 0.077, 0.078, 0.156, 0.327; a layout slip would give ~1.
+    expect(rms(T.Q5_0)).toBeLessThan(0.05);
+    expect(rms(T.Q5_1)).toBeLessThan(0.045);
+    expect(rms(T.IQ4_NL)).toBeLessThan(0.085);
+    expect(rms(T.IQ4_XS)).toBeLessThan(0.085);
+    expect(rms(T.Q3_K)).toBeLessThan(0.17);
+    expect(rms(T.Q2_K)).toBeLessThan(0.35);
+  });
+
+  it.each(DATA_KINDS.map((kind, i) => [kind, i] as const))('Q5_0 … IQ4_XS on %s: finite, constant runs near exact, error below each format’s level', (_kind, i) => {
+    const x = quantTestData(i, 256 * 16, 9);
+    const limits: [GGMLType, number][] = [[T.Q5_0, 0.08], [T.Q5_1, 0.08], [T.IQ4_NL, 0.1], [T.IQ4_XS, 0.1], [T.Q3_K, 0.2], [T.Q2_K, 0.5]];
+    for (const [type, limit] of limits) {
+      const y = dequantize(type, quantize(type, x));
+      expect(y.every(Number.isFinite), T[type]).toBe(true);
+      expect(relativeRms(x, y), T[type]).toBeLessThan(i === 3 ? 0.03 : limit);
+    }
   });
 
   it('writeGGUF stores what quantize produces, and readGGUF finds it', async () => {
     const x = quantTestData(1, 512, 3);
-    const types = [T.F32, T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_1, T.Q4_K, T.Q5_K, T.Q6_K];
+    const types = [T.F32, T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.IQ4_NL, T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K, T.IQ4_XS];
     const file = writeGGUF({ metadata: { 'general.architecture': 'test' }, tensors: types.map((type) => ({ name: T[type], type, shape: [256, 2], data: x })) });
     const gguf = await readGGUF(file);
     for (const t of gguf.tensors) {

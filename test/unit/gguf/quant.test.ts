@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bf16ToF32, dequantize, dequantizeF64, f16ToF32, f32ToBF16, f32ToF16, GGMLType, quantize, tensorByteLength, typeTraits,
 } from '../../../src/model/gguf';
-import { GGML_DEQUANT_GOLDEN_SHA256, GGML_GOLDEN_SHA256 } from './ggml-golden/golden';
+import { GGML_DEQUANT_GOLDEN_SHA256, GGML_DEQUANT_OWN_SHA256, GGML_GOLDEN_SHA256 } from './ggml-golden/golden';
 import { DATA_KINDS, GOLDEN_VALUES, quantTestData } from './quant-data';
 
 const T = GGMLType;
@@ -14,10 +14,10 @@ const T = GGMLType;
 describe('block sizes', () => {
   it('match ggml (elements per block, bytes per block)', () => {
     const sizes = Object.fromEntries(
-      [T.F32, T.F16, T.BF16, T.Q4_0, T.Q4_1, T.Q8_0, T.Q4_K, T.Q5_K, T.Q6_K, T.Q2_K, T.Q3_K, T.IQ4_XS].map((t) => [T[t], [typeTraits(t)!.blockSize, typeTraits(t)!.blockBytes]]),
+      [T.F32, T.F16, T.BF16, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.IQ4_NL, T.Q8_0, T.Q4_K, T.Q5_K, T.Q6_K, T.Q2_K, T.Q3_K, T.IQ4_XS].map((t) => [T[t], [typeTraits(t)!.blockSize, typeTraits(t)!.blockBytes]]),
     );
     expect(sizes).toEqual({
-      F32: [1, 4], F16: [1, 2], BF16: [1, 2], Q4_0: [32, 18], Q4_1: [32, 20], Q8_0: [32, 34],
+      F32: [1, 4], F16: [1, 2], BF16: [1, 2], Q4_0: [32, 18], Q4_1: [32, 20], Q5_0: [32, 22], Q5_1: [32, 24], IQ4_NL: [32, 18], Q8_0: [32, 34],
       Q4_K: [256, 144], Q5_K: [256, 176], Q6_K: [256, 210], Q2_K: [256, 84], Q3_K: [256, 110], IQ4_XS: [256, 136],
     });
     expect(tensorByteLength(T.Q4_K, 4096 * 4096)).toBe(4096 * 16 * 144);
@@ -89,6 +89,71 @@ describe('dequantization of hand-built blocks', () => {
     expect(Array.from(dequantize(T.Q4_1, block))).toEqual(q.map((v) => 2 * v - 1));
   });
 
+  it('Q5_0: d = 0.25, qh = 0xaaaa5555 (even elements of the first half, odd of the second, get the 5th bit)', () => {
+    const nibbles = Array.from({ length: 16 }, (_, j) => j | ((15 - j) << 4));
+    const block = new Uint8Array([...half(0x3400), 0x55, 0x55, 0xaa, 0xaa, ...nibbles]);
+    const q = (e: number): number => (e < 16 ? e : 31 - e) + ((e < 16 ? e % 2 === 0 : e % 2 === 1) ? 16 : 0);
+    expect(Array.from(dequantize(T.Q5_0, block))).toEqual(Array.from({ length: 32 }, (_, e) => 0.25 * (q(e) - 16)));
+  });
+
+  it('Q5_1: d = 2, m = -1, qh = 0xffff0000 (only the second half gets the 5th bit)', () => {
+    const nibbles = Array.from({ length: 16 }, (_, j) => j | ((15 - j) << 4));
+    const block = new Uint8Array([...half(0x4000), ...half(0xbc00), 0, 0, 0xff, 0xff, ...nibbles]);
+    const q = (e: number): number => (e < 16 ? e : 31 - e + 16);
+    expect(Array.from(dequantize(T.Q5_1, block))).toEqual(Array.from({ length: 32 }, (_, e) => 2 * q(e) - 1));
+  });
+
+  // ggml-common.h's kvalues_iq4nl
+  const KV = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
+
+  it('IQ4_NL: d = 0.5, nibbles j and 15 - j index the non-linear table', () => {
+    const block = new Uint8Array([...half(0x3800), ...Array.from({ length: 16 }, (_, j) => j | ((15 - j) << 4))]);
+    const expected = [...KV.map((v) => v / 2), ...[...KV].reverse().map((v) => v / 2)];
+    expect(Array.from(dequantize(T.IQ4_NL, block))).toEqual(expected);
+    expect(Array.from(dequantizeF64(T.IQ4_NL, block))).toEqual(expected);
+  });
+
+  it('IQ4_XS: d = 1, sub-block s has ls = s + 30 (scales_l nibbles, 2 high bits in scales_h), all nibbles 15', () => {
+    const ls = Array.from({ length: 8 }, (_, s) => s + 30); // 30..37: (ls - 32) = -2..5
+    const scalesL = [0, 1, 2, 3].map((i) => (ls[2 * i] & 15) | ((ls[2 * i + 1] & 15) << 4));
+    const scalesH = ls.reduce((h, v, s) => h | ((v >> 4) << (2 * s)), 0);
+    const block = new Uint8Array([...half(0x3c00), ...half(scalesH), ...scalesL, ...new Array(128).fill(0xff)]);
+    const expected = Array.from({ length: 256 }, (_, e) => (ls[e >> 5] - 32) * 113);
+    expect(Array.from(dequantize(T.IQ4_XS, block))).toEqual(expected);
+  });
+
+  it('Q2_K: d = 1, dmin = 0.5, sub-block s has scale s & 15 and min 15 - s; value 128h + 32k + l is q = k', () => {
+    // qs[32h + l] holds the four values of k = 0..3 at bits 2k: byte 0b11100100 gives q = k
+    const scales = Array.from({ length: 16 }, (_, s) => (s & 15) | ((15 - s) << 4));
+    const block = new Uint8Array([...scales, ...new Array(64).fill(0b11100100), ...half(0x3c00), ...half(0x3800)]);
+    const expected = Array.from({ length: 256 }, (_, e) => {
+      const k = (e >> 5) & 3;
+      const s = 8 * (e >> 7) + 2 * k + ((e & 31) >> 4); // the sub-block of 16 holding value e
+      return (s & 15) * k - 0.5 * (15 - s);
+    });
+    expect(Array.from(dequantize(T.Q2_K, block))).toEqual(expected);
+  });
+
+  it('Q3_K: d = 0.5, 6-bit scales 32 + s - 8 packed by hand; hmask bit 4h + k set for even l only', () => {
+    const sc = Array.from({ length: 16 }, (_, s) => 32 + s - 8); // 24..39 → (sc - 32) = -8..7
+    // bytes 0..7: low nibbles of sc[0..7] | low nibbles of sc[8..15] << 4; bytes 8..11: 2-bit highs,
+    // byte 8 + (j % 4) at bit 2 * (j >> 2)
+    const packed = new Array(12).fill(0);
+    sc.forEach((v, j) => {
+      packed[j % 8] |= (v & 15) << (j < 8 ? 0 : 4);
+      packed[8 + (j % 4)] |= (v >> 4) << (2 * (j >> 2));
+    });
+    const hmask = Array.from({ length: 32 }, (_, l) => (l % 2 === 0 ? 0xff : 0));
+    const block = new Uint8Array([...hmask, ...new Array(64).fill(0b11100100), ...packed, ...half(0x3800)]);
+    const expected = Array.from({ length: 256 }, (_, e) => {
+      const k = (e >> 5) & 3;
+      const l = e & 31;
+      const s = 8 * (e >> 7) + 2 * k + (l >> 4);
+      return 0.5 * (sc[s] - 32) * (k - (l % 2 === 0 ? 0 : 4));
+    });
+    expect(Array.from(dequantize(T.Q3_K, block))).toEqual(expected);
+  });
+
   it('BF16 and F16 words', () => {
     expect(Array.from(dequantize(T.BF16, new Uint8Array([...half(0x3f80), ...half(0xc000), ...half(0x4049)])))).toEqual([1, -2, 3.140625]);
     expect(Array.from(dequantize(T.F16, new Uint8Array([...half(0x3c00), ...half(0xc000), ...half(0x7bff), ...half(0x0001)])))).toEqual([1, -2, 65504, 2 ** -24]);
@@ -157,7 +222,7 @@ describe('dequantization of hand-built blocks', () => {
 describe('byte-identical to ggml reference quantizers', () => {
   for (const type of Object.keys(GGML_GOLDEN_SHA256)) {
     it(type, () => {
-      const ggmlType = { f16: T.F16, bf16: T.BF16, q8_0: T.Q8_0, q4_0: T.Q4_0, q4_1: T.Q4_1, q4_K: T.Q4_K, q5_K: T.Q5_K, q6_K: T.Q6_K }[type]!;
+      const ggmlType = { f16: T.F16, bf16: T.BF16, q8_0: T.Q8_0, q4_0: T.Q4_0, q4_1: T.Q4_1, q5_0: T.Q5_0, q5_1: T.Q5_1, q4_K: T.Q4_K, q5_K: T.Q5_K, q6_K: T.Q6_K }[type]!;
       const hashes = DATA_KINDS.map((_, kind) => createHash('sha256').update(quantize(ggmlType, quantTestData(kind, GOLDEN_VALUES))).digest('hex'));
       expect(hashes).toEqual(GGML_GOLDEN_SHA256[type]);
     });
@@ -173,6 +238,22 @@ describe('float32 dequantization identical to ggml dequantize_row_*', () => {
         return createHash('sha256').update(new Uint8Array(values.buffer)).digest('hex');
       });
       expect(hashes).toEqual(GGML_DEQUANT_GOLDEN_SHA256[type]);
+    });
+  }
+});
+
+// Q2_K, Q3_K, IQ4_NL and IQ4_XS are quantized tabllm's own way (quantize-k-low.ts, quantize-iq4.ts),
+// so the check is on the dequantizer: ggml's dequantize_row_* of the very bytes tabllm writes.
+describe('float32 dequantization of tabllm-quantized bytes identical to ggml dequantize_row_*', () => {
+  const TYPES: Record<string, GGMLType> = { q4_1: T.Q4_1, q5_0: T.Q5_0, q5_1: T.Q5_1, q2_K: T.Q2_K, q3_K: T.Q3_K, iq4_nl: T.IQ4_NL, iq4_xs: T.IQ4_XS };
+  it('covers every type listed', () => expect(Object.keys(GGML_DEQUANT_OWN_SHA256).sort()).toEqual(Object.keys(TYPES).sort()));
+  for (const type of Object.keys(GGML_DEQUANT_OWN_SHA256)) {
+    it(type, () => {
+      const hashes = DATA_KINDS.map((_, kind) => {
+        const values = dequantize(TYPES[type], quantize(TYPES[type], quantTestData(kind, GOLDEN_VALUES)));
+        return createHash('sha256').update(new Uint8Array(values.buffer)).digest('hex');
+      });
+      expect(hashes).toEqual(GGML_DEQUANT_OWN_SHA256[type]);
     });
   }
 });

@@ -66,10 +66,10 @@ describe('makeTestModel', () => {
     }
   });
 
-  it.each(['Q4_K', 'Q5_K', 'Q6_K'] as const)('writes %s weights when rows are a multiple of 256, and they run', async (quant) => {
+  it.each(['Q4_K', 'Q5_K', 'Q6_K', 'Q2_K', 'Q3_K', 'IQ4_XS', 'BF16', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL'] as const)('writes %s weights when rows are a multiple of 256, and they run', async (quant) => {
     const bytes = makeTestModel({ arch: 'llama', vocab: 300, dim: 256, layers: 1, heads: 4, kvHeads: 4, ffn: 256, quant, seed: 3 });
     const file = await readGGUF(bytes);
-    const expectedType = { Q4_K: GGMLType.Q4_K, Q5_K: GGMLType.Q5_K, Q6_K: GGMLType.Q6_K }[quant];
+    const expectedType = GGMLType[quant];
     expect(file.tensors.filter((t) => t.shape.length === 2).every((t) => t.type === expectedType)).toBe(true);
     const logits = (await RefModel.fromGGUF(bytes)).forward(1, 0);
     expect(logits.length).toBe(300);
@@ -165,7 +165,7 @@ describe('makeTestModel', () => {
     [{ ropeDim: 32 }, /ropeDim 32 must be even and at most the head size 16/],
     [{ vocab: 2 }, /needs vocab >= 3/],
     [{ tokenizer: defaultTokenizer(50) }, /exactly vocab \(96\) tokens/],
-    [{ quant: 'Q3_K' as never }, /unknown quant Q3_K/],
+    [{ quant: 'IQ2_XXS' as never }, /unknown quant IQ2_XXS/],
   ])('refuses bad options %o', (patch, message) => {
     let caught: unknown;
     try {
