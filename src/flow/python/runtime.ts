@@ -80,7 +80,13 @@ export class PyodideRuntime implements PythonRuntime {
     let id = this.moduleIds.get(cacheKey);
     if (id === undefined) this.moduleIds.set(cacheKey, (id = nextModuleId++));
     const fn = py.globals.get('_tabllm_call');
-    const out = JSON.parse(fn(id, c.file, c.source, c.functionName ?? null, JSON.stringify(c.inputs), c.seed ?? null) as string) as CallResult;
+    let out: CallResult;
+    try {
+      // `undefined` arrives as None (a JS null would arrive as pyodide's jsnull).
+      out = JSON.parse(fn(id, c.file, c.source, c.functionName, JSON.stringify(c.inputs), c.seed) as string) as CallResult;
+    } catch (err) {
+      throw new FlowError('python_node_failed', `the Python runner failed: ${(err as Error).message.split('\n').slice(-2).join(' ')}`, { file: c.file, node: c.node });
+    }
     if (out.ok) return out.value ?? null;
     throw pythonError(out, c);
   }
