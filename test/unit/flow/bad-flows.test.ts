@@ -16,7 +16,7 @@ const noEngine = { engineServes: 'local' as const };
 
 async function codeOf(p: Promise<unknown>) {
   return p.then(
-    () => ({ code: 'none' }),
+    () => ({ code: 'none', message: '' }) as { code?: string; message?: string },
     (e: { name?: string; code?: string; file?: string; node?: string; message?: string }) => ({ name: e.name, code: e.code, file: e.file, node: e.node, message: e.message }),
   );
 }

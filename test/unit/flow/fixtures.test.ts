@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFlow, type LineResult } from '../../../src/flow';
 import type { LocalEngine } from '../../../src/engine/local-engine';
-import type { ChatCompletion, ChatCompletionMessageParam } from '../../../src/engine/engine-api';
+import type { ChatCompletion, ChatMessage as ChatCompletionMessageParam } from '../../../src/engine/engine-api';
 import { CHATML, fakeLocalEngine } from '../../helpers/fake-local-engine';
 import { readFixture, recordingEngine } from '../../helpers/flow-fixtures';
 
