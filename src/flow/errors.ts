@@ -52,6 +52,8 @@ export class FlowError extends Error {
   readonly file?: string;
   readonly node?: string;
   readonly lineNumber?: number;
+  /** The message without its location prefix. */
+  readonly detail: string;
 
   constructor(
     readonly code: FlowErrorCode,
@@ -60,6 +62,7 @@ export class FlowError extends Error {
   ) {
     const at = [where.file, where.node === undefined ? undefined : `node '${where.node}'`].filter(Boolean).join(', ');
     super(at ? `${at}: ${message}` : message);
+    this.detail = message;
     this.file = where.file;
     this.node = where.node;
     this.lineNumber = where.lineNumber;
@@ -69,8 +72,7 @@ export class FlowError extends Error {
   at(where: FlowErrorWhere): FlowError {
     const merged = { file: this.file ?? where.file, node: this.node ?? where.node, lineNumber: this.lineNumber ?? where.lineNumber };
     if (merged.file === this.file && merged.node === this.node && merged.lineNumber === this.lineNumber) return this;
-    const raw = this.file || this.node ? this.message.slice(this.message.indexOf(': ') + 2) : this.message;
-    return new FlowError(this.code, raw, merged);
+    return new FlowError(this.code, this.detail, merged);
   }
 }
 
