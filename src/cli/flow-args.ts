@@ -14,8 +14,10 @@ export interface FlowArgs {
   inputs: string[];
   /** JSONL (run). */
   data?: string;
-  /** `input=${data.column}` pairs (run). */
+  /** `input=${data.column}` / `input=${run.outputs.x}` pairs (run). */
   columnMapping: string[];
+  /** A previous run's folder (its outputs.jsonl), for `${run.outputs.x}` mappings. */
+  previousRun?: string;
   concurrency?: number;
   /** The run's folder (default: runs/<flow>-<time>). */
   output?: string;
@@ -28,7 +30,7 @@ export interface FlowArgs {
 export const FLOW_USAGE = `  tabllm flow test <flow-dir | file.prompty> [--inputs k=v | inputs.json]... --model model.gguf
                    [--chat-template FILE] [--kv-cache-mib M] [--precision auto|f32|f16]
   tabllm flow run <flow-dir | file.prompty> --data data.jsonl [--column-mapping k='\${data.x}']...
-                  [--concurrency N] [--output DIR] --model model.gguf [--chat-template FILE]`;
+                  [--run PREVIOUS_RUN_DIR] [--concurrency N] [--output DIR] --model model.gguf [--chat-template FILE]`;
 
 export const FLOW_HELP = `flow:   runs a PromptFlow flow (flow.dag.yaml) or .prompty file with every connection served
         by the model. 'test' prints the outputs as one JSON object (exit 1 and the coded error
@@ -52,6 +54,7 @@ export function parseFlowArgs(argv: string[]): FlowArgs {
         inputs: { type: 'string', multiple: true },
         data: { type: 'string' },
         'column-mapping': { type: 'string', multiple: true },
+        run: { type: 'string' },
         concurrency: { type: 'string' },
         output: { type: 'string' },
         'chat-template': { type: 'string' },
@@ -76,7 +79,7 @@ export function parseFlowArgs(argv: string[]): FlowArgs {
     if (bad !== undefined) throw new CliUsageError(`${flag} takes key=value, got '${bad}'`);
   }
   if (sub === 'run' && v.data === undefined) throw new CliUsageError('flow run: --data data.jsonl is required');
-  if (sub === 'test' && (v.data !== undefined || columnMapping.length > 0)) throw new CliUsageError('flow test: --data and --column-mapping belong to flow run');
+  if (sub === 'test' && (v.data !== undefined || v.run !== undefined || columnMapping.length > 0)) throw new CliUsageError('flow test: --data, --run and --column-mapping belong to flow run');
   const precision = v.precision as string | undefined;
   if (precision !== undefined && !PRECISIONS.includes(precision as CliPrecision)) throw new CliUsageError(`--precision must be one of ${PRECISIONS.join(', ')}, got '${precision}'`);
   return {
@@ -87,6 +90,7 @@ export function parseFlowArgs(argv: string[]): FlowArgs {
     inputs,
     data: v.data as string | undefined,
     columnMapping,
+    previousRun: v.run as string | undefined,
     concurrency: num('--concurrency', v.concurrency as string | undefined, { min: 1, max: 256, integer: true }),
     output: v.output as string | undefined,
     chatTemplate: v['chat-template'] as string | undefined,

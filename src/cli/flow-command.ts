@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { LocalEngine } from '../engine/local-engine';
-import { batchRun, flowErrorJson, FlowError, outputRow, runFlow, type FlowRunOptions } from '../flow';
+import { batchRun, flowErrorJson, FlowError, outputRow, parseJsonl, runFlow, type FlowRunOptions } from '../flow';
 import { isRecord } from '../flow/yaml';
 import type { CliIO, EngineFactory } from './commands';
 import type { FlowArgs } from './flow-args';
@@ -38,6 +38,18 @@ async function readInputs(items: string[]): Promise<Record<string, unknown>> {
 
 function pairs(items: string[]): Record<string, string> {
   return Object.fromEntries(items.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+}
+
+/** A previous run's outputs.jsonl rows (`--run DIR`). */
+async function readPreviousRun(dir: string): Promise<Array<Record<string, unknown>>> {
+  const path = join(dir, 'outputs.jsonl');
+  const text = await readFile(path, 'utf8').catch((err: Error) => {
+    throw new FlowError('bad_data', `cannot read the previous run's ${path}: ${err.message}`);
+  });
+  const rows = parseJsonl(text);
+  const bad = rows.find((r) => r instanceof FlowError);
+  if (bad) throw new FlowError('bad_data', `${path}: ${bad.message}`);
+  return rows as Array<Record<string, unknown>>;
 }
 
 async function chatTemplateOf(arg: string | undefined): Promise<string | undefined> {
@@ -82,6 +94,7 @@ export async function flowCommand(args: FlowArgs, createEngine: EngineFactory, i
     const result = await batchRun(folder.files, data!, {
       ...options,
       columnMapping: args.columnMapping.length > 0 ? pairs(args.columnMapping) : undefined,
+      previousRun: args.previousRun === undefined ? undefined : await readPreviousRun(args.previousRun),
       concurrency: args.concurrency,
       onProgress: (done, total, line) => {
         if (line.status === 'failed') io.stderr(`line ${line.line_number}: ${line.error!.message} [${line.error!.code}]\n`);

@@ -38,6 +38,11 @@ export interface BatchOptions {
   /** Lines in flight at once (default 4; PromptFlow's default worker count). */
   concurrency?: number;
   onProgress?: (done: number, total: number, line: BatchLine) => void;
+  /**
+   * A previous run's outputs.jsonl rows (`{ line_number, …outputs }`), for `${run.outputs.x}`
+   * mappings: line i reads the row with line_number i (an evaluation flow over a run).
+   */
+  previousRun?: ReadonlyArray<Record<string, unknown>>;
 }
 
 export const MAX_DATA_LINES = 100_000;
@@ -60,10 +65,10 @@ export function parseJsonl(text: string): Array<Record<string, unknown> | FlowEr
   });
 }
 
-type Mapping = Record<string, { column: string } | { literal: unknown }>;
+type Mapping = Record<string, { column: string } | { runOutput: string } | { literal: unknown }>;
 
 /** Checks the mapping once, before any line runs. */
-export function compileColumnMapping(def: FlowDefinition, mapping: Readonly<Record<string, unknown>> | undefined): Mapping {
+export function compileColumnMapping(def: FlowDefinition, mapping: Readonly<Record<string, unknown>> | undefined, hasRun = false): Mapping {
   const out: Mapping = {};
   if (mapping === undefined) {
     for (const name of Object.keys(def.inputs)) out[name] = { column: name };
@@ -73,20 +78,34 @@ export function compileColumnMapping(def: FlowDefinition, mapping: Readonly<Reco
     if (!(input in def.inputs)) throw new FlowError('bad_column_mapping', `'${input}' is not an input of the flow (${Object.keys(def.inputs).join(', ')})`, { file: def.file });
     if (typeof raw === 'string' && raw.trim().startsWith('${')) {
       const m = /^\$\{data\.([^{}.]+)\}$/.exec(raw.trim());
-      if (!m) {
-        const hint = raw.includes('${run.') ? ' (${run.outputs.x} needs a previous run, not supported yet)' : '';
-        throw new FlowError('bad_column_mapping', `'${input}=${raw}' is not \${data.column}${hint}`, { file: def.file });
-      }
-      out[input] = { column: m[1]! };
+      const r = /^\$\{run\.outputs\.([^{}.]+)\}$/.exec(raw.trim());
+      if (r && !hasRun) throw new FlowError('bad_column_mapping', `'${input}=${raw}' reads a previous run, and none was given`, { file: def.file });
+      if (!m && !r) throw new FlowError('bad_column_mapping', `'${input}=${raw}' is neither \${data.column} nor \${run.outputs.name}`, { file: def.file });
+      out[input] = m ? { column: m[1]! } : { runOutput: r![1]! };
     } else out[input] = { literal: raw };
   }
   return out;
 }
 
-function lineInputs(def: FlowDefinition, mapping: Mapping, row: Record<string, unknown>, explicit: boolean, lineNumber: number): Record<string, unknown> {
+function lineInputs(
+  def: FlowDefinition,
+  mapping: Mapping,
+  row: Record<string, unknown>,
+  explicit: boolean,
+  lineNumber: number,
+  previous: ReadonlyMap<number, Record<string, unknown>>,
+): Record<string, unknown> {
   const inputs: Record<string, unknown> = {};
   for (const [input, m] of Object.entries(mapping)) {
     if ('literal' in m) inputs[input] = m.literal;
+    else if ('runOutput' in m) {
+      const prev = previous.get(lineNumber);
+      if (!prev || !(m.runOutput in prev)) {
+        const why = prev ? `has no output '${m.runOutput}'` : 'has no completed line';
+        throw new FlowError('data_column_missing', `the previous run ${why} for line ${lineNumber} (mapped to input '${input}')`, { file: def.file, lineNumber });
+      }
+      inputs[input] = prev[m.runOutput];
+    }
     else if (m.column in row) inputs[input] = row[m.column];
     // An explicit ${data.x} must find its column; the default mapping falls back on defaults.
     else if (explicit) throw new FlowError('data_column_missing', `data line ${lineNumber} has no column '${m.column}' (mapped to input '${input}')`, { file: def.file, lineNumber });
@@ -104,7 +123,8 @@ export async function runBatch(
     throw new FlowError('bad_data', `concurrency must be an integer in [1, ${MAX_CONCURRENCY}], got ${concurrency}`);
   }
   if (rows.length > MAX_DATA_LINES) throw new FlowError('bad_data', `over ${MAX_DATA_LINES} data lines`);
-  const mapping = compileColumnMapping(def, options.columnMapping);
+  const mapping = compileColumnMapping(def, options.columnMapping, options.previousRun !== undefined);
+  const previous = new Map((options.previousRun ?? []).map((r) => [Number(r.line_number), r]));
   const started = Date.now();
   const lines: BatchLine[] = new Array(rows.length);
   let next = 0;
@@ -113,7 +133,7 @@ export async function runBatch(
     const row = rows[i]!;
     try {
       if (row instanceof FlowError) throw row;
-      const result = await executeFlow(def, lineInputs(def, mapping, row, options.columnMapping !== undefined, i), options);
+      const result = await executeFlow(def, lineInputs(def, mapping, row, options.columnMapping !== undefined, i, previous), options);
       return { line_number: i, status: 'completed', outputs: result.outputs, usage: result.usage };
     } catch (err) {
       return { line_number: i, status: 'failed', error: flowErrorJson(err), usage: { promptTokens: 0, completionTokens: 0 } };

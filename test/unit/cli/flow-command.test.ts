@@ -97,6 +97,20 @@ describe('tabllm flow run', () => {
     expect(rows.map((r) => r.line_number)).toEqual([...Array(15).keys()]);
     for (const r of rows) expect(Array.isArray(r.entities)).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))).toMatchObject({ lines: 15, completed: 15, failed: 0, completionTokens: 15 * 64 });
+
+    // An evaluation flow over that run: --run DIR feeds ${run.outputs.entities} line by line.
+    const evalDir = mkdtempSync(join(tmp, 'eval-'));
+    writeFileSync(
+      join(evalDir, 'flow.dag.yaml'),
+      'inputs:\n  prediction: {type: list}\noutputs:\n  n: {reference: "${count.output}"}\nnodes:\n- name: count\n  type: python\n  source: {type: code, path: count.py}\n  inputs: {prediction: "${inputs.prediction}"}\n',
+    );
+    writeFileSync(join(evalDir, 'count.py'), 'from promptflow.core import tool\n\n@tool\ndef count(prediction: list) -> int:\n    return len(prediction)\n');
+    const evalOut = join(tmp, 'eval-run');
+    const c2 = capture();
+    const evalArgs = flowArgs(['run', evalDir, '--data', fx('flows/named-entity-recognition/data.jsonl'), '--run', out, '--column-mapping', 'prediction=${run.outputs.entities}', '--output', evalOut]);
+    expect(await flowCommand(evalArgs, factory, c2.io)).toBe(0);
+    const counts = readFileSync(join(evalOut, 'outputs.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { n: number }).n);
+    expect(counts).toEqual(rows.map((r) => (r.entities as unknown[]).length));
   });
 
   it('a failing line is written to lines.jsonl; the run exits 1 after the other lines', async () => {
@@ -128,6 +142,7 @@ describe('flow arguments', () => {
     [['flow', 'run', 'f', '--data', 'd', '--column-mapping', 'nokey'], /--column-mapping takes key=value/],
     [['flow', 'test', 'f', 'stray'], /unexpected argument 'stray'/],
     [['flow', 'test', 'f', '--data', 'd'], /belong to flow run/],
+    [['flow', 'test', 'f', '--run', 'd'], /belong to flow run/],
     [['flow', 'test', 'f', '--bogus'], /Unknown option '--bogus'/],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(CliUsageError);

@@ -149,7 +149,7 @@ describe('bad batch runs', () => {
   it('a column mapping to an unknown input, or that is not ${data.x}, fails the run before any line', async () => {
     expect(await codeOf(batchRun(files, [{ q: 'a' }], { columnMapping: { nope: '${data.q}' } }))).toMatchObject({ code: 'bad_column_mapping', file: 'flow.dag.yaml' });
     expect(await codeOf(batchRun(files, [{ q: 'a' }], { columnMapping: { q: '${data.q' } }))).toMatchObject({ code: 'bad_column_mapping' });
-    expect(await codeOf(batchRun(files, [{ q: 'a' }], { columnMapping: { q: '${run.outputs.x}' } }))).toMatchObject({ code: 'bad_column_mapping', message: expect.stringContaining('not supported yet') });
+    expect(await codeOf(batchRun(files, [{ q: 'a' }], { columnMapping: { q: '${run.outputs.x}' } }))).toMatchObject({ code: 'bad_column_mapping', message: expect.stringContaining('none was given') });
   });
 
   it('a bad concurrency', async () => {

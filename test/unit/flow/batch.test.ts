@@ -107,4 +107,27 @@ describe('batchRun', () => {
     expect(r.lines[1]!.error).toMatchObject({ code: 'python_node_failed', file: 'inv.py', node: 'inv' });
     expect(r.lines[1]!.error!.message).toContain('ZeroDivisionError (line 5)');
   });
+
+  it('an evaluation run maps ${run.outputs.x} from a previous run, line by line', async () => {
+    const { engine } = await engineAndRunner();
+    const ner = await readFixture('flows/named-entity-recognition');
+    const data = fixtureText('flows/named-entity-recognition/data.jsonl');
+    const base = await batchRun(ner.files, data, { engine, concurrency: 8 });
+    const evalFlow = {
+      'flow.dag.yaml':
+        'inputs:\n  prediction: {type: list}\n  truth: {type: string}\noutputs:\n  exact: {reference: "${match.output}"}\nnodes:\n- name: match\n  type: python\n  source: {type: code, path: match.py}\n  inputs: {prediction: "${inputs.prediction}", truth: "${inputs.truth}"}\n',
+      'match.py': 'from promptflow.core import tool\n\n@tool\ndef match(prediction: list, truth: str) -> bool:\n    return ", ".join(prediction) == truth\n',
+    };
+    // Line 2 of the previous run is dropped: that line fails, the others are scored.
+    const previousRun = base.lines.filter((l) => l.line_number !== 2).map(outputRow);
+    const r = await batchRun(evalFlow, data, { previousRun, columnMapping: { prediction: '${run.outputs.entities}', truth: '${data.results}' } });
+    expect(r.metrics).toMatchObject({ lines: 15, completed: 14, failed: 1 });
+    expect(r.lines[2]!.error).toMatchObject({ code: 'data_column_missing' });
+    for (const line of r.lines.filter((l) => l.status === 'completed')) {
+      const entities = (base.lines[line.line_number]!.outputs as { entities: string[] }).entities;
+      const truth = (JSON.parse(data.trim().split('\n')[line.line_number]!) as { results: string }).results;
+      expect(line.outputs).toEqual({ exact: entities.join(', ') === truth });
+    }
+    await engine.destroy();
+  });
 });
