@@ -38,7 +38,8 @@ export function parseDagFlow(files: FlowFileSet, file = FLOW_DAG_FILE): FlowDefi
   }
   const outputs = parseOutputs(doc.outputs, file);
   for (const [key, out] of Object.entries(outputs)) checkRef(out.value, inputs, names, { file }, `output '${key}'`);
-  return { kind: 'dag', file, inputs, outputs, nodes: dependencyOrder(nodes, file) };
+  const pythonFiles = Object.fromEntries(files.paths().filter((p) => p.endsWith('.py')).map((p) => [p, files.read(p)]));
+  return { kind: 'dag', file, inputs, outputs, nodes: dependencyOrder(nodes, file), pythonFiles };
 }
 
 function parseInputs(raw: unknown, file: string): Record<string, FlowInputDef> {

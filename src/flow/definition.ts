@@ -71,6 +71,8 @@ export interface FlowDefinition {
   outputs: Record<string, FlowOutputDef> | null;
   /** In dependency order (every node after the nodes it depends on). */
   nodes: NodeDef[];
+  /** The folder's .py files (path → text): modules a Python node may import. */
+  pythonFiles?: Readonly<Record<string, string>>;
   /** Prompty `sample` (inputs for a test run given none). */
   sample?: Record<string, unknown>;
 }

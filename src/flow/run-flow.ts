@@ -68,7 +68,7 @@ export async function executeFlow(def: FlowDefinition, given: Readonly<Record<st
     let output: unknown;
     if (node.type === 'llm') output = await runLlmNode(node.llm!, node.sourceText, args, ctx, where);
     else if (node.type === 'prompt') output = renderTemplate(node.sourceText, args, where);
-    else output = await options.python.call({ file: node.sourcePath, source: node.sourceText, functionName: node.functionName, inputs: args, seed: options.pythonSeed, node: node.name });
+    else output = await options.python.call({ file: node.sourcePath, source: node.sourceText, functionName: node.functionName, moduleFiles: def.pythonFiles, inputs: args, seed: options.pythonSeed, node: node.name });
     return { status: 'completed', output };
   };
 

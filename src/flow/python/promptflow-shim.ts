@@ -76,7 +76,23 @@ def _tabllm_error(kind, exc, **extra):
     return _json.dumps({"ok": False, "kind": kind, "type": type(exc).__name__, "message": str(exc),
                         "name": getattr(exc, "name", None), "lineno": getattr(exc, "lineno", None), **extra})
 
-def _tabllm_call(key, filename, source, function_name, inputs_json, seed):
+def _tabllm_load(code, ns, flow_dir):
+    # The flow folder is importable while the node's module loads; its modules are then
+    # dropped from sys.modules, so another flow's utils.py is never taken for this one's.
+    if flow_dir is None:
+        exec(code, ns)
+        return
+    before = set(_sys.modules)
+    _sys.path.insert(0, flow_dir)
+    try:
+        exec(code, ns)
+    finally:
+        _sys.path.remove(flow_dir)
+        for name in set(_sys.modules) - before:
+            if (getattr(_sys.modules[name], "__file__", None) or "").startswith(flow_dir + "/"):
+                del _sys.modules[name]
+
+def _tabllm_call(key, filename, source, function_name, inputs_json, seed, flow_dir=None):
     ns = _tabllm_modules.get(key)
     if ns is None:
         try:
@@ -85,9 +101,11 @@ def _tabllm_call(key, filename, source, function_name, inputs_json, seed):
             return _tabllm_error("syntax", e)
         ns = {"__name__": "__tabllm_node_%d__" % key, "__file__": filename}
         try:
-            exec(code, ns)
+            _tabllm_load(code, ns, flow_dir)
         except ModuleNotFoundError as e:
             return _tabllm_error("package", e)
+        except SyntaxError as e:
+            return _tabllm_error("syntax", e)
         except BaseException as e:
             return _tabllm_error("load", e)
         _tabllm_modules[key] = ns

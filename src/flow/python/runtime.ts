@@ -12,6 +12,8 @@ export interface PythonCall {
   /** The function to call; default: the file's single `@tool` function. */
   functionName?: string;
   inputs: Record<string, unknown>;
+  /** The flow folder's .py files, importable by the node (`from utils import x`). */
+  moduleFiles?: Readonly<Record<string, string>>;
   /** `random.seed(seed)` before the call (reproducible runs of nodes that draw). */
   seed?: number;
   node: string;
@@ -60,6 +62,8 @@ interface CallResult {
 
 export class PyodideRuntime implements PythonRuntime {
   private readonly moduleIds = new Map<string, number>();
+  /** One folder in Pyodide's file system per distinct set of flow .py files. */
+  private readonly flowDirs = new Map<string, string>();
 
   /** `log` gets what nodes print (default: stderr in Node, the console elsewhere — never the CLI's stdout). */
   constructor(private readonly log: (text: string) => void = (t) => console.error(t)) {}
@@ -76,24 +80,41 @@ export class PyodideRuntime implements PythonRuntime {
       if (err instanceof FlowError) throw err.at({ file: c.file, node: c.node });
       throw new FlowError('python_unavailable', `Pyodide failed to load: ${(err as Error).message}`, { file: c.file, node: c.node });
     }
-    const cacheKey = `${c.file}\0${c.source}`;
+    const flowDir = c.moduleFiles && Object.keys(c.moduleFiles).length > 0 ? this.flowDir(py, c.moduleFiles) : undefined;
+    const cacheKey = `${flowDir ?? ''}\0${c.file}\0${c.source}`;
     let id = this.moduleIds.get(cacheKey);
     if (id === undefined) this.moduleIds.set(cacheKey, (id = nextModuleId++));
     const fn = py.globals.get('_tabllm_call');
     let out: CallResult;
     try {
       // `undefined` arrives as None (a JS null would arrive as pyodide's jsnull).
-      out = JSON.parse(fn(id, c.file, c.source, c.functionName, JSON.stringify(c.inputs), c.seed) as string) as CallResult;
+      out = JSON.parse(fn(id, c.file, c.source, c.functionName, JSON.stringify(c.inputs), c.seed, flowDir) as string) as CallResult;
     } catch (err) {
       throw new FlowError('python_node_failed', `the Python runner failed: ${(err as Error).message.split('\n').slice(-2).join(' ')}`, { file: c.file, node: c.node });
     }
     if (out.ok) return out.value ?? null;
     throw pythonError(out, c);
   }
+
+  private flowDir(py: Pyodide, files: Readonly<Record<string, string>>): string {
+    const key = JSON.stringify(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)));
+    let dir = this.flowDirs.get(key);
+    if (dir === undefined) {
+      dir = `/tabllm/flows/${nextFlowDir++}`;
+      for (const [path, text] of Object.entries(files)) {
+        const slash = path.lastIndexOf('/');
+        py.FS.mkdirTree(slash < 0 ? dir : `${dir}/${path.slice(0, slash)}`);
+        py.FS.writeFile(`${dir}/${path}`, text);
+      }
+      this.flowDirs.set(key, dir);
+    }
+    return dir;
+  }
 }
 
 /** Module ids are process-wide: the interpreter (and its module cache) is shared by every runtime. */
 let nextModuleId = 1;
+let nextFlowDir = 1;
 
 function pythonError(out: CallResult, c: PythonCall): FlowError {
   const where = { file: c.file, node: c.node };

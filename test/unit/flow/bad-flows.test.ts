@@ -143,6 +143,24 @@ describe('bad flows → FlowError with a code, the file and the node', () => {
   });
 });
 
+describe('Python modules of the flow folder', () => {
+  it("a node imports its flow's own modules; two flows' utils.py stay apart", async () => {
+    const flow = (n: number) => ({
+      ...PY_FLOW('from promptflow.core import tool\nfrom utils import helper\nfrom pkg.deep import twice\n\n@tool\ndef f(q):\n    return twice(helper(q))\n'),
+      'utils.py': `def helper(q):\n    return q + "${n}"\n`,
+      'pkg/__init__.py': '',
+      'pkg/deep.py': 'def twice(s):\n    return s * 2\n',
+    });
+    expect((await runFlow(flow(1))).outputs).toEqual({ out: 'hi1hi1' });
+    expect((await runFlow(flow(2))).outputs).toEqual({ out: 'hi2hi2' });
+  });
+
+  it('a syntax error in an imported module names the node', async () => {
+    const files = { ...PY_FLOW('from promptflow.core import tool\nimport broken\n\n@tool\ndef f(q):\n    return q\n'), 'broken.py': 'def (:\n' };
+    expect(await codeOf(runFlow(files))).toMatchObject({ code: 'python_syntax_error', file: 'node.py', node: 'py' });
+  });
+});
+
 describe('bad batch runs', () => {
   const files = { 'flow.dag.yaml': FLOW(LLM_NODE()), 'ask.jinja2': TEMPLATE };
 
