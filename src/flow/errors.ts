@@ -32,6 +32,8 @@ export type FlowErrorCode =
   | 'python_package_missing'
   | 'python_tool_not_found'
   | 'python_node_failed'
+  /** A Python node ran past its time limit (`pythonTimeoutMs`). */
+  | 'python_timeout'
   /** Pyodide could not be loaded (not installed, or no way to reach its files). */
   | 'python_unavailable'
   | 'bad_column_mapping'

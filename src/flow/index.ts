@@ -32,6 +32,8 @@ export interface FlowRunOptions extends ConnectionOptions {
   python?: PythonRuntime;
   /** `random.seed(n)` before each Python node. */
   pythonSeed?: number;
+  /** A Python node's time limit in ms (default 120 000): a loop past it fails the line with python_timeout. */
+  pythonTimeoutMs?: number;
   /** Where Python nodes' prints go (default: stderr / the console). */
   pythonLog?: (text: string) => void;
   signal?: AbortSignal;

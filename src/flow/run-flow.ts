@@ -28,6 +28,8 @@ export interface ExecuteOptions extends Omit<LlmNodeContext, 'usage'> {
   python: PythonRuntime;
   /** `random.seed(pythonSeed)` before each Python node (reproducible runs). */
   pythonSeed?: number;
+  /** A Python node's time limit (default 120 s). */
+  pythonTimeoutMs?: number;
 }
 
 export async function executeFlow(def: FlowDefinition, given: Readonly<Record<string, unknown>>, options: ExecuteOptions): Promise<LineResult> {
@@ -68,7 +70,7 @@ export async function executeFlow(def: FlowDefinition, given: Readonly<Record<st
     let output: unknown;
     if (node.type === 'llm') output = await runLlmNode(node.llm!, node.sourceText, args, ctx, where);
     else if (node.type === 'prompt') output = renderTemplate(node.sourceText, args, where);
-    else output = await options.python.call({ file: node.sourcePath, source: node.sourceText, functionName: node.functionName, moduleFiles: def.pythonFiles, inputs: args, seed: options.pythonSeed, node: node.name });
+    else output = await options.python.call({ file: node.sourcePath, source: node.sourceText, functionName: node.functionName, moduleFiles: def.pythonFiles, inputs: args, seed: options.pythonSeed, timeoutMs: options.pythonTimeoutMs, node: node.name });
     return { status: 'completed', output };
   };
 

@@ -68,13 +68,27 @@ def trace(func=None, **kwargs):
  * by the id the JS side gives each distinct source text.
  */
 export const RUNNER_PY = `
-import json as _json, random as _random, inspect as _inspect, sys as _sys
+import json as _json, random as _random, inspect as _inspect, sys as _sys, time as _time
 
 _tabllm_modules = {}
 
 def _tabllm_error(kind, exc, **extra):
     return _json.dumps({"ok": False, "kind": kind, "type": type(exc).__name__, "message": str(exc),
                         "name": getattr(exc, "name", None), "lineno": getattr(exc, "lineno", None), **extra})
+
+class _TabllmTimeout(BaseException):
+    pass
+
+def _tabllm_deadline(seconds):
+    # A trace function that raises once the node has run past its time: the interpreter runs
+    # on the caller's thread, so nothing outside can stop a Python loop. (A long call into C
+    # code is only stopped when it returns.)
+    end = _time.monotonic() + seconds
+    def tracer(frame, event, arg):
+        if _time.monotonic() > end:
+            raise _TabllmTimeout("the node ran past %g s" % seconds)
+        return tracer
+    return tracer
 
 def _tabllm_load(code, ns, flow_dir):
     # The flow folder is importable while the node's module loads; its modules are then
@@ -92,7 +106,17 @@ def _tabllm_load(code, ns, flow_dir):
             if (getattr(_sys.modules[name], "__file__", None) or "").startswith(flow_dir + "/"):
                 del _sys.modules[name]
 
-def _tabllm_call(key, filename, source, function_name, inputs_json, seed, flow_dir=None):
+def _tabllm_call(key, filename, source, function_name, inputs_json, seed, flow_dir=None, timeout_s=None):
+    if timeout_s is not None:
+        _sys.settrace(_tabllm_deadline(timeout_s))
+    try:
+        return _tabllm_call_traced(key, filename, source, function_name, inputs_json, seed, flow_dir)
+    except _TabllmTimeout as e:
+        return _tabllm_error("timeout", e)
+    finally:
+        _sys.settrace(None)
+
+def _tabllm_call_traced(key, filename, source, function_name, inputs_json, seed, flow_dir):
     ns = _tabllm_modules.get(key)
     if ns is None:
         try:
@@ -106,6 +130,8 @@ def _tabllm_call(key, filename, source, function_name, inputs_json, seed, flow_d
             return _tabllm_error("package", e)
         except SyntaxError as e:
             return _tabllm_error("syntax", e)
+        except _TabllmTimeout:
+            raise
         except BaseException as e:
             return _tabllm_error("load", e)
         _tabllm_modules[key] = ns
@@ -125,6 +151,8 @@ def _tabllm_call(key, filename, source, function_name, inputs_json, seed, flow_d
             return _json.dumps({"ok": False, "kind": "async"})
     except ModuleNotFoundError as e:
         return _tabllm_error("package", e)
+    except _TabllmTimeout:
+        raise
     except BaseException as e:
         tb = e.__traceback__
         while tb is not None and tb.tb_next is not None:

@@ -16,8 +16,13 @@ export interface PythonCall {
   moduleFiles?: Readonly<Record<string, string>>;
   /** `random.seed(seed)` before the call (reproducible runs of nodes that draw). */
   seed?: number;
+  /** How long the node may run (default PYTHON_TIMEOUT_MS). */
+  timeoutMs?: number;
   node: string;
 }
+
+/** PromptFlow's default line timeout is 600 s; a Python node gets a fifth of it. */
+export const PYTHON_TIMEOUT_MS = 120_000;
 
 /** What the executor needs; tests may pass another. */
 export interface PythonRuntime {
@@ -52,7 +57,7 @@ async function loadShared(log: (text: string) => void): Promise<Pyodide> {
 interface CallResult {
   ok: boolean;
   value?: unknown;
-  kind?: 'syntax' | 'package' | 'load' | 'no_tool' | 'async' | 'run' | 'output';
+  kind?: 'syntax' | 'package' | 'load' | 'no_tool' | 'async' | 'run' | 'output' | 'timeout';
   type?: string;
   name?: string | null;
   message?: string;
@@ -88,7 +93,7 @@ export class PyodideRuntime implements PythonRuntime {
     let out: CallResult;
     try {
       // `undefined` arrives as None (a JS null would arrive as pyodide's jsnull).
-      out = JSON.parse(fn(id, c.file, c.source, c.functionName, JSON.stringify(c.inputs), c.seed, flowDir) as string) as CallResult;
+      out = JSON.parse(fn(id, c.file, c.source, c.functionName, JSON.stringify(c.inputs), c.seed, flowDir, (c.timeoutMs ?? PYTHON_TIMEOUT_MS) / 1000) as string) as CallResult;
     } catch (err) {
       throw new FlowError('python_node_failed', `the Python runner failed: ${(err as Error).message.split('\n').slice(-2).join(' ')}`, { file: c.file, node: c.node });
     }
@@ -132,6 +137,8 @@ function pythonError(out: CallResult, c: PythonCall): FlowError {
         c.functionName ? `no function '${c.functionName}' in the file` : `the file must define exactly one @tool function (found ${out.count})`,
         where,
       );
+    case 'timeout':
+      return new FlowError('python_timeout', `${out.message} and was stopped`, where);
     case 'async':
       return new FlowError('python_node_failed', 'async @tool functions are not supported yet', where);
     case 'output':

@@ -143,6 +143,16 @@ describe('bad flows → FlowError with a code, the file and the node', () => {
   });
 });
 
+describe('a Python node that never returns', () => {
+  it('is stopped at its time limit (python_timeout), in the function or at module load; the interpreter still works', async () => {
+    const loop = PY_FLOW('from promptflow.core import tool\n\n@tool\ndef f(q):\n    while True:\n        pass\n');
+    expect(await codeOf(runFlow(loop, {}, { pythonTimeoutMs: 200 }))).toMatchObject({ code: 'python_timeout', file: 'node.py', node: 'py' });
+    const atLoad = PY_FLOW('from promptflow.core import tool\nwhile True:\n    pass\n');
+    expect(await codeOf(runFlow(atLoad, {}, { pythonTimeoutMs: 200 }))).toMatchObject({ code: 'python_timeout', node: 'py' });
+    expect((await runFlow(PY_FLOW('from promptflow.core import tool\n\n@tool\ndef f(q):\n    return q * 2\n'))).outputs).toEqual({ out: 'hihi' });
+  });
+});
+
 describe('Python modules of the flow folder', () => {
   it("a node imports its flow's own modules; two flows' utils.py stay apart", async () => {
     const flow = (n: number) => ({
