@@ -130,4 +130,19 @@ describe('batchRun', () => {
     }
     await engine.destroy();
   });
+
+  it("one line's independent llm nodes run at once: the engine samples both in one step", async () => {
+    const { engine, runner } = await engineAndRunner();
+    const node = (name: string) => `- name: ${name}\n  type: llm\n  api: chat\n  source: {type: code, path: t.jinja2}\n  inputs: {q: "\${inputs.q}", max_tokens: 8, temperature: 0}\n`;
+    const files = {
+      'flow.dag.yaml': `inputs:\n  q: {type: string, default: hi}\noutputs:\n  a: {reference: "\${a.output}"}\n  b: {reference: "\${b.output}"}\nnodes:\n${node('a')}${node('b')}`,
+      't.jinja2': 'user:\n{{q}}\n',
+    };
+    const r = await batchRun(files, [{ q: 'one' }], { engine });
+    expect(r.metrics.completed).toBe(1);
+    const out = r.lines[0]!.outputs as { a: string; b: string };
+    expect(out.a).toBe(out.b);
+    expect(maxSampledPerStep(runner().inputs)).toBe(2);
+    await engine.destroy();
+  });
 });
