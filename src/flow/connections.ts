@@ -74,7 +74,7 @@ export function resolveEndpoint(config: ModelConfig, options: ConnectionOptions,
     const engine = options.engine;
     if (!engine) {
       const name = config.connection ? `connection '${config.connection}'` : 'the model configuration';
-      throw new FlowError('llm_request_failed', `${name} is served by the local engine, and none was given (the `engine` option; `--model` on the CLI)`, where);
+      throw new FlowError('llm_request_failed', `${name} is served by the local engine, and none was given (the engine option; --model on the CLI)`, where);
     }
     let f = engineFetches.get(engine);
     if (!f) engineFetches.set(engine, (f = createOpenAIFetch(engine)));
