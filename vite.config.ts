@@ -57,11 +57,12 @@ export default defineConfig({
         node: 'src/node.ts',
         'cli/main': 'src/cli/main.ts',
         webllm: 'src/compat/webllm/index.ts',
+        flow: 'src/flow/index.ts',
       },
       formats: ['es'],
     },
     rollupOptions: {
-      external: [/^node:/, 'webgpu', 'comlink', 'idb-keyval', '@huggingface/jinja'],
+      external: [/^node:/, 'webgpu', 'comlink', 'idb-keyval', '@huggingface/jinja', 'yaml', 'pyodide'],
       // Shared chunks at dist/ (not dist/assets/), next to dist/worker/: the worker URL
       // './worker/engine.worker.js' is relative to the chunk that holds it.
       output: { chunkFileNames: '[name]-[hash].js' },

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { apiKeyCheck } from '../api/auth';
 import { checkAllowHosts, compileOriginAllowList, parseOriginsEnv } from '../api/origin-policy';
+import { FLOW_HELP, FLOW_USAGE, parseFlowArgs, type FlowArgs } from './flow-args';
 
 export class CliUsageError extends Error {
   readonly code = 'usage';
@@ -53,7 +54,7 @@ export interface CliEnv {
   TABLLM_API_KEY?: string;
 }
 
-export type CliArgs = RunArgs | ServeArgs | { command: 'help' } | { command: 'version' };
+export type CliArgs = RunArgs | ServeArgs | FlowArgs | { command: 'help' } | { command: 'version' };
 
 export const USAGE = `usage:
   tabllm run <model.gguf | url> [-p PROMPT] [-n STEPS | --max-tokens N] [--temperature T] [--top-p P] [--seed S] [--json]
@@ -61,6 +62,7 @@ export const USAGE = `usage:
   tabllm serve <model.gguf | url> [--host 127.0.0.1] [--port 8000] [--name NAME] [--kv-cache-mib M] [--max-batch-tokens N]
                [--precision auto|f32|f16] [--allow-origin ORIGIN]... [--allow-host NAME]... [--api-key KEY]
                [--request-timeout SECONDS]
+${FLOW_USAGE}
   tabllm --version | --help
 
 run:    completes PROMPT (no chat template; BOS as the GGUF says) and streams the text to stdout.
@@ -75,9 +77,10 @@ serve:  answers the OpenAI (/v1) and Ollama (/api) HTTP APIs on host:port (loopb
         requires 'Authorization: Bearer KEY' on every route but /health and /. --request-timeout
         ends a request after SECONDS (504 request_timeout; the engine drops it).
 --precision: the KV cache in f16 where the adapter has shader-f16 (auto, the default), or f32
-        everywhere; f16 on an adapter without the feature fails (unsupported_feature).`;
+        everywhere; f16 on an adapter without the feature fails (unsupported_feature).
+${FLOW_HELP}`;
 
-function num(flag: string, raw: string | undefined, opts: { min: number; max: number; integer?: boolean }): number | undefined {
+export function num(flag: string, raw: string | undefined, opts: { min: number; max: number; integer?: boolean }): number | undefined {
   if (raw === undefined) return undefined;
   const v = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(v) || v < opts.min || v > opts.max || (opts.integer && !Number.isInteger(v))) {
@@ -101,6 +104,7 @@ export function parseCliArgs(argv: string[], env: CliEnv = {}): CliArgs {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') return { command: 'help' };
   if (command === '--version' || command === '-v') return { command: 'version' };
+  if (command === 'flow') return parseFlowArgs(rest);
   if (command !== 'run' && command !== 'serve') throw new CliUsageError(`unknown command '${command}'`);
   let parsed;
   try {

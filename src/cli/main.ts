@@ -7,6 +7,7 @@ import { createNodeGPU } from '../gpu/node-gpu';
 import { VERSION } from '../index';
 import { CliUsageError, parseCliArgs, USAGE } from './args';
 import { runCommand, serveCommand, type CliIO, type EngineFactory } from './commands';
+import { flowCommand } from './flow-command';
 
 const io: CliIO = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
 
@@ -24,10 +25,11 @@ async function main(argv: string[]): Promise<number> {
     io.stdout(`${VERSION}\n`);
     return 0;
   }
-  if (!isUrl(args.model) && !existsSync(args.model)) throw new CliUsageError(`model file not found: ${args.model}`);
+  if (args.model !== undefined && !isUrl(args.model) && !existsSync(args.model)) throw new CliUsageError(`model file not found: ${args.model}`);
   // The GPU is opened inside the factory: `serve` binds its port before it loads anything.
   const factory: EngineFactory = async (options) => createEngine({ ...options, gpu: await createNodeGPU() });
   if (args.command === 'run') return runCommand(args, factory, io);
+  if (args.command === 'flow') return flowCommand(args, factory, io);
   const server = await serveCommand(args, factory, io);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
