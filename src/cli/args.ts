@@ -5,9 +5,9 @@ import { apiKeyCheck } from '../api/auth';
 import { checkAllowHosts, compileOriginAllowList, parseOriginsEnv } from '../api/origin-policy';
 import { FLOW_HELP, FLOW_USAGE, parseFlowArgs, type FlowArgs } from './flow-args';
 
-export class CliUsageError extends Error {
-  readonly code = 'usage';
-}
+import { CliUsageError, num, precisionArg, type CliPrecision } from './arg-values';
+
+export { CliUsageError, type CliPrecision } from './arg-values';
 
 export interface RunArgs {
   command: 'run';
@@ -24,10 +24,6 @@ export interface RunArgs {
   kvCacheMiB?: number;
   precision?: CliPrecision;
 }
-
-/** `--precision`: the KV cache's element type ('auto': f16 where the adapter has shader-f16). */
-export type CliPrecision = 'auto' | 'f32' | 'f16';
-const PRECISIONS: readonly CliPrecision[] = ['auto', 'f32', 'f16'];
 
 export interface ServeArgs {
   command: 'serve';
@@ -79,15 +75,6 @@ serve:  answers the OpenAI (/v1) and Ollama (/api) HTTP APIs on host:port (loopb
 --precision: the KV cache in f16 where the adapter has shader-f16 (auto, the default), or f32
         everywhere; f16 on an adapter without the feature fails (unsupported_feature).
 ${FLOW_HELP}`;
-
-export function num(flag: string, raw: string | undefined, opts: { min: number; max: number; integer?: boolean }): number | undefined {
-  if (raw === undefined) return undefined;
-  const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v) || v < opts.min || v > opts.max || (opts.integer && !Number.isInteger(v))) {
-    throw new CliUsageError(`${flag} must be ${opts.integer ? 'an integer' : 'a number'} in [${opts.min}, ${opts.max}], got '${raw}'`);
-  }
-  return v;
-}
 
 /** Checks allow-list entries with the policy's own parser; a bad one is a usage error naming `source`. */
 function policyEntries<T>(source: string, entries: string[], check: (entries: string[]) => T): string[] | undefined {
@@ -146,10 +133,7 @@ export function parseCliArgs(argv: string[], env: CliEnv = {}): CliArgs {
   if (positionals.length > 1) throw new CliUsageError(`${command}: unexpected argument '${positionals[1]}'`);
   const model = positionals[0]!;
   const kvCacheMiB = num('--kv-cache-mib', v['kv-cache-mib'] as string | undefined, { min: 1, max: 1 << 20 });
-  const precision = v.precision as string | undefined;
-  if (precision !== undefined && !PRECISIONS.includes(precision as CliPrecision)) {
-    throw new CliUsageError(`--precision must be one of ${PRECISIONS.join(', ')}, got '${precision}'`);
-  }
+  const precision = precisionArg(v.precision as string | undefined);
   if (command === 'run') {
     const steps = num('-n', v.steps as string | undefined, { min: 1, max: 1 << 20, integer: true });
     const maxTokens = num('--max-tokens', v['max-tokens'] as string | undefined, { min: 1, max: 1 << 20, integer: true });
@@ -165,7 +149,7 @@ export function parseCliArgs(argv: string[], env: CliEnv = {}): CliArgs {
       seed: num('--seed', v.seed as string | undefined, { min: 0, max: 2 ** 32 - 1, integer: true }),
       json: v.json === true,
       kvCacheMiB,
-      precision: precision as CliPrecision | undefined,
+      precision,
     };
   }
   return {
@@ -176,7 +160,7 @@ export function parseCliArgs(argv: string[], env: CliEnv = {}): CliArgs {
     name: v.name as string | undefined,
     kvCacheMiB,
     maxBatchTokens: num('--max-batch-tokens', v['max-batch-tokens'] as string | undefined, { min: 1, max: 1 << 16, integer: true }),
-    precision: precision as CliPrecision | undefined,
+    precision,
     ...serveAccessArgs(v, env),
   };
 }

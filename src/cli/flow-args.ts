@@ -1,7 +1,7 @@
 // Arguments of `tabllm flow test` and `tabllm flow run` (PromptFlow's `pf flow test` and
 // `pf run create`), parsed purely like the rest of args.ts: a bad flag is a CliUsageError.
 import { parseArgs } from 'node:util';
-import { CliUsageError, num, type CliPrecision } from './args';
+import { CliUsageError, num, precisionArg, type CliPrecision } from './arg-values';
 
 export interface FlowArgs {
   command: 'flow';
@@ -38,7 +38,6 @@ export const FLOW_HELP = `flow:   runs a PromptFlow flow (flow.dag.yaml) or .pro
         named like the inputs), writes outputs.jsonl, lines.jsonl and metrics.json to --output,
         and prints 'N lines: C completed, F failed' (exit 1 when a line failed).`;
 
-const PRECISIONS: readonly CliPrecision[] = ['auto', 'f32', 'f16'];
 
 export function parseFlowArgs(argv: string[]): FlowArgs {
   const [sub, ...rest] = argv;
@@ -80,8 +79,7 @@ export function parseFlowArgs(argv: string[]): FlowArgs {
   }
   if (sub === 'run' && v.data === undefined) throw new CliUsageError('flow run: --data data.jsonl is required');
   if (sub === 'test' && (v.data !== undefined || v.run !== undefined || columnMapping.length > 0)) throw new CliUsageError('flow test: --data, --run and --column-mapping belong to flow run');
-  const precision = v.precision as string | undefined;
-  if (precision !== undefined && !PRECISIONS.includes(precision as CliPrecision)) throw new CliUsageError(`--precision must be one of ${PRECISIONS.join(', ')}, got '${precision}'`);
+  const precision = precisionArg(v.precision as string | undefined);
   return {
     command: 'flow',
     sub,
@@ -95,6 +93,6 @@ export function parseFlowArgs(argv: string[]): FlowArgs {
     output: v.output as string | undefined,
     chatTemplate: v['chat-template'] as string | undefined,
     kvCacheMiB: num('--kv-cache-mib', v['kv-cache-mib'] as string | undefined, { min: 1, max: 1 << 20 }),
-    precision: precision as CliPrecision | undefined,
+    precision,
   };
 }
