@@ -2,7 +2,7 @@
 // when the client goes away (request signal or response-stream cancel), the router's
 // stored responses, and model lookup.
 
-import type { Engine } from '../engine/engine-api';
+import type { Engine } from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
 import type { ResponseStore } from './responses-store';
 

@@ -8,7 +8,7 @@
 // Ollama provider sends `temperature`, `top_p`, `max_output_tokens` there) count as if
 // given in `options`, and `options` wins when both name one.
 
-import type { ChatMessage, SamplingFields } from '../engine/engine-api';
+import type { ChatMessage, SamplingFields } from '../openai/engine-api';
 import {
   arrayOf,
   bool,
@@ -24,7 +24,7 @@ import {
   type Check,
   type ParamTable,
   type ValidateOptions,
-} from './validate';
+} from '../openai/validate';
 
 /** Ollama's routes ignore fields they do not know (see the header). */
 export const LENIENT: ValidateOptions = { ignoreUnknown: true };

@@ -4,7 +4,7 @@
 // output, reasoning, images and files is known and a 400 `unsupported_parameter`; any other
 // field is a 400 `unknown_parameter`. See validate.ts for how a table is read.
 
-import { isNonEmpty, streamRules, textOnlyFormat } from './openai-params';
+import { isNonEmpty, streamRules, textOnlyFormat } from '../openai/params';
 import {
   arrayOf,
   bool,
@@ -19,7 +19,7 @@ import {
   validateBody,
   type Check,
   type ParamTable,
-} from './validate';
+} from '../openai/validate';
 
 export type ResponsesRole = 'user' | 'assistant' | 'system' | 'developer';
 

@@ -3,10 +3,10 @@
 // params reaching a runner, without a GPU. The runner is kept so tests can read every
 // StepInput it got (sampling params, penalty token sets).
 import { resolve } from 'node:path';
-import { createEngine } from '../../src/engine/engine';
-import type { LocalEngine } from '../../src/engine/local-engine';
+import { createEngine } from '../../src/create-engine';
+import type { LocalEngine } from '../../src/openai/local-engine';
 import type { SequenceInput } from '../../src/engine/types';
-import { FakeRunner, fakeNextToken } from './fake-runner';
+import { FakeRunner, fakeNextToken } from '../../src/testing/fake-runner';
 
 export const STORIES_GGUF = resolve(__dirname, '../../../shared/fixtures/stories260K/stories260K.gguf');
 /** A ChatML template, so /api/chat and chat completions work on stories260K (which has none). */

@@ -10,7 +10,7 @@ import type {
   ChatMessage,
   CompletionCreateParamsStreaming,
   SamplingFields,
-} from '../../engine/engine-api';
+} from '../../openai/engine-api';
 import { requestErrors, UnsupportedFieldsError } from './errors';
 
 const has = (v: unknown): boolean => v !== undefined && v !== null;

@@ -2,23 +2,23 @@
 // It validates a request, renders the chat template, tokenizes, maps OpenAI's sampling
 // fields to SamplingParams, and turns the core's per-request events into OpenAI objects.
 // The core knows nothing of OpenAI; the router knows nothing of tokens.
-import { validateChatParams, validateCompletionParams } from '../api/openai-params';
+import { validateChatParams, validateCompletionParams } from './params';
 import type { ChatTemplate } from '../model/template';
 import { TemplateError } from '../model/template';
-import type { EngineCore, EngineEvent } from './core';
+import type { EngineCore, EngineEvent } from '../engine/core';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, ChatTokenLogprob, Completion,
   CompletionChunk, CompletionCreateParams, CompletionLogprobs, CompletionUsage, DetokenizeParams, DetokenizeResult,
   Engine, EngineInfo, EngineStats, FinishReason, RequestOptions, SamplingFields, TokenizeParams, TokenizeResult,
 } from './engine-api';
-import { EngineError, fromTemplateError, modelHasNoChatTemplateError } from './errors';
+import { EngineError, fromTemplateError, modelHasNoChatTemplateError } from '../engine/errors';
 import {
   appendCompletionLogprobs, chatLogprobs, emptyCompletionLogprobs, newId, sumUsage, toFinishReason, toTimings,
   toUsage, unixSeconds, type TokenTextFn,
-} from './openai-shapes';
-import type { EngineRequest } from './request';
-import type { Detokenizer } from './stop';
-import type { SamplingParams } from './types';
+} from './shapes';
+import type { EngineRequest } from '../engine/request';
+import type { Detokenizer } from '../engine/stop';
+import type { SamplingParams } from '../engine/types';
 
 /** What the engine needs of a tokenizer (src/model/tokenizer's Tokenizer satisfies it through an adapter). */
 export interface EngineTokenizer {

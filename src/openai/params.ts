@@ -1,7 +1,7 @@
 // Parameter tables of the OpenAI routes (plus vLLM's extra sampling fields), and the
 // cross-field rules a table cannot express. See validate.ts for how a table is read.
 
-import type { ChatCompletionCreateParams, CompletionCreateParams, DetokenizeParams, TokenizeParams } from '../engine/engine-api';
+import type { ChatCompletionCreateParams, CompletionCreateParams, DetokenizeParams, TokenizeParams } from './engine-api';
 import {
   arrayOf,
   bool,
