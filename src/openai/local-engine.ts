@@ -17,6 +17,7 @@ import {
   toUsage, unixSeconds, type TokenTextFn,
 } from './shapes';
 import type { EngineRequest } from '../engine/request';
+import { sameModel } from './model-name';
 import type { Detokenizer } from '../engine/stop';
 import type { SamplingParams } from '../engine/types';
 
@@ -79,7 +80,7 @@ export class LocalEngine implements Engine {
   // Request building
 
   private checkModel(model: string | undefined): void {
-    if (model != null && model !== this.modelInfo.id) {
+    if (model != null && !sameModel(model, this.modelInfo.id)) {
       throw new EngineError('model_not_found', `The model '${model}' is not loaded; this engine serves '${this.modelInfo.id}'.`, 'model');
     }
   }
