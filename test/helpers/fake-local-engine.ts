@@ -21,6 +21,8 @@ export interface FakeLocalEngineOptions {
   numKvBlocks?: number;
   /** The "model"; default: the fake runner's context hash, never EOS (outputs run to max_tokens). */
   nextToken?: (context: number[], seq: SequenceInput) => number;
+  /** Reject the runner's step with this number (1-based) with `error`. */
+  failOnStep?: { step: number; error: Error };
 }
 
 /** The engine serves the model id 'stories260K'. */
@@ -40,6 +42,7 @@ export async function fakeLocalEngine(opts: FakeLocalEngineOptions = {}): Promis
         contextLength: opts.contextLength ?? 512,
         numKvBlocks: opts.numKvBlocks ?? 64,
         nextToken: opts.nextToken ?? hashed,
+        failOnStep: opts.failOnStep,
       });
       return runner;
     },
