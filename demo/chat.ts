@@ -3,7 +3,7 @@
 // token counts and speed. Requests go through the `openai` client at localhost:8000/v1,
 // answered in this tab by the fetch shim — the same code a vLLM server would answer.
 import type OpenAI from 'openai';
-import type { EngineInfo } from '../src/engine/engine-api';
+import type { EngineInfo } from '../src/openai/engine-api';
 import type { DemoSession } from './session';
 import { el, errorText, isAbort, numberInput, showError } from './ui';
 

@@ -5,10 +5,10 @@
 // Worker name 'tabllm-demo-fake' (the page's ?fake=1) swaps the WebGPU runner for the
 // deterministic fake runner of the engine tests, to work on the UI without a GPU.
 import { hostEngine } from '../src/client/host';
-import { createEngine, type LoadProgress } from '../src/engine/engine';
+import { createEngine, type LoadProgress } from '../src/create-engine';
 import type { SourceInput } from '../src/model/gguf/source';
 import { loadModel, type StorageProgress } from '../src/storage';
-import { FakeRunner } from '../test/helpers/fake-runner';
+import { FakeRunner } from '../src/testing/fake-runner';
 import type { DemoLoadOptions } from './progress';
 
 const fake = (globalThis as unknown as { name?: string }).name === 'tabllm-demo-fake';

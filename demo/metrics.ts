@@ -1,6 +1,6 @@
 // The Metrics tab: `engine.stats()` every 250 ms, drawn as live charts of tokens/s,
 // batch size, KV blocks in use and the prefix-cache hit rate.
-import type { EngineStats } from '../src/engine/engine-api';
+import type { EngineStats } from '../src/openai/engine-api';
 import { drawChart, type Series } from './chart';
 import type { DemoSession } from './session';
 import { errorText } from './ui';

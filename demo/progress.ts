@@ -1,6 +1,6 @@
 // What the demo's engine worker sends while a model loads: storage stages from
 // `loadModel` (download / verify / cached), then the engine's (header / weights / ready).
-import type { LoadProgress } from '../src/engine/engine';
+import type { LoadProgress } from '../src/create-engine';
 import type { StorageProgress } from '../src/storage';
 import type { WorkerEngineOptions } from '../src/client/worker-engine';
 

@@ -3,7 +3,7 @@
 // `openai` client at http://localhost:8000/v1. Loading another model replaces it.
 import OpenAI from 'openai';
 import { createWorkerEngine, type WorkerEngine } from '../src/client/worker-engine';
-import type { EngineInfo } from '../src/engine/engine-api';
+import type { EngineInfo } from '../src/openai/engine-api';
 import { installFetchShim } from '../src/shim/fetch';
 import type { DemoLoadOptions, DemoProgress } from './progress';
 

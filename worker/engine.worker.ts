@@ -2,7 +2,7 @@
 // `createWorkerEngine()`: it calls load() with createEngine's options, then talks to the
 // engine over comlink; streams use one MessagePort per request.
 import { hostEngine } from '../src/client/host';
-import { createEngine } from '../src/engine/engine';
+import { createEngine } from '../src/create-engine';
 
 hostEngine(globalThis as unknown as Worker, (options, onProgress) =>
   createEngine({ ...(options as Parameters<typeof createEngine>[0]), onProgress }),

@@ -2,8 +2,8 @@
 // the weights on the GPU, one KV cache, one batch). The first load() loads the model; a
 // later load() of the same model reuses it; a different model replaces it for everyone.
 import { hostEngine, type EngineFactory } from '../src/client/host';
-import { createEngine } from '../src/engine/engine';
-import type { LocalEngine } from '../src/engine/local-engine';
+import { createEngine } from '../src/create-engine';
+import type { LocalEngine } from '../src/openai/local-engine';
 
 let current: { key: string; engine: Promise<LocalEngine> } | undefined;
 

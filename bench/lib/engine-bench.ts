@@ -4,8 +4,8 @@
 // concurrency run that measures aggregate decode tokens/s from those step times.
 // Everything goes through the public Engine API (`completions.create`, `stats()`); the only
 // hook is `createEngine`'s `createRunner`, which wraps the WebGPU runner to time its steps.
-import { createEngine, type CreateEngineOptions } from '../../src/engine/engine';
-import type { LocalEngine } from '../../src/engine/local-engine';
+import { createEngine, type CreateEngineOptions } from '../../src/create-engine';
+import type { LocalEngine } from '../../src/openai/local-engine';
 import type { ModelRunner } from '../../src/engine/types';
 import { createWebGpuRunner } from '../../src/gpu/create-runner';
 import { DeviceContext } from '../../src/gpu/device';

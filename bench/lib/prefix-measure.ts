@@ -7,8 +7,8 @@
 // `suffixTokens` of each request's own; the token counts are checked, not assumed. TTFT is
 // the engine's own (arrival → first token: `timings.queuedMs + timings.promptMs`), so
 // tokenizing is not in it.
-import type { Completion } from '../../src/engine/engine-api';
-import type { LocalEngine } from '../../src/engine/local-engine';
+import type { Completion } from '../../src/openai/engine-api';
+import type { LocalEngine } from '../../src/openai/local-engine';
 import type { SourceInput } from '../../src/model/gguf/source';
 import { openTimedEngine } from './engine-bench';
 

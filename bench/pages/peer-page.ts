@@ -3,8 +3,8 @@
 // GGUF URL, and returns plain numbers. Timings are wall clock in the page, so both engines
 // pay their own worker/transport costs.
 import { Wllama } from '@wllama/wllama';
-import { createEngine } from '../../src/engine/engine';
-import type { Completion, CompletionChunk } from '../../src/engine/engine-api';
+import { createEngine } from '../../src/create-engine';
+import type { Completion, CompletionChunk } from '../../src/openai/engine-api';
 
 export interface PeerCase {
   modelUrl: string;

@@ -2,9 +2,10 @@
 // when the client goes away (request signal or response-stream cancel), the router's
 // stored responses, and model lookup.
 
-import type { Engine } from '../engine/engine-api';
+import type { Engine } from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
 import type { ResponseStore } from './responses-store';
+import { sameModel } from '../openai/model-name';
 
 export interface RouteContext {
   engine: Engine;
@@ -30,12 +31,6 @@ export function combineSignals(a: AbortSignal, b: AbortSignal): AbortSignal {
     else s.addEventListener('abort', () => both.abort(s.reason), { once: true });
   }
   return both.signal;
-}
-
-/** Model names equal up to Ollama's default tag: `smol` and `smol:latest` name one model. */
-export function sameModel(requested: string, id: string): boolean {
-  const strip = (name: string) => (name.endsWith(':latest') ? name.slice(0, -':latest'.length) : name);
-  return requested === id || strip(requested) === strip(id);
 }
 
 /** The loaded model's id for `requested` (absent: the first loaded model), or 404 `model_not_found`. */

@@ -2,7 +2,7 @@
 // `type`, `code`, `param`), then one of two wire shapes — OpenAI's
 // `{ error: { message, type, param, code } }` or Ollama's `{ error: "…" }`.
 
-import { EngineError, type EngineErrorCode } from '../engine/errors';
+import { EngineError, fromRunnerError, type EngineErrorCode } from '../engine/errors';
 
 export type HttpErrorCode =
   | EngineErrorCode
@@ -56,6 +56,8 @@ const ENGINE_STATUS: Partial<Record<EngineErrorCode, number>> = {
   // 499 would be nginx's "client closed request"; nobody reads it, since the client is gone.
   aborted: 499,
   internal_error: 500,
+  gpu_rejected: 500,
+  kv_cache_too_small: 500,
   device_lost: 503,
   engine_not_loaded: 503,
   worker_failed: 503,
@@ -64,6 +66,8 @@ const ENGINE_STATUS: Partial<Record<EngineErrorCode, number>> = {
 /** Any thrown value → HttpError; unexpected ones become 500 without leaking a stack. */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  const own = fromRunnerError(err);
+  if (own) return toHttpError(own);
   if (err instanceof EngineError) {
     return new HttpError(ENGINE_STATUS[err.code] ?? 500, err.code, err.message, err.param ?? null);
   }

@@ -8,7 +8,7 @@
 // Ollama provider sends `temperature`, `top_p`, `max_output_tokens` there) count as if
 // given in `options`, and `options` wins when both name one.
 
-import type { ChatMessage, SamplingFields } from '../engine/engine-api';
+import type { ChatMessage, SamplingFields } from '../openai/engine-api';
 import {
   arrayOf,
   bool,
@@ -16,6 +16,7 @@ import {
   invalid,
   isPlainObject,
   num,
+  numIn,
   object,
   oneOf,
   str,
@@ -24,7 +25,8 @@ import {
   type Check,
   type ParamTable,
   type ValidateOptions,
-} from './validate';
+} from '../openai/validate';
+import { RANGES } from '../openai/ranges';
 
 /** Ollama's routes ignore fields they do not know (see the header). */
 export const LENIENT: ValidateOptions = { ignoreUnknown: true };
@@ -50,10 +52,10 @@ export interface OllamaOptions {
 }
 
 const OPTIONS: ParamTable = {
-  temperature: { check: num(0, 2) },
+  temperature: { check: numIn(RANGES.temperature) },
   top_k: { check: int(0) },
-  top_p: { check: num(0, 1, { minExclusive: true }) },
-  min_p: { check: num(0, 1) },
+  top_p: { check: numIn(RANGES.top_p) },
+  min_p: { check: numIn(RANGES.min_p) },
   // -1: until EOS, -2: until the context is full; 0 would generate nothing.
   num_predict: {
     check: (v, p) => {
@@ -63,9 +65,9 @@ const OPTIONS: ParamTable = {
   },
   seed: { check: int(Number.MIN_SAFE_INTEGER) },
   stop: { check: stop },
-  repeat_penalty: { check: num(0, 2, { minExclusive: true }) },
-  presence_penalty: { check: num(-2, 2) },
-  frequency_penalty: { check: num(-2, 2) },
+  repeat_penalty: { check: numIn(RANGES.repetition_penalty) },
+  presence_penalty: { check: numIn(RANGES.presence_penalty) },
+  frequency_penalty: { check: numIn(RANGES.frequency_penalty) },
   // The context length is fixed when the model loads (the KV pool is sized then); a
   // request cannot grow it, so num_ctx is checked for type and otherwise has no effect,
   // as Ollama clamps it to what the model allows.

@@ -11,9 +11,9 @@ import type {
   CompletionUsage,
   EngineInfo,
   FinishReason,
-} from '../engine/engine-api';
+} from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
-import { fitMaxTokens } from '../engine/fit-context';
+import { fitMaxTokens } from '../openai/fit-context';
 import { jsonResponse } from './errors';
 import { ollamaName, resolveModel, type RouteContext } from './context';
 import {
@@ -27,7 +27,7 @@ import {
   type OllamaGenerateRequest,
 } from './ollama-params';
 import { frameStream, ndjsonFrames, NDJSON_HEADERS } from './sse';
-import { arrayOf, bool, str, validateBody, type Check } from './validate';
+import { arrayOf, bool, str, validateBody, type Check } from '../openai/validate';
 
 /** What /api/version reports: the Ollama API level tabllm follows (clients gate features on it). */
 export const OLLAMA_API_VERSION = '0.6.4';

@@ -7,7 +7,7 @@ import type {
   CompletionChunk,
   CompletionTimings,
   EmbeddingCreateParams,
-} from '../engine/engine-api';
+} from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
 import { jsonResponse } from './errors';
 import { resolveModel, type RouteContext } from './context';
@@ -16,9 +16,9 @@ import {
   validateCompletionParams,
   validateDetokenizeParams,
   validateTokenizeParams,
-} from './openai-params';
+} from '../openai/params';
 import { frameStream, sseFrames, SSE_HEADERS } from './sse';
-import { arrayOf, oneOf, str, validateBody, type Check } from './validate';
+import { arrayOf, oneOf, str, validateBody, type Check } from '../openai/validate';
 
 /** Drops the tabllm `timings` extension so OpenAI routes answer OpenAI's exact shape. */
 function withoutTimings<T extends { timings?: CompletionTimings }>(obj: T): T {

@@ -4,7 +4,7 @@
 // output, reasoning, images and files is known and a 400 `unsupported_parameter`; any other
 // field is a 400 `unknown_parameter`. See validate.ts for how a table is read.
 
-import { isNonEmpty, streamRules, textOnlyFormat } from './openai-params';
+import { isNonEmpty, streamRules, textOnlyFormat } from '../openai/params';
 import {
   arrayOf,
   bool,
@@ -12,6 +12,7 @@ import {
   invalid,
   isPlainObject,
   num,
+  numIn,
   object,
   oneOf,
   str,
@@ -19,7 +20,8 @@ import {
   validateBody,
   type Check,
   type ParamTable,
-} from './validate';
+} from '../openai/validate';
+import { MAX_TOKENS, RANGES } from '../openai/ranges';
 
 export type ResponsesRole = 'user' | 'assistant' | 'system' | 'developer';
 
@@ -60,7 +62,6 @@ export interface ResponsesCreateParams {
   tool_choice?: 'none' | 'auto' | null;
 }
 
-const MAX_TOKENS = 1 << 30;
 
 // Input item types of OpenAI's API that tabllm knows but does not serve (tool calls and
 // their outputs, reasoning, built-in tools): a 400 `unsupported_parameter`, not "invalid".
@@ -169,8 +170,8 @@ export const RESPONSES_PARAMS: ParamTable = {
   input: { required: true, check: input },
   instructions: { check: str },
   max_output_tokens: { check: int(1, MAX_TOKENS) },
-  temperature: { check: num(0, 2) },
-  top_p: { check: num(0, 1, { minExclusive: true }) },
+  temperature: { check: numIn(RANGES.temperature) },
+  top_p: { check: numIn(RANGES.top_p) },
   stream: { check: bool },
   // Obfuscation pads deltas against side channels on OpenAI's network; nothing to pad here.
   stream_options: { check: object({ include_obfuscation: { check: bool } }) },
@@ -182,7 +183,7 @@ export const RESPONSES_PARAMS: ParamTable = {
   include: { unsupported: isNonEmpty },
   tools: { unsupported: isNonEmpty },
   tool_choice: { unsupported: (v) => v !== 'none' && v !== 'auto' },
-  top_logprobs: { unsupported: (v) => v !== 0, check: int(0, 20) },
+  top_logprobs: { unsupported: (v) => v !== 0, check: int(RANGES.top_logprobs.min, RANGES.top_logprobs.max) },
   // Accepted and ignored, as vLLM does (`store` is honoured: see responses-store.ts).
   user: { ignored: true },
   metadata: { ignored: true },

@@ -3,8 +3,8 @@
 // assistant output message, and usage. Fields are the ones the `openai` v6 types declare
 // required, so the SDK, the AI SDK's zod schemas and LangChain read them as OpenAI's.
 
-import type { CompletionUsage, FinishReason } from '../engine/engine-api';
-import { unixSeconds } from '../engine/openai-shapes';
+import type { CompletionUsage, FinishReason } from '../openai/engine-api';
+import { unixSeconds } from '../openai/shapes';
 import type { ResponsesCreateParams } from './responses-params';
 
 export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';

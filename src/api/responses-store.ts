@@ -6,7 +6,7 @@
 // evicted ancestor cannot break it). A conversation's text is bounded by the model's
 // context: only responses whose prompt and answer fitted are stored.
 
-import type { ChatMessage } from '../engine/engine-api';
+import type { ChatMessage } from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
 import type { OutputMessage, ResponseObject } from './responses-shapes';
 

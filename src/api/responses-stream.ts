@@ -10,7 +10,7 @@
 // OpenAI's shapes (top-level `code`/`message`/`param`, and a nested `error` object, which
 // makes the `openai` client throw it as an APIError); an abort ends the stream silently.
 
-import type { ChatCompletionChunk, CompletionUsage, FinishReason } from '../engine/engine-api';
+import type { ChatCompletionChunk, CompletionUsage, FinishReason } from '../openai/engine-api';
 import { isAbortError } from '../engine/errors';
 import { openaiErrorBody, toHttpError } from './errors';
 import {

@@ -4,9 +4,9 @@
 // `engine.chat.completions.create`; its answer becomes one assistant output message.
 // Answers are kept in the router's ResponseStore unless `store: false`.
 
-import type { ChatCompletionCreateParamsBase, ChatMessage } from '../engine/engine-api';
+import type { ChatCompletionCreateParamsBase, ChatMessage } from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
-import { unixSeconds } from '../engine/openai-shapes';
+import { unixSeconds } from '../openai/shapes';
 import { HttpError, jsonResponse } from './errors';
 import { resolveModel, type RouteContext } from './context';
 import { validateResponsesParams, type ResponsesCreateParams, type ResponsesInputItem } from './responses-params';

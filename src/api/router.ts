@@ -4,7 +4,7 @@
 // size limit, JSON parsing, CORS, the client-abort signal and the request deadline, and
 // turning any failure into the route's error shape.
 
-import type { Engine } from '../engine/engine-api';
+import type { Engine } from '../openai/engine-api';
 import { API_ROOT_PATHS, isApiPath, LIVENESS_PATH, routePath } from './api-paths';
 import { apiKeyCheck } from './auth';
 import { combineSignals, type RouteContext } from './context';
@@ -16,7 +16,7 @@ import * as openai from './openai';
 import { checkAccess, compileAccess, PolicyConfigError, type LocalAccessOptions } from './origin-policy';
 import * as responses from './responses';
 import { ResponseStore } from './responses-store';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from './validate';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../openai/validate';
 
 export interface RouterOptions {
   /** Largest accepted request body in bytes (default 4 MiB); larger → 413. */

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { apiKeyCheck } from '../api/auth';
 import { checkAllowHosts, compileOriginAllowList, parseOriginsEnv } from '../api/origin-policy';
 import { FLOW_HELP, FLOW_USAGE, parseFlowArgs, type FlowArgs } from './flow-args';
+import { RANGES } from '../openai/ranges';
 
 import { CliUsageError, num, precisionArg, type CliPrecision } from './arg-values';
 
@@ -144,8 +145,9 @@ export function parseCliArgs(argv: string[], env: CliEnv = {}): CliArgs {
       prompt: (v.prompt as string | undefined) ?? '',
       steps: steps ?? (maxTokens === undefined ? 256 : undefined),
       maxTokens,
-      temperature: num('--temperature', v.temperature as string | undefined, { min: 0, max: 100 }) ?? 1,
-      topP: num('--top-p', v['top-p'] as string | undefined, { min: Number.MIN_VALUE, max: 1 }) ?? 1,
+      // The facade's ranges (the run goes through completions.create): a bad value fails before the model loads.
+      temperature: num('--temperature', v.temperature as string | undefined, RANGES.temperature) ?? 1,
+      topP: num('--top-p', v['top-p'] as string | undefined, { min: Number.MIN_VALUE, max: RANGES.top_p.max }) ?? 1,
       seed: num('--seed', v.seed as string | undefined, { min: 0, max: 2 ** 32 - 1, integer: true }),
       json: v.json === true,
       kvCacheMiB,

@@ -2,9 +2,9 @@
 // commands are tested on a fake runner; main.ts passes the WebGPU one.
 import { isLoopbackBind } from '../api/origin-policy';
 import { createRouter, routePath, type Router } from '../api/router';
-import type { Completion, CompletionChunk } from '../engine/engine-api';
-import type { CreateEngineOptions, LoadProgress } from '../engine/engine';
-import type { LocalEngine } from '../engine/local-engine';
+import type { Completion, CompletionChunk } from '../openai/engine-api';
+import type { CreateEngineOptions, LoadProgress } from '../create-engine';
+import type { LocalEngine } from '../openai/local-engine';
 import type { RunArgs, ServeArgs } from './args';
 import { serveFetchHandler, type RunningServer } from './http-server';
 import { PendingEngine } from './pending-engine';

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { LocalEngine } from '../engine/local-engine';
+import type { LocalEngine } from '../openai/local-engine';
 import { batchRun, flowErrorJson, FlowError, outputRow, parseJsonl, runFlow, type FlowRunOptions } from '../flow';
 import { isRecord } from '../flow/yaml';
 import type { CliIO, EngineFactory } from './commands';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `tabllm` command line (Node; WebGPU through the `webgpu` package, Dawn).
 import { existsSync } from 'node:fs';
-import { createEngine } from '../engine/engine';
+import { createEngine } from '../create-engine';
 import { EngineError } from '../engine/errors';
 import { createNodeGPU } from '../gpu/node-gpu';
 import { VERSION } from '../index';

@@ -2,7 +2,7 @@
 // routes through this, so while the model loads every engine call rejects with
 // `engine_not_loaded` (503, in each route's own error shape) and afterwards it forwards to
 // the loaded engine. The router — and any options given to it — is built once.
-import type { ChatCompletions, Completions, Engine } from '../engine/engine-api';
+import type { ChatCompletions, Completions, Engine } from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
 
 export class PendingEngine implements Engine {

@@ -3,8 +3,8 @@
 // Unary calls return `{ ok } | { err }` so an error keeps its class and code; each
 // create() carries its own MessagePort, used for the stream's chunks and for cancel.
 import * as Comlink from 'comlink';
-import type { LoadProgress } from '../engine/engine';
-import type { Engine, EngineInfo } from '../engine/engine-api';
+import type { LoadProgress } from '../create-engine';
+import type { Engine, EngineInfo } from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
 import { pumpToPort } from './port-stream';
 import { toWireError, type WireError } from './wire-errors';

@@ -2,7 +2,7 @@
 // comlink. Streams arrive on a per-request MessagePort without per-token round trips;
 // an AbortSignal or a `break` out of `for await` cancels the request in the worker.
 import * as Comlink from 'comlink';
-import type { Engine, EngineInfo } from '../engine/engine-api';
+import type { Engine, EngineInfo } from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
 import type { EngineHostApi, LoadProgress, Result, UnaryMethod } from './host';
 import { iterableFromPort } from './port-stream';

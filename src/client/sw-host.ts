@@ -2,7 +2,7 @@
 // streams each Response back over its reply port. `hostEngineForServiceWorker` announces
 // this page to the active service worker and re-announces when the SW asks (after a
 // restart) or changes (controllerchange).
-import type { Engine } from '../engine/engine-api';
+import type { Engine } from '../openai/engine-api';
 import { createRouter, type Router, type RouterOptions } from '../api/router';
 import { RelayError } from './sw-config';
 import type { HostAck, HostWithdraw, RelayReply, RelayRequest } from './sw-protocol';

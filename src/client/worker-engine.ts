@@ -1,7 +1,7 @@
 // createWorkerEngine: the engine in a dedicated worker (or shared by every tab of the
 // origin through a SharedWorker), behind the same `Engine` interface as createEngine.
-import type { CreateEngineOptions, LoadProgress } from '../engine/engine';
-import type { Engine, EngineInfo } from '../engine/engine-api';
+import type { CreateEngineOptions, LoadProgress } from '../create-engine';
+import type { Engine, EngineInfo } from '../openai/engine-api';
 import { DEFAULT_WORKER_DESCRIPTION, DEFAULT_WORKER_NAME, startDefaultWorker } from './default-worker';
 import { RemoteEngine } from './remote-engine';
 import { awaitWorkerStart, watchWorker, WORKER_START_TIMEOUT_MS } from './worker-start';

@@ -7,7 +7,7 @@
 // flight at a time. A runner failure fails every request in flight with a coded
 // EngineError; `device_lost` also fails all later requests.
 
-import { EngineError } from './errors';
+import { EngineError, fromRunnerError } from './errors';
 import { EventStream } from './event-stream';
 import { KvCacheManager } from './kv/kv-cache-manager';
 import { checkRequestShape, createSequences, normalizePrompt, normalizeSampling, type EngineRequest, type Sequence } from './request';
@@ -379,8 +379,8 @@ export class EngineCore {
 
 function toEngineError(err: unknown): EngineError {
   if (err instanceof EngineError) return err;
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  const own = fromRunnerError(err);
+  if (own) return own;
   const message = err instanceof Error ? err.message : String(err);
-  if (code === 'device_lost') return new EngineError('device_lost', message);
   return new EngineError('internal_error', `model runner failed: ${message}`);
 }

@@ -14,6 +14,10 @@ export type EngineErrorCode =
   | 'model_has_no_chat_template'
   | 'unsupported'
   | 'device_lost'
+  /** WebGPU refused what a step recorded (the runner's own code, src/gpu/runner-errors.ts): a tabllm bug. */
+  | 'gpu_rejected'
+  /** The KV cache budget buys not one block (the runner's own code, at load). */
+  | 'kv_cache_too_small'
   | 'engine_not_loaded'
   /** A worker hosting the engine did not start (script missing or not JS, threw, never answered). */
   | 'worker_failed'
@@ -82,4 +86,20 @@ export function modelHasNoChatTemplateError(modelName?: string): EngineError {
     `${who} has no chat template (no tokenizer.chat_template in its GGUF); ` +
       'use the completions API, or load it with a chatTemplate override',
   );
+}
+
+/**
+ * The codes a model runner's own errors carry (src/gpu/runner-errors.ts, GpuError) that reach
+ * the caller as they are: the runner is below the engine and defines its own error classes;
+ * this is the one place their codes become engine (and so HTTP) codes. Any other runner
+ * failure is `internal_error`.
+ */
+const RUNNER_CODES: ReadonlySet<EngineErrorCode> = new Set<EngineErrorCode>(['device_lost', 'gpu_rejected', 'kv_cache_too_small']);
+
+/** A lower layer's error with one of RUNNER_CODES as an EngineError (same code and message), else undefined. */
+export function fromRunnerError(err: unknown): EngineError | undefined {
+  if (err instanceof EngineError || typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !RUNNER_CODES.has(code as EngineErrorCode)) return undefined;
+  return new EngineError(code as EngineErrorCode, err instanceof Error ? err.message : String(err));
 }

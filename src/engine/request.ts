@@ -9,7 +9,7 @@ import { EngineError } from './errors';
 import { hashSalt, type BlockHash } from './kv/block-hash';
 import type { KvSequence } from './kv/kv-cache-manager';
 import { StopChecker, type DetokenizerFactory, type StopCriteria } from './stop';
-import { GREEDY, type PenaltyTokens, type SamplingParams } from './types';
+import { GREEDY, MAX_TOP_LOGPROBS, penaltiesOn, type PenaltyTokens, type SamplingParams } from './types';
 
 export interface EngineRequest {
   /** Unique among requests in flight; generated when omitted. */
@@ -30,33 +30,40 @@ export interface EngineRequest {
   signal?: AbortSignal;
 }
 
+/** Choices one request may fork into (each holds its own KV blocks). */
 export const MAX_CHOICES = 128;
-export const MAX_TOP_LOGPROBS = 20;
 
 function invalid(message: string, param: string): EngineError {
   return new EngineError('invalid_request', message, param);
 }
 
-function checkNumber(value: number, param: string, min: number, max: number, integer = false): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw invalid(`${param} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(value)}`, param);
-  }
-}
+// The core's own contract, for callers that hand it token ids directly (EngineCore is
+// public): each value must be one the sampler can run, named by its OpenAI parameter.
+// The user-facing ranges (temperature 0..2, …) are the facade's, checked once there
+// (src/openai/params.ts); these only keep the sampler's inputs well-formed.
+const finite = (v: number) => typeof v === 'number' && Number.isFinite(v);
+const integer = (v: number) => Number.isSafeInteger(v);
+const SAMPLING_DOMAIN: [keyof SamplingParams, string, (v: number) => boolean, string][] = [
+  ['temperature', 'temperature', (v) => finite(v) && v >= 0, 'a finite number >= 0'],
+  ['topK', 'top_k', (v) => integer(v) && v >= 0, 'an integer >= 0 (0 = off)'],
+  ['topP', 'top_p', (v) => finite(v) && v > 0 && v <= 1, 'a probability mass above 0 (1 = off)'],
+  ['minP', 'min_p', (v) => finite(v) && v >= 0 && v <= 1, 'a probability (0 = off)'],
+  ['seed', 'seed', integer, 'a safe integer'],
+  ['presencePenalty', 'presence_penalty', finite, 'a finite number'],
+  ['frequencyPenalty', 'frequency_penalty', finite, 'a finite number'],
+  ['repetitionPenalty', 'repetition_penalty', (v) => finite(v) && v > 0, 'a finite number > 0'],
+  ['topLogprobs', 'top_logprobs', (v) => integer(v) && v >= 0 && v <= MAX_TOP_LOGPROBS, 'at most the sampler\'s MAX_TOP_LOGPROBS'],
+];
 
-/** Full sampling parameters from a partial set; throws `invalid_request` on bad values. */
+/** Full sampling parameters from a partial set; throws `invalid_request` on a value the sampler cannot run. */
 export function normalizeSampling(partial: Partial<SamplingParams> | undefined): SamplingParams {
   const s: SamplingParams = { ...GREEDY, ...partial };
-  checkNumber(s.temperature, 'temperature', 0, 100);
-  checkNumber(s.topK, 'top_k', 0, 2 ** 31 - 1, true);
-  checkNumber(s.topP, 'top_p', Number.MIN_VALUE, 1);
-  checkNumber(s.minP, 'min_p', 0, 1);
-  checkNumber(s.seed, 'seed', -(2 ** 53), 2 ** 53, true);
-  checkNumber(s.presencePenalty, 'presence_penalty', -2, 2);
-  checkNumber(s.frequencyPenalty, 'frequency_penalty', -2, 2);
-  checkNumber(s.repetitionPenalty, 'repetition_penalty', Number.MIN_VALUE, 100);
-  checkNumber(s.topLogprobs, 'top_logprobs', 0, MAX_TOP_LOGPROBS, true);
+  for (const [field, param, ok, what] of SAMPLING_DOMAIN) {
+    const value = s[field] as number;
+    if (!ok(value)) throw invalid(`${param} must be ${what}, got ${String(value)}`, param);
+  }
   if (s.penaltyWindow !== undefined) {
-    checkNumber(s.penaltyWindow, 'repeat_last_n', -1, 2 ** 31 - 1, true);
+    if (!(integer(s.penaltyWindow) && s.penaltyWindow >= -1)) throw invalid(`repeat_last_n must be an integer >= -1, got ${String(s.penaltyWindow)}`, 'repeat_last_n');
     // An empty window penalises nothing: neutral values let the runner skip its pass.
     if (s.penaltyWindow === 0) Object.assign(s, { presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1 });
   }
@@ -80,8 +87,8 @@ export function normalizePrompt(promptIds: ArrayLike<number> | undefined, vocabS
 }
 
 export function checkRequestShape(req: EngineRequest): void {
-  if (req.n !== undefined) checkNumber(req.n, 'n', 1, MAX_CHOICES, true);
-  if (req.maxTokens !== undefined) checkNumber(req.maxTokens, 'max_tokens', 1, 2 ** 31 - 1, true);
+  if (req.n !== undefined && !(integer(req.n) && req.n >= 1 && req.n <= MAX_CHOICES)) throw invalid(`n must be an integer in [1, MAX_CHOICES = ${MAX_CHOICES}], got ${String(req.n)}`, 'n');
+  if (req.maxTokens !== undefined && !(integer(req.maxTokens) && req.maxTokens >= 1)) throw invalid(`max_tokens must be an integer >= 1, got ${String(req.maxTokens)}`, 'max_tokens');
   for (const stop of req.stop ?? []) {
     if (typeof stop !== 'string' || stop.length === 0) throw invalid('stop strings must be non-empty strings', 'stop');
   }
@@ -160,9 +167,7 @@ export class Sequence implements KvSequence {
   }
 
   get usesPenalties(): boolean {
-    const s = this.sampling;
-    if (s.penaltyWindow === 0) return false;
-    return s.presencePenalty !== 0 || s.frequencyPenalty !== 0 || s.repetitionPenalty !== 1;
+    return this.sampling.penaltyWindow !== 0 && penaltiesOn(this.sampling);
   }
 
   /**

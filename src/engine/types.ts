@@ -49,10 +49,21 @@ export interface SamplingParams {
   penaltyWindow?: number;
   /** Added to logits before everything else. */
   logitBias?: ReadonlyMap<number, number>;
-  /** Number of top logprobs to return per sampled token (0..20); with `logprobs` false, none. */
+  /** Number of top logprobs to return per sampled token (at most MAX_TOP_LOGPROBS); with `logprobs` false, none. */
   topLogprobs: number;
   /** Return the sampled token's logprob (of the distribution after bias/penalties, before temperature/top-k/p). */
   logprobs: boolean;
+}
+
+/**
+ * The sampler's capacity: each sampled token's output row has this many (id, logprob) slots.
+ * The facade's `top_logprobs` / `logprobs` ranges are built from it (src/openai/params.ts).
+ */
+export const MAX_TOP_LOGPROBS = 20;
+
+/** Any of the three penalties changes logits (the runner then needs the token stats). */
+export function penaltiesOn(p: Pick<SamplingParams, 'repetitionPenalty' | 'presencePenalty' | 'frequencyPenalty'>): boolean {
+  return p.repetitionPenalty !== 1 || p.presencePenalty !== 0 || p.frequencyPenalty !== 0;
 }
 
 export const GREEDY: SamplingParams = {

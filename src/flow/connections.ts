@@ -3,7 +3,7 @@
 // one with no URL at all, or any connection when the run says `engineServes: 'all'`, is
 // answered by the tabllm engine through the same router the fetch shim uses; the rest go to
 // the network with their key.
-import type { Engine } from '../engine/engine-api';
+import type { Engine } from '../openai/engine-api';
 import { createOpenAIFetch, DEFAULT_SHIM_ORIGINS, type FetchLike } from '../shim/fetch';
 import type { ModelConfig } from './definition';
 import { FlowError } from './errors';

@@ -18,6 +18,7 @@ import { defaultKvCacheBytes, KvPool } from './kv-pool';
 import { loadModelWeights, type ModelWeights, type WeightProgress } from './model-weights';
 import { RunnerError } from './runner-errors';
 import { StepBuffers } from './step-buffers';
+import { StepProfiler } from './step-profiler';
 import { packStep } from './step-pack';
 
 export { RunnerError } from './runner-errors';
@@ -56,9 +57,6 @@ export interface StepStats {
   dispatchNs?: Array<{ label: string; ns: number }>;
 }
 
-/** Timestamp pairs a profiled step can hold (more dispatches run unprofiled). */
-const PROFILE_MAX_DISPATCHES = 2048;
-
 export class GpuModelRunner implements ModelRunner {
   readonly blockSize = KV_BLOCK_SIZE;
   readonly numKvBlocks: number;
@@ -70,7 +68,7 @@ export class GpuModelRunner implements ModelRunner {
    * step itself runs slower) into lastStepStats.dispatchNs. Needs 'timestamp-query'.
    */
   profileSteps = false;
-  private profileQueries: { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | undefined;
+  private readonly profiler: StepProfiler;
   private readonly uniforms: UniformArena;
   private readonly bufs: StepBuffers;
   /** GPU sampling (src/kernels/sample.ts); re-created with more rows when a step samples more. */
@@ -88,6 +86,7 @@ export class GpuModelRunner implements ModelRunner {
     this.numKvBlocks = kvPool.numBlocks;
     this.kvType = kvPool.kvType;
     this.bufs = new StepBuffers(ctx, config);
+    this.profiler = new StepProfiler(ctx);
     const align = Math.max(256, ctx.limits.minUniformBufferOffsetAlignment);
     this.uniforms = new UniformArena(ctx, (uniformBlocksPerForward(weights) + 16) * align, 'step:uniforms');
   }
@@ -155,17 +154,12 @@ export class GpuModelRunner implements ModelRunner {
 
       const pass = encoder.beginComputePass({ label: 'step:forward' });
       enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0 };
-      const profile = this.profileSteps ? this.profileBuffers() : undefined;
-      if (profile) enc.profiler = { encoder, querySet: profile.querySet, labels: [] };
+      if (this.profileSteps) enc.profiler = this.profiler.attach(encoder);
       encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden });
       // Sampling reads the logits; returned logits must stay raw (no bias / penalties in place).
       if (S > 0) bytesUploaded += this.sampler!.record(enc, bufs.logits, requests, { preserveLogits: wantLogits, packed: sampleRows });
       enc.pass.end();
-      if (profile && enc.profiler!.labels.length > 0) {
-        const n = 2 * enc.profiler!.labels.length;
-        encoder.resolveQuerySet(profile.querySet, 0, n, profile.resolve, 0);
-        encoder.copyBufferToBuffer(profile.resolve, 0, profile.read, 0, n * 8);
-      }
+      if (enc.profiler) this.profiler.resolve(encoder, enc.profiler);
 
       // Readback layout: sampler output (ids, logprobs when asked) | logits [S, vocab] f32 | hidden [T, dim] f32.
       readback = totalBytes > 0 ? bufs.readbackBuffer(totalBytes) : undefined;
@@ -206,32 +200,8 @@ export class GpuModelRunner implements ModelRunner {
     const error = await validation;
     if (error) throw new RunnerError('gpu_rejected', `WebGPU rejected the step: ${error.message}`);
     this.lastStepStats = { numTokens: T, dispatches: enc.dispatches, submits: 1, copyCommands, bytesUploaded, bytesReadBack: totalBytes };
-    if (enc.profiler && enc.profiler.labels.length > 0) this.lastStepStats.dispatchNs = await this.readProfile(enc.profiler.labels);
+    if (enc.profiler && enc.profiler.labels.length > 0) this.lastStepStats.dispatchNs = await this.profiler.read(enc.profiler);
     return output;
-  }
-
-  private profileBuffers(): { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | undefined {
-    if (!this.ctx.features.timestamps) return undefined;
-    if (!this.profileQueries) {
-      const count = 2 * PROFILE_MAX_DISPATCHES;
-      this.profileQueries = {
-        querySet: this.ctx.device.createQuerySet({ label: 'step:profile', type: 'timestamp', count }),
-        resolve: this.ctx.buffer('step:profile-resolve', count * 8, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC),
-        read: this.ctx.buffer('step:profile-read', count * 8, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
-      };
-    }
-    return this.profileQueries;
-  }
-
-  private async readProfile(labels: string[]): Promise<Array<{ label: string; ns: number }>> {
-    const read = this.profileQueries!.read;
-    await read.mapAsync(GPUMapMode.READ, 0, labels.length * 16);
-    try {
-      const t = new BigUint64Array(read.getMappedRange(0, labels.length * 16));
-      return labels.map((label, i) => ({ label, ns: Number(t[2 * i + 1] - t[2 * i]) }));
-    } finally {
-      read.unmap();
-    }
   }
 
   destroy(): void {
@@ -240,9 +210,7 @@ export class GpuModelRunner implements ModelRunner {
     this.bufs.destroy();
     this.uniforms.destroy();
     this.sampler?.destroy();
-    this.profileQueries?.querySet.destroy();
-    this.profileQueries?.resolve.destroy();
-    this.profileQueries?.read.destroy();
+    this.profiler.destroy();
     this.kvPool.destroy();
     this.weights.destroy();
     if (this.ownsContext) this.ctx.destroy();

@@ -10,33 +10,10 @@ import { assertFiniteWeights } from '../model/gguf/finite';
 import type { ByteSource, GGUFTensorInfo } from '../model/gguf/types';
 import { GGMLType } from '../model/gguf/types';
 import type { GpuContext } from './context';
+import type { GpuWeight, WeightPart } from './types';
 import { ggufRowBytes, isHalfWordType, quantLayout, repackedSize, repackRows } from './repack';
 
-export interface WeightPart {
-  /** [words] u32, repacked rows [rowStart, rowStart + rows). */
-  buffer: GPUBuffer;
-  rowStart: number;
-  rows: number;
-  /** Word offset of the f16 scale segment inside `buffer` (0 when the type has none). */
-  scaleOffsetWords: number;
-  /** Bytes used in `buffer`. */
-  byteLength: number;
-}
-
-export interface GpuWeight {
-  name: string;
-  type: GGMLType;
-  /** Output rows (N of a matmul, vocab of an embedding): product of GGUF shape[1..]. */
-  rows: number;
-  /** Elements per row (K of a matmul, dim of an embedding): GGUF shape[0]. */
-  cols: number;
-  parts: WeightPart[];
-  /** Bytes the tensor takes in the GGUF file. */
-  fileBytes: number;
-  /** Bytes allocated on the GPU for it. */
-  gpuBytes: number;
-  destroy(): void;
-}
+export type { GpuWeight, WeightPart } from './types';
 
 export interface UploadOptions {
   /** Largest part buffer in bytes. Default: min(maxStorageBufferBindingSize, maxBufferSize). */

@@ -2,7 +2,7 @@
 // The table may be split by rows into parts (large vocabularies): one dispatch per
 // part, each writing the tokens whose ids it holds. Out-of-range ids give zero rows
 // (validate ids on the CPU before they reach the GPU; this only keeps output defined).
-import type { GpuWeight } from '../gpu/weights';
+import type { GpuWeight } from '../gpu/types';
 import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 import body from './embedding.wgsl?raw';
 import { typeName, withDequant } from './matmul-dequant';

@@ -3,7 +3,7 @@
 // block is appended to the arena, and the whole arena is uploaded with ONE
 // writeBuffer before the single submit (record, then submit).
 
-import type { GpuContext } from '../gpu/context';
+import type { GpuContext } from '../gpu/types';
 
 /** Error for bad shapes or arguments given to a kernel (a programming error upstream). */
 export class KernelArgError extends Error {

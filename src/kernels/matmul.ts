@@ -5,7 +5,7 @@
 //   'blocked' — 16 tokens × 4 rows per thread from global memory, no barriers (software
 //               adapters).
 // A weight split into parts takes one dispatch per part, each writing its own columns of y.
-import type { GpuWeight } from '../gpu/weights';
+import type { GpuWeight } from '../gpu/types';
 import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 import { typeName, withDequant } from './matmul-dequant';
 import blockedBody from './matmul-blocked.wgsl?raw';

@@ -2,7 +2,7 @@
 // RMSNorm (qwen3 q/k norm) and a cos/sin magnitude (YaRN). Also builds the fixed-point
 // frequency table the kernel reads; RoPE scaling is folded into that table on the CPU.
 import code from './rope.wgsl?raw';
-import type { GpuContext } from '../gpu/context';
+import type { GpuContext } from '../gpu/types';
 import { dispatch, f32Bits, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 
 const WG = 64;

@@ -12,11 +12,11 @@
 //
 //   out [numRows * OUT_WORDS] u32, grouped so a step without logprobs reads back only ids:
 //     ids [numRows] u32 | logprobs [numRows] f32 | tops [numRows, 20, (id u32, logprob f32)]
-import type { PenaltyTokens, SampledToken, SamplingParams, SequenceInput, TokenLogprob } from '../engine/types';
+import { MAX_TOP_LOGPROBS, penaltiesOn, type PenaltyTokens, type SampledToken, type SamplingParams, type SequenceInput, type TokenLogprob } from '../engine/types';
 import { f32Bits, KernelArgError } from './encoder';
 
 export const ROW_WORDS = 16;
-export const MAX_TOP_LOGPROBS = 20;
+export { MAX_TOP_LOGPROBS };
 export const OUT_WORDS = 2 + 2 * MAX_TOP_LOGPROBS;
 const FLAG_GREEDY = 1;
 const FLAG_LOGPROBS = 2;
@@ -74,10 +74,6 @@ function checkParams(p: SamplingParams, row: number): void {
   if (!Number.isInteger(p.topLogprobs) || p.topLogprobs < 0 || p.topLogprobs > MAX_TOP_LOGPROBS) {
     throw bad(`${at} topLogprobs must be an integer in 0..${MAX_TOP_LOGPROBS}, got ${p.topLogprobs}`);
   }
-}
-
-function penaltiesOn(p: SamplingParams): boolean {
-  return p.repetitionPenalty !== 1 || p.presencePenalty !== 0 || p.frequencyPenalty !== 0;
 }
 
 /** Packs the rows' parameters and their merged (token -> bias, count) entries. */

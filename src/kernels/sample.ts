@@ -23,7 +23,7 @@
 //   sampler.record(enc, logitsBuf, requests, { preserveLogits });         // per step, in the pass
 //   ...pass.end(); copy sampler.out [0, sampler.outBytes(requests)) to a staging buffer; submit
 //   const sampled = sampler.read(stagingBytes, requests);                // SampledToken[]
-import type { GpuContext } from '../gpu/context';
+import type { GpuContext } from '../gpu/types';
 import type { SampledToken } from '../engine/types';
 import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 import logprobsCode from './logprobs.wgsl?raw';

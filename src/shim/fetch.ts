@@ -7,7 +7,7 @@
 // With `fallback: 'passthrough'`, a request for a model the engine has not loaded goes to
 // the real server at that URL, so the same code grows from one GPU to a vLLM cluster.
 
-import type { Engine } from '../engine/engine-api';
+import type { Engine } from '../openai/engine-api';
 import { interceptsUrl, LOCAL_SERVER_ORIGINS, parseOrigin } from '../api/api-paths';
 import { createRouter, type RouterOptions } from '../api/router';
 

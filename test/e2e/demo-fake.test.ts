@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/engine';
-import { FakeRunner } from '../helpers/fake-runner';
+import { createEngine } from '../../src/create-engine';
+import { FakeRunner } from '../../src/testing/fake-runner';
 import { launchChromium, PROJECT_ROOT, SHARED_DIR } from '../helpers/browser';
 
 const STORIES = resolve(SHARED_DIR, 'fixtures/stories260K/stories260K.gguf');

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCliArgs, type ServeArgs } from '../../src/cli/args';
 import { serveCommand, type EngineFactory } from '../../src/cli/commands';
 import type { RunningServer } from '../../src/cli/http-server';
-import type { LocalEngine } from '../../src/engine/local-engine';
+import type { LocalEngine } from '../../src/openai/local-engine';
 import { FakeEngine } from '../helpers/fake-engine';
 import { launchChromium } from '../helpers/browser';
 

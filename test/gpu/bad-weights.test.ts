@@ -3,7 +3,7 @@
 // make createEngine on the WebGPU runner reject with `invalid_weights` naming the tensor —
 // instead of loading and answering garbage. The same file unpoisoned loads.
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/engine';
+import { createEngine } from '../../src/create-engine';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
 import { readGGUF } from '../../src/model/gguf/reader';
 import { makeTestModel, type TestQuant } from '../helpers/test-model';

@@ -5,8 +5,8 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/engine';
-import type { LocalEngine } from '../../src/engine/local-engine';
+import { createEngine } from '../../src/create-engine';
+import type { LocalEngine } from '../../src/openai/local-engine';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
 import { makeTestModel } from '../helpers/test-model';
 

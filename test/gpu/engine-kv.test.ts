@@ -7,8 +7,8 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createEngine, type CreateEngineOptions } from '../../src/engine/engine';
-import type { LocalEngine } from '../../src/engine/local-engine';
+import { createEngine, type CreateEngineOptions } from '../../src/create-engine';
+import type { LocalEngine } from '../../src/openai/local-engine';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
 
 const STORIES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/stories260K/stories260K.gguf');

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/engine';
+import { createEngine } from '../../src/create-engine';
 import { GREEDY, type SequenceInput, type StepInput } from '../../src/engine/types';
 import { GpuContext } from '../../src/gpu/context';
 import { createGpuContext, GpuError, type DeviceContext } from '../../src/gpu/device';

@@ -1,32 +1,19 @@
-// Runs one kernel call (matmul or embedding) in one submit and reads the output back.
-import { GpuContext } from '../../src/gpu/context';
+// Matmul and embedding helpers: one kernel call in one submit (through the kernel harness,
+// test/gpu/kernels/harness.ts), its output read back.
+import type { GpuContext } from '../../src/gpu/context';
 import type { GpuWeight } from '../../src/gpu/weights';
 import { embedding } from '../../src/kernels/embedding';
-import { type KernelEncoder, UniformArena } from '../../src/kernels/encoder';
+import type { KernelEncoder } from '../../src/kernels/encoder';
 import { matmul, type MatmulVariant, type VecShape } from '../../src/kernels/matmul';
-import { getTestDevice, readBuffer } from '../helpers/gpu';
+import { readBuffer } from '../helpers/gpu';
+import { getTestContext, runPass } from './kernels/harness';
 
-let shared: GpuContext | undefined;
+/** The f32 kernel context of these tests (harness.ts). */
+export const testContext = (): Promise<GpuContext> => getTestContext({ f16: false });
 
-/** One context per test file, so pipelines compile once (SwiftShader takes seconds per tiled pipeline). */
-export async function testContext(): Promise<GpuContext> {
-  const { device } = await getTestDevice();
-  shared ??= new GpuContext(device, { f16: false, subgroups: false });
-  return shared;
-}
-
+/** Records `body` in one pass and submits it (harness.ts); resolves to the dispatch count. */
 export async function record(ctx: GpuContext, body: (enc: KernelEncoder) => void): Promise<number> {
-  const uniforms = new UniformArena(ctx, 64 * 1024, 'test-uniforms');
-  const ce = ctx.device.createCommandEncoder({ label: 'test' });
-  const pass = ce.beginComputePass({ label: 'test' });
-  const enc: KernelEncoder = { ctx, pass, uniforms, dispatches: 0 };
-  body(enc);
-  pass.end();
-  uniforms.flush();
-  ctx.device.queue.submit([ce.finish()]);
-  await ctx.device.queue.onSubmittedWorkDone();
-  uniforms.destroy();
-  return enc.dispatches;
+  return (await runPass(ctx, body)).dispatches;
 }
 
 /** y = x · Wᵀ (+ bias) on the GPU; x is [T, K] f32. */

@@ -2,7 +2,7 @@
 // greedy completion from BOS with llama2.c's reference text (reference-greedy.txt, case 1:
 // the text between the `-----8<-----` lines, without run.c's final newline).
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/engine';
+import { createEngine } from '../../src/create-engine';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
 import { referenceStdout, STORIES_GGUF } from '../helpers/stories-reference';
 

@@ -16,7 +16,7 @@
 //   of llama2.c's ids; its first such near-tie from BOS is at position 61, so at least the
 //   first 61 ids must match.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/engine';
+import { createEngine } from '../../src/create-engine';
 import { GpuContext } from '../../src/gpu/context';
 import { GpuError } from '../../src/gpu/device';
 import { kvPoolLayout } from '../../src/gpu/kv-pool';

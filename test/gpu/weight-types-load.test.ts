@@ -3,7 +3,7 @@
 // step, and not by reading the bytes as something else. IQ3_S blocks are 110 bytes per 256
 // values like Q3_K's, so retyping one tensor of a Q3_K model keeps the file well-formed.
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/engine';
+import { createEngine } from '../../src/create-engine';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
 import { readGGUF } from '../../src/model/gguf/reader';
 import { GGMLType } from '../../src/model/gguf/types';

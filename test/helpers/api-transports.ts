@@ -4,7 +4,7 @@
 // port 0) reached with the global fetch.
 import { createRouter, type RouterOptions } from '../../src/api/router';
 import { serveFetchHandler } from '../../src/cli/http-server';
-import type { Engine } from '../../src/engine/engine-api';
+import type { Engine } from '../../src/openai/engine-api';
 import { createOpenAIFetch, type FetchLike } from '../../src/shim/fetch';
 
 export interface OpenTransport {

@@ -55,9 +55,10 @@ export interface TestPage {
 
 /**
  * A dev server, Chromium and a page at `path` (e.g. `/test/e2e/pages/x.html`) that has set
- * `window.pageReady = true`; console and page errors are collected into `errors`.
+ * `window[readyFlag] = true` (default `pageReady`); console and page errors are collected
+ * into `errors`.
  */
-export async function openTestPage(path: string): Promise<TestPage> {
+export async function openTestPage(path: string, { readyFlag = 'pageReady' }: { readyFlag?: string } = {}): Promise<TestPage> {
   const dev = await startDevServer();
   const errors: string[] = [];
   let browser: Browser | undefined;
@@ -67,7 +68,7 @@ export async function openTestPage(path: string): Promise<TestPage> {
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${dev.url}${path}`);
-    await page.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, null, { timeout: 60_000 });
+    await page.waitForFunction((flag) => (window as unknown as Record<string, unknown>)[flag] === true, readyFlag, { timeout: 60_000 });
     const b = browser;
     return { page, errors, close: async () => { await b.close(); await dev.server.close(); } };
   } catch (e) {

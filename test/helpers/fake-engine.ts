@@ -29,7 +29,7 @@ import type {
   RequestOptions,
   TokenizeParams,
   TokenizeResult,
-} from '../../src/engine/engine-api';
+} from '../../src/openai/engine-api';
 import { EngineError } from '../../src/engine/errors';
 
 export interface FakeEngineOptions {

@@ -3,10 +3,10 @@
 // params reaching a runner, without a GPU. The runner is kept so tests can read every
 // StepInput it got (sampling params, penalty token sets).
 import { resolve } from 'node:path';
-import { createEngine } from '../../src/engine/engine';
-import type { LocalEngine } from '../../src/engine/local-engine';
+import { createEngine } from '../../src/create-engine';
+import type { LocalEngine } from '../../src/openai/local-engine';
 import type { SequenceInput } from '../../src/engine/types';
-import { FakeRunner, fakeNextToken } from './fake-runner';
+import { FakeRunner, fakeNextToken } from '../../src/testing/fake-runner';
 
 export const STORIES_GGUF = resolve(__dirname, '../../../shared/fixtures/stories260K/stories260K.gguf');
 /** A ChatML template, so /api/chat and chat completions work on stories260K (which has none). */
@@ -21,6 +21,8 @@ export interface FakeLocalEngineOptions {
   numKvBlocks?: number;
   /** The "model"; default: the fake runner's context hash, never EOS (outputs run to max_tokens). */
   nextToken?: (context: number[], seq: SequenceInput) => number;
+  /** Reject the runner's step with this number (1-based) with `error`. */
+  failOnStep?: { step: number; error: Error };
 }
 
 /** The engine serves the model id 'stories260K'. */
@@ -40,6 +42,7 @@ export async function fakeLocalEngine(opts: FakeLocalEngineOptions = {}): Promis
         contextLength: opts.contextLength ?? 512,
         numKvBlocks: opts.numKvBlocks ?? 64,
         nextToken: opts.nextToken ?? hashed,
+        failOnStep: opts.failOnStep,
       });
       return runner;
     },

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readFlowFolder, type FlowFolder } from '../../src/cli/flow-files';
-import type { ChatCompletionCreateParams, CompletionCreateParams, Engine } from '../../src/engine/engine-api';
+import type { ChatCompletionCreateParams, CompletionCreateParams, Engine } from '../../src/openai/engine-api';
 
 export const PROMPTFLOW_FIXTURES = resolve(__dirname, '../../../shared/fixtures/promptflow');
 

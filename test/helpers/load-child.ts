@@ -3,7 +3,7 @@
 // the way the browser cache does (loadModel into memory storage), and prints one JSON line
 // per load: the error code it ended with and the peak RSS growth during that load.
 // A child, so that its RSS is this load's alone: node --import tsx test/helpers/load-child.ts '<json>'
-import { createEngine } from '../../src/engine/engine';
+import { createEngine } from '../../src/create-engine';
 import { MemoryChunkStore } from '../../src/storage/chunk-store';
 import { loadModel } from '../../src/storage/load-model';
 import { MemoryModelRegistry } from '../../src/storage/registry';

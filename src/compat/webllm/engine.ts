@@ -5,11 +5,11 @@
 // on a per-model lock.
 import type { Chat, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatCompletionRequestBase, ChatCompletionRequestNonStreaming, ChatCompletionRequestStreaming, Completion, CompletionCreateParams, CompletionCreateParamsBase, CompletionCreateParamsNonStreaming, CompletionCreateParamsStreaming, Completions, CreateEmbeddingResponse, EmbeddingCreateParams, Embeddings } from './protocol';
 import type { AppConfig, ChatOptions, GPUEntryPoint, InitProgressCallback, LogitProcessor, LogLevel, MLCEngineConfig, MLCEngineInterface, ResumeChatCompletionOptions, ResumeProbeResult, ResumeResult } from './types';
-import type { ChatCompletionChunk as TChatChunk, CompletionChunk as TCompletionChunk } from '../../engine/engine-api';
+import type { ChatCompletionChunk as TChatChunk, CompletionChunk as TCompletionChunk } from '../../openai/engine-api';
 import { EngineError } from '../../engine/errors';
-import { fitMaxTokens } from '../../engine/fit-context';
-import type { LocalEngine } from '../../engine/local-engine';
-import { newId, unixSeconds } from '../../engine/openai-shapes';
+import { fitMaxTokens } from '../../openai/fit-context';
+import type { LocalEngine } from '../../openai/local-engine';
+import { newId, unixSeconds } from '../../openai/shapes';
 import {
   ContextWindowSizeExceededError, DeviceLostError, ModelNotLoadedError, ReloadArgumentSizeUnmatchedError,
   ReloadModelIdNotUniqueError, requestErrors, SpecifiedModelNotFoundError, UnclearModelToUseError,

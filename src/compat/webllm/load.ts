@@ -6,8 +6,8 @@
 //   progress:  0 ──── download (0.85 of the bar) ────┬── header ── weights to GPU ──── 1
 //              (skipped when cached / no storage)    0.85        0.87 ............ 0.99  "Finish loading on WebGPU - <vendor>"
 import type { AppConfig, InitProgressReport } from './types';
-import { createEngine, type LoadProgress } from '../../engine/engine';
-import type { LocalEngine } from '../../engine/local-engine';
+import { createEngine, type LoadProgress } from '../../create-engine';
+import type { LocalEngine } from '../../openai/local-engine';
 import type { SourceInput } from '../../model/gguf/source';
 import { loadModel, resolveModelUrl, StorageError, type ModelStorage, type StorageProgress } from '../../storage';
 import type { ResolvedModel } from './prebuilt';

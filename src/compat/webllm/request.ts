@@ -10,8 +10,9 @@ import type {
   ChatMessage,
   CompletionCreateParamsStreaming,
   SamplingFields,
-} from '../../engine/engine-api';
+} from '../../openai/engine-api';
 import { requestErrors, UnsupportedFieldsError } from './errors';
+import { inRange, RANGES } from '../../openai/ranges';
 
 const has = (v: unknown): boolean => v !== undefined && v !== null;
 
@@ -32,25 +33,23 @@ interface GenerationFields {
   stream_options?: { include_usage?: boolean } | null;
 }
 
-/** tabllm returns up to 20 top logprobs; WebLLM allowed 5, so every WebLLM request fits. */
-const MAX_TOP_LOGPROBS = 20;
 
 function checkGeneration(r: GenerationFields): void {
-  if (has(r.frequency_penalty) && !(r.frequency_penalty! >= -2 && r.frequency_penalty! <= 2)) throw requestErrors.range('frequency_penalty', -2, 2);
-  if (has(r.presence_penalty) && !(r.presence_penalty! >= -2 && r.presence_penalty! <= 2)) throw requestErrors.range('presence_penalty', -2, 2);
+  if (has(r.frequency_penalty) && !inRange(r.frequency_penalty!, RANGES.frequency_penalty)) throw requestErrors.range('frequency_penalty', RANGES.frequency_penalty.min, RANGES.frequency_penalty.max);
+  if (has(r.presence_penalty) && !inRange(r.presence_penalty!, RANGES.presence_penalty)) throw requestErrors.range('presence_penalty', RANGES.presence_penalty.min, RANGES.presence_penalty.max);
   if (has(r.repetition_penalty) && !(r.repetition_penalty! > 0)) throw requestErrors.minValue('repetition_penalty', 0);
   if (has(r.max_tokens) && !(r.max_tokens! > 0)) throw requestErrors.minValue('max_tokens', 0);
-  if (has(r.top_p) && !(r.top_p! > 0 && r.top_p! <= 1)) throw requestErrors.range('top_p', 0, 1);
+  if (has(r.top_p) && !inRange(r.top_p!, RANGES.top_p)) throw requestErrors.range('top_p', RANGES.top_p.min, RANGES.top_p.max);
   if (has(r.temperature) && !(r.temperature! >= 0)) throw requestErrors.nonNegative('temperature');
   if (has(r.logit_bias)) {
     for (const [key, bias] of Object.entries(r.logit_bias!)) {
-      if (!(bias >= -100 && bias <= 100)) throw requestErrors.range('logit_bias', -100, 100, `Got ${bias} for tokenID ${key}`);
+      if (!inRange(bias, RANGES.logit_bias)) throw requestErrors.range('logit_bias', RANGES.logit_bias.min, RANGES.logit_bias.max, `Got ${bias} for tokenID ${key}`);
       if (Number.isNaN(parseInt(key, 10))) throw requestErrors.numberString("logit_bias's keys", key);
     }
   }
   if (has(r.top_logprobs)) {
     if (!r.logprobs) throw requestErrors.dependency('top_logprobs', 'logprobs', true);
-    if (!(r.top_logprobs! >= 0 && r.top_logprobs! <= MAX_TOP_LOGPROBS)) throw requestErrors.range('top_logprobs', 0, MAX_TOP_LOGPROBS, `Got ${r.top_logprobs}`);
+    if (!inRange(r.top_logprobs!, RANGES.top_logprobs)) throw requestErrors.range('top_logprobs', RANGES.top_logprobs.min, RANGES.top_logprobs.max, `Got ${r.top_logprobs}`);
   }
   if (r.stream && has(r.n) && r.n! > 1) throw requestErrors.streamingCount();
   if (has(r.seed) && !Number.isInteger(r.seed)) throw requestErrors.seedType(r.seed);

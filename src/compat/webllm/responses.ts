@@ -14,7 +14,7 @@ import type {
   CompletionLogprobs,
   CompletionTimings,
   CompletionUsage,
-} from '../../engine/engine-api';
+} from '../../openai/engine-api';
 import { isAbortError } from '../../engine/errors';
 
 export type RunEvent =

@@ -1,7 +1,7 @@
 // Test-only hook (not exported from `tabllm/webllm`, not in the docs): replaces the WebGPU
 // model runner, the WebGPU entry point and the model storage used by the WebLLM layer, so the layer's tests run
 // the real engine core, tokenizer and chat template on a fake runner without a GPU.
-import type { RunnerFactoryArgs } from '../../engine/engine';
+import type { RunnerFactoryArgs } from '../../create-engine';
 import type { ModelRunner } from '../../engine/types';
 import type { ModelStorage } from '../../storage';
 

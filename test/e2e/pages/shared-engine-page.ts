@@ -1,6 +1,6 @@
 // One tab of the shared-engine e2e: connects to the origin's SharedWorker engine host.
 import { createWorkerEngine, type WorkerEngine } from '../../../src/client/worker-engine';
-import type { Completion } from '../../../src/engine/engine-api';
+import type { Completion } from '../../../src/openai/engine-api';
 
 let engine: WorkerEngine | undefined;
 

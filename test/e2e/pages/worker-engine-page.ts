@@ -1,7 +1,7 @@
 // Page half of the worker-engine e2e: the engine runs in a dedicated worker; the page
 // streams a completion while a requestAnimationFrame loop measures frame gaps.
 import { createWorkerEngine } from '../../../src/client/worker-engine';
-import type { CompletionChunk } from '../../../src/engine/engine-api';
+import type { CompletionChunk } from '../../../src/openai/engine-api';
 import { EngineError } from '../../../src/engine/errors';
 
 async function streamCompletion(modelUrl: string, maxTokens: number) {

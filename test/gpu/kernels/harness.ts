@@ -1,4 +1,4 @@
-// Test harness for kernels: record one pass with a fresh uniform arena, submit once,
+// The one test harness for kernels (test/gpu/matmul-run.ts builds its op helpers on it): record one pass with a fresh uniform arena, submit once,
 // read back chosen buffers. Also seeded random helpers for ragged-shape oracle tests.
 import { GpuContext } from '../../../src/gpu/context';
 import { UniformArena, type KernelEncoder } from '../../../src/kernels/encoder';
@@ -6,10 +6,18 @@ import { getTestDevice, readBuffer } from '../../helpers/gpu';
 import { rng } from '../../helpers/rng';
 export { rng };
 
-let ctxPromise: Promise<GpuContext> | undefined;
-export function getTestContext(): Promise<GpuContext> {
-  ctxPromise ??= getTestDevice().then(({ device }) => new GpuContext(device, { f16: device.features.has('shader-f16'), subgroups: false }));
-  return ctxPromise;
+const contexts = new Map<boolean, Promise<GpuContext>>();
+
+/**
+ * One context per test file and precision, so pipelines compile once (SwiftShader takes
+ * seconds per tiled pipeline). `f16`: default the device's 'shader-f16'; false pins the f32
+ * paths (matmul, embedding).
+ */
+export async function getTestContext(opts: { f16?: boolean } = {}): Promise<GpuContext> {
+  const { device } = await getTestDevice();
+  const f16 = opts.f16 ?? device.features.has('shader-f16');
+  if (!contexts.has(f16)) contexts.set(f16, Promise.resolve(new GpuContext(device, { f16, subgroups: false })));
+  return contexts.get(f16)!;
 }
 
 /** Records `body` into one compute pass and submits it (one writeBuffer for uniforms). */
@@ -19,10 +27,17 @@ export async function runPass(ctx: GpuContext, body: (enc: KernelEncoder) => voi
   const pass = cmd.beginComputePass({ label: 'test-pass' });
   const enc: KernelEncoder = { ctx, pass, uniforms, dispatches: 0 };
   ctx.device.pushErrorScope('validation');
-  body(enc);
-  pass.end();
-  uniforms.flush();
-  ctx.device.queue.submit([cmd.finish()]);
+  try {
+    body(enc);
+    pass.end();
+    uniforms.flush();
+    ctx.device.queue.submit([cmd.finish()]);
+  } catch (e) {
+    // A kernel that refuses its arguments throws while recording: leave no scope or arena behind.
+    void ctx.device.popErrorScope();
+    uniforms.destroy();
+    throw e;
+  }
   const err = await ctx.device.popErrorScope();
   if (err) throw new Error(`WebGPU validation: ${err.message}`);
   await ctx.device.queue.onSubmittedWorkDone();

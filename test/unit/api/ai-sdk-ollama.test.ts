@@ -8,9 +8,9 @@ import { createOllama } from 'ollama-ai-provider-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter } from '../../../src/api/router';
 import { serveFetchHandler, type RunningServer } from '../../../src/cli/http-server';
-import type { LocalEngine } from '../../../src/engine/local-engine';
+import type { LocalEngine } from '../../../src/openai/local-engine';
 import { createOpenAIFetch } from '../../../src/shim/fetch';
-import type { FakeRunner } from '../../helpers/fake-runner';
+import type { FakeRunner } from '../../../src/testing/fake-runner';
 import { CHATML, fakeLocalEngine, sampledInputs } from '../../helpers/fake-local-engine';
 
 const MODEL = 'stories260K';

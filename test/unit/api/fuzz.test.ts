@@ -3,7 +3,7 @@
 // with the route's error shape — and leave no request in flight.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHAT_PARAMS, COMPLETION_PARAMS } from '../../../src/api/openai-params';
+import { CHAT_PARAMS, COMPLETION_PARAMS } from '../../../src/openai/params';
 import { CHAT_TABLE, GENERATE_TABLE } from '../../../src/api/ollama-params';
 import { createRouter } from '../../../src/api/router';
 import { FakeEngine } from '../../helpers/fake-engine';

@@ -3,9 +3,9 @@
 // show a bad value by its type and a bounded preview; `1e400` (Infinity) is "not finite".
 import { describe, expect, it } from 'vitest';
 import { CHAT_TABLE, LENIENT } from '../../../src/api/ollama-params';
-import { validateChatParams } from '../../../src/api/openai-params';
+import { validateChatParams } from '../../../src/openai/params';
 import { createRouter } from '../../../src/api/router';
-import { MAX_JSON_DEPTH, nestsDeeperThan, preview, validateBody } from '../../../src/api/validate';
+import { MAX_JSON_DEPTH, nestsDeeperThan, preview, validateBody } from '../../../src/openai/validate';
 import { EngineError } from '../../../src/engine/errors';
 import { FakeEngine } from '../../helpers/fake-engine';
 

@@ -4,7 +4,7 @@
 // store (retrieve, delete, store: false, LRU bound), item_reference, errors and aborts.
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChatCompletionCreateParams } from '../../../src/engine/engine-api';
+import type { ChatCompletionCreateParams } from '../../../src/openai/engine-api';
 import { EngineError } from '../../../src/engine/errors';
 import type { RouterOptions } from '../../../src/api/router';
 import { TRANSPORTS, type OpenTransport } from '../../helpers/api-transports';

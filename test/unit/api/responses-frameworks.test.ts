@@ -7,7 +7,7 @@ import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import { generateText, streamText } from 'ai';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChatCompletionCreateParams } from '../../../src/engine/engine-api';
+import type { ChatCompletionCreateParams } from '../../../src/openai/engine-api';
 import { TRANSPORTS, type OpenTransport } from '../../helpers/api-transports';
 import { FakeEngine } from '../../helpers/fake-engine';
 

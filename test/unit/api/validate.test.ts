@@ -2,7 +2,7 @@
 // EngineErrors that survive structured cloning; every engine code maps to one status.
 import { describe, expect, it } from 'vitest';
 import { toHttpError } from '../../../src/api/errors';
-import { validateChatParams, validateCompletionParams } from '../../../src/api/openai-params';
+import { validateChatParams, validateCompletionParams } from '../../../src/openai/params';
 import { EngineError, type EngineErrorCode } from '../../../src/engine/errors';
 
 function thrown(fn: () => unknown): EngineError {

@@ -38,6 +38,8 @@ describe('parseCliArgs', () => {
     [['run', 'm.gguf', '--temperature=-1'], /--temperature must be a number/],
     [['run', 'm.gguf', '--temperature', '-1'], /--temperature/],
     [['run', 'm.gguf', '--top-p', '0'], /--top-p/],
+    // The facade's range (src/openai/ranges.ts), checked before the model loads.
+    [['run', 'm.gguf', '--temperature', '2.5'], /--temperature/],
     [['run', 'm.gguf', '-n', '3', '--max-tokens', '3'], /not both/],
     [['run', 'm.gguf', '--bogus'], /Unknown option '--bogus'/],
     [['serve', 'm.gguf', '--port', '70000'], /--port must be an integer in \[0, 65535\]/],

@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest';
 import type { RunArgs } from '../../../src/cli/args';
 import { runCommand, serveCommand, ServeError, type EngineFactory } from '../../../src/cli/commands';
 import { EngineError } from '../../../src/engine/errors';
-import { createEngine } from '../../../src/engine/engine';
+import { createEngine } from '../../../src/create-engine';
 import { Tokenizer } from '../../../src/model/tokenizer';
-import { FakeRunner } from '../../helpers/fake-runner';
+import { FakeRunner } from '../../../src/testing/fake-runner';
 
 const ROOT = resolve(__dirname, '../../..');
 const STORIES = resolve(ROOT, '../shared/fixtures/stories260K/stories260K.gguf');

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../../src/engine/engine';
+import { createEngine } from '../../../src/create-engine';
 import { openSource, readGGUF } from '../../../src/model/gguf';
 
 const ROOT = resolve(__dirname, '../../..');

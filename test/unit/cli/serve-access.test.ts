@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseCliArgs, type CliEnv, type ServeArgs } from '../../../src/cli/args';
 import { serveCommand, type EngineFactory } from '../../../src/cli/commands';
 import type { RunningServer } from '../../../src/cli/http-server';
-import type { LocalEngine } from '../../../src/engine/local-engine';
+import type { LocalEngine } from '../../../src/openai/local-engine';
 import { FakeEngine } from '../../helpers/fake-engine';
 import { rawBody, rawGet } from '../../helpers/raw-http';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { hostEngine } from '../../../src/client/host';
 import { RemoteEngine } from '../../../src/client/remote-engine';
-import type { Engine } from '../../../src/engine/engine-api';
+import type { Engine } from '../../../src/openai/engine-api';
 import { EngineError } from '../../../src/engine/errors';
 import { fromWireError, toWireError } from '../../../src/client/wire-errors';
 import { GGUFError } from '../../../src/model/gguf/errors';

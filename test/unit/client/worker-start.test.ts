@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { hostEngine } from '../../../src/client/host';
 import { createWorkerEngine } from '../../../src/client/worker-engine';
-import type { Engine } from '../../../src/engine/engine-api';
+import type { Engine } from '../../../src/openai/engine-api';
 import { EngineError } from '../../../src/engine/errors';
 
 /** A Worker whose script never runs: messages go nowhere; the test fires its events. */

@@ -70,7 +70,7 @@ describe('EngineCore: one request', () => {
     const letters = 'xyENxENDzz';
     const piece = (id: number) => (id >= 100 ? letters[id - 100] : '?');
     const { EngineCore } = await import('../../../src/engine/core');
-    const { FakeRunner } = await import('../../helpers/fake-runner');
+    const { FakeRunner } = await import('../../../src/testing/fake-runner');
     const runner = new FakeRunner({ vocabSize: 200, nextToken: (ctx) => 100 + ctx.length - 1 });
     const core = new EngineCore({ runner, createDetokenizer: () => ({ push: piece, flush: () => '' }), eogIds: [] });
     const out = await collect(core.addRequest({ promptIds: [0], maxTokens: 10, stop: ['END', 'nope'] }));
@@ -239,7 +239,7 @@ describe('EngineCore: prefix cache', () => {
 describe('EngineCore: timings', () => {
   it('reports queue time, time to first token and decode tokens/s from the injected clock', async () => {
     let clock = 1000;
-    const { FakeRunner, createFakeDetokenizer } = await import('../../helpers/fake-runner');
+    const { FakeRunner, createFakeDetokenizer } = await import('../../../src/testing/fake-runner');
     const { EngineCore } = await import('../../../src/engine/core');
     const runner = new FakeRunner({ vocabSize: 1000 });
     const step = runner.step.bind(runner);

@@ -2,7 +2,7 @@
 // the fake model's outputs, and a collector for a request's events.
 import { EngineCore, type EngineCoreOptions, type EngineEvent, type RequestStream } from '../../../src/engine/core';
 import type { SamplingParams } from '../../../src/engine/types';
-import { createFakeDetokenizer, fakeNextToken, FakeRunner, type FakeRunnerOptions } from '../../helpers/fake-runner';
+import { createFakeDetokenizer, fakeNextToken, FakeRunner, type FakeRunnerOptions } from '../../../src/testing/fake-runner';
 
 export const VOCAB = 1000;
 

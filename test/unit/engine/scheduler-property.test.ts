@@ -8,7 +8,7 @@ import { KvCacheManager } from '../../../src/engine/kv/kv-cache-manager';
 import { createSequences, type Sequence } from '../../../src/engine/request';
 import { Scheduler } from '../../../src/engine/sched/scheduler';
 import { GREEDY, type SamplingParams } from '../../../src/engine/types';
-import { createFakeDetokenizer, FakeRunner } from '../../helpers/fake-runner';
+import { createFakeDetokenizer, FakeRunner } from '../../../src/testing/fake-runner';
 import { makePrompt, referenceOutput, VOCAB } from './helpers';
 
 const CONTEXT = 256;

@@ -5,7 +5,7 @@ import { KvCacheManager } from '../../../src/engine/kv/kv-cache-manager';
 import { createSequences } from '../../../src/engine/request';
 import { Scheduler } from '../../../src/engine/sched/scheduler';
 import { GREEDY } from '../../../src/engine/types';
-import { createFakeDetokenizer, FakeRunner } from '../../helpers/fake-runner';
+import { createFakeDetokenizer, FakeRunner } from '../../../src/testing/fake-runner';
 import { makePrompt, referenceOutput } from './helpers';
 
 function criteria(maxTokens = 100) {

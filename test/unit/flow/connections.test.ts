@@ -3,7 +3,7 @@
 // router; the rest reach the network fetch with their key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFlow, type FlowConnection } from '../../../src/flow';
-import type { LocalEngine } from '../../../src/engine/local-engine';
+import type { LocalEngine } from '../../../src/openai/local-engine';
 import { CHATML, fakeLocalEngine } from '../../helpers/fake-local-engine';
 import { readFixture, recordingEngine } from '../../helpers/flow-fixtures';
 

@@ -11,7 +11,7 @@ import { MemorySource } from '../../../src/model/gguf/source';
 import type { ModelRunner, SequenceInput, StepInput, StepOutput } from '../../../src/engine/types';
 import { __setWebLLMTestHooks } from '../../../src/compat/webllm/test-hooks';
 import type { ModelStorage } from '../../../src/storage';
-import { FakeRunner } from '../../helpers/fake-runner';
+import { FakeRunner } from '../../../src/testing/fake-runner';
 import { makeTestModel } from '../../helpers/test-model';
 
 export const CHAT_TEMPLATE =

@@ -1,9 +1,9 @@
 // The served model id: the caller's name, else the file's stem, else general.name.
 import { describe, expect, it } from 'vitest';
-import { modelIdFor, sourceStem } from '../../../src/engine/model-id';
-import { createEngine } from '../../../src/engine/engine';
-import { FakeRunner } from '../../helpers/fake-runner';
-import { STORIES_GGUF } from '../../helpers/stories-reference';
+import { modelIdFor, sourceStem } from '../../src/model-id';
+import { createEngine } from '../../src/create-engine';
+import { FakeRunner } from '../../src/testing/fake-runner';
+import { STORIES_GGUF } from '../helpers/stories-reference';
 
 describe('sourceStem', () => {
   it.each([

@@ -1,7 +1,7 @@
 // Parameter tables of the OpenAI routes (plus vLLM's extra sampling fields), and the
 // cross-field rules a table cannot express. See validate.ts for how a table is read.
 
-import type { ChatCompletionCreateParams, CompletionCreateParams, DetokenizeParams, TokenizeParams } from '../engine/engine-api';
+import type { ChatCompletionCreateParams, CompletionCreateParams, DetokenizeParams, TokenizeParams } from './engine-api';
 import {
   arrayOf,
   bool,
@@ -9,7 +9,7 @@ import {
   invalid,
   logitBias,
   messages,
-  num,
+  numIn,
   object,
   str,
   stop,
@@ -20,8 +20,8 @@ import {
   type Check,
   type ParamTable,
 } from './validate';
+import { MAX_TOKENS, RANGES } from './ranges';
 
-const MAX_TOKENS = 1 << 30;
 
 /** A list that asks for something: anything but null or `[]` (`tools`, `include`). */
 export const isNonEmpty = (v: unknown): boolean => !(v === null || (Array.isArray(v) && v.length === 0));
@@ -31,19 +31,19 @@ const SAMPLING: ParamTable = {
   model: { check: str },
   stream: { check: bool },
   stream_options: { check: object(streamOptions) },
-  n: { check: int(1, 128) },
+  n: { check: int(RANGES.n.min, RANGES.n.max) },
   max_tokens: { check: int(1, MAX_TOKENS) },
-  temperature: { check: num(0, 2) },
-  top_p: { check: num(0, 1, { minExclusive: true }) },
+  temperature: { check: numIn(RANGES.temperature) },
+  top_p: { check: numIn(RANGES.top_p) },
   seed: { check: int(Number.MIN_SAFE_INTEGER) },
   stop: { check: stop },
-  presence_penalty: { check: num(-2, 2) },
-  frequency_penalty: { check: num(-2, 2) },
+  presence_penalty: { check: numIn(RANGES.presence_penalty) },
+  frequency_penalty: { check: numIn(RANGES.frequency_penalty) },
   logit_bias: { check: logitBias },
   // vLLM extras
   top_k: { check: int(-1) },
-  min_p: { check: num(0, 1) },
-  repetition_penalty: { check: num(0, 2, { minExclusive: true }) },
+  min_p: { check: numIn(RANGES.min_p) },
+  repetition_penalty: { check: numIn(RANGES.repetition_penalty) },
   // llama.cpp server's penalty window (Ollama's routes send it through here too).
   repeat_last_n: { check: int(-1, MAX_TOKENS) },
   ignore_eos: { check: bool },
@@ -65,7 +65,7 @@ export const CHAT_PARAMS: ParamTable = {
   messages: { required: true, check: messages },
   max_completion_tokens: { check: int(1, MAX_TOKENS) },
   logprobs: { check: bool },
-  top_logprobs: { check: int(0, 20) },
+  top_logprobs: { check: int(RANGES.top_logprobs.min, RANGES.top_logprobs.max) },
   // Known, not supported yet: a non-default value is a 400, never silently dropped.
   tools: { unsupported: isNonEmpty },
   tool_choice: { unsupported: (v) => v !== 'none' },
@@ -93,10 +93,10 @@ const prompt: Check = (v, p) => {
 export const COMPLETION_PARAMS: ParamTable = {
   ...SAMPLING,
   prompt: { required: true, check: prompt },
-  logprobs: { check: int(0, 20) },
+  logprobs: { check: int(RANGES.top_logprobs.min, RANGES.top_logprobs.max) },
   echo: { check: bool },
   suffix: { unsupported: (v) => v !== '' },
-  best_of: { check: int(1, 128) },
+  best_of: { check: int(RANGES.n.min, RANGES.n.max) },
 };
 
 export function streamRules(body: { stream?: boolean | null; stream_options?: unknown }): void {

@@ -11,6 +11,7 @@
 // directly (not through the router) fails the same way, across postMessage too.
 
 import { EngineError } from '../engine/errors';
+import { inRange, RANGES, type Range } from './ranges';
 
 export type Check = (value: unknown, param: string) => void;
 
@@ -160,11 +161,15 @@ function finite(v: unknown, p: string): asserts v is number {
 export function num(min: number, max: number, opts: { minExclusive?: boolean } = {}): Check {
   return (v, p) => {
     finite(v, p);
-    const low = opts.minExclusive ? v <= min : v < min;
-    if (low || v > max) {
+    if (!inRange(v as number, { min, max, minExclusive: opts.minExclusive })) {
       throw invalid(p, `'${p}' must be in ${opts.minExclusive ? '(' : '['}${min}, ${max}], got ${v}.`);
     }
   };
+}
+
+/** `num` over a range of ranges.ts. */
+export function numIn(r: Range): Check {
+  return num(r.min, r.max, { minExclusive: 'minExclusive' in r && r.minExclusive === true });
 }
 
 export function int(min: number, max = Number.MAX_SAFE_INTEGER): Check {
@@ -226,12 +231,12 @@ export const stop: Check = (v, p) => {
   else one(v, p);
 };
 
-/** `{ "50256": -100 }`: keys are token ids, values in [-100, 100]. */
+/** `{ "50256": -100 }`: keys are token ids, values in RANGES.logit_bias. */
 export const logitBias: Check = (v, p) => {
   if (!isPlainObject(v)) throw invalid(p, `'${p}' must be an object of token id → bias.`);
   for (const [key, bias] of Object.entries(v)) {
     if (!/^\d+$/.test(key)) throw invalid(p, `'${p}' keys must be token ids, got ${preview(key)}.`);
-    num(-100, 100)(bias, p);
+    numIn(RANGES.logit_bias)(bias, p);
   }
 };
 

@@ -1,24 +1,23 @@
 // LocalEngine: the `Engine` interface (OpenAI shapes) over an EngineCore in this thread.
-// It validates a request, renders the chat template, tokenizes, maps OpenAI's sampling
-// fields to SamplingParams, and turns the core's per-request events into OpenAI objects.
-// The core knows nothing of OpenAI; the router knows nothing of tokens.
-import { validateChatParams, validateCompletionParams } from '../api/openai-params';
+// Chat and completions share one pipeline: validate → template (chat) → tokens →
+// EngineRequests (admit) → merged events (pipeline.ts) → OpenAI objects or chunks. The
+// core knows nothing of OpenAI; the router knows nothing of tokens.
+import { validateChatParams, validateCompletionParams } from './params';
 import type { ChatTemplate } from '../model/template';
 import { TemplateError } from '../model/template';
-import type { EngineCore, EngineEvent } from './core';
+import type { EngineCore, EngineEvent } from '../engine/core';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, ChatTokenLogprob, Completion,
-  CompletionChunk, CompletionCreateParams, CompletionLogprobs, CompletionUsage, DetokenizeParams, DetokenizeResult,
+  CompletionChunk, CompletionCreateParams, CompletionLogprobs, DetokenizeParams, DetokenizeResult,
   Engine, EngineInfo, EngineStats, FinishReason, RequestOptions, SamplingFields, TokenizeParams, TokenizeResult,
 } from './engine-api';
-import { EngineError, fromTemplateError, modelHasNoChatTemplateError } from './errors';
-import {
-  appendCompletionLogprobs, chatLogprobs, emptyCompletionLogprobs, newId, sumUsage, toFinishReason, toTimings,
-  toUsage, unixSeconds, type TokenTextFn,
-} from './openai-shapes';
-import type { EngineRequest } from './request';
-import type { Detokenizer } from './stop';
-import type { SamplingParams } from './types';
+import { EngineError, fromTemplateError, modelHasNoChatTemplateError } from '../engine/errors';
+import { appendCompletionLogprobs, chatLogprobs, emptyCompletionLogprobs, newId, toFinishReason, unixSeconds, type TokenTextFn } from './shapes';
+import { cancelAll, Run } from './pipeline';
+import type { EngineRequest } from '../engine/request';
+import { sameModel } from './model-name';
+import type { Detokenizer } from '../engine/stop';
+import type { SamplingParams } from '../engine/types';
 
 /** What the engine needs of a tokenizer (src/model/tokenizer's Tokenizer satisfies it through an adapter). */
 export interface EngineTokenizer {
@@ -39,8 +38,6 @@ export interface LocalEngineParts {
   info: EngineInfo;
   destroy?: () => void | Promise<void>;
 }
-
-type Admitted = { stream: AsyncIterable<EngineEvent>; promptTokens: number };
 
 const ROLE_FOR_TEMPLATE: Record<ChatMessage['role'], 'system' | 'user' | 'assistant'> = {
   system: 'system',
@@ -79,7 +76,7 @@ export class LocalEngine implements Engine {
   // Request building
 
   private checkModel(model: string | undefined): void {
-    if (model != null && model !== this.modelInfo.id) {
+    if (model != null && !sameModel(model, this.modelInfo.id)) {
       throw new EngineError('model_not_found', `The model '${model}' is not loaded; this engine serves '${this.modelInfo.id}'.`, 'model');
     }
   }
@@ -112,19 +109,31 @@ export class LocalEngine implements Engine {
     };
   }
 
-  private admit(promptIds: number[], p: SamplingFields, maxTokens: number | undefined, logprobs: boolean, topLogprobs: number, signal?: AbortSignal): Admitted {
-    this.checkFits(promptIds.length, maxTokens, 'max_completion_tokens' in p && p.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens');
+  /** Admits one request per prompt (all or none) and starts a Run over their events. */
+  private start(prompts: number[][], p: SamplingFields, maxTokens: number | undefined, logprobs: boolean, topLogprobs: number, signal: AbortSignal | undefined, idPrefix: string): Run {
+    const maxParam = 'max_completion_tokens' in p && p.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
     const stop = p.stop == null ? [] : typeof p.stop === 'string' ? [p.stop] : p.stop;
-    const req: EngineRequest = {
-      promptIds,
-      sampling: this.sampling(p, logprobs, topLogprobs),
-      maxTokens,
-      n: p.n ?? 1,
-      stop: stop.filter((s) => s.length > 0),
-      ignoreEos: p.ignore_eos ?? false,
-      signal,
-    };
-    return { stream: this.core.addRequest(req), promptTokens: promptIds.length };
+    const streams: AsyncIterable<EngineEvent>[] = [];
+    try {
+      for (const promptIds of prompts) {
+        this.checkFits(promptIds.length, maxTokens, maxParam);
+        const req: EngineRequest = {
+          promptIds,
+          sampling: this.sampling(p, logprobs, topLogprobs),
+          maxTokens,
+          n: p.n ?? 1,
+          stop: stop.filter((s) => s.length > 0),
+          ignoreEos: p.ignore_eos ?? false,
+          signal,
+        };
+        streams.push(this.core.addRequest(req));
+      }
+    } catch (err) {
+      cancelAll(streams);
+      throw err;
+    }
+    const meta = { id: newId(idPrefix), created: unixSeconds(), model: this.modelInfo.id, startMs: performance.now() };
+    return new Run(streams, prompts.map((ids) => ids.length), p.n ?? 1, meta);
   }
 
   /**
@@ -177,31 +186,26 @@ export class LocalEngine implements Engine {
     this.checkModel(p.model);
     const promptIds = this.renderChat(p.messages, true);
     const wantLogprobs = p.logprobs === true;
-    const admitted = this.admit(promptIds, p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal);
-    const meta = { id: newId('chatcmpl'), created: unixSeconds(), model: this.modelInfo.id, startMs: performance.now() };
-    if (p.stream) return this.chatStream(admitted, p.n ?? 1, p.stream_options?.include_usage === true, wantLogprobs, p.return_token_ids === true, meta);
-
-    const n = p.n ?? 1;
     const wantIds = p.return_token_ids === true;
-    const texts = Array.from({ length: n }, () => '');
-    const ids: number[][] = Array.from({ length: n }, () => []);
-    const logprobs: ChatTokenLogprob[][] = Array.from({ length: n }, () => []);
-    const finish: (FinishReason | null)[] = Array(n).fill(null);
-    let last: EngineEvent | undefined;
-    for await (const ev of admitted.stream) {
-      if (ev.finishReason === 'abort') throw new EngineError('aborted', 'The request was aborted.');
-      texts[ev.index] += ev.text;
-      ids[ev.index]!.push(...ev.tokenIds);
-      if (wantLogprobs && ev.logprobs) logprobs[ev.index]!.push(...chatLogprobs(ev.logprobs, this.tokenizer.tokenText));
-      if (ev.finishReason) finish[ev.index] = toFinishReason(ev.finishReason);
-      if (ev.usage) last = ev;
+    const run = this.start([promptIds], p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal, 'chatcmpl');
+    if (p.stream) return this.chatStream(run, p.stream_options?.include_usage === true, wantLogprobs, wantIds);
+
+    const texts = Array.from({ length: run.numChoices }, () => '');
+    const ids: number[][] = texts.map(() => []);
+    const logprobs: ChatTokenLogprob[][] = texts.map(() => []);
+    const finish: (FinishReason | null)[] = texts.map(() => null);
+    for await (const { choice, ev } of run.events()) {
+      texts[choice] += ev.text;
+      ids[choice]!.push(...ev.tokenIds);
+      if (wantLogprobs && ev.logprobs) logprobs[choice]!.push(...chatLogprobs(ev.logprobs, this.tokenizer.tokenText));
+      if (ev.finishReason) finish[choice] = toFinishReason(ev.finishReason);
     }
-    const usage = last?.usage ? toUsage(last.usage) : toUsage({ promptTokens: admitted.promptTokens, completionTokens: 0, cachedTokens: 0 });
+    const { usage, timings } = run.totals();
     return {
-      id: meta.id,
+      id: run.meta.id,
       object: 'chat.completion',
-      created: meta.created,
-      model: meta.model,
+      created: run.meta.created,
+      model: run.meta.model,
       choices: texts.map((text, index) => ({
         index,
         message: { role: 'assistant', content: text, refusal: null },
@@ -211,32 +215,24 @@ export class LocalEngine implements Engine {
       })),
       usage,
       ...(wantIds ? { prompt_token_ids: promptIds } : {}),
-      timings: toTimings(last?.timings, usage.completion_tokens, performance.now() - meta.startMs),
+      timings,
     };
   }
 
-  private async *chatStream(
-    admitted: Admitted, n: number, includeUsage: boolean, wantLogprobs: boolean, wantIds: boolean,
-    meta: { id: string; created: number; model: string; startMs: number },
-  ): AsyncGenerator<ChatCompletionChunk> {
+  private async *chatStream(run: Run, includeUsage: boolean, wantLogprobs: boolean, wantIds: boolean): AsyncGenerator<ChatCompletionChunk> {
+    const { meta } = run;
     const base = () => ({ id: meta.id, object: 'chat.completion.chunk' as const, created: meta.created, model: meta.model, ...(includeUsage ? { usage: null } : {}) });
-    for (let index = 0; index < n; index++) {
+    for (let index = 0; index < run.numChoices; index++) {
       yield { ...base(), choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] };
     }
-    let last: EngineEvent | undefined;
-    for await (const ev of admitted.stream) {
-      if (ev.finishReason === 'abort') throw new EngineError('aborted', 'The request was aborted.');
-      if (ev.usage) last = ev;
+    for await (const { choice, ev } of run.events()) {
       const lp = wantLogprobs && ev.logprobs?.length ? { content: chatLogprobs(ev.logprobs, this.tokenizer.tokenText), refusal: null as null } : null;
       const finish = toFinishReason(ev.finishReason);
       if (ev.text === '' && !lp && !finish && !(wantIds && ev.tokenIds.length)) continue;
       const delta = ev.text === '' && !lp ? {} : { content: ev.text };
-      yield { ...base(), choices: [{ index: ev.index, delta, logprobs: lp, finish_reason: finish, ...(wantIds ? { token_ids: ev.tokenIds } : {}) }] };
+      yield { ...base(), choices: [{ index: choice, delta, logprobs: lp, finish_reason: finish, ...(wantIds ? { token_ids: ev.tokenIds } : {}) }] };
     }
-    if (includeUsage) {
-      const usage = last?.usage ? toUsage(last.usage) : toUsage({ promptTokens: admitted.promptTokens, completionTokens: 0, cachedTokens: 0 });
-      yield { ...base(), choices: [], usage, timings: toTimings(last?.timings, usage.completion_tokens, performance.now() - meta.startMs) };
-    }
+    if (includeUsage) yield { ...base(), choices: [], ...run.totals() };
   }
 
   // ---------------------------------------------------------------------------------
@@ -252,96 +248,68 @@ export class LocalEngine implements Engine {
     this.checkModel(p.model);
     const prompts = typeof p.prompt === 'string' ? [p.prompt] : p.prompt;
     if (prompts.length === 0) throw new EngineError('invalid_request', 'prompt must not be an empty list', 'prompt');
-    const n = p.n ?? 1;
     const wantLogprobs = p.logprobs != null;
+    const wantIds = p.return_token_ids === true;
     const encoded = prompts.map((s) => this.encodePrompt(s));
-    // Admit every prompt before streaming, so admission errors reject the call.
-    const admitted: Admitted[] = [];
-    try {
-      for (const ids of encoded) admitted.push(this.admit(ids, p, p.max_tokens ?? 16, wantLogprobs, p.logprobs ?? 0, options?.signal));
-    } catch (err) {
-      for (const a of admitted) void a.stream[Symbol.asyncIterator]().return?.();
-      throw err;
-    }
-    const meta = { id: newId('cmpl'), created: unixSeconds(), model: this.modelInfo.id, startMs: performance.now() };
-    const merged = mergeEvents(admitted.map((a) => a.stream));
+    const run = this.start(encoded, p, p.max_tokens ?? 16, wantLogprobs, p.logprobs ?? 0, options?.signal, 'cmpl');
+    // Choice i answers prompt ⌊i / n⌋; echo starts its text (and its logprob offsets) with that prompt.
+    const promptOf = (choice: number) => prompts[Math.floor(choice / run.n)]!;
     const echo = p.echo === true;
-    if (p.stream) return this.completionStream(merged, prompts, n, echo, p.stream_options?.include_usage === true, wantLogprobs, p.return_token_ids === true, admitted, meta);
+    if (p.stream) return this.completionStream(run, promptOf, echo, p.stream_options?.include_usage === true, wantLogprobs, wantIds);
 
-    const total = prompts.length * n;
-    const texts = Array.from({ length: total }, (_, i) => (echo ? prompts[Math.floor(i / n)]! : ''));
-    const lps: CompletionLogprobs[] = Array.from({ length: total }, () => emptyCompletionLogprobs());
+    const texts = Array.from({ length: run.numChoices }, (_, i) => (echo ? promptOf(i) : ''));
+    const lps: CompletionLogprobs[] = texts.map(() => emptyCompletionLogprobs());
     const offsets = texts.map((t) => t.length);
-    const finish: (FinishReason | null)[] = Array(total).fill(null);
-    const ids: number[][] = Array.from({ length: total }, () => []);
-    const usages: (CompletionUsage | undefined)[] = Array(prompts.length).fill(undefined);
-    let timings: EngineEvent['timings'];
-    for await (const { source, ev } of merged) {
-      if (ev.finishReason === 'abort') throw new EngineError('aborted', 'The request was aborted.');
-      const i = source * n + ev.index;
-      texts[i] += ev.text;
-      ids[i]!.push(...ev.tokenIds);
-      if (wantLogprobs && ev.logprobs) offsets[i] = appendCompletionLogprobs(lps[i]!, ev.logprobs, this.tokenizer.tokenText, offsets[i]!);
-      if (ev.finishReason) finish[i] = toFinishReason(ev.finishReason);
-      if (ev.usage) {
-        usages[source] = toUsage(ev.usage);
-        timings = ev.timings;
-      }
+    const finish: (FinishReason | null)[] = texts.map(() => null);
+    const ids: number[][] = texts.map(() => []);
+    for await (const { choice, ev } of run.events()) {
+      texts[choice] += ev.text;
+      ids[choice]!.push(...ev.tokenIds);
+      if (wantLogprobs && ev.logprobs) offsets[choice] = appendCompletionLogprobs(lps[choice]!, ev.logprobs, this.tokenizer.tokenText, offsets[choice]!);
+      if (ev.finishReason) finish[choice] = toFinishReason(ev.finishReason);
     }
-    const usage = sumUsage(usages.map((u, k) => u ?? toUsage({ promptTokens: admitted[k]!.promptTokens, completionTokens: 0, cachedTokens: 0 })));
+    const { usage, timings } = run.totals();
     return {
-      id: meta.id,
+      id: run.meta.id,
       object: 'text_completion',
-      created: meta.created,
-      model: meta.model,
+      created: run.meta.created,
+      model: run.meta.model,
       choices: texts.map((text, index) => ({
         index,
         text,
         logprobs: wantLogprobs ? lps[index]! : null,
         finish_reason: finish[index] ?? 'stop',
-        ...(p.return_token_ids ? { token_ids: ids[index]!, prompt_token_ids: encoded[Math.floor(index / n)]! } : {}),
+        ...(wantIds ? { token_ids: ids[index]!, prompt_token_ids: encoded[Math.floor(index / run.n)]! } : {}),
       })),
       usage,
-      timings: toTimings(timings, usage.completion_tokens, performance.now() - meta.startMs),
+      timings,
     };
   }
 
   private async *completionStream(
-    merged: AsyncIterable<{ source: number; ev: EngineEvent }>, prompts: string[], n: number, echo: boolean,
-    includeUsage: boolean, wantLogprobs: boolean, wantIds: boolean, admitted: Admitted[],
-    meta: { id: string; created: number; model: string; startMs: number },
+    run: Run, promptOf: (choice: number) => string, echo: boolean, includeUsage: boolean, wantLogprobs: boolean, wantIds: boolean,
   ): AsyncGenerator<CompletionChunk> {
+    const { meta } = run;
     const base = () => ({ id: meta.id, object: 'text_completion' as const, created: meta.created, model: meta.model, ...(includeUsage ? { usage: null } : {}) });
-    const offsets: number[] = Array(prompts.length * n).fill(0);
+    const offsets: number[] = Array(run.numChoices).fill(0);
     if (echo) {
-      for (let i = 0; i < prompts.length * n; i++) {
-        const text = prompts[Math.floor(i / n)]!;
+      for (let i = 0; i < run.numChoices; i++) {
+        const text = promptOf(i);
         offsets[i] = text.length;
         yield { ...base(), choices: [{ index: i, text, logprobs: null, finish_reason: null }] };
       }
     }
-    const usages: (CompletionUsage | undefined)[] = Array(prompts.length).fill(undefined);
-    let timings: EngineEvent['timings'];
-    for await (const { source, ev } of merged) {
-      if (ev.finishReason === 'abort') throw new EngineError('aborted', 'The request was aborted.');
-      if (ev.usage) {
-        usages[source] = toUsage(ev.usage);
-        timings = ev.timings;
-      }
-      const index = source * n + ev.index;
+    for await (const { choice, ev } of run.events()) {
       let logprobs: CompletionLogprobs | null = null;
       if (wantLogprobs && ev.logprobs?.length) {
         logprobs = emptyCompletionLogprobs();
-        offsets[index] = appendCompletionLogprobs(logprobs, ev.logprobs, this.tokenizer.tokenText, offsets[index]!);
+        offsets[choice] = appendCompletionLogprobs(logprobs, ev.logprobs, this.tokenizer.tokenText, offsets[choice]!);
       }
       const finish = toFinishReason(ev.finishReason);
       if (ev.text === '' && !logprobs && !finish && !(wantIds && ev.tokenIds.length)) continue;
-      yield { ...base(), choices: [{ index, text: ev.text, logprobs, finish_reason: finish, ...(wantIds ? { token_ids: ev.tokenIds } : {}) }] };
+      yield { ...base(), choices: [{ index: choice, text: ev.text, logprobs, finish_reason: finish, ...(wantIds ? { token_ids: ev.tokenIds } : {}) }] };
     }
-    if (includeUsage) {
-      const usage = sumUsage(usages.map((u, k) => u ?? toUsage({ promptTokens: admitted[k]!.promptTokens, completionTokens: 0, cachedTokens: 0 })));
-      yield { ...base(), choices: [], usage, timings: toTimings(timings, usage.completion_tokens, performance.now() - meta.startMs) };
-    }
+    if (includeUsage) yield { ...base(), choices: [], ...run.totals() };
   }
 
   // ---------------------------------------------------------------------------------
@@ -404,27 +372,5 @@ export class LocalEngine implements Engine {
 
   async destroy(): Promise<void> {
     await this.onDestroy?.();
-  }
-}
-
-/** Interleaves several event streams in arrival order, tagging each event with its source. */
-export async function* mergeEvents(streams: AsyncIterable<EngineEvent>[]): AsyncGenerator<{ source: number; ev: EngineEvent }> {
-  const iterators = streams.map((s) => s[Symbol.asyncIterator]());
-  const pending = new Map<number, Promise<{ source: number; r: IteratorResult<EngineEvent> }>>();
-  const pull = (source: number) => pending.set(source, iterators[source]!.next().then((r) => ({ source, r })));
-  iterators.forEach((_, i) => pull(i));
-  try {
-    while (pending.size > 0) {
-      const { source, r } = await Promise.race(pending.values());
-      if (r.done) {
-        pending.delete(source);
-        continue;
-      }
-      pull(source);
-      yield { source, ev: r.value };
-    }
-  } finally {
-    // An early exit (break, abort, error) cancels every stream still running.
-    for (const source of pending.keys()) void iterators[source]!.return?.();
   }
 }

@@ -3,14 +3,14 @@
 // official `openai` client through the fetch shim.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../../src/engine/engine';
-import type { EngineStats } from '../../../src/engine/engine-api';
+import { createEngine } from '../../../src/create-engine';
+import type { EngineStats } from '../../../src/openai/engine-api';
 import { EngineError } from '../../../src/engine/errors';
 import type { SequenceInput } from '../../../src/engine/types';
 import { Tokenizer } from '../../../src/model/tokenizer';
 import { createOpenAIFetch } from '../../../src/shim/fetch';
 import { CHATML, fakeLocalEngine, STORIES_GGUF as STORIES } from '../../helpers/fake-local-engine';
-import { FakeRunner, fakeNextToken } from '../../helpers/fake-runner';
+import { FakeRunner, fakeNextToken } from '../../../src/testing/fake-runner';
 
 // SentencePiece adds a dummy-prefix space when encoding WORDS, so the continuation decodes as STORY.
 const WORDS = 'there was a little girl named Lily. She loved to play outside.';

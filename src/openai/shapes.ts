@@ -9,9 +9,9 @@ import type {
   FinishReason,
   TopLogprob,
 } from './engine-api';
-import type { RequestTimings, Usage } from './core';
-import type { FinishReason as CoreFinishReason } from './stop';
-import type { SampledToken } from './types';
+import type { RequestTimings, Usage } from '../engine/core';
+import type { FinishReason as CoreFinishReason } from '../engine/stop';
+import type { SampledToken } from '../engine/types';
 
 /** How the engine names a token in logprobs: its text and its UTF-8 bytes. */
 export type TokenTextFn = (tokenId: number) => { text: string; bytes: number[] };

@@ -1,4 +1,6 @@
-// A deterministic fake ModelRunner for engine tests (no GPU), plus a fake detokenizer.
+// A deterministic fake ModelRunner (no GPU), plus a fake detokenizer: the test double of the
+// engine tests, kept in src/ (not test/) because the demo's ?fake=1 mode runs on it too.
+// Not exported from the package entry; nothing in the library imports it.
 //
 // It keeps its own "KV pool": for every slot, the token id and position last written there.
 // A sequence's next token is a hash of its whole context *as read back through its block
@@ -11,9 +13,9 @@
 // position it should, and no block written by one sequence while another in the same step
 // names it.
 
-import { KV_BLOCK_SIZE, type ModelRunner, type SamplingParams, type SequenceInput, type StepInput, type StepOutput } from '../../src/engine/types';
-import type { ModelConfig } from '../../src/model/config';
-import type { Detokenizer } from '../../src/engine/stop';
+import { KV_BLOCK_SIZE, type ModelRunner, type SamplingParams, type SequenceInput, type StepInput, type StepOutput } from '../engine/types';
+import type { ModelConfig } from '../model/config';
+import type { Detokenizer } from '../engine/stop';
 
 export class FakeRunnerInvariantError extends Error {
   readonly code = 'fake_runner_invariant';

@@ -2,20 +2,20 @@
 // builds the model config, tokenizer and chat template from the metadata, creates the
 // model runner (WebGPU by default), and starts an EngineCore behind the OpenAI-shaped
 // LocalEngine.
-import { openSource, readGGUF, typeName, type SourceInput } from '../model/gguf';
-import type { GGUFFile } from '../model/gguf/types';
-import { modelConfigFromGGUF } from '../model/config-parse';
-import type { ModelConfig } from '../model/config';
-import { ChatTemplate } from '../model/template';
-import { IncrementalDetokenizer, Tokenizer } from '../model/tokenizer';
-import { EngineCore, type EngineCoreOptions } from './core';
-import type { EngineInfo } from './engine-api';
-import { LocalEngine, type EngineTokenizer } from './local-engine';
-import type { LoadProgress, ModelRunner, RunnerFactoryArgs } from './types';
-import { ensureWebGpuGlobals } from '../gpu/webgpu-globals';
+import { openSource, readGGUF, typeName, type SourceInput } from './model/gguf';
+import type { GGUFFile } from './model/gguf/types';
+import { modelConfigFromGGUF } from './model/config-parse';
+import type { ModelConfig } from './model/config';
+import { ChatTemplate } from './model/template';
+import { IncrementalDetokenizer, Tokenizer } from './model/tokenizer';
+import { EngineCore, type EngineCoreOptions } from './engine/core';
+import type { EngineInfo } from './openai/engine-api';
+import { LocalEngine, type EngineTokenizer } from './openai/local-engine';
+import type { LoadProgress, ModelRunner, RunnerFactoryArgs } from './engine/types';
+import { ensureWebGpuGlobals } from './gpu/webgpu-globals';
 import { modelIdFor } from './model-id';
 
-export type { LoadProgress, RunnerFactoryArgs } from './types';
+export type { LoadProgress, RunnerFactoryArgs } from './engine/types';
 
 export interface CreateEngineOptions extends EngineCoreOptions {
   /** A .gguf path (Node), URL, bytes, Blob/File, or ByteSource. */
@@ -108,7 +108,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<LocalE
       precision: options.precision ?? 'auto', onProgress: options.onProgress,
     };
     if (!options.createRunner) ensureWebGpuGlobals();
-    runner = options.createRunner ? await options.createRunner(args) : await (await import('../gpu/create-runner')).createWebGpuRunner(args);
+    runner = options.createRunner ? await options.createRunner(args) : await (await import('./gpu/create-runner')).createWebGpuRunner(args);
     const tok = engineTokenizer(tokenizer);
     const core = new EngineCore({ runner, createDetokenizer: tok.createDetokenizer, eogIds: tokenizer.eogIds, options });
     const info = { ...describeModel(gguf, config, modelIdFor(options, gguf.metadata['general.name']), template), loadMs: performance.now() - started };

@@ -3,7 +3,7 @@
 // answer vLLM's 400. Ollama would shift the context and go on, WebLLM stops when its KV
 // cache is full; tabllm ends with finish_reason "length" (Ollama's done_reason "length").
 import type { Engine, TokenizeParams } from './engine-api';
-import { EngineError } from './errors';
+import { EngineError } from '../engine/errors';
 
 /**
  * `maxTokens` capped at the context the prompt leaves (Infinity: all of it). Throws

@@ -2,7 +2,7 @@
 // /api/tags): the caller's `modelId`, else the file's stem — what a user typed or sees
 // (`stories260K` for …/stories260K.gguf, a URL's last path segment, a File's name) —
 // else the GGUF's `general.name` (often just the architecture, e.g. 'llama'), else 'model'.
-import type { SourceInput } from '../model/gguf';
+import type { SourceInput } from './model/gguf';
 
 /** `stories260K.gguf` → `stories260K`; '' when the source has no name. */
 export function sourceStem(src: SourceInput): string {
