@@ -99,6 +99,18 @@ describe('a consumer project (npm pack → npm install, vite, Chromium)', () => 
     }
   }
 
+  /** Serves a built folder with `vite preview` and runs the README page there. */
+  async function runBuiltPage(outDir: string) {
+    const port = await freePort();
+    const preview = start(project, 'node', [viteBin(project), 'preview', '--outDir', outDir, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], /http:\/\/127\.0\.0\.1:\d+/);
+    try {
+      await preview.matched;
+      return await runPage(`http://127.0.0.1:${port}/`);
+    } finally {
+      await stop(preview.child);
+    }
+  }
+
   function expectPage(r: Awaited<ReturnType<typeof runPage>>): void {
     expect(r.streamed.text).toBe(COMPLETION);
     expect(r.streamed.chunks).toBeGreaterThan(5); // streamed, not one blob
@@ -165,14 +177,7 @@ describe('a consumer project (npm pack → npm install, vite, Chromium)', () => 
     copyFileSync(STORIES_GGUF, join(out, 'stories260K.gguf'));
     // webpack's output is a classic script (no ES module syntax left).
     writeFileSync(join(out, 'index.html'), INDEX_HTML.replace('type="module" ', ''));
-    const port = await freePort();
-    const preview = start(project, 'node', [viteBin(project), 'preview', '--outDir', out, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], /http:\/\/127\.0\.0\.1:\d+/);
-    try {
-      await preview.matched;
-      expectPage(await runPage(`http://127.0.0.1:${port}/`));
-    } finally {
-      await stop(preview.child);
-    }
+    expectPage(await runBuiltPage(out));
   });
 
   it('esbuild: the bundle keeps the relative worker URL; with the worker file copied beside it, the same page works', { timeout: 120_000 }, async () => {
@@ -184,14 +189,7 @@ describe('a consumer project (npm pack → npm install, vite, Chromium)', () => 
     copyFileSync(join(project.dir, 'node_modules/tabllm/dist/worker/engine.worker.js'), join(out, 'worker/engine.worker.js'));
     copyFileSync(STORIES_GGUF, join(out, 'stories260K.gguf'));
     writeFileSync(join(out, 'index.html'), INDEX_HTML);
-    const port = await freePort();
-    const preview = start(project, 'node', [viteBin(project), 'preview', '--outDir', out, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], /http:\/\/127\.0\.0\.1:\d+/);
-    try {
-      await preview.matched;
-      expectPage(await runPage(`http://127.0.0.1:${port}/`));
-    } finally {
-      await stop(preview.child);
-    }
+    expectPage(await runBuiltPage(out));
   });
 
   it('npx tabllm run prints llama2.c text', { timeout: 120_000 }, () => {
