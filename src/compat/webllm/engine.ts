@@ -9,6 +9,9 @@ import type { ChatCompletionChunk as TChatChunk, CompletionChunk as TCompletionC
 import { EngineError } from '../../engine/errors';
 import { fitMaxTokens } from '../../openai/fit-context';
 import type { LocalEngine } from '../../openai/local-engine';
+import type { RunnerFactoryArgs } from '../../create-engine';
+import type { ModelRunner } from '../../engine/types';
+import type { ModelStorage } from '../../storage';
 import { newId, unixSeconds } from '../../openai/shapes';
 import {
   ContextWindowSizeExceededError, DeviceLostError, ModelNotLoadedError, ReloadArgumentSizeUnmatchedError,
@@ -20,7 +23,6 @@ import { resolveWebLLMModel } from './prebuilt';
 import { checkChatOptions, translateChatRequest, translateCompletionRequest } from './request';
 import * as shape from './responses';
 import { ChatSession } from './session';
-import { testHooks } from './test-hooks';
 
 /** WebLLM's engine config plus what tabllm adds (all optional; a WebLLM config works as is). */
 export interface TabllmMLCEngineConfig extends MLCEngineConfig {
@@ -28,6 +30,13 @@ export interface TabllmMLCEngineConfig extends MLCEngineConfig {
   gpu?: GPUEntryPoint;
   /** KV cache budget in bytes; default a share of the device's limits. */
   kvCacheBytes?: number;
+  /**
+   * Advanced: where models are kept instead of the browser's storage (e.g. in-memory stores
+   * from `tabllm`'s storage layer). Pass the same storage to the cache helpers (cache.ts).
+   */
+  storage?: ModelStorage;
+  /** Advanced: replaces the WebGPU model runner, as `createEngine`'s option of the same name does (tests run on a fake runner). */
+  createRunner?: (args: RunnerFactoryArgs) => Promise<ModelRunner>;
 }
 
 interface LoadedModel {
@@ -69,6 +78,8 @@ export class MLCEngine implements MLCEngineInterface {
   private initProgressCallback: InitProgressCallback | undefined;
   private readonly gpuOverride: GPU | undefined;
   private readonly kvCacheBytes: number | undefined;
+  private readonly storage: ModelStorage | undefined;
+  private readonly createRunner: TabllmMLCEngineConfig['createRunner'];
   private readonly models = new Map<string, LoadedModel>();
   private readonly inFlight = new Set<InFlight>();
   private reloadController: AbortController | undefined;
@@ -79,6 +90,8 @@ export class MLCEngine implements MLCEngineInterface {
     this.initProgressCallback = engineConfig?.initProgressCallback;
     this.gpuOverride = engineConfig?.gpu as GPU | undefined;
     this.kvCacheBytes = engineConfig?.kvCacheBytes;
+    this.storage = engineConfig?.storage;
+    this.createRunner = engineConfig?.createRunner;
     if (engineConfig?.logLevel) this.setLogLevel(engineConfig.logLevel);
     this.setLogitProcessorRegistry(engineConfig?.logitProcessorRegistry);
     this.chat = { completions: { create: (r: ChatCompletionRequest) => this.chatCompletion(r) } } as unknown as Chat;
@@ -116,7 +129,7 @@ export class MLCEngine implements MLCEngineInterface {
   }
 
   private gpu(): GPU | undefined {
-    return this.gpuOverride ?? testHooks().gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+    return this.gpuOverride ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   }
 
   // ---------------------------------------------------------------------------------
@@ -136,6 +149,7 @@ export class MLCEngine implements MLCEngineInterface {
       for (const r of resolved) {
         const engine = await loadWebLLMModel({
           resolved: r, appConfig: this.appConfig, gpu: this.gpu(), kvCacheBytes: this.kvCacheBytes,
+          storage: this.storage, createRunner: this.createRunner,
           signal: controller.signal, onReport: (report) => this.initProgressCallback?.(report),
         });
         if (controller.signal.aborted) {

@@ -11,6 +11,7 @@ export {
 } from './prebuilt';
 export type { PrebuiltMapping, ResolvedModel } from './prebuilt';
 export { hasModelInCache, deleteModelAllInfoInCache, deleteModelInCache, deleteModelWasmInCache, deleteChatConfigInCache } from './cache';
+export type { CacheOptions } from './cache';
 export {
   WebLLMCompatError, ModelNotFoundError, ModelNotLoadedError, SpecifiedModelNotFoundError, UnclearModelToUseError,
   ReloadArgumentSizeUnmatchedError, ReloadModelIdNotUniqueError, UnsupportedFieldsError, UnsupportedFeatureError,

@@ -3,7 +3,7 @@
 // wire `self.onmessage`, with the port standing in for the worker global (Node's global
 // MessageChannel, typed as the DOM one it implements).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateWebWorkerMLCEngine, WebWorkerMLCEngineHandler, type InitProgressReport } from '../../../src/compat/webllm';
+import { CreateWebWorkerMLCEngine, MLCEngine, WebWorkerMLCEngineHandler, type InitProgressReport } from '../../../src/compat/webllm';
 import type { ChatWorker } from '../../../src/compat/webllm/worker';
 import { MODEL_ID, startFixture, type Fixture } from './fixture';
 
@@ -13,8 +13,9 @@ let workerGlobal: MessagePort;
 beforeAll(async () => {
   fx = await startFixture();
   ({ port1: page, port2: workerGlobal } = new MessageChannel());
-  // --- worker.ts, as WebLLM documents it ---
-  const handler = new WebWorkerMLCEngineHandler();
+  // --- worker.ts, as WebLLM documents it, but handed an engine on the fixture's fake runner
+  // (the handler's tabllm extension: a preconfigured engine; the page side stays WebLLM's) ---
+  const handler = new WebWorkerMLCEngineHandler(new MLCEngine(fx.engineConfig));
   handler.postMessage = (msg) => workerGlobal.postMessage(msg); // the worker's global postMessage
   workerGlobal.onmessage = (msg) => handler.onmessage(msg);
 });
