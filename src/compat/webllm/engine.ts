@@ -2,13 +2,14 @@
 // names (conformance to WebLLM's MLCEngineInterface is checked by the compiler), running
 // tabllm's engine underneath. The difference apps notice is concurrency: several
 // chat.completions.create calls in flight are batched by the engine core instead of waiting
-// on a per-model lock.
+// on a per-model lock. Where a model's engine lives is the one thing WebWorkerMLCEngine
+// (worker.ts) changes: it overrides loadModel/adapterFacts to reach engines hosted in a worker.
 import type { Chat, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatCompletionRequestBase, ChatCompletionRequestNonStreaming, ChatCompletionRequestStreaming, Completion, CompletionCreateParams, CompletionCreateParamsBase, CompletionCreateParamsNonStreaming, CompletionCreateParamsStreaming, Completions, CreateEmbeddingResponse, EmbeddingCreateParams, Embeddings } from './protocol';
-import type { AppConfig, ChatOptions, GPUEntryPoint, InitProgressCallback, LogitProcessor, LogLevel, MLCEngineConfig, MLCEngineInterface, ResumeChatCompletionOptions, ResumeProbeResult, ResumeResult } from './types';
+import type { AppConfig, ChatOptions, GPUEntryPoint, InitProgressCallback, InitProgressReport, LogitProcessor, LogLevel, MLCEngineConfig, MLCEngineInterface, ResumeChatCompletionOptions, ResumeProbeResult, ResumeResult } from './types';
 import type { ChatCompletionChunk as TChatChunk, CompletionChunk as TCompletionChunk } from '../../openai/engine-api';
 import { EngineError } from '../../engine/errors';
 import { fitMaxTokens } from '../../openai/fit-context';
-import type { LocalEngine } from '../../openai/local-engine';
+import type { Engine } from '../../openai/engine-api';
 import type { RunnerFactoryArgs } from '../../create-engine';
 import type { ModelRunner } from '../../engine/types';
 import type { ModelStorage } from '../../storage';
@@ -18,8 +19,8 @@ import {
   ReloadModelIdNotUniqueError, requestErrors, SpecifiedModelNotFoundError, UnclearModelToUseError,
   UnsupportedFeatureError, UnsupportedFieldsError, WebGPUNotAvailableError,
 } from './errors';
-import { gpuVendor, loadWebLLMModel } from './load';
-import { resolveWebLLMModel } from './prebuilt';
+import { adapterFacts, loadWebLLMModel, type AdapterFacts } from './load';
+import { resolveWebLLMModel, type ResolvedModel } from './prebuilt';
 import { checkChatOptions, translateChatRequest, translateCompletionRequest } from './request';
 import * as shape from './responses';
 import { ChatSession } from './session';
@@ -39,9 +40,12 @@ export interface TabllmMLCEngineConfig extends MLCEngineConfig {
   createRunner?: (args: RunnerFactoryArgs) => Promise<ModelRunner>;
 }
 
+/** One loaded model's engine: a LocalEngine in this thread, a RemoteEngine for one in a worker. */
+export type ModelEngine = Engine & { destroy(): void | Promise<void> };
+
 interface LoadedModel {
   id: string;
-  engine: LocalEngine;
+  engine: ModelEngine;
   /** Sampling defaults and context size (record overrides + chatOpts). */
   chatOptions: ChatOptions;
   session: ChatSession;
@@ -74,7 +78,7 @@ export class MLCEngine implements MLCEngineInterface {
   completions: Completions;
   embeddings: Embeddings;
 
-  private appConfig: AppConfig | undefined;
+  protected appConfig: AppConfig | undefined;
   private initProgressCallback: InitProgressCallback | undefined;
   private readonly gpuOverride: GPU | undefined;
   private readonly kvCacheBytes: number | undefined;
@@ -147,11 +151,7 @@ export class MLCEngine implements MLCEngineInterface {
     const controller = (this.reloadController = new AbortController());
     try {
       for (const r of resolved) {
-        const engine = await loadWebLLMModel({
-          resolved: r, appConfig: this.appConfig, gpu: this.gpu(), kvCacheBytes: this.kvCacheBytes,
-          storage: this.storage, createRunner: this.createRunner,
-          signal: controller.signal, onReport: (report) => this.initProgressCallback?.(report),
-        });
+        const engine = await this.loadModel(r, controller.signal, (report) => this.initProgressCallback?.(report));
         if (controller.signal.aborted) {
           await engine.destroy();
           break;
@@ -164,6 +164,19 @@ export class MLCEngine implements MLCEngineInterface {
     } finally {
       if (this.reloadController === controller) this.reloadController = undefined;
     }
+  }
+
+  /** Loads one resolved model into an engine in this thread (WebWorkerMLCEngine: in its worker). */
+  protected loadModel(resolved: ResolvedModel, signal: AbortSignal, onReport: (r: InitProgressReport) => void): Promise<ModelEngine> {
+    return loadWebLLMModel({
+      resolved, appConfig: this.appConfig, gpu: this.gpu(), kvCacheBytes: this.kvCacheBytes,
+      storage: this.storage, createRunner: this.createRunner, signal, onReport,
+    });
+  }
+
+  /** The adapter's vendor and limits, or null without WebGPU (WebWorkerMLCEngine: its worker's adapter). */
+  protected adapterFacts(): Promise<AdapterFacts | null> {
+    return adapterFacts(this.gpu());
   }
 
   async unload(): Promise<void> {
@@ -295,19 +308,18 @@ export class MLCEngine implements MLCEngineInterface {
     return this.select('runtimeStatsText', modelId).session.statsText();
   }
 
-  private async adapter(): Promise<GPUAdapter> {
-    const adapter = await this.gpu()?.requestAdapter().catch(() => null);
-    if (!adapter) throw new WebGPUNotAvailableError();
-    return adapter;
+  private async adapter(): Promise<AdapterFacts> {
+    const facts = await this.adapterFacts();
+    if (!facts) throw new WebGPUNotAvailableError();
+    return facts;
   }
 
   async getMaxStorageBufferBindingSize(): Promise<number> {
-    return (await this.adapter()).limits.maxStorageBufferBindingSize;
+    return (await this.adapter()).maxStorageBufferBindingSize;
   }
 
   async getGPUVendor(): Promise<string> {
-    await this.adapter();
-    return gpuVendor(this.gpu());
+    return (await this.adapter()).vendor;
   }
 
   // ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 export { CreateMLCEngine, MLCEngine } from './engine';
 export type { TabllmMLCEngineConfig } from './engine';
 export { CreateWebWorkerMLCEngine, WebWorkerMLCEngine, WebWorkerMLCEngineHandler } from './worker';
-export type { ChatWorker } from './worker';
+export type { ChatWorker, WebWorkerHandlerOptions } from './worker';
 export { CreateServiceWorkerMLCEngine, ServiceWorkerMLCEngine, ServiceWorkerMLCEngineHandler } from './service-worker';
 export {
   PREBUILT_GGUF, mappedPrebuiltIds, resolveWebLLMModel, isGgufLocation, prebuiltAppConfig, modelVersion, modelLibURLPrefix,

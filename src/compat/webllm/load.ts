@@ -41,9 +41,17 @@ export function storageFor(appConfig: AppConfig | undefined, given?: ModelStorag
   return backend === 'opfs' ? 'opfs' : backend === 'cache' ? 'cache' : 'auto';
 }
 
-export async function gpuVendor(gpu: GPU | undefined): Promise<string> {
+/** What getGPUVendor / getMaxStorageBufferBindingSize report; plain data, so it crosses postMessage. */
+export interface AdapterFacts {
+  vendor: string;
+  maxStorageBufferBindingSize: number;
+}
+
+/** The adapter's facts, or null where WebGPU gives no adapter. */
+export async function adapterFacts(gpu: GPU | undefined): Promise<AdapterFacts | null> {
   const adapter = await gpu?.requestAdapter().catch(() => null);
-  return adapter?.info?.vendor ?? '';
+  if (!adapter) return null;
+  return { vendor: adapter.info?.vendor ?? '', maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize };
 }
 
 export async function loadWebLLMModel(args: LoadArgs): Promise<LocalEngine> {
@@ -92,6 +100,6 @@ export async function loadWebLLMModel(args: LoadArgs): Promise<LocalEngine> {
       }
     },
   });
-  report(1, `Finish loading on WebGPU - ${(await gpuVendor(args.gpu)) || 'unknown vendor'}`);
+  report(1, `Finish loading on WebGPU - ${(await adapterFacts(args.gpu))?.vendor || 'unknown vendor'}`);
   return engine;
 }
