@@ -32,14 +32,20 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   return chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, ...extraArgs], headless: true });
 }
 
-export async function startDevServer(): Promise<{ server: ViteDevServer; url: string }> {
-  const server = await createServer({
-    root: PROJECT_ROOT,
-    configFile: false,
-    logLevel: 'error',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [PROJECT_ROOT, SHARED_DIR] }, hmr: false },
-    optimizeDeps: { noDiscovery: true, include: [] },
-  });
+/**
+ * A Vite dev server on 127.0.0.1: rooted at the project by default, or run with a Vite
+ * `configFile` of its own (the demo's, which roots it at demo/ and serves /models/).
+ */
+export async function startDevServer({ configFile }: { configFile?: string } = {}): Promise<{ server: ViteDevServer; url: string }> {
+  const server = configFile
+    ? await createServer({ configFile, logLevel: 'error', server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false } })
+    : await createServer({
+        root: PROJECT_ROOT,
+        configFile: false,
+        logLevel: 'error',
+        server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [PROJECT_ROOT, SHARED_DIR] }, hmr: false },
+        optimizeDeps: { noDiscovery: true, include: [] },
+      });
   await server.listen();
   const addr = server.httpServer?.address();
   if (!addr || typeof addr === 'string') throw new Error('dev server has no address');
@@ -63,6 +69,8 @@ async function waitReady(page: Page, readyFlag: string): Promise<void> {
 export interface OpenOptions {
   /** The window flag the page sets once ready (default `pageReady`). */
   readyFlag?: string;
+  /** Instead of a flag: the page is ready once this selector matches (e.g. `body[data-model-ready]`). */
+  readySelector?: string;
   /** Open the page in this context (e.g. a second tab of one origin); default the browser's default context. */
   context?: BrowserContext;
 }
@@ -81,8 +89,9 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function openTestBrowser(): Promise<TestBrowser> {
-  const dev = await startDevServer();
+/** `configFile`: the dev server's own Vite config (see startDevServer). */
+export async function openTestBrowser(options: { configFile?: string } = {}): Promise<TestBrowser> {
+  const dev = await startDevServer(options);
   let browser: Browser;
   try {
     browser = await launchChromium();
@@ -104,13 +113,17 @@ export async function openTestBrowser(): Promise<TestBrowser> {
     browser,
     goto,
     close,
-    open: async (path, { readyFlag = 'pageReady', context } = {}) => {
+    open: async (path, { readyFlag = 'pageReady', readySelector, context } = {}) => {
       const page = await (context ?? browser).newPage();
       const errors: string[] = [];
       const pageErrors: string[] = [];
       page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
       page.on('pageerror', (e) => { errors.push(String(e)); pageErrors.push(e.message); });
-      await goto(page, path, readyFlag);
+      if (readySelector === undefined) await goto(page, path, readyFlag);
+      else {
+        await page.goto(`${dev.url}${path}`);
+        await page.waitForSelector(readySelector, { timeout: 60_000 });
+      }
       return { page, errors, pageErrors, close: () => page.close() };
     },
   };
