@@ -16,17 +16,18 @@ export type UnaryMethod = 'models.list' | 'tokenize' | 'detokenize' | 'stats' | 
 
 export type { LoadProgress };
 
-export interface EngineHostApi {
+/** `P`: what load progress the factory reports (LoadProgress; the WebLLM layer's InitProgressReport). */
+export interface EngineHostApi<P = LoadProgress> {
   /** Answers at once, before any model loads: the page's "is the worker alive?" check. */
   ping(): string;
-  load(options: unknown, onProgress?: (p: LoadProgress) => void): Promise<Result<EngineInfo>>;
+  load(options: unknown, onProgress?: (p: P) => void): Promise<Result<EngineInfo>>;
   call(method: UnaryMethod, params?: unknown): Promise<Result<unknown>>;
   /** For `stream: true` resolves `{ ok: 'stream' }` once admitted, then items flow on `port`. */
   create(kind: 'chat' | 'completions', params: { stream?: boolean | null }, port: MessagePort): Promise<Result<unknown>>;
   unload(): Promise<Result<void>>;
 }
 
-export type EngineFactory = (options: unknown, onProgress: (p: LoadProgress) => void) => Promise<Engine & { destroy?(): void | Promise<void> }>;
+export type EngineFactory<P = LoadProgress> = (options: unknown, onProgress: (p: P) => void) => Promise<Engine & { destroy?(): void | Promise<void> }>;
 
 async function settle<T>(f: () => Promise<T>): Promise<Result<T>> {
   try {
@@ -36,13 +37,13 @@ async function settle<T>(f: () => Promise<T>): Promise<Result<T>> {
   }
 }
 
-export function hostEngine(endpoint: Comlink.Endpoint, factory: EngineFactory, preloaded?: Engine): EngineHostApi {
+export function hostEngine<P = LoadProgress>(endpoint: Comlink.Endpoint, factory: EngineFactory<P>, preloaded?: Engine): EngineHostApi<P> {
   let engine: (Engine & { destroy?(): void | Promise<void> }) | undefined = preloaded;
   const need = (): Engine => {
     if (!engine) throw new EngineError('engine_not_loaded', 'no model is loaded in this worker: call load() first');
     return engine;
   };
-  const api: EngineHostApi = {
+  const api: EngineHostApi<P> = {
     ping: () => HOST_PING_ANSWER,
     load: (options, onProgress) =>
       settle(async () => {

@@ -13,11 +13,12 @@ function unwrap<T>(r: Result<T>): T {
   return r.ok;
 }
 
-export class RemoteEngine implements Engine {
-  constructor(private readonly host: Comlink.Remote<EngineHostApi>) {}
+/** `P`: the host factory's load progress (LoadProgress unless the host says otherwise). */
+export class RemoteEngine<P = LoadProgress> implements Engine {
+  constructor(private readonly host: Comlink.Remote<EngineHostApi<P>>) {}
 
-  static connect(endpoint: Comlink.Endpoint): RemoteEngine {
-    return new RemoteEngine(Comlink.wrap<EngineHostApi>(endpoint));
+  static connect<P = LoadProgress>(endpoint: Comlink.Endpoint): RemoteEngine<P> {
+    return new RemoteEngine<P>(Comlink.wrap<EngineHostApi<P>>(endpoint));
   }
 
   /** The host's liveness answer (worker-start.ts checks it before load). */
@@ -25,7 +26,7 @@ export class RemoteEngine implements Engine {
     return this.host.ping();
   }
 
-  async load(options: unknown, onProgress?: (p: LoadProgress) => void): Promise<EngineInfo> {
+  async load(options: unknown, onProgress?: (p: P) => void): Promise<EngineInfo> {
     return unwrap(await this.host.load(options, onProgress ? Comlink.proxy(onProgress) : undefined));
   }
 

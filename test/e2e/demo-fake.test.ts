@@ -3,11 +3,10 @@
 // built in Node on the same fake runner — the page must show exactly the text Node gets.
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/create-engine';
 import { FakeRunner } from '../../src/testing/fake-runner';
-import { launchChromium, PROJECT_ROOT, SHARED_DIR } from '../helpers/browser';
+import { openTestBrowser, PROJECT_ROOT, SHARED_DIR, type TestBrowser } from '../helpers/browser';
 
 const STORIES = resolve(SHARED_DIR, 'fixtures/stories260K/stories260K.gguf');
 const PROMPT = 'Once upon a time';
@@ -27,28 +26,22 @@ async function expectedText(maxTokens: number): Promise<{ text: string; tokens: 
 }
 
 describe('demo page, ?fake=1 (Chromium, fake runner)', () => {
-  let server: ViteDevServer;
+  let session: TestBrowser;
   let browser: Browser;
   let page: Page;
-  const consoleErrors: string[] = [];
+  /** Console errors and uncaught page errors. */
+  let consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    server = await createServer({ configFile: resolve(PROJECT_ROOT, 'demo/vite.config.ts'), logLevel: 'error', server: { port: 0, hmr: false } });
-    await server.listen();
-    const addr = server.httpServer!.address() as { port: number };
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.goto(`http://127.0.0.1:${addr.port}/?fake=1`);
-    await page.waitForSelector('body[data-model-ready]', { timeout: 60_000 });
+    session = await openTestBrowser({ configFile: resolve(PROJECT_ROOT, 'demo/vite.config.ts') });
+    browser = session.browser;
+    const t = await session.open('/?fake=1', { readySelector: 'body[data-model-ready]' });
+    page = t.page;
+    consoleErrors = t.errors;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await session?.close();
   });
 
   it('says it runs on the fake runner', async () => {

@@ -6,9 +6,9 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, PROJECT_ROOT, SHARED_DIR } from '../helpers/browser';
+import { launchChromium, PROJECT_ROOT, SHARED_DIR, startDevServer } from '../helpers/browser';
 
 const SCREENSHOTS = resolve(PROJECT_ROOT, 'demo/screenshots');
 const REFERENCE = readFileSync(resolve(SHARED_DIR, 'fixtures/stories260K/reference-greedy.txt'), 'utf8');
@@ -26,18 +26,6 @@ function referenceBlock(heading: string): string {
 const CASE1_TEXT = referenceBlock('Case 1 stdout');
 const FIRST_64_TOKENS = referenceBlock('Case 2 stdout').replace(/\n$/, '');
 
-async function startDemoServer(): Promise<{ server: ViteDevServer; url: string }> {
-  const server = await createServer({
-    configFile: resolve(PROJECT_ROOT, 'demo/vite.config.ts'),
-    logLevel: 'error',
-    server: { port: 0, strictPort: false, hmr: false },
-  });
-  await server.listen();
-  const addr = server.httpServer?.address();
-  if (!addr || typeof addr === 'string') throw new Error('demo server has no address');
-  return { server, url: `http://127.0.0.1:${addr.port}/` };
-}
-
 describe('demo page (Chromium, real WebGPU runner)', () => {
   let dev: { server: ViteDevServer; url: string };
   let browser: Browser;
@@ -52,7 +40,7 @@ describe('demo page (Chromium, real WebGPU runner)', () => {
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    dev = await startDemoServer();
+    dev = await startDevServer({ configFile: resolve(PROJECT_ROOT, 'demo/vite.config.ts') });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('console', (m) => {

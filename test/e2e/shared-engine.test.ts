@@ -1,9 +1,8 @@
 // Two tabs of one origin share one engine through a SharedWorker: the model loads once,
 // both tabs generate, and their requests meet in the same KV cache.
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startDevServer } from '../helpers/browser';
+import { openTestBrowser, type TestBrowser, type TestPage } from '../helpers/browser';
 import { referenceIds, STORIES_GGUF as STORIES } from '../helpers/stories-reference';
 
 const REF_IDS = referenceIds();
@@ -15,28 +14,22 @@ type Api = {
 };
 
 describe('shared engine across tabs (Chromium SharedWorker)', () => {
-  let server: ViteDevServer;
-  let browser: Browser;
+  let session: TestBrowser;
   let tabs: Page[] = [];
-  const errors: string[] = [];
+  let pageErrors: () => string[];
 
   beforeAll(async () => {
-    const dev = await startDevServer();
-    server = dev.server;
-    browser = await launchChromium();
-    const context = await browser.newContext();
-    for (let i = 0; i < 2; i++) {
-      const page = await context.newPage();
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${dev.url}/test/e2e/pages/shared-engine.html`);
-      await page.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, null, { timeout: 60_000 });
-      tabs.push(page);
-    }
+    session = await openTestBrowser();
+    // Two tabs of one origin: pages of one context.
+    const context = await session.browser.newContext();
+    const opened: TestPage[] = [];
+    for (let i = 0; i < 2; i++) opened.push(await session.open('/test/e2e/pages/shared-engine.html', { context }));
+    tabs = opened.map((t) => t.page);
+    pageErrors = () => opened.flatMap((t) => t.pageErrors);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await session?.close();
   });
 
   it('loads the model once and serves both tabs from it', async () => {
@@ -51,6 +44,6 @@ describe('shared engine across tabs (Chromium SharedWorker)', () => {
     expect(idsB).toEqual(REF_IDS.slice(0, 12));
     const s = await tabs[1]!.evaluate(() => (window as unknown as Api).stats());
     expect(s.kvBlocksUsed).toBe(0);
-    expect(errors).toEqual([]);
+    expect(pageErrors()).toEqual([]);
   });
 });

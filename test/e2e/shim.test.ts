@@ -3,34 +3,29 @@
 // on the page's own origin the shim takes the API paths and leaves the page's files.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openTestPage, PROJECT_ROOT, startDevServer, type TestPage } from '../helpers/browser';
+import { openTestPage, PROJECT_ROOT, type TestPage } from '../helpers/browser';
 
 type W = Record<string, () => Promise<unknown>>;
 
 describe('fetch shim (Chromium)', () => {
-  let server: ViteDevServer;
-  let browser: Browser;
+  let t: TestPage;
   let page: Page;
   const requestsTo8000: string[] = [];
 
   beforeAll(async () => {
-    const dev = await startDevServer();
-    server = dev.server;
-    browser = await launchChromium();
-    page = await browser.newPage();
+    // The page makes no request to these ports while it loads (it installs the shim first),
+    // so listening from the ready page on sees every one.
+    t = await openTestPage('/test/e2e/pages/shim.html', { readyFlag: 'shimReady' });
+    page = t.page;
     page.on('request', (r) => {
       if (/localhost:8000|127\.0\.0\.1:11434/.test(r.url())) requestsTo8000.push(r.url());
     });
-    await page.goto(`${dev.url}/test/e2e/pages/shim.html`);
-    await page.waitForFunction(() => (window as unknown as { shimReady?: boolean }).shimReady === true, null, { timeout: 60_000 });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await t?.close();
   });
 
   it('serves the openai client at localhost:8000 from the page, with no network request', async () => {

@@ -2,10 +2,9 @@
 // the Cache API fallback), a reload serves from storage with no model bytes on the wire,
 // a cut download resumes at the first missing chunk, damaged chunks are re-fetched.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startDevServer } from '../helpers/browser';
+import { openTestBrowser, type TestBrowser } from '../helpers/browser';
 import { RangeServer } from './storage-server';
 
 const CHUNK = 512 * 1024;
@@ -25,16 +24,14 @@ type Api = {
 };
 
 describe('model storage (Chromium, OPFS + Cache API)', () => {
-  let dev: { server: ViteDevServer; url: string };
-  let browser: Browser;
+  let session: TestBrowser;
   let page: Page;
   const files = new RangeServer();
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
-  const open = async () => {
-    await page.goto(`${dev.url}/test/e2e/pages/storage.html`);
-    await page.waitForFunction(() => (window as unknown as { storageReady?: boolean }).storageReady === true);
-  };
+  const PAGE = '/test/e2e/pages/storage.html';
+  /** Reloads the page (storage persists, the page's memory does not). */
+  const open = () => session.goto(page, PAGE, 'storageReady');
   const call = <K extends keyof Api>(name: K, ...args: Parameters<Api[K]>): Promise<Awaited<ReturnType<Api[K]>>> =>
     page.evaluate(([n, a]) => ((window as unknown as { tabllmStorage: Record<string, (...x: unknown[]) => unknown> }).tabllmStorage[n as string](...(a as unknown[]))) as never, [name, args] as const);
   const loaded = (r: Loaded | Failed): Loaded => {
@@ -48,16 +45,14 @@ describe('model storage (Chromium, OPFS + Cache API)', () => {
     files.files.set('/cache-backend.gguf', { bytes: FILE });
     files.files.set('/norange.gguf', { bytes: FILE, ranges: false });
     await files.start();
-    dev = await startDevServer();
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await open();
+    session = await openTestBrowser();
+    const t = await session.open(PAGE, { readyFlag: 'storageReady' });
+    page = t.page;
+    pageErrors = t.pageErrors;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await dev?.server.close();
+    await session?.close();
     await files.stop();
   });
 
@@ -78,8 +73,7 @@ describe('model storage (Chromium, OPFS + Cache API)', () => {
   });
 
   it('after a reload, loads from OPFS with zero requests for the model', async () => {
-    await page.reload();
-    await page.waitForFunction(() => (window as unknown as { storageReady?: boolean }).storageReady === true);
+    await open();
     files.log.length = 0;
     const r = loaded(await call('load', `${files.url}/model.gguf`));
     expect(r.fromCache).toBe(true);
@@ -123,8 +117,7 @@ describe('model storage (Chromium, OPFS + Cache API)', () => {
     expect(starts('/model.gguf')).toEqual([0, 1, 2, 3, 4].map((i) => i * CHUNK));
     expect((await call('list'))[0]).toMatchObject({ complete: false, bytesStored: 4 * CHUNK });
 
-    await page.reload();
-    await page.waitForFunction(() => (window as unknown as { storageReady?: boolean }).storageReady === true);
+    await open();
     files.log.length = 0;
     const r = loaded(await call('load', `${files.url}/model.gguf`, { chunkBytes: CHUNK }));
     expect(files.requestsFor('/model.gguf')[0].rangeStart).toBe(4 * CHUNK);

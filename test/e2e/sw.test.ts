@@ -1,30 +1,28 @@
 // Service-worker relay in Chromium: a controlled page calls http://localhost:8000/v1 (where
 // nothing listens) and gets answers from the FakeEngine of another tab through worker/sw.ts;
 // the app's own routes (`/api/own` on the page's origin) stay its server's unless opted in.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startDevServer } from '../helpers/browser';
+import { openTestBrowser, type TestBrowser, type TestPage } from '../helpers/browser';
 
 type Counts = { inFlight: number; aborted: number; received: number; announcements: number };
 type Got = { status: number; text: string; errorCode: string | null };
 
 describe('service worker relay (Chromium)', () => {
-  let dev: { server: ViteDevServer; url: string };
-  let browser: Browser;
+  let dev: TestBrowser;
   let context: BrowserContext;
   let host: Page;
   let client: Page;
-  const pageErrors: string[] = [];
+  const opened: { name: string; t: TestPage }[] = [];
+  /** Every opened page's uncaught errors, prefixed with the page's name. */
+  const pageErrors = () => opened.flatMap(({ name, t }) => t.pageErrors.map((m) => `${name}: ${m}`));
   /** Requests for the app's own route `/api/own` that reached the dev server. */
   let ownRouteHits = 0;
 
   async function openPage(name: string, inContext = context, query = ''): Promise<Page> {
-    const page = await inContext.newPage();
-    page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
-    await page.goto(`${dev.url}/test/e2e/pages/${name}.html${query}`);
-    await page.waitForFunction(() => (window as unknown as { swReady?: boolean }).swReady === true, undefined, { timeout: 60_000 });
-    return page;
+    const t = await dev.open(`/test/e2e/pages/${name}.html${query}`, { readyFlag: 'swReady', context: inContext });
+    opened.push({ name, t });
+    return t.page;
   }
   const counts = (): Promise<Counts> => host.evaluate(() => (window as unknown as { swHost: { counts(): Counts } }).swHost.counts());
   const post = (url: string, body: unknown) =>
@@ -32,7 +30,7 @@ describe('service worker relay (Chromium)', () => {
   const get = (page: Page, url: string): Promise<Got> => page.evaluate((u) => (window as unknown as { swClient: { get(u: string): Promise<Got> } }).swClient.get(u), url);
 
   beforeAll(async () => {
-    dev = await startDevServer();
+    dev = await openTestBrowser();
     // The worker script lives under /worker/ but must control /: allow the wider scope.
     // `/api/own` plays the app's own API route on the page's origin.
     dev.server.middlewares.stack.unshift({
@@ -47,15 +45,13 @@ describe('service worker relay (Chromium)', () => {
         next();
       },
     } as never);
-    browser = await launchChromium();
-    context = await browser.newContext();
+    context = await dev.browser.newContext();
     host = await openPage('sw-host');
     client = await openPage('sw-client');
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await dev?.server.close();
+    await dev?.close();
   });
 
   it('a controlled page fetches http://localhost:8000/v1/completions and gets the host engine answer', async () => {
@@ -80,7 +76,7 @@ describe('service worker relay (Chromium)', () => {
   });
 
   it('an opted-in same-origin prefix is relayed: /api/own gets the router, /v1/ the engine', async () => {
-    const optedIn = await browser.newContext();
+    const optedIn = await dev.browser.newContext();
     try {
       const query = '?sameOriginPrefixes=/api/,/v1/';
       await openPage('sw-host', optedIn, query);
@@ -162,7 +158,7 @@ describe('service worker relay (Chromium)', () => {
   });
 
   it('hosting without a registered service worker is a coded error, not a hang', async () => {
-    const fresh = await browser.newContext();
+    const fresh = await dev.browser.newContext();
     const page = await fresh.newPage();
     await page.goto(`${dev.url}/test/e2e/pages/storage.html`);
     // A string, so vitest's transform does not rewrite the page-side dynamic imports.
@@ -180,6 +176,6 @@ describe('service worker relay (Chromium)', () => {
     const r = await post('http://localhost:8000/v1/completions', { model: 'fake-model', prompt: 'back again', max_tokens: 8, temperature: 0 });
     expect(r.status).toBe(200);
     expect((r.body as { choices: { text: string }[] }).choices[0].text).toBe('You said: back again');
-    expect(pageErrors).toEqual([]);
+    expect(pageErrors()).toEqual([]);
   });
 });

@@ -5,10 +5,17 @@
 // one GGUF file (the weights, with the chat config inside) and no model library, so only the
 // weights helpers delete anything; the other two check the id and have nothing to remove. Where no browser storage exists
 // (Node, an insecure context) nothing is ever cached: has → false, delete → nothing to do.
-import { deleteCachedModel, listCachedModels, modelIdForUrl, resolveModelUrl, StorageError } from '../../storage';
+// The optional last argument (a tabllm extension) names the storage an MLCEngine was given
+// with its advanced `storage` option.
+import { deleteCachedModel, listCachedModels, modelIdForUrl, resolveModelUrl, StorageError, type ModelStorage } from '../../storage';
 import { storageFor } from './load';
 import { resolveWebLLMModel } from './prebuilt';
 import type { AppConfig } from './types';
+
+/** tabllm's extension of WebLLM's cache helpers: the storage MLCEngineConfig.storage named. */
+export interface CacheOptions {
+  storage?: ModelStorage;
+}
 
 function storageIdOf(modelId: string, appConfig: AppConfig | undefined): string {
   return modelIdForUrl(resolveModelUrl(resolveWebLLMModel(modelId, appConfig).source));
@@ -19,10 +26,10 @@ function isUnavailable(err: unknown): boolean {
 }
 
 /** True when the model's GGUF is completely downloaded; an unknown id is a ModelNotFoundError. */
-export async function hasModelInCache(modelId: string, appConfig?: AppConfig): Promise<boolean> {
+export async function hasModelInCache(modelId: string, appConfig?: AppConfig, options?: CacheOptions): Promise<boolean> {
   const id = storageIdOf(modelId, appConfig);
   try {
-    const cached = await listCachedModels({ storage: storageFor(appConfig) });
+    const cached = await listCachedModels({ storage: storageFor(appConfig, options?.storage) });
     return cached.some((m) => m.id === id && m.complete);
   } catch (err) {
     if (isUnavailable(err)) return false;
@@ -31,10 +38,10 @@ export async function hasModelInCache(modelId: string, appConfig?: AppConfig): P
 }
 
 /** Removes the model's GGUF (complete or partial) from storage; a model not cached is a no-op, as in WebLLM. */
-export async function deleteModelAllInfoInCache(modelId: string, appConfig?: AppConfig): Promise<void> {
+export async function deleteModelAllInfoInCache(modelId: string, appConfig?: AppConfig, options?: CacheOptions): Promise<void> {
   const id = storageIdOf(modelId, appConfig);
   try {
-    await deleteCachedModel(id, { storage: storageFor(appConfig) });
+    await deleteCachedModel(id, { storage: storageFor(appConfig, options?.storage) });
   } catch (err) {
     if (isUnavailable(err) || (err instanceof StorageError && err.code === 'model_not_cached')) return;
     throw err;

@@ -2,25 +2,28 @@
 // names (conformance to WebLLM's MLCEngineInterface is checked by the compiler), running
 // tabllm's engine underneath. The difference apps notice is concurrency: several
 // chat.completions.create calls in flight are batched by the engine core instead of waiting
-// on a per-model lock.
+// on a per-model lock. Where a model's engine lives is the one thing WebWorkerMLCEngine
+// (worker.ts) changes: it overrides loadModel/adapterFacts to reach engines hosted in a worker.
 import type { Chat, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatCompletionRequestBase, ChatCompletionRequestNonStreaming, ChatCompletionRequestStreaming, Completion, CompletionCreateParams, CompletionCreateParamsBase, CompletionCreateParamsNonStreaming, CompletionCreateParamsStreaming, Completions, CreateEmbeddingResponse, EmbeddingCreateParams, Embeddings } from './protocol';
-import type { AppConfig, ChatOptions, GPUEntryPoint, InitProgressCallback, LogitProcessor, LogLevel, MLCEngineConfig, MLCEngineInterface, ResumeChatCompletionOptions, ResumeProbeResult, ResumeResult } from './types';
+import type { AppConfig, ChatOptions, GPUEntryPoint, InitProgressCallback, InitProgressReport, LogitProcessor, LogLevel, MLCEngineConfig, MLCEngineInterface, ResumeChatCompletionOptions, ResumeProbeResult, ResumeResult } from './types';
 import type { ChatCompletionChunk as TChatChunk, CompletionChunk as TCompletionChunk } from '../../openai/engine-api';
 import { EngineError } from '../../engine/errors';
 import { fitMaxTokens } from '../../openai/fit-context';
-import type { LocalEngine } from '../../openai/local-engine';
+import type { Engine } from '../../openai/engine-api';
+import type { RunnerFactoryArgs } from '../../create-engine';
+import type { ModelRunner } from '../../engine/types';
+import type { ModelStorage } from '../../storage';
 import { newId, unixSeconds } from '../../openai/shapes';
 import {
   ContextWindowSizeExceededError, DeviceLostError, ModelNotLoadedError, ReloadArgumentSizeUnmatchedError,
   ReloadModelIdNotUniqueError, requestErrors, SpecifiedModelNotFoundError, UnclearModelToUseError,
   UnsupportedFeatureError, UnsupportedFieldsError, WebGPUNotAvailableError,
 } from './errors';
-import { gpuVendor, loadWebLLMModel } from './load';
-import { resolveWebLLMModel } from './prebuilt';
+import { adapterFacts, loadWebLLMModel, type AdapterFacts } from './load';
+import { resolveWebLLMModel, type ResolvedModel } from './prebuilt';
 import { checkChatOptions, translateChatRequest, translateCompletionRequest } from './request';
 import * as shape from './responses';
 import { ChatSession } from './session';
-import { testHooks } from './test-hooks';
 
 /** WebLLM's engine config plus what tabllm adds (all optional; a WebLLM config works as is). */
 export interface TabllmMLCEngineConfig extends MLCEngineConfig {
@@ -28,11 +31,21 @@ export interface TabllmMLCEngineConfig extends MLCEngineConfig {
   gpu?: GPUEntryPoint;
   /** KV cache budget in bytes; default a share of the device's limits. */
   kvCacheBytes?: number;
+  /**
+   * Advanced: where models are kept instead of the browser's storage (e.g. in-memory stores
+   * from `tabllm`'s storage layer). Pass the same storage to the cache helpers (cache.ts).
+   */
+  storage?: ModelStorage;
+  /** Advanced: replaces the WebGPU model runner, as `createEngine`'s option of the same name does (tests run on a fake runner). */
+  createRunner?: (args: RunnerFactoryArgs) => Promise<ModelRunner>;
 }
+
+/** One loaded model's engine: a LocalEngine in this thread, a RemoteEngine for one in a worker. */
+export type ModelEngine = Engine & { destroy(): void | Promise<void> };
 
 interface LoadedModel {
   id: string;
-  engine: LocalEngine;
+  engine: ModelEngine;
   /** Sampling defaults and context size (record overrides + chatOpts). */
   chatOptions: ChatOptions;
   session: ChatSession;
@@ -65,10 +78,12 @@ export class MLCEngine implements MLCEngineInterface {
   completions: Completions;
   embeddings: Embeddings;
 
-  private appConfig: AppConfig | undefined;
+  protected appConfig: AppConfig | undefined;
   private initProgressCallback: InitProgressCallback | undefined;
   private readonly gpuOverride: GPU | undefined;
   private readonly kvCacheBytes: number | undefined;
+  private readonly storage: ModelStorage | undefined;
+  private readonly createRunner: TabllmMLCEngineConfig['createRunner'];
   private readonly models = new Map<string, LoadedModel>();
   private readonly inFlight = new Set<InFlight>();
   private reloadController: AbortController | undefined;
@@ -79,6 +94,8 @@ export class MLCEngine implements MLCEngineInterface {
     this.initProgressCallback = engineConfig?.initProgressCallback;
     this.gpuOverride = engineConfig?.gpu as GPU | undefined;
     this.kvCacheBytes = engineConfig?.kvCacheBytes;
+    this.storage = engineConfig?.storage;
+    this.createRunner = engineConfig?.createRunner;
     if (engineConfig?.logLevel) this.setLogLevel(engineConfig.logLevel);
     this.setLogitProcessorRegistry(engineConfig?.logitProcessorRegistry);
     this.chat = { completions: { create: (r: ChatCompletionRequest) => this.chatCompletion(r) } } as unknown as Chat;
@@ -116,7 +133,7 @@ export class MLCEngine implements MLCEngineInterface {
   }
 
   private gpu(): GPU | undefined {
-    return this.gpuOverride ?? testHooks().gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+    return this.gpuOverride ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   }
 
   // ---------------------------------------------------------------------------------
@@ -134,10 +151,7 @@ export class MLCEngine implements MLCEngineInterface {
     const controller = (this.reloadController = new AbortController());
     try {
       for (const r of resolved) {
-        const engine = await loadWebLLMModel({
-          resolved: r, appConfig: this.appConfig, gpu: this.gpu(), kvCacheBytes: this.kvCacheBytes,
-          signal: controller.signal, onReport: (report) => this.initProgressCallback?.(report),
-        });
+        const engine = await this.loadModel(r, controller.signal, (report) => this.initProgressCallback?.(report));
         if (controller.signal.aborted) {
           await engine.destroy();
           break;
@@ -150,6 +164,19 @@ export class MLCEngine implements MLCEngineInterface {
     } finally {
       if (this.reloadController === controller) this.reloadController = undefined;
     }
+  }
+
+  /** Loads one resolved model into an engine in this thread (WebWorkerMLCEngine: in its worker). */
+  protected loadModel(resolved: ResolvedModel, signal: AbortSignal, onReport: (r: InitProgressReport) => void): Promise<ModelEngine> {
+    return loadWebLLMModel({
+      resolved, appConfig: this.appConfig, gpu: this.gpu(), kvCacheBytes: this.kvCacheBytes,
+      storage: this.storage, createRunner: this.createRunner, signal, onReport,
+    });
+  }
+
+  /** The adapter's vendor and limits, or null without WebGPU (WebWorkerMLCEngine: its worker's adapter). */
+  protected adapterFacts(): Promise<AdapterFacts | null> {
+    return adapterFacts(this.gpu());
   }
 
   async unload(): Promise<void> {
@@ -281,19 +308,18 @@ export class MLCEngine implements MLCEngineInterface {
     return this.select('runtimeStatsText', modelId).session.statsText();
   }
 
-  private async adapter(): Promise<GPUAdapter> {
-    const adapter = await this.gpu()?.requestAdapter().catch(() => null);
-    if (!adapter) throw new WebGPUNotAvailableError();
-    return adapter;
+  private async adapter(): Promise<AdapterFacts> {
+    const facts = await this.adapterFacts();
+    if (!facts) throw new WebGPUNotAvailableError();
+    return facts;
   }
 
   async getMaxStorageBufferBindingSize(): Promise<number> {
-    return (await this.adapter()).limits.maxStorageBufferBindingSize;
+    return (await this.adapter()).maxStorageBufferBindingSize;
   }
 
   async getGPUVendor(): Promise<string> {
-    await this.adapter();
-    return gpuVendor(this.gpu());
+    return (await this.adapter()).vendor;
   }
 
   // ---------------------------------------------------------------------------------

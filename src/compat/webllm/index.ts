@@ -4,13 +4,14 @@
 export { CreateMLCEngine, MLCEngine } from './engine';
 export type { TabllmMLCEngineConfig } from './engine';
 export { CreateWebWorkerMLCEngine, WebWorkerMLCEngine, WebWorkerMLCEngineHandler } from './worker';
-export type { ChatWorker } from './worker';
+export type { ChatWorker, WebWorkerHandlerOptions } from './worker';
 export { CreateServiceWorkerMLCEngine, ServiceWorkerMLCEngine, ServiceWorkerMLCEngineHandler } from './service-worker';
 export {
   PREBUILT_GGUF, mappedPrebuiltIds, resolveWebLLMModel, isGgufLocation, prebuiltAppConfig, modelVersion, modelLibURLPrefix,
 } from './prebuilt';
 export type { PrebuiltMapping, ResolvedModel } from './prebuilt';
 export { hasModelInCache, deleteModelAllInfoInCache, deleteModelInCache, deleteModelWasmInCache, deleteChatConfigInCache } from './cache';
+export type { CacheOptions } from './cache';
 export {
   WebLLMCompatError, ModelNotFoundError, ModelNotLoadedError, SpecifiedModelNotFoundError, UnclearModelToUseError,
   ReloadArgumentSizeUnmatchedError, ReloadModelIdNotUniqueError, UnsupportedFieldsError, UnsupportedFeatureError,

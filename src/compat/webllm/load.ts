@@ -6,18 +6,21 @@
 //   progress:  0 ──── download (0.85 of the bar) ────┬── header ── weights to GPU ──── 1
 //              (skipped when cached / no storage)    0.85        0.87 ............ 0.99  "Finish loading on WebGPU - <vendor>"
 import type { AppConfig, InitProgressReport } from './types';
-import { createEngine, type LoadProgress } from '../../create-engine';
+import { createEngine, type LoadProgress, type RunnerFactoryArgs } from '../../create-engine';
+import type { ModelRunner } from '../../engine/types';
 import type { LocalEngine } from '../../openai/local-engine';
 import type { SourceInput } from '../../model/gguf/source';
 import { loadModel, resolveModelUrl, StorageError, type ModelStorage, type StorageProgress } from '../../storage';
 import type { ResolvedModel } from './prebuilt';
-import { testHooks } from './test-hooks';
 
 export interface LoadArgs {
   resolved: ResolvedModel;
   appConfig: AppConfig | undefined;
   gpu: GPU | undefined;
   kvCacheBytes?: number;
+  /** MLCEngine's advanced `storage` option: replaces the browser storage `appConfig.cacheBackend` picks. */
+  storage?: ModelStorage;
+  createRunner?: (args: RunnerFactoryArgs) => Promise<ModelRunner>;
   signal?: AbortSignal;
   onReport?: (r: InitProgressReport) => void;
 }
@@ -30,18 +33,25 @@ function mb(bytes: number): string {
 
 /**
  * Where the layer keeps models: WebLLM's `appConfig.cacheBackend` as tabllm's storage choice
- * ('indexeddb'/'cross-origin' have no tabllm equivalent: auto), or the test hook's stores.
+ * ('indexeddb'/'cross-origin' have no tabllm equivalent: auto), unless a storage was given.
  */
-export function storageFor(appConfig: AppConfig | undefined): 'auto' | 'opfs' | 'cache' | ModelStorage {
-  const injected = testHooks().storage;
-  if (injected) return injected;
+export function storageFor(appConfig: AppConfig | undefined, given?: ModelStorage): 'auto' | 'opfs' | 'cache' | ModelStorage {
+  if (given) return given;
   const backend = appConfig?.cacheBackend;
   return backend === 'opfs' ? 'opfs' : backend === 'cache' ? 'cache' : 'auto';
 }
 
-export async function gpuVendor(gpu: GPU | undefined): Promise<string> {
+/** What getGPUVendor / getMaxStorageBufferBindingSize report; plain data, so it crosses postMessage. */
+export interface AdapterFacts {
+  vendor: string;
+  maxStorageBufferBindingSize: number;
+}
+
+/** The adapter's facts, or null where WebGPU gives no adapter. */
+export async function adapterFacts(gpu: GPU | undefined): Promise<AdapterFacts | null> {
   const adapter = await gpu?.requestAdapter().catch(() => null);
-  return adapter?.info?.vendor ?? '';
+  if (!adapter) return null;
+  return { vendor: adapter.info?.vendor ?? '', maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize };
 }
 
 export async function loadWebLLMModel(args: LoadArgs): Promise<LocalEngine> {
@@ -59,7 +69,7 @@ export async function loadWebLLMModel(args: LoadArgs): Promise<LocalEngine> {
   let model: SourceInput = args.resolved.source;
   try {
     const loaded = await loadModel(args.resolved.source, {
-      storage: storageFor(args.appConfig),
+      storage: storageFor(args.appConfig, args.storage),
       signal: args.signal,
       onProgress: (p: StorageProgress) => {
         const fraction = p.total > 0 ? p.loaded / p.total : 0;
@@ -74,7 +84,6 @@ export async function loadWebLLMModel(args: LoadArgs): Promise<LocalEngine> {
     model = resolveModelUrl(args.resolved.source); // hf:// and org/repo:file → https
   }
 
-  const hooks = testHooks();
   const options = args.resolved.chatOptions;
   const engine = await createEngine({
     model,
@@ -82,7 +91,7 @@ export async function loadWebLLMModel(args: LoadArgs): Promise<LocalEngine> {
     gpu: args.gpu,
     kvCacheBytes: args.kvCacheBytes,
     maxModelLength: options.context_window_size !== undefined && options.context_window_size > 0 ? options.context_window_size : undefined,
-    createRunner: hooks.createRunner,
+    createRunner: args.createRunner,
     onProgress: (p: LoadProgress) => {
       if (p.stage === 'header') report(DOWNLOAD_SHARE + 0.02, `Read the model header of ${id}, ${secs()} secs elapsed.`);
       else if (p.stage === 'weights') {
@@ -91,6 +100,6 @@ export async function loadWebLLMModel(args: LoadArgs): Promise<LocalEngine> {
       }
     },
   });
-  report(1, `Finish loading on WebGPU - ${(await gpuVendor(args.gpu)) || 'unknown vendor'}`);
+  report(1, `Finish loading on WebGPU - ${(await adapterFacts(args.gpu))?.vendor || 'unknown vendor'}`);
   return engine;
 }

@@ -14,7 +14,7 @@ let engine: MLCEngine;
 beforeAll(async () => {
   fx = await startFixture();
   fx.setReplyLength(16);
-  engine = await CreateMLCEngine(MODEL_ID, { appConfig: fx.appConfig });
+  engine = await CreateMLCEngine(MODEL_ID, fx.engineConfig);
 });
 afterAll(async () => {
   await engine.unload();

@@ -1,15 +1,16 @@
 // Test fixture for the WebLLM compatibility layer: a generated GGUF chat model (real
 // tokenizer metadata and chat template) served over HTTP with Range support, so a WebLLM
 // `model_list` record can name it by URL, plus a fake runner whose "model" answers every
-// prompt with a reply that depends only on the prompt, taking `stepMs` per step.
+// prompt with a reply that depends only on the prompt, taking `stepMs` per step. The fake
+// runner, GPU and storage reach the layer through MLCEngine's own options (`engineConfig`)
+// and the cache helpers' `options`, never through a global.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AppConfig } from '../../../src/compat/webllm';
+import type { AppConfig, CacheOptions, TabllmMLCEngineConfig } from '../../../src/compat/webllm';
 import { Tokenizer } from '../../../src/model/tokenizer';
 import { readGGUF } from '../../../src/model/gguf';
 import { MemorySource } from '../../../src/model/gguf/source';
 import type { ModelRunner, SequenceInput, StepInput, StepOutput } from '../../../src/engine/types';
-import { __setWebLLMTestHooks } from '../../../src/compat/webllm/test-hooks';
 import type { ModelStorage } from '../../../src/storage';
 import { FakeRunner } from '../../../src/testing/fake-runner';
 import { makeTestModel } from '../../helpers/test-model';
@@ -25,6 +26,10 @@ const EOS = 2;
 export interface Fixture {
   url: string;
   appConfig: AppConfig;
+  /** `{ appConfig, createRunner, gpu, storage }` for CreateMLCEngine / new MLCEngine. */
+  engineConfig: TabllmMLCEngineConfig;
+  /** The fixture's storage for hasModelInCache / deleteModelAllInfoInCache. */
+  cacheOptions: CacheOptions;
   tokenizer: Tokenizer;
   /** Reply tokens (before EOS) the fake model gives; long enough replies make interrupts observable. */
   replyLength: number;
@@ -93,7 +98,9 @@ export async function startFixture(options: { storage?: ModelStorage } = {}): Pr
   let stepMs = 0;
   let replyLength = 12;
   let runner: FakeRunner | undefined;
-  __setWebLLMTestHooks({
+  const appConfig: AppConfig = { model_list: [{ model: url, model_id: MODEL_ID, model_lib: '' }] };
+  const engineConfig: TabllmMLCEngineConfig = {
+    appConfig,
     createRunner: async ({ config }) => {
       runner = new FakeRunner({
         vocabSize: config.vocabSize,
@@ -111,11 +118,13 @@ export async function startFixture(options: { storage?: ModelStorage } = {}): Pr
       requestAdapter: async () => ({ info: { vendor: 'tabllm-test-vendor' }, limits: { maxStorageBufferBindingSize: 134217728 } }),
     } as unknown as GPU,
     storage: options.storage,
-  });
+  };
 
   return {
     url,
-    appConfig: { model_list: [{ model: url, model_id: MODEL_ID, model_lib: '' }] },
+    appConfig,
+    engineConfig,
+    cacheOptions: { storage: options.storage },
     tokenizer,
     get replyLength() {
       return replyLength;
@@ -131,7 +140,6 @@ export async function startFixture(options: { storage?: ModelStorage } = {}): Pr
       }
     },
     close: async () => {
-      __setWebLLMTestHooks(undefined);
       await new Promise<void>((r) => server.close(() => r()));
     },
   };

@@ -9,7 +9,7 @@ let fx: Fixture;
 let engine: MLCEngine;
 beforeAll(async () => {
   fx = await startFixture();
-  engine = await CreateMLCEngine(MODEL_ID, { appConfig: fx.appConfig });
+  engine = await CreateMLCEngine(MODEL_ID, fx.engineConfig);
 });
 afterAll(async () => {
   await engine.unload();

@@ -19,7 +19,7 @@ describe('WebLLM simple-chat on tabllm/webllm', () => {
   it('loads with initProgressCallback reaching progress 1, streams a reply, getMessage and resetChat', async () => {
     const reports: InitProgressReport[] = [];
     const initProgressCallback = (report: InitProgressReport) => reports.push(report);
-    const engine = await webllm.CreateMLCEngine(MODEL_ID, { initProgressCallback, appConfig: fx.appConfig });
+    const engine = await webllm.CreateMLCEngine(MODEL_ID, { ...fx.engineConfig, initProgressCallback });
 
     expect(reports.length).toBeGreaterThanOrEqual(2);
     expect(reports.at(-1)!.progress).toBe(1);
@@ -89,7 +89,7 @@ describe('WebLLM simple-chat on tabllm/webllm', () => {
     fx.setReplyLength(400);
     fx.setStepMs(2);
     try {
-      const engine = await webllm.CreateMLCEngine(MODEL_ID, { appConfig: fx.appConfig });
+      const engine = await webllm.CreateMLCEngine(MODEL_ID, fx.engineConfig);
       const chunks = await engine.chat.completions.create({ messages: [{ role: 'user', content: 'Tell me a long story.' }], stream: true, stream_options: { include_usage: true } });
       let reply = '';
       let pieces = 0;
@@ -125,7 +125,7 @@ describe('WebLLM simple-chat on tabllm/webllm', () => {
     fx.setReplyLength(400);
     fx.setStepMs(2);
     try {
-      const engine = await webllm.CreateMLCEngine(MODEL_ID, { appConfig: fx.appConfig });
+      const engine = await webllm.CreateMLCEngine(MODEL_ID, fx.engineConfig);
       const pending = engine.chat.completions.create({ messages: [{ role: 'user', content: 'Go on forever.' }] });
       await new Promise((r) => setTimeout(r, 60));
       const partial = await engine.getMessage();

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateWebWorkerMLCEngine, WebWorkerMLCEngineHandler, type InitProgressReport } from '../../../src/compat/webllm';
 import type { ChatWorker } from '../../../src/compat/webllm/worker';
+import { GGUFError } from '../../../src/model/gguf/errors';
 import { MODEL_ID, startFixture, type Fixture } from './fixture';
 
 let fx: Fixture;
@@ -13,8 +14,9 @@ let workerGlobal: MessagePort;
 beforeAll(async () => {
   fx = await startFixture();
   ({ port1: page, port2: workerGlobal } = new MessageChannel());
-  // --- worker.ts, as WebLLM documents it ---
-  const handler = new WebWorkerMLCEngineHandler();
+  // --- worker.ts, as WebLLM documents it, but handed an engine on the fixture's fake runner
+  // (the handler's tabllm extension: the worker's runner, GPU and storage; the page side stays WebLLM's) ---
+  const handler = new WebWorkerMLCEngineHandler(fx.engineConfig);
   handler.postMessage = (msg) => workerGlobal.postMessage(msg); // the worker's global postMessage
   workerGlobal.onmessage = (msg) => handler.onmessage(msg);
 });
@@ -67,6 +69,24 @@ describe('CreateWebWorkerMLCEngine + WebWorkerMLCEngineHandler', () => {
     handler.postMessage = (m) => sent.push(m);
     handler.onmessage({ data: { kind: 'reload', uuid: 'u-1', content: { modelId: ['x'] } } });
     expect(sent).toEqual([{ kind: 'throw', uuid: 'u-1', content: expect.stringContaining('tabllm/webllm') }]);
+  });
+
+  it('holds several models, each on its own port to the worker, and reports the worker\'s load errors by code', async () => {
+    const record = fx.appConfig.model_list[0]!;
+    const appConfig = { model_list: [record, { ...record, model_id: 'Second' }] };
+    const engine = await CreateWebWorkerMLCEngine(page as unknown as ChatWorker, [MODEL_ID, 'Second'], { appConfig });
+    const ask = (model: string) => engine.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hello!' }], temperature: 0 });
+    const [a, b] = await Promise.all([ask(MODEL_ID), ask('Second')]);
+    expect(a.model).toBe(MODEL_ID);
+    expect(b.model).toBe('Second');
+    expect(b.choices[0]!.message.content).toBe(a.choices[0]!.message.content);
+    await engine.unload();
+    await expect(ask(MODEL_ID)).rejects.toMatchObject({ name: 'ModelNotLoadedError' });
+    // A file the worker cannot fetch: the loader's coded error crosses with its class and code.
+    engine.setAppConfig({ model_list: [{ ...record, model: 'http://127.0.0.1:1/missing.gguf' }] });
+    const err = await engine.reload(MODEL_ID).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(GGUFError);
+    expect(err).toMatchObject({ name: 'GGUFError', code: 'fetch_failed' });
   });
 
   it('interruptGenerate and an early break reach the worker', async () => {
