@@ -9,7 +9,7 @@ import { FlowFileSet, type FlowFiles } from './files';
 import { loadFlow } from './load-flow';
 import { PyodideRuntime, type PythonRuntime } from './python/runtime';
 import { PyodideWorkerRuntime } from './python/worker-runtime';
-import { executeFlow, type LineResult } from './run-flow';
+import { executeFlow, type LineResult, type NodeStatus } from './run-flow';
 
 export { FlowError, flowErrorJson, type FlowErrorCode } from './errors';
 export type { FlowFiles } from './files';
@@ -44,6 +44,8 @@ export interface FlowRunOptions extends ConnectionOptions {
   pythonTimeoutMs?: number;
   /** Where Python nodes' prints go (default: stderr / the console). */
   pythonLog?: (text: string) => void;
+  /** Each node's state as it changes: 'running', then 'completed' / 'failed', or 'bypassed'. */
+  onNodeStatus?: (node: string, status: NodeStatus | 'running') => void;
   signal?: AbortSignal;
 }
 
