@@ -19,7 +19,7 @@ export interface PyodideWorkerOptions {
    * served from (works when the dev server serves node_modules unbundled).
    */
   indexURL?: string;
-  /** Makes the worker (default: `new Worker(new URL('./pyodide.worker.ts', import.meta.url))`). */
+  /** Makes the worker (default: defaultPyodideWorker, this folder's pyodide.worker.ts). */
   createWorker?: () => Worker;
   /** Where nodes' prints go (default: the console). */
   log?: (text: string) => void;
