@@ -2,15 +2,21 @@
 // files, by scripts/build.mjs). WGSL kernels are imported as text with `?raw`; Vite inlines them.
 import { defineConfig, type Plugin } from 'vite';
 
-/** Where src/client/default-worker.ts points in the source tree, and in the published dist/. */
-const ENGINE_WORKER_SOURCE = "'../../worker/engine.worker.ts'";
-const ENGINE_WORKER_DIST = "'./worker/engine.worker.js'";
+/**
+ * Each `new Worker(new URL(<source path>, import.meta.url))` in the library: the file that
+ * holds it, the path it names in the source tree, and the self-contained file in dist/worker/
+ * (scripts/build.mjs builds those) it must name in the published chunk.
+ */
+const WORKER_URLS = [
+  { file: '/src/client/default-worker.ts', source: "'../../worker/engine.worker.ts'", dist: './worker/engine.worker.js' },
+  { file: '/src/flow/python/worker-runtime.ts', source: "'./pyodide.worker.ts'", dist: './worker/pyodide.worker.js' },
+];
 /** The path wrapped in a call, so no plugin takes it for a `new URL('…', import.meta.url)` literal. */
-const HIDDEN = `String(${ENGINE_WORKER_DIST})`;
-const HIDDEN_RE = /String\((['"])\.\/worker\/engine\.worker\.js\1\)/g;
+const hidden = (dist: string) => `String('${dist}')`;
+const hiddenRe = (dist: string) => new RegExp(`String\\((['"])${dist.replace(/[./]/g, (c) => `\\${c}`)}\\1\\)`, 'g');
 
 /**
- * Keeps `new Worker(new URL('./worker/engine.worker.js', import.meta.url), { type: 'module' })`
+ * Keeps `new Worker(new URL('./worker/<name>.js', import.meta.url), { type: 'module' })`
  * in the published chunk, so the consumer's bundler (Vite, webpack 5, Parcel) sees a worker
  * with a relative literal path and bundles it. Vite would otherwise bundle the worker itself
  * into an absolute `/assets/…` URL that only exists in this build. Wrapping the path in
@@ -18,25 +24,32 @@ const HIDDEN_RE = /String\((['"])\.\/worker\/engine\.worker\.js\1\)/g;
  * after `new URL(`); renderChunk unwraps it again.
  */
 function workerUrlsForBundlers(): Plugin {
-  let rewritten = 0;
+  const rewritten = new Set<string>();
   return {
     name: 'tabllm-worker-urls',
     apply: 'build',
     enforce: 'pre',
     transform(code, id) {
-      if (!id.endsWith('/src/client/default-worker.ts')) return null;
-      if (!code.includes(ENGINE_WORKER_SOURCE)) this.error(`default-worker.ts no longer names ${ENGINE_WORKER_SOURCE}`);
-      return { code: code.replace(ENGINE_WORKER_SOURCE, HIDDEN), map: null };
+      const w = WORKER_URLS.find((u) => id.endsWith(u.file));
+      if (!w) return null;
+      // Exactly once: a second mention (a comment) would take the replacement instead.
+      if (code.split(w.source).length !== 2) this.error(`${w.file} must name ${w.source} exactly once`);
+      return { code: code.replace(w.source, hidden(w.dist)), map: null };
     },
     renderChunk(code, chunk) {
-      if (!HIDDEN_RE.test(code)) return null;
-      // The path is relative to this chunk: it must sit at dist/, beside dist/worker/.
-      if (chunk.fileName.includes('/')) this.error(`the worker URL landed in ${chunk.fileName}, not at the top of dist/`);
-      rewritten++;
-      return { code: code.replace(HIDDEN_RE, ENGINE_WORKER_DIST), map: null };
+      let out = code;
+      for (const w of WORKER_URLS) {
+        const re = hiddenRe(w.dist);
+        if (!re.test(out)) continue;
+        // The path is relative to this chunk: it must sit at dist/, beside dist/worker/.
+        if (chunk.fileName.includes('/')) this.error(`the worker URL ${w.dist} landed in ${chunk.fileName}, not at the top of dist/`);
+        rewritten.add(w.file);
+        out = out.replace(hiddenRe(w.dist), `'${w.dist}'`);
+      }
+      return out === code ? null : { code: out, map: null };
     },
     generateBundle() {
-      if (rewritten === 0) this.error('no chunk holds the engine worker URL (src/client/default-worker.ts)');
+      for (const w of WORKER_URLS) if (!rewritten.has(w.file)) this.error(`no chunk holds the worker URL of ${w.file}`);
     },
   };
 }

@@ -3,6 +3,7 @@
 // `?model=<url or org/repo:file>` loads another model first.
 import { mountChat } from './chat';
 import { mountFlow } from './flow';
+import { mountFlowFolder } from './flow-folder';
 import { mountMetrics } from './metrics';
 import { checkWebGpu, mountModels } from './models';
 import { formatBytes, overallFraction, stageLabel } from './progress';
@@ -73,6 +74,7 @@ mountChat(byId('tab-chat'), session);
 mountModels(byId('tab-models'), session, __TABLLM_DEFAULT_MODEL__);
 mountMetrics(byId('tab-metrics'), session);
 mountFlow(byId('tab-flow'), session);
+mountFlowFolder(byId('tab-flow'), session);
 selectTab(['chat', 'models', 'metrics', 'flow'].includes(location.hash.slice(1)) ? location.hash.slice(1) : 'chat');
 
 async function start(): Promise<void> {

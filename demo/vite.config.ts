@@ -130,7 +130,9 @@ export default defineConfig({
   },
   preview: { host: '127.0.0.1' },
   // Pre-bundled at start-up, so the first page load does not trigger a re-optimize + reload.
-  optimizeDeps: { include: ['openai', '@huggingface/jinja', 'comlink', 'idb-keyval'] },
+  // Pyodide stays unbundled: it finds its .wasm, stdlib zip and lock file beside its own
+  // module (node_modules/pyodide/), which a pre-bundled copy in .vite/deps would lose.
+  optimizeDeps: { include: ['openai', '@huggingface/jinja', 'comlink', 'idb-keyval'], exclude: ['pyodide'] },
   worker: { format: 'es' },
   build: { outDir: resolve(PROJECT_ROOT, 'dist/demo'), emptyOutDir: true, target: 'es2022' },
 });

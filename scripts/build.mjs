@@ -16,6 +16,8 @@ export const WORKER_ENTRIES = {
   'worker/engine.worker.ts': 'engine.worker.js',
   'worker/shared.worker.ts': 'shared.worker.js',
   'worker/sw.ts': 'sw.js',
+  // tabllm/flow's Python nodes in a page (src/flow/python/worker-runtime.ts names it).
+  'src/flow/python/pyodide.worker.ts': 'pyodide.worker.js',
 };
 
 function sh(cmd, args) {

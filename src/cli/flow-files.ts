@@ -4,11 +4,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { FlowError } from '../flow/errors';
-
-const MAX_FILES = 2000;
-const MAX_FILE_BYTES = 4 << 20;
-const SKIP_DIRS = new Set(['.git', 'node_modules', '__pycache__', '.promptflow', '.runs', '.venv']);
-const TEXT_EXT = /\.(ya?ml|jinja2?|j2|prompty|py|json|jsonl|txt|md|csv|tsv)$/i;
+import { FLOW_TEXT_FILE as TEXT_EXT, MAX_FLOW_FILE_BYTES as MAX_FILE_BYTES, MAX_FLOW_FILES as MAX_FILES, SKIP_FLOW_DIRS as SKIP_DIRS } from '../flow/files';
 
 export interface FlowFolder {
   files: Map<string, string>;

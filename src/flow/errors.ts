@@ -6,6 +6,8 @@ export type FlowErrorCode =
   /** The flow folder has no flow.dag.yaml / the .prompty asked for, or a node's source file is absent. */
   | 'flow_file_missing'
   | 'source_file_missing'
+  /** A picked folder, File list or URL flow over the file-count or file-size bound (files.ts). */
+  | 'flow_too_large'
   /** YAML that does not parse, is over the size bound, or nests past the depth bound. */
   | 'yaml_syntax'
   | 'yaml_too_large'

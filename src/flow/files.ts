@@ -3,6 +3,14 @@
 // the same map later. Paths are normalized once here (`./a/../b.py` → `b.py`).
 import { FlowError } from './errors';
 
+/** Bounds on a flow folder read from disk, a picked folder, a File list or URLs. */
+export const MAX_FLOW_FILES = 2000;
+export const MAX_FLOW_FILE_BYTES = 4 << 20;
+/** What a flow never reads (and what can be huge): VCS, packages, caches, run records. */
+export const SKIP_FLOW_DIRS: ReadonlySet<string> = new Set(['.git', 'node_modules', '__pycache__', '.promptflow', '.runs', '.venv']);
+/** The text files a flow may read; anything else (images, wheels) is left out. */
+export const FLOW_TEXT_FILE = /\.(ya?ml|jinja2?|j2|prompty|py|json|jsonl|txt|md|csv|tsv)$/i;
+
 export type FlowFiles = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
 
 export class FlowFileSet {

@@ -8,7 +8,8 @@ import { FlowError } from './errors';
 import { FlowFileSet, type FlowFiles } from './files';
 import { loadFlow } from './load-flow';
 import { PyodideRuntime, type PythonRuntime } from './python/runtime';
-import { executeFlow, type LineResult } from './run-flow';
+import { PyodideWorkerRuntime } from './python/worker-runtime';
+import { executeFlow, type LineResult, type NodeStatus } from './run-flow';
 
 export { FlowError, flowErrorJson, type FlowErrorCode } from './errors';
 export type { FlowFiles } from './files';
@@ -17,6 +18,8 @@ export type { BatchLine, BatchMetrics, BatchResult } from './batch';
 export type { LineResult, NodeRun, NodeStatus } from './run-flow';
 export type { FlowDefinition } from './definition';
 export type { PythonRuntime, PythonCall } from './python/runtime';
+export { PyodideWorkerRuntime, type PyodideWorkerOptions } from './python/worker-runtime';
+export { filesFromDirectoryHandle, filesFromFileList, filesFromFiles, filesFromUrl, type BrowserFlowFiles, type FlowFilesBounds } from './browser-files';
 export type { ChatMessage } from './chat-parse';
 export { parseChat } from './chat-parse';
 export { loadFlow, parseJsonl, outputRow };
@@ -28,23 +31,47 @@ export interface FlowRunOptions extends ConnectionOptions {
   model?: string;
   /** API parameters over every LLM node's (`{ temperature: 0 }` for exact outputs). */
   llmParameters?: Readonly<Record<string, unknown>>;
-  /** Python nodes' interpreter (default: Pyodide, shared in the process). */
+  /** Python nodes' interpreter (default: Pyodide, shared in the process; in a page, in a dedicated worker). */
   python?: PythonRuntime;
+  /**
+   * In a page: the URL of the folder that serves `node_modules/pyodide/*` (default: where
+   * Pyodide's own module is served from). Nothing is fetched from a CDN.
+   */
+  pyodideIndexUrl?: string;
   /** `random.seed(n)` before each Python node. */
   pythonSeed?: number;
   /** A Python node's time limit in ms (default 120 000): a loop past it fails the line with python_timeout. */
   pythonTimeoutMs?: number;
   /** Where Python nodes' prints go (default: stderr / the console). */
   pythonLog?: (text: string) => void;
+  /** Each node's state as it changes: 'running', then 'completed' / 'failed', or 'bypassed'. */
+  onNodeStatus?: (node: string, status: NodeStatus | 'running') => void;
   signal?: AbortSignal;
 }
 
-let defaultPython: PyodideRuntime | undefined;
+let defaultPython: PythonRuntime | undefined;
+/** A page's Pyodide workers, one per (log target, index URL), kept for its later runs. */
+const pageWorkers = new WeakMap<object, Map<string, PyodideWorkerRuntime>>();
+const CONSOLE_LOG = {};
+
+/** A page (a document and workers) gets Pyodide in a worker, so the UI never blocks; Node and workers run it in-process. */
+function inPage(): boolean {
+  return typeof document !== 'undefined' && typeof Worker !== 'undefined';
+}
 
 function pythonFor(options: FlowRunOptions): PythonRuntime {
   if (options.python) return options.python;
-  if (options.pythonLog) return new PyodideRuntime(options.pythonLog);
-  return (defaultPython ??= new PyodideRuntime());
+  if (inPage()) {
+    const logKey = options.pythonLog ?? CONSOLE_LOG;
+    let byUrl = pageWorkers.get(logKey);
+    if (!byUrl) pageWorkers.set(logKey, (byUrl = new Map()));
+    const url = options.pyodideIndexUrl ?? '';
+    let rt = byUrl.get(url);
+    if (!rt) byUrl.set(url, (rt = new PyodideWorkerRuntime({ indexURL: options.pyodideIndexUrl, log: options.pythonLog })));
+    return rt;
+  }
+  if (options.pythonLog) return new PyodideRuntime(options.pythonLog, options.pyodideIndexUrl);
+  return (defaultPython ??= new PyodideRuntime(undefined, options.pyodideIndexUrl));
 }
 
 /**

@@ -30,6 +30,8 @@ export interface ExecuteOptions extends Omit<LlmNodeContext, 'usage'> {
   pythonSeed?: number;
   /** A Python node's time limit (default 120 s). */
   pythonTimeoutMs?: number;
+  /** Each node's state as it changes (a UI's DAG view): running, then completed / failed, or bypassed. */
+  onNodeStatus?: (node: string, status: NodeStatus | 'running') => void;
 }
 
 export async function executeFlow(def: FlowDefinition, given: Readonly<Record<string, unknown>>, options: ExecuteOptions): Promise<LineResult> {
@@ -52,9 +54,13 @@ export async function executeFlow(def: FlowDefinition, given: Readonly<Record<st
   const start = (node: NodeDef) => {
     pending.delete(node);
     const p = runNode(node).then(
-      (run) => void runs.set(node.name, run),
+      (run) => {
+        runs.set(node.name, run);
+        options.onNodeStatus?.(node.name, run.status);
+      },
       (err: unknown) => {
         runs.set(node.name, { status: 'failed', output: null });
+        options.onNodeStatus?.(node.name, 'failed');
         failure ??= err instanceof FlowError ? err.at({ file: node.sourcePath, node: node.name }) : err;
       },
     );
@@ -64,6 +70,7 @@ export async function executeFlow(def: FlowDefinition, given: Readonly<Record<st
 
   const runNode = async (node: NodeDef): Promise<NodeRun> => {
     if (isBypassed(node)) return { status: 'bypassed', output: null };
+    options.onNodeStatus?.(node.name, 'running');
     const args: Record<string, unknown> = {};
     for (const [k, spec] of Object.entries(node.inputs)) args[k] = value(spec);
     const where = { file: node.sourcePath, node: node.name };

@@ -72,6 +72,27 @@ describe('demo page, ?fake=1 (Chromium, fake runner)', () => {
     expect(await page.textContent('#tab-flow .flow-history li')).toMatch(/^concurrency 16: 8 rows in [\d.]+ s, [\d.]+ tok\/s$/);
   });
 
+  it('opens a PromptFlow folder (webkitdirectory), shows the node states, and batch-runs its data.jsonl', async () => {
+    await page.click('nav.tabs [data-tab=flow]');
+    await page.setInputFiles('#tab-flow .folder-input', resolve(SHARED_DIR, 'fixtures/promptflow/flows/conditional-flow-for-if-else'));
+    await page.waitForSelector('#tab-flow .dag li[data-node]');
+    const states = () => page.$$eval('#tab-flow .dag li', (lis) => Object.fromEntries(lis.map((li) => [li.getAttribute('data-node'), li.getAttribute('data-state')])));
+    expect(await states()).toEqual({ content_safety_check: 'pending', llm_result: 'pending', default_result: 'pending', generate_result: 'pending' });
+    await page.click('#tab-flow .run-flow-once');
+    await page.waitForSelector('#tab-flow .flow-folder[data-run-state]', { timeout: 120_000 });
+    expect(await page.getAttribute('#tab-flow .flow-folder', 'data-run-state')).toBe('done');
+    // content_safety_check draws at random: exactly one branch ran, the other was bypassed.
+    const after = await states();
+    expect(after).toMatchObject({ content_safety_check: 'done', generate_result: 'done' });
+    expect([after.llm_result, after.default_result].sort()).toEqual(['bypassed', 'done']);
+    expect(Object.keys(JSON.parse((await page.textContent('#tab-flow .flow-output'))!))).toEqual(['answer']);
+
+    await page.click('#tab-flow .run-flow-batch');
+    await page.waitForFunction(() => /lines · /.test(document.querySelector('#tab-flow .batch-summary')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    expect(await page.textContent('#tab-flow .batch-summary')).toBe('2 lines · 2 completed · 0 failed');
+    expect(await page.$eval('#tab-flow .batch-progress', (p) => [(p as HTMLProgressElement).value, (p as HTMLProgressElement).max])).toEqual([2, 2]);
+  });
+
   it('says clearly when the browser has no WebGPU', async () => {
     const noGpu = await browser.newPage();
     await noGpu.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));

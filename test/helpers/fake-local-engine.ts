@@ -6,14 +6,12 @@ import { resolve } from 'node:path';
 import { createEngine } from '../../src/create-engine';
 import type { LocalEngine } from '../../src/openai/local-engine';
 import type { SequenceInput } from '../../src/engine/types';
-import { FakeRunner, fakeNextToken } from '../../src/testing/fake-runner';
+import type { FakeRunner } from '../../src/testing/fake-runner';
+import { CHATML, fakeChatRunner } from './fake-chat-runner';
+
+export { CHATML };
 
 export const STORIES_GGUF = resolve(__dirname, '../../../shared/fixtures/stories260K/stories260K.gguf');
-/** A ChatML template, so /api/chat and chat completions work on stories260K (which has none). */
-export const CHATML =
-  "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
-/** stories260K's EOS id. */
-const EOS = 2;
 
 export interface FakeLocalEngineOptions {
   chatTemplate?: string;
@@ -32,20 +30,13 @@ export async function fakeLocalEngine(opts: FakeLocalEngineOptions = {}): Promis
     model: STORIES_GGUF,
     modelId: 'stories260K',
     chatTemplate: opts.chatTemplate,
-    createRunner: async ({ config }) => {
-      const hashed = (context: number[], seq: SequenceInput) => {
-        const id = fakeNextToken(context, config.vocabSize, seq.sampling, seq.sampleIndex);
-        return id === EOS ? EOS + 1 : id;
-      };
-      runner = new FakeRunner({
-        vocabSize: config.vocabSize,
-        contextLength: opts.contextLength ?? 512,
-        numKvBlocks: opts.numKvBlocks ?? 64,
-        nextToken: opts.nextToken ?? hashed,
-        failOnStep: opts.failOnStep,
-      });
-      return runner;
-    },
+    createRunner: fakeChatRunner({
+      contextLength: opts.contextLength,
+      numKvBlocks: opts.numKvBlocks,
+      nextToken: opts.nextToken,
+      failOnStep: opts.failOnStep,
+      onRunner: (r) => (runner = r),
+    }),
   });
   return { engine, runner: () => runner };
 }

@@ -19,6 +19,8 @@ export interface PythonCall {
   /** How long the node may run (default PYTHON_TIMEOUT_MS). */
   timeoutMs?: number;
   node: string;
+  /** Called once the interpreter is loaded, as the node's code starts (the worker's watchdog starts then). */
+  onStart?: () => void;
 }
 
 /** PromptFlow's default line timeout is 600 s; a Python node gets a fifth of it. */
@@ -38,14 +40,16 @@ interface Pyodide {
 const SITE = '/tabllm/site';
 let shared: Promise<Pyodide> | undefined;
 
-async function loadShared(log: (text: string) => void): Promise<Pyodide> {
+async function loadShared(log: (text: string) => void, indexURL: string | undefined): Promise<Pyodide> {
   let mod: { loadPyodide: (opts: Record<string, unknown>) => Promise<Pyodide> };
   try {
     mod = (await import('pyodide')) as unknown as typeof mod;
   } catch (err) {
     throw new FlowError('python_unavailable', `Pyodide could not be imported (${(err as Error).message})`);
   }
-  const py = await mod.loadPyodide({ stdout: log, stderr: log });
+  // Without indexURL Pyodide finds its files beside its own module (node_modules/pyodide in
+  // Node, or wherever the page's server serves pyodide.mjs from).
+  const py = await mod.loadPyodide({ stdout: log, stderr: log, ...(indexURL ? { indexURL } : {}) });
   for (const [path, text] of Object.entries(SHIM_FILES)) {
     py.FS.mkdirTree(`${SITE}/${path.slice(0, path.lastIndexOf('/'))}`);
     py.FS.writeFile(`${SITE}/${path}`, text);
@@ -70,12 +74,19 @@ export class PyodideRuntime implements PythonRuntime {
   /** One folder in Pyodide's file system per distinct set of flow .py files. */
   private readonly flowDirs = new Map<string, string>();
 
-  /** `log` gets what nodes print (default: stderr in Node, the console elsewhere — never the CLI's stdout). */
-  constructor(private readonly log: (text: string) => void = (t) => console.error(t)) {}
+  /**
+   * `log` gets what nodes print (default: stderr in Node, the console elsewhere — never the
+   * CLI's stdout). `indexURL`: the folder serving `node_modules/pyodide/*` (the first runtime
+   * to load the shared interpreter decides).
+   */
+  constructor(
+    private readonly log: (text: string) => void = (t) => console.error(t),
+    private readonly indexURL?: string,
+  ) {}
 
   async call(c: PythonCall): Promise<unknown> {
     if (!shared) {
-      shared = loadShared(this.log);
+      shared = loadShared(this.log, this.indexURL);
       shared.catch(() => (shared = undefined));
     }
     let py: Pyodide;
@@ -90,6 +101,7 @@ export class PyodideRuntime implements PythonRuntime {
     let id = this.moduleIds.get(cacheKey);
     if (id === undefined) this.moduleIds.set(cacheKey, (id = nextModuleId++));
     const fn = py.globals.get('_tabllm_call');
+    c.onStart?.();
     let out: CallResult;
     try {
       // `undefined` arrives as None (a JS null would arrive as pyodide's jsnull).
