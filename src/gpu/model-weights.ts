@@ -156,8 +156,8 @@ export async function loadModelWeights(
       layer.wUp = await matrix(`${blk}.ffn_up.weight`);
       layer.wDown = await matrix(`${blk}.ffn_down.weight`);
       if (config.postNorms) {
-        layer.attnPostNorm = await vector(`${blk}.attn_post_norm.weight`);
-        layer.ffnPostNorm = await vector(`${blk}.ffn_post_norm.weight`);
+        layer.attnPostNorm = await vector(`${blk}.post_attention_norm.weight`);
+        layer.ffnPostNorm = await vector(`${blk}.post_ffw_norm.weight`);
       }
       layers.push(layer);
     }

@@ -157,8 +157,8 @@ function checkTensorShapes(c: ModelConfig, tensors: Map<string, GGUFTensorInfo>)
     }
     expect(`${blk}.ffn_down.weight`, [c.ffnDim, c.dim]);
     if (c.postNorms) {
-      expect(`${blk}.attn_post_norm.weight`, [c.dim]);
-      expect(`${blk}.ffn_post_norm.weight`, [c.dim]);
+      expect(`${blk}.post_attention_norm.weight`, [c.dim]);
+      expect(`${blk}.post_ffw_norm.weight`, [c.dim]);
     }
   }
 }

@@ -59,7 +59,7 @@ export interface ModelConfig {
   finalSoftcap?: number;
   /** FFN activation of gate (times up): 'silu' (SwiGLU, default) or 'gelu' (GeGLU, tanh approximation). */
   ffnAct?: 'silu' | 'gelu';
-  /** attn_post_norm / ffn_post_norm: RMSNorm of each sub-block's output before the residual add. */
+  /** post_attention_norm / post_ffw_norm: RMSNorm of each sub-block's output before the residual add. */
   postNorms?: boolean;
   /** Sliding-window (local) attention on some layers. */
   slidingWindow?: SlidingWindow;

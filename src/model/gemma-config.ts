@@ -3,7 +3,7 @@
 //
 //   embedding      x = token_embd[id] · sqrt(dim)
 //   norms          RMSNorm weights are used as stored: the converter already added Gemma's +1
-//   post-norms     attn_post_norm, ffn_post_norm on each sub-block's output, before the add
+//   post-norms     post_attention_norm, post_ffw_norm on each sub-block's output, before the add
 //   FFN            GeGLU: gelu_tanh(x·Wgate) · (x·Wup)
 //   q scale        1/sqrt(headDim); the 27B sizes (gemma2: 46 layers, gemma3: 62) use
 //                  1/sqrt(dim / heads) — llama.cpp picks by layer count and ignores

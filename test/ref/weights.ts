@@ -83,8 +83,8 @@ export async function loadRefWeights(input: SourceInput): Promise<LoadedRefModel
         wGate: await loadIf(`${p}ffn_gate.weight`),
         wUp: await load(`${p}ffn_up.weight`),
         wDown: await load(`${p}ffn_down.weight`),
-        attnPostNorm: await loadIf(`${p}attn_post_norm.weight`),
-        ffnPostNorm: await loadIf(`${p}ffn_post_norm.weight`),
+        attnPostNorm: await loadIf(`${p}post_attention_norm.weight`),
+        ffnPostNorm: await loadIf(`${p}post_ffw_norm.weight`),
       });
     }
     const outputNorm = await load('output_norm.weight');
