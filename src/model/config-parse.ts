@@ -15,7 +15,7 @@ import { parseRopeScaling } from './rope-scaling';
 
 export { ModelConfigError, type ModelConfigErrorCode };
 
-export const SUPPORTED_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma2', 'gemma3'];
+export const SUPPORTED_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3'];
 
 /** RoPE pairing by architecture (llama.cpp's LLAMA_ROPE_TYPE_NORM vs _NEOX). */
 const ROPE_STYLE: Record<Arch, ModelConfig['ropeStyle']> = {
@@ -23,6 +23,7 @@ const ROPE_STYLE: Record<Arch, ModelConfig['ropeStyle']> = {
   qwen2: 'neox',
   qwen3: 'neox',
   phi3: 'neox',
+  gemma: 'neox',
   gemma2: 'neox',
   gemma3: 'neox',
 };
@@ -98,8 +99,10 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
     ...gemmaFeatures(md, arch, { numLayers, dim, numHeads, headDim, ropeTheta }),
   };
   if ((arch === 'qwen3' || arch === 'gemma3') && !config.qkNorm) throw bad('blk.0.attn_q_norm.weight', `${arch} needs per-head q/k norms; tensor is missing`);
-  // llama.cpp's gemma2 always ties the LM head to token_embd; an output.weight would be ignored there.
-  if (arch === 'gemma2' && has('output.weight')) throw bad('output.weight', 'gemma2 ties the LM head to token_embd.weight; an output.weight tensor is not expected');
+  // llama.cpp's gemma and gemma2 always tie the LM head to token_embd; an output.weight would be ignored there.
+  if ((arch === 'gemma' || arch === 'gemma2') && has('output.weight')) {
+    throw bad('output.weight', `${arch} ties the LM head to token_embd.weight; an output.weight tensor is not expected`);
+  }
   // Phi-3.5 / Phi-3-128k "longrope": short/long factor tables plus an attention factor that
   // llama.cpp picks by context size. Running without them would be subtly wrong, so refuse.
   const longRope = ['rope_factors_long.weight', 'rope_factors_short.weight', 'blk.0.rope_factors_long.weight'].find(has);

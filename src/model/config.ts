@@ -4,7 +4,7 @@
 
 import type { RopeScaling } from './rope-scaling';
 
-export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma2' | 'gemma3';
+export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma' | 'gemma2' | 'gemma3';
 
 export interface ModelConfig {
   arch: Arch;
@@ -48,7 +48,7 @@ export interface ModelConfig {
    * (ggml_rope_ext's freq_factors). Absent or false: no divisors.
    */
   ropeFreqFactors?: boolean;
-  // ---- gemma2 / gemma3 (gemma-config.ts); absent on the other architectures ----
+  // ---- gemma, gemma2, gemma3 (gemma-config.ts); absent on the other architectures ----
   /** Multiplier of the embedding rows (gemma: sqrt(dim) in f32); absent: 1. */
   embedScale?: number;
   /** Multiplier of q before q·k; absent: 1 / sqrt(headDim). */

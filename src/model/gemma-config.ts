@@ -1,5 +1,6 @@
-// The gemma2 / gemma3 parts of a ModelConfig, read as llama.cpp reads them
-// (src/models/gemma2.cpp, gemma3.cpp, llama-hparams.cpp in its sources):
+// The gemma / gemma2 / gemma3 parts of a ModelConfig, read as llama.cpp reads them
+// (src/models/gemma.cpp, gemma2.cpp, gemma3.cpp, llama-hparams.cpp in its sources).
+// gemma (v1) has only the embedding scale, GeGLU and the tied head; gemma2/3 all of:
 //
 //   embedding      x = token_embd[id] · sqrt(dim)
 //   norms          RMSNorm weights are used as stored: the converter already added Gemma's +1
@@ -39,6 +40,7 @@ export interface GemmaShape {
 
 /** The gemma features of `arch`, or {} for the other architectures. */
 export function gemmaFeatures(md: Record<string, GGUFValue>, arch: Arch, s: GemmaShape): GemmaFeatures {
+  if (arch === 'gemma') return { embedScale: Math.fround(Math.sqrt(s.dim)), ffnAct: 'gelu' };
   if (arch !== 'gemma2' && arch !== 'gemma3') return {};
   const key = (suffix: string) => `${arch}.${suffix}`;
   const byDim = s.numLayers === Q_SCALE_BY_DIM_LAYERS[arch];

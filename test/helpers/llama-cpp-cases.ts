@@ -50,9 +50,10 @@ export const AGREEMENT_CASES: AgreementCase[] = [
   { name: 'gemma2 Q8_0, window 8', arch: 'gemma2', quant: 'Q8_0', prompt: WINDOW_PROMPT, gemma: GEMMA2 },
   { name: 'gemma3 F32, window 8, q/k norms, local/global RoPE bases', arch: 'gemma3', quant: 'F32', prompt: WINDOW_PROMPT, gemma: GEMMA3, ropeTheta: 1e6, headDim: 24 },
   { name: 'gemma3 Q4_0, window 8', arch: 'gemma3', quant: 'Q4_0', prompt: WINDOW_PROMPT, gemma: GEMMA3, ropeTheta: 1e6 },
+  { name: 'gemma (v1) F32', arch: 'gemma', quant: 'F32', prompt: SHORT_PROMPT, gemma: {} },
 ];
 
-/** Only the gemma cases. */
+/** Only the gemma cases (all have a `gemma` field, {} for gemma v1). */
 export const gemmaCases = (): AgreementCase[] => AGREEMENT_CASES.filter((c) => c.gemma);
 
 /** The case's GGUF bytes (seeded by its index, so every test tier gets the same model). */

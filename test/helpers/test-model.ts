@@ -10,7 +10,9 @@
 //   norm weights     1 + N(0, 0.1²)
 //   q/k/v biases     N(0, 0.5²)        (qwen2 has real, non-trivial biases)
 //   gemma token_embd N(0, 4/dim)       → RMS 2 after the graph's · sqrt(dim); tied LM head
-//                                        logits with std ≈ 2 (gemma2 is always tied)
+//                                        logits with std ≈ 2 (gemma, gemma2 are always tied)
+//   gemma2/3 post-norms 3 + N(0, 0.3²) → each sub-block adds RMS ~3, so context (and the
+//                                        window) moves the ids instead of the last token's row
 
 import { writeGGUF, type MetaInput, type TensorInput } from '../../src/model/gguf/writer';
 import { GGMLType, GGUFValueType } from '../../src/model/gguf/types';
@@ -118,7 +120,8 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
   const headDim = o.headDim ?? dim / o.heads;
   const qDim = o.heads * headDim;
   const kvDim = o.kvHeads * headDim;
-  const isGemma = arch === 'gemma2' || arch === 'gemma3';
+  const isGemma = arch === 'gemma' || arch === 'gemma2' || arch === 'gemma3';
+  const postNorms = arch === 'gemma2' || arch === 'gemma3';
   const tied = o.tiedEmbeddings ?? (arch === 'qwen2' || arch === 'qwen3' || isGemma);
   const rng = new Rng(o.seed);
   const u32 = (value: number) => ({ type: GGUFValueType.UINT32, value });
@@ -197,7 +200,7 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
       vector(`${p}attn_k_norm.weight`, headDim, 1, 0.1);
     }
     weight(`${p}attn_output.weight`, qDim, dim, 1 / Math.sqrt(qDim));
-    if (isGemma) vector(`${p}post_attention_norm.weight`, dim, 3, 0.3);
+    if (postNorms) vector(`${p}post_attention_norm.weight`, dim, 3, 0.3);
     vector(`${p}ffn_norm.weight`, dim, 1, 0.1);
     if (arch === 'phi3') {
       weight(`${p}ffn_up.weight`, dim, 2 * o.ffn, 1 / Math.sqrt(dim)); // gate rows, then up rows
@@ -206,7 +209,7 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
       weight(`${p}ffn_up.weight`, dim, o.ffn, 1 / Math.sqrt(dim));
     }
     weight(`${p}ffn_down.weight`, o.ffn, dim, 1 / Math.sqrt(o.ffn));
-    if (isGemma) vector(`${p}post_ffw_norm.weight`, dim, 3, 0.3);
+    if (postNorms) vector(`${p}post_ffw_norm.weight`, dim, 3, 0.3);
   }
   const omit = new Set(o.omitTensors ?? []);
   return writeGGUF({ metadata, tensors: tensors.filter((t) => !omit.has(t.name)) });
@@ -226,7 +229,7 @@ function mixedQuant(quant: TestQuant, tensorName: string, numLayers: number): Te
 
 function checkOptions(o: TestModelOptions): TestModelOptions {
   const bad = (message: string) => new TestModelError('bad_test_model_options', message);
-  if (!['llama', 'qwen2', 'qwen3', 'phi3', 'gemma2', 'gemma3'].includes(o.arch)) throw bad(`unknown arch ${String(o.arch)}`);
+  if (!['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3'].includes(o.arch)) throw bad(`unknown arch ${String(o.arch)}`);
   if (!(o.quant in QUANT_TYPES)) throw bad(`unknown quant ${String(o.quant)}`);
   for (const key of ['vocab', 'dim', 'layers', 'heads', 'kvHeads', 'ffn'] as const) {
     if (!Number.isInteger(o[key]) || o[key] <= 0) throw bad(`${key} must be a positive integer (got ${o[key]})`);

@@ -6,7 +6,7 @@
 // Architectures: llama (adjacent RoPE), qwen2 (q/k/v biases), qwen3 (per-head q/k RMSNorm
 // before RoPE), phi3 (fused qkv and gate/up), all NeoX RoPE except llama; partial RoPE
 // (ropeDim < headDim) rotates only the leading ropeDim dims of each head.
-// gemma2 / gemma3 (llama.cpp's graphs): embedding · sqrt(dim), q/k head norms (gemma3),
+// gemma (v1: embedding scale, GeGLU only), gemma2 / gemma3 (llama.cpp's graphs): embedding · sqrt(dim), q/k head norms (gemma3),
 // q scale from the config, attention logit soft-cap (gemma2), sliding-window local layers
 // with their own RoPE base, post-norms on both sub-block outputs, GeGLU (gelu, tanh form),
 // final logit soft-cap.

@@ -1,4 +1,4 @@
-// gemma2 / gemma3 headers (generated GGUF files, test/helpers/test-model.ts) through
+// gemma, gemma2, gemma3 headers (generated GGUF files, test/helpers/test-model.ts) through
 // modelConfigFromGGUF: llama.cpp's defaults (soft-caps, window, pattern, local RoPE base,
 // q scale) and a coded error naming the key or tensor for each inconsistent file.
 import { describe, expect, it } from 'vitest';
@@ -75,5 +75,14 @@ describe('gemma3 config', () => {
   it('refuses a file without q/k norms', async () => {
     const e = await refusal({ arch: 'gemma3', omitTensors: ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] });
     expect(e).toMatchObject({ code: 'bad_model_config', key: 'blk.0.attn_q_norm.weight' });
+  });
+});
+
+describe('gemma (v1) config', () => {
+  it('scales the embedding, uses GeGLU and a tied head, nothing of gemma2', async () => {
+    const c = await configOf({ arch: 'gemma' });
+    expect(c).toMatchObject({ arch: 'gemma', ropeStyle: 'neox', tiedEmbeddings: true, ffnAct: 'gelu', embedScale: Math.fround(Math.sqrt(32)) });
+    expect([c.postNorms, c.attnSoftcap, c.finalSoftcap, c.slidingWindow, c.attnScale]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(await refusal({ arch: 'gemma', tiedEmbeddings: false })).toMatchObject({ code: 'bad_model_config', key: 'output.weight' });
   });
 });
