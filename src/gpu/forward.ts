@@ -1,20 +1,22 @@
 // The forward pass of one step, recorded into one KernelEncoder (one compute pass).
 // It reads like llama2.c's forward(), over a flattened batch of T tokens:
 //
-//   x = embed(tokenIds)                                   [T, dim]
+//   x = embed(tokenIds) (· sqrt(dim): gemma)              [T, dim]
 //   for each layer:
 //     xb = rmsnorm(x) · attnNorm
 //     q, k, v = xb · Wq, Wk, Wv (+ bias)                 (phi3: one fused qkv row)
-//     q, k = rope(rmsnorm_head(q, k))                    (head norm: qwen3 only)
+//     q, k = rope(rmsnorm_head(q, k))                    (head norm: qwen3, gemma3; local layers: own base)
 //     pool[slot(t)] = k, v                                KV write through the block tables
-//     attnOut = pagedAttention(q, pool)                  causal within each sequence
-//     x += attnOut · Wo
+//     attnOut = pagedAttention(q, pool)                  causal within each sequence (local layers:
+//                                                        the last window positions; gemma2: soft-capped scores)
+//     x += attnOut · Wo                                  (gemma: rmsnorm(attnOut · Wo) · attnPostNorm)
 //     xb = rmsnorm(x) · ffnNorm
-//     x += (silu(xb · Wgate) * (xb · Wup)) · Wdown         (phi3: one fused gate/up row)
+//     x += (act(xb · Wgate) * (xb · Wup)) · Wdown        (act: silu, gemma gelu_tanh; phi3: one fused
+//                                                        gate/up row; gemma: post-norm as above)
 //   h = rmsnorm(x[sampleRows]) · outputNorm               [S, dim], last token of each sampled sequence
-//   logits = h · Woutputᵀ                                 [S, vocab]
+//   logits = h · Woutputᵀ (soft-capped: gemma2)          [S, vocab]
 import { pagedAttention } from '../kernels/attention';
-import { addInPlace, gatherRows, siluMul } from '../kernels/elementwise';
+import { addInPlace, gatherRows, scaleInPlace, siluMul, softcapInPlace } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
 import type { KernelEncoder } from '../kernels/encoder';
 import { kvWrite } from '../kernels/kv-write';
@@ -22,7 +24,7 @@ import { matmul } from '../kernels/matmul';
 import { rmsNorm } from '../kernels/rmsnorm';
 import { rope } from '../kernels/rope';
 import type { ModelConfig } from '../model/config';
-import { ropeMagnitude } from '../model/rope-scaling';
+import { localRopeConfig, ropeMagnitude } from '../model/rope-scaling';
 import type { KvPool } from './kv-pool';
 import type { ModelWeights } from './model-weights';
 import type { StepBuffers } from './step-buffers';
@@ -47,11 +49,19 @@ export function encodeForward(
   const T = shape.numTokens;
   const qDim = c.numHeads * c.headDim;
   const kvDim = c.numKvHeads * c.headDim;
+  /** x += proj [T, dim], through a post-norm (gemma) when the layer has one; xb is free here. */
+  const addResidual = (postNorm: GPUBuffer | undefined) => {
+    if (postNorm) rmsNorm(enc, { x: bufs.proj, weight: postNorm, out: bufs.xb, numRows: T, rowSize: c.dim, eps: c.rmsEps });
+    addInPlace(enc, { x: bufs.x, y: postNorm ? bufs.xb : bufs.proj, n: T * c.dim });
+  };
 
   embedding(enc, { weight: w.tokenEmbedding, tokenIds: bufs.tokenIds, out: bufs.x, numTokens: T }); // x [T, dim]
+  if (c.embedScale !== undefined) scaleInPlace(enc, { x: bufs.x, n: T * c.dim, scale: c.embedScale });
+  const localRope = localRopeConfig(c);
 
   for (let l = 0; l < c.numLayers; l++) {
     const lw = w.layers[l];
+    const local = c.slidingWindow?.localLayers[l] ?? false;
 
     // ---- attention ----
     rmsNorm(enc, { x: bufs.x, weight: lw.attnNorm, out: bufs.xb, numRows: T, rowSize: c.dim, eps: c.rmsEps });
@@ -74,8 +84,8 @@ export function encodeForward(
       vBuf = bufs.v!;
     }
     const ropeCommon = {
-      positions: bufs.positions, turns: w.ropeTurns, numTokens: T, headDim: c.headDim, ropeDim: c.ropeDim, style: c.ropeStyle,
-      magnitude: ropeMagnitude(c),
+      positions: bufs.positions, turns: local ? w.ropeTurnsLocal : w.ropeTurns, numTokens: T, headDim: c.headDim, ropeDim: c.ropeDim,
+      style: c.ropeStyle, magnitude: ropeMagnitude(local ? localRope : c),
     } as const;
     rope(enc, {
       ...ropeCommon, x: qBuf, numHeads: c.numHeads, rowStride: qkvStride, colOffset: 0,
@@ -92,26 +102,26 @@ export function encodeForward(
     pagedAttention(enc, {
       q: qBuf, kPool: pool.kPools[l], vPool: pool.vPools[l], tokenMeta: bufs.tokenMeta, blockTables: bufs.blockTables,
       out: bufs.attnOut, numTokens: T, numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim, qRowStride: qkvStride,
-      kvType: pool.kvType,
+      kvType: pool.kvType, scale: c.attnScale, softcap: c.attnSoftcap, window: local ? c.slidingWindow!.size : undefined,
     }); // [T, qDim]
     matmul(enc, { weight: lw.wo, x: bufs.attnOut, y: bufs.proj, numTokens: T }); // [T, dim]
-    addInPlace(enc, { x: bufs.x, y: bufs.proj, n: T * c.dim });
+    addResidual(lw.attnPostNorm);
 
-    // ---- feed-forward (SwiGLU) ----
+    // ---- feed-forward (SwiGLU; gemma: GeGLU) ----
     rmsNorm(enc, { x: bufs.x, weight: lw.ffnNorm, out: bufs.xb, numRows: T, rowSize: c.dim, eps: c.rmsEps });
     if (lw.wGate) {
       matmul(enc, { weight: lw.wGate, x: bufs.xb, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
       matmul(enc, { weight: lw.wUp, x: bufs.xb, y: bufs.up!, numTokens: T }); // [T, ffnDim]
-      siluMul(enc, { gate: bufs.gate!, up: bufs.up!, out: bufs.hb, numRows: T, n: c.ffnDim });
+      siluMul(enc, { gate: bufs.gate!, up: bufs.up!, out: bufs.hb, numRows: T, n: c.ffnDim, act: c.ffnAct });
     } else {
       matmul(enc, { weight: lw.wUp, x: bufs.xb, y: bufs.gateUp!, numTokens: T }); // [T, 2 ffnDim]: gate, then up
       siluMul(enc, {
         gate: bufs.gateUp!, up: bufs.gateUp!, out: bufs.hb, numRows: T, n: c.ffnDim,
-        gateStride: 2 * c.ffnDim, gateOffset: 0, upStride: 2 * c.ffnDim, upOffset: c.ffnDim,
+        gateStride: 2 * c.ffnDim, gateOffset: 0, upStride: 2 * c.ffnDim, upOffset: c.ffnDim, act: c.ffnAct,
       });
     }
     matmul(enc, { weight: lw.wDown, x: bufs.hb, y: bufs.proj, numTokens: T }); // [T, dim]
-    addInPlace(enc, { x: bufs.x, y: bufs.proj, n: T * c.dim });
+    addResidual(lw.ffnPostNorm);
   }
 
   if (shape.wantHidden) {
@@ -123,6 +133,7 @@ export function encodeForward(
     gatherRows(enc, { x: bufs.x, rowIds: bufs.sampleRows, out: bufs.lastHidden, numRows: S, rowLen: c.dim }); // [S, dim]
     rmsNorm(enc, { x: bufs.lastHidden, weight: w.outputNorm, out: bufs.lastNormed, numRows: S, rowSize: c.dim, eps: c.rmsEps });
     matmul(enc, { weight: w.output, x: bufs.lastNormed, y: bufs.logits, numTokens: S }); // [S, vocab]
+    if (c.finalSoftcap !== undefined) softcapInPlace(enc, { x: bufs.logits, n: S * c.vocabSize, cap: c.finalSoftcap });
   }
 }
 
@@ -131,7 +142,7 @@ export function uniformBlocksPerForward(w: ModelWeights): number {
   const parts = (wt: { parts: unknown[] } | undefined) => (wt ? wt.parts.length : 0);
   let n = w.tokenEmbedding.parts.length + 4 + w.output.parts.length;
   for (const lw of w.layers) {
-    n += 10 + parts(lw.wq) + parts(lw.wk) + parts(lw.wv) + parts(lw.wqkv) + parts(lw.wo) + parts(lw.wGate) + parts(lw.wUp) + parts(lw.wDown);
+    n += 12 + parts(lw.wq) + parts(lw.wk) + parts(lw.wv) + parts(lw.wqkv) + parts(lw.wo) + parts(lw.wGate) + parts(lw.wUp) + parts(lw.wDown);
   }
-  return n + 8; // + final norm of all rows, sampling
+  return n + 10; // + embedding scale, final norm of all rows, soft-cap, sampling
 }

@@ -10,7 +10,7 @@ import { GGUFError } from '../model/gguf/errors';
 import { assertFiniteWeights } from '../model/gguf/finite';
 import type { ByteSource, GGUFFile, GGUFTensorInfo } from '../model/gguf/types';
 import { ropeTurnTable, ropeTurnTableFromFrequencies } from '../kernels/rope';
-import { ropePairFrequencies } from '../model/rope-scaling';
+import { localRopeConfig, ropePairFrequencies } from '../model/rope-scaling';
 import type { GpuContext } from './context';
 import { RunnerError } from './runner-errors';
 import { uploadTensor, type GpuWeight } from './weights';
@@ -30,6 +30,9 @@ export interface LayerWeights {
   qNorm?: GPUBuffer; // [headDim] f32 (qwen3)
   kNorm?: GPUBuffer; // [headDim] f32
   wo: GpuWeight; // [dim, qDim]
+  /** gemma2/3: RMSNorm weights of the attention and FFN outputs. */
+  attnPostNorm?: GPUBuffer; // [dim] f32
+  ffnPostNorm?: GPUBuffer; // [dim] f32
   ffnNorm: GPUBuffer; // [dim] f32
   /** Absent when fused (phi3): wUp then holds gate rows, then up rows. */
   wGate?: GpuWeight; // [ffnDim, dim]
@@ -45,6 +48,8 @@ export interface ModelWeights {
   output: GpuWeight; // [vocab, dim]
   /** [ropeDim / 2, 2] u32 turns per position (rope.ts), Llama 3 freq factors and RoPE scaling applied. */
   ropeTurns: GPUBuffer;
+  /** The local (sliding-window) layers' table when their RoPE base or scaling differs (gemma3); else ropeTurns itself. */
+  ropeTurnsLocal: GPUBuffer;
   /** Bytes of every tensor in the file / allocated on the GPU (rope table excluded). */
   fileBytes: number;
   gpuBytes: number;
@@ -150,6 +155,10 @@ export async function loadModelWeights(
       if (!config.fusedGateUp) layer.wGate = await matrix(`${blk}.ffn_gate.weight`);
       layer.wUp = await matrix(`${blk}.ffn_up.weight`);
       layer.wDown = await matrix(`${blk}.ffn_down.weight`);
+      if (config.postNorms) {
+        layer.attnPostNorm = await vector(`${blk}.post_attention_norm.weight`);
+        layer.ffnPostNorm = await vector(`${blk}.post_ffw_norm.weight`);
+      }
       layers.push(layer);
     }
     const outputNorm = await vector('output_norm.weight');
@@ -163,8 +172,14 @@ export async function loadModelWeights(
     // Llama 3 divisors and linear / YaRN scaling are folded into the table here, once.
     const ropeTurns = ctx.upload('rope-turns', ropeTurnTableFromFrequencies(ropePairFrequencies(config, freqFactors)));
     owned.push(ropeTurns);
+    const local = localRopeConfig(config);
+    let ropeTurnsLocal = ropeTurns;
+    if (local !== config) {
+      ropeTurnsLocal = ctx.upload('rope-turns-local', ropeTurnTableFromFrequencies(ropePairFrequencies(local, freqFactors)));
+      owned.push(ropeTurnsLocal);
+    }
     return {
-      tokenEmbedding, layers, outputNorm, output, ropeTurns, fileBytes, gpuBytes,
+      tokenEmbedding, layers, outputNorm, output, ropeTurns, ropeTurnsLocal, fileBytes, gpuBytes,
       destroy: () => owned.forEach((o) => o.destroy()),
     };
   } catch (e) {

@@ -8,7 +8,7 @@
 // running rescale, then acc += p * v in position order.
 //
 //   token t (position p, its sequence's block table at blockTables[btStart..]) attends
-//   to positions j = 0..p; K/V of position j sit in pool slot
+//   to positions j = windowStart(p)..p (0..p without a window); K/V of position j sit in pool slot
 //       blockTables[btStart + (j >> 4)] * 16 + (j & 15)
 
 // KV element type: replaced by `alias KvT = f16;` (+ `enable f16;`) for the
@@ -21,6 +21,19 @@ const MAX_HEAD_DIM: u32 = 256u;
 const BLOCK_SIZE: u32 = 16u;
 const NEG_BIG: f32 = -3.0e38;
 
+// Logit soft-cap. tanh's argument is clamped because tanh(x) is already 1 in f32 past
+// |x| = 10 and some implementations compute it through exp, which overflows to NaN.
+fn capScore(s: f32) -> f32 {
+  if (params.softcap <= 0.0) { return s; }
+  return params.softcap * tanh(clamp(s / params.softcap, -10.0, 10.0));
+}
+
+// First context position token at `pos` attends to (sliding window lower bound).
+fn windowStart(pos: u32) -> u32 {
+  if (params.window == 0u || pos + 1u <= params.window) { return 0u; }
+  return pos + 1u - params.window;
+}
+
 struct Params {
   numTokens: u32,
   numHeads: u32,
@@ -32,6 +45,8 @@ struct Params {
   scale: f32,
   numParts: u32,  // unused here (same block as attention.wgsl)
   partLen: u32,   // unused here
+  softcap: f32,   // > 0: score = softcap * tanh(score / softcap); 0: none
+  window: u32,    // > 0: position p attends to max(0, p + 1 - window)..p; 0: all
 }
 
 @group(0) @binding(0) var<storage, read> q: array<f32>;             // [numTokens, qRowStride] f32
@@ -65,7 +80,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var mRun = NEG_BIG;
   var lRun = 0.0;
 
-  for (var tileStart = 0u; tileStart < end; tileStart += TILE) {
+  for (var tileStart = windowStart(end - 1u); tileStart < end; tileStart += TILE) {
     let n = min(TILE, end - tileStart);
     var tileMax = NEG_BIG;
     for (var jj = 0u; jj < n; jj++) {
@@ -75,6 +90,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       let kBase = slot * kvRowStride + kvh * d;
       var dot = 0.0;
       for (var i = 0u; i < d; i++) { dot += qs[i] * f32(kPool[kBase + i]); }
+      dot = capScore(dot);
       score[jj] = dot;
       tileMax = max(tileMax, dot);
     }

@@ -7,7 +7,7 @@
 // barrier costs more than a short context's arithmetic.
 import threadCode from './attention-thread.wgsl?raw';
 import code from './attention.wgsl?raw';
-import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
+import { dispatch, f32Bits, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 import { withKvType, type KvType } from './kv-type';
 
 const WG = 64;
@@ -82,6 +82,10 @@ export interface PagedAttentionArgs {
   qColOffset?: number;
   /** Default 1 / sqrt(headDim). */
   scale?: number;
+  /** Logit soft-cap (gemma2): score = softcap · tanh(score / softcap) after scaling. Default none. */
+  softcap?: number;
+  /** Sliding window: position p attends to max(0, p + 1 - window)..p only. Default: the whole context. */
+  window?: number;
   /**
    * Split-context variant: a plan whose partitions cover every token's context
    * (numParts * partLen >= position + 1) and a scratch of attentionScratchBytes().
@@ -109,6 +113,8 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   if (a.numHeads > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('attention', 'too many heads');
   const kvType = a.kvType ?? 'f32';
   if (kvType === 'f16' && !enc.ctx.features.f16) throw new KernelArgError('attention', "kvType 'f16' needs the 'shader-f16' feature");
+  if (a.softcap !== undefined && !(a.softcap > 0 && Number.isFinite(a.softcap))) throw new KernelArgError('attention', `softcap ${a.softcap} must be a positive number`);
+  if (a.window !== undefined && !(Number.isInteger(a.window) && a.window > 0 && a.window < 2 ** 32)) throw new KernelArgError('attention', `window ${a.window} must be a positive integer`);
   if (a.numTokens === 0) return;
   const scale = a.scale ?? 1 / Math.sqrt(a.headDim);
   const dpt = Math.ceil(a.headDim / WG);
@@ -122,18 +128,19 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   const ty = Math.min(a.numTokens, MAX_WORKGROUPS_PER_DIM);
   const tz = Math.ceil(a.numTokens / MAX_WORKGROUPS_PER_DIM);
   const common = [a.numTokens, a.numHeads, a.numKvHeads, a.headDim, qRowStride, qColOffset, outRowStride, scaleBits];
+  const tail = [f32Bits(a.softcap ?? 0), a.window ?? 0]; // Params.softcap, Params.window
   const variant = a.variant ?? defaultAttentionVariant(enc.ctx);
   if (variant === 'thread') {
     if (a.split) throw new KernelArgError('attention', "the 'thread' variant has no split-context form");
     const pipeline = enc.ctx.pipeline(`attention-thread/${kvType}/wg${WG}`, withKvType('attention', threadCode, kvType), { WG });
-    const params = enc.uniforms.push('attention', [...common, 1, 0]);
+    const params = enc.uniforms.push('attention', [...common, 1, 0, ...tail]);
     const [gx, gy] = splitGroups(Math.ceil((a.numTokens * a.numHeads) / WG));
     dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], gx, gy);
     return;
   }
   if (!a.split) {
     const pipeline = enc.ctx.pipeline(`attention/${variantKey}`, codeK, constants);
-    const params = enc.uniforms.push('attention', [...common, 1, 0]);
+    const params = enc.uniforms.push('attention', [...common, 1, 0, ...tail]);
     dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], a.numHeads / group, ty, tz);
     return;
   }
@@ -145,7 +152,7 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   if (scratch === a.out || scratch === a.q) throw new KernelArgError('attention', 'split scratch must not alias q or out');
   const partial = enc.ctx.pipeline(`attention-partial/${variantKey}`, codeK, constants, 'partial');
   const combine = enc.ctx.pipeline(`attention-combine/${variantKey}`, codeK, constants, 'combine');
-  const params = enc.uniforms.push('attention', [...common, plan.numParts, plan.partLen]);
+  const params = enc.uniforms.push('attention', [...common, plan.numParts, plan.partLen, ...tail]);
   dispatch(enc, partial, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, scratch, params], a.numHeads / group, a.numTokens, plan.numParts);
   dispatch(enc, combine, [scratch, a.out, params], a.numHeads, a.numTokens);
 }

@@ -3,7 +3,7 @@
 // numHeads / numKvHeads) are served together, so each K/V row is read once for all.
 //
 //   token t (position p, its sequence's block table at blockTables[btStart..]) attends
-//   to positions j = 0..p of its own sequence; K/V of position j sit in pool slot
+//   to positions j = windowStart(p)..p of its own sequence (0..p without a window); K/V of position j sit in pool slot
 //       blockTables[btStart + (j >> 4)] * 16 + (j & 15)
 //   workgroup x serves query heads h = x * GROUP + r (r < GROUP), all of kv head
 //   kvh = h / (numHeads / numKvHeads)
@@ -29,7 +29,20 @@ const MAX_GROUP_HEAD_DIM: u32 = 2048u; // GROUP * headDim (checked on the CPU)
 const MAX_GROUP: u32 = 8u;
 const MAX_ACC: u32 = 32u;              // GROUP * DPT (checked on the CPU)
 const BLOCK_SIZE: u32 = 16u;
-const NEG_BIG: f32 = -3.0e38;          // finite -inf: exp(m - mNew) must not be NaN
+const NEG_BIG: f32 = -3.0e38;
+
+// Logit soft-cap. tanh's argument is clamped because tanh(x) is already 1 in f32 past
+// |x| = 10 and some implementations compute it through exp, which overflows to NaN.
+fn capScore(s: f32) -> f32 {
+  if (params.softcap <= 0.0) { return s; }
+  return params.softcap * tanh(clamp(s / params.softcap, -10.0, 10.0));
+}
+
+// First context position token at `pos` attends to (sliding window lower bound).
+fn windowStart(pos: u32) -> u32 {
+  if (params.window == 0u || pos + 1u <= params.window) { return 0u; }
+  return pos + 1u - params.window;
+}          // finite -inf: exp(m - mNew) must not be NaN
 
 struct Params {
   numTokens: u32,
@@ -42,6 +55,8 @@ struct Params {
   scale: f32,
   numParts: u32,  // split variant: partitions per (token, head)
   partLen: u32,   // split variant: positions per partition
+  softcap: f32,   // > 0: score = softcap * tanh(score / softcap) (gemma2); 0: none
+  window: u32,    // > 0: position p attends to max(0, p + 1 - window)..p (sliding window); 0: all
 }
 
 @group(0) @binding(0) var<storage, read> q: array<f32>;             // [numTokens, qRowStride] f32
@@ -94,6 +109,7 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, end: u32) {
         let kv = f32(kPool[kBase + i]);
         for (var r = 0u; r < GROUP; r++) { dots[r] += qShared[r * d + i] * kv; }
       }
+      for (var r = 0u; r < GROUP; r++) { dots[r] = capScore(dots[r]); }
     }
     for (var r = 0u; r < GROUP; r++) { tileScore[r * WG + tid] = dots[r]; }
     workgroupBarrier();
@@ -140,7 +156,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   if (t >= params.numTokens) { return; }  // uniform per workgroup
   let tokenInfo = tokenMeta[t];
   loadQ(tid, t, headBase);
-  attendRange(tid, kvHeadOf(headBase), u32(tokenInfo.y), 0u, u32(tokenInfo.x) + 1u);
+  attendRange(tid, kvHeadOf(headBase), u32(tokenInfo.y), windowStart(u32(tokenInfo.x)), u32(tokenInfo.x) + 1u);
   let d = params.headDim;
   for (var r = 0u; r < GROUP; r++) {
     let outBase = t * params.outRowStride + (headBase + r) * d;
@@ -159,10 +175,12 @@ fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t
   if (t >= params.numTokens) { return; }
   let tokenInfo = tokenMeta[t];
   let ctxLen = u32(tokenInfo.x) + 1u;
-  let start = part * params.partLen;
-  if (start < ctxLen) {
+  // Partitions stay aligned at multiples of partLen from 0; the window clips the first.
+  let start = max(part * params.partLen, windowStart(u32(tokenInfo.x)));
+  let end = min(part * params.partLen + params.partLen, ctxLen);
+  if (start < end) {
     loadQ(tid, t, headBase);
-    attendRange(tid, kvHeadOf(headBase), u32(tokenInfo.y), start, min(start + params.partLen, ctxLen));
+    attendRange(tid, kvHeadOf(headBase), u32(tokenInfo.y), start, end);
   } else {
     // An empty partition: weight exp(NEG_BIG - M) = 0 in combine.
     for (var r = 0u; r < GROUP; r++) { mRun[r] = NEG_BIG; lRun[r] = 0.0; }

@@ -1,6 +1,7 @@
-// Residual add, SiLU(gate) x up (incl. phi3's fused gate/up row), row gather.
+// Residual add, SiLU/GELU(gate) x up (incl. phi3's fused gate/up row), row gather,
+// in-place scale and soft-cap.
 import code from './elementwise.wgsl?raw';
-import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
+import { dispatch, f32Bits, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 
 const WG = 256;
 
@@ -16,7 +17,7 @@ export function addInPlace(enc: KernelEncoder, a: { x: GPUBuffer; y: GPUBuffer; 
   if (a.x.size < a.n * 4 || a.y.size < a.n * 4) throw new KernelArgError('add', `buffers shorter than ${a.n} f32`);
   if (a.n === 0) return;
   const pipeline = enc.ctx.pipeline(`add_inplace/wg${WG}`, code, { WG }, 'add_inplace');
-  const params = enc.uniforms.push('add', [a.n, 1, 0, 0, 0, 0]);
+  const params = enc.uniforms.push('add', [a.n, 1, 0, 0, 0, 0, 0, 0]);
   dispatch(enc, pipeline, [a.x, a.y, params], ...grid(a.n));
 }
 
@@ -30,9 +31,11 @@ export interface SiluMulArgs {
   gateOffset?: number;
   upStride?: number;
   upOffset?: number;
+  /** Activation of gate: 'silu' (default) or 'gelu' (tanh approximation, as ggml_gelu). */
+  act?: 'silu' | 'gelu';
 }
 
-/** out = silu(gate) * up, per row. */
+/** out = act(gate) * up, per row. */
 export function siluMul(enc: KernelEncoder, a: SiluMulArgs): void {
   const gs = a.gateStride ?? a.n, go = a.gateOffset ?? 0, us = a.upStride ?? a.n, uo = a.upOffset ?? 0;
   if (go + a.n > gs || uo + a.n > us) throw new KernelArgError('silu_mul', 'slice overruns the row');
@@ -42,7 +45,7 @@ export function siluMul(enc: KernelEncoder, a: SiluMulArgs): void {
   if (a.out === a.gate || a.out === a.up) throw new KernelArgError('silu_mul', 'out must not alias the inputs');
   if (a.numRows * a.n === 0) return;
   const pipeline = enc.ctx.pipeline(`silu_mul/wg${WG}`, code, { WG }, 'silu_mul');
-  const params = enc.uniforms.push('silu_mul', [a.n, a.numRows, gs, go, us, uo]);
+  const params = enc.uniforms.push('silu_mul', [a.n, a.numRows, gs, go, us, uo, a.act === 'gelu' ? 1 : 0, 0]);
   dispatch(enc, pipeline, [a.gate, a.up, a.out, params], ...grid(a.numRows * a.n));
 }
 
@@ -52,6 +55,25 @@ export function gatherRows(enc: KernelEncoder, a: { x: GPUBuffer; rowIds: GPUBuf
   if (a.out.size < a.numRows * a.rowLen * 4 || a.rowIds.size < a.numRows * 4) throw new KernelArgError('gather_rows', 'buffer too small');
   if (a.numRows * a.rowLen === 0) return;
   const pipeline = enc.ctx.pipeline(`gather_rows/wg${WG}`, code, { WG }, 'gather_rows');
-  const params = enc.uniforms.push('gather_rows', [a.rowLen, a.numRows, 0, 0, 0, 0]);
+  const params = enc.uniforms.push('gather_rows', [a.rowLen, a.numRows, 0, 0, 0, 0, 0, 0]);
   dispatch(enc, pipeline, [a.x, a.rowIds, a.out, params], ...grid(a.numRows * a.rowLen));
+}
+
+/** x *= scale over the first n elements (gemma's embedding scale). */
+export function scaleInPlace(enc: KernelEncoder, a: { x: GPUBuffer; n: number; scale: number }): void {
+  mapInPlace(enc, a.x, a.n, 0, a.scale, 'scale');
+}
+
+/** x = cap · tanh(x / cap) over the first n elements (logit soft-capping). */
+export function softcapInPlace(enc: KernelEncoder, a: { x: GPUBuffer; n: number; cap: number }): void {
+  if (!(a.cap > 0 && Number.isFinite(a.cap))) throw new KernelArgError('softcap', `cap ${a.cap} must be a positive number`);
+  mapInPlace(enc, a.x, a.n, 1, a.cap, 'softcap');
+}
+
+function mapInPlace(enc: KernelEncoder, x: GPUBuffer, n: number, op: number, s: number, kernel: string): void {
+  if (x.size < n * 4) throw new KernelArgError(kernel, `buffer shorter than ${n} f32`);
+  if (n === 0) return;
+  const pipeline = enc.ctx.pipeline(`map_inplace/wg${WG}`, code, { WG }, 'map_inplace');
+  const params = enc.uniforms.push(kernel, [n, 1, 0, 0, 0, 0, op, f32Bits(s)]);
+  dispatch(enc, pipeline, [x, params], ...grid(n));
 }

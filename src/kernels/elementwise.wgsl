@@ -1,8 +1,10 @@
 // Small elementwise kernels that sit between matmuls. Grid-stride loops over a 2-D
 // dispatch so any size fits under the 65535-workgroups-per-dimension limit.
 //   add_inplace : x[i] += y[i]                                     (residual add)
-//   silu_mul    : out[t, i] = silu(a[t, aOff + i]) * b[t, bOff + i] (FFN; phi3 reads gate
-//                 and up from one fused [T, 2 ffnDim] row: a == b, different offsets)
+//   silu_mul    : out[t, i] = act(a[t, aOff + i]) * b[t, bOff + i] (FFN; phi3 reads gate
+//                 and up from one fused [T, 2 ffnDim] row: a == b, different offsets);
+//                 act = silu (SwiGLU) or gelu with the tanh approximation (GeGLU, gemma)
+//   map_inplace : x[i] = x[i] * s (embedding scale) or s * tanh(x[i] / s) (logit soft-cap)
 //   gather_rows : out[r, :] = x[rows[r], :]                         (last tokens to sample)
 // Entry points use disjoint variables; bindings restart at 0 for each.
 
@@ -15,6 +17,14 @@ struct Params {
   aOffset: u32,
   bStride: u32,
   bOffset: u32,
+  op: u32,         // silu_mul: 0 silu, 1 gelu_tanh; map_inplace: 0 scale, 1 soft-cap
+  s: f32,          // map_inplace: the scale or the cap
+}
+
+// tanh with its argument clamped: tanh is ±1 in f32 past |x| = 10, and some
+// implementations compute it through exp, which overflows to NaN.
+fn tanhSafe(x: f32) -> f32 {
+  return tanh(clamp(x, -10.0, 10.0));
 }
 
 @group(0) @binding(0) var<storage, read_write> addX: array<f32>;  // [n] f32
@@ -41,7 +51,14 @@ fn silu_mul(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     let t = i / p.n;
     let c = i - t * p.n;
     let g = gate[t * p.aStride + p.aOffset + c];
-    act[i] = g / (1.0 + exp(-g)) * up[t * p.bStride + p.bOffset + c];
+    var a: f32;
+    if (p.op == 1u) {
+      // ggml_gelu_f32: 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x²)))
+      a = 0.5 * g * (1.0 + tanhSafe(0.7978845608028654 * g * (1.0 + 0.044715 * g * g)));
+    } else {
+      a = g / (1.0 + exp(-g));
+    }
+    act[i] = a * up[t * p.bStride + p.bOffset + c];
   }
 }
 
@@ -57,5 +74,20 @@ fn gather_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   for (var i = gid.x + gid.y * nwg.x * WG; i < total; i += nwg.x * nwg.y * WG) {
     let r = i / p.n;
     dst[i] = src[rowIds[r] * p.n + (i - r * p.n)];
+  }
+}
+
+@group(0) @binding(0) var<storage, read_write> mapX: array<f32>;  // [n] f32
+@group(0) @binding(1) var<uniform> mapParams: Params;
+
+@compute @workgroup_size(WG)
+fn map_inplace(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let p = mapParams;
+  for (var i = gid.x + gid.y * nwg.x * WG; i < p.n; i += nwg.x * nwg.y * WG) {
+    if (p.op == 1u) {
+      mapX[i] = p.s * tanhSafe(mapX[i] / p.s);
+    } else {
+      mapX[i] = mapX[i] * p.s;
+    }
   }
 }

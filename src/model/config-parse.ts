@@ -9,11 +9,13 @@
 import type { Arch, ModelConfig } from './config';
 import { ModelConfigError, type ModelConfigErrorCode } from './config-error';
 import type { GGUFFile, GGUFTensorInfo, GGUFValue } from './gguf/types';
+import { gemmaFeatures } from './gemma-config';
+import { bad, positiveFloat, positiveInt } from './metadata-values';
 import { parseRopeScaling } from './rope-scaling';
 
 export { ModelConfigError, type ModelConfigErrorCode };
 
-export const SUPPORTED_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3'];
+export const SUPPORTED_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3'];
 
 /** RoPE pairing by architecture (llama.cpp's LLAMA_ROPE_TYPE_NORM vs _NEOX). */
 const ROPE_STYLE: Record<Arch, ModelConfig['ropeStyle']> = {
@@ -21,6 +23,9 @@ const ROPE_STYLE: Record<Arch, ModelConfig['ropeStyle']> = {
   qwen2: 'neox',
   qwen3: 'neox',
   phi3: 'neox',
+  gemma: 'neox',
+  gemma2: 'neox',
+  gemma3: 'neox',
 };
 
 export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>): ModelConfig {
@@ -91,8 +96,13 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
     fusedQkv: has('blk.0.attn_qkv.weight'),
     fusedGateUp: arch === 'phi3' && !has('blk.0.ffn_gate.weight'),
     ...(has('rope_freqs.weight') ? { ropeFreqFactors: true } : {}),
+    ...gemmaFeatures(md, arch, { numLayers, dim, numHeads, headDim, ropeTheta }),
   };
-  if (arch === 'qwen3' && !config.qkNorm) throw bad('blk.0.attn_q_norm.weight', 'qwen3 needs per-head q/k norms; tensor is missing');
+  if ((arch === 'qwen3' || arch === 'gemma3') && !config.qkNorm) throw bad('blk.0.attn_q_norm.weight', `${arch} needs per-head q/k norms; tensor is missing`);
+  // llama.cpp's gemma and gemma2 always tie the LM head to token_embd; an output.weight would be ignored there.
+  if ((arch === 'gemma' || arch === 'gemma2') && has('output.weight')) {
+    throw bad('output.weight', `${arch} ties the LM head to token_embd.weight; an output.weight tensor is not expected`);
+  }
   // Phi-3.5 / Phi-3-128k "longrope": short/long factor tables plus an attention factor that
   // llama.cpp picks by context size. Running without them would be subtly wrong, so refuse.
   const longRope = ['rope_factors_long.weight', 'rope_factors_short.weight', 'blk.0.rope_factors_long.weight'].find(has);
@@ -149,6 +159,10 @@ function checkTensorShapes(c: ModelConfig, tensors: Map<string, GGUFTensorInfo>)
       expect(`${blk}.ffn_up.weight`, [c.dim, c.ffnDim]);
     }
     expect(`${blk}.ffn_down.weight`, [c.ffnDim, c.dim]);
+    if (c.postNorms) {
+      expect(`${blk}.post_attention_norm.weight`, [c.dim]);
+      expect(`${blk}.post_ffw_norm.weight`, [c.dim]);
+    }
   }
 }
 
@@ -161,39 +175,4 @@ function vocabSizeOf(md: Record<string, GGUFValue>, tensors: Map<string, GGUFTen
   const embedding = tensors.get('token_embd.weight');
   if (!embedding || embedding.shape.length < 2) throw bad('token_embd.weight', 'tensor is missing (and there is no tokenizer.ggml.tokens to size the vocabulary)');
   return embedding.shape[1];
-}
-
-function bad(key: string, problem: string): ModelConfigError {
-  return new ModelConfigError('bad_model_config', `${key} ${problem}`, key);
-}
-
-/**
- * A positive integer key; `fallback` when absent. llama.cpp allows per-layer arrays for
- * head counts; we accept them only when all layers agree (no per-layer variation supported).
- */
-function positiveInt(md: Record<string, GGUFValue>, key: string, fallback?: number): number {
-  let value: GGUFValue | undefined = md[key];
-  if (value === undefined) {
-    if (fallback === undefined) throw bad(key, 'is missing');
-    value = fallback;
-  }
-  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
-    const items = Array.from(value as ArrayLike<GGUFValue>);
-    if (items.length === 0 || items.some((v) => v !== items[0])) throw bad(key, 'varies per layer, which is not supported');
-    value = items[0];
-  }
-  if (typeof value === 'bigint') throw bad(key, `is too large (${value})`);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw bad(key, `must be a positive integer (got ${JSON.stringify(String(value))})`);
-  }
-  return value;
-}
-
-function positiveFloat(md: Record<string, GGUFValue>, key: string, fallback?: number): number {
-  const value = md[key] ?? fallback;
-  if (value === undefined) throw bad(key, 'is missing');
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw bad(key, `must be a positive number (got ${JSON.stringify(String(value))})`);
-  }
-  return value;
 }

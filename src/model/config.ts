@@ -4,7 +4,7 @@
 
 import type { RopeScaling } from './rope-scaling';
 
-export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3';
+export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma' | 'gemma2' | 'gemma3';
 
 export interface ModelConfig {
   arch: Arch;
@@ -48,6 +48,36 @@ export interface ModelConfig {
    * (ggml_rope_ext's freq_factors). Absent or false: no divisors.
    */
   ropeFreqFactors?: boolean;
+  // ---- gemma, gemma2, gemma3 (gemma-config.ts); absent on the other architectures ----
+  /** Multiplier of the embedding rows (gemma: sqrt(dim) in f32); absent: 1. */
+  embedScale?: number;
+  /** Multiplier of q before q·k; absent: 1 / sqrt(headDim). */
+  attnScale?: number;
+  /** Attention logit soft-cap: score = cap · tanh(score / cap) before the softmax (gemma2). */
+  attnSoftcap?: number;
+  /** Final logit soft-cap: logit = cap · tanh(logit / cap) (gemma2, optional in gemma3). */
+  finalSoftcap?: number;
+  /** FFN activation of gate (times up): 'silu' (SwiGLU, default) or 'gelu' (GeGLU, tanh approximation). */
+  ffnAct?: 'silu' | 'gelu';
+  /** post_attention_norm / post_ffw_norm: RMSNorm of each sub-block's output before the residual add. */
+  postNorms?: boolean;
+  /** Sliding-window (local) attention on some layers. */
+  slidingWindow?: SlidingWindow;
+}
+
+/**
+ * Local layers attend to the last `size` positions only (their own included: position p
+ * sees max(0, p - size + 1)..p, llama.cpp's LLAMA_SWA_TYPE_STANDARD), and rotate with
+ * their own RoPE base.
+ */
+export interface SlidingWindow {
+  size: number;
+  /** Per layer: true for a local (windowed) layer. */
+  localLayers: boolean[];
+  /** RoPE base of the local layers (`rope.freq_base_swa`; gemma3 default 10000). */
+  ropeTheta: number;
+  /** Whether `ropeScaling` applies to local layers too (gemma2: yes; gemma3: global layers only). */
+  ropeScaled: boolean;
 }
 
 export { modelConfigFromGGUF, ModelConfigError, SUPPORTED_ARCHS } from './config-parse';

@@ -137,3 +137,14 @@ function positiveInteger(md: Record<string, GGUFValue>, key: string, fallback: n
   if (!Number.isInteger(value) || value <= 0) throw new ModelConfigError('bad_model_config', `${key} must be a positive integer (got ${value})`, key);
   return value;
 }
+
+/**
+ * The RoPE base of a sliding-window model's local layers: their own theta, and no scaling
+ * unless `ropeScaled` (gemma3 scales global layers only). `c` itself when they rotate
+ * like the global layers (no window, or the same theta and scaling).
+ */
+export function localRopeConfig<C extends RopeBase & { slidingWindow?: { ropeTheta: number; ropeScaled: boolean } }>(c: C): RopeBase {
+  const w = c.slidingWindow;
+  if (!w || (w.ropeTheta === c.ropeTheta && (w.ropeScaled || !c.ropeScaling))) return c;
+  return { ropeTheta: w.ropeTheta, ropeDim: c.ropeDim, ...(w.ropeScaled && c.ropeScaling ? { ropeScaling: c.ropeScaling } : {}) };
+}

@@ -1,6 +1,7 @@
 // Batching must not change outputs: a flattened batch mixing prefill chunks and decodes of
 // several sequences (scattered, disjoint block tables) gives each sequence the logits it
-// gets alone. Also: copy-on-write block copies, final hidden states, coded errors.
+// gets alone (stories260K, and a generated gemma2 model whose sliding window of 8 cuts
+// through chunked prefills). Also: copy-on-write block copies, final hidden states, coded errors.
 //
 // Tolerance 1e-4 absolute on stories260K logits (|logit| ≲ 20): a batch may pick the tiled
 // matmul where a lone decode picks the vector one (another summation order, ~1e-6 apart).
@@ -12,6 +13,7 @@ import { RunnerError } from '../../src/gpu/runner-errors';
 import { loadRefWeights } from '../ref/weights';
 import { readFileSync } from 'node:fs';
 import type { ByteSource } from '../../src/model/gguf/types';
+import { makeTestModel } from '../helpers/test-model';
 import { buildStep, loadRunner, scatteredBlocks, type SeqChunk } from './runner-harness';
 
 const MODEL = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/stories260K/stories260K.gguf');
@@ -84,6 +86,32 @@ describe('GPU runner batches', () => {
       }
     }
   }, 1_200_000);
+
+  it('gemma2 (window 8, soft-caps): each sequence of a mixed batch gets the logits it gets alone', async () => {
+    const bytes = makeTestModel({
+      arch: 'gemma2', vocab: 300, dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, quant: 'F32', seed: 41, contextLength: 128,
+      gemma: { slidingWindow: 8, attnSoftcap: 2, finalSoftcap: 4 },
+    });
+    const gemma = await loadRunner(bytes, 1 << 20);
+    try {
+      const blocks = scatteredBlocks(gemma.numKvBlocks, 6, 3);
+      const ids = (seed: number, n: number) => stream(seed, n).map((id) => id % 300);
+      const plans: Plan[] = [
+        { tokens: ids(1, 30), chunks: [13, 11, 1, 1], blockTable: blocks.slice(0, 2) }, // chunks straddling the window
+        { tokens: ids(2, 12), chunks: [5, 1, 1, 1], blockTable: blocks.slice(2, 3) },
+        { tokens: ids(3, 30), chunks: [0, 20, 1, 1], blockTable: blocks.slice(3, 5) },
+      ];
+      const together = await runPlans(gemma, plans);
+      expect(together.size).toBe(11);
+      for (let i = 0; i < plans.length; i++) {
+        for (const [key, expected] of await runPlans(gemma, plans, i)) {
+          expect(maxAbsDiff(together.get(key)!, expected), `sequence ${key}`).toBeLessThan(TOLERANCE);
+        }
+      }
+    } finally {
+      gemma.destroy();
+    }
+  });
 
   it('copies blocks before the step (copy-on-write fork continues like the original)', async () => {
     const [a0, a1, b0, b1] = scatteredBlocks(runner.numKvBlocks, 4, 9);

@@ -9,7 +9,7 @@
 // The GPU's own ids drive both models, so every compared step has the same context.
 import { describe, expect, it } from 'vitest';
 import type { Arch } from '../../src/model/config';
-import { makeTestModel, type TestQuant } from '../helpers/test-model';
+import { makeTestModel, type TestModelOptions, type TestQuant } from '../helpers/test-model';
 import { argmax, RefModel } from '../ref/ref-model';
 import { buildStep, loadRunner, scatteredBlocks } from './runner-harness';
 
@@ -25,6 +25,13 @@ const MORE_QUANTS: [Arch, TestQuant][] = [
   ['llama', 'BF16'], ['qwen2', 'Q4_1'], ['qwen3', 'Q5_0'], ['phi3', 'Q5_1'],
   ['llama', 'Q2_K'], ['qwen2', 'Q3_K'], ['qwen3', 'IQ4_NL'], ['phi3', 'IQ4_XS'],
 ];
+// Gemma: the 39 positions outrun a window of 8; gemma2 soft-caps scores and logits (the final
+// cap leaves greedy ids alone, so only this logit comparison sees it on the GPU).
+const GEMMA: Partial<Record<Arch, TestModelOptions['gemma']>> = {
+  gemma2: { slidingWindow: 8, attnSoftcap: 2, finalSoftcap: 4 },
+  gemma3: { slidingWindow: 8, swaPattern: 2, finalSoftcap: 6, ropeThetaSwa: 500 },
+};
+const GEMMA_CASES: [Arch, TestQuant][] = [['gemma2', 'F32'], ['gemma3', 'Q8_0']];
 const SUPER_BLOCK_QUANTS: TestQuant[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q6_K', 'IQ4_XS'];
 
 /** K-quants and IQ4_XS need rows of 256 values (dim and ffn), else the weights fall back to Q8_0. */
@@ -39,6 +46,7 @@ async function compare(arch: Arch, quant: TestQuant, seed: number): Promise<{ st
     // qwen3 always writes key_length; give it a head size unlike dim / heads.
     ...(arch === 'qwen3' ? { headDim: dim === 64 ? 24 : 48 } : {}),
     ...(arch === 'llama' && quant === 'F32' ? { ropeFreqFactors: true } : {}),
+    ...(GEMMA[arch] ? { gemma: GEMMA[arch], ropeTheta: 1e5 } : {}),
   });
   const ref = await RefModel.fromGGUF(bytes, 64);
   const runner = await loadRunner(bytes, 1 << 20);
@@ -72,6 +80,7 @@ async function compare(arch: Arch, quant: TestQuant, seed: number): Promise<{ st
 const CASES: [Arch, TestQuant, number][] = [
   ...ARCHS.flatMap((arch, a) => QUANTS.map((quant, q): [Arch, TestQuant, number] => [arch, quant, 100 + 10 * a + q])),
   ...MORE_QUANTS.map(([arch, quant], i): [Arch, TestQuant, number] => [arch, quant, 200 + i]),
+  ...GEMMA_CASES.map(([arch, quant], i): [Arch, TestQuant, number] => [arch, quant, 220 + i]),
 ];
 
 describe('GPU runner vs the float64 reference on generated models', () => {

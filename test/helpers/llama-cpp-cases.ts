@@ -11,13 +11,24 @@ export const SHORT_PROMPT = [1, 5, 9, 13, 17, 21, 25];
 /** 44 ids spread over the vocabulary: positions 0..43 pass an original context of 32. */
 export const LONG_PROMPT = Array.from({ length: 44 }, (_, i) => 3 + ((i * 37) % 290));
 
+/** 20 ids: longer than the gemma cases' window of 8, so local layers see only part of the context. */
+export const WINDOW_PROMPT = Array.from({ length: 20 }, (_, i) => 4 + ((i * 53) % 290));
+
 export interface AgreementCase {
   name: string;
   arch: Arch;
   quant: TestQuant;
   prompt: number[];
   ropeScaling?: TestModelOptions['ropeScaling'];
+  gemma?: TestModelOptions['gemma'];
+  ropeTheta?: number;
+  headDim?: number;
 }
+
+/** gemma2: window 8 on layer 0 (period 2), soft-caps small enough to bend the scores and logits. */
+const GEMMA2: TestModelOptions['gemma'] = { slidingWindow: 8, attnSoftcap: 2, finalSoftcap: 4 };
+/** gemma3: window 8 on layer 0 (period 2), global base 1e6, local base 10000 (llama.cpp's default). */
+const GEMMA3: TestModelOptions['gemma'] = { slidingWindow: 8, swaPattern: 2 };
 
 /** Only the RoPE scaling cases (prompts past the original context). */
 export const scalingCases = (): AgreementCase[] => AGREEMENT_CASES.filter((c) => c.ropeScaling);
@@ -34,18 +45,31 @@ export const AGREEMENT_CASES: AgreementCase[] = [
   // are checked against the float64 reference in runner-models and ggml's dequant in quant.test).
   { name: 'llama Q5_0', arch: 'llama', quant: 'Q5_0', prompt: SHORT_PROMPT },
   { name: 'phi3 IQ4_NL', arch: 'phi3', quant: 'IQ4_NL', prompt: SHORT_PROMPT },
+  // Gemma: prompts past the sliding window (a kernel that ignored it parts at once).
+  { name: 'gemma2 F32, window 8', arch: 'gemma2', quant: 'F32', prompt: WINDOW_PROMPT, gemma: GEMMA2 },
+  { name: 'gemma2 Q8_0, window 8', arch: 'gemma2', quant: 'Q8_0', prompt: WINDOW_PROMPT, gemma: GEMMA2 },
+  { name: 'gemma3 F32, window 8, q/k norms, local/global RoPE bases', arch: 'gemma3', quant: 'F32', prompt: WINDOW_PROMPT, gemma: GEMMA3, ropeTheta: 1e6, headDim: 24 },
+  { name: 'gemma3 Q4_0, window 8', arch: 'gemma3', quant: 'Q4_0', prompt: WINDOW_PROMPT, gemma: GEMMA3, ropeTheta: 1e6 },
+  { name: 'gemma (v1) F32', arch: 'gemma', quant: 'F32', prompt: SHORT_PROMPT, gemma: {} },
 ];
+
+/** Only the gemma cases (all have a `gemma` field, {} for gemma v1). */
+export const gemmaCases = (): AgreementCase[] => AGREEMENT_CASES.filter((c) => c.gemma);
 
 /** The case's GGUF bytes (seeded by its index, so every test tier gets the same model). */
 export function agreementModel(c: AgreementCase): Uint8Array {
   const seed = 300 + AGREEMENT_CASES.indexOf(c);
   return makeTestModel({
     arch: c.arch, vocab: 300, dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, quant: c.quant, seed, contextLength: 128,
-    // Untied heads: a tied LM head favours repeating the last token, which makes dull, easy ids.
-    tiedEmbeddings: false,
+    // Untied heads: a tied LM head favours repeating the last token, which makes dull, easy ids
+    // (gemma2 is always tied in llama.cpp; gemma keeps its usual tied head).
+    tiedEmbeddings: c.gemma !== undefined,
     // llama.cpp's vocab loader special-cases names containing "phi3" (it expects phi3's real special tokens).
     name: 'tabllm-test-model',
     ...(c.arch === 'qwen3' ? { headDim: 24 } : {}),
+    ...(c.headDim ? { headDim: c.headDim } : {}),
+    ...(c.gemma ? { gemma: c.gemma } : {}),
+    ...(c.ropeTheta ? { ropeTheta: c.ropeTheta } : {}),
     ...(c.ropeScaling ? { ropeScaling: c.ropeScaling } : {}),
   });
 }

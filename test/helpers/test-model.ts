@@ -9,6 +9,10 @@
 //   output (untied)  N(0, 4/dim)       → logits with std ≈ 2 after the final norm
 //   norm weights     1 + N(0, 0.1²)
 //   q/k/v biases     N(0, 0.5²)        (qwen2 has real, non-trivial biases)
+//   gemma token_embd N(0, 4/dim)       → RMS 2 after the graph's · sqrt(dim); tied LM head
+//                                        logits with std ≈ 2 (gemma, gemma2 are always tied)
+//   gemma2/3 post-norms 3 + N(0, 0.3²) → each sub-block adds RMS ~3, so context (and the
+//                                        window) moves the ids instead of the last token's row
 
 import { writeGGUF, type MetaInput, type TensorInput } from '../../src/model/gguf/writer';
 import { GGMLType, GGUFValueType } from '../../src/model/gguf/types';
@@ -61,6 +65,14 @@ export interface TestModelOptions {
   name?: string;
   /** Write a Llama 3 style `rope_freqs.weight` [ropeDim / 2]: divisors rising from 1 to 8 (deterministic, no RNG draw). */
   ropeFreqFactors?: boolean;
+  /**
+   * gemma2 / gemma3 keys (written only when given): `attention.sliding_window`,
+   * `attention.sliding_window_pattern` (a period, or one bool per layer),
+   * `rope.freq_base_swa`, `attn_logit_softcapping`, `final_logit_softcapping`.
+   */
+  gemma?: { slidingWindow?: number; swaPattern?: number | boolean[]; ropeThetaSwa?: number; attnSoftcap?: number; finalSoftcap?: number };
+  /** Tensors to leave out of the file (to build broken models). */
+  omitTensors?: string[];
 }
 
 export class TestModelError extends Error {
@@ -108,7 +120,9 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
   const headDim = o.headDim ?? dim / o.heads;
   const qDim = o.heads * headDim;
   const kvDim = o.kvHeads * headDim;
-  const tied = o.tiedEmbeddings ?? (arch === 'qwen2' || arch === 'qwen3');
+  const isGemma = arch === 'gemma' || arch === 'gemma2' || arch === 'gemma3';
+  const postNorms = arch === 'gemma2' || arch === 'gemma3';
+  const tied = o.tiedEmbeddings ?? (arch === 'qwen2' || arch === 'qwen3' || isGemma);
   const rng = new Rng(o.seed);
   const u32 = (value: number) => ({ type: GGUFValueType.UINT32, value });
   const f32 = (value: number) => ({ type: GGUFValueType.FLOAT32, value });
@@ -133,6 +147,13 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
   if (scaling?.factor !== undefined) metadata[`${arch}.rope.scaling.factor`] = f32(scaling.factor);
   if (scaling?.attnFactor !== undefined) metadata[`${arch}.rope.scaling.attn_factor`] = f32(scaling.attnFactor);
   if (scaling?.originalContextLength !== undefined) metadata[`${arch}.rope.scaling.original_context_length`] = u32(scaling.originalContextLength);
+  const g = o.gemma;
+  if (g?.slidingWindow !== undefined) metadata[`${arch}.attention.sliding_window`] = u32(g.slidingWindow);
+  if (typeof g?.swaPattern === 'number') metadata[`${arch}.attention.sliding_window_pattern`] = u32(g.swaPattern);
+  if (Array.isArray(g?.swaPattern)) metadata[`${arch}.attention.sliding_window_pattern`] = g.swaPattern;
+  if (g?.ropeThetaSwa !== undefined) metadata[`${arch}.rope.freq_base_swa`] = f32(g.ropeThetaSwa);
+  if (g?.attnSoftcap !== undefined) metadata[`${arch}.attn_logit_softcapping`] = f32(g.attnSoftcap);
+  if (g?.finalSoftcap !== undefined) metadata[`${arch}.final_logit_softcapping`] = f32(g.finalSoftcap);
   if (o.headDim !== undefined || arch === 'qwen3') {
     metadata[`${arch}.attention.key_length`] = u32(headDim);
     metadata[`${arch}.attention.value_length`] = u32(headDim);
@@ -150,7 +171,7 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
   const vector = (name: string, length: number, mean: number, std: number) =>
     tensors.push({ name, type: GGMLType.F32, shape: [length], data: rng.normalArray(length, std, mean) });
 
-  weight('token_embd.weight', dim, vocab, 1);
+  weight('token_embd.weight', dim, vocab, isGemma ? 2 / Math.sqrt(dim) : 1);
   vector('output_norm.weight', dim, 1, 0.1);
   if (!tied) weight('output.weight', dim, vocab, 2 / Math.sqrt(dim));
   if (o.ropeFreqFactors) {
@@ -174,11 +195,12 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
       vector(`${p}attn_k.bias`, kvDim, 0, 0.5);
       vector(`${p}attn_v.bias`, kvDim, 0, 0.5);
     }
-    if (arch === 'qwen3') {
+    if (arch === 'qwen3' || arch === 'gemma3') {
       vector(`${p}attn_q_norm.weight`, headDim, 1, 0.1);
       vector(`${p}attn_k_norm.weight`, headDim, 1, 0.1);
     }
     weight(`${p}attn_output.weight`, qDim, dim, 1 / Math.sqrt(qDim));
+    if (postNorms) vector(`${p}post_attention_norm.weight`, dim, 3, 0.3);
     vector(`${p}ffn_norm.weight`, dim, 1, 0.1);
     if (arch === 'phi3') {
       weight(`${p}ffn_up.weight`, dim, 2 * o.ffn, 1 / Math.sqrt(dim)); // gate rows, then up rows
@@ -187,8 +209,10 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
       weight(`${p}ffn_up.weight`, dim, o.ffn, 1 / Math.sqrt(dim));
     }
     weight(`${p}ffn_down.weight`, o.ffn, dim, 1 / Math.sqrt(o.ffn));
+    if (postNorms) vector(`${p}post_ffw_norm.weight`, dim, 3, 0.3);
   }
-  return writeGGUF({ metadata, tensors });
+  const omit = new Set(o.omitTensors ?? []);
+  return writeGGUF({ metadata, tensors: tensors.filter((t) => !omit.has(t.name)) });
 }
 
 /** The per-tensor quant of a 'Q4_K_M' file (llama.cpp's use_more_bits rule); other quants are uniform. */
@@ -205,7 +229,7 @@ function mixedQuant(quant: TestQuant, tensorName: string, numLayers: number): Te
 
 function checkOptions(o: TestModelOptions): TestModelOptions {
   const bad = (message: string) => new TestModelError('bad_test_model_options', message);
-  if (!['llama', 'qwen2', 'qwen3', 'phi3'].includes(o.arch)) throw bad(`unknown arch ${String(o.arch)}`);
+  if (!['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3'].includes(o.arch)) throw bad(`unknown arch ${String(o.arch)}`);
   if (!(o.quant in QUANT_TYPES)) throw bad(`unknown quant ${String(o.quant)}`);
   for (const key of ['vocab', 'dim', 'layers', 'heads', 'kvHeads', 'ffn'] as const) {
     if (!Number.isInteger(o[key]) || o[key] <= 0) throw bad(`${key} must be a positive integer (got ${o[key]})`);

@@ -6,6 +6,10 @@
 // Architectures: llama (adjacent RoPE), qwen2 (q/k/v biases), qwen3 (per-head q/k RMSNorm
 // before RoPE), phi3 (fused qkv and gate/up), all NeoX RoPE except llama; partial RoPE
 // (ropeDim < headDim) rotates only the leading ropeDim dims of each head.
+// gemma (v1: embedding scale, GeGLU only), gemma2 / gemma3 (llama.cpp's graphs): embedding · sqrt(dim), q/k head norms (gemma3),
+// q scale from the config, attention logit soft-cap (gemma2), sliding-window local layers
+// with their own RoPE base, post-norms on both sub-block outputs, GeGLU (gelu, tanh form),
+// final logit soft-cap.
 
 import type { ModelConfig, RopeScaling } from '../../src/model/config';
 import { f16ToF32, f32ToF16 } from '../../src/model/gguf';
@@ -76,11 +80,17 @@ export class RefModel {
 
     // x = token_embd[token]
     x.set(w.tokenEmbedding.subarray(token * dim, (token + 1) * dim)); // [dim]
+    if (c.embedScale !== undefined) for (let i = 0; i < dim; i++) x[i] *= c.embedScale; // gemma: · sqrt(dim)
 
     for (let l = 0; l < c.numLayers; l++) {
       const lw = w.layers[l];
       const keyCache = this.keyCache[l]; // [maxPositions, kvDim]
       const valueCache = this.valueCache[l]; // [maxPositions, kvDim]
+      const sw = c.slidingWindow;
+      const local = sw?.localLayers[l] ?? false;
+      const theta = local ? sw!.ropeTheta : c.ropeTheta;
+      const scaling = local && !sw!.ropeScaled ? undefined : c.ropeScaling;
+      const firstPos = local ? Math.max(0, pos + 1 - sw!.size) : 0; // the window: positions firstPos..pos
 
       // ---- attention ----
       rmsnorm(xb, x, lw.attnNorm, c.rmsEps); // [dim]
@@ -103,8 +113,8 @@ export class RefModel {
       if (lw.bv) addInPlace(v, lw.bv);
       if (lw.qNorm) headwiseRmsnorm(q, c.numHeads, headDim, lw.qNorm, c.rmsEps); // qwen3, before RoPE
       if (lw.kNorm) headwiseRmsnorm(k, c.numKvHeads, headDim, lw.kNorm, c.rmsEps);
-      rope(q, c.numHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle, w.ropeFreqFactors, c.ropeScaling);
-      rope(k, c.numKvHeads, headDim, c.ropeDim, pos, c.ropeTheta, c.ropeStyle, w.ropeFreqFactors, c.ropeScaling);
+      rope(q, c.numHeads, headDim, c.ropeDim, pos, theta, c.ropeStyle, w.ropeFreqFactors, scaling);
+      rope(k, c.numKvHeads, headDim, c.ropeDim, pos, theta, c.ropeStyle, w.ropeFreqFactors, scaling);
       if (this.kvF16) {
         roundToF16(k);
         roundToF16(v);
@@ -112,24 +122,26 @@ export class RefModel {
       keyCache.set(k, pos * kvDim);
       valueCache.set(v, pos * kvDim);
 
-      const scale = 1 / Math.sqrt(headDim);
+      const scale = c.attnScale ?? 1 / Math.sqrt(headDim);
       for (let h = 0; h < c.numHeads; h++) {
         const kvHead = Math.floor(h / headsPerKv); // GQA: consecutive query heads share a KV head
         const qHead = q.subarray(h * headDim, (h + 1) * headDim); // [headDim]
-        const att = this.att.subarray(0, pos + 1); // [pos + 1]
-        for (let t = 0; t <= pos; t++) {
+        const att = this.att.subarray(0, pos + 1 - firstPos); // [window length]
+        for (let t = firstPos; t <= pos; t++) {
           const kHead = keyCache.subarray(t * kvDim + kvHead * headDim, t * kvDim + (kvHead + 1) * headDim);
-          att[t] = dot(qHead, kHead) * scale;
+          const score = dot(qHead, kHead) * scale;
+          att[t - firstPos] = c.attnSoftcap !== undefined ? softcap(score, c.attnSoftcap) : score;
         }
         softmax(att);
         const outHead = this.attnOut.subarray(h * headDim, (h + 1) * headDim); // [headDim]
         outHead.fill(0);
-        for (let t = 0; t <= pos; t++) {
+        for (let t = firstPos; t <= pos; t++) {
           const vHead = valueCache.subarray(t * kvDim + kvHead * headDim, t * kvDim + (kvHead + 1) * headDim);
-          for (let i = 0; i < headDim; i++) outHead[i] += att[t] * vHead[i];
+          for (let i = 0; i < headDim; i++) outHead[i] += att[t - firstPos] * vHead[i];
         }
       }
       const attnProj = matmul(lw.wo, this.attnOut, dim, qDim); // [dim]
+      if (lw.attnPostNorm) rmsnorm(attnProj, attnProj, lw.attnPostNorm, c.rmsEps); // gemma
       addInPlace(x, attnProj); // residual
 
       // ---- feed-forward (SwiGLU) ----
@@ -144,13 +156,16 @@ export class RefModel {
         gate = gateUp.subarray(0, c.ffnDim);
         up = gateUp.subarray(c.ffnDim);
       }
-      for (let i = 0; i < c.ffnDim; i++) this.hb[i] = silu(gate[i]) * up[i]; // [ffnDim]
+      const act = c.ffnAct === 'gelu' ? geluTanh : silu;
+      for (let i = 0; i < c.ffnDim; i++) this.hb[i] = act(gate[i]) * up[i]; // [ffnDim]
       const ffnOut = matmul(lw.wDown, this.hb, dim, c.ffnDim); // [dim]
+      if (lw.ffnPostNorm) rmsnorm(ffnOut, ffnOut, lw.ffnPostNorm, c.rmsEps); // gemma
       addInPlace(x, ffnOut); // residual
     }
 
     rmsnorm(xb, x, w.outputNorm, c.rmsEps); // [dim]
     const logits = matmul(w.output, xb, c.vocabSize, dim); // [vocabSize]
+    if (c.finalSoftcap !== undefined) for (let i = 0; i < logits.length; i++) logits[i] = softcap(logits[i], c.finalSoftcap);
     return logits;
   }
 
@@ -275,6 +290,16 @@ export function softmax(x: Float64Array): void {
 
 export function silu(x: number): number {
   return x / (1 + Math.exp(-x));
+}
+
+/** GELU, tanh approximation (ggml_gelu): 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))). */
+export function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
+
+/** Logit soft-cap: cap · tanh(x / cap). */
+export function softcap(x: number, cap: number): number {
+  return cap * Math.tanh(x / cap);
 }
 
 function dot(a: Float64Array, b: Float64Array): number {

@@ -24,6 +24,8 @@ export interface RefLayerWeights {
   kNorm?: Float64Array; // [headDim]  qwen3
   wo: Float64Array; // [dim, numHeads * headDim]
   ffnNorm: Float64Array; // [dim]
+  attnPostNorm?: Float64Array; // [dim]  gemma2/3
+  ffnPostNorm?: Float64Array; // [dim]
   wGate?: Float64Array; // [ffnDim, dim]   (absent when fused)
   wUp: Float64Array; // [ffnDim, dim], or [2 ffnDim, dim] = gate rows then up rows (phi3)
   wDown: Float64Array; // [dim, ffnDim]
@@ -81,6 +83,8 @@ export async function loadRefWeights(input: SourceInput): Promise<LoadedRefModel
         wGate: await loadIf(`${p}ffn_gate.weight`),
         wUp: await load(`${p}ffn_up.weight`),
         wDown: await load(`${p}ffn_down.weight`),
+        attnPostNorm: await loadIf(`${p}post_attention_norm.weight`),
+        ffnPostNorm: await loadIf(`${p}post_ffw_norm.weight`),
       });
     }
     const outputNorm = await load('output_norm.weight');

@@ -11,11 +11,11 @@ import { KernelArgError } from '../../../src/kernels/encoder';
 import type { KvType } from '../../../src/kernels/kv-type';
 import { f16ToF32, f32ToF16 } from '../../../src/model/gguf';
 import { getTestDevice } from '../../helpers/gpu';
-import { attentionRef, type Seq } from './attention-oracle';
+import { attentionRef, type AttentionFeatures, type Seq } from './attention-oracle';
 import { getTestContext, maxAbsDiff, randomF32, readF32, rng, runPass, shuffled } from './harness';
 
 
-async function runCase(seed: number, numHeads: number, numKvHeads: number, headDim: number, lens: [number, number][], qScale = 1, kvType: KvType = 'f32', splitParts = 0, variant: AttentionVariant = 'workgroup'): Promise<number> {
+async function runCase(seed: number, numHeads: number, numKvHeads: number, headDim: number, lens: [number, number][], qScale = 1, kvType: KvType = 'f32', splitParts = 0, variant: AttentionVariant = 'workgroup', features: AttentionFeatures = {}): Promise<number> {
   const ctx = await getTestContext();
   const rand = rng(seed);
   const kvDim = numKvHeads * headDim;
@@ -63,11 +63,11 @@ async function runCase(seed: number, numHeads: number, numKvHeads: number, headD
   const scratch = plan && ctx.storage('scratch', attentionScratchBytes(numQ, numHeads, headDim, plan));
   await runPass(ctx, (enc) => {
     kvWrite(enc, { k: kBuf, v: vBuf, slotMapping: slotBuf, kPool, vPool, kvType, numTokens: slots.length, kvDim });
-    pagedAttention(enc, { q: qBuf, kPool, vPool, kvType, tokenMeta: metaBuf, blockTables: tblBuf, out, numTokens: numQ, numHeads, numKvHeads, headDim, split: plan && scratch && { plan, scratch }, variant });
+    pagedAttention(enc, { q: qBuf, kPool, vPool, kvType, tokenMeta: metaBuf, blockTables: tblBuf, out, numTokens: numQ, numHeads, numKvHeads, headDim, split: plan && scratch && { plan, scratch }, variant, ...features });
   });
   const got = await readF32(ctx, out, numQ * numHeads * headDim);
   for (const b of [kPool, vPool, qBuf, out, kBuf, vBuf, slotBuf, metaBuf, tblBuf]) b.destroy();
-  return maxAbsDiff(got, attentionRef(seqs, qs, numHeads, numKvHeads, headDim));
+  return maxAbsDiff(got, attentionRef(seqs, qs, numHeads, numKvHeads, headDim, features));
 }
 
 describe('kv write + paged attention', async () => {
@@ -102,6 +102,33 @@ describe('kv write + paged attention', async () => {
   it('stays finite and exact with extreme scores (|score| ~ 1e4)', async () => {
     const err = await runCase(9, 4, 4, 64, [[200, 3], [45, 2]], 2000);
     expect(err).toBeLessThan(1e-4);
+  });
+  describe('soft-cap and sliding window (gemma2/3), every variant', () => {
+    // Windows shorter than, equal to and longer than a 64-position tile, and one past every context.
+    const lens: [number, number][] = [[37, 37], [5, 1], [150, 13], [17, 1], [1, 1]];
+    const variants: [AttentionVariant, number][] = [['workgroup', 0], ['thread', 0], ['workgroup', 4]];
+    for (const [variant, parts] of variants) {
+      const name = parts ? 'split' : variant;
+      for (const window of [8, 64, 100]) {
+        it(`${name}: window ${window} equals the float64 oracle`, async () => {
+          expect(await runCase(20 + window, 8, 2, 24, lens, 1, 'f32', parts, variant, { window })).toBeLessThan(2e-5);
+        });
+      }
+      it(`${name}: soft-cap 3 on large scores (and with window 8) equals the float64 oracle`, async () => {
+        expect(await runCase(31, 4, 2, 16, lens, 8, 'f32', parts, variant, { softcap: 3 })).toBeLessThan(2e-5);
+        expect(await runCase(32, 4, 2, 16, lens, 8, 'f32', parts, variant, { softcap: 3, window: 8 })).toBeLessThan(2e-5);
+      });
+    }
+    it('rejects a zero or fractional window and a non-positive soft-cap with a coded error', async () => {
+      const ctx = await getTestContext();
+      const b = ctx.storage('b', 4096);
+      await runPass(ctx, (enc) => {
+        const base = { q: b, kPool: b, vPool: b, tokenMeta: b, blockTables: b, out: ctx.storage('o', 4096), numTokens: 1, numHeads: 1, numKvHeads: 1, headDim: 4 };
+        for (const bad of [{ window: 0 }, { window: 2.5 }, { softcap: 0 }, { softcap: -1 }, { softcap: Infinity }]) {
+          expect(() => pagedAttention(enc, { ...base, ...bad })).toThrow(KernelArgError);
+        }
+      });
+    });
   });
   it('split-context variant (partials + combine) equals the oracle, with empty partitions', async () => {
     // partLen 64 over 1000 positions: 16 partitions; the 45-token sequence leaves most empty

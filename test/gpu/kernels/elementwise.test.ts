@@ -1,7 +1,10 @@
-// Residual add, SiLU x up (separate and phi3-fused inputs), row gather vs float64.
-// Tolerance: add exact in f32 (compared to the f32-rounded sum); silu_mul 1e-6 relative.
+// Residual add, SiLU/GELU x up (separate and phi3-fused inputs), row gather, in-place
+// scale and soft-cap vs float64.
+// Tolerance: add exact in f32 (compared to the f32-rounded sum); silu_mul 1e-6 relative;
+// gelu and soft-cap 1e-5 relative (tanh in f32); scale exact (one f32 multiply).
 import { describe, expect, it } from 'vitest';
-import { addInPlace, gatherRows, siluMul } from '../../../src/kernels/elementwise';
+import { addInPlace, gatherRows, scaleInPlace, siluMul, softcapInPlace } from '../../../src/kernels/elementwise';
+import { geluTanh, softcap } from '../../ref/ref-model';
 import { KernelArgError } from '../../../src/kernels/encoder';
 import { getTestContext, maxAbsDiff, randomF32, readF32, rng, runPass } from './harness';
 
@@ -35,6 +38,36 @@ describe('elementwise', () => {
     await runPass(ctx, (enc) => siluMul(enc, { gate: gb, up: ub, out, numRows: rows, n }));
     const got2 = await readF32(ctx, out, rows * n);
     expect(maxAbsDiff(got2, Array.from(g2, (g, i) => (g / (1 + Math.exp(-g))) * u2[i]))).toBeLessThan(1e-5);
+  });
+  it('gelu (tanh form) x up, separate and fused, with extreme gates', async () => {
+    const ctx = await getTestContext();
+    const rand = rng(6);
+    const rows = 3, n = 157;
+    const fused = randomF32(rand, rows * 2 * n, 6);
+    fused.set([1e4, -1e4, 40, -40, 0], 0); // past tanh's f32 range: finite, x and 0
+    const fb = ctx.upload('gu', fused), out = ctx.storage('out', rows * n * 4);
+    await runPass(ctx, (enc) => siluMul(enc, { gate: fb, up: fb, out, numRows: rows, n, gateStride: 2 * n, upStride: 2 * n, upOffset: n, act: 'gelu' }));
+    const got = await readF32(ctx, out, rows * n);
+    const want = Array.from({ length: rows * n }, (_, i) => {
+      const t = Math.floor(i / n), c = i % n;
+      return geluTanh(fused[t * 2 * n + c]) * fused[t * 2 * n + n + c];
+    });
+    got.forEach((v, i) => expect(Math.abs(v - want[i]), `element ${i}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want[i]))));
+  });
+  it('scale and soft-cap in place over a ragged length, extreme values included', async () => {
+    const ctx = await getTestContext();
+    const n = 1001;
+    const x = randomF32(rng(7), n, 50);
+    x.set([1e30, -1e30, 0, 3e38], 0);
+    const sb = ctx.upload('s', x), cb = ctx.upload('c', x);
+    await runPass(ctx, (enc) => {
+      scaleInPlace(enc, { x: sb, n: n - 4, scale: 0.5 }); // the last 4 untouched
+      softcapInPlace(enc, { x: cb, n, cap: 30 });
+    });
+    const scaled = await readF32(ctx, sb, n), capped = await readF32(ctx, cb, n);
+    expect([...scaled]).toEqual([...x].map((v, i) => (i < n - 4 ? Math.fround(v * 0.5) : v)));
+    capped.forEach((v, i) => expect(Math.abs(v - softcap(x[i], 30)), `element ${i}`).toBeLessThanOrEqual(1e-5 * 30));
+    await runPass(ctx, (enc) => expect(() => softcapInPlace(enc, { x: cb, n, cap: 0 })).toThrow(KernelArgError));
   });
   it('gather_rows picks the named rows', async () => {
     const ctx = await getTestContext();

@@ -138,10 +138,10 @@ describe('modelConfigFromGGUF', () => {
 describe('modelConfigFromGGUF errors', () => {
   it('refuses an unsupported architecture', () => {
     const h = header('llama');
-    h.metadata['general.architecture'] = 'gemma2';
+    h.metadata['general.architecture'] = 'mamba';
     const err = errorOf(() => modelConfigFromGGUF(h));
     expect(err.code).toBe('unsupported_architecture');
-    expect(err.message).toContain("'gemma2'");
+    expect(err.message).toContain("'mamba'");
   });
 
   it.each([
