@@ -35,11 +35,13 @@ async function freePort(): Promise<number> {
 /** Starts `cmd` in the project and resolves once its output matches `ready` (its match returned). */
 function start(project: ConsumerProject, cmd: string, args: string[], ready: RegExp): { child: ChildProcess; matched: Promise<RegExpMatchArray>; output: () => string } {
   // Its own process group, so stopping it also stops what npx started.
-  const child = spawn(cmd, args, { cwd: project.dir, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // CI=true makes Vite's colour library colour its output even into a pipe (the port then sits
+  // between escape codes): ask for none, and strip any that still come.
+  const child = spawn(cmd, args, { cwd: project.dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const matched = new Promise<RegExpMatchArray>((resolve, reject) => {
     const onData = (d: Buffer) => {
-      output += d.toString();
+      output += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
       const m = output.match(ready);
       if (m) resolve(m);
     };
