@@ -11,7 +11,7 @@ import { IncrementalDetokenizer, Tokenizer } from './model/tokenizer';
 import { EngineCore, type EngineCoreOptions } from './engine/core';
 import type { EngineInfo } from './openai/engine-api';
 import { LocalEngine, type EngineTokenizer } from './openai/local-engine';
-import type { LoadProgress, ModelRunner, RunnerFactoryArgs } from './engine/types';
+import type { GpuEntryPoint, LoadProgress, ModelRunner, RunnerFactoryArgs } from './engine/types';
 import { ensureWebGpuGlobals } from './gpu/webgpu-globals';
 import { modelIdFor } from './model-id';
 
@@ -21,7 +21,7 @@ export interface CreateEngineOptions extends EngineCoreOptions {
   /** A .gguf path (Node), URL, bytes, Blob/File, or ByteSource. */
   model: SourceInput;
   /** The WebGPU entry point: `navigator.gpu` by default; in Node `createNodeGPU()` or `create([])` from `webgpu`. */
-  gpu?: GPU;
+  gpu?: GpuEntryPoint;
   /** The id requests name (`model` field); default the file's stem (`stories260K`), else `general.name` (model-id.ts). */
   modelId?: string;
   /** KV cache budget in bytes; default: a share of the device's memory limits. */

@@ -163,12 +163,20 @@ export interface LoadProgress {
   bytesPerSecond?: number;
 }
 
+/**
+ * The WebGPU entry point (`navigator.gpu`, or `createNodeGPU()` in Node), typed by the one
+ * method tabllm calls first, so the published declarations need no `@webgpu/types`.
+ */
+export interface GpuEntryPoint {
+  requestAdapter(options?: never): Promise<unknown>;
+}
+
 /** What a model runner factory gets: the parsed file, its bytes, the config and the device options. */
 export interface RunnerFactoryArgs {
   gguf: GGUFFile;
   source: ByteSource;
   config: ModelConfig;
-  gpu?: GPU;
+  gpu?: GpuEntryPoint;
   kvCacheBytes?: number;
   precision: 'auto' | 'f32' | 'f16';
   onProgress?: (p: LoadProgress) => void;

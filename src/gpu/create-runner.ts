@@ -9,7 +9,9 @@ import { createGpuContext } from './device';
 import { createGpuRunner } from './runner';
 
 export async function createWebGpuRunner(args: RunnerFactoryArgs): Promise<ModelRunner> {
-  const ctx = await createGpuContext({ gpu: args.gpu, precision: args.precision });
+  // The contract types the entry point structurally (no @webgpu/types in the published
+  // declarations); what callers pass is a real `GPU`.
+  const ctx = await createGpuContext({ gpu: args.gpu as GPU | undefined, precision: args.precision });
   const totalBytes = args.gguf.tensors.reduce((s, t) => s + t.byteLength, 0);
   try {
     return await createGpuRunner({

@@ -5,7 +5,7 @@
 //
 //   progress:  0 ──── download (0.85 of the bar) ────┬── header ── weights to GPU ──── 1
 //              (skipped when cached / no storage)    0.85        0.87 ............ 0.99  "Finish loading on WebGPU - <vendor>"
-import type { AppConfig, InitProgressReport } from './types';
+import type { AppConfig, GPUEntryPoint, InitProgressReport } from './types';
 import { createEngine, type LoadProgress, type RunnerFactoryArgs } from '../../create-engine';
 import type { ModelRunner } from '../../engine/types';
 import type { LocalEngine } from '../../openai/local-engine';
@@ -16,7 +16,7 @@ import type { ResolvedModel } from './prebuilt';
 export interface LoadArgs {
   resolved: ResolvedModel;
   appConfig: AppConfig | undefined;
-  gpu: GPU | undefined;
+  gpu: GPUEntryPoint | undefined;
   kvCacheBytes?: number;
   /** MLCEngine's advanced `storage` option: replaces the browser storage `appConfig.cacheBackend` picks. */
   storage?: ModelStorage;
@@ -48,8 +48,8 @@ export interface AdapterFacts {
 }
 
 /** The adapter's facts, or null where WebGPU gives no adapter. */
-export async function adapterFacts(gpu: GPU | undefined): Promise<AdapterFacts | null> {
-  const adapter = await gpu?.requestAdapter().catch(() => null);
+export async function adapterFacts(gpu: GPUEntryPoint | undefined): Promise<AdapterFacts | null> {
+  const adapter = (await gpu?.requestAdapter().catch(() => null)) as GPUAdapter | null | undefined;
   if (!adapter) return null;
   return { vendor: adapter.info?.vendor ?? '', maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize };
 }
