@@ -1,32 +1,23 @@
 // `tabllm flow test` / `tabllm flow run` as a user runs them: the CLI process on the real
 // stories260K through WebGPU (Dawn), which has no chat template of its own (--chat-template
 // gives one), on PromptFlow's fixtures unchanged.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runTabllm } from '../helpers/cli-process';
 import { CHATML } from '../helpers/fake-local-engine';
 import { PROMPTFLOW_FIXTURES } from '../helpers/flow-fixtures';
 import { STORIES_GGUF } from '../helpers/stories-reference';
 
-const ROOT = resolve(__dirname, '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'tabllm-cli-flow-'));
 const TEMPLATE = join(tmp, 'chatml.jinja');
 writeFileSync(TEMPLATE, CHATML);
 
-function tabllm(args: string[]) {
-  return spawnSync('node', ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 280_000,
-    env: process.env,
-  });
-}
 
 describe('tabllm flow (WebGPU)', () => {
   it('flow test chat-basic prints {"answer": …}', () => {
-    const r = tabllm(['flow', 'test', join(PROMPTFLOW_FIXTURES, 'flows/chat-basic'), '--inputs', 'question=Once upon a time', '--model', STORIES_GGUF, '--chat-template', TEMPLATE]);
+    const r = runTabllm(['flow', 'test', join(PROMPTFLOW_FIXTURES, 'flows/chat-basic'), '--inputs', 'question=Once upon a time', '--model', STORIES_GGUF, '--chat-template', TEMPLATE]);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { answer: string };
     expect(Object.keys(out)).toEqual(['answer']);
@@ -35,7 +26,7 @@ describe('tabllm flow (WebGPU)', () => {
 
   it('flow run of the NER flow over its data.jsonl writes 15 outputs with line_number', () => {
     const out = join(tmp, 'ner');
-    const r = tabllm([
+    const r = runTabllm([
       'flow',
       'run',
       join(PROMPTFLOW_FIXTURES, 'flows/named-entity-recognition'),
