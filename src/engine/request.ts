@@ -28,7 +28,27 @@ export interface EngineRequest {
   /** Separates prefix caches (e.g. per user): a prefix is only reused under the same salt. */
   cacheSalt?: string;
   signal?: AbortSignal;
+  /** Constrained decoding (#16): every choice's output is a sentence of this grammar. */
+  constraint?: OutputConstraint;
 }
+
+/**
+ * What a constrained request's output must match (#16), in the grammar engine's terms; the
+ * facade maps each API's surface (response_format, structured_outputs, guided_*, Ollama
+ * `format`, tool_choice) onto one of these.
+ */
+export type OutputConstraint =
+  /** Any JSON object (OpenAI `json_object`, Ollama `format: 'json'`). */
+  | { kind: 'json_object' }
+  /** JSON text valid against `schema` (a JSON Schema, as JSON text). */
+  | { kind: 'json_schema'; schema: string; strict?: boolean }
+  | { kind: 'regex'; pattern: string }
+  /** Exactly one of the strings. */
+  | { kind: 'choice'; choices: readonly string[] }
+  /** An EBNF grammar (GBNF-style, as XGrammar reads it), with `root` as the start rule. */
+  | { kind: 'grammar'; ebnf: string }
+  /** An XGrammar structural tag (JSON text): free text with constrained tagged regions (tool calls). */
+  | { kind: 'structural_tag'; tag: string };
 
 /** Choices one request may fork into (each holds its own KV blocks). */
 export const MAX_CHOICES = 128;

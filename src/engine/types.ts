@@ -107,6 +107,12 @@ export interface SequenceInput {
   sampleIndex?: number;
   /** Required when sampling with any penalty enabled. */
   penalties?: PenaltyTokens;
+  /**
+   * Grammar constraint for this sequence's sampled token (#16): a bitmask over the vocabulary,
+   * ceil(vocabSize / 32) words, bit `t % 32` of word `t >> 5` set = token t allowed. Only
+   * sequences with `sample: true` carry one; rows without it are sampled unconstrained.
+   */
+  tokenMask?: Uint32Array;
 }
 
 export interface StepInput {
@@ -152,7 +158,18 @@ export interface ModelRunner {
   readonly blockSize: typeof KV_BLOCK_SIZE;
   /** Runs one forward pass over the flattened batch: one command encoder, one submit. */
   step(input: StepInput): Promise<StepOutput>;
+  /**
+   * Embedding models only (#17): one pooled vector per input sequence (the model's pooling
+   * type, before any normalisation), computed in one batch without touching the KV pool.
+   * Absent on runners whose model has no pooling (chat models).
+   */
+  embed?(input: EmbedInput): Promise<Float32Array[]>;
   destroy(): void;
+}
+
+/** A batch of token sequences to embed (#17); each is a full input, at most the context length. */
+export interface EmbedInput {
+  sequences: ReadonlyArray<Int32Array>;
 }
 
 /** Where a model load is: `header` read, `weights` uploading (bytes), `ready`. */
