@@ -2,7 +2,9 @@
 //   mean = sum(x) / n;  var = sum((x - mean)²) / n
 //   out[r, i] = (x[r, i] - mean) / sqrt(var + eps) * weight[i] + bias[i]
 // Two passes over the row (mean first, then the centred squares), as ggml does: a
-// one-pass E[x²] - E[x]² would cancel catastrophically on rows with a large mean.
+// one-pass E[x²] - E[x]² would cancel catastrophically on rows with a large mean. The mean
+// is summed as x - x[0] (shifted by the row's first value): ggml sums in double, and an f32
+// sum of large equal-signed values would lose the digits the centring needs.
 // main: one workgroup per row, tree reductions in workgroup memory. perThread: one
 // invocation per row, summing in order (software adapters).
 
@@ -40,10 +42,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   if (row >= params.numRows) { return; }  // uniform per workgroup: safe before barriers
   let n = params.rowSize;
   let base = row * n;
+  let shift = x[base];
   var sum = 0.0;
-  for (var i = tid; i < n; i += WG) { sum += x[base + i]; }
+  for (var i = tid; i < n; i += WG) { sum += x[base + i] - shift; }
   partial[tid] = sum;
-  let mean = reduce(tid) / f32(n);
+  let mean = shift + reduce(tid) / f32(n);
   var sumSq = 0.0;
   for (var i = tid; i < n; i += WG) {
     let d = x[base + i] - mean;
@@ -62,9 +65,10 @@ fn perThread(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   if (row >= params.numRows) { return; }
   let n = params.rowSize;
   let base = row * n;
+  let shift = x[base];
   var sum = 0.0;
-  for (var i = 0u; i < n; i++) { sum += x[base + i]; }
-  let mean = sum / f32(n);
+  for (var i = 0u; i < n; i++) { sum += x[base + i] - shift; }
+  let mean = shift + sum / f32(n);
   var sumSq = 0.0;
   for (var i = 0u; i < n; i++) {
     let d = x[base + i] - mean;
