@@ -249,6 +249,9 @@ export class GpuModelRunner implements ModelRunner {
 
 /** Uploads the model's weights, allocates the KV pool, and returns a runner ready to step. */
 export async function createGpuRunner(o: CreateGpuRunnerOptions): Promise<GpuModelRunner> {
+  if (o.config.encoder) {
+    throw new RunnerError('model_load_failed', `${o.config.arch} is an encoder (embeddings only): load it with createGpuEncoderRunner (encoder-runner.ts)`);
+  }
   const kvType = o.kvType ?? (o.ctx instanceof DeviceContext ? o.ctx.precision : 'f32');
   if (kvType === 'f16' && !o.ctx.features.f16) {
     throw new GpuError('unsupported_feature', "an f16 KV pool needs a device created with the 'shader-f16' feature");
