@@ -160,8 +160,9 @@ export interface ModelRunner {
   step(input: StepInput): Promise<StepOutput>;
   /**
    * Embedding models only (#17): one pooled vector per input sequence (the model's pooling
-   * type, before any normalisation), computed in one batch without touching the KV pool.
-   * Absent on runners whose model has no pooling (chat models).
+   * type, `config.pooling`: mean, cls or last; before any normalisation), computed in one
+   * batch without touching the KV pool. Absent on runners whose model has no pooling (chat
+   * models). Encoder runners (bert, nomic-bert) have numKvBlocks 0 and refuse step().
    */
   embed?(input: EmbedInput): Promise<Float32Array[]>;
   destroy(): void;

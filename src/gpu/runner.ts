@@ -4,6 +4,9 @@
 //   packStep (CPU checks, flat metadata) → one writeBuffer of metadata + section copies
 //   → KV block copies (copy-on-write) → ONE compute pass: forward + sampling (src/kernels/sample.ts)
 //   → copy ids (and logits / hidden when asked) to a MAP_READ buffer → ONE submit → map.
+// Decoder embedding models (pooling_type set) also get embed(): the same forward on a scratch
+// KV pool per batch, pooled on the GPU (embed-step.ts). Encoders have their own runner
+// (encoder-runner.ts).
 import type { EmbedInput, ModelRunner, StepInput, StepOutput } from '../engine/types';
 import { KV_BLOCK_SIZE } from '../engine/types';
 import { UniformArena, type KernelEncoder } from '../kernels/encoder';
