@@ -31,6 +31,8 @@ for (const [entry, fileName] of Object.entries(WORKER_ENTRIES)) {
   await build({
     configFile: false,
     logLevel: 'warn',
+    // Read by src/flow/python/pyodide.worker.ts: in these files Pyodide's code is bundled in, its data files are not.
+    define: { __TABLLM_PYODIDE_BUNDLED__: 'true' },
     build: {
       outDir: 'dist/worker',
       emptyOutDir: false,

@@ -1,9 +1,25 @@
 // The value checks every `tabllm` subcommand's parser shares: the usage error (exit code 2),
-// numbers in a range, and `--precision`. Kept apart so the subcommand parsers import it
-// and not each other.
+// Node's parseArgs with its errors turned into that usage error, numbers in a range, and
+// `--precision`. Kept apart so the subcommand parsers import it and not each other.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class CliUsageError extends Error {
   readonly code = 'usage';
+}
+
+/** The values and positionals of a strict parse of `args`. */
+export interface ParsedFlags {
+  values: Record<string, string | string[] | boolean | undefined>;
+  positionals: string[];
+}
+
+/** Node's strict parseArgs; an unknown flag or a missing value is a CliUsageError starting with `prefix`. */
+export function parseFlags(args: string[], options: NonNullable<ParseArgsConfig['options']>, prefix: string): ParsedFlags {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true }) as ParsedFlags;
+  } catch (err) {
+    throw new CliUsageError(prefix + (err as Error).message);
+  }
 }
 
 /** `--precision`: the KV cache's element type ('auto': f16 where the adapter has shader-f16). */

@@ -1,12 +1,11 @@
 // Argument parsing for the `tabllm` command: pure, so every bad input is tested
 // without a GPU. Errors are `CliUsageError` (exit code 2) with a message naming the flag.
-import { parseArgs } from 'node:util';
 import { apiKeyCheck } from '../api/auth';
 import { checkAllowHosts, compileOriginAllowList, parseOriginsEnv } from '../api/origin-policy';
 import { FLOW_HELP, FLOW_USAGE, parseFlowArgs, type FlowArgs } from './flow-args';
 import { RANGES } from '../openai/ranges';
 
-import { CliUsageError, num, precisionArg, type CliPrecision } from './arg-values';
+import { CliUsageError, num, parseFlags, precisionArg, type CliPrecision } from './arg-values';
 
 export { CliUsageError, type CliPrecision } from './arg-values';
 
@@ -94,42 +93,34 @@ export function parseCliArgs(argv: string[], env: CliEnv = {}): CliArgs {
   if (command === '--version' || command === '-v') return { command: 'version' };
   if (command === 'flow') return parseFlowArgs(rest);
   if (command !== 'run' && command !== 'serve') throw new CliUsageError(`unknown command '${command}'`);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options:
-        command === 'run'
-          ? {
-              prompt: { type: 'string', short: 'p' },
-              steps: { type: 'string', short: 'n' },
-              'max-tokens': { type: 'string' },
-              temperature: { type: 'string', short: 't' },
-              'top-p': { type: 'string' },
-              seed: { type: 'string', short: 's' },
-              json: { type: 'boolean' },
-              'kv-cache-mib': { type: 'string' },
-              precision: { type: 'string' },
-            }
-          : {
-              host: { type: 'string' },
-              port: { type: 'string' },
-              name: { type: 'string' },
-              'kv-cache-mib': { type: 'string' },
-              'max-batch-tokens': { type: 'string' },
-              precision: { type: 'string' },
-              'allow-origin': { type: 'string', multiple: true },
-              'allow-host': { type: 'string', multiple: true },
-              'api-key': { type: 'string' },
-              'request-timeout': { type: 'string' },
-            },
-    });
-  } catch (err) {
-    throw new CliUsageError((err as Error).message);
-  }
-  const { values: v, positionals } = parsed as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
+  const { values: v, positionals } = parseFlags(
+    rest,
+    command === 'run'
+      ? {
+          prompt: { type: 'string', short: 'p' },
+          steps: { type: 'string', short: 'n' },
+          'max-tokens': { type: 'string' },
+          temperature: { type: 'string', short: 't' },
+          'top-p': { type: 'string' },
+          seed: { type: 'string', short: 's' },
+          json: { type: 'boolean' },
+          'kv-cache-mib': { type: 'string' },
+          precision: { type: 'string' },
+        }
+      : {
+          host: { type: 'string' },
+          port: { type: 'string' },
+          name: { type: 'string' },
+          'kv-cache-mib': { type: 'string' },
+          'max-batch-tokens': { type: 'string' },
+          precision: { type: 'string' },
+          'allow-origin': { type: 'string', multiple: true },
+          'allow-host': { type: 'string', multiple: true },
+          'api-key': { type: 'string' },
+          'request-timeout': { type: 'string' },
+        },
+    '',
+  );
   if (positionals.length === 0) throw new CliUsageError(`${command}: missing the model (a .gguf path or URL)`);
   if (positionals.length > 1) throw new CliUsageError(`${command}: unexpected argument '${positionals[1]}'`);
   const model = positionals[0]!;

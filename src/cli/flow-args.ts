@@ -1,7 +1,6 @@
 // Arguments of `tabllm flow test` and `tabllm flow run` (PromptFlow's `pf flow test` and
 // `pf run create`), parsed purely like the rest of args.ts: a bad flag is a CliUsageError.
-import { parseArgs } from 'node:util';
-import { CliUsageError, num, precisionArg, type CliPrecision } from './arg-values';
+import { CliUsageError, num, parseFlags, precisionArg, type CliPrecision } from './arg-values';
 
 export interface FlowArgs {
   command: 'flow';
@@ -42,29 +41,22 @@ export const FLOW_HELP = `flow:   runs a PromptFlow flow (flow.dag.yaml) or .pro
 export function parseFlowArgs(argv: string[]): FlowArgs {
   const [sub, ...rest] = argv;
   if (sub !== 'test' && sub !== 'run') throw new CliUsageError(`flow: unknown subcommand '${sub ?? ''}' (test or run)`);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        model: { type: 'string', short: 'm' },
-        inputs: { type: 'string', multiple: true },
-        data: { type: 'string' },
-        'column-mapping': { type: 'string', multiple: true },
-        run: { type: 'string' },
-        concurrency: { type: 'string' },
-        output: { type: 'string' },
-        'chat-template': { type: 'string' },
-        'kv-cache-mib': { type: 'string' },
-        precision: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new CliUsageError(`flow ${sub}: ${(err as Error).message}`);
-  }
-  const { values: v, positionals } = parsed as { values: Record<string, string | string[] | undefined>; positionals: string[] };
+  const { values: v, positionals } = parseFlags(
+    rest,
+    {
+      model: { type: 'string', short: 'm' },
+      inputs: { type: 'string', multiple: true },
+      data: { type: 'string' },
+      'column-mapping': { type: 'string', multiple: true },
+      run: { type: 'string' },
+      concurrency: { type: 'string' },
+      output: { type: 'string' },
+      'chat-template': { type: 'string' },
+      'kv-cache-mib': { type: 'string' },
+      precision: { type: 'string' },
+    },
+    `flow ${sub}: `,
+  );
   const [flow, ...more] = positionals;
   if (flow === undefined) throw new CliUsageError(`flow ${sub}: missing the flow (a folder or a .prompty file)`);
   // pf's `--inputs a=1 b=2` and `--column-mapping a=… b=…`: the pairs after the first land in positionals.

@@ -85,6 +85,7 @@ export function modelHasNoChatTemplateError(modelName?: string): EngineError {
     'model_has_no_chat_template',
     `${who} has no chat template (no tokenizer.chat_template in its GGUF); ` +
       'use the completions API, or load it with a chatTemplate override',
+    'messages',
   );
 }
 

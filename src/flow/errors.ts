@@ -38,6 +38,11 @@ export type FlowErrorCode =
   | 'python_timeout'
   /** Pyodide could not be loaded (not installed, or no way to reach its files). */
   | 'python_unavailable'
+  /**
+   * In a page: no Pyodide where the worker looks — the published worker (Pyodide bundled in,
+   * its data files not) was given no `pyodideIndexUrl`, or the URL given serves no Pyodide.
+   */
+  | 'pyodide_not_found'
   | 'bad_column_mapping'
   | 'data_column_missing'
   /** A data line that is not a JSON object, or data over the bounds. */

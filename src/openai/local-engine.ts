@@ -37,6 +37,8 @@ export interface LocalEngineParts {
   template: ChatTemplate | null;
   info: EngineInfo;
   destroy?: () => void | Promise<void>;
+  /** Clock in ms for `timings` (default `performance.now`); tests pass the core's fake clock. */
+  now?: () => number;
 }
 
 const ROLE_FOR_TEMPLATE: Record<ChatMessage['role'], 'system' | 'user' | 'assistant'> = {
@@ -63,8 +65,10 @@ export class LocalEngine implements Engine {
   private readonly template: ChatTemplate | null;
   private readonly modelInfo: EngineInfo;
   private readonly onDestroy?: () => void | Promise<void>;
+  private readonly now: () => number;
 
   constructor(parts: LocalEngineParts) {
+    this.now = parts.now ?? (() => performance.now());
     this.core = parts.core;
     this.tokenizer = parts.tokenizer;
     this.template = parts.template;
@@ -110,13 +114,14 @@ export class LocalEngine implements Engine {
   }
 
   /** Admits one request per prompt (all or none) and starts a Run over their events. */
-  private start(prompts: number[][], p: SamplingFields, maxTokens: number | undefined, logprobs: boolean, topLogprobs: number, signal: AbortSignal | undefined, idPrefix: string): Run {
+  private start(prompts: number[][], p: SamplingFields, maxTokens: number | undefined, logprobs: boolean, topLogprobs: number, signal: AbortSignal | undefined, idPrefix: 'chatcmpl' | 'cmpl'): Run {
+    const promptParam = idPrefix === 'chatcmpl' ? 'messages' : 'prompt';
     const maxParam = 'max_completion_tokens' in p && p.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
     const stop = p.stop == null ? [] : typeof p.stop === 'string' ? [p.stop] : p.stop;
     const streams: AsyncIterable<EngineEvent>[] = [];
     try {
       for (const promptIds of prompts) {
-        this.checkFits(promptIds.length, maxTokens, maxParam);
+        this.checkFits(promptIds.length, maxTokens, promptParam, maxParam);
         const req: EngineRequest = {
           promptIds,
           sampling: this.sampling(p, logprobs, topLogprobs),
@@ -132,17 +137,25 @@ export class LocalEngine implements Engine {
       cancelAll(streams);
       throw err;
     }
-    const meta = { id: newId(idPrefix), created: unixSeconds(), model: this.modelInfo.id, startMs: performance.now() };
-    return new Run(streams, prompts.map((ids) => ids.length), p.n ?? 1, meta);
+    const meta = { id: newId(idPrefix), created: unixSeconds(), model: this.modelInfo.id, startMs: this.now() };
+    return new Run(streams, prompts.map((ids) => ids.length), p.n ?? 1, meta, this.now);
   }
 
   /**
    * vLLM's rule: prompt + max_tokens must fit the context, a 400 rather than a silent
-   * clamp. A prompt that fills the context alone is the core's error (it names the prompt).
+   * clamp. A prompt that fills the context alone names the field it came from (`messages`
+   * or `prompt`); the core asserts the same bound.
    */
-  private checkFits(promptTokens: number, maxTokens: number | undefined, param: string): void {
+  private checkFits(promptTokens: number, maxTokens: number | undefined, promptParam: string, param: string): void {
     const contextLength = this.core.contextLength;
-    if (maxTokens === undefined || promptTokens >= contextLength || promptTokens + maxTokens <= contextLength) return;
+    if (promptTokens >= contextLength) {
+      throw new EngineError(
+        'context_length_exceeded',
+        `The prompt has ${promptTokens} tokens; the model's context is ${contextLength} and at least one must be left to generate.`,
+        promptParam,
+      );
+    }
+    if (maxTokens === undefined || promptTokens + maxTokens <= contextLength) return;
     throw new EngineError(
       'context_length_exceeded',
       `'max_tokens' or 'max_completion_tokens' is too large: ${maxTokens}. This model's maximum context length is ${contextLength} tokens and your request has ${promptTokens} input tokens (${maxTokens} > ${contextLength} - ${promptTokens}).`,

@@ -25,6 +25,7 @@ export class Run {
     /** Choices per prompt. */
     readonly n: number,
     readonly meta: RunMeta,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.usages = Array(streams.length).fill(undefined);
   }
@@ -48,7 +49,7 @@ export class Run {
   /** Usage summed over the prompts (a prompt that reported none counts its prompt tokens), and timings. */
   totals(): { usage: CompletionUsage; timings: ReturnType<typeof toTimings> } {
     const usage = sumUsage(this.usages.map((u, k) => u ?? toUsage({ promptTokens: this.promptTokens[k]!, completionTokens: 0, cachedTokens: 0 })));
-    return { usage, timings: toTimings(this.timings, usage.completion_tokens, performance.now() - this.meta.startMs) };
+    return { usage, timings: toTimings(this.timings, usage.completion_tokens, this.now() - this.meta.startMs) };
   }
 }
 

@@ -6,15 +6,13 @@
 // `npx tabllm run` prints llama2.c's text and `npx tabllm serve` serves the model as
 // `stories260K`. A webpack 5 build of the same page works with no configuration of the
 // worker; an esbuild bundle works once the worker file is copied beside it. Needs `npm run build` first (CI builds before `npm test`).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_PING_ANSWER } from '../../src/client/worker-start';
 import { launchChromium } from '../helpers/browser';
-import { createConsumerProject, type ConsumerProject } from '../helpers/consumer-project';
+import { createConsumerProject, freePort, startProcess as start, stopProcess as stop, viteBin, type ConsumerProject } from '../helpers/consumer-project';
 import { referenceStdout, STORIES_GGUF } from '../helpers/stories-reference';
 import { INDEX_HTML, MAIN_JS } from './consumer/app';
 
@@ -23,45 +21,6 @@ const PROMPT = 'Once upon a time';
 const CASE2 = referenceStdout(1);
 const COMPLETION = CASE2.slice(PROMPT.length, -1);
 const MAX_TOKENS = 60;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Starts `cmd` in the project and resolves once its output matches `ready` (its match returned). */
-function start(project: ConsumerProject, cmd: string, args: string[], ready: RegExp): { child: ChildProcess; matched: Promise<RegExpMatchArray>; output: () => string } {
-  // Its own process group, so stopping it also stops what npx started.
-  // CI=true makes Vite's colour library colour its output even into a pipe (the port then sits
-  // between escape codes): ask for none, and strip any that still come.
-  const child = spawn(cmd, args, { cwd: project.dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let output = '';
-  const matched = new Promise<RegExpMatchArray>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
-      const m = output.match(ready);
-      if (m) resolve(m);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${cmd} ${args.join(' ')} exited ${code} before it was ready:\n${output}`)));
-  });
-  matched.catch(() => {});
-  return { child, matched, output: () => output };
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  process.kill(-child.pid!, 'SIGTERM');
-  await exited;
-}
-
-/** The vite binary of the consumer project (one process, so stopping it stops the server). */
-const viteBin = (project: ConsumerProject) => join(project.dir, 'node_modules/vite/bin/vite.js');
 
 describe('a consumer project (npm pack → npm install, vite, Chromium)', () => {
   let project: ConsumerProject;

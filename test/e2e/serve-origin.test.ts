@@ -41,7 +41,7 @@ function pageFetch(page: Page, url: string, init: { method?: string; headers?: R
 const chatInit = (headers: Record<string, string>) => ({
   method: 'POST',
   headers,
-  body: JSON.stringify({ messages: [{ role: 'user', content: 'hello there' }], max_tokens: 8 }),
+  body: JSON.stringify({ messages: [{ role: 'user', content: 'hello there' }], max_tokens: 8, temperature: 0 }),
 });
 
 describe('tabllm serve: foreign origins in Chromium', () => {

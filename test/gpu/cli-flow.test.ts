@@ -1,13 +1,13 @@
 // `tabllm flow test` / `tabllm flow run` as a user runs them: the CLI process on the real
 // stories260K through WebGPU (Dawn), which has no chat template of its own (--chat-template
 // gives one), on PromptFlow's fixtures unchanged.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTabllm } from '../helpers/cli-process';
 import { CHATML } from '../helpers/fake-local-engine';
-import { PROMPTFLOW_FIXTURES } from '../helpers/flow-fixtures';
+import { PROMPTFLOW_FIXTURES, readNerOutputs } from '../helpers/flow-fixtures';
 import { STORIES_GGUF } from '../helpers/stories-reference';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tabllm-cli-flow-'));
@@ -43,8 +43,6 @@ describe('tabllm flow (WebGPU)', () => {
     ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('15 lines: 15 completed, 0 failed\n');
-    const rows = readFileSync(join(out, 'outputs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line_number: number; entities: unknown });
-    expect(rows.map((x) => x.line_number)).toEqual([...Array(15).keys()]);
-    for (const row of rows) expect(Array.isArray(row.entities)).toBe(true);
+    readNerOutputs(out, 15);
   });
 });

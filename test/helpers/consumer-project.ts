@@ -5,7 +5,10 @@
 // The other packages are installed at the versions this repository's lockfile holds, with
 // `--prefer-offline`, so npm takes them from the cache `npm ci` filled and the install needs
 // no registry round trip for them.
-import { spawnSync } from 'node:child_process';
+//
+// Also here: starting a server in the project (vite preview / dev) and stopping it.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -85,3 +88,44 @@ export function createConsumerProject(options: ConsumerOptions = {}): ConsumerPr
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Starts `cmd` in the project and resolves once its output matches `ready` (its match returned). */
+export function startProcess(project: ConsumerProject, cmd: string, args: string[], ready: RegExp): { child: ChildProcess; matched: Promise<RegExpMatchArray>; output: () => string } {
+  // Its own process group, so stopping it also stops what npx started.
+  // CI=true makes Vite's colour library colour its output even into a pipe (the port then sits
+  // between escape codes): ask for none, and strip any that still come.
+  const child = spawn(cmd, args, { cwd: project.dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  const matched = new Promise<RegExpMatchArray>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
+      const m = output.match(ready);
+      if (m) resolve(m);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${cmd} ${args.join(' ')} exited ${code} before it was ready:\n${output}`)));
+  });
+  matched.catch(() => {});
+  return { child, matched, output: () => output };
+}
+
+/** Stops a process startProcess started, and what it started (its process group). */
+export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  process.kill(-child.pid!, 'SIGTERM');
+  await exited;
+}
+
+/** The vite binary of the consumer project (one process, so stopping it stops the server). */
+export const viteBin = (project: ConsumerProject) => join(project.dir, 'node_modules/vite/bin/vite.js');

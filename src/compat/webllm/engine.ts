@@ -203,12 +203,12 @@ export class MLCEngine implements MLCEngineInterface {
   // ---------------------------------------------------------------------------------
   // Generation
 
-  /** Starts one tabllm stream and returns its events, tracked by the model's session. */
+  /** Starts one tabllm stream and returns it as WebLLM chunks, tracked by the model's session. */
   private async run(
-    m: LoadedModel, n: number,
+    m: LoadedModel, n: number, chunkOptions: Pick<shape.WebLLMChunkOptions, 'kind' | 'meta' | 'withLogprobs'>,
     start: (signal: AbortSignal) => Promise<AsyncIterable<TChatChunk | TCompletionChunk>>,
     countPromptTokens: () => Promise<number>,
-  ): Promise<AsyncGenerator<shape.RunEvent>> {
+  ): Promise<AsyncGenerator<shape.WebLLMChunk>> {
     const entry: InFlight = { controller: new AbortController(), interrupted: false };
     this.inFlight.add(entry);
     let source: AsyncIterable<TChatChunk | TCompletionChunk>;
@@ -218,11 +218,11 @@ export class MLCEngine implements MLCEngineInterface {
       this.inFlight.delete(entry);
       throw webllmError(err);
     }
-    const events = m.session.track(shape.normalize(source, { n, startMs: performance.now(), interrupted: () => entry.interrupted, countPromptTokens }), n);
+    const chunks = m.session.track(shape.webllmChunks(source, { ...chunkOptions, n, startMs: performance.now(), interrupted: () => entry.interrupted, countPromptTokens }), n);
     const inFlight = this.inFlight;
     return (async function* () {
       try {
-        for await (const ev of events) yield ev;
+        for await (const chunk of chunks) yield chunk;
       } catch (err) {
         throw webllmError(err);
       } finally {
@@ -239,8 +239,9 @@ export class MLCEngine implements MLCEngineInterface {
     const m = this.select('ChatCompletionRequest', request.model);
     const t = translateChatRequest(request as ChatCompletionRequest, m.id, m.chatOptions);
     const n = request.n ?? 1;
-    const events = await this.run(
-      m, n,
+    const meta = { id: newId('chatcmpl'), model: m.id, created: unixSeconds() };
+    const chunks = await this.run(
+      m, n, { kind: 'chat', meta, withLogprobs: t.logprobs },
       async (signal) => {
         // WebLLM stops at a full KV cache rather than rejecting a max_tokens too large for it.
         const max = t.params.max_tokens == null ? undefined : await fitMaxTokens(m.engine, t.params.max_tokens, { messages: t.params.messages, add_generation_prompt: true });
@@ -248,8 +249,7 @@ export class MLCEngine implements MLCEngineInterface {
       },
       async () => (await m.engine.tokenize({ messages: t.params.messages, add_generation_prompt: true })).count,
     );
-    const meta = { id: newId('chatcmpl'), model: m.id, created: unixSeconds() };
-    return t.stream ? shape.chatChunks(events, meta, t.includeUsage, t.logprobs) : shape.chatCompletion(events, n, meta, t.logprobs);
+    return t.stream ? shape.streamed<ChatCompletionChunk>(chunks, t.includeUsage) : shape.chatCompletion(chunks, n, meta, t.logprobs);
   }
 
   completion(request: CompletionCreateParamsNonStreaming): Promise<Completion>;
@@ -260,16 +260,16 @@ export class MLCEngine implements MLCEngineInterface {
     const m = this.select('CompletionCreateParams', request.model);
     const t = translateCompletionRequest(request as CompletionCreateParams, m.chatOptions);
     const n = request.n ?? 1;
-    const events = await this.run(
-      m, n,
+    const meta = { id: newId('cmpl'), model: m.id, created: unixSeconds() };
+    const chunks = await this.run(
+      m, n, { kind: 'completion', meta, withLogprobs: t.logprobs },
       async (signal) => {
         const max = t.params.max_tokens == null ? undefined : await fitMaxTokens(m.engine, t.params.max_tokens, { prompt: t.params.prompt as string });
         return m.engine.completions.create({ ...t.params, max_tokens: max, return_token_ids: true }, { signal });
       },
       async () => (await m.engine.tokenize({ prompt: t.params.prompt as string })).count,
     );
-    const meta = { id: newId('cmpl'), model: m.id, created: unixSeconds() };
-    return t.stream ? shape.completionChunks(events, meta, t.includeUsage, t.logprobs) : shape.completion(events, n, meta, t.logprobs, t.echoPrompt);
+    return t.stream ? shape.streamed<Completion>(chunks, t.includeUsage) : shape.completion(chunks, n, meta, t.logprobs, t.echoPrompt);
   }
 
   /** Ends every generation running now with finish_reason 'abort' (WebLLM runs one; here all batched ones). */

@@ -1,26 +1,23 @@
-// tabllm's streamed chunks → WebLLM's response shapes. Every request runs as a tabllm
-// stream (with usage and token ids); `normalize` turns its chat or completion chunks into
-// plain events, and the builders here shape them the way WebLLM does:
-//   stream:     a delta chunk per piece of text (role 'assistant' on each), then a final
-//               chunk per choice with an empty delta and the finish reason, then (with
-//               include_usage) a usage chunk with empty choices;
-//   non-stream: one object with every choice, finish reasons and usage.extra timings.
+// tabllm's streamed chunks → WebLLM's response shapes, in one pass. Every request runs as a
+// tabllm stream (with usage and token ids); `webllmChunks` turns its chat or completion
+// chunks straight into WebLLM's chunks, shaped the way WebLLM shapes them:
+//   stream:     a delta chunk per piece of text (role 'assistant' on each, for chat), then
+//               a final chunk per choice with an empty delta and the finish reason, then a
+//               usage chunk with empty choices (always made, so the chat session can count
+//               it; dropped on the way out without include_usage);
+//   non-stream: `chatCompletion` / `completion` fold those chunks into one object with every
+//               choice, finish reasons and usage.extra timings.
 // An interrupt (interruptGenerate) ends unfinished choices with finish_reason 'abort', as
 // WebLLM does, instead of an error.
-import type { ChatCompletion as WChatCompletion, ChatCompletionChunk as WChatCompletionChunk, ChatCompletionFinishReason, ChatCompletionTokenLogprob, Completion as WCompletion, CompletionUsage as WUsage } from './protocol';
 import type {
-  ChatCompletionChunk,
-  CompletionChunk,
-  CompletionLogprobs,
-  CompletionTimings,
-  CompletionUsage,
-} from '../../openai/engine-api';
+  ChatCompletion as WChatCompletion, ChatCompletionChunk as WChatCompletionChunk, ChatCompletionFinishReason,
+  ChatCompletionTokenLogprob, Completion as WCompletion, CompletionUsage as WUsage,
+} from './protocol';
+import type { ChatCompletionChunk, CompletionChunk, CompletionLogprobs, CompletionTimings, CompletionUsage } from '../../openai/engine-api';
 import { isAbortError } from '../../engine/errors';
 
-export type RunEvent =
-  | { type: 'delta'; index: number; text: string; numTokens: number; logprobs: ChatCompletionTokenLogprob[] | null }
-  | { type: 'finish'; index: number; reason: ChatCompletionFinishReason }
-  | { type: 'usage'; usage: WUsage };
+/** A WebLLM stream chunk of either API. */
+export type WebLLMChunk = WChatCompletionChunk | WCompletion;
 
 const utf8 = new TextEncoder();
 
@@ -53,8 +50,17 @@ export function webllmUsage(u: CompletionUsage, t: CompletionTimings | undefined
   };
 }
 
-export interface NormalizeOptions {
+export interface ResponseMeta {
+  id: string;
+  model: string;
+  created: number;
+}
+
+export interface WebLLMChunkOptions {
+  kind: 'chat' | 'completion';
+  meta: ResponseMeta;
   n: number;
+  withLogprobs: boolean;
   startMs: number;
   /** True once interruptGenerate() has aborted this request. */
   interrupted: () => boolean;
@@ -62,71 +68,64 @@ export interface NormalizeOptions {
   countPromptTokens: () => Promise<number>;
 }
 
-/** One tabllm chunk stream (chat or completion) → RunEvents; always ends with one usage event. */
-export async function* normalize(source: AsyncIterable<ChatCompletionChunk | CompletionChunk>, o: NormalizeOptions): AsyncGenerator<RunEvent> {
+/** The three WebLLM chunks a request makes, for one API. */
+function chunkMaker(o: WebLLMChunkOptions) {
+  const { id, model, created } = o.meta;
+  const lp = (logprobs: ChatCompletionTokenLogprob[] | null) => (o.withLogprobs ? { content: logprobs ?? [] } : null);
+  if (o.kind === 'chat') {
+    const base = { id, model, object: 'chat.completion.chunk' as const, created };
+    return {
+      delta: (index: number, text: string, logprobs: ChatCompletionTokenLogprob[] | null): WebLLMChunk =>
+        ({ ...base, choices: [{ index, delta: { content: text, role: 'assistant' }, finish_reason: null, logprobs: lp(logprobs) }] }),
+      finish: (index: number, reason: ChatCompletionFinishReason): WebLLMChunk => ({ ...base, choices: [{ index, delta: {}, finish_reason: reason }] }),
+      usage: (usage: WUsage): WebLLMChunk => ({ ...base, choices: [], usage }),
+    };
+  }
+  const base = { id, model, object: 'text_completion' as const, created };
+  return {
+    delta: (index: number, text: string, logprobs: ChatCompletionTokenLogprob[] | null): WebLLMChunk =>
+      ({ ...base, choices: [{ index, text, finish_reason: null, logprobs: lp(logprobs) }] }),
+    finish: (index: number, reason: ChatCompletionFinishReason): WebLLMChunk => ({ ...base, choices: [{ index, text: '', finish_reason: reason }] }),
+    usage: (usage: WUsage): WebLLMChunk => ({ ...base, choices: [], usage }),
+  };
+}
+
+/** One tabllm chunk stream (chat or completion) → WebLLM chunks; always ends with one usage chunk. */
+export async function* webllmChunks(source: AsyncIterable<ChatCompletionChunk | CompletionChunk>, o: WebLLMChunkOptions): AsyncGenerator<WebLLMChunk> {
+  const make = chunkMaker(o);
   const finished = new Set<number>();
   const completionTokens = Array<number>(o.n).fill(0);
   try {
     for await (const chunk of source) {
       if (chunk.usage) {
-        yield { type: 'usage', usage: webllmUsage(chunk.usage, chunk.timings, performance.now() - o.startMs) };
+        yield make.usage(webllmUsage(chunk.usage, chunk.timings, performance.now() - o.startMs));
         continue;
       }
       for (const choice of chunk.choices) {
         const isChat = 'delta' in choice;
         const text = isChat ? (choice.delta.content ?? '') : choice.text;
-        const ids = choice.token_ids ?? [];
-        completionTokens[choice.index] = (completionTokens[choice.index] ?? 0) + ids.length;
+        completionTokens[choice.index] = (completionTokens[choice.index] ?? 0) + (choice.token_ids?.length ?? 0);
         const logprobs = isChat ? (choice.logprobs?.content ?? null) : choice.logprobs ? chatStyleLogprobs(choice.logprobs) : null;
-        if (text !== '' || ids.length > 0 || logprobs) yield { type: 'delta', index: choice.index, text, numTokens: ids.length, logprobs };
+        if (text !== '' || logprobs) yield make.delta(choice.index, text, logprobs);
         if (choice.finish_reason) {
           finished.add(choice.index);
-          yield { type: 'finish', index: choice.index, reason: choice.finish_reason };
+          yield make.finish(choice.index, choice.finish_reason);
         }
       }
     }
   } catch (err) {
     if (!(isAbortError(err) && o.interrupted())) throw err;
-    for (let index = 0; index < o.n; index++) if (!finished.has(index)) yield { type: 'finish', index, reason: 'abort' };
+    for (let index = 0; index < o.n; index++) if (!finished.has(index)) yield make.finish(index, 'abort');
     const completion = completionTokens.reduce((a, b) => a + b, 0);
     const prompt = await o.countPromptTokens();
-    yield { type: 'usage', usage: webllmUsage({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: 0 } }, undefined, performance.now() - o.startMs) };
+    const usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: 0 } };
+    yield make.usage(webllmUsage(usage, undefined, performance.now() - o.startMs));
   }
 }
 
-export interface ResponseMeta {
-  id: string;
-  model: string;
-  created: number;
-}
-
-/** WebLLM's chat stream chunks from RunEvents. `onEvent` sees every event first (session tracking). */
-export async function* chatChunks(events: AsyncIterable<RunEvent>, meta: ResponseMeta, includeUsage: boolean, withLogprobs: boolean): AsyncGenerator<WChatCompletionChunk> {
-  const base = { id: meta.id, model: meta.model, object: 'chat.completion.chunk' as const, created: meta.created };
-  for await (const ev of events) {
-    if (ev.type === 'delta') {
-      if (ev.text === '' && !ev.logprobs) continue;
-      yield { ...base, choices: [{ index: ev.index, delta: { content: ev.text, role: 'assistant' }, finish_reason: null, logprobs: withLogprobs ? { content: ev.logprobs ?? [] } : null }] };
-    } else if (ev.type === 'finish') {
-      yield { ...base, choices: [{ index: ev.index, delta: {}, finish_reason: ev.reason }] };
-    } else if (includeUsage) {
-      yield { ...base, choices: [], usage: ev.usage };
-    }
-  }
-}
-
-export async function* completionChunks(events: AsyncIterable<RunEvent>, meta: ResponseMeta, includeUsage: boolean, withLogprobs: boolean): AsyncGenerator<WCompletion> {
-  const base = { id: meta.id, model: meta.model, object: 'text_completion' as const, created: meta.created };
-  for await (const ev of events) {
-    if (ev.type === 'delta') {
-      if (ev.text === '' && !ev.logprobs) continue;
-      yield { ...base, choices: [{ index: ev.index, text: ev.text, finish_reason: null, logprobs: withLogprobs ? { content: ev.logprobs ?? [] } : null }] };
-    } else if (ev.type === 'finish') {
-      yield { ...base, choices: [{ index: ev.index, text: '', finish_reason: ev.reason }] };
-    } else if (includeUsage) {
-      yield { ...base, choices: [], usage: ev.usage };
-    }
-  }
+/** The stream an app sees: the usage chunk only with include_usage. */
+export async function* streamed<C extends WebLLMChunk>(chunks: AsyncIterable<WebLLMChunk>, includeUsage: boolean): AsyncGenerator<C> {
+  for await (const chunk of chunks) if (includeUsage || !chunk.usage) yield chunk as C;
 }
 
 interface Collected {
@@ -136,20 +135,21 @@ interface Collected {
   usage: WUsage | undefined;
 }
 
-async function collect(events: AsyncIterable<RunEvent>, n: number): Promise<Collected> {
+async function collect(chunks: AsyncIterable<WebLLMChunk>, n: number): Promise<Collected> {
   const c: Collected = { texts: Array(n).fill(''), logprobs: Array.from({ length: n }, () => []), finish: Array(n).fill('stop'), usage: undefined };
-  for await (const ev of events) {
-    if (ev.type === 'delta') {
-      c.texts[ev.index] += ev.text;
-      if (ev.logprobs) c.logprobs[ev.index]!.push(...ev.logprobs);
-    } else if (ev.type === 'finish') c.finish[ev.index] = ev.reason;
-    else c.usage = ev.usage;
+  for await (const chunk of chunks) {
+    if (chunk.usage) c.usage = chunk.usage;
+    for (const choice of chunk.choices) {
+      if (choice.finish_reason) c.finish[choice.index] = choice.finish_reason;
+      else c.texts[choice.index] += 'delta' in choice ? (choice.delta.content ?? '') : choice.text;
+      if (choice.logprobs?.content) c.logprobs[choice.index]!.push(...choice.logprobs.content);
+    }
   }
   return c;
 }
 
-export async function chatCompletion(events: AsyncIterable<RunEvent>, n: number, meta: ResponseMeta, withLogprobs: boolean): Promise<WChatCompletion> {
-  const c = await collect(events, n);
+export async function chatCompletion(chunks: AsyncIterable<WebLLMChunk>, n: number, meta: ResponseMeta, withLogprobs: boolean): Promise<WChatCompletion> {
+  const c = await collect(chunks, n);
   return {
     id: meta.id,
     object: 'chat.completion',
@@ -165,8 +165,8 @@ export async function chatCompletion(events: AsyncIterable<RunEvent>, n: number,
   };
 }
 
-export async function completion(events: AsyncIterable<RunEvent>, n: number, meta: ResponseMeta, withLogprobs: boolean, echoPrompt: string | undefined): Promise<WCompletion> {
-  const c = await collect(events, n);
+export async function completion(chunks: AsyncIterable<WebLLMChunk>, n: number, meta: ResponseMeta, withLogprobs: boolean, echoPrompt: string | undefined): Promise<WCompletion> {
+  const c = await collect(chunks, n);
   return {
     id: meta.id,
     object: 'text_completion',

@@ -4,7 +4,7 @@
 // requests batched here it is the message of the most recently started request, and a
 // resetChat detaches every request already running from it.
 import type { CompletionUsage } from './protocol';
-import type { RunEvent } from './responses';
+import type { WebLLMChunk } from './responses';
 
 export class ChatSession {
   private message = '';
@@ -40,16 +40,19 @@ export class ChatSession {
   }
 
   /**
-   * Passes a request's events through, keeping the session's message (choice `n - 1`, the
-   * one WebLLM's sequential choices leave behind) and stats up to date.
+   * Passes a request's WebLLM chunks through, keeping the session's message (choice `n - 1`,
+   * the one WebLLM's sequential choices leave behind) and stats up to date.
    */
-  async *track(events: AsyncIterable<RunEvent>, n: number): AsyncGenerator<RunEvent> {
+  async *track(chunks: AsyncIterable<WebLLMChunk>, n: number): AsyncGenerator<WebLLMChunk> {
     const mine = ++this.ticket;
     this.message = '';
-    for await (const ev of events) {
-      if (ev.type === 'delta' && ev.index === n - 1 && this.ticket === mine) this.message += ev.text;
-      if (ev.type === 'usage') this.record(ev.usage);
-      yield ev;
+    for await (const chunk of chunks) {
+      if (chunk.usage) this.record(chunk.usage);
+      for (const choice of chunk.choices) {
+        if (choice.index !== n - 1 || choice.finish_reason || this.ticket !== mine) continue;
+        this.message += 'delta' in choice ? (choice.delta.content ?? '') : choice.text;
+      }
+      yield chunk;
     }
   }
 }

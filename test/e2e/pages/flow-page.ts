@@ -1,6 +1,7 @@
 // The flow e2e page: tabllm/flow in Chromium against an engine in the page (createEngine
-// over the fake chat runner, stories260K's tokenizer, ChatML), flows fetched from the dev
-// server by URL (filesFromUrl), Python nodes in the Pyodide worker (files from node_modules).
+// over the fake chat runner, stories260K's tokenizer, ChatML — or, after setupGpu, the real
+// WebGPU runner on stories260K), flows fetched from the dev server by URL (filesFromUrl),
+// Python nodes in the Pyodide worker (files from node_modules).
 import { createEngine } from '../../../src/create-engine';
 import { batchRun, filesFromUrl, flowErrorJson, runFlow, type FlowRunOptions } from '../../../src/flow';
 import type { LocalEngine } from '../../../src/openai/local-engine';
@@ -10,6 +11,14 @@ let engine: LocalEngine | undefined;
 
 async function setup(ggufUrl: string): Promise<void> {
   engine = await createEngine({ model: ggufUrl, modelId: 'stories260K', chatTemplate: CHATML, createRunner: fakeChatRunner({ contextLength: 4096, numKvBlocks: 512 }) });
+}
+
+/** The real model: stories260K on the page's WebGPU adapter (navigator.gpu), ChatML for the chat API. */
+async function setupGpu(ggufUrl: string): Promise<{ adapter: string }> {
+  await engine?.destroy();
+  engine = await createEngine({ model: ggufUrl, modelId: 'stories260K', chatTemplate: CHATML });
+  const adapter = await navigator.gpu.requestAdapter();
+  return { adapter: adapter ? `${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.description}` : 'none' };
 }
 
 type Opts = Pick<FlowRunOptions, 'llmParameters' | 'pythonSeed' | 'pyodideIndexUrl'>;
@@ -41,4 +50,4 @@ async function runFiles(files: Record<string, string>, inputs: Record<string, un
   }
 }
 
-Object.assign(window, { setup, runFixture, batchFixture, runFiles, pageReady: true });
+Object.assign(window, { setup, setupGpu, runFixture, batchFixture, runFiles, pageReady: true });

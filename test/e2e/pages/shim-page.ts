@@ -9,8 +9,8 @@ const uninstall = installFetchShim(engine);
 
 async function openaiChat(): Promise<{ content: string; streamed: string; models: string[] }> {
   const client = new OpenAI({ baseURL: 'http://localhost:8000/v1', apiKey: 'none', dangerouslyAllowBrowser: true });
-  const r = await client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'hello there' }] });
-  const stream = await client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'stream me' }], stream: true });
+  const r = await client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'hello there' }], temperature: 0 });
+  const stream = await client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'stream me' }], stream: true, temperature: 0 });
   let streamed = '';
   for await (const c of stream) streamed += c.choices[0]?.delta.content ?? '';
   const models = (await client.models.list()).data.map((m) => m.id);
@@ -18,7 +18,7 @@ async function openaiChat(): Promise<{ content: string; streamed: string; models
 }
 
 async function ollamaFetch(): Promise<unknown> {
-  const r = await fetch('http://127.0.0.1:11434/api/generate', { method: 'POST', body: JSON.stringify({ model: 'fake-model', prompt: 'hi', stream: false }) });
+  const r = await fetch('http://127.0.0.1:11434/api/generate', { method: 'POST', body: JSON.stringify({ model: 'fake-model', prompt: 'hi', stream: false, options: { temperature: 0 } }) });
   return r.json();
 }
 

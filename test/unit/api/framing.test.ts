@@ -19,19 +19,26 @@ describe('SSE framing', () => {
     );
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-    const head = { id: 'chatcmpl-fake1', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'fake-model' };
-    const choice = (delta: object, finish: string | null) => ({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage: null });
+    const text = await response.text();
+    // The id and creation time are the engine's (random, now): read them off the first chunk.
+    const { id, created } = JSON.parse(text.slice('data: '.length, text.indexOf('\n'))) as { id: string; created: number };
+    expect(id).toMatch(/^chatcmpl-/);
+    const head = { id, object: 'chat.completion.chunk', created, model: 'fake-model' };
+    const choice = (delta: object, finish: string | null) => ({ ...head, usage: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
     const expected =
       [
-        choice({ role: 'assistant', content: 'You' }, null),
+        // The role first with empty content, as vLLM sends it.
+        choice({ role: 'assistant', content: '' }, null),
+        choice({ content: 'You' }, null),
         choice({ content: ' said:' }, null),
         choice({ content: ' yo' }, null),
         choice({}, 'stop'),
-        { ...head, choices: [], usage: { prompt_tokens: 4, completion_tokens: 3, total_tokens: 7, prompt_tokens_details: { cached_tokens: 0 } } },
+        // 3 words + EOS (the core counts the EOS it sampled, as vLLM does)
+        { ...head, usage: { prompt_tokens: 4, completion_tokens: 4, total_tokens: 8, prompt_tokens_details: { cached_tokens: 0 } }, choices: [] },
       ]
         .map((c) => `data: ${JSON.stringify(c)}\n\n`)
         .join('') + 'data: [DONE]\n\n';
-    expect(await response.text()).toBe(expected);
+    expect(text).toBe(expected);
   });
 
   it('adds delta.role to the first chunk of each choice when the engine left it out', async () => {
@@ -57,7 +64,7 @@ describe('SSE framing', () => {
   it('an engine error mid-stream becomes an error event, then [DONE]', async () => {
     const engine = new FakeEngine();
     engine.failMidStream = new EngineError('device_lost', 'The GPU device was lost.');
-    const response = await createRouter(engine)(post('/v1/completions', { prompt: 'a b c', stream: true }));
+    const response = await createRouter(engine)(post('/v1/completions', { prompt: 'a b c', stream: true, temperature: 0 }));
     const text = await response.text();
     const events = text.split('\n\n').filter((e) => e !== '');
     expect(events).toHaveLength(3);

@@ -44,7 +44,7 @@ describe('ollama client', () => {
     expect(parts.map((p) => p.message.content).join('')).toBe('You said: hi there');
     expect(parts.slice(0, -1).every((p) => p.done === false)).toBe(true);
     const last = parts[parts.length - 1];
-    expect(last).toMatchObject({ done: true, done_reason: 'stop', eval_count: 4, model: 'fake-model:latest' });
+    expect(last).toMatchObject({ done: true, done_reason: 'stop', eval_count: 5, model: 'fake-model:latest' }); // the words + EOS (the core counts the EOS it sampled, as vLLM does)
   });
 
   it('generate with a chat template wraps the prompt as a user turn; raw does not', async () => {

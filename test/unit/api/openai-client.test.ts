@@ -23,7 +23,8 @@ describe('openai client → chat.completions', () => {
     expect(completion.choices[0].message).toEqual({ role: 'assistant', content: 'You said: Hello there', refusal: null });
     expect(completion.choices[0].finish_reason).toBe('stop');
     // <s> + "<|user|> Hello there <|assistant|>" = 1 + 4 words
-    expect(completion.usage).toEqual({ prompt_tokens: 5, completion_tokens: 4, total_tokens: 9, prompt_tokens_details: { cached_tokens: 0 } });
+    // 4 words + EOS (the real core counts the EOS it sampled, as vLLM does)
+    expect(completion.usage).toEqual({ prompt_tokens: 5, completion_tokens: 5, total_tokens: 10, prompt_tokens_details: { cached_tokens: 0 } });
     // The tabllm `timings` extension stays off the OpenAI wire.
     expect(completion).not.toHaveProperty('timings');
   });
@@ -44,7 +45,7 @@ describe('openai client → chat.completions', () => {
     const last = chunks[chunks.length - 1];
     expect(last.choices).toEqual([]);
     // <s> + "<|user|> Hi <|assistant|>"
-    expect(last.usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 });
+    expect(last.usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 4, total_tokens: 8 });
     expect(chunks[chunks.length - 2].choices[0].finish_reason).toBe('stop');
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
   });
@@ -61,7 +62,7 @@ describe('openai client → chat.completions', () => {
     expect(completion.choices.map((c) => c.index)).toEqual([0, 1]);
     expect(completion.choices[0].message.content).toBe('said: one two three You');
     expect(completion.choices[1].message.content).toBe('one two three You said:');
-    expect(completion.usage?.completion_tokens).toBe(10);
+    expect(completion.usage?.completion_tokens).toBe(12); // 2 × (5 words + EOS)
   });
 
   it('honours stop strings and max_tokens (finish_reason length)', async () => {
@@ -90,6 +91,7 @@ describe('openai client → chat.completions', () => {
       model: 'fake-model',
       messages: [{ role: 'user', content: 'x' }],
       temperature: 0,
+      max_tokens: 3, // the reply's words, not the EOS after them
       logprobs: true,
       top_logprobs: 2,
     });
@@ -155,6 +157,7 @@ describe('openai client → completions', () => {
       temperature: 0,
       echo: true,
       logprobs: 1,
+      max_tokens: 4, // the reply's words, not the EOS after them
     });
     expect(completion.object).toBe('text_completion');
     expect(completion.choices.map((c) => c.index)).toEqual([0, 1, 2, 3]);

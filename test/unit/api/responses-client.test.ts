@@ -50,7 +50,7 @@ describe.each(TRANSPORTS)('openai client → responses ($name)', (transport) => 
     expect(response.output[0].id).toMatch(/^msg_/);
     expect(response.output_text).toBe('You said: Hello there');
     // <s> + "<|system|> Be brief. <|user|> Hello there <|assistant|>" = 1 + 7 words
-    expect(response.usage).toEqual({ input_tokens: 8, input_tokens_details: { cached_tokens: 0 }, output_tokens: 4, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 12 });
+    expect(response.usage).toEqual({ input_tokens: 8, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 13 }); // the words + EOS (the core counts the EOS it sampled, as vLLM does)
     // The chat pipeline got instructions as a system message and the sampling options.
     expect(lastChat(engine)).toMatchObject({
       messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello there' }],
@@ -88,7 +88,7 @@ describe.each(TRANSPORTS)('openai client → responses ($name)', (transport) => 
     expect(done.response.id).toBe(created.response.id);
     expect(done.response.output[0]).toMatchObject({ status: 'completed', content: [{ type: 'output_text', text: 'You said: Hi' }] });
     // <s> + "<|user|> Hi <|assistant|>"
-    expect(done.response.usage).toMatchObject({ input_tokens: 4, output_tokens: 3, total_tokens: 7 });
+    expect(done.response.usage).toMatchObject({ input_tokens: 4, output_tokens: 4, total_tokens: 8 }); // the words + EOS (the core counts the EOS it sampled, as vLLM does)
     // Every event names the one message item.
     const itemIds = events.flatMap((e) => ('item_id' in e ? [e.item_id] : 'item' in e ? [e.item.id] : []));
     expect(new Set(itemIds)).toEqual(new Set([done.response.output[0].id]));

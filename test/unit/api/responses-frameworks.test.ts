@@ -43,7 +43,7 @@ describe.each(TRANSPORTS)('frameworks → /v1/responses ($name)', (transport) =>
     expect(full.text).toBe('You said: Hello there');
     expect(full.finishReason).toBe('stop');
     // <s> + "<|system|> Be brief. <|user|> Hello there <|assistant|>" = 1 + 7
-    expect(full.usage).toMatchObject({ inputTokens: 8, outputTokens: 4, totalTokens: 12 });
+    expect(full.usage).toMatchObject({ inputTokens: 8, outputTokens: 5, totalTokens: 13 }); // the words + EOS (the core counts the EOS it sampled, as vLLM does)
     expect(lastChat(engine)).toMatchObject({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello there' }], temperature: 0 });
 
     const cut = await generateText({ model: openai('fake-model'), prompt: 'alpha beta gamma', temperature: 0, maxOutputTokens: 2 });
@@ -119,7 +119,7 @@ describe.each(TRANSPORTS)('frameworks → /v1/responses ($name)', (transport) =>
     const t = await start(engine);
     const reply = await chatModel(t).invoke([new SystemMessage('Be brief.'), new HumanMessage('Hello there')]);
     expect(reply.text).toBe('You said: Hello there');
-    expect(reply.usage_metadata).toMatchObject({ input_tokens: 8, output_tokens: 4, total_tokens: 12 });
+    expect(reply.usage_metadata).toMatchObject({ input_tokens: 8, output_tokens: 5, total_tokens: 13 }); // the words + EOS (the core counts the EOS it sampled, as vLLM does)
     expect(reply.response_metadata).toMatchObject({ model_name: 'fake-model', status: 'completed' });
     expect(lastChat(engine)).toMatchObject({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello there' }], temperature: 0 });
 

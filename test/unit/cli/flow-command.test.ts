@@ -10,7 +10,7 @@ import type { CliIO, EngineFactory } from '../../../src/cli/commands';
 import type { FlowArgs } from '../../../src/cli/flow-args';
 import { flowCommand } from '../../../src/cli/flow-command';
 import { CHATML, fakeLocalEngine, STORIES_GGUF } from '../../helpers/fake-local-engine';
-import { PROMPTFLOW_FIXTURES } from '../../helpers/flow-fixtures';
+import { PROMPTFLOW_FIXTURES, readNerOutputs } from '../../helpers/flow-fixtures';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tabllm-flow-'));
 const CHATML_FILE = join(tmp, 'chatml.jinja');
@@ -93,9 +93,7 @@ describe('tabllm flow run', () => {
     expect(args.columnMapping).toEqual(['text=${data.text}', 'entity_type=${data.entity_type}']);
     expect(await flowCommand(args, factory, c.io)).toBe(0);
     expect(c.out()).toBe('15 lines: 15 completed, 0 failed\n');
-    const rows = readFileSync(join(out, 'outputs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line_number: number; entities: unknown });
-    expect(rows.map((r) => r.line_number)).toEqual([...Array(15).keys()]);
-    for (const r of rows) expect(Array.isArray(r.entities)).toBe(true);
+    const rows = readNerOutputs(out, 15);
     expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))).toMatchObject({ lines: 15, completed: 15, failed: 0, completionTokens: 15 * 64 });
 
     // An evaluation flow over that run: --run DIR feeds ${run.outputs.entities} line by line.
@@ -110,7 +108,7 @@ describe('tabllm flow run', () => {
     const evalArgs = flowArgs(['run', evalDir, '--data', fx('flows/named-entity-recognition/data.jsonl'), '--run', out, '--column-mapping', 'prediction=${run.outputs.entities}', '--output', evalOut]);
     expect(await flowCommand(evalArgs, factory, c2.io)).toBe(0);
     const counts = readFileSync(join(evalOut, 'outputs.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { n: number }).n);
-    expect(counts).toEqual(rows.map((r) => (r.entities as unknown[]).length));
+    expect(counts).toEqual(rows.map((r) => r.entities.length));
   });
 
   it('a failing line is written to lines.jsonl; the run exits 1 after the other lines', async () => {

@@ -7,7 +7,7 @@ import { runFlow, type LineResult } from '../../../src/flow';
 import type { LocalEngine } from '../../../src/openai/local-engine';
 import type { ChatCompletion, ChatMessage as ChatCompletionMessageParam } from '../../../src/openai/engine-api';
 import { CHATML, fakeLocalEngine } from '../../helpers/fake-local-engine';
-import { readFixture, recordingEngine } from '../../helpers/flow-fixtures';
+import { nerEntities, readFixture, recordingEngine } from '../../helpers/flow-fixtures';
 
 let engine: LocalEngine;
 beforeAll(async () => {
@@ -109,9 +109,7 @@ describe('flows/named-entity-recognition (llm node → Python node)', () => {
     expect(rec.chats[0]!.max_tokens).toBe(64);
     const llmText = await chatAnswer(expected, 64);
     expect(result.nodes.NER_LLM!.output).toBe(llmText);
-    // cleansing.py: split on ',', strip ' \t."' from both ends, drop empty parts.
-    const strip = (s: string) => s.replace(/^[ \t."]+|[ \t."]+$/g, '');
-    expect(result.outputs).toEqual({ entities: llmText.split(',').map(strip).filter((p) => p.length > 0) });
+    expect(result.outputs).toEqual({ entities: nerEntities(llmText) });
   });
 
   it('runs the Python node on a known LLM output (a remote connection answered by a stub fetch)', async () => {
