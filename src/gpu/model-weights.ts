@@ -1,5 +1,5 @@
 // Every tensor of a GGUF model on the GPU, named by role. Matrices go through
-// uploadTensor (repacked, streamed by rows); vectors (norms, biases, rope_freqs) are
+// uploadTensor (repacked, streamed by rows); vectors (norms, biases, RoPE factors) are
 // dequantized on the CPU to f32, since the kernels that read them take plain f32.
 //
 // Tied embeddings: without `output.weight`, the LM head is the same GpuWeight as
@@ -10,7 +10,7 @@ import { GGUFError } from '../model/gguf/errors';
 import { assertFiniteWeights } from '../model/gguf/finite';
 import type { ByteSource, GGUFFile, GGUFTensorInfo } from '../model/gguf/types';
 import { ropeTurnTable, ropeTurnTableFromFrequencies } from '../kernels/rope';
-import { localRopeConfig, ropePairFrequencies } from '../model/rope-scaling';
+import { localRopeConfig, ropeFactorTensor, ropePairFrequencies } from '../model/rope-scaling';
 import type { GpuContext } from './context';
 import { RunnerError } from './runner-errors';
 import { uploadTensor, type GpuWeight } from './weights';
@@ -164,12 +164,15 @@ export async function loadModelWeights(
     const outputNorm = await vector('output_norm.weight');
     const output = config.tiedEmbeddings ? tokenEmbedding : await matrix('output.weight');
 
+    // Llama 3 rope_freqs, or the LongRoPE table this context uses (the other one is never read).
+    const factorTensor = ropeFactorTensor(config);
     let freqFactors: Float32Array | undefined;
-    if (config.ropeFreqFactors) {
-      freqFactors = await vectorF32('rope_freqs.weight');
-      progressed(infoOf('rope_freqs.weight'));
+    if (factorTensor) {
+      freqFactors = await vectorF32(factorTensor);
+      progressed(infoOf(factorTensor));
     }
-    // Llama 3 divisors and linear / YaRN scaling are folded into the table here, once.
+    if (config.longRope) progressed(infoOf(factorTensor === 'rope_factors_long.weight' ? 'rope_factors_short.weight' : 'rope_factors_long.weight'));
+    // Per-pair divisors and linear / YaRN scaling are folded into the table here, once.
     const ropeTurns = ctx.upload('rope-turns', ropeTurnTableFromFrequencies(ropePairFrequencies(config, freqFactors)));
     owned.push(ropeTurns);
     const local = localRopeConfig(config);

@@ -103,12 +103,8 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
   if ((arch === 'gemma' || arch === 'gemma2') && has('output.weight')) {
     throw bad('output.weight', `${arch} ties the LM head to token_embd.weight; an output.weight tensor is not expected`);
   }
-  // Phi-3.5 / Phi-3-128k "longrope": short/long factor tables plus an attention factor that
-  // llama.cpp picks by context size. Running without them would be subtly wrong, so refuse.
-  const longRope = ['rope_factors_long.weight', 'rope_factors_short.weight', 'blk.0.rope_factors_long.weight'].find(has);
-  if (longRope) {
-    throw new ModelConfigError('unsupported_architecture', `${arch} with long-context RoPE factors (${longRope}) is not supported`, longRope);
-  }
+  const longRope = longRopeOf(md, arch, contextLength, has);
+  if (longRope) config.longRope = longRope;
   checkTensorShapes(config, tensors);
   return config;
 }
@@ -129,6 +125,10 @@ function checkTensorShapes(c: ModelConfig, tensors: Map<string, GGUFTensorInfo>)
   expect('token_embd.weight', [c.dim, c.vocabSize]);
   expect('output_norm.weight', [c.dim]);
   if (c.ropeFreqFactors) expect('rope_freqs.weight', [c.ropeDim / 2]);
+  if (c.longRope) {
+    expect('rope_factors_long.weight', [c.ropeDim / 2]);
+    expect('rope_factors_short.weight', [c.ropeDim / 2]);
+  }
   if (!c.tiedEmbeddings) expect('output.weight', [c.dim, c.vocabSize]);
   for (let layer = 0; layer < c.numLayers; layer++) {
     const blk = `blk.${layer}`;
@@ -164,6 +164,23 @@ function checkTensorShapes(c: ModelConfig, tensors: Map<string, GGUFTensorInfo>)
       expect(`${blk}.post_ffw_norm.weight`, [c.dim]);
     }
   }
+}
+
+/**
+ * phi3 LongRoPE: both factor tables (a converter writes the pair; with one, llama.cpp would
+ * run one context regime unfactored), the context they switch at. Other architectures do
+ * not read the tables (llama.cpp refuses such a file for its extra tensors), so neither do we.
+ */
+function longRopeOf(md: Record<string, GGUFValue>, arch: Arch, contextLength: number, has: (name: string) => boolean): ModelConfig['longRope'] {
+  const tables = ['rope_factors_long.weight', 'rope_factors_short.weight'];
+  const present = tables.filter(has);
+  if (present.length === 0) return undefined;
+  if (arch !== 'phi3') {
+    throw new ModelConfigError('unsupported_architecture', `${arch} with long-context RoPE factors (${present[0]}) is not supported (LongRoPE: phi3 only)`, present[0]);
+  }
+  const missing = tables.find((t) => !has(t));
+  if (missing) throw bad(missing, 'tensor is missing (LongRoPE needs both the long and the short factor table)');
+  return { originalContextLength: positiveInt(md, `${arch}.rope.scaling.original_context_length`, contextLength) };
 }
 
 function vocabSizeOf(md: Record<string, GGUFValue>, tensors: Map<string, GGUFTensorInfo>): number {

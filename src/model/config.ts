@@ -48,6 +48,14 @@ export interface ModelConfig {
    * (ggml_rope_ext's freq_factors). Absent or false: no divisors.
    */
   ropeFreqFactors?: boolean;
+  /**
+   * phi3 LongRoPE (Phi-3-128k, Phi-3.5-mini, Phi-4-mini): `rope_factors_short.weight` and
+   * `rope_factors_long.weight` [ropeDim / 2] f32 hold per-pair divisors, like rope_freqs;
+   * `ropeFactorTensor` (rope-scaling.ts) picks the table. The attention factor the
+   * converter computes (sqrt(1 + ln(ctx / origCtx) / ln(origCtx))) comes in as
+   * `ropeScaling.attnFactor`. Absent: no LongRoPE tables.
+   */
+  longRope?: { originalContextLength: number };
   // ---- gemma, gemma2, gemma3 (gemma-config.ts); absent on the other architectures ----
   /** Multiplier of the embedding rows (gemma: sqrt(dim) in f32); absent: 1. */
   embedScale?: number;

@@ -24,7 +24,7 @@ describe('GPU runner vs llama.cpp on generated models', () => {
   AGREEMENT_CASES.forEach((c, i) => {
     it(`${c.name}: ${DECODE_STEPS} greedy ids equal llama.cpp's`, async () => {
       const bytes = agreementModel(c);
-      const oracle = await openLlamaCpp(c.quant === 'F32' ? bytes : await dequantizedF32Copy(bytes));
+      const oracle = await openLlamaCpp(c.quant === 'F32' ? bytes : await dequantizedF32Copy(bytes), c.oracleContext);
       disposers.push(() => oracle.dispose());
       const expected = await oracle.greedy(c.prompt, DECODE_STEPS);
 

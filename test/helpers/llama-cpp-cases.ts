@@ -23,6 +23,19 @@ export interface AgreementCase {
   gemma?: TestModelOptions['gemma'];
   ropeTheta?: number;
   headDim?: number;
+  /** Partial rotary: dims of each head that rotate (phi3 Phi-4-mini: 3/4). */
+  ropeDim?: number;
+  longRope?: TestModelOptions['longRope'];
+  /** Tied LM head; default: tied for gemma (always tied there), untied otherwise. */
+  tied?: boolean;
+  /** `<arch>.context_length` (default 128). */
+  contextLength?: number;
+  /**
+   * llama.cpp's context size (default 256, its smallest: n_ctx is padded to 256). LongRoPE
+   * picks its factor table by comparing it with the original context, as tabllm does with
+   * `context_length`.
+   */
+  oracleContext?: number;
 }
 
 /** gemma2: window 8 on layer 0 (period 2), soft-caps small enough to bend the scores and logits. */
@@ -51,6 +64,21 @@ export const AGREEMENT_CASES: AgreementCase[] = [
   { name: 'gemma3 F32, window 8, q/k norms, local/global RoPE bases', arch: 'gemma3', quant: 'F32', prompt: WINDOW_PROMPT, gemma: GEMMA3, ropeTheta: 1e6, headDim: 24 },
   { name: 'gemma3 Q4_0, window 8', arch: 'gemma3', quant: 'Q4_0', prompt: WINDOW_PROMPT, gemma: GEMMA3, ropeTheta: 1e6 },
   { name: 'gemma (v1) F32', arch: 'gemma', quant: 'F32', prompt: SHORT_PROMPT, gemma: {} },
+  // phi3 LongRoPE (Phi-3.5-mini, Phi-4-mini): context 128 > original 32 picks the long
+  // factors, positions 0..43 run past the original context; attn_factor as the converter
+  // computes it (sqrt(1 + ln 4 / ln 32)); partial rotary 12 of 16 dims as Phi-4-mini's 3/4.
+  {
+    name: 'phi3 LongRoPE long factors, original context 32, partial rotary 12/16', arch: 'phi3', quant: 'F32', prompt: LONG_PROMPT,
+    longRope: { originalContextLength: 32 }, ropeScaling: { attnFactor: Math.sqrt(1 + Math.log(4) / Math.log(32)) }, ropeDim: 12,
+  },
+  // Context 256 = original 256 (and llama.cpp's n_ctx 256): the short factors; tied head (Phi-4-mini).
+  {
+    name: 'phi3 LongRoPE short factors, tied output', arch: 'phi3', quant: 'F32', prompt: LONG_PROMPT,
+    longRope: { originalContextLength: 256 }, ropeScaling: { attnFactor: 1.1 }, contextLength: 256, oracleContext: 256, tied: true,
+  },
+  // Head size 24 with dim 64 / 4 heads (attention.key_length, Mistral-Nemo style): q is 96 wide, wo maps 96 -> 64.
+  { name: 'llama F32, key_length 24 != dim / heads', arch: 'llama', quant: 'F32', prompt: SHORT_PROMPT, headDim: 24 },
+  { name: 'llama Q8_0, key_length 24 != dim / heads', arch: 'llama', quant: 'Q8_0', prompt: SHORT_PROMPT, headDim: 24 },
 ];
 
 /** Only the gemma cases (all have a `gemma` field, {} for gemma v1). */
@@ -60,10 +88,11 @@ export const gemmaCases = (): AgreementCase[] => AGREEMENT_CASES.filter((c) => c
 export function agreementModel(c: AgreementCase): Uint8Array {
   const seed = 300 + AGREEMENT_CASES.indexOf(c);
   return makeTestModel({
-    arch: c.arch, vocab: 300, dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, quant: c.quant, seed, contextLength: 128,
+    arch: c.arch, vocab: 300, dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, quant: c.quant, seed, contextLength: c.contextLength ?? 128,
     // Untied heads: a tied LM head favours repeating the last token, which makes dull, easy ids
     // (gemma2 is always tied in llama.cpp; gemma keeps its usual tied head).
-    tiedEmbeddings: c.gemma !== undefined,
+    tiedEmbeddings: c.tied ?? c.gemma !== undefined,
+    ...(c.tied && !c.gemma ? { embedStd: 2 / Math.sqrt(64) } : {}),
     // llama.cpp's vocab loader special-cases names containing "phi3" (it expects phi3's real special tokens).
     name: 'tabllm-test-model',
     ...(c.arch === 'qwen3' ? { headDim: 24 } : {}),
@@ -71,5 +100,7 @@ export function agreementModel(c: AgreementCase): Uint8Array {
     ...(c.gemma ? { gemma: c.gemma } : {}),
     ...(c.ropeTheta ? { ropeTheta: c.ropeTheta } : {}),
     ...(c.ropeScaling ? { ropeScaling: c.ropeScaling } : {}),
+    ...(c.ropeDim ? { ropeDim: c.ropeDim } : {}),
+    ...(c.longRope ? { longRope: c.longRope } : {}),
   });
 }
