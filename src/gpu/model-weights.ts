@@ -4,14 +4,19 @@
 //
 // Tied embeddings: without `output.weight`, the LM head is the same GpuWeight as
 // `token_embd.weight` (uploaded once).
+//
+// A tensor type the GPU has no layout for (IQ2/IQ3 types, MXFP4, …) refuses the whole file
+// before the first upload: GGUFError `unsupported_tensor_type` naming the tensor and type.
 import type { ModelConfig } from '../model/config';
 import { dequantize } from '../model/gguf/dequant';
+import { typeName } from '../model/gguf/quant';
 import { GGUFError } from '../model/gguf/errors';
 import { assertFiniteWeights } from '../model/gguf/finite';
 import type { ByteSource, GGUFFile, GGUFTensorInfo } from '../model/gguf/types';
 import { ropeTurnTable, ropeTurnTableFromFrequencies } from '../kernels/rope';
 import { localRopeConfig, ropeFactorTensor, ropePairFrequencies } from '../model/rope-scaling';
 import type { GpuContext } from './context';
+import { quantLayout, RepackError } from './repack';
 import { RunnerError } from './runner-errors';
 import { uploadTensor, type GpuWeight } from './weights';
 
@@ -68,6 +73,7 @@ export async function loadModelWeights(
   config: ModelConfig,
   onProgress?: (p: WeightProgress) => void,
 ): Promise<ModelWeights> {
+  checkTensorTypes(gguf);
   const infos = new Map<string, GGUFTensorInfo>(gguf.tensors.map((t) => [t.name, t]));
   const totalBytes = gguf.tensors.reduce((s, t) => s + t.byteLength, 0);
   let loadedBytes = 0;
@@ -188,6 +194,18 @@ export async function loadModelWeights(
   } catch (e) {
     owned.forEach((o) => o.destroy());
     throw e;
+  }
+}
+
+/** Every tensor's type must have a GPU layout (vectors are dequantized on the CPU, which reads the same set). */
+function checkTensorTypes(gguf: GGUFFile): void {
+  for (const t of gguf.tensors) {
+    try {
+      quantLayout(t.type);
+    } catch (e) {
+      if (!(e instanceof RepackError)) throw e;
+      throw new GGUFError('unsupported_tensor_type', `tensor ${t.name} has type ${typeName(t.type)}, which tabllm cannot run on the GPU`);
+    }
   }
 }
 

@@ -15,7 +15,10 @@ import { parseRopeScaling } from './rope-scaling';
 
 export { ModelConfigError, type ModelConfigErrorCode };
 
-export const SUPPORTED_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3'];
+export const SUPPORTED_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3', 'smollm3'];
+
+/** smollm3 leaves q/k unrotated on layers (il + 1) % NO_ROPE_LAYER_STEP == 0 (llama.cpp's n_no_rope_layer_step, no GGUF key). */
+const NO_ROPE_LAYER_STEP = 4;
 
 /** RoPE pairing by architecture (llama.cpp's LLAMA_ROPE_TYPE_NORM vs _NEOX). */
 const ROPE_STYLE: Record<Arch, ModelConfig['ropeStyle']> = {
@@ -26,6 +29,7 @@ const ROPE_STYLE: Record<Arch, ModelConfig['ropeStyle']> = {
   gemma: 'neox',
   gemma2: 'neox',
   gemma3: 'neox',
+  smollm3: 'adjacent',
 };
 
 export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>): ModelConfig {
@@ -34,15 +38,18 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
   if (archValue === undefined) throw bad('general.architecture', 'is missing');
   if (typeof archValue !== 'string') throw bad('general.architecture', 'must be a string');
   if (!(SUPPORTED_ARCHS as readonly string[]).includes(archValue)) {
+    // llama.cpp writes a vision projector (mmproj) as its own file of architecture 'clip'.
+    const what = archValue === 'clip' ? ' (a vision projector / mmproj file, not a language model)' : '';
     throw new ModelConfigError(
       'unsupported_architecture',
-      `architecture '${archValue}' is not supported (supported: ${SUPPORTED_ARCHS.join(', ')})`,
+      `architecture '${archValue}'${what} is not supported (supported: ${SUPPORTED_ARCHS.join(', ')})`,
       'general.architecture',
     );
   }
   const arch = archValue as Arch;
   const key = (suffix: string) => `${arch}.${suffix}`;
   const tensors = new Map<string, GGUFTensorInfo>(file.tensors.map((t) => [t.name, t]));
+  refuseMoeAndVision(md, arch, file.tensors);
 
   const numLayers = positiveInt(md, key('block_count'));
   const dim = positiveInt(md, key('embedding_length'));
@@ -97,7 +104,10 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
     fusedGateUp: arch === 'phi3' && !has('blk.0.ffn_gate.weight'),
     ...(has('rope_freqs.weight') ? { ropeFreqFactors: true } : {}),
     ...gemmaFeatures(md, arch, { numLayers, dim, numHeads, headDim, ropeTheta }),
+    ...(arch === 'smollm3' ? { noRopeLayers: Array.from({ length: numLayers }, (_, il) => (il + 1) % NO_ROPE_LAYER_STEP === 0) } : {}),
   };
+  // llama.cpp's smollm3 graph asserts it (GGML_ASSERT(n_embd_head == n_rot)).
+  if (arch === 'smollm3' && ropeDim !== headDim) throw bad(key('rope.dimension_count'), `(${ropeDim}) must equal the head size (${headDim}) for smollm3`);
   if ((arch === 'qwen3' || arch === 'gemma3') && !config.qkNorm) throw bad('blk.0.attn_q_norm.weight', `${arch} needs per-head q/k norms; tensor is missing`);
   // llama.cpp's gemma and gemma2 always tie the LM head to token_embd; an output.weight would be ignored there.
   if ((arch === 'gemma' || arch === 'gemma2') && has('output.weight')) {
@@ -163,6 +173,24 @@ function checkTensorShapes(c: ModelConfig, tensors: Map<string, GGUFTensorInfo>)
       expect(`${blk}.post_attention_norm.weight`, [c.dim]);
       expect(`${blk}.post_ffw_norm.weight`, [c.dim]);
     }
+  }
+}
+
+/**
+ * What a supported architecture name can still carry that tabllm cannot run: experts
+ * (Mixtral is `llama` with `llama.expert_count` 8; phi3 MoE files exist too) and a vision
+ * tower in the same file (llama.cpp's clip tensor names `v.*` / `mm.*`). Refused by name
+ * before the tensor checks, which would otherwise report a missing ffn_gate.weight.
+ */
+function refuseMoeAndVision(md: Record<string, GGUFValue>, arch: Arch, tensors: readonly GGUFTensorInfo[]): void {
+  const expertKey = `${arch}.expert_count`;
+  const experts = md[expertKey];
+  if (experts !== undefined && experts !== 0 && experts !== 0n) {
+    throw new ModelConfigError('unsupported_architecture', `${arch} with ${String(experts)} experts (mixture of experts) is not supported`, expertKey);
+  }
+  const vision = tensors.find((t) => t.name.startsWith('v.') || t.name.startsWith('mm.'));
+  if (vision) {
+    throw new ModelConfigError('unsupported_architecture', `${arch} with a vision tower (tensor ${vision.name}) is not supported; tabllm runs the text model only`, vision.name);
   }
 }
 

@@ -4,7 +4,7 @@
 
 import type { RopeScaling } from './rope-scaling';
 
-export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma' | 'gemma2' | 'gemma3';
+export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma' | 'gemma2' | 'gemma3' | 'smollm3';
 
 export interface ModelConfig {
   arch: Arch;
@@ -56,6 +56,11 @@ export interface ModelConfig {
    * `ropeScaling.attnFactor`. Absent: no LongRoPE tables.
    */
   longRope?: { originalContextLength: number };
+  /**
+   * smollm3: per layer, true where q and k are not rotated (NoPE). llama.cpp has no metadata
+   * key for it: every 4th layer ((il + 1) % 4 == 0, its n_no_rope_layer_step). Absent: all rotate.
+   */
+  noRopeLayers?: boolean[];
   // ---- gemma, gemma2, gemma3 (gemma-config.ts); absent on the other architectures ----
   /** Multiplier of the embedding rows (gemma: sqrt(dim) in f32); absent: 1. */
   embedScale?: number;

@@ -28,6 +28,8 @@ export interface AgreementCase {
   longRope?: TestModelOptions['longRope'];
   /** Tied LM head; default: tied for gemma (always tied there), untied otherwise. */
   tied?: boolean;
+  /** Default 2; smollm3 needs 4 for a layer without RoPE (layer 3). */
+  layers?: number;
   /** `<arch>.context_length` (default 128). */
   contextLength?: number;
   /**
@@ -79,6 +81,9 @@ export const AGREEMENT_CASES: AgreementCase[] = [
   // Head size 24 with dim 64 / 4 heads (attention.key_length, Mistral-Nemo style): q is 96 wide, wo maps 96 -> 64.
   { name: 'llama F32, key_length 24 != dim / heads', arch: 'llama', quant: 'F32', prompt: SHORT_PROMPT, headDim: 24 },
   { name: 'llama Q8_0, key_length 24 != dim / heads', arch: 'llama', quant: 'Q8_0', prompt: SHORT_PROMPT, headDim: 24 },
+  // smollm3: 4 layers, layer 3 without RoPE (llama.cpp's n_no_rope_layer_step 4); the long
+  // prompt, so an unrotated layer that rotated anyway would part.
+  { name: 'smollm3 F32, no RoPE on layer 3', arch: 'smollm3', quant: 'F32', prompt: LONG_PROMPT, layers: 4 },
 ];
 
 /** Only the gemma cases (all have a `gemma` field, {} for gemma v1). */
@@ -88,7 +93,7 @@ export const gemmaCases = (): AgreementCase[] => AGREEMENT_CASES.filter((c) => c
 export function agreementModel(c: AgreementCase): Uint8Array {
   const seed = 300 + AGREEMENT_CASES.indexOf(c);
   return makeTestModel({
-    arch: c.arch, vocab: 300, dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, quant: c.quant, seed, contextLength: c.contextLength ?? 128,
+    arch: c.arch, vocab: 300, dim: 64, layers: c.layers ?? 2, heads: 4, kvHeads: 2, ffn: 96, quant: c.quant, seed, contextLength: c.contextLength ?? 128,
     // Untied heads: a tied LM head favours repeating the last token, which makes dull, easy ids
     // (gemma2 is always tied in llama.cpp; gemma keeps its usual tied head).
     tiedEmbeddings: c.tied ?? c.gemma !== undefined,

@@ -249,7 +249,7 @@ function mixedQuant(quant: TestQuant, tensorName: string, numLayers: number): Te
 
 function checkOptions(o: TestModelOptions): TestModelOptions {
   const bad = (message: string) => new TestModelError('bad_test_model_options', message);
-  if (!['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3'].includes(o.arch)) throw bad(`unknown arch ${String(o.arch)}`);
+  if (!['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3', 'smollm3'].includes(o.arch)) throw bad(`unknown arch ${String(o.arch)}`);
   if (!(o.quant in QUANT_TYPES)) throw bad(`unknown quant ${String(o.quant)}`);
   for (const key of ['vocab', 'dim', 'layers', 'heads', 'kvHeads', 'ffn'] as const) {
     if (!Number.isInteger(o[key]) || o[key] <= 0) throw bad(`${key} must be a positive integer (got ${o[key]})`);
