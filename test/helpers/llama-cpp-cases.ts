@@ -28,6 +28,9 @@ export interface AgreementCase {
   longRope?: TestModelOptions['longRope'];
   /** Tied LM head; default: tied for gemma (always tied there), untied otherwise. */
   tied?: boolean;
+  /** Hidden and FFN size (default 64 / 96; 256 / 256 for the 256-value block types, so every matrix row is whole blocks). */
+  dim?: number;
+  ffn?: number;
   /** Default 2; smollm3 needs 4 for a layer without RoPE (layer 3). */
   layers?: number;
   /** `<arch>.context_length` (default 128). */
@@ -86,6 +89,45 @@ export const AGREEMENT_CASES: AgreementCase[] = [
   { name: 'smollm3 F32, no RoPE on layer 3', arch: 'smollm3', quant: 'F32', prompt: LONG_PROMPT, layers: 4 },
 ];
 
+/** Every supported architecture, as the matrix below runs it. */
+export const MATRIX_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3', 'smollm3'];
+/** The tensor types every architecture is checked in: the common downloads and the types added for them. */
+export const MATRIX_QUANTS: readonly TestQuant[] = [
+  'F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_XS',
+];
+/** Types in 256-value blocks: their cases use dim = ffn = 256 and 4 heads of 64, so no tensor falls back to another type. */
+const SUPER_BLOCK_QUANTS: ReadonlySet<TestQuant> = new Set(['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_XS']);
+
+/** The architecture's own features in a matrix case (window, soft-caps, RoPE bases, NoPE layer). */
+function archCase(arch: Arch): Partial<AgreementCase> {
+  if (arch === 'gemma') return { gemma: {} };
+  if (arch === 'gemma2') return { gemma: GEMMA2, prompt: WINDOW_PROMPT };
+  if (arch === 'gemma3') return { gemma: GEMMA3, prompt: WINDOW_PROMPT, ropeTheta: 1e6 };
+  if (arch === 'smollm3') return { layers: 4 };
+  return {};
+}
+
+/**
+ * Architecture x type: every pair the hand-written cases above do not already cover. A
+ * quantized file is compared with llama.cpp on its F32 dequantized copy (see the test).
+ */
+function matrixCases(handWritten: readonly AgreementCase[]): AgreementCase[] {
+  const covered = new Set(handWritten.filter((c) => !c.ropeScaling && !c.longRope && !c.headDim).map((c) => `${c.arch} ${c.quant}`));
+  const out: AgreementCase[] = [];
+  for (const arch of MATRIX_ARCHS) {
+    for (const quant of MATRIX_QUANTS) {
+      if (covered.has(`${arch} ${quant}`)) continue;
+      const big = SUPER_BLOCK_QUANTS.has(quant);
+      out.push({
+        name: `matrix: ${arch} ${quant}`, arch, quant, prompt: SHORT_PROMPT, ...archCase(arch),
+        ...(big ? { dim: 256, ffn: 256, headDim: 64 } : {}),
+      });
+    }
+  }
+  return out;
+}
+AGREEMENT_CASES.push(...matrixCases(AGREEMENT_CASES));
+
 /** Only the gemma cases (all have a `gemma` field, {} for gemma v1). */
 export const gemmaCases = (): AgreementCase[] => AGREEMENT_CASES.filter((c) => c.gemma);
 
@@ -93,11 +135,13 @@ export const gemmaCases = (): AgreementCase[] => AGREEMENT_CASES.filter((c) => c
 export function agreementModel(c: AgreementCase): Uint8Array {
   const seed = 300 + AGREEMENT_CASES.indexOf(c);
   return makeTestModel({
-    arch: c.arch, vocab: 300, dim: 64, layers: c.layers ?? 2, heads: 4, kvHeads: 2, ffn: 96, quant: c.quant, seed, contextLength: c.contextLength ?? 128,
+    arch: c.arch, vocab: 300, dim: c.dim ?? 64, layers: c.layers ?? 2, heads: 4, kvHeads: 2, ffn: c.ffn ?? 96, quant: c.quant, seed, contextLength: c.contextLength ?? 128,
     // Untied heads: a tied LM head favours repeating the last token, which makes dull, easy ids
     // (gemma2 is always tied in llama.cpp; gemma keeps its usual tied head).
     tiedEmbeddings: c.tied ?? c.gemma !== undefined,
-    ...(c.tied && !c.gemma ? { embedStd: 2 / Math.sqrt(64) } : {}),
+    ...(c.tied && !c.gemma ? { embedStd: 2 / Math.sqrt(c.dim ?? 64) } : {}),
+    // Every matrix of a 256-block case must really be in that type (no per-tensor fallback).
+    quantFallback: c.dim === 256 ? 'error' : 'fallback',
     // llama.cpp's vocab loader special-cases names containing "phi3" (it expects phi3's real special tokens).
     name: 'tabllm-test-model',
     ...(c.arch === 'qwen3' ? { headDim: 24 } : {}),

@@ -7,6 +7,10 @@ import { ModelConfigError, modelConfigFromGGUF, type ModelConfig } from '../../.
 import { readGGUF } from '../../../src/model/gguf/reader';
 import { GGMLType, type GGUFFile } from '../../../src/model/gguf/types';
 import { makeTestModel, type TestModelOptions } from '../../helpers/test-model';
+import { createEngine } from '../../../src/create-engine';
+import type { RunnerFactoryArgs } from '../../../src/engine/types';
+import { ropeFactorTensor } from '../../../src/model/rope-scaling';
+import { FakeRunner } from '../../../src/testing/fake-runner';
 
 const BASE: TestModelOptions = { arch: 'smollm3', vocab: 40, dim: 32, layers: 8, heads: 4, kvHeads: 2, ffn: 48, quant: 'F32', seed: 3 };
 
@@ -65,6 +69,23 @@ describe('phi3 files', () => {
     const file = await fileOf(PHI3);
     file.metadata['phi3.rope.scaling.original_context_length'] = 0;
     expect(refusal(file)).toMatchObject({ code: 'bad_model_config', key: 'phi3.rope.scaling.original_context_length' });
+  });
+});
+
+describe('phi3 LongRoPE table by the served context', () => {
+  it('createEngine hands the runner the context maxModelLength caps, so a context within the original one gets the short table', async () => {
+    const bytes = makeTestModel({ ...BASE, arch: 'phi3', layers: 2, vocab: 300, contextLength: 256, longRope: { originalContextLength: 64 } });
+    const tables: (string | undefined)[] = [];
+    const createRunner = async ({ config }: RunnerFactoryArgs) => {
+      tables.push(ropeFactorTensor(config));
+      return new FakeRunner({ vocabSize: config.vocabSize, contextLength: config.contextLength, numKvBlocks: 8 });
+    };
+    for (const maxModelLength of [undefined, 64, 65]) {
+      const engine = await createEngine({ model: bytes, createRunner, ...(maxModelLength ? { maxModelLength } : {}) });
+      expect((await engine.info()).contextLength).toBe(256); // the model's own context is still reported
+      await engine.destroy();
+    }
+    expect(tables).toEqual(['rope_factors_long.weight', 'rope_factors_short.weight', 'rope_factors_long.weight']);
   });
 });
 
