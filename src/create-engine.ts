@@ -103,8 +103,12 @@ export async function createEngine(options: CreateEngineOptions): Promise<LocalE
     const config = modelConfigFromGGUF(gguf);
     const tokenizer = Tokenizer.fromMetadata(gguf.metadata);
     const template = ChatTemplate.fromMetadata(gguf.metadata, { override: options.chatTemplate });
+    // The runner serves sequences up to maxModelLength: what it loads may depend on that
+    // (phi3 LongRoPE picks its factor table by the context, as llama.cpp does by n_ctx).
+    const maxLen = options.maxModelLength;
+    const servedConfig = maxLen !== undefined && maxLen > 0 && maxLen < config.contextLength ? { ...config, contextLength: maxLen } : config;
     const args: RunnerFactoryArgs = {
-      gguf, source, config, gpu: options.gpu, kvCacheBytes: options.kvCacheBytes,
+      gguf, source, config: servedConfig, gpu: options.gpu, kvCacheBytes: options.kvCacheBytes,
       precision: options.precision ?? 'auto', onProgress: options.onProgress,
     };
     if (!options.createRunner) ensureWebGpuGlobals();

@@ -9,7 +9,7 @@
 
 import { EngineError, fromRunnerError } from './errors';
 import { EventStream } from './event-stream';
-import { KvCacheManager } from './kv/kv-cache-manager';
+import { KvCacheManager, kvSlidingWindow } from './kv/kv-cache-manager';
 import { checkRequestShape, createSequences, normalizePrompt, normalizeSampling, type EngineRequest, type Sequence } from './request';
 import { DEFAULT_SCHEDULER_OPTIONS, Scheduler, type SequenceUpdate } from './sched/scheduler';
 import { StepMeter } from './step-meter';
@@ -140,7 +140,7 @@ export class EngineCore {
     this.now = o.now ?? (() => performance.now());
     this.meter = new StepMeter(this.now);
     this.contextLength = Math.min(init.runner.config.contextLength, o.maxModelLength ?? Infinity);
-    this.kv = new KvCacheManager(init.runner.numKvBlocks, o.enablePrefixCaching ?? true);
+    this.kv = new KvCacheManager(init.runner.numKvBlocks, o.enablePrefixCaching ?? true, kvSlidingWindow(init.runner.config));
     this.scheduler = new Scheduler(this.kv, {
       maxBatchTokens: o.maxBatchTokens ?? DEFAULT_SCHEDULER_OPTIONS.maxBatchTokens,
       maxRunningSequences: o.maxRunningSequences ?? DEFAULT_SCHEDULER_OPTIONS.maxRunningSequences,

@@ -5,7 +5,8 @@
 //   for each layer:
 //     xb = rmsnorm(x) · attnNorm
 //     q, k, v = xb · Wq, Wk, Wv (+ bias)                 (phi3: one fused qkv row)
-//     q, k = rope(rmsnorm_head(q, k))                    (head norm: qwen3, gemma3; local layers: own base)
+//     q, k = rope(rmsnorm_head(q, k))                    (head norm: qwen3, gemma3; local layers: own base;
+//                                                        smollm3: every 4th layer not rotated)
 //     pool[slot(t)] = k, v                                KV write through the block tables
 //     attnOut = pagedAttention(q, pool)                  causal within each sequence (local layers:
 //                                                        the last window positions; gemma2: soft-capped scores)
@@ -87,14 +88,16 @@ export function encodeForward(
       positions: bufs.positions, turns: local ? w.ropeTurnsLocal : w.ropeTurns, numTokens: T, headDim: c.headDim, ropeDim: c.ropeDim,
       style: c.ropeStyle, magnitude: ropeMagnitude(local ? localRope : c),
     } as const;
-    rope(enc, {
-      ...ropeCommon, x: qBuf, numHeads: c.numHeads, rowStride: qkvStride, colOffset: 0,
-      norm: lw.qNorm ? { weight: lw.qNorm, eps: c.rmsEps } : undefined,
-    });
-    rope(enc, {
-      ...ropeCommon, x: kBuf, numHeads: c.numKvHeads, rowStride: qkvStride, colOffset: kOffset,
-      norm: lw.kNorm ? { weight: lw.kNorm, eps: c.rmsEps } : undefined,
-    });
+    if (!c.noRopeLayers?.[l]) {
+      rope(enc, {
+        ...ropeCommon, x: qBuf, numHeads: c.numHeads, rowStride: qkvStride, colOffset: 0,
+        norm: lw.qNorm ? { weight: lw.qNorm, eps: c.rmsEps } : undefined,
+      });
+      rope(enc, {
+        ...ropeCommon, x: kBuf, numHeads: c.numKvHeads, rowStride: qkvStride, colOffset: kOffset,
+        norm: lw.kNorm ? { weight: lw.kNorm, eps: c.rmsEps } : undefined,
+      });
+    }
     kvWrite(enc, {
       k: kBuf, v: vBuf, slotMapping: bufs.slotMapping, kPool: pool.kPools[l], vPool: pool.vPools[l], numTokens: T, kvDim,
       kRowStride: qkvStride, kColOffset: kOffset, vRowStride: qkvStride, vColOffset: vOffset, kvType: pool.kvType,

@@ -1,14 +1,18 @@
 // Every tensor of a GGUF model on the GPU, named by role. Matrices go through
-// uploadTensor (repacked, streamed by rows); vectors (norms, biases, rope_freqs) are
+// uploadTensor (repacked, streamed by rows); vectors (norms, biases, RoPE factors) are
 // dequantized on the CPU to f32, since the kernels that read them take plain f32
 // (tensor-loader.ts does both).
 //
 // Tied embeddings: without `output.weight`, the LM head is the same GpuWeight as
 // `token_embd.weight` (uploaded once).
+//
+// A tensor type the GPU has no layout for (IQ2/IQ3 types, MXFP4, …) refuses the whole file
+// before the first upload: GGUFError `unsupported_tensor_type` naming the tensor and type
+// (checked by TensorLoader).
 import type { ModelConfig } from '../model/config';
 import type { ByteSource, GGUFFile } from '../model/gguf/types';
 import { ropeTurnTable, ropeTurnTableFromFrequencies } from '../kernels/rope';
-import { localRopeConfig, ropePairFrequencies } from '../model/rope-scaling';
+import { localRopeConfig, ropeFactorTensor, ropePairFrequencies } from '../model/rope-scaling';
 import type { GpuContext } from './context';
 import { TensorLoader, type WeightProgress } from './tensor-loader';
 import type { GpuWeight } from './weights';
@@ -110,12 +114,15 @@ export async function loadModelWeights(
     const outputNorm = await vector('output_norm.weight');
     const output = config.tiedEmbeddings ? tokenEmbedding : await matrix('output.weight');
 
+    // Llama 3 rope_freqs, or the LongRoPE table this context uses (the other one is never read).
+    const factorTensor = ropeFactorTensor(config);
     let freqFactors: Float32Array | undefined;
-    if (config.ropeFreqFactors) {
-      freqFactors = await loader.vectorF32('rope_freqs.weight');
-      loader.progressed(loader.info('rope_freqs.weight'));
+    if (factorTensor) {
+      freqFactors = await loader.vectorF32(factorTensor);
+      loader.progressed(loader.info(factorTensor));
     }
-    // Llama 3 divisors and linear / YaRN scaling are folded into the table here, once.
+    if (config.longRope) loader.progressed(loader.info(factorTensor === 'rope_factors_long.weight' ? 'rope_factors_short.weight' : 'rope_factors_long.weight'));
+    // Per-pair divisors and linear / YaRN scaling are folded into the table here, once.
     const ropeTurns = ctx.upload('rope-turns', ropeTurnTableFromFrequencies(ropePairFrequencies(config, freqFactors)));
     owned.push(ropeTurns);
     const local = localRopeConfig(config);

@@ -5,9 +5,11 @@
 // so a failed load destroys what it had uploaded.
 import { dequantize } from '../model/gguf/dequant';
 import { GGUFError } from '../model/gguf/errors';
+import { typeName } from '../model/gguf/quant';
 import { assertFiniteWeights } from '../model/gguf/finite';
 import type { ByteSource, GGUFFile, GGUFTensorInfo } from '../model/gguf/types';
 import type { GpuContext } from './context';
+import { quantLayout, RepackError } from './repack';
 import { RunnerError } from './runner-errors';
 import { uploadTensor, type GpuWeight } from './weights';
 
@@ -31,6 +33,7 @@ export class TensorLoader {
     private readonly source: ByteSource,
     private readonly onProgress?: (p: WeightProgress) => void,
   ) {
+    checkTensorTypes(gguf);
     this.infos = new Map(gguf.tensors.map((t) => [t.name, t]));
     this.totalBytes = gguf.tensors.reduce((s, t) => s + t.byteLength, 0);
   }
@@ -105,4 +108,19 @@ export class TensorLoader {
 /** A load failure of tensor `name` as model_load_failed; invalid_weights keeps its own code (and class, across workers). */
 function loadFailed(name: string, e: unknown): Error {
   return e instanceof GGUFError && e.code === 'invalid_weights' ? e : new RunnerError('model_load_failed', `tensor ${name}: ${(e as Error)?.message ?? String(e)}`);
+}
+
+/**
+ * A tensor type the GPU has no layout for (IQ2/IQ3 types, MXFP4, …) refuses the whole file
+ * before the first upload: GGUFError `unsupported_tensor_type` naming the tensor and type.
+ */
+function checkTensorTypes(gguf: GGUFFile): void {
+  for (const t of gguf.tensors) {
+    try {
+      quantLayout(t.type);
+    } catch (e) {
+      if (!(e instanceof RepackError)) throw e;
+      throw new GGUFError('unsupported_tensor_type', `tensor ${t.name} has type ${typeName(t.type)}, which tabllm cannot run on the GPU`);
+    }
+  }
 }

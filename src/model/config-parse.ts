@@ -17,7 +17,10 @@ import { parseRopeScaling } from './rope-scaling';
 
 export { ModelConfigError, type ModelConfigErrorCode };
 
-export const SUPPORTED_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3', 'bert', 'nomic-bert'];
+export const SUPPORTED_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'bert', 'nomic-bert'];
+
+/** smollm3 leaves q/k unrotated on layers (il + 1) % NO_ROPE_LAYER_STEP == 0 (llama.cpp's n_no_rope_layer_step, no GGUF key). */
+const NO_ROPE_LAYER_STEP = 4;
 
 /** RoPE pairing by architecture (llama.cpp's LLAMA_ROPE_TYPE_NORM vs _NEOX). */
 const ROPE_STYLE: Record<Arch, ModelConfig['ropeStyle']> = {
@@ -30,6 +33,7 @@ const ROPE_STYLE: Record<Arch, ModelConfig['ropeStyle']> = {
   gemma3: 'neox',
   bert: 'neox', // unused: learned positions
   'nomic-bert': 'neox',
+  smollm3: 'adjacent',
 };
 
 export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>): ModelConfig {
@@ -38,15 +42,18 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
   if (archValue === undefined) throw bad('general.architecture', 'is missing');
   if (typeof archValue !== 'string') throw bad('general.architecture', 'must be a string');
   if (!(SUPPORTED_ARCHS as readonly string[]).includes(archValue)) {
+    // llama.cpp writes a vision projector (mmproj) as its own file of architecture 'clip'.
+    const what = archValue === 'clip' ? ' (a vision projector / mmproj file, not a language model)' : '';
     throw new ModelConfigError(
       'unsupported_architecture',
-      `architecture '${archValue}' is not supported (supported: ${SUPPORTED_ARCHS.join(', ')})`,
+      `architecture '${archValue}'${what} is not supported (supported: ${SUPPORTED_ARCHS.join(', ')})`,
       'general.architecture',
     );
   }
   const arch = archValue as Arch;
   const key = (suffix: string) => `${arch}.${suffix}`;
   const tensors = new Map<string, GGUFTensorInfo>(file.tensors.map((t) => [t.name, t]));
+  refuseMoeAndVision(md, arch, file.tensors);
 
   const numLayers = positiveInt(md, key('block_count'));
   const dim = positiveInt(md, key('embedding_length'));
@@ -102,7 +109,10 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
     fusedGateUp: arch === 'phi3' && !has('blk.0.ffn_gate.weight'),
     ...(has('rope_freqs.weight') ? { ropeFreqFactors: true } : {}),
     ...gemmaFeatures(md, arch, { numLayers, dim, numHeads, headDim, ropeTheta }),
+    ...(arch === 'smollm3' ? { noRopeLayers: Array.from({ length: numLayers }, (_, il) => (il + 1) % NO_ROPE_LAYER_STEP === 0) } : {}),
   };
+  // llama.cpp's smollm3 graph asserts it (GGML_ASSERT(n_embd_head == n_rot)).
+  if (arch === 'smollm3' && ropeDim !== headDim) throw bad(key('rope.dimension_count'), `(${ropeDim}) must equal the head size (${headDim}) for smollm3`);
   const pooling = parsePooling(md, arch);
   if (pooling) config.pooling = pooling;
   if (!parseCausal(md, arch)) config.bidirectional = true;
@@ -119,12 +129,8 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
   if ((arch === 'gemma' || arch === 'gemma2') && has('output.weight')) {
     throw bad('output.weight', `${arch} ties the LM head to token_embd.weight; an output.weight tensor is not expected`);
   }
-  // Phi-3.5 / Phi-3-128k "longrope": short/long factor tables plus an attention factor that
-  // llama.cpp picks by context size. Running without them would be subtly wrong, so refuse.
-  const longRope = ['rope_factors_long.weight', 'rope_factors_short.weight', 'blk.0.rope_factors_long.weight'].find(has);
-  if (longRope) {
-    throw new ModelConfigError('unsupported_architecture', `${arch} with long-context RoPE factors (${longRope}) is not supported`, longRope);
-  }
+  const longRope = longRopeOf(md, arch, contextLength, has);
+  if (longRope) config.longRope = longRope;
   checkTensorShapes(config, tensors);
   return config;
 }
@@ -153,6 +159,10 @@ function checkTensorShapes(c: ModelConfig, tensors: Map<string, GGUFTensorInfo>)
   expect('token_embd.weight', [c.dim, c.vocabSize]);
   expect('output_norm.weight', [c.dim]);
   if (c.ropeFreqFactors) expect('rope_freqs.weight', [c.ropeDim / 2]);
+  if (c.longRope) {
+    expect('rope_factors_long.weight', [c.ropeDim / 2]);
+    expect('rope_factors_short.weight', [c.ropeDim / 2]);
+  }
   if (!c.tiedEmbeddings) expect('output.weight', [c.dim, c.vocabSize]);
   for (let layer = 0; layer < c.numLayers; layer++) {
     const blk = `blk.${layer}`;
@@ -188,6 +198,41 @@ function checkTensorShapes(c: ModelConfig, tensors: Map<string, GGUFTensorInfo>)
       expect(`${blk}.post_ffw_norm.weight`, [c.dim]);
     }
   }
+}
+
+/**
+ * What a supported architecture name can still carry that tabllm cannot run: experts
+ * (Mixtral is `llama` with `llama.expert_count` 8; phi3 MoE files exist too) and a vision
+ * tower in the same file (llama.cpp's clip tensor names `v.*` / `mm.*`). Refused by name
+ * before the tensor checks, which would otherwise report a missing ffn_gate.weight.
+ */
+function refuseMoeAndVision(md: Record<string, GGUFValue>, arch: Arch, tensors: readonly GGUFTensorInfo[]): void {
+  const expertKey = `${arch}.expert_count`;
+  const experts = md[expertKey];
+  if (experts !== undefined && experts !== 0 && experts !== 0n) {
+    throw new ModelConfigError('unsupported_architecture', `${arch} with ${String(experts)} experts (mixture of experts) is not supported`, expertKey);
+  }
+  const vision = tensors.find((t) => t.name.startsWith('v.') || t.name.startsWith('mm.'));
+  if (vision) {
+    throw new ModelConfigError('unsupported_architecture', `${arch} with a vision tower (tensor ${vision.name}) is not supported; tabllm runs the text model only`, vision.name);
+  }
+}
+
+/**
+ * phi3 LongRoPE: both factor tables (a converter writes the pair; with one, llama.cpp would
+ * run one context regime unfactored), the context they switch at. Other architectures do
+ * not read the tables (llama.cpp refuses such a file for its extra tensors), so neither do we.
+ */
+function longRopeOf(md: Record<string, GGUFValue>, arch: Arch, contextLength: number, has: (name: string) => boolean): ModelConfig['longRope'] {
+  const tables = ['rope_factors_long.weight', 'rope_factors_short.weight'];
+  const present = tables.filter(has);
+  if (present.length === 0) return undefined;
+  if (arch !== 'phi3') {
+    throw new ModelConfigError('unsupported_architecture', `${arch} with long-context RoPE factors (${present[0]}) is not supported (LongRoPE: phi3 only)`, present[0]);
+  }
+  const missing = tables.find((t) => !has(t));
+  if (missing) throw bad(missing, 'tensor is missing (LongRoPE needs both the long and the short factor table)');
+  return { originalContextLength: positiveInt(md, `${arch}.rope.scaling.original_context_length`, contextLength) };
 }
 
 function vocabSizeOf(md: Record<string, GGUFValue>, tensors: Map<string, GGUFTensorInfo>): number {

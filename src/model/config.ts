@@ -6,7 +6,7 @@ import type { EncoderConfig } from './encoder-config';
 import type { Pooling } from './pooling';
 import type { RopeScaling } from './rope-scaling';
 
-export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma' | 'gemma2' | 'gemma3' | 'bert' | 'nomic-bert';
+export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma' | 'gemma2' | 'gemma3' | 'smollm3' | 'bert' | 'nomic-bert';
 
 export interface ModelConfig {
   arch: Arch;
@@ -51,6 +51,19 @@ export interface ModelConfig {
    * (ggml_rope_ext's freq_factors). Absent or false: no divisors.
    */
   ropeFreqFactors?: boolean;
+  /**
+   * phi3 LongRoPE (Phi-3-128k, Phi-3.5-mini, Phi-4-mini): `rope_factors_short.weight` and
+   * `rope_factors_long.weight` [ropeDim / 2] f32 hold per-pair divisors, like rope_freqs;
+   * `ropeFactorTensor` (rope-scaling.ts) picks the table. The attention factor the
+   * converter computes (sqrt(1 + ln(ctx / origCtx) / ln(origCtx))) comes in as
+   * `ropeScaling.attnFactor`. Absent: no LongRoPE tables.
+   */
+  longRope?: { originalContextLength: number };
+  /**
+   * smollm3: per layer, true where q and k are not rotated (NoPE). llama.cpp has no metadata
+   * key for it: every 4th layer ((il + 1) % 4 == 0, its n_no_rope_layer_step). Absent: all rotate.
+   */
+  noRopeLayers?: boolean[];
   // ---- gemma, gemma2, gemma3 (gemma-config.ts); absent on the other architectures ----
   /** Multiplier of the embedding rows (gemma: sqrt(dim) in f32); absent: 1. */
   embedScale?: number;

@@ -13,8 +13,9 @@
 //                  logits (final_logit_softcapping, default 30); gemma3: final only, when given
 //   sliding window attention.sliding_window (gemma2 default 4096; gemma3: no key, no window)
 //                  on the layers il % pattern < pattern - 1, pattern from
-//                  attention.sliding_window_pattern (gemma2 default 2, gemma3 6) or a
-//                  per-layer bool array; local layers rotate with rope.freq_base_swa
+//                  attention.sliding_window_pattern (gemma2 default 2, gemma3 6; 0: every
+//                  layer, as llama.cpp's set_swa_pattern reads it) or a per-layer bool
+//                  array; local layers rotate with rope.freq_base_swa
 //                  (gemma2: default rope.freq_base, scaled like global layers; gemma3:
 //                  default 10000, unscaled — RoPE scaling is for global layers only)
 import type { Arch, ModelConfig, SlidingWindow } from './config';
@@ -72,7 +73,7 @@ export function gemmaFeatures(md: Record<string, GGUFValue>, arch: Arch, s: Gemm
   return features;
 }
 
-/** Per layer: local (true) or global. A period p makes layers il % p < p - 1 local. */
+/** Per layer: local (true) or global. A period p makes layers il % p < p - 1 local; 0 makes all local. */
 function localLayersOf(md: Record<string, GGUFValue>, patternKey: string, defaultPeriod: number, numLayers: number): boolean[] {
   const value = md[patternKey];
   if (Array.isArray(value)) {
@@ -81,6 +82,7 @@ function localLayersOf(md: Record<string, GGUFValue>, patternKey: string, defaul
     }
     return value as boolean[];
   }
+  if (value === 0) return Array.from({ length: numLayers }, () => true);
   const period = positiveInt(md, patternKey, defaultPeriod);
   return Array.from({ length: numLayers }, (_, il) => il % period < period - 1);
 }

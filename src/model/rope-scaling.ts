@@ -6,7 +6,9 @@
 // Semantics follow llama.cpp (llama-model.cpp load_hparams, llama-context.cpp, ggml-cpu
 // rope_yarn), which is what a GGUF means in practice:
 //   type      `rope.scaling.type`: none | linear | yarn | longrope; absent means linear,
-//             so a bare `rope.scaling.factor` scales linearly (llama.cpp's default string)
+//             so a bare `rope.scaling.factor` scales linearly (llama.cpp's default string);
+//             longrope scales angles like linear (ggml: freq_scale, no YaRN ramp) — its
+//             per-pair factor tables are tensors (phi3), chosen by `ropeFactorTensor`
 //   factor    `rope.scaling.factor` (older files: `rope.scale_linear`); 0 or absent = 1
 //   linear    angle = pos * freq_i / factor
 //   yarn      angle = pos * freq_i * ((1 - mix_i) / factor + mix_i), where
@@ -20,7 +22,7 @@
 import { ModelConfigError } from './config-error';
 import type { GGUFValue } from './gguf/types';
 
-export type RopeScalingType = 'none' | 'linear' | 'yarn';
+export type RopeScalingType = 'none' | 'linear' | 'yarn' | 'longrope';
 
 export interface RopeScaling {
   type: RopeScalingType;
@@ -47,18 +49,15 @@ export interface RopeBase {
 
 /**
  * The scaling of a file, or undefined when it has none (no keys, type none with attn_factor 1,
- * or factor 1 linear). Throws ModelConfigError naming the key for an unknown type, longrope
- * (needs short/long factor tables chosen by context size) or a bad number.
+ * or factor 1 linear / longrope). Throws ModelConfigError naming the key for an unknown type
+ * or a bad number.
  */
 export function parseRopeScaling(md: Record<string, GGUFValue>, arch: string, contextLength: number): RopeScaling | undefined {
   const key = (suffix: string) => `${arch}.rope.scaling.${suffix}`;
   const typeValue = md[key('type')] ?? 'linear';
   if (typeof typeValue !== 'string') throw new ModelConfigError('bad_model_config', `${key('type')} must be a string`, key('type'));
-  if (typeValue === 'longrope') {
-    throw new ModelConfigError('unsupported_architecture', `RoPE scaling type 'longrope' (${key('type')}) is not supported`, key('type'));
-  }
-  if (typeValue !== 'none' && typeValue !== 'linear' && typeValue !== 'yarn') {
-    throw new ModelConfigError('unsupported_architecture', `RoPE scaling type '${typeValue}' (${key('type')}) is not supported (supported: none, linear, yarn)`, key('type'));
+  if (typeValue !== 'none' && typeValue !== 'linear' && typeValue !== 'yarn' && typeValue !== 'longrope') {
+    throw new ModelConfigError('unsupported_architecture', `RoPE scaling type '${typeValue}' (${key('type')}) is not supported (supported: none, linear, yarn, longrope)`, key('type'));
   }
   const factorKey = md[key('factor')] !== undefined ? key('factor') : `${arch}.rope.scale_linear`;
   const rawFactor = nonNegative(md, factorKey, 0);
@@ -71,7 +70,7 @@ export function parseRopeScaling(md: Record<string, GGUFValue>, arch: string, co
     betaFast: positive(md, key('yarn_beta_fast'), YARN_BETA_FAST),
     betaSlow: positive(md, key('yarn_beta_slow'), YARN_BETA_SLOW),
   };
-  const scalesAngles = scaling.type === 'yarn' || (scaling.type === 'linear' && factor !== 1);
+  const scalesAngles = scaling.type === 'yarn' || (isLinear(scaling) && factor !== 1);
   if (!scalesAngles && scaling.attnFactor === 1) return undefined;
   return scaling;
 }
@@ -88,7 +87,7 @@ export function ropePairFrequencies(c: RopeBase, freqFactors?: ArrayLike<number>
   for (let i = 0; i < half; i++) {
     const freq = Math.pow(c.ropeTheta, (-2 * i) / c.ropeDim) / (freqFactors ? freqFactors[i] : 1);
     let scale = 1;
-    if (s?.type === 'linear') scale = 1 / s.factor;
+    if (s && isLinear(s)) scale = 1 / s.factor;
     if (s?.type === 'yarn') {
       const mix = 1 - Math.min(1, Math.max(0, (i - low) / Math.max(0.001, high - low))); // 1: extrapolate (fast pairs)
       scale = (1 - mix) / s.factor + mix;
@@ -96,6 +95,25 @@ export function ropePairFrequencies(c: RopeBase, freqFactors?: ArrayLike<number>
     out[i] = freq * scale;
   }
   return out;
+}
+
+/** linear and longrope scale every angle by 1 / factor (ggml's freq_scale without the YaRN ramp). */
+function isLinear(s: RopeScaling): boolean {
+  return s.type === 'linear' || s.type === 'longrope';
+}
+
+/**
+ * The tensor whose values divide each rotated pair's frequency (ggml_rope_ext's
+ * freq_factors), or undefined when the file has none. llama.cpp's get_rope_factors:
+ * Llama 3's `rope_freqs.weight` when present; else phi3 LongRoPE's long table when the
+ * context per sequence exceeds the original context, the short table otherwise.
+ * tabllm serves each sequence up to `contextLength`, so that is the context compared
+ * (llama.cpp's n_ctx defaults to the trained context too).
+ */
+export function ropeFactorTensor(c: { ropeFreqFactors?: boolean; longRope?: { originalContextLength: number }; contextLength: number }): string | undefined {
+  if (c.ropeFreqFactors) return 'rope_freqs.weight';
+  if (!c.longRope) return undefined;
+  return c.contextLength > c.longRope.originalContextLength ? 'rope_factors_long.weight' : 'rope_factors_short.weight';
 }
 
 /** The factor RoPE multiplies cos and sin by (so q·k by its square): YaRN's mscale times attn_factor. */

@@ -12,6 +12,10 @@
 // block tables long enough, no null block inside a context, every slot read holding the
 // position it should, and no block written by one sequence while another in the same step
 // names it.
+//
+// `slidingWindow: W` makes it a model whose every layer attends to the last W positions:
+// the next token hashes only the window's tokens, and blocks wholly below the window of a
+// step's first query may be the null block (the KV manager drops them).
 
 import { KV_BLOCK_SIZE, type ModelRunner, type SamplingParams, type SequenceInput, type StepInput, type StepOutput } from '../engine/types';
 import type { ModelConfig } from '../model/config';
@@ -31,6 +35,8 @@ export interface FakeRunnerOptions {
   nextToken?: (context: number[], seq: SequenceInput) => number;
   /** Reject the step with this number (1-based) with `error`. */
   failOnStep?: { step: number; error: Error };
+  /** Every layer attends to the last `slidingWindow` positions only (config.slidingWindow, all layers local). */
+  slidingWindow?: number;
 }
 
 /** setImmediate in Node; a zero timeout where it is missing (browsers, workers). */
@@ -91,7 +97,9 @@ export class FakeRunner implements ModelRunner {
 
   constructor(private readonly options: FakeRunnerOptions = {}) {
     this.numKvBlocks = options.numKvBlocks ?? 256;
-    this.config = fakeConfig(options.vocabSize ?? 1000, options.contextLength ?? 2048);
+    const config = fakeConfig(options.vocabSize ?? 1000, options.contextLength ?? 2048);
+    const w = options.slidingWindow;
+    this.config = w === undefined ? config : { ...config, slidingWindow: { size: w, localLayers: [true], ropeTheta: config.ropeTheta, ropeScaled: true } };
     this.slotToken = new Int32Array(this.numKvBlocks * KV_BLOCK_SIZE).fill(-1);
     this.slotPosition = new Int32Array(this.numKvBlocks * KV_BLOCK_SIZE).fill(-1);
   }
@@ -124,7 +132,7 @@ export class FakeRunner implements ModelRunner {
     for (const seq of input.sequences) {
       if (!seq.sample) continue;
       const context: number[] = [];
-      for (let p = 0; p < seq.contextLength; p++) {
+      for (let p = this.windowStart(seq.contextLength - 1); p < seq.contextLength; p++) {
         const slot = this.slot(seq.blockTable, p);
         if (this.slotPosition[slot] !== p) {
           throw new FakeRunnerInvariantError(`slot ${slot} (position ${p}) holds position ${this.slotPosition[slot]}`);
@@ -151,6 +159,12 @@ export class FakeRunner implements ModelRunner {
     this.destroyed = true;
   }
 
+  /** First position a token at `pos` reads (0 without a window). */
+  private windowStart(pos: number): number {
+    const w = this.options.slidingWindow;
+    return w === undefined ? 0 : Math.max(0, pos - w + 1);
+  }
+
   private slot(blockTable: Int32Array, p: number): number {
     return blockTable[p >> 4] * KV_BLOCK_SIZE + (p & 15);
   }
@@ -175,7 +189,9 @@ export class FakeRunner implements ModelRunner {
       }
       const numBlocks = Math.ceil(seq.contextLength / KV_BLOCK_SIZE);
       if (seq.blockTable.length < numBlocks) throw new FakeRunnerInvariantError(`block table has ${seq.blockTable.length} blocks for ${seq.contextLength} tokens`);
-      for (let b = 0; b < numBlocks; b++) this.checkBlockId(seq.blockTable[b], 'table');
+      // Blocks below the window of the first query token are never read: they may be the null block.
+      const firstRead = this.windowStart(first) >> 4;
+      for (let b = firstRead; b < numBlocks; b++) this.checkBlockId(seq.blockTable[b], 'table');
       if (seq.contextLength > this.config.contextLength) throw new FakeRunnerInvariantError('context longer than the model');
       if (seq.sample && (seq.sampling === undefined || seq.sampleIndex === undefined)) throw new FakeRunnerInvariantError('sample without sampling params');
     }
@@ -188,7 +204,7 @@ export class FakeRunner implements ModelRunner {
     const shared = new Set<number>();
     input.sequences.forEach((seq, i) => {
       const numBlocks = Math.ceil(seq.contextLength / KV_BLOCK_SIZE);
-      for (let b = 0; b < numBlocks; b++) {
+      for (let b = this.windowStart(seq.contextLength - seq.queryLength) >> 4; b < numBlocks; b++) {
         const id = seq.blockTable[b];
         const o = owner.get(id);
         if (o !== undefined && o !== i) shared.add(id);

@@ -1,6 +1,6 @@
 // tabllm against llama.cpp (node-llama-cpp's prebuilt CPU build, test/helpers/llama-cpp-oracle.ts)
 // on generated models: the GPU runner's greedy ids must equal llama.cpp's for 32 steps after
-// the prompt. Both read the same GGUF bytes, except that a quantized file is compared with
+// the prompt (8 in the architecture x tensor-type matrix of test/helpers/llama-cpp-cases.ts). Both read the same GGUF bytes, except that a quantized file is compared with
 // llama.cpp on its F32 dequantized copy (ggml rounds activations to Q8 before a quantized
 // matmul; tabllm keeps f32), so the two compute the same function up to f32 rounding.
 //
@@ -8,8 +8,8 @@
 // MARGIN_TOLERANCE (a near-tie that f32 rounding may flip); the comparison stops there, as
 // the continuations legitimately differ.
 //
-// RoPE scaling (`<arch>.rope.scaling.*`): prompts of 44 tokens run past an original context
-// of 32, so a wrong reading of linear or YaRN scaling parts from llama.cpp at once.
+// RoPE scaling (`<arch>.rope.scaling.*`, phi3 LongRoPE tables): prompts of 44 tokens run past
+// an original context of 32, so a wrong reading of linear, YaRN or LongRoPE parts from llama.cpp at once.
 import { afterAll, describe, expect, it } from 'vitest';
 import { AGREEMENT_CASES, agreementModel, DECODE_STEPS, MARGIN_TOLERANCE } from '../helpers/llama-cpp-cases';
 import { dequantizedF32Copy, openLlamaCpp } from '../helpers/llama-cpp-oracle';
@@ -22,16 +22,17 @@ afterAll(async () => {
 
 describe('GPU runner vs llama.cpp on generated models', () => {
   AGREEMENT_CASES.forEach((c, i) => {
-    it(`${c.name}: ${DECODE_STEPS} greedy ids equal llama.cpp's`, async () => {
+    const steps = c.decodeSteps ?? DECODE_STEPS;
+    it(`${c.name}: ${steps} greedy ids equal llama.cpp's`, async () => {
       const bytes = agreementModel(c);
-      const oracle = await openLlamaCpp(c.quant === 'F32' ? bytes : await dequantizedF32Copy(bytes));
+      const oracle = await openLlamaCpp(c.quant === 'F32' ? bytes : await dequantizedF32Copy(bytes), c.oracleContext);
       disposers.push(() => oracle.dispose());
-      const expected = await oracle.greedy(c.prompt, DECODE_STEPS);
+      const expected = await oracle.greedy(c.prompt, steps);
 
       const runner = await loadRunner(bytes, 1 << 20);
       try {
-        const blockTable = scatteredBlocks(runner.numKvBlocks, Math.ceil((c.prompt.length + DECODE_STEPS) / 16), i);
-        const got = (await greedyRun(runner, c.prompt, DECODE_STEPS, blockTable)).ids;
+        const blockTable = scatteredBlocks(runner.numKvBlocks, Math.ceil((c.prompt.length + steps) / 16), i);
+        const got = (await greedyRun(runner, c.prompt, steps, blockTable)).ids;
         const parted = got.findIndex((id, step) => id !== expected.ids[step]);
         if (parted >= 0) {
           console.info(`${c.name}: ids parted at step ${parted} (llama.cpp margin ${expected.margins[parted].toExponential(2)})`);

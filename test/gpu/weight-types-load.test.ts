@@ -35,13 +35,14 @@ describe('weight types at load (WebGPU runner)', () => {
     await engine.destroy();
   });
 
-  it('an IQ3_S matrix fails at load with model_load_failed naming the tensor and the type', async () => {
+  it('an IQ3_S matrix fails at load with unsupported_tensor_type naming the tensor and the type', async () => {
     const bytes = retype(makeTestModel(OPTIONS), 'blk.0.ffn_up.weight', GGMLType.IQ3_S);
     const file = await readGGUF(bytes);
     expect(file.tensors.find((t) => t.name === 'blk.0.ffn_up.weight')!.type).toBe(GGMLType.IQ3_S);
     await expect(load(bytes)).rejects.toMatchObject({
-      code: 'model_load_failed',
-      message: expect.stringMatching(/tensor blk\.0\.ffn_up\.weight: weight type IQ3_S is not supported on the GPU/),
+      name: 'GGUFError',
+      code: 'unsupported_tensor_type',
+      message: expect.stringContaining('tensor blk.0.ffn_up.weight has type IQ3_S, which tabllm cannot run on the GPU'),
     });
   });
 });

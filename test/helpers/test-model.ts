@@ -66,11 +66,24 @@ export interface TestModelOptions {
   /** Write a Llama 3 style `rope_freqs.weight` [ropeDim / 2]: divisors rising from 1 to 8 (deterministic, no RNG draw). */
   ropeFreqFactors?: boolean;
   /**
+   * phi3 LongRoPE as llama.cpp's converter writes it: `rope_factors_short.weight` (divisors
+   * 3 falling to 1: the fast pairs, which short prompts see, slowed) and
+   * `rope_factors_long.weight` (1 rising to 16), so each table parts from the other and from none, of
+   * [ropeDim / 2], and `rope.scaling.original_context_length`; the attention factor goes in
+   * `ropeScaling.attnFactor` (no scaling type key, as the converter writes none).
+   */
+  longRope?: { originalContextLength: number };
+  /**
    * gemma2 / gemma3 keys (written only when given): `attention.sliding_window`,
    * `attention.sliding_window_pattern` (a period, or one bool per layer),
    * `rope.freq_base_swa`, `attn_logit_softcapping`, `final_logit_softcapping`.
    */
   gemma?: { slidingWindow?: number; swaPattern?: number | boolean[]; ropeThetaSwa?: number; attnSoftcap?: number; finalSoftcap?: number };
+  /**
+   * Std of token_embd (default 1; gemma 2 / sqrt(dim)). A tied head over N(0, 1) rows makes
+   * the last token's own row win every step; 2 / sqrt(dim) lets the layers move the ids.
+   */
+  embedStd?: number;
   /** Tensors to leave out of the file (to build broken models). */
   omitTensors?: string[];
   /** `<arch>.pooling_type` (llama.cpp enum; 3 = last: a Qwen3-Embedding-style decoder embedding model). */
@@ -150,7 +163,8 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
   if (scaling?.type !== undefined) metadata[`${arch}.rope.scaling.type`] = scaling.type;
   if (scaling?.factor !== undefined) metadata[`${arch}.rope.scaling.factor`] = f32(scaling.factor);
   if (scaling?.attnFactor !== undefined) metadata[`${arch}.rope.scaling.attn_factor`] = f32(scaling.attnFactor);
-  if (scaling?.originalContextLength !== undefined) metadata[`${arch}.rope.scaling.original_context_length`] = u32(scaling.originalContextLength);
+  const origContext = scaling?.originalContextLength ?? o.longRope?.originalContextLength;
+  if (origContext !== undefined) metadata[`${arch}.rope.scaling.original_context_length`] = u32(origContext);
   const g = o.gemma;
   if (g?.slidingWindow !== undefined) metadata[`${arch}.attention.sliding_window`] = u32(g.slidingWindow);
   if (typeof g?.swaPattern === 'number') metadata[`${arch}.attention.sliding_window_pattern`] = u32(g.swaPattern);
@@ -177,7 +191,7 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
   const vector = (name: string, length: number, mean: number, std: number) =>
     tensors.push({ name, type: GGMLType.F32, shape: [length], data: rng.normalArray(length, std, mean) });
 
-  weight('token_embd.weight', dim, vocab, isGemma ? 2 / Math.sqrt(dim) : 1);
+  weight('token_embd.weight', dim, vocab, o.embedStd ?? (isGemma ? 2 / Math.sqrt(dim) : 1));
   vector('output_norm.weight', dim, 1, 0.1);
   if (!tied) weight('output.weight', dim, vocab, 2 / Math.sqrt(dim));
   if (o.ropeFreqFactors) {
@@ -185,6 +199,12 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
     // Like llama3 scaling: high-frequency pairs untouched (1), low-frequency pairs slowed (8).
     const factors = Float32Array.from({ length: numPairs }, (_, i) => 1 + (7 * i) / Math.max(numPairs - 1, 1));
     tensors.push({ name: 'rope_freqs.weight', type: GGMLType.F32, shape: [numPairs], data: factors });
+  }
+  if (o.longRope) {
+    const numPairs = (o.ropeDim ?? headDim) / 2;
+    const ramp = (first: number, last: number) => Float32Array.from({ length: numPairs }, (_, i) => first + ((last - first) * i) / Math.max(numPairs - 1, 1));
+    tensors.push({ name: 'rope_factors_long.weight', type: GGMLType.F32, shape: [numPairs], data: ramp(1, 16) });
+    tensors.push({ name: 'rope_factors_short.weight', type: GGMLType.F32, shape: [numPairs], data: ramp(3, 1) });
   }
   for (let l = 0; l < o.layers; l++) {
     const p = `blk.${l}.`;
@@ -235,7 +255,7 @@ function mixedQuant(quant: TestQuant, tensorName: string, numLayers: number): Te
 
 function checkOptions(o: TestModelOptions): TestModelOptions {
   const bad = (message: string) => new TestModelError('bad_test_model_options', message);
-  if (!['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3'].includes(o.arch)) throw bad(`unknown arch ${String(o.arch)}`);
+  if (!['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3', 'smollm3'].includes(o.arch)) throw bad(`unknown arch ${String(o.arch)}`);
   if (!(o.quant in QUANT_TYPES)) throw bad(`unknown quant ${String(o.quant)}`);
   for (const key of ['vocab', 'dim', 'layers', 'heads', 'kvHeads', 'ffn'] as const) {
     if (!Number.isInteger(o[key]) || o[key] <= 0) throw bad(`${key} must be a positive integer (got ${o[key]})`);

@@ -9,7 +9,7 @@
 // gemma (v1: embedding scale, GeGLU only), gemma2 / gemma3 (llama.cpp's graphs): embedding · sqrt(dim), q/k head norms (gemma3),
 // q scale from the config, attention logit soft-cap (gemma2), sliding-window local layers
 // with their own RoPE base, post-norms on both sub-block outputs, GeGLU (gelu, tanh form),
-// final logit soft-cap.
+// final logit soft-cap. smollm3: llama's layout, q and k unrotated on the layers config.noRopeLayers marks.
 
 import type { ModelConfig, RopeScaling } from '../../src/model/config';
 import { f16ToF32, f32ToF16 } from '../../src/model/gguf';
@@ -113,8 +113,10 @@ export class RefModel {
       if (lw.bv) addInPlace(v, lw.bv);
       if (lw.qNorm) headwiseRmsnorm(q, c.numHeads, headDim, lw.qNorm, c.rmsEps); // qwen3, before RoPE
       if (lw.kNorm) headwiseRmsnorm(k, c.numKvHeads, headDim, lw.kNorm, c.rmsEps);
-      rope(q, c.numHeads, headDim, c.ropeDim, pos, theta, c.ropeStyle, w.ropeFreqFactors, scaling);
-      rope(k, c.numKvHeads, headDim, c.ropeDim, pos, theta, c.ropeStyle, w.ropeFreqFactors, scaling);
+      if (!c.noRopeLayers?.[l]) {
+        rope(q, c.numHeads, headDim, c.ropeDim, pos, theta, c.ropeStyle, w.ropeFreqFactors, scaling);
+        rope(k, c.numKvHeads, headDim, c.ropeDim, pos, theta, c.ropeStyle, w.ropeFreqFactors, scaling);
+      }
       if (this.kvF16) {
         roundToF16(k);
         roundToF16(v);

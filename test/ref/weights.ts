@@ -4,6 +4,7 @@
 
 import { modelConfigFromGGUF } from '../../src/model/config';
 import type { ModelConfig } from '../../src/model/config';
+import { ropeFactorTensor } from '../../src/model/rope-scaling';
 import { readGGUF, readTensorBytes } from '../../src/model/gguf/reader';
 import { isByteSource, openSource, type SourceInput } from '../../src/model/gguf/source';
 import type { GGUFFile, GGUFTensorInfo } from '../../src/model/gguf/types';
@@ -36,7 +37,7 @@ export interface RefWeights {
   layers: RefLayerWeights[];
   outputNorm: Float64Array; // [dim]
   output: Float64Array; // [vocabSize, dim]  (the embedding itself when tied)
-  ropeFreqFactors?: Float64Array; // [ropeDim / 2]  Llama 3 rope_freqs: divisor of each pair's frequency
+  ropeFreqFactors?: Float64Array; // [ropeDim / 2]  divisor of each pair's frequency: Llama 3 rope_freqs, or phi3 LongRoPE's long/short table
 }
 
 export interface LoadedRefModel {
@@ -89,7 +90,8 @@ export async function loadRefWeights(input: SourceInput): Promise<LoadedRefModel
     }
     const outputNorm = await load('output_norm.weight');
     const output = config.tiedEmbeddings ? tokenEmbedding : await load('output.weight');
-    const ropeFreqFactors = config.ropeFreqFactors ? await load('rope_freqs.weight') : undefined;
+    const factorTensor = ropeFactorTensor(config);
+    const ropeFreqFactors = factorTensor ? await load(factorTensor) : undefined;
     return { file, config, weights: { tokenEmbedding, layers, outputNorm, output, ropeFreqFactors } };
   } finally {
     if (owned) await source.close?.();

@@ -36,8 +36,9 @@ interface PrebuiltFamily {
   contextWindow?: number;
 }
 
-// Architectures here are the ones tabllm runs (llama, qwen2, qwen3, phi3). Gemma-2 ids are
-// left out on purpose: the gemma2 architecture (soft-capping, sliding window) is not supported.
+// Architectures here are the ones tabllm runs (llama, qwen2, qwen3, phi3 with LongRoPE,
+// gemma2, gemma3). Left out: vision ids (Phi-3.5-vision: no vision tower), gemma-4 (not a
+// supported architecture). WebLLM ships no SmolLM3 id, so there is nothing to map it from.
 const FAMILIES: PrebuiltFamily[] = [
   {
     base: 'Qwen2.5-0.5B-Instruct',
@@ -84,6 +85,29 @@ const FAMILIES: PrebuiltFamily[] = [
     has1k: true,
   },
   {
+    // Phi-4-mini: phi3 with LongRoPE, partial rotary (3/4 of each head) and a tied head.
+    base: 'Phi-4-mini-instruct',
+    kv: { layers: 32, kvHeads: 8, headDim: 128 },
+    q4: { repo: 'bartowski/microsoft_Phi-4-mini-instruct-GGUF', file: 'microsoft_Phi-4-mini-instruct-Q4_K_M.gguf', sizeMB: 2491 },
+  },
+  {
+    base: 'gemma-2-2b-it',
+    kv: { layers: 26, kvHeads: 4, headDim: 256 },
+    q4: { repo: 'bartowski/gemma-2-2b-it-GGUF', file: 'gemma-2-2b-it-Q4_K_M.gguf', sizeMB: 1709 },
+    has1k: true,
+  },
+  {
+    base: 'gemma-2-9b-it',
+    kv: { layers: 42, kvHeads: 8, headDim: 256 },
+    q4: { repo: 'bartowski/gemma-2-9b-it-GGUF', file: 'gemma-2-9b-it-Q4_K_M.gguf', sizeMB: 5761 },
+  },
+  {
+    // Google's own GGUF conversion of the 1B text model (ggml-org publishes it for llama.cpp).
+    base: 'gemma3-1b-it',
+    kv: { layers: 26, kvHeads: 1, headDim: 256 },
+    q4: { repo: 'ggml-org/gemma-3-1b-it-GGUF', file: 'gemma-3-1b-it-Q4_K_M.gguf', sizeMB: 806 },
+  },
+  {
     base: 'SmolLM2-135M-Instruct',
     kv: { layers: 30, kvHeads: 3, headDim: 64 },
     // WebLLM ships this size unquantized only (q0f16 / q0f32).
@@ -110,8 +134,11 @@ const FAMILIES: PrebuiltFamily[] = [
   },
 ];
 
-/** Ids WebLLM does not ship although the pattern would make them (SmolLM2-135M has no 4-bit build in WebLLM). */
-const NOT_IN_WEBLLM = new Set(['SmolLM2-135M-Instruct-q4f16_1-MLC', 'SmolLM2-135M-Instruct-q4f32_1-MLC']);
+/**
+ * Ids WebLLM does not ship although the pattern would make them (SmolLM2-135M has no 4-bit
+ * build in WebLLM; gemma3-1b-it only a q4f16_1 one).
+ */
+const NOT_IN_WEBLLM = new Set(['SmolLM2-135M-Instruct-q4f16_1-MLC', 'SmolLM2-135M-Instruct-q4f32_1-MLC', 'gemma3-1b-it-q4f32_1-MLC']);
 
 /** WebLLM's usual context for its prebuilt records. */
 const DEFAULT_CONTEXT = 4096;
@@ -119,7 +146,7 @@ const DEFAULT_CONTEXT = 4096;
 const CONTEXT_1K = 1024;
 /**
  * A record is `low_resource_required` when its estimate fits 3 GiB: the line that, as in
- * WebLLM's own list, leaves only full-context Phi-3.5-mini out among the mapped models.
+ * WebLLM's own list, leaves full-context Phi-3.5-mini out (and gemma-2-9b here).
  */
 const LOW_RESOURCE_MB = 3072;
 

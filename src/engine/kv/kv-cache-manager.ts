@@ -8,11 +8,32 @@
 // Full blocks are hashed (block-hash.ts) and put in the prefix cache once their K/V have
 // been computed (`cacheComputedBlocks`, after the step that wrote them), so a hit never
 // reads K/V that a step in flight is still writing.
+//
+// Sliding window (`slidingWindow`: every layer attends to the last W positions only): a
+// token at position p reads p - W + 1 .. p, so once the sequence has computed n tokens no
+// later step reads a position below n - W + 1. Blocks wholly below it are dropped: the
+// table keeps the null block at their index (a runner never reads it) and the pool gets
+// the block back, still cached — its K/V are those of its positions under its whole
+// prefix (the hash chains every earlier token), so a hit can only adopt it at the same
+// index, where it is right; a prefix hit's own blocks below the window are not adopted.
+//
+//   window 20, n = 50:  [ null | null | b9 | b2 ]   positions 31..49 are read; block 1 (16..31) stays
 
+import type { ModelConfig } from '../../model/config';
 import { KV_BLOCK_SIZE } from '../types';
 import { hashBlock, type BlockHash } from './block-hash';
 import { BlockPool } from './block-pool';
 import type { KvBlock } from './kv-block';
+
+/**
+ * The window every layer of the model stays within, or undefined when some layer attends to
+ * the whole context (gemma2/gemma3's global layers: their K/V of every position are read
+ * to the end, and a block holds all layers' K/V, so nothing can be dropped).
+ */
+export function kvSlidingWindow(config: Pick<ModelConfig, 'slidingWindow'>): number | undefined {
+  const w = config.slidingWindow;
+  return w !== undefined && w.localLayers.length > 0 && w.localLayers.every(Boolean) ? w.size : undefined;
+}
 
 /** What the manager needs to know about a sequence. */
 export interface KvSequence {
@@ -44,13 +65,22 @@ interface SequenceBlocks {
   blocks: KvBlock[];
   /** Leading blocks already offered to the prefix cache. */
   numCachedBlocks: number;
+  /** Leading entries that are the null block: dropped below the sliding window. */
+  numDroppedBlocks: number;
 }
 
 export class KvCacheManager {
   readonly pool: BlockPool;
   private readonly tables = new Map<number, SequenceBlocks>();
 
-  constructor(numBlocks: number, enableCaching = true) {
+  /**
+   * `slidingWindow`: positions each token attends to (its own included) in every layer;
+   * undefined when some layer attends to the whole context (then nothing is ever dropped).
+   */
+  constructor(numBlocks: number, enableCaching = true, readonly slidingWindow?: number) {
+    if (slidingWindow !== undefined && !(Number.isInteger(slidingWindow) && slidingWindow > 0)) {
+      throw new Error(`KvCacheManager: slidingWindow must be a positive integer, got ${slidingWindow}`);
+    }
     this.pool = new BlockPool(numBlocks, enableCaching);
   }
 
@@ -88,13 +118,19 @@ export class KvCacheManager {
 
   /**
    * Makes room for `numNewTokens` more tokens after the sequence's computed ones (and after
-   * `computedBlocks`, a prefix hit from `getComputedBlocks`, which this adopts). Returns null
-   * — and changes nothing — when the pool cannot supply the blocks.
+   * `hitBlocks`, a prefix hit from `getComputedBlocks`, which this adopts — those inside the
+   * window). Returns null when the pool cannot supply the blocks; the only change then is
+   * the dropping of blocks below the window, which no later step reads.
    */
-  allocateSlots(seq: KvSequence, numNewTokens: number, computedBlocks: readonly KvBlock[] = []): SlotAllocation | null {
-    const state = this.tables.get(seq.seqId) ?? { blocks: [], numCachedBlocks: 0 };
-    if (computedBlocks.length > 0 && state.blocks.length > 0) throw new Error('allocateSlots: prefix hit for a sequence that holds blocks');
-    const writeStart = seq.numComputedTokens + computedBlocks.length * KV_BLOCK_SIZE;
+  allocateSlots(seq: KvSequence, numNewTokens: number, hitBlocks: readonly KvBlock[] = []): SlotAllocation | null {
+    const state = this.tables.get(seq.seqId) ?? { blocks: [], numCachedBlocks: 0, numDroppedBlocks: 0 };
+    if (hitBlocks.length > 0 && state.blocks.length > 0) throw new Error('allocateSlots: prefix hit for a sequence that holds blocks');
+    const writeStart = seq.numComputedTokens + hitBlocks.length * KV_BLOCK_SIZE;
+    // Blocks no step will read again: dropped now (their K/V stay valid, so this is no
+    // change a null return has to undo), and a hit's blocks there are not adopted.
+    const numOutOfWindow = this.numBlocksBelowWindow(writeStart);
+    if (state.blocks.length > 0) this.dropBlocksBelow(seq, state, numOutOfWindow);
+    const computedBlocks = hitBlocks.map((b, i) => (i < numOutOfWindow ? this.pool.nullBlock : b));
     const numRequired = Math.ceil((writeStart + numNewTokens) / KV_BLOCK_SIZE);
     const numNewBlocks = Math.max(0, numRequired - state.blocks.length - computedBlocks.length);
 
@@ -110,6 +146,7 @@ export class KvCacheManager {
     this.pool.touch(computedBlocks);
     state.blocks.push(...computedBlocks);
     state.numCachedBlocks += computedBlocks.length;
+    if (hitBlocks.length > 0) state.numDroppedBlocks = Math.min(numOutOfWindow, hitBlocks.length);
     const blockCopies: Array<[number, number]> = [];
     if (needsCopy) {
       const src = state.blocks[writeBlock];
@@ -131,6 +168,7 @@ export class KvCacheManager {
     if (numFull <= state.numCachedBlocks) return;
     this.ensureHashes(seq, numFull);
     for (let i = state.numCachedBlocks; i < numFull; i++) {
+      if (i < state.numDroppedBlocks) continue; // dropped before it could be offered (its hash is still chained)
       const parent = i === 0 ? null : seq.blockHashes[i - 1];
       this.pool.cacheFullBlock(state.blocks[i], seq.blockHashes[i], parent, seq.tokenIds, i * KV_BLOCK_SIZE, seq.cacheSalt);
     }
@@ -146,7 +184,7 @@ export class KvCacheManager {
     if (this.tables.has(child.seqId)) throw new Error(`fork: sequence ${child.seqId} already holds blocks`);
     const blocks = state === undefined ? [] : [...state.blocks];
     this.pool.touch(blocks);
-    this.tables.set(child.seqId, { blocks, numCachedBlocks: state?.numCachedBlocks ?? 0 });
+    this.tables.set(child.seqId, { blocks, numCachedBlocks: state?.numCachedBlocks ?? 0, numDroppedBlocks: state?.numDroppedBlocks ?? 0 });
   }
 
   /** Releases the sequence's blocks, tail first, so its tail is evicted before its prefix. */
@@ -177,6 +215,7 @@ export class KvCacheManager {
       const state = this.tables.get(seq.seqId);
       if (state === undefined) continue;
       state.blocks.forEach((block, i) => {
+        if (block === this.pool.nullBlock) return; // dropped below the window: holds nothing
         const n = Math.max(0, Math.min(KV_BLOCK_SIZE, seq.numComputedTokens - i * KV_BLOCK_SIZE));
         filled.set(block.id, Math.max(filled.get(block.id) ?? 0, n));
       });
@@ -199,10 +238,13 @@ export class KvCacheManager {
     const problems: string[] = [];
     const named = new Map<number, number>();
     for (const [seqId, state] of this.tables) {
-      for (const block of state.blocks) {
-        if (block === this.pool.nullBlock) problems.push(`sequence ${seqId} names the null block`);
-        named.set(block.id, (named.get(block.id) ?? 0) + 1);
-      }
+      state.blocks.forEach((block, i) => {
+        const dropped = i < state.numDroppedBlocks;
+        if (dropped !== (block === this.pool.nullBlock)) {
+          problems.push(`sequence ${seqId}: block table entry ${i} is ${block.id}, ${dropped ? 'dropped below the window' : 'inside the window'}`);
+        }
+        if (block !== this.pool.nullBlock) named.set(block.id, (named.get(block.id) ?? 0) + 1);
+      });
     }
     const free = new Set(this.pool.freeBlocksInOrder().map((b) => b.id));
     for (const block of this.pool.blocks.slice(1)) {
@@ -213,6 +255,27 @@ export class KvCacheManager {
     if (free.has(0)) problems.push('the null block is in the free queue');
     if (free.size !== this.pool.numFreeBlocks) problems.push(`free queue holds ${free.size}, count says ${this.pool.numFreeBlocks}`);
     return problems;
+  }
+
+  /** Leading blocks whose positions all lie below the window of a token written at `writeStart`. */
+  private numBlocksBelowWindow(writeStart: number): number {
+    if (this.slidingWindow === undefined) return 0;
+    const firstReadPosition = Math.max(0, writeStart - this.slidingWindow + 1);
+    return Math.floor(firstReadPosition / KV_BLOCK_SIZE);
+  }
+
+  /**
+   * Releases the table's blocks below index `count` (tail first, like free), leaving the
+   * null block in their place. Full computed blocks are offered to the prefix cache first,
+   * so dropping never loses a prefix another request could share.
+   */
+  private dropBlocksBelow(seq: KvSequence, state: SequenceBlocks, count: number): void {
+    if (count <= state.numDroppedBlocks) return;
+    this.cacheComputedBlocks(seq);
+    const dropped = state.blocks.slice(state.numDroppedBlocks, count);
+    for (let i = state.numDroppedBlocks; i < count; i++) state.blocks[i] = this.pool.nullBlock;
+    state.numDroppedBlocks = count;
+    this.pool.release(dropped.reverse());
   }
 
   private ensureHashes(seq: KvSequence, numBlocks: number): void {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ModelConfigError, modelConfigFromGGUF } from '../../../src/model/config';
 import type { Arch } from '../../../src/model/config';
 import { GGMLType, type GGUFMetadata, type GGUFTensorInfo } from '../../../src/model/gguf/types';
+import { ropeFactorTensor } from '../../../src/model/rope-scaling';
 
 interface Header {
   metadata: GGUFMetadata;
@@ -220,9 +221,36 @@ describe('modelConfigFromGGUF RoPE frequency factors', () => {
     expect(err.message).toBe('rope_freqs.weight has shape [8], expected [4] from the hyper-parameters');
   });
 
-  it('refuses phi3 long-context RoPE factors rather than running them wrong', () => {
-    const err = errorOf(() => modelConfigFromGGUF(withTensor(header('phi3'), 'rope_factors_long.weight', [4])));
-    expect(err.code).toBe('unsupported_architecture');
+  const longRope = (h: Header, shape = [4]) => withTensor(withTensor(h, 'rope_factors_long.weight', shape), 'rope_factors_short.weight', shape);
+
+  it('reads phi3 LongRoPE: both tables, switching at original_context_length (default context_length)', () => {
+    expect(modelConfigFromGGUF(longRope(header('phi3'))).longRope).toEqual({ originalContextLength: 256 });
+    const h = longRope(header('phi3'));
+    h.metadata['phi3.rope.scaling.original_context_length'] = 64;
+    const config = modelConfigFromGGUF(h);
+    expect(config.longRope).toEqual({ originalContextLength: 64 });
+    // context 256 > 64: the long table; a context within the original one: the short table.
+    expect(ropeFactorTensor(config)).toBe('rope_factors_long.weight');
+    expect(ropeFactorTensor({ ...config, contextLength: 64 })).toBe('rope_factors_short.weight');
+    // Llama 3 rope_freqs wins over both, as in llama.cpp's get_rope_factors.
+    expect(ropeFactorTensor({ ...config, ropeFreqFactors: true })).toBe('rope_freqs.weight');
+  });
+
+  it('partial rotary: the LongRoPE tables have rope.dimension_count / 2 entries', () => {
+    const h = longRope(header('phi3'), [2]);
+    h.metadata['phi3.rope.dimension_count'] = 4;
+    expect(modelConfigFromGGUF(h).ropeDim).toBe(4);
+    const wrong = longRope(header('phi3'), [2]);
+    const err = errorOf(() => modelConfigFromGGUF(wrong));
     expect(err.key).toBe('rope_factors_long.weight');
+    expect(err.message).toBe('rope_factors_long.weight has shape [2], expected [4] from the hyper-parameters');
+  });
+
+  it('refuses a LongRoPE file with one table, and the tables on other architectures', () => {
+    const one = errorOf(() => modelConfigFromGGUF(withTensor(header('phi3'), 'rope_factors_long.weight', [4])));
+    expect([one.code, one.key]).toEqual(['bad_model_config', 'rope_factors_short.weight']);
+    const llama = errorOf(() => modelConfigFromGGUF(longRope(header('llama'))));
+    expect([llama.code, llama.key]).toEqual(['unsupported_architecture', 'rope_factors_long.weight']);
+    expect(llama.message).toContain('llama');
   });
 });

@@ -45,9 +45,14 @@ describe('gemma2 config', () => {
     expect(e).toMatchObject({ code: 'bad_model_config', key: 'blk.1.post_ffw_norm.weight' });
     expect((await refusal({ omitTensors: ['blk.0.post_attention_norm.weight'] })).key).toBe('blk.0.post_attention_norm.weight');
   });
-  it('refuses a window or pattern of 0 and a pattern array of the wrong length', async () => {
+  it('reads pattern 0 as every layer local (llama.cpp: n_pattern == 0 → all SWA)', async () => {
+    expect((await configOf({ gemma: { swaPattern: 0 } })).slidingWindow!.localLayers).toEqual([true, true, true, true]);
+  });
+  it('refuses a window of 0, a negative or fractional pattern, and a pattern array of the wrong length', async () => {
     expect(await refusal({ gemma: { slidingWindow: 0 } })).toMatchObject({ code: 'bad_model_config', key: 'gemma2.attention.sliding_window' });
-    expect(await refusal({ gemma: { swaPattern: 0 } })).toMatchObject({ code: 'bad_model_config', key: 'gemma2.attention.sliding_window_pattern' });
+    const fractional = await readGGUF(makeTestModel({ ...BASE, gemma: { swaPattern: 2 } }));
+    fractional.metadata['gemma2.attention.sliding_window_pattern'] = 1.5;
+    expect(() => modelConfigFromGGUF(fractional)).toThrow(expect.objectContaining({ code: 'bad_model_config', key: 'gemma2.attention.sliding_window_pattern' }));
     expect(await refusal({ gemma: { swaPattern: [true, false] } })).toMatchObject({ code: 'bad_model_config', key: 'gemma2.attention.sliding_window_pattern' });
   });
   it('refuses non-positive soft-caps', async () => {

@@ -47,8 +47,16 @@ describe('modelConfigFromGGUF RoPE scaling', () => {
     expect((await configWith({ type: 'none', attnFactor: 2 })).ropeScaling).toMatchObject({ type: 'none', factor: 1, attnFactor: 2 });
   });
 
-  it('refuses longrope and unknown types with a coded error naming the type and key', async () => {
-    for (const type of ['longrope', 'dynamic', 'su']) {
+  it('reads longrope as linear angle scaling (ggml: freq_scale without the YaRN ramp); its tables are tensors', async () => {
+    expect((await configWith({ type: 'longrope', factor: 4 })).ropeScaling).toMatchObject({ type: 'longrope', factor: 4 });
+    expect((await configWith({ type: 'longrope' })).ropeScaling).toBeUndefined();
+    const s = { type: 'longrope' as const, factor: 4, attnFactor: 1, originalContextLength: 32, betaFast: 32, betaSlow: 1 };
+    const base = { ropeTheta: 10000, ropeDim: 8 };
+    expect(Array.from(ropePairFrequencies({ ...base, ropeScaling: s }))).toEqual(Array.from(ropePairFrequencies(base), (f) => f / 4));
+  });
+
+  it('refuses unknown types with a coded error naming the type and key', async () => {
+    for (const type of ['dynamic', 'su']) {
       const err = await errorOf(configWith({ type, factor: 4 }));
       expect(err.code).toBe('unsupported_architecture');
       expect(err.key).toBe('qwen2.rope.scaling.type');

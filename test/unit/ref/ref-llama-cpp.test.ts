@@ -18,7 +18,7 @@ describe('float64 reference vs llama.cpp with RoPE scaling and gemma', () => {
   for (const c of [...scalingCases(), ...gemmaCases().filter((g) => g.quant === 'F32')]) {
     it(`${c.name}: ${DECODE_STEPS} greedy ids equal llama.cpp's`, async () => {
       const bytes = agreementModel(c);
-      const oracle = await openLlamaCpp(bytes);
+      const oracle = await openLlamaCpp(bytes, c.oracleContext);
       disposers.push(() => oracle.dispose());
       const expected = await oracle.greedy(c.prompt, DECODE_STEPS);
       const got = (await RefModel.fromGGUF(bytes, 128)).greedy(c.prompt, DECODE_STEPS);

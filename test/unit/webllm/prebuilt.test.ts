@@ -23,6 +23,22 @@ describe('prebuilt id table', () => {
     }
   });
 
+  it('maps Gemma-2, Gemma-3 1B and Phi-4-mini to their Q4_K_M GGUF builds (architectures tabllm now runs)', () => {
+    const hf = (repo: string, file: string) => `https://huggingface.co/${repo}/resolve/main/${file}`;
+    const expected: Record<string, string> = {
+      'gemma-2-2b-it-q4f16_1-MLC': hf('bartowski/gemma-2-2b-it-GGUF', 'gemma-2-2b-it-Q4_K_M.gguf'),
+      'gemma-2-2b-it-q4f32_1-MLC-1k': hf('bartowski/gemma-2-2b-it-GGUF', 'gemma-2-2b-it-Q4_K_M.gguf'),
+      'gemma-2-9b-it-q4f16_1-MLC': hf('bartowski/gemma-2-9b-it-GGUF', 'gemma-2-9b-it-Q4_K_M.gguf'),
+      'gemma3-1b-it-q4f16_1-MLC': hf('ggml-org/gemma-3-1b-it-GGUF', 'gemma-3-1b-it-Q4_K_M.gguf'),
+      'Phi-4-mini-instruct-q4f16_1-MLC': hf('bartowski/microsoft_Phi-4-mini-instruct-GGUF', 'microsoft_Phi-4-mini-instruct-Q4_K_M.gguf'),
+      'Phi-3.5-mini-instruct-q4f16_1-MLC': hf('bartowski/Phi-3.5-mini-instruct-GGUF', 'Phi-3.5-mini-instruct-Q4_K_M.gguf'),
+    };
+    for (const [id, url] of Object.entries(expected)) expect(PREBUILT_GGUF.get(id)?.url, id).toBe(url);
+    // WebLLM ships gemma3-1b-it in q4f16_1 only: the q4f32_1 id the pattern would make is not offered.
+    expect(PREBUILT_GGUF.has('gemma3-1b-it-q4f32_1-MLC')).toBe(false);
+    expect(resolveWebLLMModel('gemma-2-2b-it-q4f16_1-MLC-1k', prebuiltAppConfig).chatOptions).toEqual({ context_window_size: 1024 });
+  });
+
   it('every mapped id is a real WebLLM prebuilt id', () => {
     const unknown = mappedPrebuiltIds().filter((id) => !webllmIds.has(id));
     expect(unknown).toEqual([]);
@@ -82,13 +98,13 @@ describe('prebuilt id table', () => {
   it('an unmapped id is a ModelNotFoundError that lists the mapped ids', async () => {
     let caught: unknown;
     try {
-      resolveWebLLMModel('gemma-2-2b-it-q4f16_1-MLC', prebuiltAppConfig);
+      resolveWebLLMModel('Phi-3.5-vision-instruct-q4f16_1-MLC', prebuiltAppConfig);
     } catch (err) {
       caught = err;
     }
     expect(caught).toMatchObject({ name: 'ModelNotFoundError', code: 'model_not_found' });
     const message = (caught as Error).message;
-    expect(message).toContain('gemma-2-2b-it-q4f16_1-MLC');
+    expect(message).toContain('Phi-3.5-vision-instruct-q4f16_1-MLC');
     for (const id of mappedPrebuiltIds()) expect(message).toContain(id);
 
     // Through the public entry points too, and before anything is loaded or downloaded.
@@ -121,9 +137,9 @@ describe('prebuiltAppConfig (tabllm’s)', () => {
     expect(vram('Phi-3.5-mini-instruct-q4f16_1-MLC-1k')).toBeLessThan(vram('Phi-3.5-mini-instruct-q4f16_1-MLC'));
     expect(vram('Qwen2.5-0.5B-Instruct-q4f16_1-MLC')).toBeLessThan(vram('Qwen2.5-1.5B-Instruct-q4f16_1-MLC'));
     expect(vram('Qwen2.5-0.5B-Instruct-q4f16_1-MLC')).toBeLessThan(vram('Qwen2.5-0.5B-Instruct-q0f16-MLC'));
-    // As in WebLLM's list: only full-context Phi-3.5-mini is not low-resource among these.
+    // As in WebLLM's list: full-context Phi-3.5-mini and gemma-2-9b are not low-resource among these.
     expect(records.filter((r) => !r.low_resource_required).map((r) => r.model_id).sort())
-      .toEqual(['Phi-3.5-mini-instruct-q4f16_1-MLC', 'Phi-3.5-mini-instruct-q4f32_1-MLC']);
+      .toEqual(['Phi-3.5-mini-instruct-q4f16_1-MLC', 'Phi-3.5-mini-instruct-q4f32_1-MLC', 'gemma-2-9b-it-q4f16_1-MLC', 'gemma-2-9b-it-q4f32_1-MLC']);
   });
 
   it('loads exactly what the bare id loads, so passing it (or its records) changes nothing', () => {
