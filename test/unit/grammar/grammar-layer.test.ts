@@ -156,12 +156,21 @@ describe('sequence matcher', () => {
   it('keeps outputs UTF-8: after a lead byte only its continuation bytes, and no stop token inside a character', async () => {
     const m = await (await svc.compile({ kind: 'json_schema', schema: '{"type": "string"}' })).createMatcher();
     m.accept(ids('"')[0]);
-    const lead = 2 + 0xe4; // the byte token 0xE4 (json-vocab: byte b is token 2 + b)
-    expect(m.accept(lead)).toBe(true);
-    const mask = await m.nextMask();
-    const allowedIds = [...Array(tok.vocabSize).keys()].filter((t) => (mask[t >>> 5] >>> (t & 31)) & 1);
-    expect(allowedIds).toEqual(Array.from({ length: 64 }, (_, i) => 2 + 0x80 + i));
-    expect(m.accept(2 + 0x41)).toBe(false); // 'A' would break the character
+    const byte = (b: number) => 2 + b; // json-vocab: byte b is token 2 + b
+    const allowedAfter = async (lead: number) => {
+      const f = await m.fork();
+      expect(f.accept(byte(lead))).toBe(true);
+      const mask = await f.nextMask();
+      return [...Array(tok.vocabSize).keys()].filter((t) => (mask[t >>> 5] >>> (t & 31)) & 1);
+    };
+    const range = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, i) => byte(lo + i));
+    expect(await allowedAfter(0xe4)).toEqual(range(0x80, 0xbf));
+    expect(await allowedAfter(0xed)).toEqual(range(0x80, 0x9f)); // no surrogates
+    expect(await allowedAfter(0xf4)).toEqual(range(0x80, 0x8f)); // nothing past U+10FFFF
+    expect(await allowedAfter(0xf0)).toEqual(range(0x90, 0xbf)); // no overlong forms
+    expect(m.accept(byte(0xf5))).toBe(false); // never a lead byte
+    m.accept(byte(0xe4));
+    expect(m.accept(byte(0x41))).toBe(false); // 'A' would break the character
   });
 
   it('dispose while a mask is being computed frees the matcher after it', async () => {
