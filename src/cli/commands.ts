@@ -2,14 +2,16 @@
 // commands are tested on a fake runner; main.ts passes the WebGPU one.
 import { isLoopbackBind } from '../api/origin-policy';
 import { createRouter, routePath, type Router } from '../api/router';
-import type { Completion, CompletionChunk } from '../openai/engine-api';
+import type { Completion, CompletionChunk, Engine } from '../openai/engine-api';
 import type { CreateEngineOptions, LoadProgress } from '../create-engine';
-import type { LocalEngine } from '../openai/local-engine';
 import type { RunArgs, ServeArgs } from './args';
 import { serveFetchHandler, type RunningServer } from './http-server';
 import { PendingEngine } from './pending-engine';
 
-export type EngineFactory = (options: Omit<CreateEngineOptions, 'createRunner'>) => Promise<LocalEngine>;
+/** What the commands need of an engine: the Engine interface, and a way to free it. */
+export type CliEngine = Engine & { destroy(): Promise<void> };
+
+export type EngineFactory = (options: Omit<CreateEngineOptions, 'createRunner'>) => Promise<CliEngine>;
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -133,7 +135,7 @@ export async function serveCommand(args: ServeArgs, createEngine: EngineFactory,
   io.stderr(`listening at ${server.url} (503 until the model is loaded); loading ${args.model}…\n`);
   hooks.onListening?.(server);
   let lastLine = '';
-  let engine: LocalEngine;
+  let engine: CliEngine;
   try {
     engine = await createEngine({
       model: args.model,

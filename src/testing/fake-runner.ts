@@ -12,8 +12,13 @@
 // block tables long enough, no null block inside a context, every slot read holding the
 // position it should, and no block written by one sequence while another in the same step
 // names it.
+//
+// Embedding mode (`embeddingDim`): the runner also has `embed()`, a pooled vector per input
+// sequence that is a hash of its token ids (component k of [ids] = fakeEmbedding(ids)[k]), so
+// tests can check routing, order, batching, normalisation and `dimensions`. Every `embed`
+// call's input is kept (`embedInputs`) to count batches.
 
-import { KV_BLOCK_SIZE, type ModelRunner, type SamplingParams, type SequenceInput, type StepInput, type StepOutput } from '../engine/types';
+import { KV_BLOCK_SIZE, type EmbedInput, type ModelRunner, type SamplingParams, type SequenceInput, type StepInput, type StepOutput } from '../engine/types';
 import type { ModelConfig } from '../model/config';
 import type { Detokenizer } from '../engine/stop';
 
@@ -31,6 +36,10 @@ export interface FakeRunnerOptions {
   nextToken?: (context: number[], seq: SequenceInput) => number;
   /** Reject the step with this number (1-based) with `error`. */
   failOnStep?: { step: number; error: Error };
+  /** An embedding model: `embed()` returns vectors of this many components (see fakeEmbedding). */
+  embeddingDim?: number;
+  /** Reject the embed call with this number (1-based) with `error`. */
+  failOnEmbed?: { call: number; error: Error };
 }
 
 /** setImmediate in Node; a zero timeout where it is missing (browsers, workers). */
@@ -50,6 +59,20 @@ export function fakeNextToken(context: readonly number[], vocabSize: number, sam
   for (const t of context) h = mix(h, t + 1);
   if (sampling !== undefined && sampling.temperature > 0) h = mix(mix(h, sampling.seed | 0), sampleIndex + 7);
   return h % vocabSize;
+}
+
+/**
+ * The fake embedding model's pooled vector of `ids` (before normalisation): component k is a
+ * hash of (ids, k) in [-1, 1), so equal inputs give equal vectors and any change of a token,
+ * its order or the length gives another. Never all zeros for dim >= 1 in practice.
+ */
+export function fakeEmbedding(ids: ArrayLike<number>, dim: number): Float32Array {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < ids.length; i++) h = mix(h, ids[i]! + 1);
+  h = mix(h, ids.length);
+  const out = new Float32Array(dim);
+  for (let k = 0; k < dim; k++) out[k] = (mix(h, k + 1) % 2000) / 1000 - 1;
+  return out;
 }
 
 export function fakeConfig(vocabSize: number, contextLength: number): ModelConfig {
@@ -88,12 +111,30 @@ export class FakeRunner implements ModelRunner {
   /** Every step's input, in order. */
   readonly inputs: StepInput[] = [];
   destroyed = false;
+  /** Every embed call's input, in order (embedding mode). */
+  readonly embedInputs: EmbedInput[] = [];
+  /** Present only in embedding mode, as on a real runner whose model pools. */
+  readonly embed?: (input: EmbedInput) => Promise<Float32Array[]>;
 
   constructor(private readonly options: FakeRunnerOptions = {}) {
     this.numKvBlocks = options.numKvBlocks ?? 256;
     this.config = fakeConfig(options.vocabSize ?? 1000, options.contextLength ?? 2048);
     this.slotToken = new Int32Array(this.numKvBlocks * KV_BLOCK_SIZE).fill(-1);
     this.slotPosition = new Int32Array(this.numKvBlocks * KV_BLOCK_SIZE).fill(-1);
+    const dim = options.embeddingDim;
+    if (dim !== undefined) this.embed = (input) => this.embedBatch(input, dim);
+  }
+
+  private async embedBatch(input: EmbedInput, dim: number): Promise<Float32Array[]> {
+    this.embedInputs.push(input);
+    if (this.options.yieldEachStep ?? true) await nextMacrotask();
+    const fail = this.options.failOnEmbed;
+    if (fail !== undefined && fail.call === this.embedInputs.length) throw fail.error;
+    return input.sequences.map((ids) => {
+      if (ids.length < 1 || ids.length > this.config.contextLength) throw new FakeRunnerInvariantError(`embed input of ${ids.length} tokens`);
+      for (const t of ids) if (t < 0 || t >= this.config.vocabSize) throw new FakeRunnerInvariantError(`token ${t} outside the vocabulary`);
+      return fakeEmbedding(ids, dim);
+    });
   }
 
   async step(input: StepInput): Promise<StepOutput> {
