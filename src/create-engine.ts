@@ -175,23 +175,25 @@ async function startModel(opened: OpenedModel, kvCacheBytes: number | undefined,
     const config = modelConfigFromGGUF(gguf);
     const tokenizer = Tokenizer.fromMetadata(gguf.metadata);
     const template = ChatTemplate.fromMetadata(gguf.metadata, { override: spec.chatTemplate });
+    const id = modelIdFor(spec, gguf.metadata['general.name']);
     const args: RunnerFactoryArgs = {
-      gguf, source, config, gpu: options.gpu, kvCacheBytes,
+      gguf, modelId: id, source, config, gpu: options.gpu, kvCacheBytes,
       precision: options.precision ?? 'auto', onProgress: options.onProgress,
     };
     if (!options.createRunner) ensureWebGpuGlobals();
     runner = options.createRunner ? await options.createRunner(args) : await (await import('./gpu/create-runner')).createWebGpuRunner(args);
     const tok = engineTokenizer(tokenizer);
-    const embedder = runner.embed ? new EmbedQueue(runner as Required<Pick<ModelRunner, 'embed'>>, Math.min(config.contextLength, options.maxModelLength ?? Infinity), { maxBatchTokens: options.maxEmbedBatchTokens }) : undefined;
+    const embedContext = Math.min(runner.config.contextLength, options.maxModelLength ?? Infinity);
+    const embedder = runner.embed ? new EmbedQueue(runner as Required<Pick<ModelRunner, 'embed'>>, embedContext, { maxBatchTokens: options.maxEmbedBatchTokens }) : undefined;
     const core = embedder ? null : new EngineCore({ runner, createDetokenizer: tok.createDetokenizer, eogIds: tokenizer.eogIds, options });
-    const id = modelIdFor(spec, gguf.metadata['general.name']);
     const info: EngineInfo = { ...describeModel(gguf, config, id, template), loadMs: performance.now() - started };
     // Without a budget the runner sized its own pool: count its blocks at f32 (an upper bound).
     const kvBytes = embedder ? 0 : kvCacheBytes ?? runner.numKvBlocks * 2 * config.numLayers * KV_BLOCK_SIZE * config.numKvHeads * config.headDim * 4;
     info.gpuBytes = opened.weightsBytes + kvBytes;
     if (embedder) {
       info.task = 'embed';
-      info.embeddingDim = config.dim;
+      info.embeddingDim = runner.config.dim;
+      info.contextLength = embedContext;
     }
     const loaded = runner;
     const engine = new LocalEngine({

@@ -204,6 +204,8 @@ export class LocalEngine implements Engine {
       badRequest(err);
     }
     this.checkModel(p.model);
+    // An embedding model has no chat: say so before its (usually missing) template does.
+    void this.core;
     const promptIds = this.renderChat(p.messages, true);
     const wantLogprobs = p.logprobs === true;
     const wantIds = p.return_token_ids === true;

@@ -100,7 +100,7 @@ export function fakeConfig(vocabSize: number, contextLength: number): ModelConfi
 }
 
 export class FakeRunner implements ModelRunner {
-  readonly config: ModelConfig;
+  config: ModelConfig;
   readonly numKvBlocks: number;
   readonly blockSize = KV_BLOCK_SIZE;
   /** [numKvBlocks * 16] token id written to each slot; -1 = never. */
@@ -119,6 +119,8 @@ export class FakeRunner implements ModelRunner {
   constructor(private readonly options: FakeRunnerOptions = {}) {
     this.numKvBlocks = options.numKvBlocks ?? 256;
     this.config = fakeConfig(options.vocabSize ?? 1000, options.contextLength ?? 2048);
+    // An embedding model's hidden size is its vector size.
+    if (options.embeddingDim !== undefined) this.config = { ...this.config, dim: options.embeddingDim };
     this.slotToken = new Int32Array(this.numKvBlocks * KV_BLOCK_SIZE).fill(-1);
     this.slotPosition = new Int32Array(this.numKvBlocks * KV_BLOCK_SIZE).fill(-1);
     const dim = options.embeddingDim;

@@ -99,7 +99,7 @@ export class FakeEngine implements Engine {
 
   readonly embeddings = {
     create: async (): Promise<EmbeddingResponse> => {
-      throw new EngineError('unsupported', 'Embeddings are not supported by this model.', 'input');
+      throw new EngineError('model_cannot_embed', `The model '${this.id}' is not an embedding model.`, 'model');
     },
   };
 
