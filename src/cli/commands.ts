@@ -120,7 +120,9 @@ export async function serveCommand(args: ServeArgs, createEngine: EngineFactory,
         `${args.apiKey === undefined ? '; add --api-key KEY to require a key' : ' (with the API key)'}.\n`,
     );
   }
-  const pending = new PendingEngine(`the model (${args.model})`);
+  const sources = args.models ?? [args.model];
+  const what = sources.length > 1 ? `the models (${sources.join(', ')})` : `the model (${args.model})`;
+  const pending = new PendingEngine(what);
   const router = createRouter(pending, {
     // Bound to loopback, only this machine's Host names are answered (DNS rebinding); bound
     // wider, the server is reached by names and addresses it cannot know.
@@ -132,14 +134,15 @@ export async function serveCommand(args: ServeArgs, createEngine: EngineFactory,
   const server = await serveFetchHandler(healthWhileLoading(pending, router), { host: args.host, port: args.port, onError }).catch((err: unknown) => {
     throw listenError(err, args.host, args.port);
   });
-  io.stderr(`listening at ${server.url} (503 until the model is loaded); loading ${args.model}…\n`);
+  io.stderr(`listening at ${server.url} (503 until the model is loaded); loading ${sources.join(', ')}…\n`);
   hooks.onListening?.(server);
   let lastLine = '';
   let engine: CliEngine;
   try {
+    const names = args.names ?? (args.name === undefined ? [] : [args.name]);
     engine = await createEngine({
-      model: args.model,
-      modelId: args.name,
+      // One model: the one-model form (as before); several: each with its --name in order.
+      ...(sources.length > 1 ? { models: sources.map((model, i) => ({ model, modelId: names[i] })) } : { model: args.model, modelId: args.name }),
       kvCacheBytes: args.kvCacheMiB ? args.kvCacheMiB * MiB : undefined,
       maxBatchTokens: args.maxBatchTokens,
       precision: args.precision,
@@ -154,8 +157,12 @@ export async function serveCommand(args: ServeArgs, createEngine: EngineFactory,
     throw err;
   }
   pending.resolve(engine);
-  const info = await engine.info();
-  io.stderr(`\nserving '${info.id}' (${info.arch}, ${info.quant}) at ${server.url}  — OpenAI: ${server.url}/v1  Ollama: ${server.url}/api\n`);
+  const served: string[] = [];
+  for (const m of (await engine.models.list()).data) {
+    const info = await engine.info(m.id);
+    served.push(`'${info.id}' (${info.arch}, ${info.quant}${info.task === 'embed' ? ', embeddings' : ''})`);
+  }
+  io.stderr(`\nserving ${served.join(', ')} at ${server.url}  — OpenAI: ${server.url}/v1  Ollama: ${server.url}/api\n`);
   hooks.onReady?.(server);
   const close = server.close;
   return {
