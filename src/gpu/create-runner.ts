@@ -6,6 +6,7 @@
 // (`unsupported_feature`); activations are f32 on both paths.
 import type { ModelRunner, RunnerFactoryArgs } from '../engine/types';
 import { createGpuContext } from './device';
+import { createGpuEncoderRunner } from './encoder-runner';
 import { createGpuRunner } from './runner';
 
 export async function createWebGpuRunner(args: RunnerFactoryArgs): Promise<ModelRunner> {
@@ -13,7 +14,14 @@ export async function createWebGpuRunner(args: RunnerFactoryArgs): Promise<Model
   // declarations); what callers pass is a real `GPU`.
   const ctx = await createGpuContext({ gpu: args.gpu as GPU | undefined, precision: args.precision });
   const totalBytes = args.gguf.tensors.reduce((s, t) => s + t.byteLength, 0);
+  const onProgress = args.onProgress
+    ? (p: { loadedBytes: number }) => args.onProgress!({ stage: 'weights', loaded: p.loadedBytes, total: totalBytes })
+    : undefined;
   try {
+    // Encoders (bert, nomic-bert) embed only: no KV pool, no LM head.
+    if (args.config.encoder) {
+      return await createGpuEncoderRunner({ ctx, gguf: args.gguf, source: args.source, config: args.config, ownsContext: true, onProgress });
+    }
     return await createGpuRunner({
       ctx,
       gguf: args.gguf,
@@ -22,9 +30,7 @@ export async function createWebGpuRunner(args: RunnerFactoryArgs): Promise<Model
       kvCacheBytes: args.kvCacheBytes,
       kvType: ctx.precision,
       ownsContext: true,
-      onProgress: args.onProgress
-        ? (p) => args.onProgress!({ stage: 'weights', loaded: p.loadedBytes, total: totalBytes })
-        : undefined,
+      onProgress,
     });
   } catch (e) {
     ctx.destroy();

@@ -1,19 +1,17 @@
 // Every tensor of a GGUF model on the GPU, named by role. Matrices go through
 // uploadTensor (repacked, streamed by rows); vectors (norms, biases, rope_freqs) are
-// dequantized on the CPU to f32, since the kernels that read them take plain f32.
+// dequantized on the CPU to f32, since the kernels that read them take plain f32
+// (tensor-loader.ts does both).
 //
 // Tied embeddings: without `output.weight`, the LM head is the same GpuWeight as
 // `token_embd.weight` (uploaded once).
 import type { ModelConfig } from '../model/config';
-import { dequantize } from '../model/gguf/dequant';
-import { GGUFError } from '../model/gguf/errors';
-import { assertFiniteWeights } from '../model/gguf/finite';
-import type { ByteSource, GGUFFile, GGUFTensorInfo } from '../model/gguf/types';
+import type { ByteSource, GGUFFile } from '../model/gguf/types';
 import { ropeTurnTable, ropeTurnTableFromFrequencies } from '../kernels/rope';
 import { localRopeConfig, ropePairFrequencies } from '../model/rope-scaling';
 import type { GpuContext } from './context';
-import { RunnerError } from './runner-errors';
-import { uploadTensor, type GpuWeight } from './weights';
+import { TensorLoader, type WeightProgress } from './tensor-loader';
+import type { GpuWeight } from './weights';
 
 export interface LayerWeights {
   attnNorm: GPUBuffer; // [dim] f32
@@ -56,10 +54,7 @@ export interface ModelWeights {
   destroy(): void;
 }
 
-export interface WeightProgress {
-  loadedBytes: number;
-  totalBytes: number;
-}
+export type { WeightProgress } from './tensor-loader';
 
 export async function loadModelWeights(
   ctx: GpuContext,
@@ -68,60 +63,11 @@ export async function loadModelWeights(
   config: ModelConfig,
   onProgress?: (p: WeightProgress) => void,
 ): Promise<ModelWeights> {
-  const infos = new Map<string, GGUFTensorInfo>(gguf.tensors.map((t) => [t.name, t]));
-  const totalBytes = gguf.tensors.reduce((s, t) => s + t.byteLength, 0);
-  let loadedBytes = 0;
-  const owned: { destroy(): void }[] = [];
-  let fileBytes = 0;
-  let gpuBytes = 0;
-
-  const infoOf = (name: string): GGUFTensorInfo => {
-    const info = infos.get(name);
-    if (!info) throw new RunnerError('model_load_failed', `tensor ${name} is missing`);
-    return info;
-  };
-  /** A load failure of tensor `name` as model_load_failed; invalid_weights keeps its own code (and class, across workers). */
-  const loadFailed = (name: string, e: unknown): Error =>
-    e instanceof GGUFError && e.code === 'invalid_weights' ? e : new RunnerError('model_load_failed', `tensor ${name}: ${(e as Error)?.message ?? String(e)}`);
-  const progressed = (info: GGUFTensorInfo) => {
-    loadedBytes += info.byteLength;
-    fileBytes += info.byteLength;
-    onProgress?.({ loadedBytes, totalBytes });
-  };
-  const matrix = async (name: string): Promise<GpuWeight> => {
-    const info = infoOf(name);
-    let w: GpuWeight;
-    try {
-      w = await uploadTensor(ctx, source, info);
-    } catch (e) {
-      throw loadFailed(name, e);
-    }
-    owned.push(w);
-    gpuBytes += w.gpuBytes;
-    progressed(info);
-    return w;
-  };
-  const vectorF32 = async (name: string): Promise<Float32Array<ArrayBuffer>> => {
-    const info = infoOf(name);
-    try {
-      const bytes = await source.read(info.offset, info.byteLength);
-      // As uploadTensor does for matrices: a NaN/Inf norm or bias would make every output garbage.
-      assertFiniteWeights(info.name, info.type, bytes, 0);
-      return dequantize(info.type, bytes);
-    } catch (e) {
-      throw loadFailed(name, e);
-    }
-  };
-  const vector = async (name: string): Promise<GPUBuffer> => {
-    const values = await vectorF32(name);
-    const buf = ctx.upload(`weight:${name}`, values);
-    owned.push(buf);
-    gpuBytes += buf.size;
-    progressed(infoOf(name));
-    return buf;
-  };
-  const optional = <T>(name: string, load: (n: string) => Promise<T>): Promise<T | undefined> =>
-    infos.has(name) ? load(name) : Promise.resolve(undefined);
+  const loader = new TensorLoader(ctx, gguf, source, onProgress);
+  const owned = loader.owned;
+  const matrix = (name: string) => loader.matrix(name);
+  const vector = (name: string) => loader.vector(name);
+  const optional = <T>(name: string, load: (n: string) => Promise<T>) => loader.optional(name, load);
 
   try {
     const tokenEmbedding = await matrix('token_embd.weight');
@@ -166,8 +112,8 @@ export async function loadModelWeights(
 
     let freqFactors: Float32Array | undefined;
     if (config.ropeFreqFactors) {
-      freqFactors = await vectorF32('rope_freqs.weight');
-      progressed(infoOf('rope_freqs.weight'));
+      freqFactors = await loader.vectorF32('rope_freqs.weight');
+      loader.progressed(loader.info('rope_freqs.weight'));
     }
     // Llama 3 divisors and linear / YaRN scaling are folded into the table here, once.
     const ropeTurns = ctx.upload('rope-turns', ropeTurnTableFromFrequencies(ropePairFrequencies(config, freqFactors)));
@@ -179,7 +125,7 @@ export async function loadModelWeights(
       owned.push(ropeTurnsLocal);
     }
     return {
-      tokenEmbedding, layers, outputNorm, output, ropeTurns, ropeTurnsLocal, fileBytes, gpuBytes,
+      tokenEmbedding, layers, outputNorm, output, ropeTurns, ropeTurnsLocal, fileBytes: loader.fileBytes, gpuBytes: loader.gpuBytes,
       destroy: () => owned.forEach((o) => o.destroy()),
     };
   } catch (e) {

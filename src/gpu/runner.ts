@@ -4,7 +4,7 @@
 //   packStep (CPU checks, flat metadata) → one writeBuffer of metadata + section copies
 //   → KV block copies (copy-on-write) → ONE compute pass: forward + sampling (src/kernels/sample.ts)
 //   → copy ids (and logits / hidden when asked) to a MAP_READ buffer → ONE submit → map.
-import type { ModelRunner, StepInput, StepOutput } from '../engine/types';
+import type { EmbedInput, ModelRunner, StepInput, StepOutput } from '../engine/types';
 import { KV_BLOCK_SIZE } from '../engine/types';
 import { UniformArena, type KernelEncoder } from '../kernels/encoder';
 import type { KvType } from '../kernels/kv-type';
@@ -13,6 +13,7 @@ import type { ModelConfig } from '../model/config';
 import type { ByteSource, GGUFFile } from '../model/gguf/types';
 import type { GpuContext } from './context';
 import { DeviceContext, GpuError } from './device';
+import { runEmbedStep } from './embed-step';
 import { encodeForward, uniformBlocksPerForward } from './forward';
 import { defaultKvCacheBytes, KvPool } from './kv-pool';
 import { loadModelWeights, type ModelWeights, type WeightProgress } from './model-weights';
@@ -75,6 +76,13 @@ export class GpuModelRunner implements ModelRunner {
   private sampler: Sampler | undefined;
   private busy = false;
   private destroyed = false;
+  /**
+   * Decoder embedding models (`pooling_type` set, e.g. Qwen3-Embedding: last token after the
+   * final norm): one pooled vector per sequence, before normalisation. The batch runs through
+   * the same forward as a step, on its own scratch KV blocks (embed-step.ts), never the pool
+   * the engine manages. Absent on models without pooling.
+   */
+  readonly embed?: (input: EmbedInput) => Promise<Float32Array[]>;
 
   constructor(
     readonly ctx: GpuContext,
@@ -89,6 +97,28 @@ export class GpuModelRunner implements ModelRunner {
     this.profiler = new StepProfiler(ctx);
     const align = Math.max(256, ctx.limits.minUniformBufferOffsetAlignment);
     this.uniforms = new UniformArena(ctx, (uniformBlocksPerForward(weights) + 16) * align, 'step:uniforms');
+    if (config.pooling) this.embed = (input) => this.exclusive('embed', () => this.runEmbed(input));
+  }
+
+  private async exclusive<T>(what: string, run: () => Promise<T>): Promise<T> {
+    if (this.destroyed) throw new RunnerError('runner_unavailable', `${what}() after destroy()`);
+    if (this.busy) throw new RunnerError('runner_unavailable', `${what}() while another step is running (steps are sequential)`);
+    this.busy = true;
+    try {
+      return await run();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private runEmbed(input: EmbedInput): Promise<Float32Array[]> {
+    return runEmbedStep({
+      ctx: this.ctx, config: this.config, bufs: this.bufs, uniforms: this.uniforms, scratchLayers: this.config.numLayers, usesHiddenBuffer: true,
+      record: (enc, scratch, numTokens) => {
+        encodeForward(enc, this.config, this.weights, scratch, this.bufs, { numTokens, numSampled: 0, wantHidden: true });
+        return this.bufs.hidden!; // [T, dim] after the final norm
+      },
+    }, input);
   }
 
   /** Weight bytes on the GPU and in the file (the runner bench reports their ratio). */

@@ -1,5 +1,5 @@
 // Residual add, SiLU/GELU(gate) x up (incl. phi3's fused gate/up row), row gather,
-// in-place scale and soft-cap.
+// in-place scale, soft-cap and GELU, and a row broadcast add.
 import code from './elementwise.wgsl?raw';
 import { dispatch, f32Bits, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 
@@ -68,6 +68,21 @@ export function scaleInPlace(enc: KernelEncoder, a: { x: GPUBuffer; n: number; s
 export function softcapInPlace(enc: KernelEncoder, a: { x: GPUBuffer; n: number; cap: number }): void {
   if (!(a.cap > 0 && Number.isFinite(a.cap))) throw new KernelArgError('softcap', `cap ${a.cap} must be a positive number`);
   mapInPlace(enc, a.x, a.n, 1, a.cap, 'softcap');
+}
+
+/** x = gelu_tanh(x) over the first n elements (bert's FFN activation, ggml_gelu's formula). */
+export function geluInPlace(enc: KernelEncoder, a: { x: GPUBuffer; n: number }): void {
+  mapInPlace(enc, a.x, a.n, 2, 0, 'gelu');
+}
+
+/** x[t, :] += row for t < numRows; row [n] f32 (one bias row added to every token). */
+export function addRowInPlace(enc: KernelEncoder, a: { x: GPUBuffer; row: GPUBuffer; numRows: number; n: number }): void {
+  if (a.x === a.row) throw new KernelArgError('add_row', 'row must not alias x');
+  if (a.x.size < a.numRows * a.n * 4 || a.row.size < a.n * 4) throw new KernelArgError('add_row', `buffers shorter than [${a.numRows}, ${a.n}] f32`);
+  if (a.numRows * a.n === 0) return;
+  const pipeline = enc.ctx.pipeline(`add_row/wg${WG}`, code, { WG }, 'add_row');
+  const params = enc.uniforms.push('add_row', [a.n, a.numRows, 0, 0, 0, 0, 0, 0]);
+  dispatch(enc, pipeline, [a.x, a.row, params], ...grid(a.numRows * a.n));
 }
 
 function mapInPlace(enc: KernelEncoder, x: GPUBuffer, n: number, op: number, s: number, kernel: string): void {

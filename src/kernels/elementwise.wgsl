@@ -4,7 +4,9 @@
 //   silu_mul    : out[t, i] = act(a[t, aOff + i]) * b[t, bOff + i] (FFN; phi3 reads gate
 //                 and up from one fused [T, 2 ffnDim] row: a == b, different offsets);
 //                 act = silu (SwiGLU) or gelu with the tanh approximation (GeGLU, gemma)
-//   map_inplace : x[i] = x[i] * s (embedding scale) or s * tanh(x[i] / s) (logit soft-cap)
+//   map_inplace : x[i] = x[i] * s (embedding scale), s * tanh(x[i] / s) (logit soft-cap)
+//                 or gelu_tanh(x[i]) (bert's FFN, ggml_gelu)
+//   add_row     : x[t, i] += row[i]                                 (bert's token-type row)
 //   gather_rows : out[r, :] = x[rows[r], :]                         (last tokens to sample)
 // Entry points use disjoint variables; bindings restart at 0 for each.
 
@@ -17,7 +19,7 @@ struct Params {
   aOffset: u32,
   bStride: u32,
   bOffset: u32,
-  op: u32,         // silu_mul: 0 silu, 1 gelu_tanh; map_inplace: 0 scale, 1 soft-cap
+  op: u32,         // silu_mul: 0 silu, 1 gelu_tanh; map_inplace: 0 scale, 1 soft-cap, 2 gelu_tanh
   s: f32,          // map_inplace: the scale or the cap
 }
 
@@ -25,6 +27,11 @@ struct Params {
 // implementations compute it through exp, which overflows to NaN.
 fn tanhSafe(x: f32) -> f32 {
   return tanh(clamp(x, -10.0, 10.0));
+}
+
+// ggml_gelu_f32: 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x²)))
+fn geluTanh(g: f32) -> f32 {
+  return 0.5 * g * (1.0 + tanhSafe(0.7978845608028654 * g * (1.0 + 0.044715 * g * g)));
 }
 
 @group(0) @binding(0) var<storage, read_write> addX: array<f32>;  // [n] f32
@@ -53,8 +60,7 @@ fn silu_mul(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     let g = gate[t * p.aStride + p.aOffset + c];
     var a: f32;
     if (p.op == 1u) {
-      // ggml_gelu_f32: 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x²)))
-      a = 0.5 * g * (1.0 + tanhSafe(0.7978845608028654 * g * (1.0 + 0.044715 * g * g)));
+      a = geluTanh(g);
     } else {
       a = g / (1.0 + exp(-g));
     }
@@ -84,10 +90,25 @@ fn gather_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 fn map_inplace(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let p = mapParams;
   for (var i = gid.x + gid.y * nwg.x * WG; i < p.n; i += nwg.x * nwg.y * WG) {
-    if (p.op == 1u) {
+    if (p.op == 2u) {
+      mapX[i] = geluTanh(mapX[i]);
+    } else if (p.op == 1u) {
       mapX[i] = p.s * tanhSafe(mapX[i] / p.s);
     } else {
       mapX[i] = mapX[i] * p.s;
     }
+  }
+}
+
+@group(0) @binding(0) var<storage, read_write> rowX: array<f32>;  // [numRows, n] f32
+@group(0) @binding(1) var<storage, read> row: array<f32>;         // [n] f32
+@group(0) @binding(2) var<uniform> rowParams: Params;
+
+@compute @workgroup_size(WG)
+fn add_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let p = rowParams;
+  let total = p.n * p.numRows;
+  for (var i = gid.x + gid.y * nwg.x * WG; i < total; i += nwg.x * nwg.y * WG) {
+    rowX[i] = rowX[i] + row[i % p.n];
   }
 }

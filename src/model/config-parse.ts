@@ -9,13 +9,15 @@
 import type { Arch, ModelConfig } from './config';
 import { ModelConfigError, type ModelConfigErrorCode } from './config-error';
 import type { GGUFFile, GGUFTensorInfo, GGUFValue } from './gguf/types';
+import { checkEncoderTensors, encoderFeatures } from './encoder-config';
 import { gemmaFeatures } from './gemma-config';
 import { bad, positiveFloat, positiveInt } from './metadata-values';
+import { isEncoderArch, parseCausal, parsePooling } from './pooling';
 import { parseRopeScaling } from './rope-scaling';
 
 export { ModelConfigError, type ModelConfigErrorCode };
 
-export const SUPPORTED_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3'];
+export const SUPPORTED_ARCHS: readonly Arch[] = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3', 'bert', 'nomic-bert'];
 
 /** RoPE pairing by architecture (llama.cpp's LLAMA_ROPE_TYPE_NORM vs _NEOX). */
 const ROPE_STYLE: Record<Arch, ModelConfig['ropeStyle']> = {
@@ -26,6 +28,8 @@ const ROPE_STYLE: Record<Arch, ModelConfig['ropeStyle']> = {
   gemma: 'neox',
   gemma2: 'neox',
   gemma3: 'neox',
+  bert: 'neox', // unused: learned positions
+  'nomic-bert': 'neox',
 };
 
 export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>): ModelConfig {
@@ -64,7 +68,8 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
   if (ropeDim > headDim || ropeDim % 2 !== 0) {
     throw bad(key('rope.dimension_count'), `(${ropeDim}) must be even and at most the head size (${headDim})`);
   }
-  const rmsEps = positiveFloat(md, key('attention.layer_norm_rms_epsilon'));
+  const encoder = isEncoderArch(arch);
+  const rmsEps = positiveFloat(md, key(encoder ? 'attention.layer_norm_epsilon' : 'attention.layer_norm_rms_epsilon'));
   const ropeTheta = positiveFloat(md, key('rope.freq_base'), 10000);
   const contextLength = positiveInt(md, key('context_length'));
   const ropeScaling = parseRopeScaling(md, arch, contextLength);
@@ -98,6 +103,17 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
     ...(has('rope_freqs.weight') ? { ropeFreqFactors: true } : {}),
     ...gemmaFeatures(md, arch, { numLayers, dim, numHeads, headDim, ropeTheta }),
   };
+  const pooling = parsePooling(md, arch);
+  if (pooling) config.pooling = pooling;
+  if (!parseCausal(md, arch)) config.bidirectional = true;
+  if (encoder) {
+    config.encoder = encoderFeatures(md, arch as 'bert' | 'nomic-bert', tensors);
+    config.tiedEmbeddings = true; // no LM head
+    config.fusedGateUp = false;
+    if (config.qkNorm) throw new ModelConfigError('unsupported_architecture', `${arch} with q/k norms (jina-bert-v3 style) is not supported`, 'blk.0.attn_q_norm.weight');
+    checkEncoderTensors(config, config.encoder, tensorExpecter(tensors));
+    return config;
+  }
   if ((arch === 'qwen3' || arch === 'gemma3') && !config.qkNorm) throw bad('blk.0.attn_q_norm.weight', `${arch} needs per-head q/k norms; tensor is missing`);
   // llama.cpp's gemma and gemma2 always tie the LM head to token_embd; an output.weight would be ignored there.
   if ((arch === 'gemma' || arch === 'gemma2') && has('output.weight')) {
@@ -113,19 +129,27 @@ export function modelConfigFromGGUF(file: Pick<GGUFFile, 'metadata' | 'tensors'>
   return config;
 }
 
-/** Every tensor the forward pass reads must exist with the shape the hyper-parameters imply. */
-function checkTensorShapes(c: ModelConfig, tensors: Map<string, GGUFTensorInfo>): void {
-  const qDim = c.numHeads * c.headDim;
-  const kvDim = c.numKvHeads * c.headDim;
-  const expect = (tensorName: string, shape: number[]) => {
+/** A check that a tensor exists (unless optional) with `shape` (trailing 1s ignored). */
+function tensorExpecter(tensors: Map<string, GGUFTensorInfo>) {
+  return (tensorName: string, shape: number[], optional = false) => {
     const t = tensors.get(tensorName);
-    if (!t) throw bad(tensorName, 'tensor is missing');
+    if (!t) {
+      if (optional) return;
+      throw bad(tensorName, 'tensor is missing');
+    }
     const actual = t.shape.slice();
     while (actual.length > shape.length && actual[actual.length - 1] === 1) actual.pop();
     if (actual.length !== shape.length || actual.some((n, i) => n !== shape[i])) {
       throw bad(tensorName, `has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] from the hyper-parameters`);
     }
   };
+}
+
+/** Every tensor the forward pass reads must exist with the shape the hyper-parameters imply. */
+function checkTensorShapes(c: ModelConfig, tensors: Map<string, GGUFTensorInfo>): void {
+  const qDim = c.numHeads * c.headDim;
+  const kvDim = c.numKvHeads * c.headDim;
+  const expect = tensorExpecter(tensors);
   expect('token_embd.weight', [c.dim, c.vocabSize]);
   expect('output_norm.weight', [c.dim]);
   if (c.ropeFreqFactors) expect('rope_freqs.weight', [c.ropeDim / 2]);

@@ -2,9 +2,11 @@
 // The parser (`modelConfigFromGGUF`) lives beside this interface; every later layer
 // (reference model, GPU runner, engine) reads only this plain object.
 
+import type { EncoderConfig } from './encoder-config';
+import type { Pooling } from './pooling';
 import type { RopeScaling } from './rope-scaling';
 
-export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma' | 'gemma2' | 'gemma3';
+export type Arch = 'llama' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma' | 'gemma2' | 'gemma3' | 'bert' | 'nomic-bert';
 
 export interface ModelConfig {
   arch: Arch;
@@ -21,6 +23,7 @@ export interface ModelConfig {
   headDim: number;
   /** FFN hidden size (`<arch>.feed_forward_length`). */
   ffnDim: number;
+  /** RMSNorm epsilon; bert, nomic-bert: the LayerNorm epsilon (`attention.layer_norm_epsilon`). */
   rmsEps: number;
   ropeTheta: number;
   /** 'adjacent': rotate pairs (2i, 2i+1) — llama. 'neox': rotate (i, i + rotDim/2) — qwen2, qwen3, phi3. */
@@ -63,6 +66,16 @@ export interface ModelConfig {
   postNorms?: boolean;
   /** Sliding-window (local) attention on some layers. */
   slidingWindow?: SlidingWindow;
+  // ---- embedding models (#17; pooling.ts, encoder-config.ts) ----
+  /**
+   * Pooling of an embedding model (`<arch>.pooling_type`): ModelRunner.embed gives one vector per
+   * sequence, pooled this way from the final hidden rows. Absent: a generative model.
+   */
+  pooling?: Pooling;
+  /** `<arch>.attention.causal` = false: each token attends to its whole sequence. Absent: causal. */
+  bidirectional?: boolean;
+  /** bert, nomic-bert: the encoder layout (post-norm LayerNorm blocks, no LM head). */
+  encoder?: EncoderConfig;
 }
 
 /**
@@ -83,3 +96,5 @@ export interface SlidingWindow {
 export { modelConfigFromGGUF, ModelConfigError, SUPPORTED_ARCHS } from './config-parse';
 export type { ModelConfigErrorCode } from './config-parse';
 export type { RopeScaling, RopeScalingType } from './rope-scaling';
+export type { Pooling } from './pooling';
+export type { EncoderConfig } from './encoder-config';

@@ -36,7 +36,7 @@ export interface LlamaCppModel {
 }
 
 let llamaPromise: Promise<Llama> | undefined;
-function sharedLlama(): Promise<Llama> {
+export function sharedLlama(): Promise<Llama> {
   llamaPromise ??= getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, maxThreads: 1 });
   return llamaPromise;
 }

@@ -73,6 +73,10 @@ export interface TestModelOptions {
   gemma?: { slidingWindow?: number; swaPattern?: number | boolean[]; ropeThetaSwa?: number; attnSoftcap?: number; finalSoftcap?: number };
   /** Tensors to leave out of the file (to build broken models). */
   omitTensors?: string[];
+  /** `<arch>.pooling_type` (llama.cpp enum; 3 = last: a Qwen3-Embedding-style decoder embedding model). */
+  pooling?: number;
+  /** `<arch>.attention.causal` (written only when given). */
+  causal?: boolean;
 }
 
 export class TestModelError extends Error {
@@ -158,6 +162,8 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
     metadata[`${arch}.attention.key_length`] = u32(headDim);
     metadata[`${arch}.attention.value_length`] = u32(headDim);
   }
+  if (o.pooling !== undefined) metadata[`${arch}.pooling_type`] = u32(o.pooling);
+  if (o.causal !== undefined) metadata[`${arch}.attention.causal`] = o.causal;
   Object.assign(metadata, o.tokenizer ?? defaultTokenizer(vocab));
   if (o.chatTemplate !== undefined) metadata['tokenizer.chat_template'] = o.chatTemplate;
 

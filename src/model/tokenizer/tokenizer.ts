@@ -9,7 +9,8 @@ import { byteLevelToBytes } from './byte-level';
 import { TokenizerError } from './errors';
 import { partitionSpecial, specialTokensOf, type SpecialToken } from './special';
 import { SpmModel } from './spm';
-import { TokenAttr, vocabFromMetadata, type Vocab } from './vocab';
+import { TokenAttr, vocabFromMetadata, type Vocab, type VocabModel } from './vocab';
+import { WordPieceModel } from './wordpiece';
 
 export interface EncodeOptions {
   /** Add BOS / EOS as the model's metadata asks (`add_bos_token` / `add_eos_token`). Default true. */
@@ -49,14 +50,15 @@ export class Tokenizer {
   readonly eogIds: readonly number[];
   readonly addBos: boolean;
   readonly addEos: boolean;
-  /** "llama" (SentencePiece-style) or "gpt2" (byte-level BPE). */
-  readonly model: 'llama' | 'gpt2';
+  /** "llama" (SentencePiece-style), "gpt2" (byte-level BPE) or "bert" (WordPiece). */
+  readonly model: VocabModel;
   /** `tokenizer.ggml.pre` as given ("" when absent). */
   readonly preTokenizer: string;
 
   private readonly vocab: Vocab;
   private readonly spm: SpmModel | undefined;
   private readonly bpe: BpeModel | undefined;
+  private readonly wpm: WordPieceModel | undefined;
   private readonly specials: SpecialToken[];
   private readonly eogSet: Set<number>;
   /** Lazily filled: [vocabSize] rendered bytes of each token (control tokens as their text). */
@@ -79,6 +81,7 @@ export class Tokenizer {
     this.preTokenizer = vocab.preName;
     this.spm = vocab.model === 'llama' ? new SpmModel(vocab) : undefined;
     this.bpe = vocab.model === 'gpt2' ? new BpeModel(vocab, merges!) : undefined;
+    this.wpm = vocab.model === 'bert' ? new WordPieceModel(vocab, vocab.normalizer) : undefined;
     this.specials = specialTokensOf(vocab);
     this.pieceBytesCache = new Array(this.vocabSize);
     this.pieceStringCache = new Array(this.vocabSize);
@@ -127,12 +130,14 @@ export class Tokenizer {
         prevIsSpecial = false;
       }
     } else {
+      const model = this.bpe ?? this.wpm!;
       for (const fragment of fragments) {
         if (typeof fragment === 'number') out.push(fragment);
-        else this.bpe!.encode(fragment, out);
+        else model.encode(fragment, out);
       }
     }
     if (addSpecial && vocab.addEos) out.push(vocab.eos);
+    if (addSpecial && vocab.sep >= 0) out.push(vocab.sep); // bert: [CLS] text [SEP]
     return out;
   }
 
@@ -237,7 +242,7 @@ export class Tokenizer {
     const text = this.vocab.tokens[id];
     if (attr & (TokenAttr.Control | TokenAttr.Unknown | TokenAttr.UserDefined)) return utf8Encoder.encode(text);
     if (attr & TokenAttr.Normal) {
-      if (this.vocab.model === 'llama') return utf8Encoder.encode(text.replaceAll('\u2581', ' '));
+      if (this.vocab.model !== 'gpt2') return utf8Encoder.encode(text.replaceAll('\u2581', ' '));
       return byteLevelToBytes(text).bytes;
     }
     if (attr & TokenAttr.Byte) {

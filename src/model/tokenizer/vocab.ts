@@ -4,6 +4,7 @@
 // Pure data, no encoding logic (that lives in spm.ts / bpe.ts / tokenizer.ts).
 import type { GGUFMetadata, GGUFValue } from '../gguf/types';
 import { CHAR_TO_BYTE } from './byte-level';
+import type { BertNormalizer } from './bert-pre-tokenizer';
 import { TokenizerError } from './errors';
 import { resolvePreTokenizer, type PreTokenizerSpec } from './pre-tokenizer';
 import { StringTable } from './string-table';
@@ -32,7 +33,8 @@ export const enum TokenAttr {
   Rstrip = 1 << 8,
 }
 
-export type VocabModel = 'llama' | 'gpt2';
+/** 'llama': SentencePiece-style; 'gpt2': byte-level BPE; 'bert': WordPiece. */
+export type VocabModel = 'llama' | 'gpt2' | 'bert';
 
 export interface Vocab {
   model: VocabModel;
@@ -55,6 +57,10 @@ export interface Vocab {
   pad: number;
   /** All ids that end generation, ascending. */
   eogIds: number[];
+  /** bert: [SEP] (`tokenizer.ggml.seperator_token_id`, default 102), appended with the special tokens; else -1. */
+  sep: number;
+  /** bert: BertNormalizer options (`tokenizer.ggml.normalizer.*`). */
+  normalizer: BertNormalizer;
   addBos: boolean;
   addEos: boolean;
   addSpacePrefix: boolean;
@@ -125,8 +131,8 @@ function optionalString(md: GGUFMetadata, key: string): string | undefined {
 
 export function vocabFromMetadata(md: GGUFMetadata): Vocab {
   const modelName = optionalString(md, 'tokenizer.ggml.model');
-  if (modelName !== 'llama' && modelName !== 'gpt2') {
-    throw new TokenizerError('unsupported_model', `tokenizer.ggml.model = ${JSON.stringify(modelName)}; supported: "llama" (SentencePiece) and "gpt2" (byte-level BPE)`);
+  if (modelName !== 'llama' && modelName !== 'gpt2' && modelName !== 'bert') {
+    throw new TokenizerError('unsupported_model', `tokenizer.ggml.model = ${JSON.stringify(modelName)}; supported: "llama" (SentencePiece), "gpt2" (byte-level BPE) and "bert" (WordPiece)`);
   }
   const model: VocabModel = modelName;
   const preName = optionalString(md, 'tokenizer.ggml.pre') ?? '';
@@ -166,10 +172,14 @@ export function vocabFromMetadata(md: GGUFMetadata): Vocab {
     if (LONE_SURROGATE.test(tokens[id])) throw new TokenizerError('invalid_utf8', `token ${id} is not well-formed Unicode`);
   }
 
-  // Per-model defaults, then metadata overrides (llama_vocab::impl::load).
-  let bos = model === 'llama' ? 1 : 11;
-  let eos = model === 'llama' ? 2 : 11;
-  let unk = model === 'llama' ? 0 : NO_TOKEN;
+  // Per-model defaults, then metadata overrides (llama_vocab::impl::load). bert: [CLS] 101 is
+  // the BOS, [UNK] 100, [SEP] 102, no EOS; llama.cpp adds [CLS] ... [SEP] whenever special
+  // tokens are asked for, whatever add_bos_token says.
+  const bert = model === 'bert';
+  let bos = model === 'llama' ? 1 : bert ? 101 : 11;
+  let eos = model === 'llama' ? 2 : bert ? NO_TOKEN : 11;
+  let unk = model === 'llama' ? 0 : bert ? 100 : NO_TOKEN;
+  let sep = bert ? 102 : NO_TOKEN;
   let eot = NO_TOKEN;
   let eom = NO_TOKEN;
   let pad = NO_TOKEN;
@@ -202,6 +212,7 @@ export function vocabFromMetadata(md: GGUFMetadata): Vocab {
   eom = fromMd('tokenizer.ggml.eom_token_id', eom);
   unk = fromMd('tokenizer.ggml.unknown_token_id', unk);
   pad = fromMd('tokenizer.ggml.padding_token_id', pad);
+  if (bert) sep = fromMd('tokenizer.ggml.seperator_token_id', sep); // sic: llama.cpp's key spelling
   fimPad = fromMd('tokenizer.ggml.fim_pad_token_id', fimPad);
   fimRep = fromMd('tokenizer.ggml.fim_rep_token_id', fimRep);
   fimSep = fromMd('tokenizer.ggml.fim_sep_token_id', fimSep);
@@ -210,6 +221,17 @@ export function vocabFromMetadata(md: GGUFMetadata): Vocab {
   addEos = optionalBool(md, 'tokenizer.ggml.add_eos_token') ?? addEos;
   if (addBos && bos === NO_TOKEN) throw new TokenizerError('bad_metadata', 'tokenizer.ggml.add_bos_token is true, but there is no BOS token id');
   if (addEos && eos === NO_TOKEN) throw new TokenizerError('bad_metadata', 'tokenizer.ggml.add_eos_token is true, but there is no EOS token id');
+  if (bert) {
+    // llama.cpp asserts these when it adds special tokens or meets an unknown word.
+    if (bos === NO_TOKEN || sep === NO_TOKEN || unk === NO_TOKEN) {
+      throw new TokenizerError('bad_metadata', 'a "bert" vocabulary needs [CLS] (bos), [SEP] and [UNK] token ids inside the vocabulary');
+    }
+    addBos = true;
+    addEos = false;
+    addSpacePrefix = false;
+  }
+  const lowercase = optionalBool(md, 'tokenizer.ggml.normalizer.lowercase') ?? true;
+  const normalizer: BertNormalizer = { lowercase, stripAccents: optionalBool(md, 'tokenizer.ggml.normalizer.strip_accents') ?? lowercase };
 
   // Special tokens found by their text; each found token is forced to be a control token.
   const markControl = (id: number) => {
@@ -266,7 +288,7 @@ export function vocabFromMetadata(md: GGUFMetadata): Vocab {
 
   return {
     model, pre, preName, tokens, scores, attrs, tokenToId, bos, eos, eot, eom, unk, pad,
-    eogIds: [...eog].sort((a, b) => a - b), addBos, addEos, addSpacePrefix, ignoreMerges,
+    eogIds: [...eog].sort((a, b) => a - b), sep, normalizer, addBos, addEos, addSpacePrefix, ignoreMerges,
   };
 }
 

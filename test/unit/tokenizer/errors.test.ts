@@ -59,7 +59,7 @@ describe('TokenizerError codes', () => {
   });
 
   it('unsupported_model and unsupported_pre_tokenizer', () => {
-    expect(codeOf(fromMd({ ...spmMetadata([]), 'tokenizer.ggml.model': 'bert' }))).toBe('unsupported_model');
+    expect(codeOf(fromMd({ ...spmMetadata([]), 'tokenizer.ggml.model': 'ugm' }))).toBe('unsupported_model');
     expect(codeOf(fromMd({ ...spmMetadata([]), 'tokenizer.ggml.model': undefined as never }))).toBe('unsupported_model');
     expect(codeOf(fromMd(bpeMetadata([], [], 'no-such-pre')))).toBe('unsupported_pre_tokenizer');
     // A missing pre name means llama.cpp's default pre-tokenizer, not an error.
