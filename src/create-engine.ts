@@ -134,7 +134,8 @@ function modelSpecs(options: CreateEngineOptions): ModelSourceOptions[] {
   if (options.models !== undefined && options.model !== undefined) throw new EngineError('invalid_request', 'give createEngine `model` or `models`, not both', 'models');
   if (options.models !== undefined) {
     if (options.models.length === 0) throw new EngineError('invalid_request', '`models` must name at least one model', 'models');
-    return options.models.map((m) => (isModelSourceOptions(m) ? m : { model: m }));
+    // The engine-wide kvCacheBytes is each model's default.
+    return options.models.map((m) => ({ kvCacheBytes: options.kvCacheBytes, ...(isModelSourceOptions(m) ? m : { model: m }) }));
   }
   if (options.model === undefined) throw new EngineError('invalid_request', 'createEngine needs `model` (or `models`)', 'model');
   return [{ model: options.model, modelId: options.modelId, kvCacheBytes: options.kvCacheBytes, chatTemplate: options.chatTemplate }];
