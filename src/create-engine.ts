@@ -250,5 +250,11 @@ export async function createEngine(options: CreateEngineOptions): Promise<MultiE
     }
     return startModel(m, kv, options);
   };
-  return new MultiEngine(loaded, load, budget);
+  try {
+    return new MultiEngine(loaded, load, budget);
+  } catch (err) {
+    // Two models under one id: free what was loaded.
+    for (const m of loaded) await m.engine.destroy();
+    throw err;
+  }
 }

@@ -3,6 +3,7 @@
 // unit vectors, base64 round trip, `dimensions`, usage, token-id inputs, Ollama's /api/embed
 // and /api/embeddings with `truncate`, and bad input — each a clear coded 400.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { interceptsUrl } from '../../../src/api/api-paths';
 import { createRouter, type Router } from '../../../src/api/router';
 import { base64ToFloat32 } from '../../../src/openai/embeddings';
 import type { MultiEngine } from '../../../src/openai/multi-engine';
@@ -35,6 +36,12 @@ async function tokens(text: string): Promise<number[]> {
 }
 
 describe('POST /v1/embeddings', () => {
+  it('the three embedding routes are API paths the fetch shim and the service worker take', () => {
+    for (const path of ['/v1/embeddings', '/api/embed', '/api/embeddings', '/prefix/v1/embeddings']) {
+      expect(interceptsUrl(new URL(`http://localhost:11434${path}`), 'http://localhost:5173'), path).toBe(true);
+    }
+  });
+
   it('answers OpenAI\'s shape: unit vectors of the pooled output, in input order, with usage', async () => {
     const input = ['the cat sat', 'a dog ran far', 'once upon a time'];
     const { status, json } = await post('/v1/embeddings', { model: EMBED_ID, input });

@@ -44,6 +44,8 @@ describe('tabllm serve with several models: serving', () => {
     try {
       const list = (await (await fetch(`${server.url}/v1/models`)).json()) as { data: { id: string }[] };
       expect(list.data.map((m) => m.id)).toEqual(['stories260K', 'embed-small']);
+      const tags = (await (await fetch(`${server.url}/api/tags`)).json()) as { models: { name: string }[] };
+      expect(tags.models.map((m) => m.name)).toEqual(['stories260K:latest', 'embed-small:latest']);
       const r = await fetch(`${server.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'embed-small', input: 'hello' }) });
       expect(r.status).toBe(200);
       expect(((await r.json()) as { data: { embedding: number[] }[] }).data[0]!.embedding).toHaveLength(32);
