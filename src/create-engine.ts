@@ -19,6 +19,7 @@ import { EngineCore, type EngineCoreOptions } from './engine/core';
 import { EmbedQueue } from './engine/embed-queue';
 import { EngineError } from './engine/errors';
 import type { EngineInfo } from './openai/engine-api';
+import type { SharedGpuDevice } from './gpu/create-runner';
 import { MultiEngine, type LoadedModel, type ModelSourceOptions, type ModelSpec } from './openai/multi-engine';
 
 export type { ModelSourceOptions, ModelSpec } from './openai/multi-engine';
@@ -168,7 +169,10 @@ function doesNotFit(what: string, needBytes: number, leftBytes: number, budgetBy
 }
 
 /** Builds the runner and engine of an opened model; closes its source on failure. */
-async function startModel(opened: OpenedModel, kvCacheBytes: number | undefined, options: CreateEngineOptions): Promise<LoadedModel> {
+/** The engine's one GPU device (WebGPU runners only), created with the first model. */
+type DeviceProvider = () => Promise<SharedGpuDevice>;
+
+async function startModel(opened: OpenedModel, kvCacheBytes: number | undefined, options: CreateEngineOptions, device: DeviceProvider): Promise<LoadedModel> {
   const started = performance.now();
   const { gguf, source, spec } = opened;
   let runner: ModelRunner | undefined;
@@ -182,7 +186,7 @@ async function startModel(opened: OpenedModel, kvCacheBytes: number | undefined,
       precision: options.precision ?? 'auto', onProgress: options.onProgress,
     };
     if (!options.createRunner) ensureWebGpuGlobals();
-    runner = options.createRunner ? await options.createRunner(args) : await (await import('./gpu/create-runner')).createWebGpuRunner(args);
+    runner = options.createRunner ? await options.createRunner(args) : await (await import('./gpu/create-runner')).createWebGpuRunner(args, await device());
     const tok = engineTokenizer(tokenizer);
     const embedContext = Math.min(runner.config.contextLength, options.maxModelLength ?? Infinity);
     const embedder = runner.embed ? new EmbedQueue(runner as Required<Pick<ModelRunner, 'embed'>>, embedContext, { maxBatchTokens: options.maxEmbedBatchTokens }) : undefined;
@@ -216,6 +220,9 @@ async function startModel(opened: OpenedModel, kvCacheBytes: number | undefined,
 export async function createEngine(options: CreateEngineOptions): Promise<MultiEngine> {
   const specs = modelSpecs(options);
   const budget = options.gpuMemoryBytes;
+  // One worker, one device: every WebGPU runner of this engine shares it.
+  let shared: SharedGpuDevice | undefined;
+  const device: DeviceProvider = async () => (shared ??= new (await import('./gpu/create-runner')).SharedGpuDevice({ gpu: options.gpu, precision: options.precision ?? 'auto' }));
   const opened: OpenedModel[] = [];
   const loaded: LoadedModel[] = [];
   try {
@@ -229,10 +236,11 @@ export async function createEngine(options: CreateEngineOptions): Promise<MultiE
       if (fixed > budget || (open > 0 && share <= 0)) throw doesNotFit(`the ${opened.length} model(s)`, fixed, budget, budget);
       kvShares = opened.map((m) => (m.embedding ? EMBEDDING_KV_BYTES : m.spec.kvCacheBytes ?? share));
     }
-    for (const [i, m] of opened.entries()) loaded.push(await startModel(m, kvShares[i], options));
+    for (const [i, m] of opened.entries()) loaded.push(await startModel(m, kvShares[i], options, device));
   } catch (err) {
     for (const m of loaded) await m.engine.destroy();
     for (const m of opened.slice(loaded.length)) await m.source.close?.();
+    await shared?.destroy();
     throw err;
   }
   options.onProgress?.({ stage: 'ready', loaded: 1, total: 1 });
@@ -248,13 +256,14 @@ export async function createEngine(options: CreateEngineOptions): Promise<MultiE
         throw doesNotFit(`the model ${modelIdFor(spec, m.gguf.metadata['general.name'])}`, m.weightsBytes + Math.max(kv, 0), leftBytes, budget);
       }
     }
-    return startModel(m, kv, options);
+    return startModel(m, kv, options, device);
   };
   try {
-    return new MultiEngine(loaded, load, budget);
+    return new MultiEngine(loaded, load, budget, async () => shared?.destroy());
   } catch (err) {
     // Two models under one id: free what was loaded.
     for (const m of loaded) await m.engine.destroy();
+    await shared?.destroy();
     throw err;
   }
 }

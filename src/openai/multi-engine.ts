@@ -48,6 +48,8 @@ export class MultiEngine implements Engine {
     private readonly loader: ModelLoader,
     /** GPU bytes all models may hold together; undefined: no budget. */
     readonly gpuMemoryBudgetBytes?: number,
+    /** Frees what the models share (the GPU device), after the last model is destroyed. */
+    private readonly onDestroy?: () => Promise<void>,
   ) {
     this.loaded = [...models];
     const seen = new Set<string>();
@@ -177,5 +179,6 @@ export class MultiEngine implements Engine {
   async destroy(): Promise<void> {
     const all = this.loaded.splice(0);
     for (const m of all) await m.engine.destroy();
+    await this.onDestroy?.();
   }
 }
