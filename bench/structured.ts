@@ -18,6 +18,7 @@ import { createNodeGPU } from '../src/gpu/node-gpu';
 import type { GGUFMetadata } from '../src/model/gguf/types';
 import type { MetaInput } from '../src/model/gguf/writer';
 import { Tokenizer } from '../src/model/tokenizer';
+import { engineCore } from '../test/helpers/engine-core';
 import { SCHEMA_CASES } from '../test/helpers/json-schemas';
 import { makeTestModel } from '../test/helpers/test-model';
 import { FIXTURES, llama3Metadata } from '../test/unit/tokenizer/fixtures';
@@ -91,7 +92,7 @@ async function stepMs(core: EngineCore, prompt: number[], batch: number, constra
 async function steps(v: VocabCase): Promise<string[]> {
   const engine = await createEngine({ model: v.model(), gpu: await createNodeGPU(), kvCacheBytes: 32 << 20 });
   try {
-    const core = (engine as unknown as { core: EngineCore }).core;
+    const core = engineCore(engine);
     const prompt = v.tokenizer.encode('Once upon a time');
     const rows: string[] = [];
     for (const batch of [1, 16]) {

@@ -26,6 +26,12 @@ hostEngine(globalThis as unknown as Worker, async (options, onProgress) => {
     // The file name names the model (stories260K's own general.name is just 'llama').
     modelId: modelId ?? loaded.id.replace(/-[0-9a-f]{8}$/, '').replace(/-local-\d+$/, '').replace(/\.gguf$/i, ''),
     onProgress,
-    createRunner: fake ? async ({ config }) => new FakeRunner({ vocabSize: config.vocabSize, contextLength: config.contextLength, numKvBlocks: 512 }) : undefined,
+    // Fake mode: a model loaded as 'embed…' (the RAG flow's) gets the fake embedding runner.
+    createRunner: fake
+      ? async ({ config, modelId }) =>
+        modelId?.startsWith('embed')
+          ? new FakeRunner({ vocabSize: config.vocabSize, contextLength: config.contextLength, numKvBlocks: 2, embeddingDim: 64 })
+          : new FakeRunner({ vocabSize: config.vocabSize, contextLength: config.contextLength, numKvBlocks: 512 })
+      : undefined,
   });
 });

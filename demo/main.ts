@@ -4,6 +4,7 @@
 import { mountChat } from './chat';
 import { mountFlow } from './flow';
 import { mountFlowFolder } from './flow-folder';
+import { mountRag } from './rag';
 import { mountMetrics } from './metrics';
 import { checkWebGpu, mountModels } from './models';
 import { formatBytes, overallFraction, stageLabel } from './progress';
@@ -75,6 +76,8 @@ mountModels(byId('tab-models'), session, __TABLLM_DEFAULT_MODEL__);
 mountMetrics(byId('tab-metrics'), session);
 mountFlow(byId('tab-flow'), session);
 mountFlowFolder(byId('tab-flow'), session);
+// In fake mode the default model file doubles as the (fake) embedding model.
+mountRag(byId('tab-flow'), session, fake, fake ? __TABLLM_DEFAULT_MODEL__ : '');
 selectTab(['chat', 'models', 'metrics', 'flow'].includes(location.hash.slice(1)) ? location.hash.slice(1) : 'chat');
 
 async function start(): Promise<void> {

@@ -19,6 +19,8 @@ export interface SessionListener {
 export class DemoSession {
   engine: WorkerEngine | undefined;
   info: EngineInfo | undefined;
+  /** The embedding model loaded beside the chat model (the RAG flow), if any. */
+  embedInfo: EngineInfo | undefined;
   /** The same client code that would talk to a real vLLM server; here the shim answers it. */
   readonly client = new OpenAI({
     baseURL: LOCAL_BASE_URL,
@@ -77,7 +79,15 @@ export class DemoSession {
     this.emit((l) => l.onLoaded?.(info));
   }
 
+  /** Loads an embedding model into the same engine (same worker and device), beside the chat model. */
+  async loadEmbedding(source: string, modelId: string): Promise<EngineInfo> {
+    if (!this.engine?.loadModel) throw new Error('engine_not_loaded: load a chat model first');
+    this.embedInfo = await this.engine.loadModel({ model: new URL(source, location.href).href, modelId });
+    return this.embedInfo;
+  }
+
   async unload(): Promise<void> {
+    this.embedInfo = undefined;
     this.uninstallShim?.();
     this.uninstallShim = undefined;
     const old = this.engine;

@@ -35,6 +35,8 @@ export type { RelayConfig } from './client/sw-protocol';
 export { createEngine, describeModel } from './create-engine';
 export type { CreateEngineOptions, LoadProgress, RunnerFactoryArgs } from './create-engine';
 export { LocalEngine } from './openai/local-engine';
+export { MultiEngine } from './openai/multi-engine';
+export type { ModelSourceOptions, ModelSpec } from './openai/multi-engine';
 export { createWorkerEngine } from './client/worker-engine';
 export type { CreateWorkerEngineOptions, WorkerEngine, WorkerEngineOptions } from './client/worker-engine';
 export { hostEngine } from './client/host';

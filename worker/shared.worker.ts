@@ -3,9 +3,9 @@
 // later load() of the same model reuses it; a different model replaces it for everyone.
 import { hostEngine, type EngineFactory } from '../src/client/host';
 import { createEngine } from '../src/create-engine';
-import type { LocalEngine } from '../src/openai/local-engine';
+import type { MultiEngine } from '../src/openai/multi-engine';
 
-let current: { key: string; engine: Promise<LocalEngine> } | undefined;
+let current: { key: string; engine: Promise<MultiEngine> } | undefined;
 
 const factory: EngineFactory = async (options, onProgress) => {
   const opts = options as Parameters<typeof createEngine>[0];
@@ -17,7 +17,7 @@ const factory: EngineFactory = async (options, onProgress) => {
   }
   const engine = await current.engine;
   // Each tab's host calls destroy() on unload/reload; the shared engine outlives tabs.
-  return Object.assign(Object.create(engine) as LocalEngine, { destroy: async () => {} });
+  return Object.assign(Object.create(engine) as MultiEngine, { destroy: async () => {} });
 };
 
 (globalThis as unknown as { onconnect: (e: MessageEvent) => void }).onconnect = (e: MessageEvent) => {

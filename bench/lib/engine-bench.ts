@@ -5,7 +5,7 @@
 // Everything goes through the public Engine API (`completions.create`, `stats()`); the only
 // hook is `createEngine`'s `createRunner`, which wraps the WebGPU runner to time its steps.
 import { createEngine, type CreateEngineOptions } from '../../src/create-engine';
-import type { LocalEngine } from '../../src/openai/local-engine';
+import type { MultiEngine } from '../../src/openai/multi-engine';
 import type { ModelRunner } from '../../src/engine/types';
 import { createWebGpuRunner } from '../../src/gpu/create-runner';
 import { DeviceContext } from '../../src/gpu/device';
@@ -26,7 +26,7 @@ export interface StepTiming {
 }
 
 export interface TimedEngine {
-  engine: LocalEngine;
+  engine: MultiEngine;
   /** The WebGPU adapter the runner got. */
   adapter: string;
   /** Every runner step since the last `steps.length = 0`. */

@@ -8,7 +8,7 @@
 // the engine's own (arrival → first token: `timings.queuedMs + timings.promptMs`), so
 // tokenizing is not in it.
 import type { Completion } from '../../src/openai/engine-api';
-import type { LocalEngine } from '../../src/openai/local-engine';
+import type { MultiEngine } from '../../src/openai/multi-engine';
 import type { SourceInput } from '../../src/model/gguf/source';
 import { openTimedEngine } from './engine-bench';
 
@@ -40,7 +40,7 @@ const COMMON = (
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
 /** Words that the engine's tokenizer encodes as exactly one token (with the leading space). */
-async function singleTokenWords(engine: LocalEngine): Promise<string[]> {
+async function singleTokenWords(engine: MultiEngine): Promise<string[]> {
   const candidates = [...new Set([...COMMON, ...LETTERS, ...[...LETTERS].flatMap((a) => [...LETTERS].map((b) => a + b))])];
   const words: string[] = [];
   for (const w of candidates) if ((await engine.tokenize({ prompt: w, add_special_tokens: false })).count === 1) words.push(w);
@@ -53,7 +53,7 @@ function wordRun(words: string[], seed: number, n: number): string[] {
   return Array.from({ length: n }, (_, i) => words[(seed * 7919 + i * 104729) % words.length]!);
 }
 
-async function firstToken(engine: LocalEngine, prompt: string, expectTokens: number): Promise<PrefixRow> {
+async function firstToken(engine: MultiEngine, prompt: string, expectTokens: number): Promise<PrefixRow> {
   const r = (await engine.completions.create({ prompt, max_tokens: 1, temperature: 0 })) as Completion;
   const promptTokens = r.usage!.prompt_tokens;
   if (promptTokens !== expectTokens) throw new Error(`prompt has ${promptTokens} tokens, expected ${expectTokens}`);

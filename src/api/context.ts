@@ -2,7 +2,7 @@
 // when the client goes away (request signal or response-stream cancel), the router's
 // stored responses, and model lookup.
 
-import type { Engine } from '../openai/engine-api';
+import type { Engine, EngineInfo } from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
 import type { ResponseStore } from './responses-store';
 import { sameModel } from '../openai/model-name';
@@ -43,6 +43,12 @@ export async function resolveModel(engine: Engine, requested: string | undefined
     throw new EngineError('model_not_found', `The model '${requested}' does not exist.`, 'model');
   }
   return found.id;
+}
+
+/** Every loaded model's info, in the engine's order (Ollama's /api/tags and /api/ps list them all). */
+export async function modelInfos(engine: Engine): Promise<EngineInfo[]> {
+  const { data } = await engine.models.list();
+  return Promise.all(data.map((m) => engine.info(m.id)));
 }
 
 /** An Ollama-flavoured name: always with a tag, as Ollama lists models. */

@@ -50,6 +50,10 @@ const ENGINE_STATUS: Partial<Record<EngineErrorCode, number>> = {
   unsupported_parameter: 400,
   context_length_exceeded: 400,
   model_has_no_chat_template: 400,
+  model_cannot_embed: 400,
+  model_cannot_generate: 400,
+  // Insufficient Storage: the request is fine, this engine's memory budget is not.
+  model_does_not_fit: 507,
   unsupported: 400,
   model_not_found: 404,
   queue_full: 429,

@@ -2,7 +2,7 @@
 // `stream: false` too), /api/tags, /api/show, /api/ps, /api/version. Each request is
 // mapped onto the engine's OpenAI-shaped calls and always streamed from the engine
 // (with usage), so both answer forms share one path; the final object carries
-// `done_reason` and Ollama's nanosecond timings.
+// `done_reason` and Ollama's nanosecond timings. Embeddings: ollama-embed.ts.
 
 import type {
   ChatCompletionChunk,
@@ -15,7 +15,7 @@ import type {
 import { EngineError } from '../engine/errors';
 import { fitMaxTokens } from '../openai/fit-context';
 import { jsonResponse } from './errors';
-import { ollamaName, resolveModel, type RouteContext } from './context';
+import { modelInfos, ollamaName, resolveModel, type RouteContext } from './context';
 import {
   CHAT_TABLE,
   GENERATE_TABLE,
@@ -27,7 +27,8 @@ import {
   type OllamaGenerateRequest,
 } from './ollama-params';
 import { frameStream, ndjsonFrames, NDJSON_HEADERS } from './sse';
-import { arrayOf, bool, str, validateBody, type Check } from '../openai/validate';
+import { keepAliveIsZero, unloadForKeepAlive } from './ollama-keep-alive';
+import { str, validateBody } from '../openai/validate';
 
 /** What /api/version reports: the Ollama API level tabllm follows (clients gate features on it). */
 export const OLLAMA_API_VERSION = '0.6.4';
@@ -110,17 +111,18 @@ async function answer(ctx: RouteContext, objects: AsyncIterable<Record<string, u
   return jsonResponse({ ...last, ...(key === 'message' ? { message: { role: 'assistant', content: text } } : { response: text }) });
 }
 
-/** Empty messages/prompt: Ollama's "load the model" request, answered at once. */
-function loaded(model: string, key: 'message' | 'response'): Response {
+/** Empty messages/prompt: Ollama's "load the model" request, answered at once; with `keep_alive: 0`, "unload it". */
+async function loaded(ctx: RouteContext, request: { model: string; keep_alive?: unknown }, id: string, key: 'message' | 'response'): Promise<Response> {
   const empty = key === 'message' ? { message: { role: 'assistant', content: '' } } : { response: '' };
-  return jsonResponse({ model, created_at: nowIso(), ...empty, done: true, done_reason: 'load' });
+  const unloaded = keepAliveIsZero(request.keep_alive) && (await unloadForKeepAlive(ctx.engine, id));
+  return jsonResponse({ model: request.model, created_at: nowIso(), ...empty, done: true, done_reason: unloaded ? 'unload' : 'load' });
 }
 
 export async function chat(ctx: RouteContext): Promise<Response> {
   const request = validateBody<OllamaChatRequest>(ctx.body, CHAT_TABLE, LENIENT);
   const model = await resolveModel(ctx.engine, request.model);
   const messages = chatMessages(request);
-  if (messages.length === 0) return loaded(request.model, 'message');
+  if (messages.length === 0) return loaded(ctx, request, model, 'message');
   const sampling = samplingFromOptions(requestOptions(request));
   // num_predict never fails for length (fit-context.ts); absent, chat runs until the context is full.
   const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true });
@@ -136,8 +138,8 @@ export async function generate(ctx: RouteContext): Promise<Response> {
   const request = validateBody<OllamaGenerateRequest>(ctx.body, GENERATE_TABLE, LENIENT);
   const model = await resolveModel(ctx.engine, request.model);
   const prompt = request.prompt ?? '';
-  if (prompt === '') return loaded(request.model, 'response');
-  const info = await ctx.engine.info();
+  if (prompt === '') return loaded(ctx, request, model, 'response');
+  const info = await ctx.engine.info(model);
   const sampling = samplingFromOptions(requestOptions(request));
   const options = { signal: ctx.signal };
   let pieces: AsyncIterable<Piece>;
@@ -213,14 +215,13 @@ function modelEntry(info: EngineInfo) {
 }
 
 export async function tags(ctx: RouteContext): Promise<Response> {
-  return jsonResponse({ models: [modelEntry(await ctx.engine.info())] });
+  return jsonResponse({ models: (await modelInfos(ctx.engine)).map(modelEntry) });
 }
 
 export async function ps(ctx: RouteContext): Promise<Response> {
-  const info = await ctx.engine.info();
-  // Loaded until the page (or process) goes away: Ollama's "forever" is a far-future expiry.
-  const entry = { ...modelEntry(info), expires_at: '2318-08-08T00:00:00Z', size_vram: info.gpuBytes ?? 0, context_length: info.contextLength };
-  return jsonResponse({ models: [entry] });
+  // Loaded until unloaded (or the page or process goes away): Ollama's "forever" is a far-future expiry.
+  const entry = (info: EngineInfo) => ({ ...modelEntry(info), expires_at: '2318-08-08T00:00:00Z', size_vram: info.gpuBytes ?? 0, context_length: info.contextLength });
+  return jsonResponse({ models: (await modelInfos(ctx.engine)).map(entry) });
 }
 
 export async function show(ctx: RouteContext): Promise<Response> {
@@ -231,8 +232,7 @@ export async function show(ctx: RouteContext): Promise<Response> {
   }, LENIENT);
   const requested = request.model ?? request.name;
   if (requested === undefined) throw new EngineError('invalid_request', "Missing required parameter: 'model'.", 'model');
-  await resolveModel(ctx.engine, requested);
-  const info = await ctx.engine.info();
+  const info = await ctx.engine.info(await resolveModel(ctx.engine, requested));
   return jsonResponse({
     modelfile: `# Modelfile generated by tabllm\nFROM ${info.id}\n`,
     parameters: '',
@@ -243,51 +243,9 @@ export async function show(ctx: RouteContext): Promise<Response> {
       'general.parameter_count': info.parameterCount ?? 0,
       [`${info.arch}.context_length`]: info.contextLength,
     },
-    capabilities: ['completion'],
+    capabilities: [info.task === 'embed' ? 'embedding' : 'completion'],
     modified_at: new Date(info.created * 1000).toISOString(),
   });
-}
-
-// ---------------------------------------------------------------------------------------
-// Embeddings: forwarded to the engine, which may answer `unsupported`.
-
-const input: Check = (v, p) => {
-  if (typeof v !== 'string') arrayOf(str, { minLength: 1 })(v, p);
-};
-
-/** `/api/embed`: `{ model, input }` → `{ model, embeddings: number[][] }`. */
-export async function embed(ctx: RouteContext): Promise<Response> {
-  const request = validateBody<{ model: string; input: string | string[] }>(ctx.body, {
-    model: { required: true, check: str },
-    input: { required: true, check: input },
-    truncate: { check: bool },
-    keep_alive: { ignored: true },
-    options: { ignored: true },
-    dimensions: { unsupported: () => true },
-  }, LENIENT);
-  const model = await resolveModel(ctx.engine, request.model);
-  const startMs = performance.now();
-  const result = await ctx.engine.embeddings.create({ model, input: request.input }, { signal: ctx.signal });
-  return jsonResponse({
-    model: request.model,
-    embeddings: result.data.map((d) => d.embedding),
-    total_duration: ns(performance.now() - startMs),
-    load_duration: 0,
-    prompt_eval_count: result.usage.prompt_tokens,
-  });
-}
-
-/** `/api/embeddings` (Ollama's older route): `{ model, prompt }` → `{ embedding }`. */
-export async function embeddingsLegacy(ctx: RouteContext): Promise<Response> {
-  const request = validateBody<{ model: string; prompt: string }>(ctx.body, {
-    model: { required: true, check: str },
-    prompt: { required: true, check: str },
-    keep_alive: { ignored: true },
-    options: { ignored: true },
-  }, LENIENT);
-  const model = await resolveModel(ctx.engine, request.model);
-  const result = await ctx.engine.embeddings.create({ model, input: request.prompt }, { signal: ctx.signal });
-  return jsonResponse({ embedding: result.data[0]?.embedding ?? [] });
 }
 
 export async function version(): Promise<Response> {

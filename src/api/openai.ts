@@ -1,12 +1,11 @@
 // OpenAI-compatible routes (vLLM's and Ollama's `/v1`): chat completions, completions,
-// models, embeddings, and vLLM's /tokenize and /detokenize. Handlers validate, resolve the
+// models, and vLLM's /tokenize and /detokenize (embeddings: embeddings.ts). Handlers validate, resolve the
 // model, call the engine, and frame the answer; the engine never sees an invalid request.
 
 import type {
   ChatCompletionChunk,
   CompletionChunk,
   CompletionTimings,
-  EmbeddingCreateParams,
 } from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
 import { jsonResponse } from './errors';
@@ -18,7 +17,6 @@ import {
   validateTokenizeParams,
 } from '../openai/params';
 import { frameStream, sseFrames, SSE_HEADERS } from './sse';
-import { arrayOf, oneOf, str, validateBody, type Check } from '../openai/validate';
 
 /** Drops the tabllm `timings` extension so OpenAI routes answer OpenAI's exact shape. */
 function withoutTimings<T extends { timings?: CompletionTimings }>(obj: T): T {
@@ -86,27 +84,10 @@ export async function retrieveModel(ctx: RouteContext): Promise<Response> {
   return jsonResponse(data.find((m) => m.id === id));
 }
 
-const input: Check = (v, p) => {
-  if (typeof v !== 'string') arrayOf(str, { minLength: 1 })(v, p);
-};
-
-export async function embeddings(ctx: RouteContext): Promise<Response> {
-  const params = validateBody<EmbeddingCreateParams>(ctx.body, {
-    model: { check: str },
-    input: { required: true, check: input },
-    encoding_format: { check: oneOf('float') },
-    dimensions: { unsupported: () => true },
-    user: { ignored: true },
-  });
-  const model = await resolveModel(ctx.engine, params.model);
-  const { encoding_format: _format, ...rest } = params as EmbeddingCreateParams & { encoding_format?: string };
-  return jsonResponse(await ctx.engine.embeddings.create({ ...rest, model }, { signal: ctx.signal }));
-}
-
 export async function tokenize(ctx: RouteContext): Promise<Response> {
   const params = validateTokenizeParams(ctx.body);
   const model = await resolveModel(ctx.engine, params.model);
-  if ('messages' in params && !(await ctx.engine.info()).hasChatTemplate) {
+  if ('messages' in params && !(await ctx.engine.info(model)).hasChatTemplate) {
     throw new EngineError('model_has_no_chat_template', `The model '${model}' has no chat template.`, 'messages');
   }
   return jsonResponse(await ctx.engine.tokenize({ ...params, model }));

@@ -11,7 +11,9 @@ import { combineSignals, type RouteContext } from './context';
 import { corsHeaders } from './cors';
 import { startDeadline, untilDeadline } from './deadline';
 import { errorResponse, HttpError, toHttpError } from './errors';
+import { createEmbeddings } from './embeddings';
 import * as ollama from './ollama';
+import * as ollamaEmbed from './ollama-embed';
 import * as openai from './openai';
 import { checkAccess, compileAccess, PolicyConfigError, type LocalAccessOptions } from './origin-policy';
 import * as responses from './responses';
@@ -73,7 +75,7 @@ const ROUTES: Route[] = [
   { path: '/v1/completions', flavor: 'openai', methods: { POST: openai.completions } },
   { path: '/v1/responses', flavor: 'openai', methods: { POST: responses.createResponse } },
   { path: '/v1/responses', prefix: true, flavor: 'openai', methods: { GET: responses.retrieveResponse, DELETE: responses.deleteResponse } },
-  { path: '/v1/embeddings', flavor: 'openai', methods: { POST: openai.embeddings } },
+  { path: '/v1/embeddings', flavor: 'openai', methods: { POST: createEmbeddings } },
   { path: '/v1/models', flavor: 'openai', methods: { GET: openai.listModels } },
   { path: '/v1/models', prefix: true, flavor: 'openai', methods: { GET: openai.retrieveModel } },
   { path: '/tokenize', flavor: 'openai', methods: { POST: openai.tokenize } },
@@ -85,8 +87,8 @@ const ROUTES: Route[] = [
   { path: '/api/show', flavor: 'ollama', methods: { POST: ollama.show } },
   { path: '/api/ps', flavor: 'ollama', methods: { GET: ollama.ps } },
   { path: '/api/version', flavor: 'ollama', methods: { GET: ollama.version } },
-  { path: '/api/embed', flavor: 'ollama', methods: { POST: ollama.embed } },
-  { path: '/api/embeddings', flavor: 'ollama', methods: { POST: ollama.embeddingsLegacy } },
+  { path: '/api/embed', flavor: 'ollama', methods: { POST: ollamaEmbed.embed } },
+  { path: '/api/embeddings', flavor: 'ollama', methods: { POST: ollamaEmbed.embeddingsLegacy } },
   // Ollama's liveness probe; some clients check it before anything else.
   { path: '/', flavor: 'ollama', methods: { GET: text('Ollama is running') } },
 ];

@@ -27,10 +27,16 @@ export interface RunArgs {
 
 export interface ServeArgs {
   command: 'serve';
+  /** The first (default) model. */
   model: string;
+  /** Every model to serve, in order (`tabllm serve a.gguf b.gguf`); absent: just `model`. */
+  models?: string[];
   host: string;
   port: number;
+  /** The first model's `--name`. */
   name?: string;
+  /** `--name` per model, in the models' order (fewer: the rest are named by their file stems). */
+  names?: string[];
   kvCacheMiB?: number;
   maxBatchTokens?: number;
   precision?: CliPrecision;
@@ -55,7 +61,7 @@ export type CliArgs = RunArgs | ServeArgs | FlowArgs | { command: 'help' } | { c
 export const USAGE = `usage:
   tabllm run <model.gguf | url> [-p PROMPT] [-n STEPS | --max-tokens N] [--temperature T] [--top-p P] [--seed S] [--json]
              [--kv-cache-mib M] [--precision auto|f32|f16]
-  tabllm serve <model.gguf | url> [--host 127.0.0.1] [--port 8000] [--name NAME] [--kv-cache-mib M] [--max-batch-tokens N]
+  tabllm serve <model.gguf | url>... [--host 127.0.0.1] [--port 8000] [--name NAME]... [--kv-cache-mib M] [--max-batch-tokens N]
                [--precision auto|f32|f16] [--allow-origin ORIGIN]... [--allow-host NAME]... [--api-key KEY]
                [--request-timeout SECONDS]
 ${FLOW_USAGE}
@@ -66,6 +72,9 @@ run:    completes PROMPT (no chat template; BOS as the GGUF says) and streams th
         --max-tokens N counts generated tokens only. Default: 256 steps. --json prints
         { text, token_ids, usage, timings } instead.
 serve:  answers the OpenAI (/v1) and Ollama (/api) HTTP APIs on host:port (loopback by default).
+        Several models (a chat model and an embedding model, say) are served side by side, each
+        named by its file stem or by the --name in its place; requests pick one by 'model'.
+        --kv-cache-mib applies to each chat model.
         Web pages may call it only from this machine's origins (http(s)://localhost, 127.0.0.1,
         [::1], any port); --allow-origin adds one (exact, 'https://*.example.com', 'null' or '*';
         env TABLLM_ORIGINS, comma-separated). On loopback, a Host other than this machine's names
@@ -110,7 +119,7 @@ export function parseCliArgs(argv: string[], env: CliEnv = {}): CliArgs {
       : {
           host: { type: 'string' },
           port: { type: 'string' },
-          name: { type: 'string' },
+          name: { type: 'string', multiple: true },
           'kv-cache-mib': { type: 'string' },
           'max-batch-tokens': { type: 'string' },
           precision: { type: 'string' },
@@ -122,7 +131,7 @@ export function parseCliArgs(argv: string[], env: CliEnv = {}): CliArgs {
     '',
   );
   if (positionals.length === 0) throw new CliUsageError(`${command}: missing the model (a .gguf path or URL)`);
-  if (positionals.length > 1) throw new CliUsageError(`${command}: unexpected argument '${positionals[1]}'`);
+  if (positionals.length > 1 && command === 'run') throw new CliUsageError(`${command}: unexpected argument '${positionals[1]}'`);
   const model = positionals[0]!;
   const kvCacheMiB = num('--kv-cache-mib', v['kv-cache-mib'] as string | undefined, { min: 1, max: 1 << 20 });
   const precision = precisionArg(v.precision as string | undefined);
@@ -145,12 +154,17 @@ export function parseCliArgs(argv: string[], env: CliEnv = {}): CliArgs {
       precision,
     };
   }
+  const names = (v.name as string[] | undefined) ?? [];
+  if (names.length > positionals.length) throw new CliUsageError(`serve: ${names.length} --name flags for ${positionals.length} model(s); give at most one per model, in order`);
+  for (const n of names) if (n.trim() === '') throw new CliUsageError('--name must not be empty');
   return {
     command,
     model,
+    ...(positionals.length > 1 ? { models: positionals } : {}),
     host: (v.host as string | undefined) ?? '127.0.0.1',
     port: num('--port', v.port as string | undefined, { min: 0, max: 65535, integer: true }) ?? 8000,
-    name: v.name as string | undefined,
+    name: names[0],
+    ...(names.length > 1 ? { names } : {}),
     kvCacheMiB,
     maxBatchTokens: num('--max-batch-tokens', v['max-batch-tokens'] as string | undefined, { min: 1, max: 1 << 16, integer: true }),
     precision,

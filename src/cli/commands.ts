@@ -2,14 +2,16 @@
 // commands are tested on a fake runner; main.ts passes the WebGPU one.
 import { isLoopbackBind } from '../api/origin-policy';
 import { createRouter, routePath, type Router } from '../api/router';
-import type { Completion, CompletionChunk } from '../openai/engine-api';
+import type { Completion, CompletionChunk, Engine } from '../openai/engine-api';
 import type { CreateEngineOptions, LoadProgress } from '../create-engine';
-import type { LocalEngine } from '../openai/local-engine';
 import type { RunArgs, ServeArgs } from './args';
 import { serveFetchHandler, type RunningServer } from './http-server';
 import { PendingEngine } from './pending-engine';
 
-export type EngineFactory = (options: Omit<CreateEngineOptions, 'createRunner'>) => Promise<LocalEngine>;
+/** What the commands need of an engine: the Engine interface, and a way to free it. */
+export type CliEngine = Engine & { destroy(): Promise<void> };
+
+export type EngineFactory = (options: Omit<CreateEngineOptions, 'createRunner'>) => Promise<CliEngine>;
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -118,7 +120,9 @@ export async function serveCommand(args: ServeArgs, createEngine: EngineFactory,
         `${args.apiKey === undefined ? '; add --api-key KEY to require a key' : ' (with the API key)'}.\n`,
     );
   }
-  const pending = new PendingEngine(`the model (${args.model})`);
+  const sources = args.models ?? [args.model];
+  const what = sources.length > 1 ? `the models (${sources.join(', ')})` : `the model (${args.model})`;
+  const pending = new PendingEngine(what);
   const router = createRouter(pending, {
     // Bound to loopback, only this machine's Host names are answered (DNS rebinding); bound
     // wider, the server is reached by names and addresses it cannot know.
@@ -130,14 +134,15 @@ export async function serveCommand(args: ServeArgs, createEngine: EngineFactory,
   const server = await serveFetchHandler(healthWhileLoading(pending, router), { host: args.host, port: args.port, onError }).catch((err: unknown) => {
     throw listenError(err, args.host, args.port);
   });
-  io.stderr(`listening at ${server.url} (503 until the model is loaded); loading ${args.model}…\n`);
+  io.stderr(`listening at ${server.url} (503 until the model is loaded); loading ${sources.join(', ')}…\n`);
   hooks.onListening?.(server);
   let lastLine = '';
-  let engine: LocalEngine;
+  let engine: CliEngine;
   try {
+    const names = args.names ?? (args.name === undefined ? [] : [args.name]);
     engine = await createEngine({
-      model: args.model,
-      modelId: args.name,
+      // One model: the one-model form (as before); several: each with its --name in order.
+      ...(sources.length > 1 ? { models: sources.map((model, i) => ({ model, modelId: names[i] })) } : { model: args.model, modelId: args.name }),
       kvCacheBytes: args.kvCacheMiB ? args.kvCacheMiB * MiB : undefined,
       maxBatchTokens: args.maxBatchTokens,
       precision: args.precision,
@@ -152,8 +157,12 @@ export async function serveCommand(args: ServeArgs, createEngine: EngineFactory,
     throw err;
   }
   pending.resolve(engine);
-  const info = await engine.info();
-  io.stderr(`\nserving '${info.id}' (${info.arch}, ${info.quant}) at ${server.url}  — OpenAI: ${server.url}/v1  Ollama: ${server.url}/api\n`);
+  const served: string[] = [];
+  for (const m of (await engine.models.list()).data) {
+    const info = await engine.info(m.id);
+    served.push(`'${info.id}' (${info.arch}, ${info.quant}${info.task === 'embed' ? ', embeddings' : ''})`);
+  }
+  io.stderr(`\nserving ${served.join(', ')} at ${server.url}  — OpenAI: ${server.url}/v1  Ollama: ${server.url}/api\n`);
   hooks.onReady?.(server);
   const close = server.close;
   return {

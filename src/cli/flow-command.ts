@@ -4,10 +4,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { LocalEngine } from '../openai/local-engine';
 import { batchRun, flowErrorJson, FlowError, outputRow, parseJsonl, runFlow, type FlowRunOptions } from '../flow';
 import { isRecord } from '../flow/yaml';
-import type { CliIO, EngineFactory } from './commands';
+import type { CliEngine, CliIO, EngineFactory } from './commands';
 import type { FlowArgs } from './flow-args';
 import { readFlowFolder } from './flow-files';
 
@@ -65,7 +64,7 @@ function defaultRunDir(flow: string): string {
 }
 
 export async function flowCommand(args: FlowArgs, createEngine: EngineFactory, io: CliIO): Promise<number> {
-  let engine: LocalEngine | undefined;
+  let engine: CliEngine | undefined;
   try {
     const folder = await readFlowFolder(args.flow);
     const inputs = args.sub === 'test' ? await readInputs(args.inputs) : {};

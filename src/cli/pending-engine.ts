@@ -33,5 +33,16 @@ export class PendingEngine implements Engine {
   tokenize: Engine['tokenize'] = async (params) => this.need().tokenize(params);
   detokenize: Engine['detokenize'] = async (params) => this.need().detokenize(params);
   stats: Engine['stats'] = async () => this.need().stats();
-  info: Engine['info'] = async () => this.need().info();
+  info: Engine['info'] = async (model) => this.need().info(model);
+  // keep_alive: 0 (Ollama) unloads through these on a multi-model engine.
+  loadModel = async (source: unknown) => {
+    const e = this.need();
+    if (!e.loadModel) throw new EngineError('unsupported', 'this engine hosts one model');
+    return e.loadModel(source);
+  };
+  unloadModel = async (model: string) => {
+    const e = this.need();
+    if (!e.unloadModel) throw new EngineError('unsupported', 'this engine hosts one model');
+    return e.unloadModel(model);
+  };
 }

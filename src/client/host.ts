@@ -12,7 +12,10 @@ import { HOST_PING_ANSWER } from './worker-start';
 
 export type Result<T> = { ok: T } | { err: WireError };
 
-export type UnaryMethod = 'models.list' | 'tokenize' | 'detokenize' | 'stats' | 'info' | 'embeddings.create';
+export type UnaryMethod = 'models.list' | 'tokenize' | 'detokenize' | 'stats' | 'info' | 'loadModel' | 'unloadModel';
+
+/** The calls that carry a MessagePort (streams, and cancel for the unary ones). */
+export type CreateKind = 'chat' | 'completions' | 'embeddings';
 
 export type { LoadProgress };
 
@@ -23,7 +26,7 @@ export interface EngineHostApi<P = LoadProgress> {
   load(options: unknown, onProgress?: (p: P) => void): Promise<Result<EngineInfo>>;
   call(method: UnaryMethod, params?: unknown): Promise<Result<unknown>>;
   /** For `stream: true` resolves `{ ok: 'stream' }` once admitted, then items flow on `port`. */
-  create(kind: 'chat' | 'completions', params: { stream?: boolean | null }, port: MessagePort): Promise<Result<unknown>>;
+  create(kind: CreateKind, params: { stream?: boolean | null }, port: MessagePort): Promise<Result<unknown>>;
   unload(): Promise<Result<void>>;
 }
 
@@ -60,8 +63,13 @@ export function hostEngine<P = LoadProgress>(endpoint: Comlink.Endpoint, factory
           case 'tokenize': return e.tokenize(params as never);
           case 'detokenize': return e.detokenize(params as never);
           case 'stats': return e.stats();
-          case 'info': return e.info();
-          case 'embeddings.create': return e.embeddings.create(params as never);
+          case 'info': return e.info(params as string | undefined);
+          case 'loadModel':
+            if (!e.loadModel) throw new EngineError('unsupported', 'this engine hosts one model');
+            return e.loadModel(params);
+          case 'unloadModel':
+            if (!e.unloadModel) throw new EngineError('unsupported', 'this engine hosts one model');
+            return e.unloadModel(params as string);
         }
         throw new EngineError('invalid_request', `unknown method ${String(method)}`);
       }),
@@ -72,7 +80,7 @@ export function hostEngine<P = LoadProgress>(endpoint: Comlink.Endpoint, factory
         port.onmessage = (ev: MessageEvent) => {
           if ((ev.data as { t?: string })?.t === 'cancel') controller.abort(new DOMException('cancelled', 'AbortError'));
         };
-        const target = kind === 'chat' ? e.chat.completions : e.completions;
+        const target = kind === 'chat' ? e.chat.completions : kind === 'completions' ? e.completions : e.embeddings;
         const result = await (target.create as (p: unknown, o: unknown) => Promise<unknown>)(params, { signal: controller.signal });
         if (params.stream) {
           void pumpToPort(result as AsyncIterable<unknown>, port, controller);

@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import type { Engine, EngineInfo } from '../openai/engine-api';
 import { EngineError } from '../engine/errors';
-import type { EngineHostApi, LoadProgress, Result, UnaryMethod } from './host';
+import type { CreateKind, EngineHostApi, LoadProgress, Result, UnaryMethod } from './host';
 import { iterableFromPort } from './port-stream';
 import { fromWireError } from './wire-errors';
 
@@ -38,7 +38,7 @@ export class RemoteEngine<P = LoadProgress> implements Engine {
     return unwrap(await this.host.call(method, params)) as T;
   }
 
-  private async create(kind: 'chat' | 'completions', params: { stream?: boolean | null }, options?: { signal?: AbortSignal }): Promise<unknown> {
+  private async create(kind: CreateKind, params: { stream?: boolean | null }, options?: { signal?: AbortSignal }): Promise<unknown> {
     const signal = options?.signal;
     if (signal?.aborted) throw new EngineError('aborted', 'request aborted before it was sent');
     const { port1, port2 } = new MessageChannel();
@@ -64,9 +64,13 @@ export class RemoteEngine<P = LoadProgress> implements Engine {
   };
   readonly completions = { create: ((params: never, options?: never) => this.create('completions', params, options)) as Engine['completions']['create'] };
   readonly models = { list: () => this.call<Awaited<ReturnType<Engine['models']['list']>>>('models.list') };
-  readonly embeddings = { create: (params: unknown) => this.call<Awaited<ReturnType<Engine['embeddings']['create']>>>('embeddings.create', params) };
+  // Through create(): a unary call with a port, so an abort reaches the worker's request.
+  readonly embeddings = { create: ((params: never, options?: never) => this.create('embeddings', params, options)) as Engine['embeddings']['create'] };
   tokenize: Engine['tokenize'] = (params) => this.call('tokenize', params);
   detokenize: Engine['detokenize'] = (params) => this.call('detokenize', params);
   stats: Engine['stats'] = () => this.call('stats');
-  info: Engine['info'] = () => this.call('info');
+  info: Engine['info'] = (model) => this.call('info', model);
+  /** Loads one more model in the worker's engine (createWorkerEngine's multi-model engine). */
+  loadModel = (source: unknown): Promise<EngineInfo> => this.call('loadModel', source);
+  unloadModel = (model: string): Promise<void> => this.call('unloadModel', model);
 }

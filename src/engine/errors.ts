@@ -12,6 +12,12 @@ export type EngineErrorCode =
   | 'queue_full'
   | 'model_not_found'
   | 'model_has_no_chat_template'
+  /** An embeddings request for a model without pooling (a chat model) (#17). */
+  | 'model_cannot_embed'
+  /** A chat/completions request for an embedding model (#17). */
+  | 'model_cannot_generate'
+  /** A model whose weights and KV pool do not fit what is left of the engine's GPU memory budget (#17). */
+  | 'model_does_not_fit'
   | 'unsupported'
   | 'device_lost'
   /** WebGPU refused what a step recorded (the runner's own code, src/gpu/runner-errors.ts): a tabllm bug. */

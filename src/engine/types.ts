@@ -192,6 +192,8 @@ export interface GpuEntryPoint {
 /** What a model runner factory gets: the parsed file, its bytes, the config and the device options. */
 export interface RunnerFactoryArgs {
   gguf: GGUFFile;
+  /** The id the model will be served under (tests and the demo pick a fake runner by it). */
+  modelId?: string;
   source: ByteSource;
   config: ModelConfig;
   gpu?: GpuEntryPoint;

@@ -239,13 +239,33 @@ export interface ModelList {
 }
 
 export interface EmbeddingCreateParams {
+  /** Omitted: the first loaded model. */
   model?: string;
-  input: string | string[];
+  /** Text, texts, token ids, or several token-id arrays (OpenAI's four forms); at most 2048 inputs. */
+  input: string | string[] | number[] | number[][];
+  /** 'float' (default): number arrays; 'base64': each vector as little-endian float32 bytes in base64 (OpenAI's). */
+  encoding_format?: 'float' | 'base64' | null;
+  /** Keep the first N components, renormalised: 1 ≤ N ≤ the model's size (src/engine/embedding-vector.ts). */
+  dimensions?: number | null;
+  /** Accepted and ignored. */
+  user?: string;
+  /**
+   * tabllm extension (Ollama's `truncate`): cut an input longer than the context to its
+   * first context-length tokens instead of a 400 `context_length_exceeded`. Default false.
+   */
+  truncate?: boolean | null;
+}
+
+export interface Embedding {
+  object: 'embedding';
+  index: number;
+  /** A unit vector; a base64 string with `encoding_format: 'base64'`. */
+  embedding: number[] | string;
 }
 
 export interface EmbeddingResponse {
   object: 'list';
-  data: { object: 'embedding'; index: number; embedding: number[] }[];
+  data: Embedding[];
   model: string;
   usage: { prompt_tokens: number; total_tokens: number };
 }
@@ -298,6 +318,26 @@ export interface EngineStats {
    */
   kvSlotsFilled: number;
   kvSlotsAllocated: number;
+  /** Runner calls of an embedding model's batcher so far (one per batch of inputs). */
+  embedBatches?: number;
+  /** Several models in one engine (#17): each one's own numbers and GPU memory. */
+  models?: ModelStats[];
+  /** The engine's GPU memory budget (weights + KV pools of all its models); absent: none set. */
+  gpuMemoryBudgetBytes?: number;
+  /** What the loaded models hold of it: Σ models[].gpuBytes. */
+  gpuBytesUsed?: number;
+}
+
+/** One loaded model's share of an engine (EngineStats.models). */
+export interface ModelStats extends Omit<EngineStats, 'models' | 'gpuMemoryBudgetBytes' | 'gpuBytesUsed'> {
+  id: string;
+  task: 'generate' | 'embed';
+  /** GPU bytes of its weights (the tensors' size in the file), as the budget counts them. */
+  weightsBytes: number;
+  /** GPU bytes of its KV pool (0 for an embedding model). */
+  kvCacheBytes: number;
+  /** weightsBytes + kvCacheBytes. */
+  gpuBytes: number;
 }
 
 export interface EngineInfo {
@@ -319,6 +359,10 @@ export interface EngineInfo {
   gpuBytes?: number;
   /** Milliseconds the load took (Ollama's `load_duration` of the first request). */
   loadMs?: number;
+  /** 'embed': an embedding model (embeddings only; chat and completions are a 400). Absent: 'generate'. */
+  task?: 'generate' | 'embed';
+  /** An embedding model's vector size. */
+  embeddingDim?: number;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -353,10 +397,15 @@ export interface Engine {
   readonly chat: { readonly completions: ChatCompletions };
   readonly completions: Completions;
   readonly models: { list(): Promise<ModelList> };
-  /** May reject with `unsupported`. */
+  /** Rejects with `model_cannot_embed` on a chat model. */
   readonly embeddings: { create(params: EmbeddingCreateParams, options?: RequestOptions): Promise<EmbeddingResponse> };
   tokenize(params: TokenizeParams): Promise<TokenizeResult>;
   detokenize(params: DetokenizeParams): Promise<DetokenizeResult>;
   stats(): Promise<EngineStats>;
-  info(): Promise<EngineInfo>;
+  /** The named model's info; absent: the first (default) model's. */
+  info(model?: string): Promise<EngineInfo>;
+  /** Engines that host several models (#17): load one more at run time. */
+  loadModel?(source: unknown): Promise<EngineInfo>;
+  /** Unloads a model (Ollama's `keep_alive: 0`); requests naming it then get 404 `model_not_found`. */
+  unloadModel?(model: string): Promise<void>;
 }

@@ -1,15 +1,19 @@
 // LocalEngine: the `Engine` interface (OpenAI shapes) over an EngineCore in this thread.
 // Chat and completions share one pipeline: validate → template (chat) → tokens →
 // EngineRequests (admit) → merged events (pipeline.ts) → OpenAI objects or chunks. The
-// core knows nothing of OpenAI; the router knows nothing of tokens.
+// core knows nothing of OpenAI; the router knows nothing of tokens. An embedding model has
+// no core but an EmbedQueue (embeddings.ts shapes its answers); each engine serves one model
+// (multi-engine.ts routes between several).
 import { validateChatParams, validateCompletionParams } from './params';
 import type { ChatTemplate } from '../model/template';
 import { TemplateError } from '../model/template';
 import type { EngineCore, EngineEvent } from '../engine/core';
+import type { EmbedQueue } from '../engine/embed-queue';
+import { embeddingResponse, embeddingSequences, validateEmbeddingParams } from './embeddings';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, ChatTokenLogprob, Completion,
-  CompletionChunk, CompletionCreateParams, CompletionLogprobs, DetokenizeParams, DetokenizeResult,
-  Engine, EngineInfo, EngineStats, FinishReason, RequestOptions, SamplingFields, TokenizeParams, TokenizeResult,
+  CompletionChunk, CompletionCreateParams, CompletionLogprobs, DetokenizeParams, DetokenizeResult, EmbeddingCreateParams,
+  EmbeddingResponse, Engine, EngineInfo, EngineStats, FinishReason, RequestOptions, SamplingFields, TokenizeParams, TokenizeResult,
 } from './engine-api';
 import { EngineError, fromTemplateError, modelHasNoChatTemplateError } from '../engine/errors';
 import { appendCompletionLogprobs, chatLogprobs, emptyCompletionLogprobs, newId, toFinishReason, unixSeconds, type TokenTextFn } from './shapes';
@@ -32,7 +36,10 @@ export interface EngineTokenizer {
 }
 
 export interface LocalEngineParts {
-  core: EngineCore;
+  /** The generation engine; null for an embedding model (chat and completions are then a 400). */
+  core: EngineCore | null;
+  /** An embedding model's batcher; absent for a chat model (embeddings are then a 400). */
+  embedder?: EmbedQueue;
   tokenizer: EngineTokenizer;
   template: ChatTemplate | null;
   info: EngineInfo;
@@ -60,7 +67,10 @@ function randomSeed(): number {
 }
 
 export class LocalEngine implements Engine {
-  private readonly core: EngineCore;
+  private readonly genCore: EngineCore | null;
+  private readonly embedder: EmbedQueue | undefined;
+  /** Tokens a request may hold (the core's, or the embedding model's context). */
+  readonly contextLength: number;
   private readonly tokenizer: EngineTokenizer;
   private readonly template: ChatTemplate | null;
   private readonly modelInfo: EngineInfo;
@@ -69,7 +79,9 @@ export class LocalEngine implements Engine {
 
   constructor(parts: LocalEngineParts) {
     this.now = parts.now ?? (() => performance.now());
-    this.core = parts.core;
+    this.genCore = parts.core;
+    this.embedder = parts.embedder;
+    this.contextLength = parts.core?.contextLength ?? parts.embedder?.contextLength ?? parts.info.contextLength;
     this.tokenizer = parts.tokenizer;
     this.template = parts.template;
     this.modelInfo = parts.info;
@@ -78,6 +90,14 @@ export class LocalEngine implements Engine {
 
   // ---------------------------------------------------------------------------------
   // Request building
+
+  /** The generation core, or 400 `model_cannot_generate` on an embedding model. */
+  private get core(): EngineCore {
+    if (this.genCore === null) {
+      throw new EngineError('model_cannot_generate', `The model '${this.modelInfo.id}' is an embedding model: it answers embeddings (/v1/embeddings, /api/embed), not chat or completions.`, 'model');
+    }
+    return this.genCore;
+  }
 
   private checkModel(model: string | undefined): void {
     if (model != null && !sameModel(model, this.modelInfo.id)) {
@@ -147,7 +167,7 @@ export class LocalEngine implements Engine {
    * or `prompt`); the core asserts the same bound.
    */
   private checkFits(promptTokens: number, maxTokens: number | undefined, promptParam: string, param: string): void {
-    const contextLength = this.core.contextLength;
+    const contextLength = this.contextLength;
     if (promptTokens >= contextLength) {
       throw new EngineError(
         'context_length_exceeded',
@@ -197,6 +217,8 @@ export class LocalEngine implements Engine {
       badRequest(err);
     }
     this.checkModel(p.model);
+    // An embedding model has no chat: say so before its (usually missing) template does.
+    void this.core;
     const promptIds = this.renderChat(p.messages, true);
     const wantLogprobs = p.logprobs === true;
     const wantIds = p.return_token_ids === true;
@@ -333,14 +355,32 @@ export class LocalEngine implements Engine {
   readonly models = {
     list: async () => ({
       object: 'list' as const,
-      data: [{ id: this.modelInfo.id, object: 'model' as const, created: this.modelInfo.created, owned_by: 'tabllm', max_model_len: this.core.contextLength }],
+      data: [{ id: this.modelInfo.id, object: 'model' as const, created: this.modelInfo.created, owned_by: 'tabllm', max_model_len: this.contextLength }],
     }),
   };
-  readonly embeddings = {
-    create: async (): Promise<never> => {
-      throw new EngineError('unsupported', 'Embeddings are not supported yet by tabllm.', 'input');
-    },
-  };
+  readonly embeddings = { create: (p: EmbeddingCreateParams, o?: RequestOptions) => this.createEmbeddings(p, o) };
+
+  private async createEmbeddings(params: EmbeddingCreateParams, options?: RequestOptions): Promise<EmbeddingResponse> {
+    let p: EmbeddingCreateParams;
+    try {
+      p = validateEmbeddingParams(params);
+    } catch (err) {
+      badRequest(err);
+    }
+    this.checkModel(p.model);
+    if (!this.embedder) {
+      throw new EngineError('model_cannot_embed', `The model '${this.modelInfo.id}' is not an embedding model (it has no pooling): load one (bert, nomic-bert, or a decoder embedding GGUF) for embeddings.`, 'model');
+    }
+    const sequences = embeddingSequences(p, {
+      vocabSize: this.tokenizer.vocabSize,
+      contextLength: this.contextLength,
+      embeddingDim: this.modelInfo.embeddingDim ?? Infinity,
+      encode: (text) => this.tokenizer.encode(text, { addSpecial: true, parseSpecial: false }),
+    });
+    const pooled = await this.embedder.embed(sequences, options?.signal);
+    const promptTokens = sequences.reduce((sum, ids) => sum + ids.length, 0);
+    return embeddingResponse(pooled, p, this.modelInfo.id, promptTokens);
+  }
 
   async tokenize(params: TokenizeParams): Promise<TokenizeResult> {
     this.checkModel(params.model);
@@ -349,7 +389,7 @@ export class LocalEngine implements Engine {
       'messages' in params
         ? this.renderChat(params.messages, params.add_generation_prompt ?? true)
         : this.tokenizer.encode(params.prompt, { addSpecial, parseSpecial: false });
-    return { count: tokens.length, max_model_len: this.core.contextLength, tokens };
+    return { count: tokens.length, max_model_len: this.contextLength, tokens };
   }
 
   async detokenize(params: DetokenizeParams): Promise<DetokenizeResult> {
@@ -363,7 +403,15 @@ export class LocalEngine implements Engine {
   }
 
   async stats(): Promise<EngineStats> {
-    const s = this.core.stats();
+    if (this.genCore === null) {
+      const e = this.embedder?.stats();
+      return {
+        running: 0, waiting: e?.waitingSequences ?? 0, kvBlocksUsed: 0, kvBlocksTotal: 0, prefixCacheHitRate: 0,
+        lastStepBatchSize: e?.lastBatchTokens ?? 0, lastStepMs: 0, tokensPerSecond: 0, numPreemptions: 0, kvSlotsFilled: 0, kvSlotsAllocated: 0,
+        embedBatches: e?.numBatches ?? 0,
+      };
+    }
+    const s = this.genCore.stats();
     return {
       running: s.running,
       waiting: s.waiting,
@@ -383,7 +431,11 @@ export class LocalEngine implements Engine {
     return { ...this.modelInfo };
   }
 
+  /** Ends every request in flight (`engine_not_loaded`), waits for the runner to go idle, then frees it. */
   async destroy(): Promise<void> {
+    this.genCore?.close();
+    this.embedder?.close();
+    while (this.genCore?.busy || this.embedder?.busy) await new Promise((r) => setTimeout(r, 1));
     await this.onDestroy?.();
   }
 }

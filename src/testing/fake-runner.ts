@@ -16,8 +16,13 @@
 // `slidingWindow: W` makes it a model whose every layer attends to the last W positions:
 // the next token hashes only the window's tokens, and blocks wholly below the window of a
 // step's first query may be the null block (the KV manager drops them).
+//
+// Embedding mode (`embeddingDim`): the runner also has `embed()`, a pooled vector per input
+// sequence that is a hash of its token ids (component k of [ids] = fakeEmbedding(ids)[k]), so
+// tests can check routing, order, batching, normalisation and `dimensions`. Every `embed`
+// call's input is kept (`embedInputs`) to count batches.
 
-import { KV_BLOCK_SIZE, type ModelRunner, type SamplingParams, type SequenceInput, type StepInput, type StepOutput } from '../engine/types';
+import { KV_BLOCK_SIZE, type EmbedInput, type ModelRunner, type SamplingParams, type SequenceInput, type StepInput, type StepOutput } from '../engine/types';
 import type { ModelConfig } from '../model/config';
 import type { Detokenizer } from '../engine/stop';
 
@@ -37,6 +42,10 @@ export interface FakeRunnerOptions {
   failOnStep?: { step: number; error: Error };
   /** Every layer attends to the last `slidingWindow` positions only (config.slidingWindow, all layers local). */
   slidingWindow?: number;
+  /** An embedding model: `embed()` returns vectors of this many components (see fakeEmbedding). */
+  embeddingDim?: number;
+  /** Reject the embed call with this number (1-based) with `error`. */
+  failOnEmbed?: { call: number; error: Error };
 }
 
 /** setImmediate in Node; a zero timeout where it is missing (browsers, workers). */
@@ -74,6 +83,20 @@ export function allowedToken(mask: Uint32Array, preferred: number, vocabSize: nu
   throw new FakeRunnerInvariantError('unreachable');
 }
 
+/**
+ * The fake embedding model's pooled vector of `ids` (before normalisation): component k is a
+ * hash of (ids, k) in [-1, 1), so equal inputs give equal vectors and any change of a token,
+ * its order or the length gives another. Never all zeros for dim >= 1 in practice.
+ */
+export function fakeEmbedding(ids: ArrayLike<number>, dim: number): Float32Array {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < ids.length; i++) h = mix(h, ids[i]! + 1);
+  h = mix(h, ids.length);
+  const out = new Float32Array(dim);
+  for (let k = 0; k < dim; k++) out[k] = (mix(h, k + 1) % 2000) / 1000 - 1;
+  return out;
+}
+
 export function fakeConfig(vocabSize: number, contextLength: number): ModelConfig {
   return {
     arch: 'llama',
@@ -99,7 +122,7 @@ export function fakeConfig(vocabSize: number, contextLength: number): ModelConfi
 }
 
 export class FakeRunner implements ModelRunner {
-  readonly config: ModelConfig;
+  config: ModelConfig;
   readonly numKvBlocks: number;
   readonly blockSize = KV_BLOCK_SIZE;
   /** [numKvBlocks * 16] token id written to each slot; -1 = never. */
@@ -110,14 +133,34 @@ export class FakeRunner implements ModelRunner {
   /** Every step's input, in order. */
   readonly inputs: StepInput[] = [];
   destroyed = false;
+  /** Every embed call's input, in order (embedding mode). */
+  readonly embedInputs: EmbedInput[] = [];
+  /** Present only in embedding mode, as on a real runner whose model pools. */
+  readonly embed?: (input: EmbedInput) => Promise<Float32Array[]>;
 
   constructor(private readonly options: FakeRunnerOptions = {}) {
     this.numKvBlocks = options.numKvBlocks ?? 256;
-    const config = fakeConfig(options.vocabSize ?? 1000, options.contextLength ?? 2048);
+    let config = fakeConfig(options.vocabSize ?? 1000, options.contextLength ?? 2048);
+    // An embedding model's hidden size is its vector size.
+    if (options.embeddingDim !== undefined) config = { ...config, dim: options.embeddingDim };
     const w = options.slidingWindow;
     this.config = w === undefined ? config : { ...config, slidingWindow: { size: w, localLayers: [true], ropeTheta: config.ropeTheta, ropeScaled: true } };
     this.slotToken = new Int32Array(this.numKvBlocks * KV_BLOCK_SIZE).fill(-1);
     this.slotPosition = new Int32Array(this.numKvBlocks * KV_BLOCK_SIZE).fill(-1);
+    const dim = options.embeddingDim;
+    if (dim !== undefined) this.embed = (input) => this.embedBatch(input, dim);
+  }
+
+  private async embedBatch(input: EmbedInput, dim: number): Promise<Float32Array[]> {
+    this.embedInputs.push(input);
+    if (this.options.yieldEachStep ?? true) await nextMacrotask();
+    const fail = this.options.failOnEmbed;
+    if (fail !== undefined && fail.call === this.embedInputs.length) throw fail.error;
+    return input.sequences.map((ids) => {
+      if (ids.length < 1 || ids.length > this.config.contextLength) throw new FakeRunnerInvariantError(`embed input of ${ids.length} tokens`);
+      for (const t of ids) if (t < 0 || t >= this.config.vocabSize) throw new FakeRunnerInvariantError(`token ${t} outside the vocabulary`);
+      return fakeEmbedding(ids, dim);
+    });
   }
 
   async step(input: StepInput): Promise<StepOutput> {

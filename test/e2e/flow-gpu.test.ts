@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/create-engine';
 import { runFlow } from '../../src/flow';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
-import type { LocalEngine } from '../../src/openai/local-engine';
+import type { MultiEngine } from '../../src/openai/multi-engine';
 import { openTestPage, SHARED_DIR, type TestPage } from '../helpers/browser';
 import { CHATML } from '../helpers/fake-chat-runner';
 import { STORIES_GGUF } from '../helpers/fake-local-engine';
@@ -19,7 +19,7 @@ const GGUF_URL = `/@fs${STORIES_GGUF}`;
 const GREEDY = { llmParameters: { temperature: 0 } };
 
 let t: TestPage;
-let engine: LocalEngine;
+let engine: MultiEngine;
 
 beforeAll(async () => {
   engine = await createEngine({ model: STORIES_GGUF, modelId: 'stories260K', chatTemplate: CHATML, gpu: await createNodeGPU() });

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchRun, runFlow } from '../../src/flow';
-import type { LocalEngine } from '../../src/openai/local-engine';
+import type { MultiEngine } from '../../src/openai/multi-engine';
 import { openTestPage, SHARED_DIR, type TestPage } from '../helpers/browser';
 import { CHATML, fakeLocalEngine } from '../helpers/fake-local-engine';
 import { fixtureText, readFixture } from '../helpers/flow-fixtures';
@@ -14,7 +14,7 @@ const FIXTURES_URL = `/@fs${resolve(SHARED_DIR, 'fixtures/promptflow')}`;
 const GGUF_URL = `/@fs${resolve(SHARED_DIR, 'fixtures/stories260K/stories260K.gguf')}`;
 
 let t: TestPage;
-let engine: LocalEngine;
+let engine: MultiEngine;
 /** Every URL the page and its workers asked for after load. */
 const requested: string[] = [];
 

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/create-engine';
-import type { LocalEngine } from '../../src/openai/local-engine';
+import type { MultiEngine } from '../../src/openai/multi-engine';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
 import { GGUFValueType, readGGUF } from '../../src/model/gguf';
 import { createOpenAIFetch } from '../../src/shim/fetch';
@@ -36,7 +36,7 @@ async function chatTokenizer(): Promise<Record<string, unknown>> {
 }
 
 describe('chat API on a generated qwen2 model with the Qwen2.5 template (WebGPU)', () => {
-  let engine: LocalEngine;
+  let engine: MultiEngine;
   let client: OpenAI;
   let ref: RefModel;
   const MODEL = 'tiny-qwen2-chat';

@@ -9,7 +9,8 @@ import type { EngineCore } from '../../src/engine/core';
 import type { EngineRequest } from '../../src/engine/request';
 import { GREEDY, type SamplingParams } from '../../src/engine/types';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
-import type { LocalEngine } from '../../src/openai/local-engine';
+import type { MultiEngine } from '../../src/openai/multi-engine';
+import { engineCore } from '../helpers/engine-core';
 import { run } from '../helpers/constrained-engine';
 import { makeAjv, SCHEMA_CASES } from '../helpers/json-schemas';
 import { JSON_EOS, JSON_VOCAB_SIZE, jsonTokenizer, jsonVocabMetadata } from '../helpers/json-vocab';
@@ -21,12 +22,12 @@ const SAMPLED: SamplingParams = { ...GREEDY, temperature: 1, seed: 3 };
 const ajv = makeAjv();
 
 describe('constrained decoding on the GPU runner', () => {
-  let engine: LocalEngine;
+  let engine: MultiEngine;
   let core: EngineCore;
   beforeAll(async () => {
     const model = makeTestModel({ arch: 'llama', vocab: JSON_VOCAB_SIZE, dim: 32, layers: 1, heads: 2, kvHeads: 2, ffn: 64, quant: 'F32', seed: 5, tokenizer: jsonVocabMetadata(), contextLength: 1024 });
     engine = await createEngine({ model, gpu: await createNodeGPU(), kvCacheBytes: 4 << 20 });
-    core = (engine as unknown as { core: EngineCore }).core;
+    core = engineCore(engine);
   });
   afterAll(async () => engine?.destroy());
 

@@ -6,9 +6,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/create-engine';
-import type { LocalEngine } from '../../src/openai/local-engine';
+import type { MultiEngine } from '../../src/openai/multi-engine';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
 import { makeTestModel } from '../helpers/test-model';
+import { engineCore } from '../helpers/engine-core';
 
 const STORIES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/stories260K/stories260K.gguf');
 
@@ -22,7 +23,7 @@ function requests(): { prompt: string; maxTokens: number }[] {
   });
 }
 
-async function greedyIds(engine: LocalEngine, prompt: string, maxTokens: number): Promise<number[]> {
+async function greedyIds(engine: MultiEngine, prompt: string, maxTokens: number): Promise<number[]> {
   const r = await engine.completions.create({ prompt, max_tokens: maxTokens, temperature: 0, ignore_eos: true, return_token_ids: true });
   const choice = r.choices[0]!;
   expect(choice.finish_reason).toBe('length');
@@ -30,7 +31,7 @@ async function greedyIds(engine: LocalEngine, prompt: string, maxTokens: number)
 }
 
 /** Each request alone, then all 16 at once: the ids must match request by request. */
-async function checkBatchInvariance(engine: LocalEngine): Promise<void> {
+async function checkBatchInvariance(engine: MultiEngine): Promise<void> {
   const reqs = requests();
   const alone: number[][] = [];
   for (const r of reqs) alone.push(await greedyIds(engine, r.prompt, r.maxTokens));
@@ -38,7 +39,7 @@ async function checkBatchInvariance(engine: LocalEngine): Promise<void> {
   // Not all the same: the prompts must actually steer the outputs for the check to mean anything.
   expect(new Set(alone.map((ids) => ids.join(','))).size).toBeGreaterThan(4);
 
-  const core = (engine as unknown as { core: { stats(): { lastStepSequences: number; kvBlocksUsed: number } } }).core;
+  const core = engineCore(engine);
   let widest = 0;
   const poll = setInterval(() => (widest = Math.max(widest, core.stats().lastStepSequences)), 1);
   const together = await Promise.all(reqs.map((r) => greedyIds(engine, r.prompt, r.maxTokens)));
@@ -50,7 +51,7 @@ async function checkBatchInvariance(engine: LocalEngine): Promise<void> {
 }
 
 describe('engine batching on stories260K', () => {
-  let engine: LocalEngine;
+  let engine: MultiEngine;
   beforeAll(async () => {
     engine = await createEngine({ model: STORIES, gpu: await createNodeGPU(), kvCacheBytes: 2 << 20, enablePrefixCaching: false });
   });
@@ -82,7 +83,7 @@ describe('engine batching on stories260K', () => {
 });
 
 describe('engine batching on a generated qwen2 model', () => {
-  let engine: LocalEngine;
+  let engine: MultiEngine;
   beforeAll(async () => {
     const bytes = makeTestModel({ arch: 'qwen2', vocab: 512, dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, quant: 'Q8_0', seed: 11 });
     engine = await createEngine({ model: bytes, gpu: await createNodeGPU(), kvCacheBytes: 1 << 20, enablePrefixCaching: false });

@@ -8,18 +8,18 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createEngine, type CreateEngineOptions } from '../../src/create-engine';
-import type { LocalEngine } from '../../src/openai/local-engine';
+import type { MultiEngine } from '../../src/openai/multi-engine';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
 
 const STORIES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/stories260K/stories260K.gguf');
 /** stories260K: 2 (K, V) × 5 layers × 16 slots × 4 KV heads × 8 dims × 4 bytes (f32 KV on SwiftShader). */
 const STORIES_BYTES_PER_BLOCK = 2 * 5 * 16 * 32 * 4;
 
-async function open(options: Partial<CreateEngineOptions>): Promise<LocalEngine> {
+async function open(options: Partial<CreateEngineOptions>): Promise<MultiEngine> {
   return createEngine({ model: STORIES, gpu: await createNodeGPU(), kvCacheBytes: 2 << 20, ...options });
 }
 
-async function complete(engine: LocalEngine, prompt: string, maxTokens: number) {
+async function complete(engine: MultiEngine, prompt: string, maxTokens: number) {
   const r = await engine.completions.create({ prompt, max_tokens: maxTokens, temperature: 0, ignore_eos: true, return_token_ids: true });
   expect(r.choices[0]!.finish_reason).toBe('length');
   return { ids: r.choices[0]!.token_ids!, usage: r.usage! };

@@ -4,7 +4,7 @@
 // StepInput it got (sampling params, penalty token sets).
 import { resolve } from 'node:path';
 import { createEngine } from '../../src/create-engine';
-import type { LocalEngine } from '../../src/openai/local-engine';
+import type { MultiEngine } from '../../src/openai/multi-engine';
 import type { SequenceInput } from '../../src/engine/types';
 import type { FakeRunner } from '../../src/testing/fake-runner';
 import { CHATML, fakeChatRunner } from './fake-chat-runner';
@@ -24,7 +24,7 @@ export interface FakeLocalEngineOptions {
 }
 
 /** The engine serves the model id 'stories260K'. */
-export async function fakeLocalEngine(opts: FakeLocalEngineOptions = {}): Promise<{ engine: LocalEngine; runner: () => FakeRunner }> {
+export async function fakeLocalEngine(opts: FakeLocalEngineOptions = {}): Promise<{ engine: MultiEngine; runner: () => FakeRunner }> {
   let runner!: FakeRunner;
   const engine = await createEngine({
     model: STORIES_GGUF,

@@ -24,6 +24,7 @@ import { resolveWebLLMModel, type ResolvedModel } from './prebuilt';
 import { checkChatOptions, translateChatRequest, translateCompletionRequest } from './request';
 import * as shape from './responses';
 import { ChatSession } from './session';
+import { webllmEmbedding } from './embedding';
 
 /** WebLLM's engine config plus what tabllm adds (all optional; a WebLLM config works as is). */
 export interface TabllmMLCEngineConfig extends MLCEngineConfig {
@@ -280,9 +281,10 @@ export class MLCEngine implements MLCEngineInterface {
     }
   }
 
-  async embedding(_request?: EmbeddingCreateParams): Promise<CreateEmbeddingResponse> {
-    const id = [...this.models.keys()].join(', ');
-    throw requestErrors.embeddingUnsupported(id || '(no model loaded)');
+  /** WebLLM's embedding(): the model by `model` (optional with one loaded), its rules in embedding.ts. */
+  async embedding(request: EmbeddingCreateParams): Promise<CreateEmbeddingResponse> {
+    const m = this.select('EmbeddingCreateParams', request.model);
+    return webllmEmbedding(m.engine, m.id, request);
   }
 
   // ---------------------------------------------------------------------------------

@@ -118,8 +118,6 @@ export const requestErrors = {
   contentType: (name: string) => configError('ContentTypeError', `${name} should have string content.`),
   nonVLMContent: (modelId: string, content: unknown) =>
     configError('UserMessageContentErrorForNonVLM', `tabllm runs text-only models: user message content must be a string or text parts, but received: ${JSON.stringify(content)}\nLoaded modelId: ${modelId}`),
-  embeddingUnsupported: (modelId: string) =>
-    new WebLLMCompatError('unsupported', 'EmbeddingUnsupportedModelError', `Trying to run embeddings.create() with ${modelId}; tabllm's WebLLM layer loads chat models only and has no embedding pipeline.`),
 };
 
 export class ContextWindowSizeExceededError extends WebLLMCompatError {

@@ -8,7 +8,7 @@
 import type { AppConfig, GPUEntryPoint, InitProgressReport } from './types';
 import { createEngine, type LoadProgress, type RunnerFactoryArgs } from '../../create-engine';
 import type { ModelRunner } from '../../engine/types';
-import type { LocalEngine } from '../../openai/local-engine';
+import type { MultiEngine } from '../../openai/multi-engine';
 import type { SourceInput } from '../../model/gguf/source';
 import { loadModel, resolveModelUrl, StorageError, type ModelStorage, type StorageProgress } from '../../storage';
 import type { ResolvedModel } from './prebuilt';
@@ -54,7 +54,7 @@ export async function adapterFacts(gpu: GPUEntryPoint | undefined): Promise<Adap
   return { vendor: adapter.info?.vendor ?? '', maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize };
 }
 
-export async function loadWebLLMModel(args: LoadArgs): Promise<LocalEngine> {
+export async function loadWebLLMModel(args: LoadArgs): Promise<MultiEngine> {
   const started = performance.now();
   let last = 0;
   const report = (progress: number, text: string) => {

@@ -4,10 +4,10 @@
 // Python nodes in the Pyodide worker (files from node_modules).
 import { createEngine } from '../../../src/create-engine';
 import { batchRun, filesFromUrl, flowErrorJson, runFlow, type FlowRunOptions } from '../../../src/flow';
-import type { LocalEngine } from '../../../src/openai/local-engine';
+import type { MultiEngine } from '../../../src/openai/multi-engine';
 import { CHATML, fakeChatRunner } from '../../helpers/fake-chat-runner';
 
-let engine: LocalEngine | undefined;
+let engine: MultiEngine | undefined;
 
 async function setup(ggufUrl: string): Promise<void> {
   engine = await createEngine({ model: ggufUrl, modelId: 'stories260K', chatTemplate: CHATML, createRunner: fakeChatRunner({ contextLength: 4096, numKvBlocks: 512 }) });

@@ -8,7 +8,7 @@ import { createOllama } from 'ollama-ai-provider-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter } from '../../../src/api/router';
 import { serveFetchHandler, type RunningServer } from '../../../src/cli/http-server';
-import type { LocalEngine } from '../../../src/openai/local-engine';
+import type { MultiEngine } from '../../../src/openai/multi-engine';
 import { createOpenAIFetch } from '../../../src/shim/fetch';
 import type { FakeRunner } from '../../../src/testing/fake-runner';
 import { CHATML, fakeLocalEngine, sampledInputs } from '../../helpers/fake-local-engine';
@@ -16,7 +16,7 @@ import { CHATML, fakeLocalEngine, sampledInputs } from '../../helpers/fake-local
 const MODEL = 'stories260K';
 const PROMPT = 'Tell me a story about a cat.';
 
-let engine: LocalEngine;
+let engine: MultiEngine;
 let runner: () => FakeRunner;
 let server: RunningServer;
 

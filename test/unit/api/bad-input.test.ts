@@ -126,7 +126,7 @@ const cases: Case[] = [
   { name: 'tokenize without prompt', path: '/tokenize', body: { model: 'fake-model' }, status: 400, type: BAD, code: 'invalid_request', param: 'prompt' },
   { name: 'detokenize non-integer token', path: '/detokenize', body: { tokens: ['a'] }, status: 400, type: BAD, code: 'invalid_request', param: 'tokens[0]' },
   { name: 'detokenize unknown token id', path: '/detokenize', body: { tokens: [99_999] }, status: 400, type: BAD, code: 'invalid_request', param: 'tokens[0]' },
-  { name: 'embeddings (unsupported by the engine)', path: '/v1/embeddings', body: { input: 'x' }, status: 400, type: BAD, code: 'unsupported', param: 'input' },
+  { name: 'embeddings from a chat model', path: '/v1/embeddings', body: { input: 'x' }, status: 400, type: BAD, code: 'model_cannot_embed', param: 'model' },
   // --- engine errors → status
   { name: 'queue full', path: C, body: chat({}), before: (e) => (e.failNext = new EngineError('queue_full', 'Too many requests waiting.')), status: 429, type: 'rate_limit_error', code: 'queue_full', param: null },
   { name: 'device lost', path: C, body: chat({}), before: (e) => (e.failNext = new EngineError('device_lost', 'The GPU device was lost.')), status: 503, type: 'server_error', code: 'device_lost', param: null },

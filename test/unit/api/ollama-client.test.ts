@@ -105,9 +105,9 @@ describe('ollama client', () => {
     expect((err as Error).message).toContain("'llama3'");
   });
 
-  it('embed reaches the engine, which answers that embeddings are unsupported', async () => {
+  it('embed reaches the engine, which answers that a chat model does not embed', async () => {
     const err = await client(new FakeEngine()).embed({ model: 'fake-model', input: 'x' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'ResponseError', status_code: 400 });
-    expect((err as Error).message).toContain('not supported');
+    expect((err as Error).message).toContain('not an embedding model');
   });
 });

@@ -3,11 +3,11 @@
 // router; the rest reach the network fetch with their key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFlow, type FlowConnection } from '../../../src/flow';
-import type { LocalEngine } from '../../../src/openai/local-engine';
+import type { MultiEngine } from '../../../src/openai/multi-engine';
 import { CHATML, fakeLocalEngine } from '../../helpers/fake-local-engine';
 import { readFixture, recordingEngine } from '../../helpers/flow-fixtures';
 
-let engine: LocalEngine;
+let engine: MultiEngine;
 beforeAll(async () => {
   ({ engine } = await fakeLocalEngine({ chatTemplate: CHATML, contextLength: 4096, numKvBlocks: 256 }));
 });

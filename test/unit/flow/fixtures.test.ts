@@ -4,12 +4,12 @@
 // messages at temperature 0, the Python node's result, and both branches of activate/bypass.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFlow, type LineResult } from '../../../src/flow';
-import type { LocalEngine } from '../../../src/openai/local-engine';
+import type { MultiEngine } from '../../../src/openai/multi-engine';
 import type { ChatCompletion, ChatMessage as ChatCompletionMessageParam } from '../../../src/openai/engine-api';
 import { CHATML, fakeLocalEngine } from '../../helpers/fake-local-engine';
 import { nerEntities, readFixture, recordingEngine } from '../../helpers/flow-fixtures';
 
-let engine: LocalEngine;
+let engine: MultiEngine;
 beforeAll(async () => {
   ({ engine } = await fakeLocalEngine({ chatTemplate: CHATML, contextLength: 4096, numKvBlocks: 512 }));
 });

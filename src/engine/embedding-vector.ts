@@ -1,0 +1,23 @@
+// What becomes of a pooled vector before it leaves the engine: `dimensions` (Matryoshka
+// truncation) and L2 normalisation, as OpenAI and Ollama return unit vectors.
+//
+// The `dimensions` rule: any integer 1 ≤ d ≤ the model's native size is allowed on any
+// embedding model; the vector is cut to its first d components and renormalised (what
+// OpenAI's text-embedding-3 and Ollama do). GGUF carries no "trained Matryoshka" flag, so
+// tabllm cannot refuse non-Matryoshka models; on those a cut vector is valid but worse.
+
+/** v / ‖v‖₂ in float64 sums; a zero vector stays zero (nothing to point it at). */
+export function l2Normalize(v: Float32Array): Float32Array {
+  let sumSq = 0;
+  for (let i = 0; i < v.length; i++) sumSq += v[i]! * v[i]!;
+  const out = new Float32Array(v.length);
+  if (sumSq === 0) return out;
+  const inv = 1 / Math.sqrt(sumSq);
+  for (let i = 0; i < v.length; i++) out[i] = v[i]! * inv;
+  return out;
+}
+
+/** The first `dimensions` components (all when undefined), renormalised. */
+export function finishEmbedding(pooled: Float32Array, dimensions?: number): Float32Array {
+  return l2Normalize(dimensions === undefined || dimensions >= pooled.length ? pooled : pooled.subarray(0, dimensions));
+}
