@@ -92,11 +92,11 @@ export class MultiEngine implements Engine {
 
   readonly chat = {
     completions: {
-      create: ((p: { model?: string | null }, o?: RequestOptions) => this.pick(p?.model).chat.completions.create(p as never, o)) as unknown as ChatCompletions['create'],
+      create: ((p: { model?: string | null }, o?: RequestOptions) => rejecting(() => this.pick(p?.model).chat.completions.create(p as never, o))) as unknown as ChatCompletions['create'],
     },
   };
   readonly completions = {
-    create: ((p: { model?: string | null }, o?: RequestOptions) => this.pick(p?.model).completions.create(p as never, o)) as unknown as Completions['create'],
+    create: ((p: { model?: string | null }, o?: RequestOptions) => rejecting(() => this.pick(p?.model).completions.create(p as never, o))) as unknown as Completions['create'],
   };
   readonly embeddings = {
     create: async (p: EmbeddingCreateParams, o?: RequestOptions) => this.pick(p?.model).embeddings.create(p, o),
@@ -185,5 +185,14 @@ export class MultiEngine implements Engine {
     const all = this.loaded.splice(0);
     for (const m of all) await m.engine.destroy();
     await this.onDestroy?.();
+  }
+}
+
+/** Runs `call`; a synchronous throw (e.g. an unknown model) becomes a rejected promise, as from any engine call. */
+function rejecting<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call();
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
