@@ -51,6 +51,7 @@ const ENGINE_STATUS: Partial<Record<EngineErrorCode, number>> = {
   context_length_exceeded: 400,
   model_has_no_chat_template: 400,
   unsupported: 400,
+  tools_not_supported_by_template: 400,
   model_not_found: 404,
   queue_full: 429,
   // 499 would be nginx's "client closed request"; nobody reads it, since the client is gone.

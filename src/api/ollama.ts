@@ -2,9 +2,11 @@
 // `stream: false` too), /api/tags, /api/show, /api/ps, /api/version. Each request is
 // mapped onto the engine's OpenAI-shaped calls and always streamed from the engine
 // (with usage), so both answer forms share one path; the final object carries
-// `done_reason` and Ollama's nanosecond timings.
+// `done_reason` and Ollama's nanosecond timings. Tool calls go out as Ollama sends them:
+// whole calls with arguments as objects, each in its own object once complete.
 
 import type {
+  ChatCompletionChunkToolCall,
   ChatCompletionChunk,
   CompletionChunk,
   CompletionTimings,
@@ -22,6 +24,8 @@ import {
   chatMessages,
   LENIENT,
   requestOptions,
+  responseFormatOf,
+  toolsOf,
   samplingFromOptions,
   type OllamaChatRequest,
   type OllamaGenerateRequest,
@@ -34,6 +38,8 @@ export const OLLAMA_API_VERSION = '0.6.4';
 
 interface Piece {
   text: string;
+  /** Streamed tool-call pieces (OpenAI deltas), chat only. */
+  toolCalls?: ChatCompletionChunkToolCall[];
   finish?: FinishReason;
   usage?: CompletionUsage;
   timings?: CompletionTimings;
@@ -63,7 +69,9 @@ async function* chatPieces(chunks: AsyncIterable<ChatCompletionChunk>): AsyncGen
     const choice = chunk.choices[0];
     yield {
       text: choice?.delta.content ?? '',
-      finish: choice?.finish_reason ?? undefined,
+      toolCalls: choice?.delta.tool_calls,
+      // Ollama ends a turn that called tools with done_reason 'stop'.
+      finish: choice?.finish_reason === 'tool_calls' ? 'stop' : (choice?.finish_reason ?? undefined),
       usage: chunk.usage ?? undefined,
       timings: chunk.timings,
     };
@@ -82,32 +90,60 @@ async function* completionPieces(chunks: AsyncIterable<CompletionChunk>): AsyncG
   }
 }
 
-type Shape = (text: string) => Record<string, unknown>;
+type Shape = (text: string, toolCalls?: OllamaToolCall[]) => Record<string, unknown>;
 
-/** Ollama objects of one request: a `done: false` object per text piece, then the final one. */
+interface OllamaToolCall {
+  function: { name: string; arguments: Record<string, unknown> };
+}
+
+/** A call whose arguments' text is complete, with Ollama's object arguments. */
+function ollamaCall(call: { name: string; args: string }): OllamaToolCall {
+  let args: unknown = {};
+  try {
+    args = JSON.parse(call.args || '{}');
+  } catch {
+    // Cut short (done_reason 'length'): the text is no object; Ollama would send none either.
+  }
+  return { function: { name: call.name, arguments: typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {} } };
+}
+
+/** Ollama objects of one request: a `done: false` object per text piece or whole tool call, then the final one. */
 async function* ollamaObjects(pieces: AsyncIterable<Piece>, model: string, shape: Shape, context?: number[]): AsyncGenerator<Record<string, unknown>> {
   let finish: FinishReason | undefined;
   let usage: CompletionUsage | undefined;
   let timings: CompletionTimings | undefined;
+  // The call being written: it is sent once the next one starts or the answer ends.
+  let call: { name: string; args: string } | null = null;
   for await (const piece of pieces) {
     if (piece.text !== '') yield { model, created_at: nowIso(), ...shape(piece.text), done: false };
+    for (const delta of piece.toolCalls ?? []) {
+      if (delta.function.name !== undefined) {
+        if (call) yield { model, created_at: nowIso(), ...shape('', [ollamaCall(call)]), done: false };
+        call = { name: delta.function.name, args: '' };
+      }
+      if (call) call.args += delta.function.arguments;
+    }
     finish = piece.finish ?? finish;
     usage = piece.usage ?? usage;
     timings = piece.timings ?? timings;
   }
+  if (call) yield { model, created_at: nowIso(), ...shape('', [ollamaCall(call)]), done: false };
   yield { model, created_at: nowIso(), ...shape(''), ...finalStats(finish, usage, timings, context) };
 }
 
 async function answer(ctx: RouteContext, objects: AsyncIterable<Record<string, unknown>>, stream: boolean, key: 'message' | 'response'): Promise<Response> {
   if (stream) return new Response(frameStream(ndjsonFrames(objects), ctx), { status: 200, headers: NDJSON_HEADERS });
   let text = '';
+  const toolCalls: unknown[] = [];
   let last: Record<string, unknown> = {};
   for await (const obj of objects) {
-    const piece = key === 'message' ? (obj.message as { content: string }).content : (obj.response as string);
-    text += piece;
+    const message = obj.message as { content: string; tool_calls?: unknown[] } | undefined;
+    text += key === 'message' ? message!.content : (obj.response as string);
+    toolCalls.push(...(message?.tool_calls ?? []));
     last = obj;
   }
-  return jsonResponse({ ...last, ...(key === 'message' ? { message: { role: 'assistant', content: text } } : { response: text }) });
+  const message = { role: 'assistant', content: text, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) };
+  return jsonResponse({ ...last, ...(key === 'message' ? { message } : { response: text }) });
 }
 
 /** Empty messages/prompt: Ollama's "load the model" request, answered at once. */
@@ -122,13 +158,14 @@ export async function chat(ctx: RouteContext): Promise<Response> {
   const messages = chatMessages(request);
   if (messages.length === 0) return loaded(request.model, 'message');
   const sampling = samplingFromOptions(requestOptions(request));
+  const tools = toolsOf(request);
   // num_predict never fails for length (fit-context.ts); absent, chat runs until the context is full.
-  const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true });
+  const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true, tools });
   const chunks = await ctx.engine.chat.completions.create(
-    { ...sampling, max_tokens: maxTokens, model, messages, stream: true, stream_options: { include_usage: true } },
+    { ...sampling, max_tokens: maxTokens, model, messages, tools, response_format: responseFormatOf(request.format), stream: true, stream_options: { include_usage: true } },
     { signal: ctx.signal },
   );
-  const shape: Shape = (text) => ({ message: { role: 'assistant', content: text } });
+  const shape: Shape = (text, toolCalls) => ({ message: { role: 'assistant', content: text, ...(toolCalls ? { tool_calls: toolCalls } : {}) } });
   return answer(ctx, ollamaObjects(chatPieces(chunks), request.model, shape), request.stream !== false, 'message');
 }
 
@@ -147,7 +184,7 @@ export async function generate(ctx: RouteContext): Promise<Response> {
     const messages = [...system, { role: 'user' as const, content: prompt }];
     const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true });
     const chunks = await ctx.engine.chat.completions.create(
-      { ...sampling, max_tokens: maxTokens, model, messages, stream: true, stream_options: { include_usage: true } },
+      { ...sampling, max_tokens: maxTokens, model, messages, response_format: responseFormatOf(request.format), stream: true, stream_options: { include_usage: true } },
       options,
     );
     pieces = chatPieces(chunks);
@@ -156,7 +193,7 @@ export async function generate(ctx: RouteContext): Promise<Response> {
     // Ollama's default is "until EOS" (num_predict -1), not OpenAI's 16 tokens.
     const maxTokens = await fitMaxTokens(ctx.engine, sampling.max_tokens ?? Infinity, { model, prompt: text });
     const chunks = await ctx.engine.completions.create(
-      { ...sampling, max_tokens: maxTokens, model, prompt: text, stream: true, stream_options: { include_usage: true } },
+      { ...sampling, max_tokens: maxTokens, model, prompt: text, response_format: responseFormatOf(request.format), stream: true, stream_options: { include_usage: true } },
       options,
     );
     pieces = completionPieces(chunks);

@@ -9,7 +9,7 @@ import { EngineError } from '../engine/errors';
 import { unixSeconds } from '../openai/shapes';
 import { HttpError, jsonResponse } from './errors';
 import { resolveModel, type RouteContext } from './context';
-import { validateResponsesParams, type ResponsesCreateParams, type ResponsesInputItem } from './responses-params';
+import { responseFormatOf, validateResponsesParams, type ResponsesCreateParams, type ResponsesInputItem } from './responses-params';
 import {
   finishedStatus,
   outputMessage,
@@ -44,7 +44,7 @@ function inputMessages(input: ResponsesCreateParams['input'], store: ResponseSto
 }
 
 /** Engine errors name chat fields; a Responses client sent `input` and `max_output_tokens`. */
-const PARAM_NAMES: Record<string, string> = { messages: 'input', max_completion_tokens: 'max_output_tokens', max_tokens: 'max_output_tokens' };
+const PARAM_NAMES: Record<string, string> = { messages: 'input', max_completion_tokens: 'max_output_tokens', max_tokens: 'max_output_tokens', response_format: 'text.format' };
 
 async function renamingParams<T>(call: () => Promise<T>): Promise<T> {
   try {
@@ -75,6 +75,7 @@ export async function createResponse(ctx: RouteContext): Promise<Response> {
     max_completion_tokens: params.max_output_tokens,
     temperature: params.temperature,
     top_p: params.top_p,
+    response_format: responseFormatOf(params),
   };
   const head: ResponseHeader = { id: randomId('resp'), createdAt: unixSeconds(), model, params, store: params.store ?? true };
   const messageId = randomId('msg');

@@ -13,6 +13,8 @@ export type EngineErrorCode =
   | 'model_not_found'
   | 'model_has_no_chat_template'
   | 'unsupported'
+  /** `tools` offered to a model whose chat template does not render them (or writes calls in an unknown format). */
+  | 'tools_not_supported_by_template'
   | 'device_lost'
   /** WebGPU refused what a step recorded (the runner's own code, src/gpu/runner-errors.ts): a tabllm bug. */
   | 'gpu_rejected'

@@ -9,6 +9,7 @@
 import type { StructuredFields } from './structured';
 import type { ToolFields } from './tools/definitions';
 
+import type { ChatTool } from './tools/definitions';
 export type { ChatTool, FunctionDefinition, ToolChoice, ToolFields } from './tools/definitions';
 export type { ResponseFormat, StructuredFields, StructuredOutputs } from './structured';
 
@@ -289,7 +290,7 @@ export interface EmbeddingResponse {
 
 export type TokenizeParams =
   | { model?: string; prompt: string; add_special_tokens?: boolean }
-  | { model?: string; messages: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt?: boolean };
+  | { model?: string; messages: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt?: boolean; tools?: ChatTool[] | null };
 
 export interface TokenizeResult {
   count: number;

@@ -18,6 +18,14 @@ import type { EngineRequest } from '../engine/request';
 import { sameModel } from './model-name';
 import type { Detokenizer } from '../engine/stop';
 import type { SamplingParams } from '../engine/types';
+import type { OutputConstraint } from '../engine/request';
+import { constraintOf } from './structured';
+import { templateMessages } from './template-messages';
+import { detectToolFormat, newCallId, type ToolCallFormat } from './tools/format';
+import { planTools, type ToolPlan } from './tools/tool-plan';
+import { ToolCallParser } from './tools/call-parser';
+import { pieceDelta, ToolCallAccumulator, toolFinishReason } from './tools/tool-output';
+import type { ChatTool } from './tools/definitions';
 
 /** What the engine needs of a tokenizer (src/model/tokenizer's Tokenizer satisfies it through an adapter). */
 export interface EngineTokenizer {
@@ -39,13 +47,6 @@ export interface LocalEngineParts {
   destroy?: () => void | Promise<void>;
 }
 
-const ROLE_FOR_TEMPLATE: Record<ChatMessage['role'], 'system' | 'user' | 'assistant'> = {
-  system: 'system',
-  developer: 'system',
-  user: 'user',
-  assistant: 'assistant',
-};
-
 function badRequest(err: unknown): never {
   // Router validation errors carry status/param; direct callers get the engine's error class.
   if (err instanceof EngineError) throw err;
@@ -63,6 +64,8 @@ export class LocalEngine implements Engine {
   private readonly template: ChatTemplate | null;
   private readonly modelInfo: EngineInfo;
   private readonly onDestroy?: () => void | Promise<void>;
+  /** The template's tool-call format, read from its text once (null: none, or no template). */
+  private readonly toolFormat: ToolCallFormat | null;
 
   constructor(parts: LocalEngineParts) {
     this.core = parts.core;
@@ -70,6 +73,7 @@ export class LocalEngine implements Engine {
     this.template = parts.template;
     this.modelInfo = parts.info;
     this.onDestroy = parts.destroy;
+    this.toolFormat = parts.template ? detectToolFormat(parts.template.source) : null;
   }
 
   // ---------------------------------------------------------------------------------
@@ -110,7 +114,7 @@ export class LocalEngine implements Engine {
   }
 
   /** Admits one request per prompt (all or none) and starts a Run over their events. */
-  private start(prompts: number[][], p: SamplingFields, maxTokens: number | undefined, logprobs: boolean, topLogprobs: number, signal: AbortSignal | undefined, idPrefix: string): Run {
+  private start(prompts: number[][], p: SamplingFields, maxTokens: number | undefined, logprobs: boolean, topLogprobs: number, signal: AbortSignal | undefined, idPrefix: string, constraint: OutputConstraint | undefined): Run {
     const maxParam = 'max_completion_tokens' in p && p.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
     const stop = p.stop == null ? [] : typeof p.stop === 'string' ? [p.stop] : p.stop;
     const streams: AsyncIterable<EngineEvent>[] = [];
@@ -125,6 +129,7 @@ export class LocalEngine implements Engine {
           stop: stop.filter((s) => s.length > 0),
           ignoreEos: p.ignore_eos ?? false,
           signal,
+          ...(constraint ? { constraint } : {}),
         };
         streams.push(this.core.addRequest(req));
       }
@@ -150,13 +155,14 @@ export class LocalEngine implements Engine {
     );
   }
 
-  private renderChat(messages: ChatMessage[], addGenerationPrompt: boolean): number[] {
+  private renderChat(messages: ChatMessage[], addGenerationPrompt: boolean, tools?: ChatTool[]): number[] {
     if (!this.template) throw modelHasNoChatTemplateError(this.modelInfo.id);
     let text: string;
     try {
       text = this.template.render({
-        messages: messages.map((m) => ({ role: ROLE_FOR_TEMPLATE[m.role], content: m.content })),
+        messages: templateMessages(messages, this.toolFormat),
         addGenerationPrompt,
+        ...(tools && tools.length > 0 ? { tools } : {}),
       });
     } catch (err) {
       // A template's raise_exception ("System role not supported") is the caller's request at fault.
@@ -167,6 +173,12 @@ export class LocalEngine implements Engine {
     const bos = this.tokenizer.bos;
     if (bos >= 0 && ids.length > 1 && ids[0] === bos && ids[1] === bos) ids.shift();
     return ids;
+  }
+
+  /** The request's tool plan on this model (tools_not_supported_by_template when it cannot have one). */
+  private toolPlan(p: ChatCompletionCreateParams): ToolPlan | null {
+    if (!this.template) return null;
+    return planTools(p, this.template.source, this.toolFormat);
   }
 
   private encodePrompt(prompt: string): number[] {
@@ -184,21 +196,28 @@ export class LocalEngine implements Engine {
       badRequest(err);
     }
     this.checkModel(p.model);
-    const promptIds = this.renderChat(p.messages, true);
+    const tools = this.toolPlan(p);
+    const promptIds = this.renderChat(p.messages, true, tools?.tools);
     const wantLogprobs = p.logprobs === true;
     const wantIds = p.return_token_ids === true;
-    const run = this.start([promptIds], p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal, 'chatcmpl');
-    if (p.stream) return this.chatStream(run, p.stream_options?.include_usage === true, wantLogprobs, wantIds);
+    const constraint = tools ? tools.constraint : constraintOf(p);
+    const run = this.start([promptIds], p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal, 'chatcmpl', constraint);
+    const parsers = Array.from({ length: run.numChoices }, () => (tools?.parse ? new ToolCallParser(tools.format.syntax, newCallId) : null));
+    if (p.stream) return this.chatStream(run, p.stream_options?.include_usage === true, wantLogprobs, wantIds, parsers);
 
-    const texts = Array.from({ length: run.numChoices }, () => '');
-    const ids: number[][] = texts.map(() => []);
-    const logprobs: ChatTokenLogprob[][] = texts.map(() => []);
-    const finish: (FinishReason | null)[] = texts.map(() => null);
+    const answers = parsers.map(() => new ToolCallAccumulator());
+    const ids: number[][] = answers.map(() => []);
+    const logprobs: ChatTokenLogprob[][] = answers.map(() => []);
+    const finish: (FinishReason | null)[] = answers.map(() => null);
     for await (const { choice, ev } of run.events()) {
-      texts[choice] += ev.text;
+      const parser = parsers[choice];
+      answers[choice]!.add(parser ? parser.push(ev.text) : [{ type: 'content', text: ev.text }]);
       ids[choice]!.push(...ev.tokenIds);
       if (wantLogprobs && ev.logprobs) logprobs[choice]!.push(...chatLogprobs(ev.logprobs, this.tokenizer.tokenText));
-      if (ev.finishReason) finish[choice] = toFinishReason(ev.finishReason);
+      if (ev.finishReason) {
+        if (parser) answers[choice]!.add(parser.end());
+        finish[choice] = toolFinishReason(toFinishReason(ev.finishReason), parser?.callCount ?? 0);
+      }
     }
     const { usage, timings } = run.totals();
     return {
@@ -206,9 +225,9 @@ export class LocalEngine implements Engine {
       object: 'chat.completion',
       created: run.meta.created,
       model: run.meta.model,
-      choices: texts.map((text, index) => ({
+      choices: answers.map((answer, index) => ({
         index,
-        message: { role: 'assistant', content: text, refusal: null },
+        message: { role: 'assistant', ...answer.message(), refusal: null },
         logprobs: wantLogprobs ? { content: logprobs[index]!, refusal: null } : null,
         finish_reason: finish[index] ?? 'stop',
         ...(wantIds ? { token_ids: ids[index]! } : {}),
@@ -219,7 +238,7 @@ export class LocalEngine implements Engine {
     };
   }
 
-  private async *chatStream(run: Run, includeUsage: boolean, wantLogprobs: boolean, wantIds: boolean): AsyncGenerator<ChatCompletionChunk> {
+  private async *chatStream(run: Run, includeUsage: boolean, wantLogprobs: boolean, wantIds: boolean, parsers: (ToolCallParser | null)[]): AsyncGenerator<ChatCompletionChunk> {
     const { meta } = run;
     const base = () => ({ id: meta.id, object: 'chat.completion.chunk' as const, created: meta.created, model: meta.model, ...(includeUsage ? { usage: null } : {}) });
     for (let index = 0; index < run.numChoices; index++) {
@@ -227,7 +246,20 @@ export class LocalEngine implements Engine {
     }
     for await (const { choice, ev } of run.events()) {
       const lp = wantLogprobs && ev.logprobs?.length ? { content: chatLogprobs(ev.logprobs, this.tokenizer.tokenText), refusal: null as null } : null;
-      const finish = toFinishReason(ev.finishReason);
+      const parser = parsers[choice];
+      const finish = toolFinishReason(toFinishReason(ev.finishReason), 0);
+      if (parser) {
+        // Tool calls: one delta per parsed piece; token ids and logprobs ride on the first.
+        const pieces = [...parser.push(ev.text), ...(ev.finishReason ? parser.end() : [])];
+        const deltas = pieces.map(pieceDelta);
+        if (deltas.length === 0 && (lp || (wantIds && ev.tokenIds.length))) deltas.push({ content: '' });
+        for (const [k, delta] of deltas.entries()) {
+          const extra = k === 0 ? { logprobs: lp, ...(wantIds ? { token_ids: ev.tokenIds } : {}) } : { logprobs: null, ...(wantIds ? { token_ids: [] } : {}) };
+          yield { ...base(), choices: [{ index: choice, delta, finish_reason: null, ...extra }] };
+        }
+        if (finish) yield { ...base(), choices: [{ index: choice, delta: {}, logprobs: null, finish_reason: toolFinishReason(finish, parser.callCount) }] };
+        continue;
+      }
       if (ev.text === '' && !lp && !finish && !(wantIds && ev.tokenIds.length)) continue;
       const delta = ev.text === '' && !lp ? {} : { content: ev.text };
       yield { ...base(), choices: [{ index: choice, delta, logprobs: lp, finish_reason: finish, ...(wantIds ? { token_ids: ev.tokenIds } : {}) }] };
@@ -251,7 +283,7 @@ export class LocalEngine implements Engine {
     const wantLogprobs = p.logprobs != null;
     const wantIds = p.return_token_ids === true;
     const encoded = prompts.map((s) => this.encodePrompt(s));
-    const run = this.start(encoded, p, p.max_tokens ?? 16, wantLogprobs, p.logprobs ?? 0, options?.signal, 'cmpl');
+    const run = this.start(encoded, p, p.max_tokens ?? 16, wantLogprobs, p.logprobs ?? 0, options?.signal, 'cmpl', constraintOf(p));
     // Choice i answers prompt ⌊i / n⌋; echo starts its text (and its logprob offsets) with that prompt.
     const promptOf = (choice: number) => prompts[Math.floor(choice / run.n)]!;
     const echo = p.echo === true;
@@ -334,7 +366,7 @@ export class LocalEngine implements Engine {
     const addSpecial = params.add_special_tokens ?? true;
     const tokens =
       'messages' in params
-        ? this.renderChat(params.messages, params.add_generation_prompt ?? true)
+        ? this.renderChat(params.messages, params.add_generation_prompt ?? true, params.tools ?? undefined)
         : this.tokenizer.encode(params.prompt, { addSpecial, parseSpecial: false });
     return { count: tokens.length, max_model_len: this.core.contextLength, tokens };
   }

@@ -146,6 +146,8 @@ const TOKENIZE_CHAT: ParamTable = {
   messages: { required: true, check: messages },
   add_special_tokens: { check: bool },
   add_generation_prompt: { check: bool },
+  // vLLM's: the tools the chat template renders, so the count matches a chat request's prompt.
+  tools: TOOL_PARAMS.tools!,
 };
 
 export function validateTokenizeParams(body: unknown): TokenizeParams {

@@ -132,7 +132,7 @@ export class FakeEngine implements Engine {
   }
 
   private render(messages: ChatMessage[], addGenerationPrompt = true): string {
-    const text = (m: ChatMessage) => (typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join(''));
+    const text = (m: ChatMessage) => (typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text).join(''));
     return messages.map((m) => `<|${m.role}|> ${text(m)}`).join(' ') + (addGenerationPrompt ? ' <|assistant|>' : '');
   }
 
@@ -254,7 +254,7 @@ export class FakeEngine implements Engine {
       if (!this.hasChatTemplate) throw new EngineError('model_has_no_chat_template', `Model '${this.id}' has no chat template.`, 'messages');
       const messages = (params as ChatCompletionCreateParams).messages;
       const last = [...messages].reverse().find((m) => m.role === 'user') ?? messages[messages.length - 1];
-      const source = typeof last.content === 'string' ? last.content : last.content.map((p) => p.text).join('');
+      const source = typeof last.content === 'string' ? last.content : (last.content ?? []).map((p) => p.text).join('');
       prompts = [{ text: source, ids: (await this.tokenize({ messages })).tokens }];
     } else {
       const prompt = (params as CompletionCreateParams).prompt;

@@ -37,7 +37,7 @@ const parameters: Check = (v, p) => {
   if (type !== undefined && type !== 'object') throw invalid(`${p}.type`, `'${p}.type' must be 'object' (arguments are an object), got ${preview(type)}.`);
 };
 
-const FUNCTION: ParamTable = {
+export const FUNCTION_TABLE: ParamTable = {
   name: { required: true, check: identifier },
   description: { check: str },
   parameters: { check: parameters },
@@ -46,7 +46,7 @@ const FUNCTION: ParamTable = {
 
 const TOOL: ParamTable = {
   type: { required: true, check: oneOf('function') },
-  function: { required: true, check: object(FUNCTION) },
+  function: { required: true, check: object(FUNCTION_TABLE) },
 };
 
 const toolChoice: Check = (v, p) => {
