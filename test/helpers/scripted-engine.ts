@@ -1,0 +1,44 @@
+// A LocalEngine (stories260K's tokenizer, the real EngineCore) whose fake "model" writes a
+// scripted answer, plus a record of every EngineRequest the facade hands the core: the
+// tests of request surfaces (what constraint a field becomes) and of tool calls (what a
+// model's output becomes) without a GPU or a grammar.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { EngineRequest } from '../../src/engine/request';
+import type { LocalEngine } from '../../src/openai/local-engine';
+import { Tokenizer } from '../../src/model/tokenizer';
+import { fakeLocalEngine, STORIES_GGUF } from './fake-local-engine';
+
+export const CHAT_TEMPLATES = resolve(__dirname, '../../../shared/fixtures/chat-templates');
+
+export function fixtureTemplate(file: string): string {
+  return readFileSync(resolve(CHAT_TEMPLATES, file), 'utf8');
+}
+
+export interface ScriptedEngine {
+  engine: LocalEngine;
+  /** Every request the facade handed the core, in order. */
+  requests: EngineRequest[];
+  /** Sets what the model writes next (each choice writes it, then EOS). */
+  say(text: string): void;
+}
+
+export async function scriptedEngine(chatTemplate?: string): Promise<ScriptedEngine> {
+  const tokenizer = await Tokenizer.fromGGUF(STORIES_GGUF);
+  let script: number[] = [];
+  const { engine } = await fakeLocalEngine({
+    chatTemplate,
+    contextLength: 2048,
+    numKvBlocks: 512,
+    nextToken: (_context, seq) => script[seq.sampleIndex ?? 0] ?? tokenizer.eos,
+  });
+  const requests: EngineRequest[] = [];
+  const core = (engine as unknown as { core: { addRequest(r: EngineRequest): unknown } }).core;
+  const addRequest = core.addRequest.bind(core);
+  core.addRequest = (r) => {
+    requests.push(r);
+    return addRequest(r);
+  };
+  // SentencePiece writes a dummy-prefix space before the text: the answer reads " " + text.
+  return { engine, requests, say: (text) => (script = tokenizer.encode(text, { addSpecial: false })) };
+}
