@@ -1,4 +1,4 @@
-// Node module hooks so scripts run with tsx can import `./x.wgsl?raw` like Vite does:
+// Node module hooks so scripts run with tsx can import `./x.wgsl?raw` (or `pkg/file.js?raw`) like Vite does:
 //   node --import tsx --import ./scripts/raw-loader.mjs bench/foo.ts
 import { register } from 'node:module';
 
@@ -8,8 +8,10 @@ register(
 import { readFile } from 'node:fs/promises';
 export async function resolve(specifier, context, next) {
   if (specifier.endsWith('?raw')) {
-    const url = new URL(specifier, context.parentURL);
-    return { url: url.href, format: 'module', shortCircuit: true };
+    // A package file (bare specifier) resolves as the package says; a relative one against its importer.
+    const bare = !(specifier.startsWith('.') || specifier.startsWith('/') || specifier.includes(':'));
+    const href = bare ? (await next(specifier.slice(0, -4), context)).url + '?raw' : new URL(specifier, context.parentURL).href;
+    return { url: href, format: 'module', shortCircuit: true };
   }
   return next(specifier, context);
 }

@@ -9,6 +9,8 @@ import type { ModelConfig } from './model/config';
 import { ChatTemplate } from './model/template';
 import { IncrementalDetokenizer, Tokenizer } from './model/tokenizer';
 import { EngineCore, type EngineCoreOptions } from './engine/core';
+import { GrammarCompilerService } from './grammar/compiler';
+import { grammarVocab } from './grammar/vocab';
 import type { EngineInfo } from './openai/engine-api';
 import { LocalEngine, type EngineTokenizer } from './openai/local-engine';
 import type { GpuEntryPoint, LoadProgress, ModelRunner, RunnerFactoryArgs } from './engine/types';
@@ -110,7 +112,9 @@ export async function createEngine(options: CreateEngineOptions): Promise<LocalE
     if (!options.createRunner) ensureWebGpuGlobals();
     runner = options.createRunner ? await options.createRunner(args) : await (await import('./gpu/create-runner')).createWebGpuRunner(args);
     const tok = engineTokenizer(tokenizer);
-    const core = new EngineCore({ runner, createDetokenizer: tok.createDetokenizer, eogIds: tokenizer.eogIds, options });
+    // Constrained decoding: XGrammar loads, and the vocabulary is walked, on the first constrained request.
+    const grammar = new GrammarCompilerService(() => grammarVocab(tokenizer, config.vocabSize));
+    const core = new EngineCore({ runner, createDetokenizer: tok.createDetokenizer, eogIds: tokenizer.eogIds, grammar, options });
     const info = { ...describeModel(gguf, config, modelIdFor(options, gguf.metadata['general.name']), template), loadMs: performance.now() - started };
     options.onProgress?.({ stage: 'ready', loaded: 1, total: 1 });
     const loaded = runner;

@@ -6,15 +6,22 @@
 // The loop runs while there is work and stops otherwise (no polling); one step is in
 // flight at a time. A runner failure fails every request in flight with a coded
 // EngineError; `device_lost` also fails all later requests.
+//
+// Constrained requests (#16) wait outside the scheduler until their grammar is compiled
+// (src/grammar/compiler.ts, off the loop), so a compile never stalls a step; each choice then
+// gets a matcher, the loop gives every constrained sampled row its token mask before the step
+// is submitted, and the scheduler accepts the sampled token into the matcher after it.
 
-import { EngineError, fromRunnerError } from './errors';
+import type { GrammarCompilerService } from '../grammar/compiler';
+import type { OutputConstraint } from '../grammar/constraint';
+import { EngineError, fromGrammarError, fromRunnerError } from './errors';
 import { EventStream } from './event-stream';
 import { KvCacheManager } from './kv/kv-cache-manager';
 import { checkRequestShape, createSequences, normalizePrompt, normalizeSampling, type EngineRequest, type Sequence } from './request';
 import { DEFAULT_SCHEDULER_OPTIONS, Scheduler, type SequenceUpdate } from './sched/scheduler';
 import { StepMeter } from './step-meter';
 import type { DetokenizerFactory, FinishReason, StopCriteria } from './stop';
-import { KV_BLOCK_SIZE, type ModelRunner, type SampledToken } from './types';
+import { KV_BLOCK_SIZE, type ModelRunner, type SampledToken, type SequenceInput } from './types';
 
 export interface EngineCoreOptions {
   /** Tokens per step; default 512. */
@@ -36,6 +43,8 @@ export interface EngineCoreInit {
   createDetokenizer: DetokenizerFactory;
   /** End-of-generation token ids (EOS, EOT). */
   eogIds: Iterable<number>;
+  /** Compiles `constraint`s for this model's vocabulary; without it constrained requests are `unsupported`. */
+  grammar?: GrammarCompilerService;
   options?: EngineCoreOptions;
 }
 
@@ -116,6 +125,8 @@ interface RequestState {
   firstTokenMs: number | null;
   lastTokenMs: number | null;
   detachSignal: () => void;
+  /** Constrained: its grammar is still compiling (its sequences are not in the scheduler yet). */
+  compiling: boolean;
 }
 
 export class EngineCore {
@@ -125,6 +136,9 @@ export class EngineCore {
   readonly contextLength: number;
   private readonly createDetokenizer: DetokenizerFactory;
   private readonly eogIds: ReadonlySet<number>;
+  private readonly grammar: GrammarCompilerService | undefined;
+  /** Sequences of requests whose grammar is compiling (they count against maxQueue). */
+  private numCompilingSequences = 0;
   private readonly now: () => number;
   private readonly requests = new Map<string, RequestState>();
   private readonly meter: StepMeter;
@@ -137,6 +151,7 @@ export class EngineCore {
     this.runner = init.runner;
     this.createDetokenizer = init.createDetokenizer;
     this.eogIds = new Set(init.eogIds);
+    this.grammar = init.grammar;
     this.now = o.now ?? (() => performance.now());
     this.meter = new StepMeter(this.now);
     this.contextLength = Math.min(init.runner.config.contextLength, o.maxModelLength ?? Infinity);
@@ -176,6 +191,8 @@ export class EngineCore {
       );
     }
     if (req.signal?.aborted) throw new EngineError('aborted', 'the request was aborted before it started');
+    // Bounds and JSON syntax are checked now (a 400 before anything streams); XGrammar's verdict comes with the compile.
+    const compiling = req.constraint !== undefined ? this.startCompile(req.constraint) : null;
 
     const criteria: StopCriteria = {
       maxTokens: req.maxTokens ?? Infinity,
@@ -187,7 +204,7 @@ export class EngineCore {
     };
     const { choices, parent } = createSequences(requestId, prompt, req.n ?? 1, sampling, criteria, this.createDetokenizer, req.cacheSalt);
     const queued = parent !== null ? [parent] : choices;
-    if (this.scheduler.waiting.length + queued.length > this.scheduler.options.maxQueue) {
+    if (this.scheduler.waiting.length + this.numCompilingSequences + queued.length > this.scheduler.options.maxQueue) {
       throw new EngineError('queue_full', `the request queue is full (${this.scheduler.options.maxQueue} waiting)`);
     }
 
@@ -206,6 +223,7 @@ export class EngineCore {
       firstTokenMs: null,
       lastTokenMs: null,
       detachSignal: () => {},
+      compiling: compiling !== null,
     };
     if (req.signal) {
       const signal = req.signal;
@@ -213,10 +231,69 @@ export class EngineCore {
       signal.addEventListener('abort', onAbort, { once: true });
       state.detachSignal = () => signal.removeEventListener('abort', onAbort);
     }
-    for (const seq of queued) this.scheduler.add(seq);
     this.requests.set(requestId, state);
+    if (compiling !== null) {
+      this.numCompilingSequences += queued.length;
+      void this.admitConstrained(state, queued, compiling, req.stopTokenIds ?? []);
+      return stream;
+    }
+    for (const seq of queued) this.scheduler.add(seq);
     this.kick();
     return stream;
+  }
+
+  /**
+   * Compiles (or finds in the cache) a constraint; resolves once requests with it can start.
+   * Throws EngineError `invalid_request` naming what XGrammar refused, or `unsupported`.
+   * The facade may await it before `addRequest` to answer a bad schema before it streams.
+   */
+  async compileConstraint(constraint: OutputConstraint): Promise<void> {
+    try {
+      await this.startCompile(constraint);
+    } catch (err) {
+      throw fromGrammarError(err) ?? err;
+    }
+  }
+
+  private startCompile(constraint: OutputConstraint): ReturnType<GrammarCompilerService['compile']> {
+    if (this.grammar === undefined) {
+      throw new EngineError('unsupported', 'constrained decoding needs the model\'s vocabulary (EngineCoreInit.grammar)', 'response_format');
+    }
+    try {
+      return this.grammar.compile(constraint);
+    } catch (err) {
+      throw fromGrammarError(err) ?? err;
+    }
+  }
+
+  /** Gives each choice a matcher once the grammar is compiled, then queues the request (or fails it). */
+  private async admitConstrained(
+    state: RequestState, queued: Sequence[], compiling: ReturnType<GrammarCompilerService['compile']>, stopTokenIds: readonly number[],
+  ): Promise<void> {
+    try {
+      const compiled = await compiling;
+      if (this.requests.get(state.requestId) !== state) return; // aborted (or failed) meanwhile
+      const first = await compiled.createMatcher(stopTokenIds);
+      state.choices[0].matcher = first;
+      // n > 1: every child starts from the same (forked) state and follows its own output.
+      for (const seq of state.choices.slice(1)) seq.matcher = await first.fork();
+      if (this.requests.get(state.requestId) !== state) {
+        disposeMatchers(state);
+        return;
+      }
+      this.numCompilingSequences -= queued.length;
+      state.compiling = false;
+      for (const seq of queued) if (seq.status !== 'finished') this.scheduler.add(seq);
+      this.kick();
+    } catch (err) {
+      if (state.compiling) this.numCompilingSequences -= queued.length;
+      state.compiling = false;
+      disposeMatchers(state);
+      if (this.requests.get(state.requestId) !== state) return;
+      this.requests.delete(state.requestId);
+      state.stream.fail(fromGrammarError(err) ?? toEngineError(err));
+      state.detachSignal();
+    }
   }
 
   /**
@@ -226,6 +303,10 @@ export class EngineCore {
   abort(requestId: string): boolean {
     const state = this.requests.get(requestId);
     if (state === undefined) return false;
+    if (state.compiling) {
+      this.numCompilingSequences -= state.parent !== null ? 1 : state.choices.length;
+      state.compiling = false;
+    }
     if (state.parent !== null) this.scheduler.abort(state.parent);
     const events: EngineEvent[] = [];
     for (const seq of state.choices) {
@@ -299,6 +380,7 @@ export class EngineCore {
           }
           continue;
         }
+        await this.fillTokenMasks(step.scheduled, step.input.sequences);
         const output = await this.runner.step(step.input);
         const updates = this.scheduler.applyOutput(step, output);
         this.meter.record(startMs, step.input.tokenIds.length, step.scheduled.length, output.sampled.length);
@@ -308,6 +390,18 @@ export class EngineCore {
       this.failAll(err);
     } finally {
       this.loopActive = false;
+    }
+  }
+
+  /** Each constrained row that samples this step gets its grammar's mask of allowed next tokens. */
+  private async fillTokenMasks(scheduled: ReadonlyArray<{ seq: Sequence; sample: boolean }>, inputs: SequenceInput[]): Promise<void> {
+    for (let i = 0; i < scheduled.length; i++) {
+      const { seq, sample } = scheduled[i];
+      if (!sample || seq.matcher === null || seq.status !== 'running') continue;
+      const mask = await seq.matcher.nextMask();
+      // Always at least one stop token where the grammar may end: an empty mask is a grammar bug.
+      if (!mask.some((w) => w !== 0)) throw new EngineError('internal_error', `the grammar of ${seq.requestId} allows no next token`);
+      inputs[i].tokenMask = mask;
     }
   }
 
@@ -339,6 +433,7 @@ export class EngineCore {
       state.stream.push(event);
       state.stream.close();
       state.detachSignal();
+      disposeMatchers(state);
       this.requests.delete(state.requestId);
       return;
     }
@@ -372,7 +467,9 @@ export class EngineCore {
     for (const state of this.requests.values()) {
       state.stream.fail(error);
       state.detachSignal();
+      disposeMatchers(state);
     }
+    this.numCompilingSequences = 0;
     this.requests.clear();
   }
 }
@@ -383,4 +480,12 @@ function toEngineError(err: unknown): EngineError {
   if (own) return own;
   const message = err instanceof Error ? err.message : String(err);
   return new EngineError('internal_error', `model runner failed: ${message}`);
+}
+
+/** Frees the wasm state of a request's matchers (once it can sample no more). */
+function disposeMatchers(state: RequestState): void {
+  for (const seq of state.choices) {
+    seq.matcher?.dispose();
+    seq.matcher = null;
+  }
 }

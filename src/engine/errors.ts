@@ -105,3 +105,14 @@ export function fromRunnerError(err: unknown): EngineError | undefined {
   if (typeof code !== 'string' || !RUNNER_CODES.has(code as EngineErrorCode)) return undefined;
   return new EngineError(code as EngineErrorCode, err instanceof Error ? err.message : String(err));
 }
+
+/**
+ * A grammar-layer error (src/grammar/errors.ts) as the engine's: a constraint XGrammar cannot
+ * compile is the request's fault (`invalid_request`, 400, naming the construct and the
+ * parameter); a grammar engine that cannot load here is `unsupported`. Anything else passes through.
+ */
+export function fromGrammarError(err: unknown): EngineError | undefined {
+  if (err instanceof EngineError || typeof err !== 'object' || err === null || (err as { name?: unknown }).name !== 'GrammarError') return undefined;
+  const e = err as { code: string; message: string; param?: string };
+  return new EngineError(e.code === 'invalid_grammar' ? 'invalid_request' : 'unsupported', e.message, e.param ?? 'response_format');
+}

@@ -5,6 +5,8 @@
 // forks into n children that share its blocks copy-on-write, and each child computes the
 // last prompt token itself and samples its own output.
 
+import type { OutputConstraint } from '../grammar/constraint';
+import type { SequenceMatcher } from '../grammar/matcher';
 import { EngineError } from './errors';
 import { hashSalt, type BlockHash } from './kv/block-hash';
 import type { KvSequence } from './kv/kv-cache-manager';
@@ -35,20 +37,9 @@ export interface EngineRequest {
 /**
  * What a constrained request's output must match (#16), in the grammar engine's terms; the
  * facade maps each API's surface (response_format, structured_outputs, guided_*, Ollama
- * `format`, tool_choice) onto one of these.
+ * `format`, tool_choice) onto one of these. Defined with its bounds in src/grammar/constraint.ts.
  */
-export type OutputConstraint =
-  /** Any JSON object (OpenAI `json_object`, Ollama `format: 'json'`). */
-  | { kind: 'json_object' }
-  /** JSON text valid against `schema` (a JSON Schema, as JSON text). */
-  | { kind: 'json_schema'; schema: string; strict?: boolean }
-  | { kind: 'regex'; pattern: string }
-  /** Exactly one of the strings. */
-  | { kind: 'choice'; choices: readonly string[] }
-  /** An EBNF grammar (GBNF-style, as XGrammar reads it), with `root` as the start rule. */
-  | { kind: 'grammar'; ebnf: string }
-  /** An XGrammar structural tag (JSON text): free text with constrained tagged regions (tool calls). */
-  | { kind: 'structural_tag'; tag: string };
+export type { OutputConstraint } from '../grammar/constraint';
 
 /** Choices one request may fork into (each holds its own KV blocks). */
 export const MAX_CHOICES = 128;
@@ -135,6 +126,8 @@ export class Sequence implements KvSequence {
   numPreemptions = 0;
   /** Fork parent: the children that take over once its tokens are computed. */
   children: Sequence[] = [];
+  /** Constrained decoding: this choice's grammar state (its output tokens accepted so far). */
+  matcher: SequenceMatcher | null = null;
   /** Token id → the count penalties read (see `penaltyTokens`); built on first use. */
   private penaltyCounts: Map<number, number> | null = null;
 

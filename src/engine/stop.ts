@@ -51,13 +51,14 @@ export class StopChecker {
 
   /**
    * Judges a token just appended to the sequence: `numOutputTokens` and `numTokens`
-   * (prompt + output) include it.
+   * (prompt + output) include it. `grammarEnded`: the output's grammar accepted it as its
+   * stop token (constrained decoding), which ends the output like an EOS, `ignoreEos` or not.
    */
-  onToken(tokenId: number, numOutputTokens: number, numTokens: number): TokenOutcome {
+  onToken(tokenId: number, numOutputTokens: number, numTokens: number, grammarEnded = false): TokenOutcome {
     if (this.finished) throw new Error('StopChecker: token after finish');
     const c = this.criteria;
     // End-of-generation tokens have no text; what was held back was not a stop string.
-    if (c.stopTokenIds.has(tokenId) || (!c.ignoreEos && c.eogIds.has(tokenId))) {
+    if (grammarEnded || c.stopTokenIds.has(tokenId) || (!c.ignoreEos && c.eogIds.has(tokenId))) {
       return this.finish(this.held + this.detokenizer.flush(), 'stop');
     }
     let text = this.held + this.detokenizer.push(tokenId);

@@ -11,7 +11,7 @@
 // Every StepInput is checked: contiguous queries, positions matching context lengths,
 // block tables long enough, no null block inside a context, every slot read holding the
 // position it should, and no block written by one sequence while another in the same step
-// names it.
+// names it. A row with a grammar `tokenMask` picks among the tokens it allows (allowedToken).
 
 import { KV_BLOCK_SIZE, type ModelRunner, type SamplingParams, type SequenceInput, type StepInput, type StepOutput } from '../engine/types';
 import type { ModelConfig } from '../model/config';
@@ -50,6 +50,22 @@ export function fakeNextToken(context: readonly number[], vocabSize: number, sam
   for (const t of context) h = mix(h, t + 1);
   if (sampling !== undefined && sampling.temperature > 0) h = mix(mix(h, sampling.seed | 0), sampleIndex + 7);
   return h % vocabSize;
+}
+
+/**
+ * A grammar mask's pick: `preferred` when the mask allows it, else the allowed token
+ * `preferred mod numAllowed` places into the allowed set (deterministic, spread over all).
+ */
+export function allowedToken(mask: Uint32Array, preferred: number, vocabSize: number): number {
+  if (mask.length < Math.ceil(vocabSize / 32)) throw new FakeRunnerInvariantError(`token mask has ${mask.length} words for ${vocabSize} tokens`);
+  const allowed = (t: number) => ((mask[t >>> 5] >>> (t & 31)) & 1) === 1;
+  if (allowed(preferred)) return preferred;
+  let numAllowed = 0;
+  for (let t = 0; t < vocabSize; t++) if (allowed(t)) numAllowed++;
+  if (numAllowed === 0) throw new FakeRunnerInvariantError('token mask allows no token');
+  let k = preferred % numAllowed;
+  for (let t = 0; t < vocabSize; t++) if (allowed(t) && k-- === 0) return t;
+  throw new FakeRunnerInvariantError('unreachable');
 }
 
 export function fakeConfig(vocabSize: number, contextLength: number): ModelConfig {
@@ -131,9 +147,10 @@ export class FakeRunner implements ModelRunner {
         }
         context.push(this.slotToken[slot]);
       }
-      const tokenId = this.options.nextToken
+      let tokenId = this.options.nextToken
         ? this.options.nextToken(context, seq)
         : fakeNextToken(context, this.config.vocabSize, seq.sampling, seq.sampleIndex);
+      if (seq.tokenMask !== undefined) tokenId = allowedToken(seq.tokenMask, tokenId, this.config.vocabSize);
       const out: StepOutput['sampled'][number] = { tokenId };
       if (seq.sampling!.logprobs) out.logprob = -((tokenId % 97) / 10);
       if (seq.sampling!.logprobs && seq.sampling!.topLogprobs > 0) {

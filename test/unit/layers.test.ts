@@ -1,6 +1,6 @@
 // The layering rules, read from the import statements of src/, worker/ and demo/ (static
 // imports and exports, literal dynamic imports). Layers from the bottom:
-//   model → engine (the core) → openai (the facade) → api (HTTP) / client / compat / cli;
+//   model → grammar (constrained decoding) → engine (the core) → openai (the facade) → api (HTTP) / client / compat / cli;
 //   kernels → gpu; create-engine.ts assembles engine + gpu + openai from above them all.
 // A failing rule names each offending file and import.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -66,8 +66,13 @@ describe('layers', () => {
     expect(violations('src/engine', (to) => ABOVE_ENGINE.some((f) => under(to, f)))).toEqual([]);
   });
 
+  it('the grammar layer imports only the model layer (no engine, nothing above it)', () => {
+    expect(violations('src/grammar', (to) => under(to, 'src/engine') || ABOVE_ENGINE.some((f) => under(to, f)))).toEqual([]);
+    expect(EDGES.some((e) => e.from === 'src/engine/core.ts' && e.to === 'src/grammar/compiler')).toBe(true);
+  });
+
   it('the model layer imports no engine (nor anything above it)', () => {
-    expect(violations('src/model', (to) => under(to, 'src/engine') || ABOVE_ENGINE.some((f) => under(to, f)))).toEqual([]);
+    expect(violations('src/model', (to) => under(to, 'src/engine') || under(to, 'src/grammar') || ABOVE_ENGINE.some((f) => under(to, f)))).toEqual([]);
   });
 
   it('kernels import from src/gpu only the types of its contracts file', () => {

@@ -195,8 +195,13 @@ export class Scheduler {
       if (!Number.isInteger(sampled.tokenId) || sampled.tokenId < 0 || sampled.tokenId >= this.vocabSize) {
         throw new EngineError('internal_error', `runner sampled token ${sampled.tokenId}, outside the vocabulary [0, ${this.vocabSize})`);
       }
+      // The runner sampled under this row's mask: a token the grammar refuses is a runner bug.
+      if (seq.matcher !== null && !seq.matcher.accept(sampled.tokenId)) {
+        throw new EngineError('internal_error', `runner sampled token ${sampled.tokenId}, which the request's grammar does not allow here`);
+      }
       seq.appendToken(sampled.tokenId);
-      const outcome = seq.stop!.onToken(sampled.tokenId, seq.numOutputTokens, seq.tokenIds.length);
+      const grammarEnded = seq.matcher?.isTerminated ?? false;
+      const outcome = seq.stop!.onToken(sampled.tokenId, seq.numOutputTokens, seq.tokenIds.length, grammarEnded);
       if (outcome.finishReason !== null) this.finish(seq);
       updates.push({ seq, sampled, text: outcome.text, finishReason: outcome.finishReason });
     }
