@@ -31,6 +31,10 @@ import {
   type OllamaGenerateRequest,
 } from './ollama-params';
 import { frameStream, ndjsonFrames, NDJSON_HEADERS } from './sse';
+import { renamingParams } from './param-names';
+
+/** Ollama's name for a chat field in an engine error (a schema XGrammar refuses is `format`'s). */
+const PARAM_NAMES: Record<string, string> = { response_format: 'format' };
 import { arrayOf, bool, str, validateBody, type Check } from '../openai/validate';
 
 /** What /api/version reports: the Ollama API level tabllm follows (clients gate features on it). */
@@ -161,10 +165,10 @@ export async function chat(ctx: RouteContext): Promise<Response> {
   const tools = toolsOf(request);
   // num_predict never fails for length (fit-context.ts); absent, chat runs until the context is full.
   const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true, tools });
-  const chunks = await ctx.engine.chat.completions.create(
+  const chunks = await renamingParams(PARAM_NAMES, () => ctx.engine.chat.completions.create(
     { ...sampling, max_tokens: maxTokens, model, messages, tools, response_format: responseFormatOf(request.format), stream: true, stream_options: { include_usage: true } },
     { signal: ctx.signal },
-  );
+  ));
   const shape: Shape = (text, toolCalls) => ({ message: { role: 'assistant', content: text, ...(toolCalls ? { tool_calls: toolCalls } : {}) } });
   return answer(ctx, ollamaObjects(chatPieces(chunks), request.model, shape), request.stream !== false, 'message');
 }
@@ -183,19 +187,19 @@ export async function generate(ctx: RouteContext): Promise<Response> {
     const system = request.system ? [{ role: 'system' as const, content: request.system }] : [];
     const messages = [...system, { role: 'user' as const, content: prompt }];
     const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true });
-    const chunks = await ctx.engine.chat.completions.create(
+    const chunks = await renamingParams(PARAM_NAMES, () => ctx.engine.chat.completions.create(
       { ...sampling, max_tokens: maxTokens, model, messages, response_format: responseFormatOf(request.format), stream: true, stream_options: { include_usage: true } },
       options,
-    );
+    ));
     pieces = chatPieces(chunks);
   } else {
     const text = request.raw !== true && request.system ? `${request.system}\n\n${prompt}` : prompt;
     // Ollama's default is "until EOS" (num_predict -1), not OpenAI's 16 tokens.
     const maxTokens = await fitMaxTokens(ctx.engine, sampling.max_tokens ?? Infinity, { model, prompt: text });
-    const chunks = await ctx.engine.completions.create(
+    const chunks = await renamingParams(PARAM_NAMES, () => ctx.engine.completions.create(
       { ...sampling, max_tokens: maxTokens, model, prompt: text, response_format: responseFormatOf(request.format), stream: true, stream_options: { include_usage: true } },
       options,
-    );
+    ));
     pieces = completionPieces(chunks);
   }
   const shape: Shape = (text) => ({ response: text });

@@ -19,7 +19,7 @@ import { sameModel } from './model-name';
 import type { Detokenizer } from '../engine/stop';
 import type { SamplingParams } from '../engine/types';
 import type { OutputConstraint } from '../engine/request';
-import { constraintOf } from './structured';
+import { requestConstraint, type RequestConstraint } from './structured';
 import { templateMessages } from './template-messages';
 import { detectToolFormat, newCallId, type ToolCallFormat } from './tools/format';
 import { planTools, type ToolPlan } from './tools/tool-plan';
@@ -175,6 +175,20 @@ export class LocalEngine implements Engine {
     return ids;
   }
 
+  /**
+   * Compiles a request's constraint before it is admitted, so a schema or grammar XGrammar
+   * refuses is a 400 naming the request's own field (not the first chunk of a stream).
+   */
+  private async compile(c: RequestConstraint | undefined): Promise<void> {
+    if (c === undefined) return;
+    try {
+      await this.core.compileConstraint(c.constraint);
+    } catch (err) {
+      if (err instanceof EngineError && err.code === 'invalid_request') throw new EngineError(err.code, err.message, c.param);
+      throw err;
+    }
+  }
+
   /** The request's tool plan on this model (tools_not_supported_by_template when it cannot have one). */
   private toolPlan(p: ChatCompletionCreateParams): ToolPlan | null {
     if (!this.template) return null;
@@ -200,8 +214,9 @@ export class LocalEngine implements Engine {
     const promptIds = this.renderChat(p.messages, true, tools?.tools);
     const wantLogprobs = p.logprobs === true;
     const wantIds = p.return_token_ids === true;
-    const constraint = tools ? tools.constraint : constraintOf(p);
-    const run = this.start([promptIds], p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal, 'chatcmpl', constraint);
+    const constraint = tools ? (tools.constraint && { constraint: tools.constraint, param: 'tools' }) : requestConstraint(p);
+    await this.compile(constraint);
+    const run = this.start([promptIds], p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal, 'chatcmpl', constraint?.constraint);
     const parsers = Array.from({ length: run.numChoices }, () => (tools?.parse ? new ToolCallParser(tools.format.syntax, newCallId) : null));
     if (p.stream) return this.chatStream(run, p.stream_options?.include_usage === true, wantLogprobs, wantIds, parsers);
 
@@ -283,7 +298,9 @@ export class LocalEngine implements Engine {
     const wantLogprobs = p.logprobs != null;
     const wantIds = p.return_token_ids === true;
     const encoded = prompts.map((s) => this.encodePrompt(s));
-    const run = this.start(encoded, p, p.max_tokens ?? 16, wantLogprobs, p.logprobs ?? 0, options?.signal, 'cmpl', constraintOf(p));
+    const constraint = requestConstraint(p);
+    await this.compile(constraint);
+    const run = this.start(encoded, p, p.max_tokens ?? 16, wantLogprobs, p.logprobs ?? 0, options?.signal, 'cmpl', constraint?.constraint);
     // Choice i answers prompt ⌊i / n⌋; echo starts its text (and its logprob offsets) with that prompt.
     const promptOf = (choice: number) => prompts[Math.floor(choice / run.n)]!;
     const echo = p.echo === true;

@@ -100,11 +100,16 @@ export function schemaConstraint(schema: Record<string, unknown>, strict?: boole
 
 const has = (v: unknown): boolean => v !== undefined && v !== null;
 
-/** `structured_outputs`' one field → its constraint. */
-function fromStructuredOutputs(so: StructuredOutputs, p: string): OutputConstraint | undefined {
+/** The one field `structured_outputs` sets (two are a 400). */
+function structuredOutputsField(so: StructuredOutputs, p: string): keyof StructuredOutputs | undefined {
   const set = (['json', 'regex', 'choice', 'grammar', 'json_object', 'structural_tag'] as const).filter((k) => has(so[k]) && so[k] !== false);
   if (set.length > 1) throw invalid(`${p}.${set[1]}`, `'${p}.${set[0]}' and '${p}.${set[1]}' are both set: send one kind of structured output.`);
-  switch (set[0]) {
+  return set[0];
+}
+
+/** `structured_outputs`' one field → its constraint. */
+function fromStructuredOutputs(so: StructuredOutputs, p: string): OutputConstraint | undefined {
+  switch (structuredOutputsField(so, p)) {
     case 'json': return schemaConstraint(schemaFromWire(so.json, `${p}.json`));
     case 'regex': return { kind: 'regex', pattern: so.regex! };
     case 'choice': return { kind: 'choice', choices: so.choice! };
@@ -139,12 +144,27 @@ export function structuredSurfaces(f: StructuredFields): string[] {
   return surfaces(f).map(([name]) => name);
 }
 
+/** A constraint and the request field it came from (what a compile error names). */
+export interface RequestConstraint {
+  constraint: OutputConstraint;
+  param: string;
+}
+
 /**
- * The one constraint a validated request asks for, or undefined. Two surfaces at once are a
- * 400 naming both (vLLM: "You can only use one kind of guided decoding").
+ * The one constraint a validated request asks for, with its field, or undefined. Two
+ * surfaces at once are a 400 naming both (vLLM: "You can only use one kind of guided decoding").
  */
-export function constraintOf(f: StructuredFields): OutputConstraint | undefined {
+export function requestConstraint(f: StructuredFields): RequestConstraint | undefined {
   const set = surfaces(f);
   if (set.length > 1) throw invalid(set[1]![0], `'${set[0]![0]}' and '${set[1]![0]}' both constrain the output: send one of them.`);
-  return set[0]?.[1]();
+  if (set.length === 0) return undefined;
+  const [name, build] = set[0]!;
+  const constraint = build();
+  if (constraint === undefined) return undefined;
+  const field = name === 'structured_outputs' ? structuredOutputsField(f.structured_outputs!, name) : undefined;
+  return { constraint, param: field === undefined ? name : `${name}.${field}` };
+}
+
+export function constraintOf(f: StructuredFields): OutputConstraint | undefined {
+  return requestConstraint(f)?.constraint;
 }
