@@ -39,6 +39,11 @@ export async function scriptedEngine(chatTemplate?: string): Promise<ScriptedEng
     requests.push(r);
     return addRequest(r);
   };
-  // SentencePiece writes a dummy-prefix space before the text: the answer reads " " + text.
-  return { engine, requests, say: (text) => (script = tokenizer.encode(text, { addSpecial: false })) };
+  // One byte-fallback token per UTF-8 byte: SentencePiece's encode would start the answer
+  // with its dummy-prefix space, and the model must write the text exactly.
+  const byteIds = Array.from({ length: 256 }, (_, b) => tokenizer.tokenId(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`)!);
+  const say = (text: string) => {
+    script = Array.from(new TextEncoder().encode(text), (b) => byteIds[b]!);
+  };
+  return { engine, requests, say };
 }

@@ -70,7 +70,7 @@ describe('Hermes-style template (Qwen2.5)', () => {
     s.say(`Let me check.${HERMES_CALL}\n<tool_call>\n{"name": "search_docs", "arguments": {"query": "rain"}}\n</tool_call>`);
     const r = (await (await chat({ n: 2, temperature: 1, seed: 3 })).json()) as ChatCompletion;
     for (const choice of r.choices) {
-      expect(choice.message.content).toBe(' Let me check.');
+      expect(choice.message.content).toBe('Let me check.');
       expect(choice.message.tool_calls!.map((c) => [c.function.name, JSON.parse(c.function.arguments)])).toEqual([['get_weather', { city: 'Paris' }], ['search_docs', { query: 'rain' }]]);
       expect(new Set(choice.message.tool_calls!.map((c) => c.id)).size).toBe(2);
     }
@@ -81,7 +81,7 @@ describe('Hermes-style template (Qwen2.5)', () => {
     const r = (await (await chat({ tool_choice: 'none' })).json()) as ChatCompletion;
     expect(r.choices[0]!.finish_reason).toBe('stop');
     expect(r.choices[0]!.message.tool_calls).toBeUndefined();
-    expect(r.choices[0]!.message.content).toBe(` ${HERMES_CALL}`);
+    expect(r.choices[0]!.message.content).toBe(HERMES_CALL);
   });
 
   it('a call cut by max_tokens keeps finish_reason length', async () => {
@@ -111,7 +111,7 @@ describe('Hermes-style template (Qwen2.5)', () => {
       { role: 'tool', tool_call_id: 'call_abc123def', content: '{"temperature": 21}' },
     ];
     const r = (await (await post(router, '/v1/chat/completions', { model: 'stories260K', messages, tools: TOOLS })).json()) as ChatCompletion;
-    expect(r.choices[0]!.message.content).toBe(' Sunny.');
+    expect(r.choices[0]!.message.content).toBe('Sunny.');
     const prompt = (await s.engine.detokenize({ tokens: Array.from(s.requests.at(-1)!.promptIds) })).prompt;
     expect(prompt).toContain('<|im_start|>assistant\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\n{"temperature": 21}\n</tool_response><|im_end|>');
   });
