@@ -23,7 +23,6 @@ import {
   oneOf,
   str,
   stop,
-  unsupportedParam,
   type Check,
   type ParamTable,
   type ValidateOptions,

@@ -24,7 +24,8 @@ import { templateMessages } from './template-messages';
 import { detectToolFormat, newCallId, type ToolCallFormat } from './tools/format';
 import { planTools, type ToolPlan } from './tools/tool-plan';
 import { ToolCallParser } from './tools/call-parser';
-import { pieceDelta, ToolCallAccumulator, toolFinishReason } from './tools/tool-output';
+import { ToolCallAccumulator, toolFinishReason } from './tools/tool-output';
+import { chatStream } from './chat-stream';
 import type { ChatTool } from './tools/definitions';
 
 /** What the engine needs of a tokenizer (src/model/tokenizer's Tokenizer satisfies it through an adapter). */
@@ -218,7 +219,7 @@ export class LocalEngine implements Engine {
     await this.compile(constraint);
     const run = this.start([promptIds], p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal, 'chatcmpl', constraint?.constraint);
     const parsers = Array.from({ length: run.numChoices }, () => (tools?.parse ? new ToolCallParser(tools.format.syntax, newCallId) : null));
-    if (p.stream) return this.chatStream(run, p.stream_options?.include_usage === true, wantLogprobs, wantIds, parsers);
+    if (p.stream) return chatStream(run, { includeUsage: p.stream_options?.include_usage === true, wantLogprobs, wantIds, tokenText: this.tokenizer.tokenText }, parsers);
 
     const answers = parsers.map(() => new ToolCallAccumulator());
     const ids: number[][] = answers.map(() => []);
@@ -251,35 +252,6 @@ export class LocalEngine implements Engine {
       ...(wantIds ? { prompt_token_ids: promptIds } : {}),
       timings,
     };
-  }
-
-  private async *chatStream(run: Run, includeUsage: boolean, wantLogprobs: boolean, wantIds: boolean, parsers: (ToolCallParser | null)[]): AsyncGenerator<ChatCompletionChunk> {
-    const { meta } = run;
-    const base = () => ({ id: meta.id, object: 'chat.completion.chunk' as const, created: meta.created, model: meta.model, ...(includeUsage ? { usage: null } : {}) });
-    for (let index = 0; index < run.numChoices; index++) {
-      yield { ...base(), choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] };
-    }
-    for await (const { choice, ev } of run.events()) {
-      const lp = wantLogprobs && ev.logprobs?.length ? { content: chatLogprobs(ev.logprobs, this.tokenizer.tokenText), refusal: null as null } : null;
-      const parser = parsers[choice];
-      const finish = toolFinishReason(toFinishReason(ev.finishReason), 0);
-      if (parser) {
-        // Tool calls: one delta per parsed piece; token ids and logprobs ride on the first.
-        const pieces = [...parser.push(ev.text), ...(ev.finishReason ? parser.end() : [])];
-        const deltas = pieces.map(pieceDelta);
-        if (deltas.length === 0 && (lp || (wantIds && ev.tokenIds.length))) deltas.push({ content: '' });
-        for (const [k, delta] of deltas.entries()) {
-          const extra = k === 0 ? { logprobs: lp, ...(wantIds ? { token_ids: ev.tokenIds } : {}) } : { logprobs: null, ...(wantIds ? { token_ids: [] } : {}) };
-          yield { ...base(), choices: [{ index: choice, delta, finish_reason: null, ...extra }] };
-        }
-        if (finish) yield { ...base(), choices: [{ index: choice, delta: {}, logprobs: null, finish_reason: toolFinishReason(finish, parser.callCount) }] };
-        continue;
-      }
-      if (ev.text === '' && !lp && !finish && !(wantIds && ev.tokenIds.length)) continue;
-      const delta = ev.text === '' && !lp ? {} : { content: ev.text };
-      yield { ...base(), choices: [{ index: choice, delta, logprobs: lp, finish_reason: finish, ...(wantIds ? { token_ids: ev.tokenIds } : {}) }] };
-    }
-    if (includeUsage) yield { ...base(), choices: [], ...run.totals() };
   }
 
   // ---------------------------------------------------------------------------------

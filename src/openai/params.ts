@@ -61,9 +61,6 @@ const SAMPLING: ParamTable = {
   safety_identifier: { ignored: true },
 };
 
-/** True unless the output format is plain text (`{ type: 'text' }`). */
-export const textOnlyFormat = (v: unknown): boolean => !(isPlainObject(v) && v.type === 'text' && Object.keys(v).length === 1);
-
 export const CHAT_PARAMS: ParamTable = {
   ...SAMPLING,
   messages: { required: true, check: messages },
