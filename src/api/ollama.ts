@@ -32,6 +32,7 @@ import {
 } from './ollama-params';
 import { frameStream, ndjsonFrames, NDJSON_HEADERS } from './sse';
 import { renamingParams } from './param-names';
+import { detectToolFormat } from '../openai/tools/format';
 
 /** Ollama's name for a chat field in an engine error (a schema XGrammar refuses is `format`'s). */
 const PARAM_NAMES: Record<string, string> = { response_format: 'format' };
@@ -284,7 +285,8 @@ export async function show(ctx: RouteContext): Promise<Response> {
       'general.parameter_count': info.parameterCount ?? 0,
       [`${info.arch}.context_length`]: info.contextLength,
     },
-    capabilities: ['completion'],
+    // Ollama clients look for 'tools' before they offer tools (the template decides, as in Ollama).
+    capabilities: info.chatTemplate !== undefined && detectToolFormat(info.chatTemplate) !== null ? ['completion', 'tools'] : ['completion'],
     modified_at: new Date(info.created * 1000).toISOString(),
   });
 }

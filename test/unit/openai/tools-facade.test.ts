@@ -151,6 +151,16 @@ describe('templates and formats', () => {
     expect(prompt).toContain(`[TOOL_RESULTS]{"content": {"t": -3}, "call_id": "${call.id.slice(-9)}"}[/TOOL_RESULTS]`);
   });
 
+  it("Ollama /api/show lists the 'tools' capability only for a template that writes calls", async () => {
+    const show = async (template: string) => {
+      const { engine } = await scriptedEngine(template);
+      const r = await post(createRouter(engine), '/api/show', { model: 'stories260K' });
+      return ((await r.json()) as { capabilities: string[] }).capabilities;
+    };
+    expect(await show(fixtureTemplate('Qwen-Qwen3-0.6B.jinja'))).toEqual(['completion', 'tools']);
+    expect(await show(fixtureTemplate('google-gemma-2-2b-it.jinja'))).toEqual(['completion']);
+  });
+
   it('vLLM /tokenize with tools counts the prompt the chat request would send', async () => {
     const s = await scriptedEngine(fixtureTemplate('Qwen-Qwen2.5-7B-Instruct.jinja'));
     const { tokens } = await s.engine.tokenize({ messages: ASK as never, tools: TOOLS as never });
