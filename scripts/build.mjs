@@ -45,7 +45,9 @@ for (const [entry, fileName] of Object.entries(WORKER_ENTRIES)) {
 }
 // Sites copy these files alone (sw.js to their root): an import of a library chunk would 404.
 for (const fileName of Object.values(WORKER_ENTRIES)) {
-  const code = readFileSync(`dist/worker/${fileName}`, 'utf8');
+  // A library inlined as text (XGrammar's source, evaluated by src/grammar/xgrammar-load.ts) is
+  // one long string literal: what it mentions is data, not an import of this file.
+  const code = readFileSync(`dist/worker/${fileName}`, 'utf8').replace(/"(?:[^"\\\n]|\\.){100000,}"/g, '""');
   // Static imports, and dynamic imports of a literal path (a computed `node:` specifier for
   // Node-only code never runs in a browser).
   if (/^\s*(import|export)\b[^\n]*\bfrom\s*["']|\bimport\s*\(\s*["'`]/m.test(code)) {

@@ -12,16 +12,17 @@
 // gets a matcher, the loop gives every constrained sampled row its token mask before the step
 // is submitted, and the scheduler accepts the sampled token into the matcher after it.
 
-import type { GrammarCompilerService } from '../grammar/compiler';
+import type { CompiledConstraint, GrammarCompilerService } from '../grammar/compiler';
 import type { OutputConstraint } from '../grammar/constraint';
-import { EngineError, fromGrammarError, fromRunnerError } from './errors';
+import { anyConstrained, attachMatchers, compileConstraint, disposeMatchers, fillTokenMasks } from './constrained';
+import { EngineError, fromRunnerError } from './errors';
 import { EventStream } from './event-stream';
 import { KvCacheManager } from './kv/kv-cache-manager';
 import { checkRequestShape, createSequences, normalizePrompt, normalizeSampling, type EngineRequest, type Sequence } from './request';
 import { DEFAULT_SCHEDULER_OPTIONS, Scheduler, type SequenceUpdate } from './sched/scheduler';
 import { StepMeter } from './step-meter';
 import type { DetokenizerFactory, FinishReason, StopCriteria } from './stop';
-import { KV_BLOCK_SIZE, type ModelRunner, type SampledToken, type SequenceInput } from './types';
+import { KV_BLOCK_SIZE, type ModelRunner, type SampledToken } from './types';
 
 export interface EngineCoreOptions {
   /** Tokens per step; default 512. */
@@ -192,7 +193,7 @@ export class EngineCore {
     }
     if (req.signal?.aborted) throw new EngineError('aborted', 'the request was aborted before it started');
     // Bounds and JSON syntax are checked now (a 400 before anything streams); XGrammar's verdict comes with the compile.
-    const compiling = req.constraint !== undefined ? this.startCompile(req.constraint) : null;
+    const compiling = req.constraint !== undefined ? compileConstraint(this.grammar, req.constraint) : null;
 
     const criteria: StopCriteria = {
       maxTokens: req.maxTokens ?? Infinity,
@@ -248,37 +249,19 @@ export class EngineCore {
    * The facade may await it before `addRequest` to answer a bad schema before it streams.
    */
   async compileConstraint(constraint: OutputConstraint): Promise<void> {
-    try {
-      await this.startCompile(constraint);
-    } catch (err) {
-      throw fromGrammarError(err) ?? err;
-    }
-  }
-
-  private startCompile(constraint: OutputConstraint): ReturnType<GrammarCompilerService['compile']> {
-    if (this.grammar === undefined) {
-      throw new EngineError('unsupported', 'constrained decoding needs the model\'s vocabulary (EngineCoreInit.grammar)', 'response_format');
-    }
-    try {
-      return this.grammar.compile(constraint);
-    } catch (err) {
-      throw fromGrammarError(err) ?? err;
-    }
+    await compileConstraint(this.grammar, constraint);
   }
 
   /** Gives each choice a matcher once the grammar is compiled, then queues the request (or fails it). */
   private async admitConstrained(
-    state: RequestState, queued: Sequence[], compiling: ReturnType<GrammarCompilerService['compile']>, stopTokenIds: readonly number[],
+    state: RequestState, queued: Sequence[], compiling: Promise<CompiledConstraint>, stopTokenIds: readonly number[],
   ): Promise<void> {
     try {
       const compiled = await compiling;
       if (this.requests.get(state.requestId) !== state) return; // aborted (or failed) meanwhile
-      const first = await compiled.createMatcher(stopTokenIds);
-      state.choices[0].matcher = first;
-      // n > 1: every child starts from the same (forked) state and follows its own output.
-      for (const seq of state.choices.slice(1)) seq.matcher = await first.fork();
+      await attachMatchers(state.choices, compiled, stopTokenIds);
       if (this.requests.get(state.requestId) !== state) {
-        disposeMatchers(state);
+        disposeMatchers(state.choices);
         return;
       }
       this.numCompilingSequences -= queued.length;
@@ -288,10 +271,10 @@ export class EngineCore {
     } catch (err) {
       if (state.compiling) this.numCompilingSequences -= queued.length;
       state.compiling = false;
-      disposeMatchers(state);
+      disposeMatchers(state.choices);
       if (this.requests.get(state.requestId) !== state) return;
       this.requests.delete(state.requestId);
-      state.stream.fail(fromGrammarError(err) ?? toEngineError(err));
+      state.stream.fail(toEngineError(err));
       state.detachSignal();
     }
   }
@@ -380,7 +363,8 @@ export class EngineCore {
           }
           continue;
         }
-        await this.fillTokenMasks(step.scheduled, step.input.sequences);
+        // Unconstrained steps do not wait a microtask for masks they do not have.
+        if (anyConstrained(step.scheduled)) await fillTokenMasks(step.scheduled, step.input.sequences);
         const output = await this.runner.step(step.input);
         const updates = this.scheduler.applyOutput(step, output);
         this.meter.record(startMs, step.input.tokenIds.length, step.scheduled.length, output.sampled.length);
@@ -390,18 +374,6 @@ export class EngineCore {
       this.failAll(err);
     } finally {
       this.loopActive = false;
-    }
-  }
-
-  /** Each constrained row that samples this step gets its grammar's mask of allowed next tokens. */
-  private async fillTokenMasks(scheduled: ReadonlyArray<{ seq: Sequence; sample: boolean }>, inputs: SequenceInput[]): Promise<void> {
-    for (let i = 0; i < scheduled.length; i++) {
-      const { seq, sample } = scheduled[i];
-      if (!sample || seq.matcher === null || seq.status !== 'running') continue;
-      const mask = await seq.matcher.nextMask();
-      // Always at least one stop token where the grammar may end: an empty mask is a grammar bug.
-      if (!mask.some((w) => w !== 0)) throw new EngineError('internal_error', `the grammar of ${seq.requestId} allows no next token`);
-      inputs[i].tokenMask = mask;
     }
   }
 
@@ -433,7 +405,7 @@ export class EngineCore {
       state.stream.push(event);
       state.stream.close();
       state.detachSignal();
-      disposeMatchers(state);
+      disposeMatchers(state.choices);
       this.requests.delete(state.requestId);
       return;
     }
@@ -467,7 +439,7 @@ export class EngineCore {
     for (const state of this.requests.values()) {
       state.stream.fail(error);
       state.detachSignal();
-      disposeMatchers(state);
+      disposeMatchers(state.choices);
     }
     this.numCompilingSequences = 0;
     this.requests.clear();
@@ -482,10 +454,3 @@ function toEngineError(err: unknown): EngineError {
   return new EngineError('internal_error', `model runner failed: ${message}`);
 }
 
-/** Frees the wasm state of a request's matchers (once it can sample no more). */
-function disposeMatchers(state: RequestState): void {
-  for (const seq of state.choices) {
-    seq.matcher?.dispose();
-    seq.matcher = null;
-  }
-}

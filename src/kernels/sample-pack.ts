@@ -12,6 +12,8 @@
 //
 //   out [numRows * OUT_WORDS] u32, grouped so a step without logprobs reads back only ids:
 //     ids [numRows] u32 | logprobs [numRows] f32 | tops [numRows, 20, (id u32, logprob f32)]
+//
+//   grammar masks (constrained rows only):  maskRows [numMasked] u32   masks [numMasked, ceil(V / 32)] u32
 import { MAX_TOP_LOGPROBS, penaltiesOn, type PenaltyTokens, type SampledToken, type SamplingParams, type SequenceInput, type TokenLogprob } from '../engine/types';
 import { f32Bits, KernelArgError } from './encoder';
 
@@ -29,6 +31,8 @@ export interface SampleRequest {
   sampleIndex: number;
   /** Required when any penalty is on. */
   penalties?: PenaltyTokens;
+  /** Grammar mask [ceil(vocabSize / 32)] u32 (constrained decoding): only its set bits may be sampled. */
+  tokenMask?: Uint32Array;
 }
 
 export interface PackedSampleRows {
@@ -42,6 +46,12 @@ export interface PackedSampleRows {
   anyLogprobs: boolean;
   /** Every row is greedy (temperature 0): an argmax per row is the whole draw. */
   allGreedy: boolean;
+  /** Rows with a grammar mask (0 = no mask pass). */
+  numMasked: number;
+  /** [numMasked] u32 the row of each mask. */
+  maskRows: Uint32Array<ArrayBuffer>;
+  /** [numMasked, ceil(vocabSize / 32)] u32 */
+  masks: Uint32Array<ArrayBuffer>;
 }
 
 /** The sampling requests of the sequences that sample this step, in order. */
@@ -50,7 +60,7 @@ export function requestsFromSequences(sequences: readonly SequenceInput[]): Samp
   sequences.forEach((seq, i) => {
     if (!seq.sample) return;
     if (!seq.sampling) throw bad(`sequence ${i}: sample without sampling params`);
-    requests.push({ params: seq.sampling, sampleIndex: seq.sampleIndex ?? 0, penalties: seq.penalties });
+    requests.push({ params: seq.sampling, sampleIndex: seq.sampleIndex ?? 0, penalties: seq.penalties, tokenMask: seq.tokenMask });
   });
   return requests;
 }
@@ -137,7 +147,23 @@ export function packSampleRows(requests: readonly SampleRequest[], vocabSize: nu
   const numEntries = entryWords.length / 4;
   const entries = new Uint32Array(Math.max(4, entryWords.length));
   entries.set(entryWords);
-  return { numRows, rowParams, entries, numEntries, anyLogprobs, allGreedy };
+  return { numRows, rowParams, entries, numEntries, anyLogprobs, allGreedy, ...packMasks(requests, vocabSize) };
+}
+
+/** The constrained rows' masks, one after another, and the row each belongs to. */
+function packMasks(requests: readonly SampleRequest[], vocabSize: number): Pick<PackedSampleRows, 'numMasked' | 'maskRows' | 'masks'> {
+  const words = Math.ceil(vocabSize / 32);
+  const rows: number[] = [];
+  requests.forEach((req, row) => {
+    if (req.tokenMask === undefined) return;
+    if (!(req.tokenMask instanceof Uint32Array) || req.tokenMask.length !== words) {
+      throw bad(`row ${row}: tokenMask must be a Uint32Array of ceil(vocabSize / 32) = ${words} words`);
+    }
+    rows.push(row);
+  });
+  const masks = new Uint32Array(Math.max(1, rows.length) * words);
+  rows.forEach((row, m) => masks.set(requests[row].tokenMask!, m * words));
+  return { numMasked: rows.length, maskRows: Uint32Array.from(rows.length > 0 ? rows : [0]), masks };
 }
 
 function checkTokenId(id: number, vocabSize: number, row: number, what: string): void {
@@ -173,20 +199,25 @@ export function sampledBytes(rows: readonly { params: SamplingParams }[]): numbe
  * Decodes `rows.length` rows of the sampler output (`bytes` starts at row 0).
  * Logprobs and top logprobs are filled only where the row's params asked for them.
  */
-export function readSampled(bytes: ArrayBuffer, rows: readonly { params: SamplingParams }[], vocabSize?: number): SampledToken[] {
+export function readSampled(bytes: ArrayBuffer, rows: readonly { params: SamplingParams; tokenMask?: Uint32Array }[], vocabSize?: number): SampledToken[] {
   const S = rows.length;
   const need = sampledBytes(rows);
   if (bytes.byteLength < need) throw bad(`sampler output holds ${bytes.byteLength} B, ${S} rows need ${need}`);
   const u32 = new Uint32Array(bytes, 0, need / 4);
   const f32 = new Float32Array(bytes, 0, need / 4);
-  return rows.map(({ params }, row) => {
+  return rows.map(({ params, tokenMask }, row) => {
     const token: SampledToken = { tokenId: u32[row] };
     if (params.logprobs) token.logprob = f32[S + row];
     if (params.logprobs && params.topLogprobs > 0) {
       const n = Math.min(params.topLogprobs, vocabSize ?? MAX_TOP_LOGPROBS);
       const top: TokenLogprob[] = [];
       const o = 2 * S + row * 2 * MAX_TOP_LOGPROBS;
-      for (let j = 0; j < n; j++) top.push({ tokenId: u32[o + 2 * j], logprob: f32[o + 2 * j + 1] });
+      for (let j = 0; j < n; j++) {
+        const tokenId = u32[o + 2 * j];
+        // A constrained row's list ends at its last allowed token (the masked ones have probability 0).
+        if (tokenMask !== undefined && ((tokenMask[tokenId >>> 5] >>> (tokenId & 31)) & 1) === 0) break;
+        top.push({ tokenId, logprob: f32[o + 2 * j + 1] });
+      }
       token.topLogprobs = top;
     }
     return token;

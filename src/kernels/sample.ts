@@ -4,9 +4,10 @@
 // the GPU and reads back only the ids (4 B per row), plus logprobs when asked (sample-pack.ts: out):
 //   1. sample-copy      (only when the raw logits must survive) logits -> scratch rows
 //   2. sample-penalties logit_bias, repetition, presence, frequency on listed tokens only
-//   3. sample           greedy argmax, or temperature / top-k / top-p / min-p + seeded draw
-//   4. logprobs         (only when some row asked) log-softmax of step 2's rows, top n
-// All four are dispatches in the caller's compute pass; nothing here submits.
+//   3. sample-mask      (only when some row has a grammar mask) masked-out tokens -> lowest f32
+//   4. sample           greedy argmax, or temperature / top-k / top-p / min-p + seeded draw
+//   5. logprobs         (only when some row asked) log-softmax of step 3's rows, top n
+// All five are dispatches in the caller's compute pass; nothing here submits.
 //
 // Semantics (the float64 oracle in test/gpu/sample-oracle.ts spells them out):
 // - bias and penalties apply to greedy rows too (as in vLLM and HF);
@@ -15,7 +16,9 @@
 //   reaches p, plus its tie group, min-p keeps p >= min_p * p_max;
 // - the draw is u(seed, sampleIndex) * Σw inverted over the kept tokens in id order, so a
 //   seeded draw depends only on the row, never on the batch;
-// - logprobs are log-softmax of the processed logits at temperature 1, before filtering.
+// - logprobs are log-softmax of the processed logits at temperature 1, before filtering;
+//   a constrained row's are of its masked distribution (allowed tokens only: vLLM's
+//   "processed" logprobs), and its top list stops at its last allowed token.
 //
 // Runner use:
 //   const sampler = new Sampler(ctx, { maxRows, vocabSize });           // once
@@ -33,6 +36,7 @@ import copyCode from './sample-copy.wgsl?raw';
 import { OUT_WORDS, packSampleRows, readSampled, ROW_WORDS, sampledBytes, type PackedSampleRows, type SampleRequest } from './sample-pack';
 import penaltiesCode from './sample-penalties.wgsl?raw';
 import greedyCode from './sample-greedy.wgsl?raw';
+import maskCode from './sample-mask.wgsl?raw';
 import sampleCode from './sample.wgsl?raw';
 
 export { MAX_TOP_LOGPROBS, OUT_WORDS, packSampleRows, readSampled, requestsFromSequences, ROW_WORDS, sampledBytes, sampleUniform } from './sample-pack';
@@ -71,6 +75,8 @@ export interface SampleArgs {
   allGreedy?: boolean;
   /** [numRows * OUT_WORDS] u32 (layout in sample-pack.ts); must not alias the others. */
   out: GPUBuffer;
+  /** Grammar masks of the constrained rows (packSampleRows().numMasked > 0). */
+  masks?: { numMasked: number; masks: GPUBuffer; maskRows: GPUBuffer };
 }
 
 function rowGrid(numRows: number): [number, number] {
@@ -112,6 +118,16 @@ export function sample(enc: KernelEncoder, a: SampleArgs): void {
     const pipeline = ctx.pipeline(`sample-penalties/wg${FLAT_WG}`, commonCode + penaltiesCode, { WG: FLAT_WG });
     dispatch(enc, pipeline, [rows, a.rowParams, a.entries, dims], ...flatGrid(numEntries, FLAT_WG));
   }
+  if (a.masks && a.masks.numMasked > 0) {
+    const { numMasked, masks, maskRows } = a.masks;
+    const words = Math.ceil(V / 32);
+    if (numMasked > numRows) throw new KernelArgError('sample', `${numMasked} masks for ${numRows} rows`);
+    if (masks.size < numMasked * words * 4) throw new KernelArgError('sample', `masks hold ${masks.size} B, need [${numMasked}, ${words}] u32`);
+    if (maskRows.size < numMasked * 4) throw new KernelArgError('sample', `maskRows hold ${maskRows.size} B, need [${numMasked}] u32`);
+    const maskDims = enc.uniforms.push('sample-mask', [numMasked, V, words]);
+    const pipeline = ctx.pipeline(`sample-mask/wg${FLAT_WG}`, commonCode + maskCode, { WG: FLAT_WG });
+    dispatch(enc, pipeline, [rows, masks, maskRows, maskDims], ...flatGrid(numMasked * words, FLAT_WG));
+  }
   const rowWg = rowWorkgroupSize(V);
   if (a.allGreedy && !a.withLogprobs && ctx.software) {
     const pipeline = ctx.pipeline(`sample-greedy/wg${FLAT_WG}`, commonCode + greedyCode, { WG: FLAT_WG });
@@ -143,6 +159,9 @@ export class Sampler {
   private entries: GPUBuffer; // [entryCapacity, 4] u32
   private entryCapacity: number;
   private scratch?: GPUBuffer; // [maxRows, vocabSize] f32
+  private masks?: GPUBuffer; // [maskCapacity, ceil(vocabSize / 32)] u32, created at the first constrained step
+  private maskRows?: GPUBuffer; // [maskCapacity] u32
+  private maskCapacity = 0;
   readonly maxRows: number;
   readonly vocabSize: number;
 
@@ -187,8 +206,24 @@ export class Sampler {
       this.entries = this.ctx.storage('sampler-entries', this.entryCapacity * 16);
     }
     if (packed.numEntries > 0) queue.writeBuffer(this.entries, 0, packed.entries.buffer, 0, packed.numEntries * 16);
+    let masks: SampleArgs['masks'];
+    let maskBytes = 0;
+    if (packed.numMasked > 0) {
+      const words = Math.ceil(this.vocabSize / 32);
+      if (packed.numMasked > this.maskCapacity) {
+        this.masks?.destroy();
+        this.maskRows?.destroy();
+        this.maskCapacity = Math.min(this.maxRows, Math.max(packed.numMasked, this.maskCapacity * 2));
+        this.masks = this.ctx.storage('sampler-masks', this.maskCapacity * words * 4);
+        this.maskRows = this.ctx.storage('sampler-mask-rows', this.maskCapacity * 4);
+      }
+      maskBytes = packed.numMasked * (words + 1) * 4;
+      queue.writeBuffer(this.masks!, 0, packed.masks.buffer, 0, packed.numMasked * words * 4);
+      queue.writeBuffer(this.maskRows!, 0, packed.maskRows.buffer, 0, packed.numMasked * 4);
+      masks = { numMasked: packed.numMasked, masks: this.masks!, maskRows: this.maskRows! };
+    }
     let processed: GPUBuffer | undefined;
-    if (opts.preserveLogits && packed.numEntries > 0) {
+    if (opts.preserveLogits && (packed.numEntries > 0 || packed.numMasked > 0)) {
       this.scratch ??= this.ctx.storage('sampler-scratch', this.maxRows * this.vocabSize * 4);
       processed = this.scratch;
     }
@@ -203,8 +238,9 @@ export class Sampler {
       withLogprobs: packed.anyLogprobs,
       allGreedy: packed.allGreedy,
       out: this.out,
+      masks,
     });
-    return packed.numRows * ROW_WORDS * 4 + packed.numEntries * 16;
+    return packed.numRows * ROW_WORDS * 4 + packed.numEntries * 16 + maskBytes;
   }
 
   /** Decodes the read-back rows (`bytes` starts at row 0 of `out`). */
@@ -217,5 +253,7 @@ export class Sampler {
     this.rowParams.destroy();
     this.entries.destroy();
     this.scratch?.destroy();
+    this.masks?.destroy();
+    this.maskRows?.destroy();
   }
 }
