@@ -6,10 +6,14 @@
 // check (a construct it lacks is its 400). Iterative with a depth bound: a schema is
 // untrusted nesting.
 
+import { MAX_CONSTRAINT_DEPTH } from '../grammar/constraint';
 import { invalid, isPlainObject, MAX_JSON_DEPTH, nestsDeeperThan, preview } from './validate';
 
-/** Deepest schema nesting accepted (subschemas inside subschemas). */
-export const MAX_SCHEMA_DEPTH = 64;
+/**
+ * Deepest schema nesting walked (subschemas inside subschemas): every level opens at least one
+ * bracket, so a deeper schema is beyond the grammar layer's bracket bound anyway.
+ */
+export const MAX_SCHEMA_DEPTH = MAX_CONSTRAINT_DEPTH;
 
 const TYPES: ReadonlySet<string> = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
 

@@ -7,11 +7,10 @@
 // `schemaConstraint` and `jsonObjectConstraint` here.
 
 import type { OutputConstraint } from '../engine/request';
+import { MAX_CHOICES as MAX_GUIDED_CHOICES } from '../grammar/constraint';
 import { checkJsonSchema, schemaFromWire } from './json-schema';
 import { arrayOf, bool, identifier, invalid, isPlainObject, object, preview, str, unsupportedParam, type Check, type ParamTable } from './validate';
 
-/** Most strings a `choice` constraint may list. */
-export const MAX_GUIDED_CHOICES = 4096;
 
 export type ResponseFormat =
   | { type: 'text' }
