@@ -18,6 +18,7 @@ const FN = (name: string, parameters: unknown = { type: 'object', properties: { 
 const call = (args: unknown, id: unknown = 'call_1') => ({ id, type: 'function', function: { name: 'f', arguments: args } });
 const history = (assistant: Record<string, unknown>, tool: Record<string, unknown> = { role: 'tool', tool_call_id: 'call_1', content: '1' }) =>
   [{ role: 'user', content: 'hi' }, { role: 'assistant', content: null, ...assistant }, tool];
+const nestedItems = (depth: number): unknown => (depth === 0 ? { type: 'string' } : { type: 'array', items: nestedItems(depth - 1) });
 const schema = (s: unknown) => ({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: s } } });
 
 const cases: Case[] = [
@@ -29,6 +30,7 @@ const cases: Case[] = [
   { name: 'schema minLength above maxLength', body: schema({ type: 'string', minLength: 5, maxLength: 2 }), param: 'response_format.json_schema.schema.minLength' },
   { name: 'schema pattern that is no regex', body: schema({ type: 'string', pattern: '([a-z' }), param: 'response_format.json_schema.schema.pattern' },
   { name: 'schema an array', body: schema([1]), param: 'response_format.json_schema.schema' },
+  { name: 'schema nested 70 subschemas deep', body: schema(nestedItems(70)), param: `response_format.json_schema.schema${'.items'.repeat(64)}` },
   { name: 'guided_choice empty', body: { guided_choice: [] }, param: 'guided_choice' },
   { name: 'guided_json not JSON', body: { guided_json: '{"type": ' }, param: 'guided_json' },
   { name: 'guided_regex XGrammar cannot compile', body: { guided_regex: '(' }, param: 'guided_regex' },
