@@ -235,10 +235,13 @@ export function responseFormatOf(format: OllamaRequestBase['format']): ResponseF
   return { type: 'json_schema', json_schema: { name: 'ollama_format', schema: format } };
 }
 
-/** Ollama's tools as OpenAI's (Ollama clients may leave out `type`). */
+/** Ollama's tools as OpenAI's: `type` may be left out, and fields OpenAI's table lacks are dropped (Ollama ignores them). */
 export function toolsOf(request: OllamaChatRequest): ChatTool[] | undefined {
   if (!request.tools || request.tools.length === 0) return undefined;
-  return request.tools.map((t) => ({ type: 'function', function: t.function }));
+  return request.tools.map(({ function: { name, description, parameters } }) => ({
+    type: 'function',
+    function: { name, ...(description != null ? { description } : {}), ...(parameters != null ? { parameters } : {}) },
+  }));
 }
 
 /**

@@ -112,7 +112,8 @@ describe.each(TRANSPORTS)('structured output and tools with real clients ($name)
     expect(JSON.parse(formatted.message.content)).toEqual({ name: 'Ada', age: 36 });
     expect(lastConstraint()).toMatchObject({ kind: 'json_schema' });
 
-    const tools = [{ type: 'function', function: { name: 'get_weather', description: 'Weather in a city.', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+    // ollama-js's Tool type allows `function.type`; Ollama ignores fields it does not read.
+    const tools = [{ type: 'function', function: { name: 'get_weather', type: 'function', description: 'Weather in a city.', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
     s.say(`${CALL('get_weather', '{"city": "Oslo"}')}\n${CALL('get_weather', '{"city": "Lima"}')}`);
     const called = await ollama.chat({ model: 'stories260K', messages: [{ role: 'user', content: 'Oslo and Lima?' }], tools });
     expect(called.message.tool_calls).toEqual([{ function: { name: 'get_weather', arguments: { city: 'Oslo' } } }, { function: { name: 'get_weather', arguments: { city: 'Lima' } } }]);
