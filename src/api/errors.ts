@@ -55,6 +55,7 @@ const ENGINE_STATUS: Partial<Record<EngineErrorCode, number>> = {
   // Insufficient Storage: the request is fine, this engine's memory budget is not.
   model_does_not_fit: 507,
   unsupported: 400,
+  tools_not_supported_by_template: 400,
   model_not_found: 404,
   queue_full: 429,
   // 499 would be nginx's "client closed request"; nobody reads it, since the client is gone.

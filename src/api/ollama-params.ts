@@ -8,7 +8,9 @@
 // Ollama provider sends `temperature`, `top_p`, `max_output_tokens` there) count as if
 // given in `options`, and `options` wins when both name one.
 
-import type { ChatMessage, SamplingFields } from '../openai/engine-api';
+import type { ChatMessage, ChatTool, ResponseFormat, SamplingFields } from '../openai/engine-api';
+import { checkJsonSchema } from '../openai/json-schema';
+import { FUNCTION_TABLE } from '../openai/tools/definitions';
 import {
   arrayOf,
   bool,
@@ -21,7 +23,6 @@ import {
   oneOf,
   str,
   stop,
-  unsupportedParam,
   type Check,
   type ParamTable,
   type ValidateOptions,
@@ -112,16 +113,34 @@ const TOP_LEVEL_OPTIONS: ParamTable = {
   repeat_last_n: OPTIONS.repeat_last_n,
 };
 
-const ollamaMessage: Check = (v, p) => {
-  if (isPlainObject(v) && v.role === 'tool') throw unsupportedParam(`${p}.role`, " (role 'tool')");
-  object({
-    role: { required: true, check: oneOf('system', 'user', 'assistant') },
-    content: { check: str },
-    images: { unsupported: nonEmpty },
-    tool_calls: { unsupported: nonEmpty },
-    tool_name: { unsupported: nonEmpty },
-    thinking: { ignored: true },
-  }, LENIENT)(v, p);
+/** Ollama's tool call: arguments as an object (OpenAI's are JSON text). */
+const OLLAMA_TOOL_CALL: ParamTable = {
+  function: {
+    required: true,
+    check: object({ name: { required: true, check: str }, arguments: { check: object({}, LENIENT) }, index: { ignored: true } }, LENIENT),
+  },
+};
+
+const ollamaMessage: Check = object({
+  role: { required: true, check: oneOf('system', 'user', 'assistant', 'tool') },
+  content: { check: str },
+  images: { unsupported: nonEmpty },
+  tool_calls: { check: arrayOf(object(OLLAMA_TOOL_CALL, LENIENT)) },
+  tool_name: { check: str },
+  thinking: { ignored: true },
+}, LENIENT);
+
+/** Ollama's tools: OpenAI's function definitions, read leniently. */
+const OLLAMA_TOOL: ParamTable = {
+  type: { check: oneOf('function') },
+  function: { required: true, check: object(FUNCTION_TABLE, LENIENT) },
+};
+
+/** `format`: '' (none), 'json' (any JSON object) or a JSON Schema object. */
+const format: Check = (v, p) => {
+  if (v === '' || v === 'json') return;
+  if (typeof v === 'string') throw invalid(p, `'${p}' must be 'json' or a JSON Schema object, got '${v.slice(0, 40)}'.`);
+  checkJsonSchema(v, p);
 };
 
 const COMMON: ParamTable = {
@@ -130,14 +149,14 @@ const COMMON: ParamTable = {
   stream: { check: bool },
   options: { check: object(OPTIONS, LENIENT) },
   keep_alive: { ignored: true },
-  format: { unsupported: nonEmpty },
+  format: { check: format },
   think: { unsupported: (v) => v !== false },
 };
 
 export const CHAT_TABLE: ParamTable = {
   ...COMMON,
   messages: { check: arrayOf(ollamaMessage) },
-  tools: { unsupported: nonEmpty },
+  tools: { check: arrayOf(object(OLLAMA_TOOL, LENIENT)) },
 };
 
 export const GENERATE_TABLE: ParamTable = {
@@ -158,10 +177,23 @@ interface OllamaRequestBase extends Omit<OllamaOptions, 'num_ctx'> {
   options?: OllamaOptions;
   max_tokens?: number;
   max_output_tokens?: number;
+  format?: '' | 'json' | Record<string, unknown> | null;
+}
+
+export interface OllamaToolCall {
+  function: { name: string; arguments?: Record<string, unknown> };
+}
+
+export interface OllamaMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content?: string;
+  tool_calls?: OllamaToolCall[];
+  tool_name?: string;
 }
 
 export interface OllamaChatRequest extends OllamaRequestBase {
-  messages?: { role: 'system' | 'user' | 'assistant'; content?: string }[];
+  messages?: OllamaMessage[];
+  tools?: { type?: 'function'; function: ChatTool['function'] }[] | null;
 }
 
 export interface OllamaGenerateRequest extends OllamaRequestBase {
@@ -170,8 +202,46 @@ export interface OllamaGenerateRequest extends OllamaRequestBase {
   raw?: boolean;
 }
 
+/**
+ * Ollama's messages as OpenAI's. Ollama's calls and results carry no ids: each call gets
+ * one (`call_<message>_<k>`), and a `tool` message answers the oldest unanswered call (the
+ * one with its `tool_name` when it names one).
+ */
 export function chatMessages(request: OllamaChatRequest): ChatMessage[] {
-  return (request.messages ?? []).map((m) => ({ role: m.role, content: m.content ?? '' }));
+  const unanswered: { id: string; name: string }[] = [];
+  return (request.messages ?? []).map((m, i): ChatMessage => {
+    if (m.role === 'assistant' && m.tool_calls !== undefined && m.tool_calls.length > 0) {
+      const tool_calls = m.tool_calls.map((c, k) => {
+        const id = `call_${i}_${k}`;
+        unanswered.push({ id, name: c.function.name });
+        return { id, type: 'function' as const, function: { name: c.function.name, arguments: JSON.stringify(c.function.arguments ?? {}) } };
+      });
+      return { role: 'assistant', content: m.content ?? '', tool_calls };
+    }
+    if (m.role === 'tool') {
+      const k = Math.max(0, unanswered.findIndex((c) => m.tool_name === undefined || c.name === m.tool_name));
+      const [answered] = unanswered.splice(k, 1);
+      const name = m.tool_name ?? answered?.name;
+      return { role: 'tool', content: m.content ?? '', tool_call_id: answered?.id ?? `call_${i}`, ...(name !== undefined ? { name } : {}) };
+    }
+    return { role: m.role, content: m.content ?? '' };
+  });
+}
+
+/** Ollama's `format` as OpenAI's `response_format` (undefined: free text). */
+export function responseFormatOf(format: OllamaRequestBase['format']): ResponseFormat | undefined {
+  if (format === undefined || format === null || format === '') return undefined;
+  if (format === 'json') return { type: 'json_object' };
+  return { type: 'json_schema', json_schema: { name: 'ollama_format', schema: format } };
+}
+
+/** Ollama's tools as OpenAI's: `type` may be left out, and fields OpenAI's table lacks are dropped (Ollama ignores them). */
+export function toolsOf(request: OllamaChatRequest): ChatTool[] | undefined {
+  if (!request.tools || request.tools.length === 0) return undefined;
+  return request.tools.map(({ function: { name, description, parameters } }) => ({
+    type: 'function',
+    function: { name, ...(description != null ? { description } : {}), ...(parameters != null ? { parameters } : {}) },
+  }));
 }
 
 /**

@@ -2,9 +2,12 @@
 // `stream: false` too), /api/tags, /api/show, /api/ps, /api/version. Each request is
 // mapped onto the engine's OpenAI-shaped calls and always streamed from the engine
 // (with usage), so both answer forms share one path; the final object carries
-// `done_reason` and Ollama's nanosecond timings. Embeddings: ollama-embed.ts.
+// `done_reason` and Ollama's nanosecond timings. Tool calls go out as Ollama sends them:
+// whole calls with arguments as objects, each in its own object once complete. Embeddings:
+// ollama-embed.ts.
 
 import type {
+  ChatCompletionChunkToolCall,
   ChatCompletionChunk,
   CompletionChunk,
   CompletionTimings,
@@ -22,19 +25,28 @@ import {
   chatMessages,
   LENIENT,
   requestOptions,
+  responseFormatOf,
+  toolsOf,
   samplingFromOptions,
   type OllamaChatRequest,
   type OllamaGenerateRequest,
 } from './ollama-params';
 import { frameStream, ndjsonFrames, NDJSON_HEADERS } from './sse';
 import { keepAliveIsZero, unloadForKeepAlive } from './ollama-keep-alive';
-import { str, validateBody } from '../openai/validate';
+import { renamingParams } from './param-names';
+import { detectToolFormat } from '../openai/tools/format';
+
+/** Ollama's name for a chat field in an engine error (a schema XGrammar refuses is `format`'s). */
+const PARAM_NAMES: Record<string, string> = { response_format: 'format' };
+import { arrayOf, bool, str, validateBody, type Check } from '../openai/validate';
 
 /** What /api/version reports: the Ollama API level tabllm follows (clients gate features on it). */
 export const OLLAMA_API_VERSION = '0.6.4';
 
 interface Piece {
   text: string;
+  /** Streamed tool-call pieces (OpenAI deltas), chat only. */
+  toolCalls?: ChatCompletionChunkToolCall[];
   finish?: FinishReason;
   usage?: CompletionUsage;
   timings?: CompletionTimings;
@@ -64,7 +76,9 @@ async function* chatPieces(chunks: AsyncIterable<ChatCompletionChunk>): AsyncGen
     const choice = chunk.choices[0];
     yield {
       text: choice?.delta.content ?? '',
-      finish: choice?.finish_reason ?? undefined,
+      toolCalls: choice?.delta.tool_calls,
+      // Ollama ends a turn that called tools with done_reason 'stop'.
+      finish: choice?.finish_reason === 'tool_calls' ? 'stop' : (choice?.finish_reason ?? undefined),
       usage: chunk.usage ?? undefined,
       timings: chunk.timings,
     };
@@ -83,32 +97,60 @@ async function* completionPieces(chunks: AsyncIterable<CompletionChunk>): AsyncG
   }
 }
 
-type Shape = (text: string) => Record<string, unknown>;
+type Shape = (text: string, toolCalls?: OllamaToolCall[]) => Record<string, unknown>;
 
-/** Ollama objects of one request: a `done: false` object per text piece, then the final one. */
+interface OllamaToolCall {
+  function: { name: string; arguments: Record<string, unknown> };
+}
+
+/** A call whose arguments' text is complete, with Ollama's object arguments. */
+function ollamaCall(call: { name: string; args: string }): OllamaToolCall {
+  let args: unknown = {};
+  try {
+    args = JSON.parse(call.args || '{}');
+  } catch {
+    // Cut short (done_reason 'length'): the text is no object; Ollama would send none either.
+  }
+  return { function: { name: call.name, arguments: typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {} } };
+}
+
+/** Ollama objects of one request: a `done: false` object per text piece or whole tool call, then the final one. */
 async function* ollamaObjects(pieces: AsyncIterable<Piece>, model: string, shape: Shape, context?: number[]): AsyncGenerator<Record<string, unknown>> {
   let finish: FinishReason | undefined;
   let usage: CompletionUsage | undefined;
   let timings: CompletionTimings | undefined;
+  // The call being written: it is sent once the next one starts or the answer ends.
+  let call: { name: string; args: string } | null = null;
   for await (const piece of pieces) {
     if (piece.text !== '') yield { model, created_at: nowIso(), ...shape(piece.text), done: false };
+    for (const delta of piece.toolCalls ?? []) {
+      if (delta.function.name !== undefined) {
+        if (call) yield { model, created_at: nowIso(), ...shape('', [ollamaCall(call)]), done: false };
+        call = { name: delta.function.name, args: '' };
+      }
+      if (call) call.args += delta.function.arguments;
+    }
     finish = piece.finish ?? finish;
     usage = piece.usage ?? usage;
     timings = piece.timings ?? timings;
   }
+  if (call) yield { model, created_at: nowIso(), ...shape('', [ollamaCall(call)]), done: false };
   yield { model, created_at: nowIso(), ...shape(''), ...finalStats(finish, usage, timings, context) };
 }
 
 async function answer(ctx: RouteContext, objects: AsyncIterable<Record<string, unknown>>, stream: boolean, key: 'message' | 'response'): Promise<Response> {
   if (stream) return new Response(frameStream(ndjsonFrames(objects), ctx), { status: 200, headers: NDJSON_HEADERS });
   let text = '';
+  const toolCalls: unknown[] = [];
   let last: Record<string, unknown> = {};
   for await (const obj of objects) {
-    const piece = key === 'message' ? (obj.message as { content: string }).content : (obj.response as string);
-    text += piece;
+    const message = obj.message as { content: string; tool_calls?: unknown[] } | undefined;
+    text += key === 'message' ? message!.content : (obj.response as string);
+    toolCalls.push(...(message?.tool_calls ?? []));
     last = obj;
   }
-  return jsonResponse({ ...last, ...(key === 'message' ? { message: { role: 'assistant', content: text } } : { response: text }) });
+  const message = { role: 'assistant', content: text, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) };
+  return jsonResponse({ ...last, ...(key === 'message' ? { message } : { response: text }) });
 }
 
 /** Empty messages/prompt: Ollama's "load the model" request, answered at once; with `keep_alive: 0`, "unload it". */
@@ -124,13 +166,14 @@ export async function chat(ctx: RouteContext): Promise<Response> {
   const messages = chatMessages(request);
   if (messages.length === 0) return loaded(ctx, request, model, 'message');
   const sampling = samplingFromOptions(requestOptions(request));
+  const tools = toolsOf(request);
   // num_predict never fails for length (fit-context.ts); absent, chat runs until the context is full.
-  const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true });
-  const chunks = await ctx.engine.chat.completions.create(
-    { ...sampling, max_tokens: maxTokens, model, messages, stream: true, stream_options: { include_usage: true } },
+  const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true, tools });
+  const chunks = await renamingParams(PARAM_NAMES, () => ctx.engine.chat.completions.create(
+    { ...sampling, max_tokens: maxTokens, model, messages, tools, response_format: responseFormatOf(request.format), stream: true, stream_options: { include_usage: true } },
     { signal: ctx.signal },
-  );
-  const shape: Shape = (text) => ({ message: { role: 'assistant', content: text } });
+  ));
+  const shape: Shape = (text, toolCalls) => ({ message: { role: 'assistant', content: text, ...(toolCalls ? { tool_calls: toolCalls } : {}) } });
   return answer(ctx, ollamaObjects(chatPieces(chunks), request.model, shape), request.stream !== false, 'message');
 }
 
@@ -148,19 +191,19 @@ export async function generate(ctx: RouteContext): Promise<Response> {
     const system = request.system ? [{ role: 'system' as const, content: request.system }] : [];
     const messages = [...system, { role: 'user' as const, content: prompt }];
     const maxTokens = sampling.max_tokens == null ? undefined : await fitMaxTokens(ctx.engine, sampling.max_tokens, { model, messages, add_generation_prompt: true });
-    const chunks = await ctx.engine.chat.completions.create(
-      { ...sampling, max_tokens: maxTokens, model, messages, stream: true, stream_options: { include_usage: true } },
+    const chunks = await renamingParams(PARAM_NAMES, () => ctx.engine.chat.completions.create(
+      { ...sampling, max_tokens: maxTokens, model, messages, response_format: responseFormatOf(request.format), stream: true, stream_options: { include_usage: true } },
       options,
-    );
+    ));
     pieces = chatPieces(chunks);
   } else {
     const text = request.raw !== true && request.system ? `${request.system}\n\n${prompt}` : prompt;
     // Ollama's default is "until EOS" (num_predict -1), not OpenAI's 16 tokens.
     const maxTokens = await fitMaxTokens(ctx.engine, sampling.max_tokens ?? Infinity, { model, prompt: text });
-    const chunks = await ctx.engine.completions.create(
-      { ...sampling, max_tokens: maxTokens, model, prompt: text, stream: true, stream_options: { include_usage: true } },
+    const chunks = await renamingParams(PARAM_NAMES, () => ctx.engine.completions.create(
+      { ...sampling, max_tokens: maxTokens, model, prompt: text, response_format: responseFormatOf(request.format), stream: true, stream_options: { include_usage: true } },
       options,
-    );
+    ));
     pieces = completionPieces(chunks);
   }
   const shape: Shape = (text) => ({ response: text });
@@ -243,7 +286,8 @@ export async function show(ctx: RouteContext): Promise<Response> {
       'general.parameter_count': info.parameterCount ?? 0,
       [`${info.arch}.context_length`]: info.contextLength,
     },
-    capabilities: [info.task === 'embed' ? 'embedding' : 'completion'],
+    // Ollama clients look for 'tools' before they offer tools (the template decides, as in Ollama).
+    capabilities: info.task === 'embed' ? ['embedding'] : info.chatTemplate !== undefined && detectToolFormat(info.chatTemplate) !== null ? ['completion', 'tools'] : ['completion'],
     modified_at: new Date(info.created * 1000).toISOString(),
   });
 }

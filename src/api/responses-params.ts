@@ -1,13 +1,17 @@
 // Parameter table of `POST /v1/responses` (OpenAI's Responses API) and the checks of its
 // `input` items. Text in, text out: message items (string or `input_text`/`output_text`
-// parts) and `item_reference`s to stored messages. Everything about tools, structured
-// output, reasoning, images and files is known and a 400 `unsupported_parameter`; any other
-// field is a 400 `unknown_parameter`. See validate.ts for how a table is read.
+// parts) and `item_reference`s to stored messages; structured output through `text.format`
+// (`json_object`, `json_schema`). Tools, reasoning, images and files are known and a 400
+// `unsupported_parameter`; any other field is a 400 `unknown_parameter`. See validate.ts
+// for how a table is read.
 
-import { isNonEmpty, streamRules, textOnlyFormat } from '../openai/params';
+import { isNonEmpty, streamRules } from '../openai/params';
+import { checkJsonSchema } from '../openai/json-schema';
+import type { ResponseFormat } from '../openai/structured';
 import {
   arrayOf,
   bool,
+  identifier,
   int,
   invalid,
   isPlainObject,
@@ -60,7 +64,14 @@ export interface ResponsesCreateParams {
   metadata?: Record<string, string> | null;
   parallel_tool_calls?: boolean | null;
   tool_choice?: 'none' | 'auto' | null;
+  text?: { format?: ResponsesTextFormat | null } | null;
 }
+
+/** `text.format`: the Responses API's flat form of chat's `response_format`. */
+export type ResponsesTextFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; schema: Record<string, unknown>; description?: string; strict?: boolean | null };
 
 
 // Input item types of OpenAI's API that tabllm knows but does not serve (tool calls and
@@ -159,11 +170,30 @@ const REASONING: ParamTable = {
   context: { unsupported: () => true },
 };
 
-/** `text`: plain text output only (LangChain sends `{}`; structured output is a later issue). */
+const textFormat: Check = (v, p) => {
+  if (!isPlainObject(v)) throw invalid(p, `'${p}' must be an object, not ${JSON.stringify(v)?.slice(0, 40)}.`);
+  const type = { required: true, check: str };
+  if (v.type === 'text' || v.type === 'json_object') return object({ type })(v, p);
+  if (v.type === 'json_schema') {
+    return object({ type, name: { required: true, check: identifier }, schema: { required: true, check: checkJsonSchema }, description: { check: str }, strict: { check: bool } })(v, p);
+  }
+  throw invalid(`${p}.type`, `'${p}.type' must be one of 'text', 'json_object', 'json_schema', got ${JSON.stringify(v.type)?.slice(0, 40)}.`);
+};
+
+/** `text`: the output's format (LangChain sends `{}`). */
 const TEXT_CONFIG: ParamTable = {
-  format: { unsupported: textOnlyFormat },
+  format: { check: textFormat },
   verbosity: { unsupported: () => true },
 };
+
+/** `text.format` as chat's `response_format` (undefined: plain text). */
+export function responseFormatOf(params: ResponsesCreateParams): ResponseFormat | undefined {
+  const f = params.text?.format;
+  if (f == null || f.type === 'text') return undefined;
+  if (f.type === 'json_object') return { type: 'json_object' };
+  const { name, schema, description, strict } = f;
+  return { type: 'json_schema', json_schema: { name, schema, ...(description !== undefined ? { description } : {}), ...(strict != null ? { strict } : {}) } };
+}
 
 export const RESPONSES_PARAMS: ParamTable = {
   model: { check: str },

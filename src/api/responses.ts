@@ -9,7 +9,7 @@ import { EngineError } from '../engine/errors';
 import { unixSeconds } from '../openai/shapes';
 import { HttpError, jsonResponse } from './errors';
 import { resolveModel, type RouteContext } from './context';
-import { validateResponsesParams, type ResponsesCreateParams, type ResponsesInputItem } from './responses-params';
+import { responseFormatOf, validateResponsesParams, type ResponsesCreateParams, type ResponsesInputItem } from './responses-params';
 import {
   finishedStatus,
   outputMessage,
@@ -21,6 +21,7 @@ import {
 import { responseEvents } from './responses-stream';
 import { randomId, type ResponseStore } from './responses-store';
 import { frameStream, sseNamedEvent, SSE_HEADERS } from './sse';
+import { renamingParams } from './param-names';
 
 function notFound(id: string, param: string, store: ResponseStore): HttpError {
   const kept = `this server keeps the last ${store.capacity} responses made without 'store: false', in memory`;
@@ -44,18 +45,8 @@ function inputMessages(input: ResponsesCreateParams['input'], store: ResponseSto
 }
 
 /** Engine errors name chat fields; a Responses client sent `input` and `max_output_tokens`. */
-const PARAM_NAMES: Record<string, string> = { messages: 'input', max_completion_tokens: 'max_output_tokens', max_tokens: 'max_output_tokens' };
+const PARAM_NAMES: Record<string, string> = { messages: 'input', max_completion_tokens: 'max_output_tokens', max_tokens: 'max_output_tokens', response_format: 'text.format' };
 
-async function renamingParams<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof EngineError && err.param !== undefined && Object.hasOwn(PARAM_NAMES, err.param)) {
-      throw new EngineError(err.code, err.message, PARAM_NAMES[err.param]);
-    }
-    throw err;
-  }
-}
 
 export async function createResponse(ctx: RouteContext): Promise<Response> {
   const params = validateResponsesParams(ctx.body);
@@ -75,6 +66,7 @@ export async function createResponse(ctx: RouteContext): Promise<Response> {
     max_completion_tokens: params.max_output_tokens,
     temperature: params.temperature,
     top_p: params.top_p,
+    response_format: responseFormatOf(params),
   };
   const head: ResponseHeader = { id: randomId('resp'), createdAt: unixSeconds(), model, params, store: params.store ?? true };
   const messageId = randomId('msg');
@@ -85,7 +77,7 @@ export async function createResponse(ctx: RouteContext): Promise<Response> {
   };
 
   if (params.stream === true) {
-    const chunks = await renamingParams(() =>
+    const chunks = await renamingParams(PARAM_NAMES, () =>
       ctx.engine.chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true } }, { signal: ctx.signal }),
     );
     const frames = (async function* () {
@@ -93,7 +85,7 @@ export async function createResponse(ctx: RouteContext): Promise<Response> {
     })();
     return new Response(frameStream(frames, ctx), { status: 200, headers: SSE_HEADERS });
   }
-  const completion = await renamingParams(() => ctx.engine.chat.completions.create({ ...chat, stream: false }, { signal: ctx.signal }));
+  const completion = await renamingParams(PARAM_NAMES, () => ctx.engine.chat.completions.create({ ...chat, stream: false }, { signal: ctx.signal }));
   const choice = completion.choices[0];
   const status = finishedStatus(choice.finish_reason);
   const response = responseObject(head, status, [outputMessage(messageId, status, choice.message.content)], responseUsage(completion.usage));

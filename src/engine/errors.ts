@@ -19,6 +19,8 @@ export type EngineErrorCode =
   /** A model whose weights and KV pool do not fit what is left of the engine's GPU memory budget (#17). */
   | 'model_does_not_fit'
   | 'unsupported'
+  /** `tools` offered to a model whose chat template does not render them (or writes calls in an unknown format). */
+  | 'tools_not_supported_by_template'
   | 'device_lost'
   /** WebGPU refused what a step recorded (the runner's own code, src/gpu/runner-errors.ts): a tabllm bug. */
   | 'gpu_rejected'

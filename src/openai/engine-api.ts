@@ -6,6 +6,13 @@
 // Every method is async, because the worker client answers over a MessagePort.
 // Failures are `EngineError`s (src/engine/errors.ts) with a string `code`.
 
+import type { StructuredFields } from './structured';
+import type { ToolFields } from './tools/definitions';
+
+import type { ChatTool } from './tools/definitions';
+export type { ChatTool, FunctionDefinition, ToolChoice, ToolFields } from './tools/definitions';
+export type { ResponseFormat, StructuredFields, StructuredOutputs } from './structured';
+
 // ---------------------------------------------------------------------------------------
 // Requests
 
@@ -14,11 +21,24 @@ export interface ChatContentPartText {
   text: string;
 }
 
+/** A call the assistant made, as OpenAI sends it back in history and answers it. */
+export interface ChatCompletionMessageToolCall {
+  /** `call_…`: a `tool` message answers the call with this id. */
+  id: string;
+  type: 'function';
+  /** `arguments`: JSON text of the arguments object. */
+  function: { name: string; arguments: string };
+}
+
 export interface ChatMessage {
-  role: 'system' | 'developer' | 'user' | 'assistant';
-  /** A string, or text parts that are concatenated. */
-  content: string | ChatContentPartText[];
+  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+  /** A string, or text parts that are concatenated; null or absent on an assistant turn that only calls tools. */
+  content?: string | ChatContentPartText[] | null;
   name?: string;
+  /** Assistant turns: the calls it made. */
+  tool_calls?: ChatCompletionMessageToolCall[];
+  /** `tool` turns: the id of the call this message answers (required there). */
+  tool_call_id?: string;
 }
 
 export interface StreamOptions {
@@ -26,8 +46,8 @@ export interface StreamOptions {
   include_usage?: boolean | null;
 }
 
-/** Sampling fields shared by chat and completions (OpenAI's, then vLLM's extras). */
-export interface SamplingFields {
+/** Sampling fields shared by chat and completions (OpenAI's, then vLLM's extras), and the structured-output surfaces. */
+export interface SamplingFields extends StructuredFields {
   /** Omitted: the loaded model. */
   model?: string;
   n?: number | null;
@@ -60,7 +80,7 @@ export interface SamplingFields {
   return_token_ids?: boolean | null;
 }
 
-export interface ChatCompletionCreateParamsBase extends SamplingFields {
+export interface ChatCompletionCreateParamsBase extends SamplingFields, ToolFields {
   messages: ChatMessage[];
   /** Chat default for `max_tokens`: until the context is full. */
   max_completion_tokens?: number | null;
@@ -100,7 +120,8 @@ export interface RequestOptions {
 // ---------------------------------------------------------------------------------------
 // Responses (OpenAI wire shapes)
 
-export type FinishReason = 'stop' | 'length';
+/** `tool_calls`: chat only, when the answer holds tool calls (the model's own format, parsed). */
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
 export interface CompletionUsage {
   prompt_tokens: number;
@@ -142,8 +163,22 @@ export interface ChatChoiceLogprobs {
 
 export interface ChatCompletionMessage {
   role: 'assistant';
-  content: string;
+  /** Null when the answer is only tool calls. */
+  content: string | null;
   refusal: null;
+  /** The calls parsed from the answer (requests with `tools`, tool_choice not `none`). */
+  tool_calls?: ChatCompletionMessageToolCall[];
+}
+
+/**
+ * A streamed piece of a tool call: its first piece has `id`, `type` and `function.name` (with
+ * `arguments: ''`); later pieces append to `function.arguments`. `index` tells calls apart.
+ */
+export interface ChatCompletionChunkToolCall {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function: { name?: string; arguments: string };
 }
 
 export interface ChatCompletionChoice {
@@ -170,8 +205,8 @@ export interface ChatCompletion {
 
 export interface ChatCompletionChunkChoice {
   index: number;
-  /** The first chunk of each choice carries `role`; later ones only `content`. */
-  delta: { role?: 'assistant'; content?: string };
+  /** The first chunk of each choice carries `role`; later ones `content` or `tool_calls` pieces. */
+  delta: { role?: 'assistant'; content?: string | null; tool_calls?: ChatCompletionChunkToolCall[] };
   logprobs?: ChatChoiceLogprobs | null;
   finish_reason: FinishReason | null;
   /** With `return_token_ids` (vLLM): the ids of this delta. */
@@ -275,7 +310,7 @@ export interface EmbeddingResponse {
 
 export type TokenizeParams =
   | { model?: string; prompt: string; add_special_tokens?: boolean }
-  | { model?: string; messages: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt?: boolean };
+  | { model?: string; messages: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt?: boolean; tools?: ChatTool[] | null };
 
 export interface TokenizeResult {
   count: number;

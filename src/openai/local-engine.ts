@@ -22,6 +22,15 @@ import type { EngineRequest } from '../engine/request';
 import { sameModel } from './model-name';
 import type { Detokenizer } from '../engine/stop';
 import type { SamplingParams } from '../engine/types';
+import type { OutputConstraint } from '../engine/request';
+import { requestConstraint, type RequestConstraint } from './structured';
+import { templateMessages } from './template-messages';
+import { detectToolFormat, newCallId, type ToolCallFormat } from './tools/format';
+import { planTools, type ToolPlan } from './tools/tool-plan';
+import { ToolCallParser } from './tools/call-parser';
+import { ToolCallAccumulator, toolFinishReason } from './tools/tool-output';
+import { chatStream } from './chat-stream';
+import type { ChatTool } from './tools/definitions';
 
 /** What the engine needs of a tokenizer (src/model/tokenizer's Tokenizer satisfies it through an adapter). */
 export interface EngineTokenizer {
@@ -48,13 +57,6 @@ export interface LocalEngineParts {
   now?: () => number;
 }
 
-const ROLE_FOR_TEMPLATE: Record<ChatMessage['role'], 'system' | 'user' | 'assistant'> = {
-  system: 'system',
-  developer: 'system',
-  user: 'user',
-  assistant: 'assistant',
-};
-
 function badRequest(err: unknown): never {
   // Router validation errors carry status/param; direct callers get the engine's error class.
   if (err instanceof EngineError) throw err;
@@ -76,6 +78,8 @@ export class LocalEngine implements Engine {
   private readonly modelInfo: EngineInfo;
   private readonly onDestroy?: () => void | Promise<void>;
   private readonly now: () => number;
+  /** The template's tool-call format, read from its text once (null: none, or no template). */
+  private readonly toolFormat: ToolCallFormat | null;
 
   constructor(parts: LocalEngineParts) {
     this.now = parts.now ?? (() => performance.now());
@@ -86,6 +90,7 @@ export class LocalEngine implements Engine {
     this.template = parts.template;
     this.modelInfo = parts.info;
     this.onDestroy = parts.destroy;
+    this.toolFormat = parts.template ? detectToolFormat(parts.template.source) : null;
   }
 
   // ---------------------------------------------------------------------------------
@@ -134,7 +139,7 @@ export class LocalEngine implements Engine {
   }
 
   /** Admits one request per prompt (all or none) and starts a Run over their events. */
-  private start(prompts: number[][], p: SamplingFields, maxTokens: number | undefined, logprobs: boolean, topLogprobs: number, signal: AbortSignal | undefined, idPrefix: 'chatcmpl' | 'cmpl'): Run {
+  private start(prompts: number[][], p: SamplingFields, maxTokens: number | undefined, logprobs: boolean, topLogprobs: number, signal: AbortSignal | undefined, idPrefix: 'chatcmpl' | 'cmpl', constraint: OutputConstraint | undefined): Run {
     const promptParam = idPrefix === 'chatcmpl' ? 'messages' : 'prompt';
     const maxParam = 'max_completion_tokens' in p && p.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
     const stop = p.stop == null ? [] : typeof p.stop === 'string' ? [p.stop] : p.stop;
@@ -150,6 +155,7 @@ export class LocalEngine implements Engine {
           stop: stop.filter((s) => s.length > 0),
           ignoreEos: p.ignore_eos ?? false,
           signal,
+          ...(constraint ? { constraint } : {}),
         };
         streams.push(this.core.addRequest(req));
       }
@@ -183,13 +189,14 @@ export class LocalEngine implements Engine {
     );
   }
 
-  private renderChat(messages: ChatMessage[], addGenerationPrompt: boolean): number[] {
+  private renderChat(messages: ChatMessage[], addGenerationPrompt: boolean, tools?: ChatTool[]): number[] {
     if (!this.template) throw modelHasNoChatTemplateError(this.modelInfo.id);
     let text: string;
     try {
       text = this.template.render({
-        messages: messages.map((m) => ({ role: ROLE_FOR_TEMPLATE[m.role], content: m.content })),
+        messages: templateMessages(messages, this.toolFormat),
         addGenerationPrompt,
+        ...(tools && tools.length > 0 ? { tools } : {}),
       });
     } catch (err) {
       // A template's raise_exception ("System role not supported") is the caller's request at fault.
@@ -200,6 +207,26 @@ export class LocalEngine implements Engine {
     const bos = this.tokenizer.bos;
     if (bos >= 0 && ids.length > 1 && ids[0] === bos && ids[1] === bos) ids.shift();
     return ids;
+  }
+
+  /**
+   * Compiles a request's constraint before it is admitted, so a schema or grammar XGrammar
+   * refuses is a 400 naming the request's own field (not the first chunk of a stream).
+   */
+  private async compile(c: RequestConstraint | undefined): Promise<void> {
+    if (c === undefined) return;
+    try {
+      await this.core.compileConstraint(c.constraint);
+    } catch (err) {
+      if (err instanceof EngineError && err.code === 'invalid_request') throw new EngineError(err.code, err.message, c.param);
+      throw err;
+    }
+  }
+
+  /** The request's tool plan on this model (tools_not_supported_by_template when it cannot have one). */
+  private toolPlan(p: ChatCompletionCreateParams): ToolPlan | null {
+    if (!this.template) return null;
+    return planTools(p, this.template.source, this.toolFormat);
   }
 
   private encodePrompt(prompt: string): number[] {
@@ -219,21 +246,29 @@ export class LocalEngine implements Engine {
     this.checkModel(p.model);
     // An embedding model has no chat: say so before its (usually missing) template does.
     void this.core;
-    const promptIds = this.renderChat(p.messages, true);
+    const tools = this.toolPlan(p);
+    const promptIds = this.renderChat(p.messages, true, tools?.tools);
     const wantLogprobs = p.logprobs === true;
     const wantIds = p.return_token_ids === true;
-    const run = this.start([promptIds], p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal, 'chatcmpl');
-    if (p.stream) return this.chatStream(run, p.stream_options?.include_usage === true, wantLogprobs, wantIds);
+    const constraint = tools ? (tools.constraint && { constraint: tools.constraint, param: 'tools' }) : requestConstraint(p);
+    await this.compile(constraint);
+    const run = this.start([promptIds], p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal, 'chatcmpl', constraint?.constraint);
+    const parsers = Array.from({ length: run.numChoices }, () => (tools?.parse ? new ToolCallParser(tools.format.syntax, newCallId) : null));
+    if (p.stream) return chatStream(run, { includeUsage: p.stream_options?.include_usage === true, wantLogprobs, wantIds, tokenText: this.tokenizer.tokenText }, parsers);
 
-    const texts = Array.from({ length: run.numChoices }, () => '');
-    const ids: number[][] = texts.map(() => []);
-    const logprobs: ChatTokenLogprob[][] = texts.map(() => []);
-    const finish: (FinishReason | null)[] = texts.map(() => null);
+    const answers = parsers.map(() => new ToolCallAccumulator());
+    const ids: number[][] = answers.map(() => []);
+    const logprobs: ChatTokenLogprob[][] = answers.map(() => []);
+    const finish: (FinishReason | null)[] = answers.map(() => null);
     for await (const { choice, ev } of run.events()) {
-      texts[choice] += ev.text;
+      const parser = parsers[choice];
+      answers[choice]!.add(parser ? parser.push(ev.text) : [{ type: 'content', text: ev.text }]);
       ids[choice]!.push(...ev.tokenIds);
       if (wantLogprobs && ev.logprobs) logprobs[choice]!.push(...chatLogprobs(ev.logprobs, this.tokenizer.tokenText));
-      if (ev.finishReason) finish[choice] = toFinishReason(ev.finishReason);
+      if (ev.finishReason) {
+        if (parser) answers[choice]!.add(parser.end());
+        finish[choice] = toolFinishReason(toFinishReason(ev.finishReason), parser?.callCount ?? 0);
+      }
     }
     const { usage, timings } = run.totals();
     return {
@@ -241,9 +276,9 @@ export class LocalEngine implements Engine {
       object: 'chat.completion',
       created: run.meta.created,
       model: run.meta.model,
-      choices: texts.map((text, index) => ({
+      choices: answers.map((answer, index) => ({
         index,
-        message: { role: 'assistant', content: text, refusal: null },
+        message: { role: 'assistant', ...answer.message(), refusal: null },
         logprobs: wantLogprobs ? { content: logprobs[index]!, refusal: null } : null,
         finish_reason: finish[index] ?? 'stop',
         ...(wantIds ? { token_ids: ids[index]! } : {}),
@@ -252,22 +287,6 @@ export class LocalEngine implements Engine {
       ...(wantIds ? { prompt_token_ids: promptIds } : {}),
       timings,
     };
-  }
-
-  private async *chatStream(run: Run, includeUsage: boolean, wantLogprobs: boolean, wantIds: boolean): AsyncGenerator<ChatCompletionChunk> {
-    const { meta } = run;
-    const base = () => ({ id: meta.id, object: 'chat.completion.chunk' as const, created: meta.created, model: meta.model, ...(includeUsage ? { usage: null } : {}) });
-    for (let index = 0; index < run.numChoices; index++) {
-      yield { ...base(), choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] };
-    }
-    for await (const { choice, ev } of run.events()) {
-      const lp = wantLogprobs && ev.logprobs?.length ? { content: chatLogprobs(ev.logprobs, this.tokenizer.tokenText), refusal: null as null } : null;
-      const finish = toFinishReason(ev.finishReason);
-      if (ev.text === '' && !lp && !finish && !(wantIds && ev.tokenIds.length)) continue;
-      const delta = ev.text === '' && !lp ? {} : { content: ev.text };
-      yield { ...base(), choices: [{ index: choice, delta, logprobs: lp, finish_reason: finish, ...(wantIds ? { token_ids: ev.tokenIds } : {}) }] };
-    }
-    if (includeUsage) yield { ...base(), choices: [], ...run.totals() };
   }
 
   // ---------------------------------------------------------------------------------
@@ -286,7 +305,9 @@ export class LocalEngine implements Engine {
     const wantLogprobs = p.logprobs != null;
     const wantIds = p.return_token_ids === true;
     const encoded = prompts.map((s) => this.encodePrompt(s));
-    const run = this.start(encoded, p, p.max_tokens ?? 16, wantLogprobs, p.logprobs ?? 0, options?.signal, 'cmpl');
+    const constraint = requestConstraint(p);
+    await this.compile(constraint);
+    const run = this.start(encoded, p, p.max_tokens ?? 16, wantLogprobs, p.logprobs ?? 0, options?.signal, 'cmpl', constraint?.constraint);
     // Choice i answers prompt ⌊i / n⌋; echo starts its text (and its logprob offsets) with that prompt.
     const promptOf = (choice: number) => prompts[Math.floor(choice / run.n)]!;
     const echo = p.echo === true;
@@ -387,7 +408,7 @@ export class LocalEngine implements Engine {
     const addSpecial = params.add_special_tokens ?? true;
     const tokens =
       'messages' in params
-        ? this.renderChat(params.messages, params.add_generation_prompt ?? true)
+        ? this.renderChat(params.messages, params.add_generation_prompt ?? true, params.tools ?? undefined)
         : this.tokenizer.encode(params.prompt, { addSpecial, parseSpecial: false });
     return { count: tokens.length, max_model_len: this.contextLength, tokens };
   }

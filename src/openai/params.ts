@@ -21,6 +21,8 @@ import {
   type ParamTable,
 } from './validate';
 import { MAX_TOKENS, RANGES } from './ranges';
+import { constraintOf, structuredSurfaces, STRUCTURED_PARAMS } from './structured';
+import { TOOL_PARAMS, toolChoiceOf, toolRules, toolsOf } from './tools/definitions';
 
 
 /** A list that asks for something: anything but null or `[]` (`tools`, `include`). */
@@ -48,6 +50,8 @@ const SAMPLING: ParamTable = {
   repeat_last_n: { check: int(-1, MAX_TOKENS) },
   ignore_eos: { check: bool },
   return_token_ids: { check: bool },
+  // Structured output: OpenAI's response_format, vLLM's structured_outputs and guided_*.
+  ...STRUCTURED_PARAMS,
   // Accepted and ignored, as OpenAI-compatible servers (vLLM) do.
   user: { ignored: true },
   store: { ignored: true },
@@ -57,22 +61,17 @@ const SAMPLING: ParamTable = {
   safety_identifier: { ignored: true },
 };
 
-/** True unless the output format is plain text (`{ type: 'text' }`). */
-export const textOnlyFormat = (v: unknown): boolean => !(isPlainObject(v) && v.type === 'text' && Object.keys(v).length === 1);
-
 export const CHAT_PARAMS: ParamTable = {
   ...SAMPLING,
   messages: { required: true, check: messages },
   max_completion_tokens: { check: int(1, MAX_TOKENS) },
   logprobs: { check: bool },
   top_logprobs: { check: int(RANGES.top_logprobs.min, RANGES.top_logprobs.max) },
-  // Known, not supported yet: a non-default value is a 400, never silently dropped.
-  tools: { unsupported: isNonEmpty },
-  tool_choice: { unsupported: (v) => v !== 'none' },
-  parallel_tool_calls: { ignored: true },
+  ...TOOL_PARAMS,
+  // Known, not supported: a non-default value is a 400, never silently dropped.
+  // (The legacy `functions` API: clients send `tools` since 2023.)
   functions: { unsupported: isNonEmpty },
   function_call: { unsupported: (v) => v !== 'none' },
-  response_format: { unsupported: textOnlyFormat },
   audio: { unsupported: () => true },
   modalities: { unsupported: (v) => !(Array.isArray(v) && v.length === 1 && v[0] === 'text') },
   prediction: { unsupported: () => true },
@@ -111,12 +110,21 @@ export function validateChatParams(body: unknown): ChatCompletionCreateParams {
   if (params.top_logprobs != null && params.top_logprobs > 0 && params.logprobs !== true) {
     throw invalid('top_logprobs', "'top_logprobs' needs 'logprobs' to be true.");
   }
+  toolRules(params);
+  constraintOf(params);
+  // A call the grammar forces and an output format are two constraints on one output.
+  const choice = toolChoiceOf(params);
+  const formats = structuredSurfaces(params);
+  if (toolsOf(params).length > 0 && choice !== 'none' && formats.length > 0) {
+    throw invalid(formats[0]!, `'${formats[0]}' and 'tools' (tool_choice ${typeof choice === 'string' ? `'${choice}'` : 'naming a function'}) both constrain the output: send one of them, or tool_choice 'none'.`);
+  }
   return params;
 }
 
 export function validateCompletionParams(body: unknown): CompletionCreateParams {
   const params = validateBody<CompletionCreateParams & { best_of?: number | null }>(body, COMPLETION_PARAMS);
   streamRules(params);
+  constraintOf(params);
   if (params.best_of != null && params.best_of !== (params.n ?? 1)) {
     throw unsupportedParam('best_of', ' (other than equal to n)');
   }
@@ -135,6 +143,8 @@ const TOKENIZE_CHAT: ParamTable = {
   messages: { required: true, check: messages },
   add_special_tokens: { check: bool },
   add_generation_prompt: { check: bool },
+  // vLLM's: the tools the chat template renders, so the count matches a chat request's prompt.
+  tools: TOOL_PARAMS.tools!,
 };
 
 export function validateTokenizeParams(body: unknown): TokenizeParams {

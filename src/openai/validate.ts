@@ -188,6 +188,16 @@ export function oneOf(...allowed: string[]): Check {
   };
 }
 
+/** OpenAI's rule for function and response-schema names: a-z, A-Z, 0-9, `_` and `-`, 1 to 64 characters. */
+export const NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+
+export const identifier: Check = (v, p) => {
+  str(v, p);
+  if (!NAME_PATTERN.test(v as string)) {
+    throw invalid(p, `'${p}' must be 1 to 64 characters of a-z, A-Z, 0-9, '_' and '-', got ${describe(v)}.`);
+  }
+};
+
 export function arrayOf(item: Check, opts: { minLength?: number; maxLength?: number } = {}): Check {
   return (v, p) => {
     if (!Array.isArray(v)) throw invalid(p, `'${p}' must be an array, not ${describe(v)}.`);
@@ -257,15 +267,54 @@ const content: Check = (v, p) => {
   });
 };
 
-const emptyOrNull = (v: unknown): boolean => v === null || (Array.isArray(v) && v.length === 0);
+/** `function.arguments` of an assistant's tool call: JSON text of an object ('' counts as `{}`). */
+const toolArguments: Check = (v, p) => {
+  str(v, p);
+  if (v === '') return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v as string);
+  } catch {
+    throw invalid(p, `'${p}' must be JSON text of an object (the call's arguments), got ${describe(v)}.`);
+  }
+  if (!isPlainObject(parsed)) throw invalid(p, `'${p}' must be JSON text of an object (the call's arguments), got ${describe(v)}.`);
+};
 
-const MESSAGE: ParamTable = {
-  role: { required: true, check: oneOf('system', 'developer', 'user', 'assistant') },
+const TOOL_CALL: ParamTable = {
+  id: { required: true, check: str },
+  type: { required: true, check: oneOf('function') },
+  function: { required: true, check: object({ name: { required: true, check: str }, arguments: { required: true, check: toolArguments } }) },
+};
+
+const USER_MESSAGE: ParamTable = {
+  role: { required: true, check: str },
   content: { required: true, check: content },
   name: { check: str },
+};
+
+const ASSISTANT_MESSAGE: ParamTable = {
+  ...USER_MESSAGE,
+  // Null or absent when the turn only calls tools (checked in `messages`).
+  content: { check: content },
   refusal: { ignored: true },
-  tool_calls: { unsupported: (v) => !emptyOrNull(v) },
+  tool_calls: { check: arrayOf(object(TOOL_CALL)) },
   function_call: { unsupported: (v) => v !== null },
+  reasoning_content: { ignored: true },
+};
+
+const TOOL_MESSAGE: ParamTable = {
+  role: { required: true, check: str },
+  content: { required: true, check: content },
+  tool_call_id: { required: true, check: str },
+  name: { check: str },
+};
+
+const MESSAGE_TABLES: Record<string, ParamTable> = {
+  system: USER_MESSAGE,
+  developer: USER_MESSAGE,
+  user: USER_MESSAGE,
+  assistant: ASSISTANT_MESSAGE,
+  tool: TOOL_MESSAGE,
 };
 
 export const messages: Check = (v, p) => {
@@ -273,10 +322,17 @@ export const messages: Check = (v, p) => {
   if (v.length === 0) throw invalid(p, `'${p}' must contain at least one message.`);
   v.forEach((m, i) => {
     const q = `${p}[${i}]`;
-    if (isPlainObject(m) && (m.role === 'tool' || m.role === 'function')) {
-      throw unsupportedParam(`${q}.role`, ` (role '${m.role}')`);
+    if (!isPlainObject(m)) throw invalid(q, `'${q}' must be an object, not ${describe(m)}.`);
+    if (m.role === 'function') throw unsupportedParam(`${q}.role`, " (role 'function'; send role 'tool')");
+    if (typeof m.role !== 'string' || !Object.hasOwn(MESSAGE_TABLES, m.role)) {
+      if (m.role === undefined || m.role === null) throw invalid(`${q}.role`, `Missing required parameter: '${q}.role'.`);
+      oneOf(...Object.keys(MESSAGE_TABLES))(m.role, `${q}.role`);
     }
-    object(MESSAGE)(m, q);
+    object(MESSAGE_TABLES[m.role as string]!)(m, q);
+    const calls = Array.isArray(m.tool_calls) && m.tool_calls.length > 0;
+    if (m.role === 'assistant' && !calls && (m.content === undefined || m.content === null)) {
+      throw invalid(`${q}.content`, `Missing required parameter: '${q}.content' (an assistant message without 'tool_calls' needs content).`);
+    }
   });
 };
 

@@ -118,6 +118,12 @@ export const requestErrors = {
   contentType: (name: string) => configError('ContentTypeError', `${name} should have string content.`),
   nonVLMContent: (modelId: string, content: unknown) =>
     configError('UserMessageContentErrorForNonVLM', `tabllm runs text-only models: user message content must be a string or text parts, but received: ${JSON.stringify(content)}\nLoaded modelId: ${modelId}`),
+  // WebLLM's response_format rules (its postInitAndCheckFields, step 6).
+  responseFormatSchema: () => configError('InvalidResponseFormatError', 'JSON schema is only supported with `json_object` response format.'),
+  responseFormatGrammar: () =>
+    configError('InvalidResponseFormatGrammarError', 'When ResponseFormat.type is `grammar`, ResponseFormat.grammar needs to be specified.\nWhen ResponseFormat.grammar is specified, ResponseFormat.type needs to be grammar.'),
+  responseFormatStructuralTag: () =>
+    configError('InvalidResponseFormatStructuralTagError', 'When ResponseFormat.type is `structural_tag`, ResponseFormat.structural_tag needs to be specified.\nWhen ResponseFormat.structural_tag is specified, ResponseFormat.type needs to be structural_tag.'),
 };
 
 export class ContextWindowSizeExceededError extends WebLLMCompatError {

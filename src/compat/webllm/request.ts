@@ -1,9 +1,10 @@
 // WebLLM request → tabllm request. Runs the checks WebLLM runs before generating (same
-// error names), rejects what tabllm cannot honour (tools, grammar/JSON response formats,
-// images, thinking switches) with UnsupportedFieldsError, fills sampling defaults from the
+// error names), maps WebLLM's `response_format` (json_object with an optional schema string,
+// grammar, structural_tag) onto tabllm's constraints, rejects what tabllm cannot honour
+// (tools, images, thinking switches) with UnsupportedFieldsError, fills sampling defaults from the
 // model's chat options as WebLLM fills them from mlc-chat-config.json, and picks the
 // tabllm fields one by one so nothing WebLLM-specific leaks into tabllm's validator.
-import type { ChatCompletionRequest, ChatCompletionMessageParam, CompletionCreateParams } from './protocol';
+import type { ChatCompletionRequest, ChatCompletionMessageParam, CompletionCreateParams, ResponseFormat } from './protocol';
 import type { ChatOptions } from './types';
 import type {
   ChatCompletionCreateParamsStreaming,
@@ -13,6 +14,7 @@ import type {
 } from '../../openai/engine-api';
 import { requestErrors, UnsupportedFieldsError } from './errors';
 import { inRange, RANGES } from '../../openai/ranges';
+import type { StructuredFields } from '../../openai/structured';
 
 const has = (v: unknown): boolean => v !== undefined && v !== null;
 
@@ -107,6 +109,25 @@ function toMessages(messages: ChatCompletionMessageParam[], modelId: string): Ch
   return out;
 }
 
+/**
+ * WebLLM's `response_format` with its rules: a `schema` (JSON Schema text) only with
+ * `json_object`, `grammar` (EBNF) exactly with type `grammar`, `structural_tag` exactly with
+ * type `structural_tag`; `json_object` alone is any JSON. Mapped onto tabllm's surfaces.
+ */
+function structuredFields(format: ResponseFormat | undefined): StructuredFields {
+  if (!has(format)) return {};
+  const f = format!;
+  if (has(f.schema) && f.type !== 'json_object') throw requestErrors.responseFormatSchema();
+  if (has(f.grammar) !== (f.type === 'grammar')) throw requestErrors.responseFormatGrammar();
+  if (has(f.structural_tag) !== (f.type === 'structural_tag')) throw requestErrors.responseFormatStructuralTag();
+  switch (f.type) {
+    case 'json_object': return has(f.schema) ? { structured_outputs: { json: f.schema! } } : { response_format: { type: 'json_object' } };
+    case 'grammar': return { structured_outputs: { grammar: f.grammar! } };
+    case 'structural_tag': return { structured_outputs: { structural_tag: typeof f.structural_tag === 'string' ? f.structural_tag : JSON.stringify(f.structural_tag) } };
+    default: return {};
+  }
+}
+
 export interface TranslatedChat {
   params: ChatCompletionCreateParamsStreaming;
   /** Whether the caller asked for a streamed answer (tabllm is always asked to stream). */
@@ -120,10 +141,6 @@ export function translateChatRequest(request: ChatCompletionRequest, modelId: st
   const unsupported: string[] = [];
   if (has(request.tools)) unsupported.push('tools');
   if (has(request.tool_choice) && request.tool_choice !== 'none') unsupported.push('tool_choice');
-  const format = request.response_format;
-  if (has(format) && ((has(format!.type) && format!.type !== 'text') || has(format!.schema) || has(format!.grammar) || has(format!.structural_tag))) {
-    unsupported.push(`response_format (type ${format!.type ?? 'unset'}; only "text" is supported)`);
-  }
   const extra = request.extra_body;
   if (has(extra?.enable_thinking)) unsupported.push('extra_body.enable_thinking');
   if (extra?.enable_latency_breakdown) unsupported.push('extra_body.enable_latency_breakdown');
@@ -133,6 +150,7 @@ export function translateChatRequest(request: ChatCompletionRequest, modelId: st
   const logprobs = request.logprobs === true;
   const params: ChatCompletionCreateParamsStreaming = {
     ...sampling(request, defaults),
+    ...structuredFields(request.response_format),
     messages: toMessages(request.messages, modelId),
     stream: true,
     // Always asked for, so usage and runtime stats exist even when the caller did not ask.

@@ -8,10 +8,11 @@
 // `{{ bos_token }}`: the caller must tokenize it with special tokens parsed and must not
 // prepend another BOS.
 
-import { Environment, Interpreter, Template } from '@huggingface/jinja';
+import { Environment, Template } from '@huggingface/jinja';
 import type { GGUFMetadata } from '../gguf/types';
 import { TemplateError } from './errors';
 import { strftime } from './strftime';
+import { LenientInterpreter } from './lenient-interpreter';
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
 const CHAT_ROLES: ReadonlySet<string> = new Set<ChatRole>(['system', 'user', 'assistant', 'tool']);
@@ -148,7 +149,7 @@ export class ChatTemplate {
 
     let result: unknown;
     try {
-      result = new Interpreter(env).run(this.parsed).value;
+      result = new LenientInterpreter(env).run(this.parsed).value;
     } catch (err) {
       if (err instanceof TemplateError) throw err;
       throw new TemplateError('template_error', `chat template failed to render: ${errorMessage(err)}`);

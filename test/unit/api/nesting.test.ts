@@ -66,7 +66,7 @@ describe('validators on deep values, without the router (as the engine calls the
   const user = (extra: Record<string, unknown>) => ({ messages: [{ role: 'user', content: 'x' }], ...extra });
 
   it.each([
-    ['messages[0].role', () => validateChatParams({ messages: [{ role: deepValue(DEPTH), content: 'x' }] }), "'messages[0].role' must be one of 'system', 'developer', 'user', 'assistant', got array [[[["],
+    ['messages[0].role', () => validateChatParams({ messages: [{ role: deepValue(DEPTH), content: 'x' }] }), "'messages[0].role' must be one of 'system', 'developer', 'user', 'assistant', 'tool', got array [[[["],
     ['max_tokens', () => validateChatParams(user({ max_tokens: deepValue(DEPTH) })), "'max_tokens' must be a number, not array [[[["],
     ['options.num_predict', () => validateBody({ model: 'm', options: { num_predict: deepValue(DEPTH) } }, CHAT_TABLE, LENIENT), "'options.num_predict' must be a number, not array [[[["],
   ])('%s: a coded 400 with a bounded preview', (param, call, start) => {

@@ -8,6 +8,7 @@ import type { MultiEngine } from '../../../src/openai/multi-engine';
 import type { ChatCompletion, ChatMessage as ChatCompletionMessageParam } from '../../../src/openai/engine-api';
 import { CHATML, fakeLocalEngine } from '../../helpers/fake-local-engine';
 import { nerEntities, readFixture, recordingEngine } from '../../helpers/flow-fixtures';
+import { scriptedEngine } from '../../helpers/scripted-engine';
 
 let engine: MultiEngine;
 beforeAll(async () => {
@@ -209,13 +210,13 @@ describe('prompty files', () => {
     expect(result.outputs).toEqual({ name: 'Jane', answer: 'Two' });
   });
 
-  it('json_format.prompty on the local engine: the engine refuses response_format with a coded error', async () => {
-    await expect(run('prompty/format-output/json_format.prompty', { question: 'How many?' })).rejects.toMatchObject({
-      name: 'FlowError',
-      code: 'llm_request_failed',
-      file: 'json_format.prompty',
-      node: 'prompty',
-      message: expect.stringContaining('unsupported_parameter'),
-    });
+  it('json_format.prompty on the local engine: response_format json_object is honoured (the grammar keeps the answer a JSON object)', async () => {
+    // A scripted model: its answer passes through the json_object grammar untouched.
+    const scripted = await scriptedEngine(CHATML);
+    scripted.say('{"name": "Jane", "answer": "Two", "extra": 1}');
+    const folder = await readFixture('prompty/format-output/json_format.prompty');
+    const result = await runFlow(folder.files, { question: 'How many?' }, { engine: scripted.engine, entry: folder.entry });
+    expect(scripted.requests[0]!.constraint).toEqual({ kind: 'json_object' });
+    expect(result.outputs).toEqual({ name: 'Jane', answer: 'Two' });
   });
 });

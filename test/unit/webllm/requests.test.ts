@@ -108,8 +108,6 @@ describe('chat request semantics', () => {
 
   it('what tabllm cannot honour is UnsupportedFieldsError naming the field', async () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ response_format: { type: 'json_object' } }, 'response_format'],
-      [{ response_format: { type: 'grammar', grammar: 'root ::= "a"' } }, 'response_format'],
       [{ tools: [{ type: 'function', function: { name: 'f' } }] }, 'tools'],
       [{ extra_body: { enable_thinking: true } }, 'extra_body.enable_thinking'],
     ];
@@ -121,6 +119,22 @@ describe('chat request semantics', () => {
     // response_format text is the default and accepted.
     const ok = await engine.chat.completions.create({ messages: user('x'), response_format: { type: 'text' } });
     expect(ok.choices[0]!.finish_reason).toBe('stop');
+  });
+
+  it("response_format with WebLLM's rules maps onto tabllm's constraints", () => {
+    const params = (format: Record<string, unknown>) => translateChatRequest({ messages: user('x'), response_format: format }, MODEL_ID, {}).params;
+    expect(params({ type: 'json_object' })).toMatchObject({ response_format: { type: 'json_object' } });
+    expect(params({ type: 'json_object', schema: '{"type":"object"}' })).toMatchObject({ structured_outputs: { json: '{"type":"object"}' } });
+    expect(params({ type: 'grammar', grammar: 'root ::= "a"' })).toMatchObject({ structured_outputs: { grammar: 'root ::= "a"' } });
+    expect(params({ type: 'structural_tag', structural_tag: { format: { type: 'any_text' } } })).toMatchObject({ structured_outputs: { structural_tag: '{"format":{"type":"any_text"}}' } });
+    expect(params({ type: 'text' })).not.toHaveProperty('response_format');
+    const bad: [Record<string, unknown>, string][] = [
+      [{ type: 'grammar', schema: '{}', grammar: 'root ::= "a"' }, 'InvalidResponseFormatError'],
+      [{ type: 'grammar' }, 'InvalidResponseFormatGrammarError'],
+      [{ type: 'json_object', grammar: 'root ::= "a"' }, 'InvalidResponseFormatGrammarError'],
+      [{ type: 'structural_tag' }, 'InvalidResponseFormatStructuralTagError'],
+    ];
+    for (const [format, name] of bad) expect(() => params(format), name).toThrow(expect.objectContaining({ name }));
   });
 
   it('sampling defaults come from chat options; one penalty set makes the other 0 (WebLLM rule)', () => {
