@@ -213,8 +213,7 @@ export class LocalEngine implements Engine {
    * Compiles a request's constraint before it is admitted, so a schema or grammar XGrammar
    * refuses is a 400 naming the request's own field (not the first chunk of a stream).
    */
-  private async compile(c: RequestConstraint | undefined): Promise<void> {
-    if (c === undefined) return;
+  private async compile(c: RequestConstraint): Promise<void> {
     try {
       await this.core.compileConstraint(c.constraint);
     } catch (err) {
@@ -251,7 +250,8 @@ export class LocalEngine implements Engine {
     const wantLogprobs = p.logprobs === true;
     const wantIds = p.return_token_ids === true;
     const constraint = tools ? (tools.constraint && { constraint: tools.constraint, param: 'tools' }) : requestConstraint(p);
-    await this.compile(constraint);
+    // Unconstrained requests are admitted in the caller's tick (no await before the core sees them).
+    if (constraint) await this.compile(constraint);
     const run = this.start([promptIds], p, p.max_completion_tokens ?? p.max_tokens ?? undefined, wantLogprobs, wantLogprobs ? (p.top_logprobs ?? 0) : 0, options?.signal, 'chatcmpl', constraint?.constraint);
     const parsers = Array.from({ length: run.numChoices }, () => (tools?.parse ? new ToolCallParser(tools.format.syntax, newCallId) : null));
     if (p.stream) return chatStream(run, { includeUsage: p.stream_options?.include_usage === true, wantLogprobs, wantIds, tokenText: this.tokenizer.tokenText }, parsers);
@@ -306,7 +306,7 @@ export class LocalEngine implements Engine {
     const wantIds = p.return_token_ids === true;
     const encoded = prompts.map((s) => this.encodePrompt(s));
     const constraint = requestConstraint(p);
-    await this.compile(constraint);
+    if (constraint) await this.compile(constraint);
     const run = this.start(encoded, p, p.max_tokens ?? 16, wantLogprobs, p.logprobs ?? 0, options?.signal, 'cmpl', constraint?.constraint);
     // Choice i answers prompt ⌊i / n⌋; echo starts its text (and its logprob offsets) with that prompt.
     const promptOf = (choice: number) => prompts[Math.floor(choice / run.n)]!;
