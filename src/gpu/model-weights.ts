@@ -4,6 +4,13 @@
 //
 // Tied embeddings: without `output.weight`, the LM head is the same GpuWeight as
 // `token_embd.weight` (uploaded once).
+//
+// Load-time fusion (unless `fuse: false`): a layer's q, k, v weights become one wqkv
+// (rows q, then k, then v, as phi3's file has them; biases likewise) and gate, up become
+// one wUp of [2 ffnDim, dim] (gate rows, then up rows, as phi3's), when the tensors share
+// a type and row length (and q/k/v all have biases or none). One matmul then serves
+// what took three or two; each output row is the same dot product either way. A layer
+// whose tensors differ (a Q4_K_M file with Q6_K attn_v) keeps them separate.
 import type { ModelConfig } from '../model/config';
 import { dequantize } from '../model/gguf/dequant';
 import { GGUFError } from '../model/gguf/errors';
@@ -13,7 +20,7 @@ import { ropeTurnTable, ropeTurnTableFromFrequencies } from '../kernels/rope';
 import { localRopeConfig, ropePairFrequencies } from '../model/rope-scaling';
 import type { GpuContext } from './context';
 import { RunnerError } from './runner-errors';
-import { uploadTensor, type GpuWeight } from './weights';
+import { uploadConcatenated, uploadTensor, type GpuWeight } from './weights';
 
 export interface LayerWeights {
   attnNorm: GPUBuffer; // [dim] f32
@@ -24,7 +31,7 @@ export interface LayerWeights {
   bq?: GPUBuffer; // [qDim] f32 (qwen2)
   bk?: GPUBuffer; // [kvDim] f32
   bv?: GPUBuffer; // [kvDim] f32
-  /** Fused projection (phi3): rows q, then k, then v. */
+  /** Fused projection (phi3's file, or q/k/v concatenated at load): rows q, then k, then v. */
   wqkv?: GpuWeight; // [qDim + 2 kvDim, dim]
   bqkv?: GPUBuffer; // [qDim + 2 kvDim] f32
   qNorm?: GPUBuffer; // [headDim] f32 (qwen3)
@@ -34,7 +41,7 @@ export interface LayerWeights {
   attnPostNorm?: GPUBuffer; // [dim] f32
   ffnPostNorm?: GPUBuffer; // [dim] f32
   ffnNorm: GPUBuffer; // [dim] f32
-  /** Absent when fused (phi3): wUp then holds gate rows, then up rows. */
+  /** Absent when fused (phi3's file, or concatenated at load): wUp then holds gate rows, then up rows. */
   wGate?: GpuWeight; // [ffnDim, dim]
   wUp: GpuWeight; // [ffnDim, dim] or [2 ffnDim, dim] fused
   wDown: GpuWeight; // [dim, ffnDim]
@@ -67,7 +74,9 @@ export async function loadModelWeights(
   source: ByteSource,
   config: ModelConfig,
   onProgress?: (p: WeightProgress) => void,
+  options: { fuse?: boolean } = {},
 ): Promise<ModelWeights> {
+  const fuse = options.fuse ?? true;
   const infos = new Map<string, GGUFTensorInfo>(gguf.tensors.map((t) => [t.name, t]));
   const totalBytes = gguf.tensors.reduce((s, t) => s + t.byteLength, 0);
   let loadedBytes = 0;
@@ -101,6 +110,39 @@ export async function loadModelWeights(
     progressed(info);
     return w;
   };
+  /** One weight of the tensors `names`, rows concatenated (see the header). */
+  const concatenated = async (name: string, names: string[]): Promise<GpuWeight> => {
+    const parts = names.map(infoOf);
+    let w: GpuWeight;
+    try {
+      w = await uploadConcatenated(ctx, source, name, parts);
+    } catch (e) {
+      throw loadFailed(name, e);
+    }
+    owned.push(w);
+    gpuBytes += w.gpuBytes;
+    parts.forEach(progressed);
+    return w;
+  };
+  const canConcatenate = (names: string[]): boolean => {
+    if (!fuse || !names.every((n) => infos.has(n))) return false;
+    const [first, ...rest] = names.map(infoOf);
+    return first.shape.length === 2 && rest.every((t) => t.type === first.type && t.shape.length === 2 && t.shape[0] === first.shape[0]);
+  };
+  const concatenatedVector = async (name: string, names: string[]): Promise<GPUBuffer> => {
+    const values = await Promise.all(names.map(vectorF32));
+    const all = new Float32Array(values.reduce((n, v) => n + v.length, 0));
+    let at = 0;
+    for (const v of values) {
+      all.set(v, at);
+      at += v.length;
+    }
+    const buf = ctx.upload(`weight:${name}`, all);
+    owned.push(buf);
+    gpuBytes += buf.size;
+    names.forEach((n) => progressed(infoOf(n)));
+    return buf;
+  };
   const vectorF32 = async (name: string): Promise<Float32Array<ArrayBuffer>> => {
     const info = infoOf(name);
     try {
@@ -123,6 +165,12 @@ export async function loadModelWeights(
   const optional = <T>(name: string, load: (n: string) => Promise<T>): Promise<T | undefined> =>
     infos.has(name) ? load(name) : Promise.resolve(undefined);
 
+  /** q, k, v all with a bias or all without (a missing one would need zeros to fuse). */
+  const qkvBiasesAlike = (blk: string): boolean => {
+    const n = ['q', 'k', 'v'].filter((p) => infos.has(`${blk}.attn_${p}.bias`)).length;
+    return n === 0 || n === 3;
+  };
+
   try {
     const tokenEmbedding = await matrix('token_embd.weight');
     const layers: LayerWeights[] = [];
@@ -138,6 +186,9 @@ export async function loadModelWeights(
       if (config.fusedQkv) {
         layer.wqkv = await matrix(`${blk}.attn_qkv.weight`);
         layer.bqkv = await optional(`${blk}.attn_qkv.bias`, vector);
+      } else if (canConcatenate(['q', 'k', 'v'].map((p) => `${blk}.attn_${p}.weight`)) && qkvBiasesAlike(blk)) {
+        layer.wqkv = await concatenated(`${blk}.attn_qkv(fused)`, ['q', 'k', 'v'].map((p) => `${blk}.attn_${p}.weight`));
+        if (infos.has(`${blk}.attn_q.bias`)) layer.bqkv = await concatenatedVector(`${blk}.attn_qkv.bias(fused)`, ['q', 'k', 'v'].map((p) => `${blk}.attn_${p}.bias`));
       } else {
         layer.wq = await matrix(`${blk}.attn_q.weight`);
         layer.wk = await matrix(`${blk}.attn_k.weight`);
@@ -152,8 +203,14 @@ export async function loadModelWeights(
       }
       layer.wo = await matrix(`${blk}.attn_output.weight`);
       layer.ffnNorm = await vector(`${blk}.ffn_norm.weight`);
-      if (!config.fusedGateUp) layer.wGate = await matrix(`${blk}.ffn_gate.weight`);
-      layer.wUp = await matrix(`${blk}.ffn_up.weight`);
+      if (config.fusedGateUp) {
+        layer.wUp = await matrix(`${blk}.ffn_up.weight`);
+      } else if (canConcatenate([`${blk}.ffn_gate.weight`, `${blk}.ffn_up.weight`])) {
+        layer.wUp = await concatenated(`${blk}.ffn_gate_up(fused)`, [`${blk}.ffn_gate.weight`, `${blk}.ffn_up.weight`]);
+      } else {
+        layer.wGate = await matrix(`${blk}.ffn_gate.weight`);
+        layer.wUp = await matrix(`${blk}.ffn_up.weight`);
+      }
       layer.wDown = await matrix(`${blk}.ffn_down.weight`);
       if (config.postNorms) {
         layer.attnPostNorm = await vector(`${blk}.post_attention_norm.weight`);
