@@ -34,12 +34,35 @@ export function plannedTokenCounts(max = MAX_PLANNED_TOKENS): number[] {
 const dryBuffer = (label: string, size: number): GPUBuffer => ({ label, size: Math.max(4, Math.ceil(size / 4) * 4), destroy() {} }) as unknown as GPUBuffer;
 const dryAllocator: StepAllocator = (label, size) => dryBuffer(label, size);
 
+function dryEncoder(ctx: GpuContext): KernelEncoder {
+  const uniforms: UniformSink = { push: (_kernel, words) => ({ buffer: dryBuffer('dry:uniform', 16), offset: 0, size: Math.max(16, words.length * 4) }) };
+  return { ctx, pass: undefined as unknown as GPUComputePassEncoder, uniforms, dispatches: 0, dry: true };
+}
+
+/**
+ * Dispatches per layer of a step of `numTokens` tokens (one sampled row), counted in dry
+ * runs of all layers and of the first layer alone: (all - first) / (layers - 1). The bench
+ * reports it; undefined for a one-layer model.
+ */
+export function dispatchesPerLayer(ctx: GpuContext, config: ModelConfig, weights: ModelWeights, pool: KvPool, numTokens = 1): number | undefined {
+  if (config.numLayers < 2) return undefined;
+  const bufs = new StepBuffers(ctx, config, projectionLayout(weights), dryAllocator);
+  bufs.ensure(numTokens, 1, 1, false);
+  const count = (layers: number): number => {
+    const enc = dryEncoder(ctx);
+    const c = { ...config, numLayers: layers };
+    const w = { ...weights, layers: weights.layers.slice(0, layers) };
+    ctx.collectPipelines(() => encodeForward(enc, c, w, pool, bufs, { numTokens, numSampled: 1, wantHidden: false })); // names, never compiles
+    return enc.dispatches;
+  };
+  return (count(config.numLayers) - count(1)) / (config.numLayers - 1);
+}
+
 /** The pipelines the steps of this runner can need that `ctx` has not compiled yet. */
 export function collectStepPipelines(ctx: GpuContext, config: ModelConfig, weights: ModelWeights, pool: KvPool): PipelineRequest[] {
   const counts = plannedTokenCounts();
   const bufs = new StepBuffers(ctx, config, projectionLayout(weights), dryAllocator);
-  const uniforms: UniformSink = { push: (_kernel, words) => ({ buffer: dryBuffer('dry:uniform', 16), offset: 0, size: Math.max(16, words.length * 4) }) };
-  const enc: KernelEncoder = { ctx, pass: undefined as unknown as GPUComputePassEncoder, uniforms, dispatches: 0, dry: true };
+  const enc = dryEncoder(ctx);
   const tryShape = (record: () => void) => {
     try {
       record();
