@@ -7,14 +7,15 @@
 //
 // What a step costs the CPU is kept near zero: every pipeline is compiled at load
 // (step-plan.ts; none after), step buffers are sized at load for `stepCapacity`, and bind
-// groups are made once and reused (kernels/bind-group-cache.ts), so a warm step only writes
-// its metadata and uniform words and records set-pipeline / set-bind-group / dispatch.
+// groups are made once and reused (kernels/bind-group-cache.ts), and a step of a shape seen
+// before replays that shape's recorded dispatches (step-program.ts): a warm step only
+// uploads its metadata and records set-pipeline / set-bind-group / dispatch.
 import type { ModelRunner, StepInput, StepOutput } from '../engine/types';
 import { KV_BLOCK_SIZE } from '../engine/types';
 import { BindGroupCache } from '../kernels/bind-group-cache';
 import { UniformArena, type KernelEncoder } from '../kernels/encoder';
 import type { KvType } from '../kernels/kv-type';
-import { packSampleRows, requestsFromSequences, Sampler, type PackedSampleRows, type SampleRequest } from '../kernels/sample';
+import { packSampleRows, requestsFromSequences, sample, Sampler, type PackedSampleRows, type SampleRequest } from '../kernels/sample';
 import type { ModelConfig } from '../model/config';
 import type { ByteSource, GGUFFile } from '../model/gguf/types';
 import type { GpuContext } from './context';
@@ -26,6 +27,7 @@ import { RunnerError } from './runner-errors';
 import { StepBuffers } from './step-buffers';
 import { StepProfiler } from './step-profiler';
 import { packStep } from './step-pack';
+import { replay, stepProgramKey, StepPrograms } from './step-program';
 import { collectStepPipelines } from './step-plan';
 
 export { RunnerError } from './runner-errors';
@@ -100,6 +102,9 @@ export class GpuModelRunner implements ModelRunner {
   private readonly uniforms: UniformArena;
   private readonly bufs: StepBuffers;
   private readonly bindGroups = new BindGroupCache();
+  private readonly programs = new StepPrograms();
+  /** sampler.generation the programs were recorded with. */
+  private programsSamplerGeneration = 0;
   /** bufs.generation the cached bind groups were made for. */
   private bindGroupsGeneration = -1;
   /** GPU sampling (src/kernels/sample.ts); re-created with more rows when a step samples more. */
@@ -193,9 +198,13 @@ export class GpuModelRunner implements ModelRunner {
       this.sampler.destroy();
       this.sampler = new Sampler(this.ctx, { maxRows: bufs.sampleCapacity, vocabSize: c.vocabSize });
       this.bindGroups.clear();
+      this.programs.clear();
+      this.programsSamplerGeneration = this.sampler.generation;
     }
     if (bufs.generation !== this.bindGroupsGeneration) {
-      this.bindGroups.clear(); // they name buffers that were just replaced
+      // They name buffers that were just replaced.
+      this.bindGroups.clear();
+      this.programs.clear();
       this.bindGroupsGeneration = bufs.generation;
     }
     this.bindGroups.beginStep();
@@ -219,12 +228,27 @@ export class GpuModelRunner implements ModelRunner {
       bytesUploaded = meta.bytes;
       copyCommands = meta.copies + this.kvPool.encodeCopies(encoder, copies);
 
+      // Sampling reads the logits; returned logits must stay raw (no bias / penalties in place).
+      const sampling = S > 0 ? this.sampler.upload(bufs.logits, requests, { preserveLogits: wantLogits, packed: sampleRows }) : undefined;
+      bytesUploaded += sampling?.bytes ?? 0;
+      if (this.sampler.generation !== this.programsSamplerGeneration) {
+        this.programs.clear(); // the sampling dispatches bind a buffer that was just replaced or added
+        this.programsSamplerGeneration = this.sampler.generation;
+      }
       const pass = encoder.beginComputePass({ label: 'step:forward' });
       enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0, bindGroups: this.bindGroups };
-      if (this.profileSteps) enc.profiler = this.profiler.attach(encoder);
-      encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden });
-      // Sampling reads the logits; returned logits must stay raw (no bias / penalties in place).
-      if (S > 0) bytesUploaded += this.sampler.record(enc, bufs.logits, requests, { preserveLogits: wantLogits, packed: sampleRows });
+      const key = stepProgramKey(T, S, wantHidden, S > 0 ? sampleRows : undefined, sampling?.args?.processed !== undefined);
+      const program = this.profileSteps ? undefined : this.programs.get(key);
+      if (program) {
+        replay(enc, program);
+        this.uniforms.restore(program.uniforms);
+      } else {
+        if (this.profileSteps) enc.profiler = this.profiler.attach(encoder);
+        else enc.capture = [];
+        encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden });
+        if (sampling?.args) sample(enc, sampling.args);
+        if (enc.capture) this.programs.set(key, { dispatches: enc.capture, uniforms: this.uniforms.snapshot() });
+      }
       enc.pass.end();
       if (enc.profiler) this.profiler.resolve(encoder, enc.profiler);
 

@@ -73,6 +73,18 @@ export class UniformArena implements UniformSink {
     return this.usedBytes;
   }
 
+  /** The bytes pushed since the last flush (a step program keeps them to replay the step). */
+  snapshot(): Uint8Array<ArrayBuffer> {
+    return this.bytes.slice(0, this.usedBytes);
+  }
+
+  /** Puts back a snapshot as if its blocks had just been pushed (the slices keep their offsets). */
+  restore(bytes: Uint8Array): void {
+    if (bytes.byteLength > this.bytes.byteLength) throw new KernelArgError('uniforms', 'snapshot larger than the arena');
+    this.bytes.set(bytes);
+    this.usedBytes = bytes.byteLength;
+  }
+
   /** Uploads everything pushed since the last reset (one writeBuffer), then resets. */
   flush(): number {
     const n = this.usedBytes;
@@ -103,6 +115,8 @@ export interface KernelEncoder {
   dispatches: number;
   /** Reuses bind groups across steps (the runner's); without one every dispatch creates its own. */
   bindGroups?: BindGroupCache;
+  /** When set, every dispatch is also appended here (gpu/step-program.ts replays the list). */
+  capture?: RecordedDispatch[];
   /**
    * A dry run (gpu/step-plan.ts): kernels check their arguments and name their pipelines,
    * nothing is bound or dispatched. Used at load to compile every pipeline a step can need.
@@ -122,6 +136,15 @@ export interface DispatchProfiler {
   encoder: GPUCommandEncoder;
   querySet: GPUQuerySet;
   labels: string[];
+}
+
+/** One dispatch as recorded: what a replay sets and dispatches again. */
+export interface RecordedDispatch {
+  pipeline: GPUComputePipeline;
+  group: GPUBindGroup;
+  x: number;
+  y: number;
+  z: number;
 }
 
 export type Binding = GPUBuffer | UniformSlice | { buffer: GPUBuffer; offset?: number; size?: number };
@@ -154,6 +177,7 @@ export function dispatch(
   enc.pass.setBindGroup(0, group);
   enc.pass.dispatchWorkgroups(x, y, z);
   enc.dispatches++;
+  enc.capture?.push({ pipeline, group, x, y, z });
 }
 
 export function createBindGroup(device: GPUDevice, pipeline: GPUComputePipeline, bindings: Binding[]): GPUBindGroup {
