@@ -44,7 +44,8 @@ if (only.length > 0 && existsSync(RESULTS)) {
 let failures = 0;
 const done = new Set();
 for (const f of files) {
-  const extra = [...(full ? [] : (QUICK_ARGS[f] ?? [])), ...(quick && !(QUICK_ARGS[f] ?? []).includes('--quick') ? ['--quick'] : [])];
+  const extra = full ? [] : [...(QUICK_ARGS[f] ?? [])];
+  if (quick && !extra.includes('--quick')) extra.push('--quick');
   const extraEnv = full ? {} : (QUICK_ENV[f] ?? {});
   const argv = ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', `bench/${f}`, ...extra];
   const envText = Object.entries(extraEnv).map(([k, v]) => `${k}=${v} `).join('');
