@@ -1,8 +1,9 @@
 // `npm run bench:gpu`'s measurement, host-neutral (Dawn's GPU in Node, navigator.gpu in a
 // Chromium page): for each model, through the real runner —
 //   decode tok/s at batch 1 / 16 / 64 (every sequence decodes one token per step),
-//   prefill tok/s of one 512-token step, JS ms to record a step (batch 1), bind groups
-//   created per warm step, dispatches per layer (dry count, step-plan.ts), compiles after load;
+//   prefill tok/s of one 512-token step, JS ms to record a step (batch-1 decode, median of
+//   40 recordings that are not submitted: GpuModelRunner.recordOnly), bind groups created
+//   per warm step, dispatches per layer (dry count, step-plan.ts), compiles after load;
 // and with the runner's own kernels on its weights —
 //   matvec GB/s per weight type (one token, weight bytes / time) beside a copy-bandwidth
 //   microbenchmark of the same run (copyBufferToBuffer: 2 × bytes / time): their ratio is
@@ -26,7 +27,7 @@ import { openSource, type SourceInput } from '../../src/model/gguf/source';
 export interface GpuBenchModel {
   name: string;
   model: SourceInput;
-  /** Measure recording only (R, B, D, compiles; a few batch-1 steps): a full-size shape on a software adapter. */
+  /** Measure recording only (R, B, D, compiles; one real prefill step): a full-size shape on a software adapter. */
   recordOnly?: boolean;
 }
 
@@ -63,6 +64,9 @@ export interface GpuBenchResult {
   copyGbS: number;
   rows: GpuBenchRow[];
 }
+
+/** Recordings of one decode step behind record ms/step (the first one makes the program). */
+const RECORD_ITERATIONS = 41;
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
@@ -163,7 +167,15 @@ async function measureModel(ctx: DeviceContext, m: GpuBenchModel, o: GpuBenchOpt
       model: m.name, layers: c.numLayers, loadS, decodeTokS: [], recordMs: 0, bindGroupsPerStep: 0,
       dispatchesPerLayer: dispatchesPerLayer(ctx, c, runner.weights, runner.kvPool), dispatchesPerStep: 0, compilesAfterLoad: 0, matvec: [], attention: [],
     };
-    for (const batch of o.batches) {
+    // Recording alone (R, B, D per step): a batch-1 decode recorded RECORD_ITERATIONS times
+    // without submitting (nothing runs, so no prefill is needed); the first one makes the program.
+    const recorded = await runner.recordOnly(step([[id(99)]], [promptLen], blocksPerSeq), RECORD_ITERATIONS);
+    const warm = recorded.slice(1);
+    row.recordMs = median(warm.map((s) => s.recordMs));
+    row.bindGroupsPerStep = Math.max(...warm.map((s) => s.bindGroupsCreated));
+    row.dispatchesPerStep = recorded[0]!.dispatches;
+    note(`${m.name}: record ${row.recordMs.toFixed(3)} ms/step (median of ${warm.length}), ${row.dispatchesPerStep} dispatches`);
+    for (const batch of m.recordOnly ? [] : o.batches) {
       // Prefill every sequence's prompt in one step, then two warm decode steps, then the timed ones.
       let out = await runner.step(step(Array.from({ length: batch }, (_, s) => Array.from({ length: promptLen }, (_, j) => id(s * 31 + j))), Array(batch).fill(0), blocksPerSeq));
       let pos = promptLen;
@@ -173,21 +185,14 @@ async function measureModel(ctx: DeviceContext, m: GpuBenchModel, o: GpuBenchOpt
       };
       await decodeOnce();
       await decodeOnce();
-      const steps = m.recordOnly ? Math.min(3, o.decodeSteps) : o.decodeSteps;
-      let recordMs = 0;
       const t1 = performance.now();
-      for (let i = 0; i < steps; i++) {
+      for (let i = 0; i < o.decodeSteps; i++) {
         await decodeOnce();
-        const s = runner.lastStepStats!;
-        recordMs += s.recordMs;
-        row.bindGroupsPerStep = Math.max(row.bindGroupsPerStep, s.bindGroupsCreated);
-        if (batch === 1) row.dispatchesPerStep = s.dispatches;
+        row.bindGroupsPerStep = Math.max(row.bindGroupsPerStep, runner.lastStepStats!.bindGroupsCreated);
       }
       const ms = performance.now() - t1;
-      row.decodeTokS.push({ batch, tokS: (batch * steps * 1000) / ms });
-      if (batch === 1) row.recordMs = recordMs / steps;
-      note(`${m.name}: decode batch ${batch}: ${((batch * steps * 1000) / ms).toFixed(2)} tok/s, record ${(recordMs / steps).toFixed(3)} ms/step`);
-      if (m.recordOnly) break;
+      row.decodeTokS.push({ batch, tokS: (batch * o.decodeSteps * 1000) / ms });
+      note(`${m.name}: decode batch ${batch}: ${((batch * o.decodeSteps * 1000) / ms).toFixed(2)} tok/s`);
     }
     if (!m.recordOnly) {
       const prompt = Array.from({ length: o.prefillTokens }, (_, i) => id(i));
@@ -271,6 +276,8 @@ export function rooflinePercent(row: GpuBenchRow, copyGbS: number): number {
 }
 
 const f = (x: number | undefined, d = 1) => (x === undefined ? '—' : x.toFixed(d));
+/** Three significant digits (software adapters give tiny GB/s). */
+const sig = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
 
 /** The markdown report and the summary line (last line, exactly as the issue asks). */
 export function gpuReport(r: GpuBenchResult, host: string, label: string): string {
@@ -281,26 +288,26 @@ export function gpuReport(r: GpuBenchResult, host: string, label: string): strin
   const full = r.rows.filter((x) => x.matvec.length > 0);
   if (full.length > 0) {
     const batches = full[0].decodeTokS.map((d) => d.batch);
-    lines.push(`Copy bandwidth (copyBufferToBuffer, read + write): ${f(r.copyGbS, 2)} GB/s.`, '');
+    lines.push(`Copy bandwidth (copyBufferToBuffer, read + write): ${sig(r.copyGbS)} GB/s.`, '');
     lines.push(`| model | layers | load s | ${batches.map((b) => `decode tok/s @${b}`).join(' | ')} | prefill tok/s | matvec GB/s by type (% of copy) | attention ms @ctx |`);
     lines.push(`|---|---|---|${batches.map(() => '---|').join('')}---|---|---|`);
     for (const x of full) {
-      const mv = x.matvec.map((m) => `${m.type} ${f(m.gbS, 2)} (${f((100 * m.gbS) / r.copyGbS, 0)}%)`).join(', ');
+      const mv = x.matvec.map((m) => `${m.type} ${sig(m.gbS)} (${sig((100 * m.gbS) / r.copyGbS)}%)`).join(', ');
       const at = x.attention.map((a) => `${a.context}: ${f(a.ms, 3)}`).join(', ');
       lines.push(`| ${x.model} | ${x.layers} | ${f(x.loadS)} | ${x.decodeTokS.map((d) => f(d.tokS, 2)).join(' | ')} | ${f(x.prefillTokS)} | ${mv} | ${at} |`);
     }
     lines.push('');
   }
-  lines.push('| model | layers | dispatches/layer | dispatches/step (decode, batch 1) | bind groups/step after warm-up | record ms/step (batch 1) | compiles after load |');
+  lines.push('| model | layers | dispatches/layer | dispatches/step (decode, batch 1) | bind groups/step after warm-up | record ms/step (batch-1 decode, median) | compiles after load |');
   lines.push('|---|---|---|---|---|---|---|');
   for (const x of r.rows) {
     lines.push(`| ${x.model} | ${x.layers} | ${f(x.dispatchesPerLayer, 2)} | ${x.dispatchesPerStep} | ${x.bindGroupsPerStep} | ${f(x.recordMs, 3)} | ${x.compilesAfterLoad} |`);
   }
   // The summary: the first model (the Qwen2.5-0.5B shape) for D, B, R; every measured matvec for P.
   const head = r.rows[0]!;
-  if (r.rows.some((x) => x.matvec.length === 0)) lines.push('', 'Rows without throughput columns were measured for recording only (a few batch-1 decode steps).');
+  if (r.rows.some((x) => x.matvec.length === 0)) lines.push('', 'Rows without throughput columns were measured for recording only (recordings that are not submitted: nothing runs on the adapter).');
   const B = Math.max(...r.rows.map((x) => x.bindGroupsPerStep));
   const P = full.length > 0 ? Math.min(...full.map((x) => rooflinePercent(x, r.copyGbS))) : 0;
-  lines.push('', `bench:gpu: dispatches/layer ${f(head.dispatchesPerLayer, 2)}, bind groups/step ${B}, record ms/step ${f(head.recordMs, 3)}, matvec roofline ${f(P, 0)}%`);
+  lines.push('', `bench:gpu: dispatches/layer ${f(head.dispatchesPerLayer, 2)}, bind groups/step ${B}, record ms/step ${f(head.recordMs, 3)}, matvec roofline ${P >= 1 ? f(P, 0) : sig(P)}%`);
   return lines.join('\n');
 }

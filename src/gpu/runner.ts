@@ -99,6 +99,8 @@ export class GpuModelRunner implements ModelRunner {
    */
   profileSteps = false;
   private readonly profiler: StepProfiler;
+  /** Set by recordOnlyMs: record and finish steps, never submit them. */
+  private dropCommands = false;
   private readonly uniforms: UniformArena;
   private readonly bufs: StepBuffers;
   private readonly bindGroups = new BindGroupCache();
@@ -131,6 +133,25 @@ export class GpuModelRunner implements ModelRunner {
     this.profiler = new StepProfiler(ctx);
     const align = Math.max(256, ctx.limits.minUniformBufferOffsetAlignment);
     this.uniforms = new UniformArena(ctx, (uniformBlocksPerForward(weights) + 16) * align, 'step:uniforms');
+  }
+
+  /**
+   * Bench only: records `input` `iterations` times without submitting (the GPU does no
+   * work; metadata and uniform writes land, and the next real step rewrites them) and
+   * returns each recording's stats: JS ms to record (R), bind groups created, dispatches.
+   */
+  async recordOnly(input: StepInput, iterations: number): Promise<StepStats[]> {
+    const stats: StepStats[] = [];
+    this.dropCommands = true;
+    try {
+      for (let i = 0; i < iterations; i++) {
+        await this.step(input);
+        stats.push(this.lastStepStats!);
+      }
+    } finally {
+      this.dropCommands = false;
+    }
+    return stats;
   }
 
   /** Compiles (createComputePipelineAsync) every pipeline a step can need; createGpuRunner awaits it. */
@@ -263,7 +284,7 @@ export class GpuModelRunner implements ModelRunner {
       bytesUploaded += this.uniforms.flush();
       const commands = encoder.finish();
       recordMs = performance.now() - recordStart;
-      device.queue.submit([commands]);
+      if (!this.dropCommands) device.queue.submit([commands]);
     } catch (e) {
       this.uniforms.flush(); // drop what the failed recording pushed
       throw e;
@@ -272,7 +293,7 @@ export class GpuModelRunner implements ModelRunner {
     }
 
     const output: StepOutput = { sampled: [] };
-    if (readback) {
+    if (readback && !this.dropCommands) {
       try {
         await readback.mapAsync(GPUMapMode.READ, 0, Math.ceil(totalBytes / 4) * 4);
       } catch (e) {
