@@ -83,6 +83,8 @@ export interface StepStats {
   compilesAfterLoad: number;
   /** JS milliseconds from the first command recorded to the submit (bench: record ms/step). */
   recordMs: number;
+  /** The dispatches were replayed from an earlier step of the same shape (step-program.ts). */
+  replayed: boolean;
   /** Only when `profileSteps` was on: GPU nanoseconds per dispatch, in recording order. */
   dispatchNs?: Array<{ label: string; ns: number }>;
 }
@@ -231,6 +233,7 @@ export class GpuModelRunner implements ModelRunner {
     this.bindGroups.beginStep();
     const groupsBefore = this.bindGroups.created;
     let recordMs = 0;
+    let replayed = false;
 
     // Bind groups are validated as they are created: the scope spans recording and submit.
     device.pushErrorScope('validation');
@@ -260,6 +263,7 @@ export class GpuModelRunner implements ModelRunner {
       enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0, bindGroups: this.bindGroups };
       const key = stepProgramKey(T, S, wantHidden, S > 0 ? sampleRows : undefined, sampling?.args?.processed !== undefined);
       const program = this.profileSteps ? undefined : this.programs.get(key);
+      replayed = program !== undefined;
       if (program) {
         replay(enc, program);
         this.uniforms.restore(program.uniforms);
@@ -315,7 +319,7 @@ export class GpuModelRunner implements ModelRunner {
     if (error) throw new RunnerError('gpu_rejected', `WebGPU rejected the step: ${error.message}`);
     this.lastStepStats = {
       numTokens: T, dispatches: enc.dispatches, submits: 1, copyCommands, bytesUploaded, bytesReadBack: totalBytes,
-      bindGroupsCreated: this.bindGroups.created - groupsBefore, compilesAfterLoad: this.compilesAfterLoad, recordMs,
+      bindGroupsCreated: this.bindGroups.created - groupsBefore, compilesAfterLoad: this.compilesAfterLoad, recordMs, replayed,
     };
     if (enc.profiler && enc.profiler.labels.length > 0) this.lastStepStats.dispatchNs = await this.profiler.read(enc.profiler);
     return output;

@@ -132,6 +132,23 @@ describe('step machinery', () => {
     expect(await run(fused)).toEqual(await run(unfused));
   });
 
+  it('a step of a shape seen before is replayed and gives the bits of its recording', async () => {
+    const runner = await load('llama', 2);
+    const blocks = scatteredBlocks(runner.numKvBlocks, 4, 23);
+    await runner.step(buildStep([{ tokens: tokens(7, 9), startPos: 0, blockTable: blocks.subarray(0, 1), sample: false }]));
+    const decode = () => buildStep([{ tokens: [6], startPos: 9, blockTable: blocks.subarray(0, 1), sample: true }], { returnLogits: true });
+    const first = await runner.step(decode());
+    expect(runner.lastStepStats!.replayed).toBe(false);
+    // Another shape in between (3 tokens of another sequence), then the same decode again (it rewrites its KV slot with the same values).
+    await runner.step(buildStep([{ tokens: [1, 2, 3], startPos: 0, blockTable: blocks.subarray(1, 2), sample: true }]));
+    expect(runner.lastStepStats!.replayed).toBe(false);
+    const again = await runner.step(decode());
+    expect(runner.lastStepStats!.replayed).toBe(true);
+    expect(runner.lastStepStats!.bindGroupsCreated).toBe(0);
+    expect(new Uint32Array(again.logits!.buffer)).toEqual(new Uint32Array(first.logits!.buffer));
+    expect(again.sampled[0].tokenId).toBe(first.sampled[0].tokenId);
+  });
+
   it("a sequence's logits are the same bits alone as inside batches of T = 3, 16 and 37", async () => {
     const runner = await load('qwen2', 2);
     const blocks = scatteredBlocks(runner.numKvBlocks, 12, 17);
