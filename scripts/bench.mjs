@@ -5,13 +5,16 @@
 // (each bench names its own adapter). Benches listed in QUICK_ARGS / QUICK_ENV take many
 // minutes on a software adapter; they run in a quick mode unless --full is given (RESULTS.md
 // says so). RESULTS.md is rewritten after each bench, so a cut-off run keeps what finished;
-// a run of named benches replaces only their sections.
+// a run of named benches replaces only their sections. `--quick` (also as npm's
+// `npm run bench:gpu --quick`, which npm turns into npm_config_quick) is passed on to every
+// bench run (bench/gpu.ts: small shapes for a software adapter).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { gpuChildEnv } from './gpu-env.mjs';
 
-const QUICK_ARGS = { 'peer-wllama.ts': ['--quick'] };
+// bench/gpu*.ts: full-size models for a real GPU; `npm run bench:gpu` runs them with --full.
+const QUICK_ARGS = { 'peer-wllama.ts': ['--quick'], 'gpu.ts': ['--quick'], 'gpu-chromium.ts': ['--quick'] };
 // The runner, batching and prefix-cache benches (Node and Chromium) run their full settings:
 // with the software adapters' kernels each takes 1-3 minutes here. Benches that still need a
 // shorter mode name their environment here.
@@ -22,6 +25,7 @@ const RESULTS = 'bench/RESULTS.md';
 
 const args = process.argv.slice(2);
 const full = args.includes('--full');
+const quick = args.includes('--quick') || process.env.npm_config_quick === 'true';
 const only = args.filter((a) => !a.startsWith('--'));
 const files = readdirSync('bench')
   .filter((f) => f.endsWith('.ts') && !f.startsWith('_'))
@@ -42,7 +46,8 @@ if (only.length > 0 && existsSync(RESULTS)) {
 let failures = 0;
 const done = new Set();
 for (const f of files) {
-  const extra = full ? [] : (QUICK_ARGS[f] ?? []);
+  const extra = full ? [] : [...(QUICK_ARGS[f] ?? [])];
+  if (quick && !extra.includes('--quick')) extra.push('--quick');
   const extraEnv = full ? {} : (QUICK_ENV[f] ?? {});
   const argv = ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', `bench/${f}`, ...extra];
   const envText = Object.entries(extraEnv).map(([k, v]) => `${k}=${v} `).join('');

@@ -1,10 +1,11 @@
 // Node-only pieces of the benchmarks: fixture paths, the generated models' bytes, the
 // machine's load, and the host line of a report. Host-neutral measuring code lives in
 // bench/lib/*-measure.ts and engine-bench.ts (they also run in a Chromium page).
-import { loadavg } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTestModel } from '../../test/helpers/test-model';
+import { makeTestModel, type TestModelOptions } from '../../test/helpers/test-model';
 import { MODEL_30M } from './engine-bench';
 
 export const STORIES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/stories260K/stories260K.gguf');
@@ -20,4 +21,21 @@ export function machineLoad(): string {
 
 export function nodeHost(): string {
   return `Node ${process.version}, \`webgpu\` package (Dawn)`;
+}
+
+/**
+ * A generated bench model as a file in the temp directory, written once (the full-size
+ * shapes take minutes to generate) and reused by later runs and by the Chromium bench.
+ */
+export function benchModelFile(spec: { name: string; options: TestModelOptions }): string {
+  const dir = join(tmpdir(), 'tabllm-bench-models');
+  mkdirSync(dir, { recursive: true });
+  const o = spec.options;
+  const file = join(dir, `${o.arch}-v${o.vocab}-d${o.dim}-l${o.layers}-h${o.heads}x${o.kvHeads}-f${o.ffn}-${o.quant}-s${o.seed}-t${o.ropeTheta ?? 10000}.gguf`);
+  if (!existsSync(file)) {
+    const bytes = makeTestModel(o);
+    writeFileSync(`${file}.part`, bytes);
+    renameSync(`${file}.part`, file); // a cut-off run leaves no half file under the real name
+  }
+  return file;
 }

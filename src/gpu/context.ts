@@ -1,6 +1,12 @@
 // GpuContext: a device plus what every kernel needs — the features chosen, a
 // pipeline cache keyed by a string that is also the pipeline's GPU label, and
 // small helpers for labelled buffers. Kernels (src/kernels/<op>.ts) take a GpuContext.
+//
+// Pipelines are compiled at load, not on first use: the runner records every step shape
+// it can meet as a dry run inside collectPipelines(), which gathers the pipelines missing
+// from the cache, then awaits compilePipelines() (createComputePipelineAsync, all at
+// once). A pipeline still missing when a step records is compiled synchronously, so the
+// step works, and counted in `pipelineCompiles.sync` (tests and the bench assert none).
 
 export interface GpuFeatures {
   /** The device was created with 'shader-f16'. */
@@ -11,9 +17,21 @@ export interface GpuFeatures {
   timestamps?: boolean;
 }
 
+/** What createComputePipeline(Async) needs for one cache key. */
+export interface PipelineRequest {
+  key: string;
+  code: string;
+  constants?: Record<string, number>;
+  entryPoint: string;
+}
+
 export class GpuContext {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly modules = new Map<string, GPUShaderModule>();
+  /** Set inside collectPipelines(): misses are gathered here instead of compiled. */
+  private collecting: Map<string, PipelineRequest> | undefined;
+  /** Pipelines compiled so far: at load (async) and on first use (sync, a stall for the step that needed it). */
+  readonly pipelineCompiles = { async: 0, sync: 0 };
 
   constructor(
     readonly device: GPUDevice,
@@ -36,14 +54,51 @@ export class GpuContext {
   pipeline(key: string, code: string, constants?: Record<string, number>, entryPoint = 'main'): GPUComputePipeline {
     let p = this.pipelines.get(key);
     if (p) return p;
+    if (this.collecting) {
+      if (!this.collecting.has(key)) this.collecting.set(key, { key, code, constants, entryPoint });
+      // A dry run never binds or dispatches it (KernelEncoder.dry): a named stand-in is enough.
+      return { label: key } as GPUComputePipeline;
+    }
+    p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module: this.module(key, code), entryPoint, constants } });
+    this.pipelineCompiles.sync++;
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  /** Runs `record` (a dry run) and returns the pipelines it asked for that are not compiled yet. */
+  collectPipelines(record: () => void): PipelineRequest[] {
+    if (this.collecting) throw new Error('internal: collectPipelines is not reentrant');
+    this.collecting = new Map();
+    try {
+      record();
+      return [...this.collecting.values()];
+    } finally {
+      this.collecting = undefined;
+    }
+  }
+
+  /** Compiles `requests` with createComputePipelineAsync, all in flight at once; resolves when every one is cached. */
+  async compilePipelines(requests: readonly PipelineRequest[]): Promise<void> {
+    await Promise.all(
+      requests.map(async (r) => {
+        if (this.pipelines.has(r.key)) return;
+        const p = await this.device.createComputePipelineAsync({
+          label: r.key, layout: 'auto', compute: { module: this.module(r.key, r.code), entryPoint: r.entryPoint, constants: r.constants },
+        });
+        this.pipelineCompiles.async++;
+        // A step on another runner of this context may have compiled it meanwhile: keep one.
+        if (!this.pipelines.has(r.key)) this.pipelines.set(r.key, p);
+      }),
+    );
+  }
+
+  private module(key: string, code: string): GPUShaderModule {
     let module = this.modules.get(code);
     if (!module) {
       module = this.device.createShaderModule({ label: key, code });
       this.modules.set(code, module);
     }
-    p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint, constants } });
-    this.pipelines.set(key, p);
-    return p;
+    return module;
   }
 
   buffer(label: string, size: number, usage: GPUBufferUsageFlags): GPUBuffer {

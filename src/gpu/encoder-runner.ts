@@ -40,7 +40,9 @@ export class GpuEncoderRunner implements ModelRunner {
     readonly weights: EncoderWeights,
     private readonly ownsContext = false,
   ) {
-    this.bufs = new StepBuffers(ctx, config);
+    // Encoders keep gate and up separate (bert has no gate); q/k/v are fused where the file fuses them (nomic-bert).
+    const fused = weights.layers.some((l) => l.wqkv !== undefined);
+    this.bufs = new StepBuffers(ctx, config, { fusedQkv: fused, separateQkv: !fused || weights.layers.some((l) => l.wqkv === undefined), fusedGateUp: false, separateGateUp: true });
     const align = Math.max(256, ctx.limits.minUniformBufferOffsetAlignment);
     this.uniforms = new UniformArena(ctx, (uniformBlocksPerEncoderForward(weights) + 16) * align, 'embed:uniforms');
   }

@@ -2,21 +2,28 @@
 // It reads like llama2.c's forward(), over a flattened batch of T tokens:
 //
 //   x = embed(tokenIds) (· sqrt(dim): gemma)              [T, dim]
+//   xb = rmsnorm(x) · attnNorm[0]
 //   for each layer:
-//     xb = rmsnorm(x) · attnNorm
-//     q, k, v = xb · Wq, Wk, Wv (+ bias)                 (phi3: one fused qkv row)
-//     q, k = rope(rmsnorm_head(q, k))                    (head norm: qwen3, gemma3; local layers: own base;
-//                                                        smollm3: every 4th layer not rotated)
-//     pool[slot(t)] = k, v                                KV write through the block tables
+//     qkv = xb · Wqkv (+ bias)                           q/k/v concatenated at load (model-weights.ts);
+//                                                        a layer that could not be: three matmuls
+//     q, k = rope(rmsnorm_head(q, k)); pool[slot(t)] = k, v   one pass (rope-kv; head norm: qwen3, gemma3;
+//                                                        local layers: own base; smollm3: every 4th
+//                                                        layer not rotated, k/v written as computed)
 //     attnOut = pagedAttention(q, pool)                  causal within each sequence (local layers:
 //                                                        the last window positions; gemma2: soft-capped scores)
-//     x += attnOut · Wo                                  (gemma: rmsnorm(attnOut · Wo) · attnPostNorm)
-//     xb = rmsnorm(x) · ffnNorm
-//     x += (act(xb · Wgate) * (xb · Wup)) · Wdown        (act: silu, gemma gelu_tanh; phi3: one fused
-//                                                        gate/up row; gemma: post-norm as above)
+//     x += attnOut · Wo;  xb = rmsnorm(x) · ffnNorm      one pass (add-rmsnorm; gemma: the add takes
+//                                                        rmsnorm(attnOut · Wo) · attnPostNorm)
+//     gu = xb · Wgate|up                                 gate/up concatenated at load     [T, 2 ffnDim]
+//     hb = act(gu[:, :ffnDim]) * gu[:, ffnDim:]          act: silu, gemma gelu_tanh
+//     x += hb · Wdown;  xb = rmsnorm(x) · attnNorm[l+1]  one pass (the last layer: the add alone, or
+//                                                        with the final norm into `hidden` when asked)
 //   h = rmsnorm(x[sampleRows]) · outputNorm               [S, dim], last token of each sampled sequence
 //   logits = h · Woutputᵀ (soft-capped: gemma2)          [S, vocab]
+//
+// Dispatches per layer, fused: 9 (qkv, rope-kv, attention, wo, add-norm, gate|up, act×up,
+// down, add-norm), counted by test/gpu/step-machinery.test.ts.
 import { pagedAttention } from '../kernels/attention';
+import { addRmsNorm } from '../kernels/add-rmsnorm';
 import { addInPlace, gatherRows, scaleInPlace, siluMul, softcapInPlace } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
 import type { KernelEncoder } from '../kernels/encoder';
@@ -24,11 +31,12 @@ import { kvWrite } from '../kernels/kv-write';
 import { matmul } from '../kernels/matmul';
 import { rmsNorm } from '../kernels/rmsnorm';
 import { rope } from '../kernels/rope';
+import { ropeKv } from '../kernels/rope-kv';
 import type { ModelConfig } from '../model/config';
 import { localRopeConfig, ropeMagnitude } from '../model/rope-scaling';
 import type { KvPool } from './kv-pool';
 import type { ModelWeights } from './model-weights';
-import type { StepBuffers } from './step-buffers';
+import type { ProjectionLayout, StepBuffers } from './step-buffers';
 
 export interface ForwardShape {
   numTokens: number; // T
@@ -50,14 +58,12 @@ export function encodeForward(
   const T = shape.numTokens;
   const qDim = c.numHeads * c.headDim;
   const kvDim = c.numKvHeads * c.headDim;
-  /** x += proj [T, dim], through a post-norm (gemma) when the layer has one; xb is free here. */
-  const addResidual = (postNorm: GPUBuffer | undefined) => {
-    if (postNorm) rmsNorm(enc, { x: bufs.proj, weight: postNorm, out: bufs.xb, numRows: T, rowSize: c.dim, eps: c.rmsEps });
-    addInPlace(enc, { x: bufs.x, y: postNorm ? bufs.xb : bufs.proj, n: T * c.dim });
-  };
+  const norm = { numRows: T, rowSize: c.dim, eps: c.rmsEps };
 
   embedding(enc, { weight: w.tokenEmbedding, tokenIds: bufs.tokenIds, out: bufs.x, numTokens: T }); // x [T, dim]
   if (c.embedScale !== undefined) scaleInPlace(enc, { x: bufs.x, n: T * c.dim, scale: c.embedScale });
+  // The only standalone norm: every later one rides on the residual add before it.
+  rmsNorm(enc, { ...norm, x: bufs.x, weight: w.layers[0].attnNorm, out: bufs.xb }); // xb [T, dim]
   const localRope = localRopeConfig(c);
 
   for (let l = 0; l < c.numLayers; l++) {
@@ -65,53 +71,51 @@ export function encodeForward(
     const local = c.slidingWindow?.localLayers[l] ?? false;
 
     // ---- attention ----
-    rmsNorm(enc, { x: bufs.x, weight: lw.attnNorm, out: bufs.xb, numRows: T, rowSize: c.dim, eps: c.rmsEps });
-    // Where q, k, v live: three buffers, or three column ranges of one fused row.
-    let qBuf: GPUBuffer, kBuf: GPUBuffer, vBuf: GPUBuffer;
-    let qkvStride: number | undefined;
-    let kOffset = 0, vOffset = 0;
-    if (lw.wqkv) {
-      matmul(enc, { weight: lw.wqkv, x: bufs.xb, y: bufs.qkv!, bias: lw.bqkv, numTokens: T }); // [T, qDim + 2 kvDim]
-      qBuf = kBuf = vBuf = bufs.qkv!;
-      qkvStride = qDim + 2 * kvDim;
-      kOffset = qDim;
-      vOffset = qDim + kvDim;
-    } else {
-      matmul(enc, { weight: lw.wq!, x: bufs.xb, y: bufs.q!, bias: lw.bq, numTokens: T }); // [T, qDim]
-      matmul(enc, { weight: lw.wk!, x: bufs.xb, y: bufs.k!, bias: lw.bk, numTokens: T }); // [T, kvDim]
-      matmul(enc, { weight: lw.wv!, x: bufs.xb, y: bufs.v!, bias: lw.bv, numTokens: T }); // [T, kvDim]
-      qBuf = bufs.q!;
-      kBuf = bufs.k!;
-      vBuf = bufs.v!;
-    }
     const ropeCommon = {
       positions: bufs.positions, turns: local ? w.ropeTurnsLocal : w.ropeTurns, numTokens: T, headDim: c.headDim, ropeDim: c.ropeDim,
       style: c.ropeStyle, magnitude: ropeMagnitude(local ? localRope : c),
     } as const;
-    if (!c.noRopeLayers?.[l]) {
-      rope(enc, {
-        ...ropeCommon, x: qBuf, numHeads: c.numHeads, rowStride: qkvStride, colOffset: 0,
-        norm: lw.qNorm ? { weight: lw.qNorm, eps: c.rmsEps } : undefined,
+    // Where q lives: a column range of the fused qkv row, or its own buffer.
+    let qBuf: GPUBuffer;
+    let qRowStride: number | undefined;
+    if (lw.wqkv) {
+      matmul(enc, { weight: lw.wqkv, x: bufs.xb, y: bufs.qkv!, bias: lw.bqkv, numTokens: T }); // [T, qDim + 2 kvDim]
+      if (c.noRopeLayers?.[l]) {
+        // smollm3's NoPE layers (no q/k norms there): k and v go to the pool as computed.
+        kvWrite(enc, {
+          k: bufs.qkv!, v: bufs.qkv!, slotMapping: bufs.slotMapping, kPool: pool.kPools[l], vPool: pool.vPools[l], numTokens: T, kvDim, kvType: pool.kvType,
+          kRowStride: qDim + 2 * kvDim, kColOffset: qDim, vRowStride: qDim + 2 * kvDim, vColOffset: qDim + kvDim,
+        });
+      } else {
+        ropeKv(enc, {
+          ...ropeCommon, qkv: bufs.qkv!, slotMapping: bufs.slotMapping, kPool: pool.kPools[l], vPool: pool.vPools[l], kvType: pool.kvType,
+          numHeads: c.numHeads, numKvHeads: c.numKvHeads, norm: lw.qNorm ? { q: lw.qNorm, k: lw.kNorm!, eps: c.rmsEps } : undefined,
+        });
+      }
+      qBuf = bufs.qkv!;
+      qRowStride = qDim + 2 * kvDim;
+    } else {
+      matmul(enc, { weight: lw.wq!, x: bufs.xb, y: bufs.q!, bias: lw.bq, numTokens: T }); // [T, qDim]
+      matmul(enc, { weight: lw.wk!, x: bufs.xb, y: bufs.k!, bias: lw.bk, numTokens: T }); // [T, kvDim]
+      matmul(enc, { weight: lw.wv!, x: bufs.xb, y: bufs.v!, bias: lw.bv, numTokens: T }); // [T, kvDim]
+      if (!c.noRopeLayers?.[l]) {
+        rope(enc, { ...ropeCommon, x: bufs.q!, numHeads: c.numHeads, norm: lw.qNorm ? { weight: lw.qNorm, eps: c.rmsEps } : undefined });
+        rope(enc, { ...ropeCommon, x: bufs.k!, numHeads: c.numKvHeads, norm: lw.kNorm ? { weight: lw.kNorm, eps: c.rmsEps } : undefined });
+      }
+      kvWrite(enc, {
+        k: bufs.k!, v: bufs.v!, slotMapping: bufs.slotMapping, kPool: pool.kPools[l], vPool: pool.vPools[l], numTokens: T, kvDim, kvType: pool.kvType,
       });
-      rope(enc, {
-        ...ropeCommon, x: kBuf, numHeads: c.numKvHeads, rowStride: qkvStride, colOffset: kOffset,
-        norm: lw.kNorm ? { weight: lw.kNorm, eps: c.rmsEps } : undefined,
-      });
+      qBuf = bufs.q!;
     }
-    kvWrite(enc, {
-      k: kBuf, v: vBuf, slotMapping: bufs.slotMapping, kPool: pool.kPools[l], vPool: pool.vPools[l], numTokens: T, kvDim,
-      kRowStride: qkvStride, kColOffset: kOffset, vRowStride: qkvStride, vColOffset: vOffset, kvType: pool.kvType,
-    });
     pagedAttention(enc, {
       q: qBuf, kPool: pool.kPools[l], vPool: pool.vPools[l], tokenMeta: bufs.tokenMeta, blockTables: bufs.blockTables,
-      out: bufs.attnOut, numTokens: T, numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim, qRowStride: qkvStride,
+      out: bufs.attnOut, numTokens: T, numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim, qRowStride,
       kvType: pool.kvType, scale: c.attnScale, softcap: c.attnSoftcap, window: local ? c.slidingWindow!.size : undefined,
     }); // [T, qDim]
     matmul(enc, { weight: lw.wo, x: bufs.attnOut, y: bufs.proj, numTokens: T }); // [T, dim]
-    addResidual(lw.attnPostNorm);
+    addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: lw.attnPostNorm, weight: lw.ffnNorm, out: bufs.xb }); // x, xb [T, dim]
 
     // ---- feed-forward (SwiGLU; gemma: GeGLU) ----
-    rmsNorm(enc, { x: bufs.x, weight: lw.ffnNorm, out: bufs.xb, numRows: T, rowSize: c.dim, eps: c.rmsEps });
     if (lw.wGate) {
       matmul(enc, { weight: lw.wGate, x: bufs.xb, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
       matmul(enc, { weight: lw.wUp, x: bufs.xb, y: bufs.up!, numTokens: T }); // [T, ffnDim]
@@ -124,12 +128,17 @@ export function encodeForward(
       });
     }
     matmul(enc, { weight: lw.wDown, x: bufs.hb, y: bufs.proj, numTokens: T }); // [T, dim]
-    addResidual(lw.ffnPostNorm);
+    if (l + 1 < c.numLayers) {
+      addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: lw.ffnPostNorm, weight: w.layers[l + 1].attnNorm, out: bufs.xb });
+    } else if (shape.wantHidden) {
+      // The final norm of every row, for steps that return hidden states.
+      addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: lw.ffnPostNorm, weight: w.outputNorm, out: bufs.hidden! }); // [T, dim]
+    } else {
+      if (lw.ffnPostNorm) rmsNorm(enc, { ...norm, x: bufs.proj, weight: lw.ffnPostNorm, out: bufs.xb });
+      addInPlace(enc, { x: bufs.x, y: lw.ffnPostNorm ? bufs.xb : bufs.proj, n: T * c.dim });
+    }
   }
 
-  if (shape.wantHidden) {
-    rmsNorm(enc, { x: bufs.x, weight: w.outputNorm, out: bufs.hidden!, numRows: T, rowSize: c.dim, eps: c.rmsEps }); // [T, dim]
-  }
   const S = shape.numSampled;
   if (S > 0) {
     // Only the rows that are sampled need the final norm and the (largest) LM head matmul.
@@ -138,6 +147,16 @@ export function encodeForward(
     matmul(enc, { weight: w.output, x: bufs.lastNormed, y: bufs.logits, numTokens: S }); // [S, vocab]
     if (c.finalSoftcap !== undefined) softcapInPlace(enc, { x: bufs.logits, n: S * c.vocabSize, cap: c.finalSoftcap });
   }
+}
+
+/** The projection buffers `w`'s layers need (fused at load, separate, or both). */
+export function projectionLayout(w: ModelWeights): ProjectionLayout {
+  return {
+    fusedQkv: w.layers.some((l) => l.wqkv !== undefined),
+    separateQkv: w.layers.some((l) => l.wqkv === undefined),
+    fusedGateUp: w.layers.some((l) => l.wGate === undefined),
+    separateGateUp: w.layers.some((l) => l.wGate !== undefined),
+  };
 }
 
 /** Upper bound on the uniform blocks one forward pushes (arena sizing). */

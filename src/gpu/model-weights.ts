@@ -9,6 +9,13 @@
 // A tensor type the GPU has no layout for (IQ2/IQ3 types, MXFP4, …) refuses the whole file
 // before the first upload: GGUFError `unsupported_tensor_type` naming the tensor and type
 // (checked by TensorLoader).
+//
+// Load-time fusion (unless `fuse: false`; TensorLoader.concatenated): a layer's q, k, v weights become one wqkv
+// (rows q, then k, then v, as phi3's file has them; biases likewise) and gate, up become
+// one wUp of [2 ffnDim, dim] (gate rows, then up rows, as phi3's), when the tensors share
+// a type and row length (and q/k/v all have biases or none). One matmul then serves
+// what took three or two; each output row is the same dot product either way. A layer
+// whose tensors differ (a Q4_K_M file with Q6_K attn_v) keeps them separate.
 import type { ModelConfig } from '../model/config';
 import type { ByteSource, GGUFFile } from '../model/gguf/types';
 import { ropeTurnTable, ropeTurnTableFromFrequencies } from '../kernels/rope';
@@ -26,7 +33,7 @@ export interface LayerWeights {
   bq?: GPUBuffer; // [qDim] f32 (qwen2)
   bk?: GPUBuffer; // [kvDim] f32
   bv?: GPUBuffer; // [kvDim] f32
-  /** Fused projection (phi3): rows q, then k, then v. */
+  /** Fused projection (phi3's file, or q/k/v concatenated at load): rows q, then k, then v. */
   wqkv?: GpuWeight; // [qDim + 2 kvDim, dim]
   bqkv?: GPUBuffer; // [qDim + 2 kvDim] f32
   qNorm?: GPUBuffer; // [headDim] f32 (qwen3)
@@ -36,7 +43,7 @@ export interface LayerWeights {
   attnPostNorm?: GPUBuffer; // [dim] f32
   ffnPostNorm?: GPUBuffer; // [dim] f32
   ffnNorm: GPUBuffer; // [dim] f32
-  /** Absent when fused (phi3): wUp then holds gate rows, then up rows. */
+  /** Absent when fused (phi3's file, or concatenated at load): wUp then holds gate rows, then up rows. */
   wGate?: GpuWeight; // [ffnDim, dim]
   wUp: GpuWeight; // [ffnDim, dim] or [2 ffnDim, dim] fused
   wDown: GpuWeight; // [dim, ffnDim]
@@ -66,12 +73,23 @@ export async function loadModelWeights(
   source: ByteSource,
   config: ModelConfig,
   onProgress?: (p: WeightProgress) => void,
+  options: { fuse?: boolean } = {},
 ): Promise<ModelWeights> {
+  const fuse = options.fuse ?? true;
   const loader = new TensorLoader(ctx, gguf, source, onProgress);
   const owned = loader.owned;
   const matrix = (name: string) => loader.matrix(name);
   const vector = (name: string) => loader.vector(name);
   const optional = <T>(name: string, load: (n: string) => Promise<T>) => loader.optional(name, load);
+  const concatenated = (name: string, names: string[]) => loader.concatenated(name, names);
+  const concatenatedVector = (name: string, names: string[]) => loader.concatenatedVector(name, names);
+  const canConcatenate = (names: string[]) => fuse && loader.canConcatenate(names);
+
+  /** q, k, v all with a bias or all without (a missing one would need zeros to fuse). */
+  const qkvBiasesAlike = (blk: string): boolean => {
+    const n = ['q', 'k', 'v'].filter((p) => loader.has(`${blk}.attn_${p}.bias`)).length;
+    return n === 0 || n === 3;
+  };
 
   try {
     const tokenEmbedding = await matrix('token_embd.weight');
@@ -88,6 +106,9 @@ export async function loadModelWeights(
       if (config.fusedQkv) {
         layer.wqkv = await matrix(`${blk}.attn_qkv.weight`);
         layer.bqkv = await optional(`${blk}.attn_qkv.bias`, vector);
+      } else if (canConcatenate(['q', 'k', 'v'].map((p) => `${blk}.attn_${p}.weight`)) && qkvBiasesAlike(blk)) {
+        layer.wqkv = await concatenated(`${blk}.attn_qkv(fused)`, ['q', 'k', 'v'].map((p) => `${blk}.attn_${p}.weight`));
+        if (loader.has(`${blk}.attn_q.bias`)) layer.bqkv = await concatenatedVector(`${blk}.attn_qkv.bias(fused)`, ['q', 'k', 'v'].map((p) => `${blk}.attn_${p}.bias`));
       } else {
         layer.wq = await matrix(`${blk}.attn_q.weight`);
         layer.wk = await matrix(`${blk}.attn_k.weight`);
@@ -102,8 +123,14 @@ export async function loadModelWeights(
       }
       layer.wo = await matrix(`${blk}.attn_output.weight`);
       layer.ffnNorm = await vector(`${blk}.ffn_norm.weight`);
-      if (!config.fusedGateUp) layer.wGate = await matrix(`${blk}.ffn_gate.weight`);
-      layer.wUp = await matrix(`${blk}.ffn_up.weight`);
+      if (config.fusedGateUp) {
+        layer.wUp = await matrix(`${blk}.ffn_up.weight`);
+      } else if (canConcatenate([`${blk}.ffn_gate.weight`, `${blk}.ffn_up.weight`])) {
+        layer.wUp = await concatenated(`${blk}.ffn_gate_up(fused)`, [`${blk}.ffn_gate.weight`, `${blk}.ffn_up.weight`]);
+      } else {
+        layer.wGate = await matrix(`${blk}.ffn_gate.weight`);
+        layer.wUp = await matrix(`${blk}.ffn_up.weight`);
+      }
       layer.wDown = await matrix(`${blk}.ffn_down.weight`);
       if (config.postNorms) {
         layer.attnPostNorm = await vector(`${blk}.post_attention_norm.weight`);

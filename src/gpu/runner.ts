@@ -7,23 +7,32 @@
 // Decoder embedding models (pooling_type set) also get embed(): the same forward on a scratch
 // KV pool per batch, pooled on the GPU (embed-step.ts). Encoders have their own runner
 // (encoder-runner.ts).
+//
+// What a step costs the CPU is kept near zero: every pipeline is compiled at load
+// (step-plan.ts; none after), step buffers are sized at load for `stepCapacity`, and bind
+// groups are made once and reused (kernels/bind-group-cache.ts), and a step of a shape seen
+// before replays that shape's recorded dispatches (step-program.ts): a warm step only
+// uploads its metadata and records set-pipeline / set-bind-group / dispatch.
 import type { EmbedInput, ModelRunner, StepInput, StepOutput } from '../engine/types';
 import { KV_BLOCK_SIZE } from '../engine/types';
+import { BindGroupCache } from '../kernels/bind-group-cache';
 import { UniformArena, type KernelEncoder } from '../kernels/encoder';
 import type { KvType } from '../kernels/kv-type';
-import { packSampleRows, requestsFromSequences, Sampler, type PackedSampleRows, type SampleRequest } from '../kernels/sample';
+import { packSampleRows, requestsFromSequences, sample, Sampler, type PackedSampleRows, type SampleRequest } from '../kernels/sample';
 import type { ModelConfig } from '../model/config';
 import type { ByteSource, GGUFFile } from '../model/gguf/types';
 import type { GpuContext } from './context';
 import { DeviceContext, GpuError } from './device';
 import { runEmbedStep } from './embed-step';
-import { encodeForward, uniformBlocksPerForward } from './forward';
+import { encodeForward, projectionLayout, uniformBlocksPerForward } from './forward';
 import { defaultKvCacheBytes, KvPool } from './kv-pool';
 import { loadModelWeights, type ModelWeights, type WeightProgress } from './model-weights';
 import { RunnerError } from './runner-errors';
 import { StepBuffers } from './step-buffers';
 import { StepProfiler } from './step-profiler';
 import { packStep } from './step-pack';
+import { replay, stepProgramKey, StepPrograms } from './step-program';
+import { collectStepPipelines } from './step-plan';
 
 export { RunnerError } from './runner-errors';
 
@@ -44,7 +53,22 @@ export interface CreateGpuRunnerOptions {
   onProgress?: (p: WeightProgress) => void;
   /** destroy() also destroys the context (the runner created it). */
   ownsContext?: boolean;
+  /**
+   * Step buffers are allocated at load for this many tokens and sampled rows (a bigger
+   * step regrows them once, and rebuilds the bind groups). Default DEFAULT_STEP_CAPACITY.
+   */
+  stepCapacity?: StepCapacity;
+  /** Concatenate q/k/v and gate/up weights at load (model-weights.ts). Default true. */
+  fuseWeights?: boolean;
 }
+
+export interface StepCapacity {
+  tokens: number;
+  sampledRows: number;
+}
+
+/** The scheduler's defaults (maxBatchTokens 512, maxRunningSequences 64). */
+export const DEFAULT_STEP_CAPACITY: StepCapacity = { tokens: 512, sampledRows: 64 };
 
 /** What the last step cost (bench). */
 export interface StepStats {
@@ -57,6 +81,14 @@ export interface StepStats {
   /** writeBuffer bytes: metadata and uniform arena. */
   bytesUploaded: number;
   bytesReadBack: number;
+  /** Bind groups this step had to create (0 once the step's shape class is warm). */
+  bindGroupsCreated: number;
+  /** Pipelines compiled since the runner loaded (0: every one was compiled at load). */
+  compilesAfterLoad: number;
+  /** JS milliseconds from the first command recorded to the submit (bench: record ms/step). */
+  recordMs: number;
+  /** The dispatches were replayed from an earlier step of the same shape (step-program.ts). */
+  replayed: boolean;
   /** Only when `profileSteps` was on: GPU nanoseconds per dispatch, in recording order. */
   dispatchNs?: Array<{ label: string; ns: number }>;
 }
@@ -73,10 +105,20 @@ export class GpuModelRunner implements ModelRunner {
    */
   profileSteps = false;
   private readonly profiler: StepProfiler;
+  /** Set by recordOnlyMs: record and finish steps, never submit them. */
+  private dropCommands = false;
   private readonly uniforms: UniformArena;
   private readonly bufs: StepBuffers;
+  private readonly bindGroups = new BindGroupCache();
+  private readonly programs = new StepPrograms();
+  /** sampler.generation the programs were recorded with. */
+  private programsSamplerGeneration = 0;
+  /** bufs.generation the cached bind groups were made for. */
+  private bindGroupsGeneration = -1;
   /** GPU sampling (src/kernels/sample.ts); re-created with more rows when a step samples more. */
-  private sampler: Sampler | undefined;
+  private sampler: Sampler;
+  /** ctx.pipelineCompiles.sync when the load finished. */
+  private syncCompilesAtLoad = 0;
   private busy = false;
   private destroyed = false;
   /**
@@ -93,10 +135,14 @@ export class GpuModelRunner implements ModelRunner {
     readonly weights: ModelWeights,
     readonly kvPool: KvPool,
     private readonly ownsContext = false,
+    capacity: StepCapacity = DEFAULT_STEP_CAPACITY,
   ) {
     this.numKvBlocks = kvPool.numBlocks;
     this.kvType = kvPool.kvType;
-    this.bufs = new StepBuffers(ctx, config);
+    this.bufs = new StepBuffers(ctx, config, projectionLayout(weights));
+    // Block tables: every sequence of a full batch at a long context (shared prefixes repeat blocks).
+    this.bufs.ensure(capacity.tokens, capacity.sampledRows, Math.max(256, 2 * kvPool.numBlocks), false);
+    this.sampler = new Sampler(ctx, { maxRows: this.bufs.sampleCapacity, vocabSize: config.vocabSize });
     this.profiler = new StepProfiler(ctx);
     const align = Math.max(256, ctx.limits.minUniformBufferOffsetAlignment);
     this.uniforms = new UniformArena(ctx, (uniformBlocksPerForward(weights) + 16) * align, 'step:uniforms');
@@ -122,6 +168,46 @@ export class GpuModelRunner implements ModelRunner {
         return this.bufs.hidden!; // [T, dim] after the final norm
       },
     }, input);
+  }
+
+  /**
+   * Bench only: records `input` `iterations` times without submitting (the GPU does no
+   * work; metadata and uniform writes land, and the next real step rewrites them) and
+   * returns each recording's stats: JS ms to record (R), bind groups created, dispatches.
+   */
+  async recordOnly(input: StepInput, iterations: number): Promise<StepStats[]> {
+    const stats: StepStats[] = [];
+    this.dropCommands = true;
+    try {
+      for (let i = 0; i < iterations; i++) {
+        await this.step(input);
+        stats.push(this.lastStepStats!);
+      }
+    } finally {
+      this.dropCommands = false;
+    }
+    return stats;
+  }
+
+  /** Compiles (createComputePipelineAsync) every pipeline a step can need; createGpuRunner awaits it. */
+  async preparePipelines(): Promise<void> {
+    const missing = collectStepPipelines(this.ctx, this.config, this.weights, this.kvPool);
+    try {
+      await this.ctx.compilePipelines(missing);
+    } catch (e) {
+      throw new RunnerError('model_load_failed', `compiling the step's pipelines failed: ${(e as Error)?.message ?? String(e)}`);
+    }
+    this.syncCompilesAtLoad = this.ctx.pipelineCompiles.sync;
+  }
+
+  /** Pipelines compiled on first use since the load (each one stalled the step that needed it). */
+  get compilesAfterLoad(): number {
+    return this.ctx.pipelineCompiles.sync - this.syncCompilesAtLoad;
+  }
+
+  /** Bind groups created so far (bench: after warm-up a step creates none). */
+  get bindGroupsCreated(): number {
+    return this.bindGroups.created;
   }
 
   /** Weight bytes on the GPU and in the file (the runner bench reports their ratio). */
@@ -162,11 +248,25 @@ export class GpuModelRunner implements ModelRunner {
     const wantLogits = input.returnLogits === true && S > 0;
     const wantHidden = input.returnHidden === true;
     const bufs = this.bufs;
+    const recordStart = performance.now();
     bufs.ensure(T, S, packed.blockTables.length, wantHidden);
-    if (S > 0 && (!this.sampler || this.sampler.maxRows < S)) {
-      this.sampler?.destroy();
+    if (this.sampler.maxRows < S) {
+      this.sampler.destroy();
       this.sampler = new Sampler(this.ctx, { maxRows: bufs.sampleCapacity, vocabSize: c.vocabSize });
+      this.bindGroups.clear();
+      this.programs.clear();
+      this.programsSamplerGeneration = this.sampler.generation;
     }
+    if (bufs.generation !== this.bindGroupsGeneration) {
+      // They name buffers that were just replaced.
+      this.bindGroups.clear();
+      this.programs.clear();
+      this.bindGroupsGeneration = bufs.generation;
+    }
+    this.bindGroups.beginStep();
+    const groupsBefore = this.bindGroups.created;
+    let recordMs = 0;
+    let replayed = false;
 
     // Bind groups are validated as they are created: the scope spans recording and submit.
     device.pushErrorScope('validation');
@@ -175,7 +275,7 @@ export class GpuModelRunner implements ModelRunner {
     let copyCommands: number;
     let bytesUploaded: number;
     let readback: GPUBuffer | undefined;
-    const idsBytes = S > 0 ? this.sampler!.outBytes(requests) : 0;
+    const idsBytes = S > 0 ? this.sampler.outBytes(requests) : 0;
     const logitsBytes = wantLogits ? S * c.vocabSize * 4 : 0;
     const hiddenBytes = wantHidden ? T * c.dim * 4 : 0;
     const totalBytes = idsBytes + logitsBytes + hiddenBytes;
@@ -185,25 +285,43 @@ export class GpuModelRunner implements ModelRunner {
       bytesUploaded = meta.bytes;
       copyCommands = meta.copies + this.kvPool.encodeCopies(encoder, copies);
 
-      const pass = encoder.beginComputePass({ label: 'step:forward' });
-      enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0 };
-      if (this.profileSteps) enc.profiler = this.profiler.attach(encoder);
-      encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden });
       // Sampling reads the logits; returned logits must stay raw (no bias / penalties in place).
-      if (S > 0) bytesUploaded += this.sampler!.record(enc, bufs.logits, requests, { preserveLogits: wantLogits, packed: sampleRows });
+      const sampling = S > 0 ? this.sampler.upload(bufs.logits, requests, { preserveLogits: wantLogits, packed: sampleRows }) : undefined;
+      bytesUploaded += sampling?.bytes ?? 0;
+      if (this.sampler.generation !== this.programsSamplerGeneration) {
+        this.programs.clear(); // the sampling dispatches bind a buffer that was just replaced or added
+        this.programsSamplerGeneration = this.sampler.generation;
+      }
+      const pass = encoder.beginComputePass({ label: 'step:forward' });
+      enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0, bindGroups: this.bindGroups };
+      const key = stepProgramKey(T, S, wantHidden, S > 0 ? sampleRows : undefined, sampling?.args?.processed !== undefined);
+      const program = this.profileSteps ? undefined : this.programs.get(key);
+      replayed = program !== undefined;
+      if (program) {
+        replay(enc, program);
+        this.uniforms.restore(program.uniforms);
+      } else {
+        if (this.profileSteps) enc.profiler = this.profiler.attach(encoder);
+        else enc.capture = [];
+        encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden });
+        if (sampling?.args) sample(enc, sampling.args);
+        if (enc.capture) this.programs.set(key, { dispatches: enc.capture, uniforms: this.uniforms.snapshot() });
+      }
       enc.pass.end();
       if (enc.profiler) this.profiler.resolve(encoder, enc.profiler);
 
       // Readback layout: sampler output (ids, logprobs when asked) | logits [S, vocab] f32 | hidden [T, dim] f32.
       readback = totalBytes > 0 ? bufs.readbackBuffer(totalBytes) : undefined;
       if (readback) {
-        if (idsBytes) encoder.copyBufferToBuffer(this.sampler!.out, 0, readback, 0, idsBytes);
+        if (idsBytes) encoder.copyBufferToBuffer(this.sampler.out, 0, readback, 0, idsBytes);
         if (logitsBytes) encoder.copyBufferToBuffer(bufs.logits, 0, readback, idsBytes, logitsBytes);
         if (hiddenBytes) encoder.copyBufferToBuffer(bufs.hidden!, 0, readback, idsBytes + logitsBytes, hiddenBytes);
         copyCommands += (idsBytes ? 1 : 0) + (logitsBytes ? 1 : 0) + (hiddenBytes ? 1 : 0);
       }
       bytesUploaded += this.uniforms.flush();
-      device.queue.submit([encoder.finish()]);
+      const commands = encoder.finish();
+      recordMs = performance.now() - recordStart;
+      if (!this.dropCommands) device.queue.submit([commands]);
     } catch (e) {
       this.uniforms.flush(); // drop what the failed recording pushed
       throw e;
@@ -212,7 +330,7 @@ export class GpuModelRunner implements ModelRunner {
     }
 
     const output: StepOutput = { sampled: [] };
-    if (readback) {
+    if (readback && !this.dropCommands) {
       try {
         await readback.mapAsync(GPUMapMode.READ, 0, Math.ceil(totalBytes / 4) * 4);
       } catch (e) {
@@ -223,7 +341,7 @@ export class GpuModelRunner implements ModelRunner {
       }
       try {
         const mapped = readback.getMappedRange(0, Math.ceil(totalBytes / 4) * 4);
-        if (S > 0) output.sampled = this.sampler!.read(mapped.slice(0, idsBytes), requests);
+        if (S > 0) output.sampled = this.sampler.read(mapped.slice(0, idsBytes), requests);
         if (logitsBytes) output.logits = new Float32Array(mapped.slice(idsBytes, idsBytes + logitsBytes));
         if (hiddenBytes) output.hidden = new Float32Array(mapped.slice(idsBytes + logitsBytes, totalBytes));
       } finally {
@@ -232,7 +350,10 @@ export class GpuModelRunner implements ModelRunner {
     }
     const error = await validation;
     if (error) throw new RunnerError('gpu_rejected', `WebGPU rejected the step: ${error.message}`);
-    this.lastStepStats = { numTokens: T, dispatches: enc.dispatches, submits: 1, copyCommands, bytesUploaded, bytesReadBack: totalBytes };
+    this.lastStepStats = {
+      numTokens: T, dispatches: enc.dispatches, submits: 1, copyCommands, bytesUploaded, bytesReadBack: totalBytes,
+      bindGroupsCreated: this.bindGroups.created - groupsBefore, compilesAfterLoad: this.compilesAfterLoad, recordMs, replayed,
+    };
     if (enc.profiler && enc.profiler.labels.length > 0) this.lastStepStats.dispatchNs = await this.profiler.read(enc.profiler);
     return output;
   }
@@ -242,7 +363,8 @@ export class GpuModelRunner implements ModelRunner {
     this.destroyed = true;
     this.bufs.destroy();
     this.uniforms.destroy();
-    this.sampler?.destroy();
+    this.sampler.destroy();
+    this.bindGroups.clear();
     this.profiler.destroy();
     this.kvPool.destroy();
     this.weights.destroy();
@@ -264,10 +386,17 @@ export async function createGpuRunner(o: CreateGpuRunnerOptions): Promise<GpuMod
   const kvPool = new KvPool(o.ctx, o.config, kvCacheBytes, kvType);
   let weights: ModelWeights;
   try {
-    weights = await loadModelWeights(o.ctx, o.gguf, o.source, o.config, o.onProgress);
+    weights = await loadModelWeights(o.ctx, o.gguf, o.source, o.config, o.onProgress, { fuse: o.fuseWeights });
   } catch (e) {
     kvPool.destroy();
     throw e;
   }
-  return new GpuModelRunner(o.ctx, o.config, weights, kvPool, o.ownsContext);
+  const runner = new GpuModelRunner(o.ctx, o.config, weights, kvPool, o.ownsContext, o.stepCapacity);
+  try {
+    await runner.preparePipelines(); // no request ever waits for a compile
+  } catch (e) {
+    runner.destroy();
+    throw e;
+  }
+  return runner;
 }

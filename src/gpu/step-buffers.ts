@@ -1,6 +1,7 @@
-// The buffers one step works in: activations sized for the largest batch seen so far
-// (reused across steps, regrown when a bigger batch comes), the step's metadata, and
-// the small MAP_READ buffer the sampler's rows come back in.
+// The buffers one step works in: activations sized at load for the runner's batch
+// capacity (regrown, once, when a bigger batch comes: `generation` counts it, since every
+// cached bind group names these buffers), the step's metadata, and the small MAP_READ
+// buffer the sampler's rows come back in.
 //
 // Metadata goes up with ONE writeBuffer into `metaUpload`, then the command encoder
 // copies each section into the buffer the kernels bind (kernels take whole buffers):
@@ -25,6 +26,17 @@ export interface StepMeta {
   /** [B] every sequence's block table, concatenated */
   blockTables: Int32Array;
 }
+
+/** Which projection buffers the layers need: q/k/v and gate/up fused at load, kept separate, or both (mixed layers). */
+export interface ProjectionLayout {
+  separateQkv: boolean;
+  fusedQkv: boolean;
+  separateGateUp: boolean;
+  fusedGateUp: boolean;
+}
+
+/** Makes a buffer; a dry run (step-plan.ts) passes one that allocates nothing. */
+export type StepAllocator = (label: string, size: number, usage: GPUBufferUsageFlags) => GPUBuffer;
 
 /** Capacity for `n` items: grow by at least 1.5× so a slowly growing batch does not reallocate every step. */
 function grown(current: number, needed: number): number {
@@ -70,37 +82,47 @@ export class StepBuffers {
   blockTables!: GPUBuffer; // [B] i32
   readback?: GPUBuffer; // MAP_READ, [readbackCapacityBytes]
 
+  /** Incremented whenever a buffer that kernels bind is replaced (bind groups naming the old one are stale). */
+  generation = 0;
   private metaHost = new Int32Array(0);
+  private readonly allocate: StepAllocator;
 
   constructor(
     private readonly ctx: GpuContext,
     private readonly config: ModelConfig,
-  ) {}
+    private readonly layout: ProjectionLayout,
+    allocate?: StepAllocator,
+  ) {
+    this.allocate = allocate ?? ((label, size, usage) => ctx.buffer(label, size, usage));
+  }
 
-  /** Makes every buffer big enough for a step of this size. */
+  private storage(label: string, size: number): GPUBuffer {
+    return this.allocate(label, size, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+  }
+
+  /** Makes every buffer big enough for a step of this size (generation changes when one is replaced). */
   ensure(numTokens: number, numSampled: number, blockTableLength: number, wantHidden: boolean): void {
     const c = this.config;
     const qDim = c.numHeads * c.headDim;
     const kvDim = c.numKvHeads * c.headDim;
+    const lay = this.layout;
     if (numTokens > this.tokenCapacity) {
       const T = grown(this.tokenCapacity, numTokens);
       this.destroyTokenBuffers();
       this.tokenCapacity = T;
-      const f32 = (label: string, cols: number) => this.ctx.storage(`step:${label}`, T * cols * 4);
+      const f32 = (label: string, cols: number) => this.storage(`step:${label}`, T * cols * 4);
       this.x = f32('x', c.dim);
       this.xb = f32('xb', c.dim);
-      if (c.fusedQkv) {
-        this.qkv = f32('qkv', qDim + 2 * kvDim);
-      } else {
+      if (lay.fusedQkv) this.qkv = f32('qkv', qDim + 2 * kvDim);
+      if (lay.separateQkv) {
         this.q = f32('q', qDim);
         this.k = f32('k', kvDim);
         this.v = f32('v', kvDim);
       }
       this.attnOut = f32('attn-out', qDim);
       this.proj = f32('proj', c.dim);
-      if (c.fusedGateUp) {
-        this.gateUp = f32('gate-up', 2 * c.ffnDim);
-      } else {
+      if (lay.fusedGateUp) this.gateUp = f32('gate-up', 2 * c.ffnDim);
+      if (lay.separateGateUp) {
         this.gate = f32('gate', c.ffnDim);
         this.up = f32('up', c.ffnDim);
       }
@@ -109,30 +131,34 @@ export class StepBuffers {
       this.positions = f32('positions', 1);
       this.slotMapping = f32('slot-mapping', 1);
       this.tokenMeta = f32('token-meta', 2);
+      this.generation++;
     }
     if (wantHidden && (!this.hidden || this.hidden.size < this.tokenCapacity * c.dim * 4)) {
       this.hidden?.destroy();
-      this.hidden = this.ctx.storage('step:hidden', this.tokenCapacity * c.dim * 4);
+      this.hidden = this.storage('step:hidden', this.tokenCapacity * c.dim * 4);
+      this.generation++;
     }
     if (numSampled > this.sampleCapacity || !this.logits) {
       const S = grown(this.sampleCapacity, Math.max(1, numSampled));
       this.destroySampleBuffers();
       this.sampleCapacity = S;
-      this.lastHidden = this.ctx.storage('step:last-hidden', S * c.dim * 4);
-      this.lastNormed = this.ctx.storage('step:last-normed', S * c.dim * 4);
-      this.logits = this.ctx.storage('step:logits', S * c.vocabSize * 4);
-      this.sampleRows = this.ctx.storage('step:sample-rows', S * 4);
+      this.lastHidden = this.storage('step:last-hidden', S * c.dim * 4);
+      this.lastNormed = this.storage('step:last-normed', S * c.dim * 4);
+      this.logits = this.storage('step:logits', S * c.vocabSize * 4);
+      this.sampleRows = this.storage('step:sample-rows', S * 4);
+      this.generation++;
     }
     if (blockTableLength > this.blockTableCapacity || !this.blockTables) {
       this.blockTables?.destroy();
       this.blockTableCapacity = grown(this.blockTableCapacity, Math.max(1, blockTableLength));
-      this.blockTables = this.ctx.storage('step:block-tables', this.blockTableCapacity * 4);
+      this.blockTables = this.storage('step:block-tables', this.blockTableCapacity * 4);
+      this.generation++;
     }
     const metaWords = 5 * this.tokenCapacity + this.sampleCapacity + this.blockTableCapacity;
     if (this.metaHost.length < metaWords) {
       this.metaUpload?.destroy();
       this.metaHost = new Int32Array(metaWords);
-      this.metaUpload = this.ctx.buffer('step:meta-upload', metaWords * 4, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+      this.metaUpload = this.allocate('step:meta-upload', metaWords * 4, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     }
   }
 
@@ -174,7 +200,7 @@ export class StepBuffers {
     if (!this.readback || bytes > this.readbackCapacityBytes) {
       this.readback?.destroy();
       this.readbackCapacityBytes = grown(this.readbackCapacityBytes, Math.ceil(bytes / 4) * 4);
-      this.readback = this.ctx.buffer('step:readback', this.readbackCapacityBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+      this.readback = this.allocate('step:readback', this.readbackCapacityBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     }
     return this.readback;
   }

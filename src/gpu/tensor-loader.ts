@@ -11,7 +11,7 @@ import type { ByteSource, GGUFFile, GGUFTensorInfo } from '../model/gguf/types';
 import type { GpuContext } from './context';
 import { quantLayout, RepackError } from './repack';
 import { RunnerError } from './runner-errors';
-import { uploadTensor, type GpuWeight } from './weights';
+import { uploadConcatenated, uploadTensor, type GpuWeight } from './weights';
 
 export interface WeightProgress {
   loadedBytes: number;
@@ -93,6 +93,45 @@ export class TensorLoader {
   async vector(name: string): Promise<GPUBuffer> {
     const buf = this.upload(name, await this.vectorF32(name));
     this.progressed(this.info(name));
+    return buf;
+  }
+
+  /**
+   * One weight of the tensors `names`, rows concatenated in order (q|k|v, gate|up): one
+   * matmul then serves what took several, each output row the same dot product.
+   */
+  async concatenated(name: string, names: string[]): Promise<GpuWeight> {
+    const parts = names.map((n) => this.info(n));
+    let w: GpuWeight;
+    try {
+      w = await uploadConcatenated(this.ctx, this.source, name, parts);
+    } catch (e) {
+      throw loadFailed(name, e);
+    }
+    this.owned.push(w);
+    this.gpuBytes += w.gpuBytes;
+    parts.forEach((p) => this.progressed(p));
+    return w;
+  }
+
+  /** Whether `names` all exist as matrices of one type and row length (so they can be concatenated). */
+  canConcatenate(names: string[]): boolean {
+    if (!names.every((n) => this.infos.has(n))) return false;
+    const [first, ...rest] = names.map((n) => this.info(n));
+    return first!.shape.length === 2 && rest.every((t) => t.type === first!.type && t.shape.length === 2 && t.shape[0] === first!.shape[0]);
+  }
+
+  /** The f32 vectors `names` (biases) concatenated into one buffer, in order. */
+  async concatenatedVector(name: string, names: string[]): Promise<GPUBuffer> {
+    const values = await Promise.all(names.map((n) => this.vectorF32(n)));
+    const all = new Float32Array(values.reduce((n, v) => n + v.length, 0));
+    let at = 0;
+    for (const v of values) {
+      all.set(v, at);
+      at += v.length;
+    }
+    const buf = this.upload(name, all);
+    names.forEach((n) => this.progressed(this.info(n)));
     return buf;
   }
 

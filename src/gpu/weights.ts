@@ -145,3 +145,50 @@ export function uploadWeightBytes(
 ): Promise<GpuWeight> {
   return uploadWeight(ctx, name, type, shape, async (off, len) => bytes.subarray(off, off + len), options);
 }
+
+/**
+ * Uploads several tensors of one type and row length as ONE weight whose rows are theirs,
+ * in order (load-time fusion: q, k, v → qkv; gate, up → gate|up), so one matmul replaces
+ * several. Each chunk is read from the tensors' own byte ranges (never the whole file)
+ * and checked for NaN/Inf under the tensor's own name.
+ */
+export function uploadConcatenated(
+  ctx: GpuContext,
+  source: ByteSource,
+  name: string,
+  infos: readonly GGUFTensorInfo[],
+  options?: UploadOptions,
+): Promise<GpuWeight> {
+  const { type } = infos[0];
+  const cols = infos[0].shape[0];
+  const rowBytes = ggufRowBytes(type, cols);
+  let totalRows = 0;
+  const ranges = infos.map((info) => {
+    const { rows, cols: c } = rowsAndCols(info.name, info.shape);
+    // The caller picks fusable tensors (model-weights.ts canConcatenate); anything else is a bug.
+    if (info.type !== type || c !== cols) throw new Error(`internal: ${info.name} cannot be concatenated with ${infos[0].name}`);
+    const range = { info, start: totalRows * rowBytes, end: (totalRows + rows) * rowBytes };
+    totalRows += rows;
+    return range;
+  });
+  const read: TensorReader = async (off, len) => {
+    const pieces: Uint8Array[] = [];
+    for (const r of ranges) {
+      const from = Math.max(off, r.start);
+      const to = Math.min(off + len, r.end);
+      if (from >= to) continue;
+      const bytes = await source.read(r.info.offset + (from - r.start), to - from);
+      assertFiniteWeights(r.info.name, r.info.type, bytes, from - r.start);
+      pieces.push(bytes);
+    }
+    if (pieces.length === 1) return pieces[0];
+    const out = new Uint8Array(pieces.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const b of pieces) {
+      out.set(b, at);
+      at += b.length;
+    }
+    return out;
+  };
+  return uploadWeight(ctx, name, type, [cols, totalRows], read, options);
+}

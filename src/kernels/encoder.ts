@@ -4,6 +4,7 @@
 // writeBuffer before the single submit (record, then submit).
 
 import type { GpuContext } from '../gpu/types';
+import type { BindGroupCache } from './bind-group-cache';
 
 /** Error for bad shapes or arguments given to a kernel (a programming error upstream). */
 export class KernelArgError extends Error {
@@ -21,13 +22,21 @@ export interface UniformSlice {
   size: number;
 }
 
+/** Where kernels put their parameter blocks: the arena, or a dry run's stand-in (gpu/step-plan.ts). */
+export interface UniformSink {
+  push(kernel: string, words: ArrayLike<number>): UniformSlice;
+}
+
 /**
  * Bump allocator over one uniform buffer. Slices are aligned to the device's
- * minUniformBufferOffsetAlignment (256 on most adapters).
+ * minUniformBufferOffsetAlignment (256 on most adapters). A step that pushes the same
+ * sequence of blocks gets the same offsets every time, so the bind groups that name
+ * those slices stay valid from step to step (BindGroupCache).
  */
-export class UniformArena {
+export class UniformArena implements UniformSink {
   readonly buffer: GPUBuffer;
   private readonly bytes: Uint8Array<ArrayBuffer>;
+  private readonly words: Uint32Array<ArrayBuffer>;
   private readonly align: number;
   private usedBytes = 0;
 
@@ -39,6 +48,7 @@ export class UniformArena {
     this.align = ctx.limits.minUniformBufferOffsetAlignment;
     this.buffer = ctx.buffer(label, capacityBytes, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.bytes = new Uint8Array(this.buffer.size);
+    this.words = new Uint32Array(this.bytes.buffer);
   }
 
   /** Appends one parameter block; `words` are raw 32-bit values (use f32Bits for floats). */
@@ -48,15 +58,31 @@ export class UniformArena {
     if (offset + size > this.bytes.byteLength) {
       throw new KernelArgError(kernel, `uniform arena full (${this.bytes.byteLength} bytes); size it for the step`);
     }
-    const view = new Uint32Array(this.bytes.buffer, offset, size / 4);
-    view.fill(0);
-    for (let i = 0; i < words.length; i++) view[i] = words[i] >>> 0;
+    // No view per push: this runs for every dispatch of every step.
+    const w = this.words;
+    const base = offset / 4;
+    const end = base + size / 4;
+    let i = 0;
+    for (; i < words.length; i++) w[base + i] = words[i] >>> 0;
+    for (let j = base + i; j < end; j++) w[j] = 0;
     this.usedBytes = offset + size;
     return { buffer: this.buffer, offset, size };
   }
 
   get bytesUsed(): number {
     return this.usedBytes;
+  }
+
+  /** The bytes pushed since the last flush (a step program keeps them to replay the step). */
+  snapshot(): Uint8Array<ArrayBuffer> {
+    return this.bytes.slice(0, this.usedBytes);
+  }
+
+  /** Puts back a snapshot as if its blocks had just been pushed (the slices keep their offsets). */
+  restore(bytes: Uint8Array): void {
+    if (bytes.byteLength > this.bytes.byteLength) throw new KernelArgError('uniforms', 'snapshot larger than the arena');
+    this.bytes.set(bytes);
+    this.usedBytes = bytes.byteLength;
   }
 
   /** Uploads everything pushed since the last reset (one writeBuffer), then resets. */
@@ -84,9 +110,18 @@ export function f32Bits(x: number): number {
 export interface KernelEncoder {
   ctx: GpuContext;
   pass: GPUComputePassEncoder;
-  uniforms: UniformArena;
+  uniforms: UniformSink;
   /** Incremented by every dispatch (bench: dispatches per step). */
   dispatches: number;
+  /** Reuses bind groups across steps (the runner's); without one every dispatch creates its own. */
+  bindGroups?: BindGroupCache;
+  /** When set, every dispatch is also appended here (gpu/step-program.ts replays the list). */
+  capture?: RecordedDispatch[];
+  /**
+   * A dry run (gpu/step-plan.ts): kernels check their arguments and name their pipelines,
+   * nothing is bound or dispatched. Used at load to compile every pipeline a step can need.
+   */
+  dry?: boolean;
   /** Bench only: gives every dispatch its own timestamped pass (see DispatchProfiler). */
   profiler?: DispatchProfiler;
 }
@@ -103,9 +138,18 @@ export interface DispatchProfiler {
   labels: string[];
 }
 
+/** One dispatch as recorded: what a replay sets and dispatches again. */
+export interface RecordedDispatch {
+  pipeline: GPUComputePipeline;
+  group: GPUBindGroup;
+  x: number;
+  y: number;
+  z: number;
+}
+
 export type Binding = GPUBuffer | UniformSlice | { buffer: GPUBuffer; offset?: number; size?: number };
 
-/** Creates the bind group for `pipeline` (bindings in order 0..n-1) and dispatches. */
+/** Binds `bindings` (in order 0..n-1) to `pipeline` and dispatches; the bind group comes from enc.bindGroups when there is one. */
 export function dispatch(
   enc: KernelEncoder,
   pipeline: GPUComputePipeline,
@@ -114,11 +158,11 @@ export function dispatch(
   y = 1,
   z = 1,
 ): void {
-  const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
-    binding: i,
-    resource: 'buffer' in b ? (b as GPUBufferBinding) : { buffer: b },
-  }));
-  const group = enc.ctx.device.createBindGroup({ label: pipeline.label, layout: pipeline.getBindGroupLayout(0), entries });
+  if (enc.dry) {
+    enc.dispatches++;
+    return;
+  }
+  const group = enc.bindGroups ? enc.bindGroups.get(enc.ctx.device, pipeline, bindings) : createBindGroup(enc.ctx.device, pipeline, bindings);
   const prof = enc.profiler;
   if (prof && 2 * prof.labels.length + 1 < prof.querySet.count) {
     const i = prof.labels.length;
@@ -133,6 +177,15 @@ export function dispatch(
   enc.pass.setBindGroup(0, group);
   enc.pass.dispatchWorkgroups(x, y, z);
   enc.dispatches++;
+  enc.capture?.push({ pipeline, group, x, y, z });
+}
+
+export function createBindGroup(device: GPUDevice, pipeline: GPUComputePipeline, bindings: Binding[]): GPUBindGroup {
+  const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
+    binding: i,
+    resource: 'buffer' in b ? (b as GPUBufferBinding) : { buffer: b },
+  }));
+  return device.createBindGroup({ label: pipeline.label, layout: pipeline.getBindGroupLayout(0), entries });
 }
 
 /** Largest workgroup count per dimension that every adapter allows. */

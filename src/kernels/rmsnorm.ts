@@ -2,7 +2,11 @@
 import code from './rmsnorm.wgsl?raw';
 import { dispatch, f32Bits, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 
-const WG = 64; // power of two (tree reduction)
+/** Threads per row of the 'workgroup' variant: a power of two (tree reduction); add-rmsnorm.ts sums with the same tree. */
+export const RMSNORM_WG = 64;
+const WG = RMSNORM_WG;
+
+export type RmsNormVariant = 'workgroup' | 'thread';
 
 export interface RmsNormArgs {
   x: GPUBuffer; // [numRows, rowSize] f32
@@ -12,7 +16,7 @@ export interface RmsNormArgs {
   rowSize: number;
   eps: number;
   /** 'workgroup' (a workgroup per row) or 'thread' (an invocation per row). Default: 'thread' on software adapters. */
-  variant?: 'workgroup' | 'thread';
+  variant?: RmsNormVariant;
 }
 
 export function rmsNorm(enc: KernelEncoder, a: RmsNormArgs): void {

@@ -1,11 +1,13 @@
 // RoPE (adjacent-pair and NeoX, partial ropeDim) in place, with optional fused per-head
 // RMSNorm (qwen3 q/k norm) and a cos/sin magnitude (YaRN). Also builds the fixed-point
 // frequency table the kernel reads; RoPE scaling is folded into that table on the CPU.
-import code from './rope.wgsl?raw';
+import common from './rope-common.wgsl?raw';
+import body from './rope.wgsl?raw';
 import type { GpuContext } from '../gpu/types';
 import { dispatch, f32Bits, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 
 const WG = 64;
+const code = common + body;
 
 /**
  * Per rotated pair i < ropeDim/2: freq_i = theta^(-2i/ropeDim) as a fraction of a turn,
@@ -38,6 +40,20 @@ export function createRopeTable(ctx: GpuContext, theta: number, ropeDim: number,
   return ctx.upload(label, ropeTurnTable(theta, ropeDim));
 }
 
+/**
+ * Threads per (token, head): a power of two near headDim / 2, so small heads do not leave
+ * most of a 64-wide workgroup idle (costly on software adapters). It depends on the head
+ * size alone, so a token's result (the q/k norm's reduction order) does not depend on the
+ * batch, and rope-kv.ts, using the same size, computes the same bits.
+ */
+export function ropeWorkgroupSize(headDim: number): number {
+  let wg = 4;
+  while (wg < WG && wg < headDim / 2) wg *= 2;
+  return wg;
+}
+
+export type RopeStyle = 'adjacent' | 'neox';
+
 export interface RopeArgs {
   /** [numTokens, rowStride] f32, rotated in place at colOffset + h * headDim. */
   x: GPUBuffer;
@@ -48,7 +64,7 @@ export interface RopeArgs {
   numHeads: number;
   headDim: number;
   ropeDim: number;
-  style: 'adjacent' | 'neox';
+  style: RopeStyle;
   /** Defaults: rowStride = numHeads * headDim, colOffset = 0. */
   rowStride?: number;
   colOffset?: number;
@@ -69,11 +85,7 @@ export function rope(enc: KernelEncoder, a: RopeArgs): void {
   if (a.numHeads > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('rope', 'too many heads');
   if (a.numTokens === 0) return;
   const hasNorm = a.norm !== undefined;
-  // A power of two near headDim / 2 threads per (token, head), so small heads do not
-  // leave most of a 64-wide workgroup idle (costly on software adapters). It depends
-  // on the head size alone, so a token's result does not depend on the batch.
-  let wg = 4;
-  while (wg < WG && wg < a.headDim / 2) wg *= 2;
+  const wg = ropeWorkgroupSize(a.headDim);
   const pipeline = enc.ctx.pipeline(`rope/wg${wg}/norm${hasNorm ? 1 : 0}`, code, { WG: wg, HAS_NORM: hasNorm ? 1 : 0 });
   const params = enc.uniforms.push('rope', [
     a.numTokens, a.numHeads, a.headDim, a.ropeDim, a.style === 'neox' ? 1 : 0, rowStride, colOffset, f32Bits(a.norm?.eps ?? 0),

@@ -164,6 +164,8 @@ export class Sampler {
   private maskCapacity = 0;
   readonly maxRows: number;
   readonly vocabSize: number;
+  /** Incremented when a buffer the sampling dispatches bind is replaced or added (recordings naming the old one are stale). */
+  generation = 0;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -195,15 +197,30 @@ export class Sampler {
     enc: KernelEncoder, logits: GPUBuffer, requests: readonly SampleRequest[],
     opts: { preserveLogits?: boolean; packed?: PackedSampleRows } = {},
   ): number {
+    const up = this.upload(logits, requests, opts);
+    if (up.args) sample(enc, up.args);
+    return up.bytes;
+  }
+
+  /**
+   * record() without the dispatches: uploads the rows' parameters and returns the
+   * arguments of sample() (none for zero rows). A runner that replays an earlier
+   * recording of the same shape (gpu/step-program.ts) calls this alone, after checking
+   * `generation` (a regrown entry list or a new scratch means a new recording).
+   */
+  upload(
+    logits: GPUBuffer, requests: readonly SampleRequest[], opts: { preserveLogits?: boolean; packed?: PackedSampleRows } = {},
+  ): { bytes: number; args?: SampleArgs } {
     if (requests.length > this.maxRows) throw new KernelArgError('sample', `${requests.length} rows exceed maxRows ${this.maxRows}`);
     const packed = opts.packed ?? packSampleRows(requests, this.vocabSize);
-    if (packed.numRows === 0) return 0;
+    if (packed.numRows === 0) return { bytes: 0 };
     const queue = this.ctx.device.queue;
     queue.writeBuffer(this.rowParams, 0, packed.rowParams.buffer, 0, packed.numRows * ROW_WORDS * 4);
     if (packed.numEntries > this.entryCapacity) {
       this.entries.destroy();
       this.entryCapacity = Math.max(packed.numEntries, this.entryCapacity * 2);
       this.entries = this.ctx.storage('sampler-entries', this.entryCapacity * 16);
+      this.generation++;
     }
     if (packed.numEntries > 0) queue.writeBuffer(this.entries, 0, packed.entries.buffer, 0, packed.numEntries * 16);
     let masks: SampleArgs['masks'];
@@ -216,6 +233,7 @@ export class Sampler {
         this.maskCapacity = Math.min(this.maxRows, Math.max(packed.numMasked, this.maskCapacity * 2));
         this.masks = this.ctx.storage('sampler-masks', this.maskCapacity * words * 4);
         this.maskRows = this.ctx.storage('sampler-mask-rows', this.maskCapacity * 4);
+        this.generation++;
       }
       maskBytes = packed.numMasked * (words + 1) * 4;
       queue.writeBuffer(this.masks!, 0, packed.masks.buffer, 0, packed.numMasked * words * 4);
@@ -224,10 +242,13 @@ export class Sampler {
     }
     let processed: GPUBuffer | undefined;
     if (opts.preserveLogits && (packed.numEntries > 0 || packed.numMasked > 0)) {
-      this.scratch ??= this.ctx.storage('sampler-scratch', this.maxRows * this.vocabSize * 4);
+      if (!this.scratch) {
+        this.scratch = this.ctx.storage('sampler-scratch', this.maxRows * this.vocabSize * 4);
+        this.generation++;
+      }
       processed = this.scratch;
     }
-    sample(enc, {
+    const args: SampleArgs = {
       logits,
       processed,
       rowParams: this.rowParams,
@@ -239,8 +260,8 @@ export class Sampler {
       allGreedy: packed.allGreedy,
       out: this.out,
       masks,
-    });
-    return packed.numRows * ROW_WORDS * 4 + packed.numEntries * 16 + maskBytes;
+    };
+    return { bytes: packed.numRows * ROW_WORDS * 4 + packed.numEntries * 16 + maskBytes, args };
   }
 
   /** Decodes the read-back rows (`bytes` starts at row 0 of `out`). */

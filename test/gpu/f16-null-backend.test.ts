@@ -26,6 +26,8 @@ import { STORIES_GGUF } from '../helpers/stories-reference';
 import { makeTestModel } from '../helpers/test-model';
 
 const KERNELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/kernels');
+/** Shared WGSL a kernel's .ts prepends (rope-kv.ts: the per-head RoPE of rope-common.wgsl). */
+const KERNEL_PREFIXES: Record<string, string[]> = { 'rope-kv.wgsl': ['rope-common.wgsl'] };
 const KV_ALIAS = 'alias KvT = f32;';
 
 let gpu: GPU;
@@ -85,9 +87,9 @@ describe('Dawn null backend (Tint validation, nothing executes)', () => {
   it('compiles every KV kernel module in its f16 form without errors (and rejects f16 without `enable f16;`)', async () => {
     const kvKernels = readdirSync(KERNELS_DIR)
       .filter((f) => f.endsWith('.wgsl'))
-      .map((f) => ({ name: f, code: readFileSync(resolve(KERNELS_DIR, f), 'utf8') }))
+      .map((f) => ({ name: f, code: (KERNEL_PREFIXES[f] ?? []).map((p) => readFileSync(resolve(KERNELS_DIR, p), 'utf8')).join('\n') + readFileSync(resolve(KERNELS_DIR, f), 'utf8') }))
       .filter((k) => k.code.includes(KV_ALIAS));
-    expect(kvKernels.map((k) => k.name)).toEqual(expect.arrayContaining(['attention.wgsl', 'kv-write.wgsl']));
+    expect(kvKernels.map((k) => k.name)).toEqual(expect.arrayContaining(['attention.wgsl', 'kv-write.wgsl', 'rope-kv.wgsl']));
     for (const k of kvKernels) {
       const code = withKvType(k.name, k.code, 'f16');
       expect(code.startsWith('enable f16;')).toBe(true);
@@ -227,8 +229,8 @@ describe('runner steps with an f16 KV pool on the null backend', () => {
       } finally {
         runner.destroy();
       }
-      // The KV kernels the runner asked for are the f16 ones, never the f32 ones.
-      const kvKeys = [...new Set(pipelineKeys.slice(first))].filter((k) => k.startsWith('kv-write') || k.startsWith('attention'));
+      // The KV kernels the runner asked for are the f16 ones, never the f32 ones (rope-kv writes the pool in fused layers).
+      const kvKeys = [...new Set(pipelineKeys.slice(first))].filter((k) => k.startsWith('kv-write') || k.startsWith('rope-kv') || k.startsWith('attention'));
       expect(kvKeys.length).toBeGreaterThanOrEqual(2);
       expect(kvKeys.filter((k) => !k.includes('f16'))).toEqual([]);
     });

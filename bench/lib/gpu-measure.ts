@@ -1,0 +1,313 @@
+// `npm run bench:gpu`'s measurement, host-neutral (Dawn's GPU in Node, navigator.gpu in a
+// Chromium page): for each model, through the real runner —
+//   decode tok/s at batch 1 / 16 / 64 (every sequence decodes one token per step),
+//   prefill tok/s of one 512-token step, JS ms to record a step (batch-1 decode, median of
+//   40 recordings that are not submitted: GpuModelRunner.recordOnly), bind groups created
+//   per warm step, dispatches per layer (dry count, step-plan.ts), compiles after load;
+// and with the runner's own kernels on its weights —
+//   matvec GB/s per weight type (one token, weight bytes / time) beside a copy-bandwidth
+//   microbenchmark of the same run (copyBufferToBuffer: 2 × bytes / time): their ratio is
+//   the % of the memory roofline;
+//   decode attention ms at context 128 / 1k / 4k (one token, the model's heads).
+// GPU times are wall clock from submit to onSubmittedWorkDone over `reps` dispatches in
+// one submit (median of 3), so launch gaps count, as they do in a step.
+import { GREEDY, KV_BLOCK_SIZE, type SequenceInput, type StepInput } from '../../src/engine/types';
+import { createGpuContext, type DeviceContext } from '../../src/gpu/device';
+import { createGpuRunner, type GpuModelRunner } from '../../src/gpu/runner';
+import { dispatchesPerLayer } from '../../src/gpu/step-plan';
+import type { GpuWeight } from '../../src/gpu/weights';
+import { pagedAttention } from '../../src/kernels/attention';
+import { UniformArena, type KernelEncoder } from '../../src/kernels/encoder';
+import { matmul } from '../../src/kernels/matmul';
+import { typeName } from '../../src/kernels/matmul-dequant';
+import { modelConfigFromGGUF } from '../../src/model/config';
+import { readGGUF } from '../../src/model/gguf/reader';
+import { openSource, type SourceInput } from '../../src/model/gguf/source';
+
+export interface GpuBenchModel {
+  name: string;
+  model: SourceInput;
+  /** Measure recording only (R, B, D, compiles; one real prefill step): a full-size shape on a software adapter. */
+  recordOnly?: boolean;
+}
+
+export interface GpuBenchOptions {
+  /** Decode batch sizes (sequences per step). */
+  batches: number[];
+  /** Timed decode steps per batch size. */
+  decodeSteps: number;
+  prefillTokens: number;
+  /** Contexts of the attention measurement. */
+  attentionContexts: number[];
+  /** Bytes the copy microbenchmark moves per copy. */
+  copyBytes: number;
+}
+
+export interface GpuBenchRow {
+  model: string;
+  layers: number;
+  loadS: number;
+  decodeTokS: Array<{ batch: number; tokS: number }>;
+  prefillTokS?: number;
+  recordMs: number;
+  bindGroupsPerStep: number;
+  dispatchesPerLayer: number | undefined;
+  dispatchesPerStep: number;
+  compilesAfterLoad: number;
+  matvec: Array<{ type: string; name: string; bytes: number; gbS: number }>;
+  attention: Array<{ context: number; ms: number }>;
+}
+
+export interface GpuBenchResult {
+  adapter: string;
+  software: boolean;
+  copyGbS: number;
+  rows: GpuBenchRow[];
+}
+
+/** Recordings of one decode step behind record ms/step (the first one makes the program). */
+const RECORD_ITERATIONS = 41;
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** ms per repetition of `record` (reps in one pass, one submit), median of 3, after one warm-up. */
+async function timeGpu(ctx: DeviceContext, record: (enc: KernelEncoder) => void, budgetMs = 200): Promise<number> {
+  const uniforms = new UniformArena(ctx, 1 << 20, 'bench:uniforms');
+  try {
+    const run = async (reps: number) => {
+      const ce = ctx.device.createCommandEncoder({ label: 'bench' });
+      const pass = ce.beginComputePass({ label: 'bench' });
+      const enc: KernelEncoder = { ctx, pass, uniforms, dispatches: 0 };
+      for (let i = 0; i < reps; i++) record(enc);
+      pass.end();
+      uniforms.flush();
+      const t0 = performance.now();
+      ctx.device.queue.submit([ce.finish()]);
+      await ctx.device.queue.onSubmittedWorkDone();
+      return (performance.now() - t0) / reps;
+    };
+    const once = await run(1);
+    const reps = Math.max(1, Math.min(50, Math.round(budgetMs / Math.max(once, 0.01))));
+    return median([await run(reps), await run(reps), await run(reps)]);
+  } finally {
+    uniforms.destroy();
+  }
+}
+
+/** Copy bandwidth in GB/s (read + write), the roofline the matvec numbers are compared to. */
+async function copyBandwidth(ctx: DeviceContext, bytes: number): Promise<number> {
+  const a = ctx.storage('bench:copy-a', bytes), b = ctx.storage('bench:copy-b', bytes);
+  try {
+    const run = async (reps: number) => {
+      const ce = ctx.device.createCommandEncoder({ label: 'bench:copy' });
+      for (let i = 0; i < reps; i++) ce.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, bytes);
+      const t0 = performance.now();
+      ctx.device.queue.submit([ce.finish()]);
+      await ctx.device.queue.onSubmittedWorkDone();
+      return (performance.now() - t0) / reps;
+    };
+    await run(1);
+    const ms = median([await run(8), await run(8), await run(8)]);
+    return (2 * bytes) / (ms * 1e6);
+  } finally {
+    a.destroy();
+    b.destroy();
+  }
+}
+
+function seqInput(queryStart: number, tokens: number, context: number, blockTable: Int32Array): SequenceInput {
+  return { queryStart, queryLength: tokens, contextLength: context, blockTable, sample: true, sampling: GREEDY, sampleIndex: 0 };
+}
+
+/** One step: sequence i appends tokens[i] at positions starts[i]..; block tables of `blocksPerSeq` consecutive blocks. */
+function step(tokens: number[][], starts: number[], blocksPerSeq: number): StepInput {
+  const tokenIds: number[] = [], positions: number[] = [];
+  const sequences = tokens.map((t, i) => {
+    const q = tokenIds.length;
+    t.forEach((id, j) => {
+      tokenIds.push(id);
+      positions.push(starts[i] + j);
+    });
+    const table = Int32Array.from({ length: blocksPerSeq }, (_, b) => i * blocksPerSeq + b);
+    return seqInput(q, t.length, starts[i] + t.length, table);
+  });
+  return { tokenIds: Int32Array.from(tokenIds), positions: Int32Array.from(positions), sequences };
+}
+
+async function measureModel(ctx: DeviceContext, m: GpuBenchModel, o: GpuBenchOptions, note: (s: string) => void): Promise<GpuBenchRow> {
+  const t0 = performance.now();
+  const source = await openSource(m.model);
+  let runner: GpuModelRunner;
+  const maxBatch = m.recordOnly ? 1 : Math.max(...o.batches);
+  const promptLen = 8;
+  const perSeqTokens = promptLen + o.decodeSteps + 4;
+  const blocksPerSeq = Math.ceil(perSeqTokens / KV_BLOCK_SIZE);
+  const prefillBlocks = m.recordOnly ? 0 : Math.ceil(o.prefillTokens / KV_BLOCK_SIZE);
+  try {
+    const gguf = await readGGUF(source);
+    const config = modelConfigFromGGUF(gguf);
+    const kvBytesPerBlock = 2 * config.numLayers * KV_BLOCK_SIZE * config.numKvHeads * config.headDim * 4;
+    runner = await createGpuRunner({
+      ctx, gguf, source, config, kvCacheBytes: kvBytesPerBlock * (Math.max(maxBatch * blocksPerSeq, prefillBlocks) + 1),
+      stepCapacity: { tokens: Math.max(o.prefillTokens, maxBatch * promptLen), sampledRows: maxBatch },
+    });
+  } finally {
+    await source.close?.();
+  }
+  const loadS = (performance.now() - t0) / 1000;
+  note(`${m.name}: loaded in ${loadS.toFixed(1)} s`);
+  try {
+    const c = runner.config;
+    const vocab = c.vocabSize;
+    const id = (i: number) => 1 + ((i * 7919) % (vocab - 1));
+    const row: GpuBenchRow = {
+      model: m.name, layers: c.numLayers, loadS, decodeTokS: [], recordMs: 0, bindGroupsPerStep: 0,
+      dispatchesPerLayer: dispatchesPerLayer(ctx, c, runner.weights, runner.kvPool), dispatchesPerStep: 0, compilesAfterLoad: 0, matvec: [], attention: [],
+    };
+    // Recording alone (R, B, D per step): a batch-1 decode recorded RECORD_ITERATIONS times
+    // without submitting (nothing runs, so no prefill is needed); the first one makes the program.
+    const recorded = await runner.recordOnly(step([[id(99)]], [promptLen], blocksPerSeq), RECORD_ITERATIONS);
+    const warm = recorded.slice(1);
+    row.recordMs = median(warm.map((s) => s.recordMs));
+    row.bindGroupsPerStep = Math.max(...warm.map((s) => s.bindGroupsCreated));
+    row.dispatchesPerStep = recorded[0]!.dispatches;
+    note(`${m.name}: record ${row.recordMs.toFixed(3)} ms/step (median of ${warm.length}), ${row.dispatchesPerStep} dispatches`);
+    for (const batch of m.recordOnly ? [] : o.batches) {
+      // Prefill every sequence's prompt in one step, then two warm decode steps, then the timed ones.
+      let out = await runner.step(step(Array.from({ length: batch }, (_, s) => Array.from({ length: promptLen }, (_, j) => id(s * 31 + j))), Array(batch).fill(0), blocksPerSeq));
+      let pos = promptLen;
+      const decodeOnce = async () => {
+        out = await runner.step(step(out.sampled.map((t) => [t.tokenId]), Array(batch).fill(pos), blocksPerSeq));
+        pos++;
+      };
+      await decodeOnce();
+      await decodeOnce();
+      const t1 = performance.now();
+      for (let i = 0; i < o.decodeSteps; i++) {
+        await decodeOnce();
+        row.bindGroupsPerStep = Math.max(row.bindGroupsPerStep, runner.lastStepStats!.bindGroupsCreated);
+      }
+      const ms = performance.now() - t1;
+      row.decodeTokS.push({ batch, tokS: (batch * o.decodeSteps * 1000) / ms });
+      note(`${m.name}: decode batch ${batch}: ${((batch * o.decodeSteps * 1000) / ms).toFixed(2)} tok/s`);
+    }
+    if (!m.recordOnly) {
+      const prompt = Array.from({ length: o.prefillTokens }, (_, i) => id(i));
+      await runner.step(step([prompt], [0], prefillBlocks)); // warm
+      const t2 = performance.now();
+      await runner.step(step([prompt], [0], prefillBlocks));
+      row.prefillTokS = (o.prefillTokens * 1000) / (performance.now() - t2);
+      note(`${m.name}: prefill ${o.prefillTokens}: ${row.prefillTokS.toFixed(1)} tok/s`);
+      row.matvec = await measureMatvec(ctx, runner);
+      row.attention = await measureAttention(ctx, runner, o.attentionContexts);
+    }
+    row.compilesAfterLoad = runner.compilesAfterLoad;
+    return row;
+  } finally {
+    runner.destroy();
+  }
+}
+
+/** The first weight of each type among the layers' projections and the LM head, as one token's matvec. */
+async function measureMatvec(ctx: DeviceContext, runner: GpuModelRunner): Promise<GpuBenchRow['matvec']> {
+  const byType = new Map<number, GpuWeight>();
+  for (const l of runner.weights.layers) {
+    for (const w of [l.wqkv, l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown]) if (w && !byType.has(w.type)) byType.set(w.type, w);
+  }
+  if (!byType.has(runner.weights.output.type)) byType.set(runner.weights.output.type, runner.weights.output);
+  const rows: GpuBenchRow['matvec'] = [];
+  for (const w of byType.values()) {
+    const x = ctx.storage('bench:x', w.cols * 4), y = ctx.storage('bench:y', w.rows * 4);
+    try {
+      const ms = await timeGpu(ctx, (enc) => matmul(enc, { weight: w, x, y, numTokens: 1 }));
+      rows.push({ type: typeName(w.type), name: w.name, bytes: w.gpuBytes, gbS: w.gpuBytes / (ms * 1e6) });
+    } finally {
+      x.destroy();
+      y.destroy();
+    }
+  }
+  return rows;
+}
+
+/** One decode token's attention over `context` positions of layer 0's shape (f32 pool, scattered blocks). */
+async function measureAttention(ctx: DeviceContext, runner: GpuModelRunner, contexts: number[]): Promise<GpuBenchRow['attention']> {
+  const c = runner.config;
+  const kvDim = c.numKvHeads * c.headDim;
+  const maxBlocks = Math.ceil(Math.max(...contexts) / KV_BLOCK_SIZE);
+  const kPool = ctx.storage('bench:k', maxBlocks * KV_BLOCK_SIZE * kvDim * 4), vPool = ctx.storage('bench:v', maxBlocks * KV_BLOCK_SIZE * kvDim * 4);
+  const tables = ctx.upload('bench:tables', Int32Array.from({ length: maxBlocks }, (_, i) => (i * 7919) % maxBlocks));
+  const q = ctx.storage('bench:q', c.numHeads * c.headDim * 4), out = ctx.storage('bench:out', c.numHeads * c.headDim * 4);
+  const rows: GpuBenchRow['attention'] = [];
+  try {
+    for (const context of contexts) {
+      const meta = ctx.upload('bench:meta', Int32Array.of(context - 1, 0));
+      const ms = await timeGpu(ctx, (enc) => pagedAttention(enc, {
+        q, kPool, vPool, tokenMeta: meta, blockTables: tables, out, numTokens: 1, numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim,
+      }));
+      rows.push({ context, ms });
+      meta.destroy();
+    }
+  } finally {
+    for (const b of [kPool, vPool, tables, q, out]) b.destroy();
+  }
+  return rows;
+}
+
+export async function measureGpu(gpu: GPU, models: GpuBenchModel[], o: GpuBenchOptions, note: (s: string) => void = () => {}): Promise<GpuBenchResult> {
+  const ctx = await createGpuContext({ gpu, precision: 'f32' });
+  try {
+    const copyGbS = await copyBandwidth(ctx, o.copyBytes);
+    const rows: GpuBenchRow[] = [];
+    for (const m of models) rows.push(await measureModel(ctx, m, o, note));
+    return { adapter: ctx.adapterName, software: ctx.software, copyGbS, rows };
+  } finally {
+    ctx.destroy();
+  }
+}
+
+/** Byte-weighted matvec bandwidth of a row over the copy bandwidth, in %. */
+export function rooflinePercent(row: GpuBenchRow, copyGbS: number): number {
+  const bytes = row.matvec.reduce((s, m) => s + m.bytes, 0);
+  const seconds = row.matvec.reduce((s, m) => s + m.bytes / (m.gbS * 1e9), 0);
+  return copyGbS > 0 && seconds > 0 ? (100 * bytes) / seconds / 1e9 / copyGbS : 0;
+}
+
+const f = (x: number | undefined, d = 1) => (x === undefined ? '—' : x.toFixed(d));
+/** Three significant digits (software adapters give tiny GB/s). */
+const sig = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
+
+/** The markdown report and the summary line (last line, exactly as the issue asks). */
+export function gpuReport(r: GpuBenchResult, host: string, label: string): string {
+  const lines = [
+    `Host: ${host}. WebGPU adapter: ${r.adapter}${r.software ? ' — a software adapter: throughput and roofline are smoke values' : ''}. ${label}`,
+    '',
+  ];
+  const full = r.rows.filter((x) => x.matvec.length > 0);
+  if (full.length > 0) {
+    const batches = full[0].decodeTokS.map((d) => d.batch);
+    lines.push(`Copy bandwidth (copyBufferToBuffer, read + write): ${sig(r.copyGbS)} GB/s.`, '');
+    lines.push(`| model | layers | load s | ${batches.map((b) => `decode tok/s @${b}`).join(' | ')} | prefill tok/s | matvec GB/s by type (% of copy) | attention ms @ctx |`);
+    lines.push(`|---|---|---|${batches.map(() => '---|').join('')}---|---|---|`);
+    for (const x of full) {
+      const mv = x.matvec.map((m) => `${m.type} ${sig(m.gbS)} (${sig((100 * m.gbS) / r.copyGbS)}%)`).join(', ');
+      const at = x.attention.map((a) => `${a.context}: ${f(a.ms, 3)}`).join(', ');
+      lines.push(`| ${x.model} | ${x.layers} | ${f(x.loadS)} | ${x.decodeTokS.map((d) => f(d.tokS, 2)).join(' | ')} | ${f(x.prefillTokS)} | ${mv} | ${at} |`);
+    }
+    lines.push('');
+  }
+  lines.push('| model | layers | dispatches/layer | dispatches/step (decode, batch 1) | bind groups/step after warm-up | record ms/step (batch-1 decode, median) | compiles after load |');
+  lines.push('|---|---|---|---|---|---|---|');
+  for (const x of r.rows) {
+    lines.push(`| ${x.model} | ${x.layers} | ${f(x.dispatchesPerLayer, 2)} | ${x.dispatchesPerStep} | ${x.bindGroupsPerStep} | ${f(x.recordMs, 3)} | ${x.compilesAfterLoad} |`);
+  }
+  // The summary: the first model (the Qwen2.5-0.5B shape) for D, B, R; every measured matvec for P.
+  const head = r.rows[0]!;
+  if (r.rows.some((x) => x.matvec.length === 0)) lines.push('', 'Rows without throughput columns were measured for recording only (recordings that are not submitted: nothing runs on the adapter).');
+  const B = Math.max(...r.rows.map((x) => x.bindGroupsPerStep));
+  const P = full.length > 0 ? Math.min(...full.map((x) => rooflinePercent(x, r.copyGbS))) : 0;
+  lines.push('', `bench:gpu: dispatches/layer ${f(head.dispatchesPerLayer, 2)}, bind groups/step ${B}, record ms/step ${f(head.recordMs, 3)}, matvec roofline ${P >= 1 ? f(P, 0) : sig(P)}%`);
+  return lines.join('\n');
+}

@@ -1,0 +1,103 @@
+// Every pipeline a runner's steps can use, compiled at load. The kernels name their
+// pipelines while they record (src/kernels/<op>.ts), and which ones a step needs depends
+// on its shape (matmul variant by batch size, the last layer's hidden-state norm, the
+// sampling passes). So the runner records dry runs of the forward pass and the sampler
+// for every shape class — token counts around every power of two up to
+// MAX_PLANNED_TOKENS, with and without hidden states, one sampled row or all, every
+// sampling branch — with buffers that allocate nothing and an encoder that dispatches
+// nothing (KernelEncoder.dry). GpuContext.collectPipelines gathers what is missing and
+// compilePipelines compiles it with createComputePipelineAsync; the load awaits that.
+// A shape outside this plan still works (compiled on first use, counted as a compile
+// after load, which the tests and the bench assert is zero).
+import type { KernelEncoder, UniformSink } from '../kernels/encoder';
+import { KernelArgError } from '../kernels/encoder';
+import { OUT_WORDS, ROW_WORDS, sample } from '../kernels/sample';
+import type { ModelConfig } from '../model/config';
+import type { GpuContext, PipelineRequest } from './context';
+import { encodeForward, projectionLayout } from './forward';
+import type { KvPool } from './kv-pool';
+import type { ModelWeights } from './model-weights';
+import { StepBuffers, type StepAllocator } from './step-buffers';
+
+/** Largest step planned for; the CLI allows --max-batch-tokens up to 65536. */
+export const MAX_PLANNED_TOKENS = 1 << 16;
+
+/** 1..16, then 2^k - 1, 2^k, 2^k + 1 up to `max`: every kernel switches variants at a small count or a power of two. */
+export function plannedTokenCounts(max = MAX_PLANNED_TOKENS): number[] {
+  const counts = new Set<number>();
+  for (let t = 1; t <= Math.min(16, max); t++) counts.add(t);
+  for (let p = 32; p <= max; p *= 2) for (const t of [p - 1, p, p + 1]) if (t <= max) counts.add(t);
+  return [...counts].sort((a, b) => a - b);
+}
+
+/** A buffer that is only a size: kernels check sizes and aliasing, a dry run binds nothing. */
+const dryBuffer = (label: string, size: number): GPUBuffer => ({ label, size: Math.max(4, Math.ceil(size / 4) * 4), destroy() {} }) as unknown as GPUBuffer;
+const dryAllocator: StepAllocator = (label, size) => dryBuffer(label, size);
+
+function dryEncoder(ctx: GpuContext): KernelEncoder {
+  const uniforms: UniformSink = { push: (_kernel, words) => ({ buffer: dryBuffer('dry:uniform', 16), offset: 0, size: Math.max(16, words.length * 4) }) };
+  return { ctx, pass: undefined as unknown as GPUComputePassEncoder, uniforms, dispatches: 0, dry: true };
+}
+
+/**
+ * Dispatches per layer of a step of `numTokens` tokens (one sampled row), counted in dry
+ * runs of all layers and of the first layer alone: (all - first) / (layers - 1). The bench
+ * reports it; undefined for a one-layer model.
+ */
+export function dispatchesPerLayer(ctx: GpuContext, config: ModelConfig, weights: ModelWeights, pool: KvPool, numTokens = 1): number | undefined {
+  if (config.numLayers < 2) return undefined;
+  const bufs = new StepBuffers(ctx, config, projectionLayout(weights), dryAllocator);
+  bufs.ensure(numTokens, 1, 1, false);
+  const count = (layers: number): number => {
+    const enc = dryEncoder(ctx);
+    const c = { ...config, numLayers: layers };
+    const w = { ...weights, layers: weights.layers.slice(0, layers) };
+    ctx.collectPipelines(() => encodeForward(enc, c, w, pool, bufs, { numTokens, numSampled: 1, wantHidden: false })); // names, never compiles
+    return enc.dispatches;
+  };
+  return (count(config.numLayers) - count(1)) / (config.numLayers - 1);
+}
+
+/** The pipelines the steps of this runner can need that `ctx` has not compiled yet. */
+export function collectStepPipelines(ctx: GpuContext, config: ModelConfig, weights: ModelWeights, pool: KvPool): PipelineRequest[] {
+  const counts = plannedTokenCounts();
+  const bufs = new StepBuffers(ctx, config, projectionLayout(weights), dryAllocator);
+  const enc = dryEncoder(ctx);
+  const tryShape = (record: () => void) => {
+    try {
+      record();
+    } catch (e) {
+      // A shape the kernels refuse is refused the same way when a step brings it: nothing to compile.
+      if (!(e instanceof KernelArgError)) throw e;
+    }
+  };
+  return ctx.collectPipelines(() => {
+    bufs.ensure(counts[counts.length - 1], counts[counts.length - 1], 1, true);
+    for (const T of counts) {
+      for (const numSampled of new Set([0, 1, T])) {
+        for (const wantHidden of [false, true]) {
+          tryShape(() => encodeForward(enc, config, weights, pool, bufs, { numTokens: T, numSampled, wantHidden }));
+        }
+      }
+    }
+    // Sampling: every branch of sample() (copy, penalties, grammar masks, greedy, draw, logprobs) for a few row counts.
+    const maskWords = Math.ceil(config.vocabSize / 32);
+    const V = config.vocabSize;
+    for (const numRows of [1, 2, 64]) {
+      for (const preserve of [false, true]) {
+        for (const numEntries of [0, 1]) {
+          for (const allGreedy of [false, true]) {
+            for (const withLogprobs of [false, true]) {
+              for (const masked of [false, true]) tryShape(() => sample(enc, {
+                logits: dryBuffer('dry:logits', numRows * V * 4), processed: preserve ? dryBuffer('dry:processed', numRows * V * 4) : undefined,
+                rowParams: dryBuffer('dry:rows', numRows * ROW_WORDS * 4), entries: dryBuffer('dry:entries', 16), numEntries, numRows, vocabSize: V,
+                withLogprobs, allGreedy, out: dryBuffer('dry:out', numRows * OUT_WORDS * 4),
+                masks: masked ? { numMasked: 1, masks: dryBuffer('dry:masks', maskWords * 4), maskRows: dryBuffer('dry:mask-rows', 4) } : undefined,
+              }));
+            }
+          }
+        }
+      }
+    }
+  });
+}
