@@ -41,6 +41,20 @@ export function quantizeQ8_0(values: Float32Array): Uint8Array {
   return out;
 }
 
+/** The value of largest magnitude in values[from, from + n), sign kept (the first on ties, as ggml). */
+function largestMagnitude(values: Float32Array, from: number, n: number): number {
+  let amax = 0;
+  let max = 0;
+  for (let j = 0; j < n; j++) {
+    const v = values[from + j];
+    if (amax < Math.abs(v)) {
+      amax = Math.abs(v);
+      max = v;
+    }
+  }
+  return max;
+}
+
 // Q4_0: d = (signed value of largest magnitude) / -8, q = min(15, trunc(x / d + 8.5)).
 export function quantizeQ4_0(values: Float32Array): Uint8Array {
   const numBlocks = checkBlocks(values, QK4_0, GGMLType.Q4_0);
@@ -48,15 +62,7 @@ export function quantizeQ4_0(values: Float32Array): Uint8Array {
   const view = new DataView(out.buffer);
   for (let b = 0; b < numBlocks; b++) {
     const x = b * QK4_0;
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < QK4_0; j++) {
-      const v = values[x + j];
-      if (amax < Math.abs(v)) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
+    const max = largestMagnitude(values, x, QK4_0);
     const d = fr(max / -8);
     const id = d ? fr(1 / d) : 0;
     const at = b * Q4_0_BLOCK_BYTES;
@@ -105,15 +111,7 @@ export function quantizeQ5_0(values: Float32Array): Uint8Array {
   const view = new DataView(out.buffer);
   for (let b = 0; b < numBlocks; b++) {
     const x = b * QK4_0;
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < QK4_0; j++) {
-      const v = values[x + j];
-      if (amax < Math.abs(v)) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
+    const max = largestMagnitude(values, x, QK4_0);
     const d = fr(max / -16);
     const id = d ? fr(1 / d) : 0;
     const at = b * Q5_0_BLOCK_BYTES;
