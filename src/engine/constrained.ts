@@ -63,7 +63,13 @@ export async function fillTokenMasks(scheduled: readonly ScheduledRow[], inputs:
     if (!sample || seq.matcher === null || seq.status !== 'running') continue;
     const mask = await seq.matcher.nextMask();
     // There is always a stop token where the grammar may end: an empty mask is a grammar bug.
-    if (!mask.some((w) => w !== 0)) throw new EngineError('internal_error', `the grammar of ${seq.requestId} allows no next token`);
+    if (!anyBitSet(mask)) throw new EngineError('internal_error', `the grammar of ${seq.requestId} allows no next token`);
     inputs[i].tokenMask = mask;
   }
+}
+
+/** Some token is allowed (a plain loop: after a UTF-8 lead byte nearly every word is zero). */
+function anyBitSet(mask: Uint32Array): boolean {
+  for (let w = 0; w < mask.length; w++) if (mask[w] !== 0) return true;
+  return false;
 }
