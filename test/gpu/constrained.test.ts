@@ -12,7 +12,7 @@ import { GREEDY, type SamplingParams } from '../../src/engine/types';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
 import type { MultiEngine } from '../../src/openai/multi-engine';
 import { engineCore } from '../helpers/engine-core';
-import { run } from '../helpers/constrained-engine';
+import { run, type ChoiceResult } from '../helpers/constrained-engine';
 import { makeAjv, SCHEMA_CASES } from '../helpers/json-schemas';
 import { JSON_EOS, JSON_VOCAB_SIZE, jsonTokenizer, jsonVocabMetadata } from '../helpers/json-vocab';
 import { makeTestModel } from '../helpers/test-model';
@@ -89,7 +89,7 @@ describe('constrained decoding on the GPU runner', () => {
       if (i === 6) return schemaRequest({ enum: ['alpha', 'beta'] }, sampling, { promptIds, maxTokens: 2 });
       return schemaRequest(bounded[i % bounded.length].schema, sampling, { promptIds });
     });
-    const solo = [];
+    const solo: ChoiceResult[][] = [];
     for (const r of requests) solo.push(await run(core.addRequest(r)));
     const together = await Promise.all(requests.map((r) => run(core.addRequest(r))));
     expect(together).toEqual(solo);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../src/engine/errors';
 import type { EngineRequest } from '../../../src/engine/request';
 import { GREEDY, type SamplingParams } from '../../../src/engine/types';
-import { makeConstrainedEngine, PROMPT, run } from '../../helpers/constrained-engine';
+import { makeConstrainedEngine, PROMPT, run, type ChoiceResult } from '../../helpers/constrained-engine';
 import { JSON_EOS } from '../../helpers/json-vocab';
 import { makeAjv, SCHEMA_CASES } from '../../helpers/json-schemas';
 import { startsAsForced, TOOL_CASES } from '../../helpers/tool-requests';
@@ -128,7 +128,7 @@ describe('constrained decoding on the fake runner: the engine around it', () => 
       const c = SCHEMA_CASES[(i * 5) % SCHEMA_CASES.length];
       return schemaRequest(c.schema, sampling, { promptIds });
     });
-    const solo = [];
+    const solo: ChoiceResult[][] = [];
     for (const r of requests) solo.push(await run(makeConstrainedEngine().core.addRequest(r)));
     const { core } = makeConstrainedEngine();
     const together = await Promise.all(requests.map((r) => run(core.addRequest(r))));

@@ -1,7 +1,9 @@
-// The per-token mask's fast path (SequenceMatcher.nextMask: the UTF-8 filter touching only
-// the words it can change) against the straightforward one (XGrammar's bitmask ANDed word by
-// word with every token allowed in the UTF-8 state), on Llama 3's 128,256-token vocabulary,
-// over several schemas and seeded random walks that also stop inside multi-byte characters.
+// The per-token mask's fast path (SequenceMatcher.nextMask into a reused buffer: XGrammar's
+// bitmask copied by the patched fill of xgrammar-load.ts, the UTF-8 filter touching only the
+// words it can change) against the straightforward one (the library's getNextTokenBitmask,
+// ANDed word by word with every token allowed in the UTF-8 state), on Llama 3's 128,256-token
+// vocabulary, over several schemas and seeded random walks that also stop inside multi-byte
+// characters.
 import type { CompiledGrammar, GrammarCompiler, GrammarMatcher } from '@mlc-ai/web-xgrammar';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_WHITESPACE } from '../../../src/grammar/compiler';
@@ -9,7 +11,7 @@ import { repairJsonEbnf } from '../../../src/grammar/json-ebnf';
 import { SequenceMatcher } from '../../../src/grammar/matcher';
 import { Utf8Filter } from '../../../src/grammar/utf8-filter';
 import { grammarVocab, type GrammarVocab } from '../../../src/grammar/vocab';
-import { loadXGrammar, type XGrammarLib } from '../../../src/grammar/xgrammar-load';
+import { fillNextTokenBitmask, loadXGrammar, type XGrammarLib } from '../../../src/grammar/xgrammar-load';
 import { Tokenizer } from '../../../src/model/tokenizer';
 import { rng } from '../../helpers/rng';
 import { SCHEMA_CASES } from '../../helpers/json-schemas';
@@ -45,7 +47,12 @@ describe('mask fast path (Llama 3 vocabulary)', () => {
     compiler = await lib.GrammarCompiler.createGrammarCompiler(info, false);
   }, 120_000);
 
+  it('the library text takes the fill patch (else nextMask silently falls back to the copying path)', () => {
+    expect(fillNextTokenBitmask(lib)).toBeTypeOf('function');
+  });
+
   it('equals the straightforward mask at every step of random walks, inside characters too', async () => {
+    const buffer = new Uint32Array(Math.ceil(v.vocabSize / 32)).fill(0xdeadbeef);
     let stepsInsideCharacter = 0;
     let masksCompared = 0;
     for (const name of SCHEMAS) {
@@ -59,7 +66,9 @@ describe('mask fast path (Llama 3 vocabulary)', () => {
         let state = Utf8Filter.START;
         for (let k = 0; k < STEPS && !fast.isTerminated; k++) {
           const expected = await straightforwardMask(raw, v.utf8, state);
-          const got = await fast.nextMask();
+          // Even steps into the reused buffer (as the engine does), odd ones into a new array.
+          const got = await fast.nextMask(k % 2 === 0 ? buffer : undefined);
+          if (k % 2 === 0) expect(got).toBe(buffer);
           expect(got.length, `${name} seed ${seed} step ${k}`).toBe(expected.length);
           const firstDiff = got.findIndex((w, i) => w !== expected[i]);
           expect(firstDiff, `${name} seed ${seed} step ${k}: first differing word`).toBe(-1);
