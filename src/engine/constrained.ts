@@ -7,6 +7,7 @@
 //   the end    ─► disposeMatchers      (the matchers' wasm memory)
 import type { CompiledConstraint, GrammarCompilerService } from '../grammar/compiler';
 import type { OutputConstraint } from '../grammar/constraint';
+import type { SequenceMatcher } from '../grammar/matcher';
 import { EngineError, fromGrammarError } from './errors';
 import type { Sequence } from './request';
 import type { SequenceInput } from './types';
@@ -56,14 +57,27 @@ export function anyConstrained(scheduled: readonly ScheduledRow[]): boolean {
   return scheduled.some((s) => s.sample && s.seq.matcher !== null);
 }
 
+/**
+ * One mask buffer per matcher, refilled each step (a mask is read until the step's sampled
+ * tokens are back, before its matcher's next mask): no 16 KB allocation per row per step.
+ */
+const maskBuffers = new WeakMap<SequenceMatcher, Uint32Array>();
+
 /** Each constrained row that samples this step gets its grammar's mask of allowed next tokens. */
 export async function fillTokenMasks(scheduled: readonly ScheduledRow[], inputs: SequenceInput[]): Promise<void> {
   for (let i = 0; i < scheduled.length; i++) {
     const { seq, sample } = scheduled[i];
     if (!sample || seq.matcher === null || seq.status !== 'running') continue;
-    const mask = await seq.matcher.nextMask();
+    const mask = await seq.matcher.nextMask(maskBuffers.get(seq.matcher));
+    maskBuffers.set(seq.matcher, mask);
     // There is always a stop token where the grammar may end: an empty mask is a grammar bug.
-    if (!mask.some((w) => w !== 0)) throw new EngineError('internal_error', `the grammar of ${seq.requestId} allows no next token`);
+    if (!anyBitSet(mask)) throw new EngineError('internal_error', `the grammar of ${seq.requestId} allows no next token`);
     inputs[i].tokenMask = mask;
   }
+}
+
+/** Some token is allowed (a plain loop: after a UTF-8 lead byte nearly every word is zero). */
+function anyBitSet(mask: Uint32Array): boolean {
+  for (let w = 0; w < mask.length; w++) if (mask[w] !== 0) return true;
+  return false;
 }

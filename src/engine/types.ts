@@ -111,6 +111,8 @@ export interface SequenceInput {
    * Grammar constraint for this sequence's sampled token (#16): a bitmask over the vocabulary,
    * ceil(vocabSize / 32) words, bit `t % 32` of word `t >> 5` set = token t allowed. Only
    * sequences with `sample: true` carry one; rows without it are sampled unconstrained.
+   * The engine refills the same buffer for the sequence's next step: read it during `step()`,
+   * copy it to keep it.
    */
   tokenMask?: Uint32Array;
 }

@@ -11,6 +11,7 @@
 import type { CompiledGrammar, GrammarCompiler, TokenizerInfo } from '@mlc-ai/web-xgrammar';
 import { checkConstraint, choiceGrammar, constraintParam, type OutputConstraint } from './constraint';
 import { GrammarError } from './errors';
+import { rewriteIntegerBounds } from './json-bounds';
 import { repairJsonEbnf } from './json-ebnf';
 import { SequenceMatcher } from './matcher';
 import type { GrammarVocab } from './vocab';
@@ -149,8 +150,9 @@ async function compileWith(lib: XGrammarLib, compiler: GrammarCompiler, c: Outpu
       const schema = c.kind === 'json_object' ? '{"type": "object"}' : c.schema;
       // strict: false lets objects carry properties the schema does not name (JSON Schema's default).
       const strict = c.kind === 'json_schema' ? (c.strict ?? true) : false;
-      const ebnf = await lib.Testings._jsonSchemaToEBNF(schema, true, undefined, undefined, strict, MAX_JSON_WHITESPACE);
-      return compiler.compileGrammar(repairJsonEbnf(ebnf), 'root');
+      const bounds = rewriteIntegerBounds(schema);
+      const ebnf = await lib.Testings._jsonSchemaToEBNF(bounds.schema, true, undefined, undefined, strict, MAX_JSON_WHITESPACE);
+      return compiler.compileGrammar(bounds.restore(repairJsonEbnf(ebnf)), 'root');
     }
     case 'regex':
       return compiler.compileStructuralTag({ type: 'structural_tag', format: { type: 'regex', pattern: c.pattern } });

@@ -6,7 +6,7 @@
 //                      isTerminated               (a stop token was accepted: the output is complete)
 import type { CompiledGrammar, GrammarMatcher } from '@mlc-ai/web-xgrammar';
 import { Utf8Filter } from './utf8-filter';
-import type { XGrammarLib } from './xgrammar-load';
+import { fillNextTokenBitmask, type FillNextTokenBitmask, type XGrammarLib } from './xgrammar-load';
 
 export class SequenceMatcher {
   /** Output tokens accepted so far, in order. */
@@ -23,12 +23,14 @@ export class SequenceMatcher {
     private readonly matcher: GrammarMatcher,
     private readonly stopTokenIds: readonly number[],
     private readonly utf8: Utf8Filter,
+    /** XGrammar's mask copied into our buffer (xgrammar-load.ts), or null: its getNextTokenBitmask. */
+    private readonly fill: FillNextTokenBitmask | null,
   ) {}
 
   /** A matcher at the grammar's start; `stopTokenIds` end the output where the grammar may end. */
   static async create(lib: XGrammarLib, compiled: CompiledGrammar, stopTokenIds: readonly number[], utf8: Utf8Filter): Promise<SequenceMatcher> {
     const m = await lib.GrammarMatcher.createGrammarMatcher(compiled, [...stopTokenIds], false);
-    return new SequenceMatcher(lib, compiled, m, stopTokenIds, utf8);
+    return new SequenceMatcher(lib, compiled, m, stopTokenIds, utf8, fillNextTokenBitmask(lib));
   }
 
   get numAccepted(): number {
@@ -42,14 +44,24 @@ export class SequenceMatcher {
 
   /**
    * [ceil(vocabSize / 32)] u32: bit `t % 32` of word `t >> 5` set = token t may come next.
-   * Stop tokens are set only where the grammar can end.
+   * Stop tokens are set only where the grammar can end. Written into `into` when given (a
+   * buffer the caller reuses step after step, so a mask allocates nothing), else a new array.
    */
-  async nextMask(): Promise<Uint32Array> {
+  async nextMask(into?: Uint32Array): Promise<Uint32Array> {
     if (this.disposed) throw new Error('grammar matcher used after dispose');
+    const numWords = Math.ceil(this.utf8.vocabSize / 32);
+    if (into !== undefined && into.length !== numWords) throw new RangeError(`a token mask has ${numWords} words, not ${into.length}`);
     this.busy++;
     try {
-      const bits = await this.matcher.getNextTokenBitmask();
-      const mask = new Uint32Array(bits.buffer, bits.byteOffset, bits.length);
+      let mask: Uint32Array;
+      if (this.fill !== null) {
+        mask = into ?? new Uint32Array(numWords);
+        this.fill(this.matcher, new Int32Array(mask.buffer, mask.byteOffset, numWords));
+      } else {
+        const bits = await this.matcher.getNextTokenBitmask();
+        mask = new Uint32Array(bits.buffer, bits.byteOffset, bits.length);
+        if (into !== undefined) mask = (into.set(mask), into);
+      }
       this.utf8.restrict(mask, this.utf8State);
       return mask;
     } finally {

@@ -9,6 +9,12 @@
 //
 // Tokens with no bytes (stop tokens, specials) are allowed only in S0: an output never ends
 // inside a character. The per-state masks and end states are built once per vocabulary.
+//
+// restrict() runs once per constrained row per step, so it touches only the words that can
+// change: in S0 nearly every word allows all 32 of its tokens (on Llama 3's 128,256 tokens,
+// 3,802 of 4,008 words; the rest hold byte tokens and pieces of multi-byte characters), so it
+// ANDs just the others; in S1–S3 nearly every word allows none, so it keeps the few that
+// allow some and zeroes the rest with one fill.
 
 const enum S {
   Start = 0,
@@ -47,9 +53,23 @@ function next(state: number, b: number): number {
   }
 }
 
+/** How restrict() applies one state's mask: only the words where ANDing changes something. */
+interface StateWords {
+  /** The mask has more all-ones words than all-zero words: AND `words`, leave the rest. */
+  keepRest: boolean;
+  /** keepRest: the words not all ones; else the words not all zeros (the rest are zeroed). */
+  words: Uint32Array;
+  /** [words.length] the state's mask at those words. */
+  bits: Uint32Array;
+  /** [words.length] scratch for the words kept (restrict is synchronous, so one per state suffices). */
+  kept: Uint32Array;
+}
+
 export class Utf8Filter {
   /** [NUM_STATES][ceil(vocabSize / 32)] u32: tokens that may follow in each state. */
   private readonly masks: Uint32Array[];
+  /** [NUM_STATES] each state's mask as the words restrict() must touch. */
+  private readonly stateWords: StateWords[];
   /** [NUM_STATES * vocabSize] the state after each token from each state (REJECT where not allowed). */
   private readonly after: Int8Array;
   readonly vocabSize: number;
@@ -71,18 +91,45 @@ export class Utf8Filter {
         this.masks[s0][id >>> 5] |= 1 << (id & 31);
       }
     }
+    this.stateWords = this.masks.map(sparseWords);
   }
 
   static readonly START = S.Start as number;
 
-  /** ANDs `mask` in place with the tokens allowed in `state`. */
+  /** ANDs `mask` in place with the tokens allowed in `state` ([ceil(vocabSize / 32)] u32). */
   restrict(mask: Uint32Array, state: number): void {
-    const allowed = this.masks[state];
-    for (let w = 0; w < mask.length; w++) mask[w] &= allowed[w];
+    const { keepRest, words, bits, kept } = this.stateWords[state];
+    if (keepRest) {
+      for (let i = 0; i < words.length; i++) mask[words[i]] &= bits[i];
+      return;
+    }
+    // Few words survive: AND them aside, zero the mask, put them back.
+    for (let i = 0; i < words.length; i++) kept[i] = mask[words[i]] & bits[i];
+    mask.fill(0);
+    for (let i = 0; i < words.length; i++) mask[words[i]] = kept[i];
+  }
+
+  /** [ceil(vocabSize / 32)] u32, read-only: every token allowed in `state` (what restrict ANDs, word by word). */
+  allowedIn(state: number): Uint32Array {
+    return this.masks[state];
   }
 
   /** The state after `tokenId`, or -1 when it would break UTF-8 there. */
   advance(state: number, tokenId: number): number {
     return this.after[state * this.vocabSize + tokenId];
   }
+}
+
+/** One state's mask as the few words restrict() has to touch (see the header). */
+function sparseWords(mask: Uint32Array): StateWords {
+  let numOnes = 0;
+  let numZeros = 0;
+  for (const w of mask) {
+    if (w === 0xffffffff) numOnes++;
+    else if (w === 0) numZeros++;
+  }
+  const keepRest = numOnes >= numZeros;
+  const words: number[] = [];
+  for (let w = 0; w < mask.length; w++) if (keepRest ? mask[w] !== 0xffffffff : mask[w] !== 0) words.push(w);
+  return { keepRest, words: Uint32Array.from(words), bits: Uint32Array.from(words, (w) => mask[w]), kept: new Uint32Array(words.length) };
 }

@@ -14,8 +14,15 @@
 //   - in browsers this needs a CSP that allows `unsafe-eval` (and `wasm-unsafe-eval`, which any
 //     wasm needs); constrained decoding is refused with `grammar_unavailable` where it is not.
 //
+// One addition is made to the text before it is evaluated (FILL_PATCH): a twin of the library's
+// GrammarMatcher.getNextTokenBitmask that copies the mask out of the wasm heap into a buffer
+// the caller keeps, instead of a fresh 16 KB Int32Array per call on a 128K vocabulary (whose
+// allocations, one per constrained row per step, cost V8 frequent GCs). Where the text does not
+// have the line the patch goes before (another version), the library's own method is used.
+//
 // Nothing here runs until a constrained request arrives.
 import type * as XGrammar from '@mlc-ai/web-xgrammar';
+import type { GrammarMatcher } from '@mlc-ai/web-xgrammar';
 import { GrammarError } from './errors';
 
 export type XGrammarLib = typeof XGrammar;
@@ -28,6 +35,25 @@ export interface XGrammarInstance {
 }
 
 let sourceText: Promise<string> | undefined;
+
+/** Where the patch goes: the library's export list, inside its closure (where `binding`, its wasm module, is in scope). */
+const FILL_PATCH_BEFORE = 'var index = { Grammar,';
+const FILL_EXPORT = '__tabllmFillNextTokenBitmask';
+/** getNextTokenBitmask (0.1.27) with the mask copied into `out` (Int32Array, ceil(vocab / 32) words) instead of `.slice()`. */
+const FILL_PATCH = `exports.${FILL_EXPORT} = (matcher, out) => {
+    const maskIntVector = matcher.handle.GetNextTokenBitmask(matcher.vocab_size);
+    try { out.set(binding.vecIntToView(maskIntVector)); } finally { maskIntVector.delete(); }
+  };
+  `;
+
+/** Fills `out` ([ceil(vocabSize / 32)] i32 view) with the matcher's next-token bitmask. */
+export type FillNextTokenBitmask = (matcher: GrammarMatcher, out: Int32Array) => void;
+
+/** The patched fill of this library copy, or null (an unpatched text: use getNextTokenBitmask). */
+export function fillNextTokenBitmask(lib: XGrammarLib): FillNextTokenBitmask | null {
+  const fill = (lib as unknown as Record<string, unknown>)[FILL_EXPORT];
+  return typeof fill === 'function' ? (fill as FillNextTokenBitmask) : null;
+}
 
 async function librarySource(): Promise<string> {
   sourceText ??= import('@mlc-ai/web-xgrammar/lib/index.js?raw').then((m: { default: string }) => m.default);
@@ -61,7 +87,8 @@ export async function loadXGrammar(): Promise<XGrammarInstance> {
     // the wasm's stderr, and `process`, so the library takes the same (web) path in Node as in
     // browsers: its Node branch would `import('module')`, which code evaluated from text cannot
     // do inside vitest's module runner.
-    const evaluate = new Function('exports', 'require', 'module', '__filename', '__dirname', 'console', 'process', source);
+    const patched = source.replace(FILL_PATCH_BEFORE, FILL_PATCH + FILL_PATCH_BEFORE);
+    const evaluate = new Function('exports', 'require', 'module', '__filename', '__dirname', 'console', 'process', patched);
     evaluate(module.exports, urlOnlyRequire, module, '/xgrammar/index.js', '/xgrammar', quietConsole, undefined);
   } catch (err) {
     throw new GrammarError('grammar_unavailable', `the grammar engine could not be started (a Content-Security-Policy without 'unsafe-eval'?): ${(err as Error).message}`);

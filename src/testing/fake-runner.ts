@@ -165,7 +165,9 @@ export class FakeRunner implements ModelRunner {
 
   async step(input: StepInput): Promise<StepOutput> {
     this.numSteps++;
-    this.inputs.push(input);
+    // Masks are the engine's per-matcher buffers, refilled next step: the record keeps copies.
+    const masked = input.sequences.some((s) => s.tokenMask !== undefined);
+    this.inputs.push(masked ? { ...input, sequences: input.sequences.map((s) => (s.tokenMask === undefined ? s : { ...s, tokenMask: s.tokenMask.slice() })) } : input);
     if (this.options.yieldEachStep ?? true) await nextMacrotask();
     const fail = this.options.failOnStep;
     if (fail !== undefined && fail.step === this.numSteps) throw fail.error;

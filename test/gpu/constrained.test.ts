@@ -1,8 +1,9 @@
 // Constrained decoding on the real WebGPU runner: a random llama-style model over a small
 // byte-level vocabulary (test/helpers/json-vocab.ts) with grammar masks applied on the GPU.
 // Every bounded schema's output parses and validates (greedy and seeded), so do regex and
-// choice outputs, 16 concurrent requests (constrained and not) equal their solo outputs, and
-// max_tokens still ends an output with 'length'.
+// choice outputs, 16 concurrent requests (constrained, unconstrained and tool calls: auto,
+// required, a named function) equal their solo outputs, and max_tokens still ends an output
+// with 'length'.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/create-engine';
 import type { EngineCore } from '../../src/engine/core';
@@ -11,10 +12,11 @@ import { GREEDY, type SamplingParams } from '../../src/engine/types';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
 import type { MultiEngine } from '../../src/openai/multi-engine';
 import { engineCore } from '../helpers/engine-core';
-import { run } from '../helpers/constrained-engine';
+import { run, type ChoiceResult } from '../helpers/constrained-engine';
 import { makeAjv, SCHEMA_CASES } from '../helpers/json-schemas';
 import { JSON_EOS, JSON_VOCAB_SIZE, jsonTokenizer, jsonVocabMetadata } from '../helpers/json-vocab';
 import { makeTestModel } from '../helpers/test-model';
+import { startsAsForced, TOOL_CASES } from '../helpers/tool-requests';
 
 const tok = jsonTokenizer();
 const PROMPT = tok.encode('JSON: ');
@@ -77,19 +79,21 @@ describe('constrained decoding on the GPU runner', () => {
     expect(mass).toBeLessThan(1.001);
   });
 
-  it('16 concurrent requests, constrained and not, equal their solo outputs; max_tokens cuts with length', async () => {
+  it('16 concurrent requests, constrained, unconstrained and tool calls (auto, required, named), equal their solo outputs; max_tokens cuts with length', async () => {
     const bounded = SCHEMA_CASES.filter((c) => c.bounded);
     const requests: EngineRequest[] = Array.from({ length: 16 }, (_, i) => {
       const sampling = i % 4 === 0 ? GREEDY : { ...SAMPLED, seed: i };
       const promptIds = [...PROMPT, 40 + i];
-      if (i % 2 === 1) return { promptIds, maxTokens: 12, sampling, ignoreEos: true };
+      if (i % 4 === 1) return { promptIds, maxTokens: 12, sampling, ignoreEos: true };
+      if (i % 4 === 3) return { promptIds, maxTokens: 120, sampling, constraint: TOOL_CASES[(i - 3) / 4].constraint };
       if (i === 6) return schemaRequest({ enum: ['alpha', 'beta'] }, sampling, { promptIds, maxTokens: 2 });
       return schemaRequest(bounded[i % bounded.length].schema, sampling, { promptIds });
     });
-    const solo = [];
+    const solo: ChoiceResult[][] = [];
     for (const r of requests) solo.push(await run(core.addRequest(r)));
     const together = await Promise.all(requests.map((r) => run(core.addRequest(r))));
     expect(together).toEqual(solo);
+    TOOL_CASES.forEach((t, k) => expect(startsAsForced(solo[3 + 4 * k][0].text, t.opening), `${t.name}: ${solo[3 + 4 * k][0].text}`).toBe(true));
     expect(solo[6][0].finish).toBe('length');
     expect(solo[6][0].ids).toHaveLength(2);
     expect((await engine.stats()).kvBlocksUsed).toBe(0);

@@ -1,9 +1,11 @@
 // JSON schemas for the constrained-decoding tests and bench: each construct XGrammar supports
 // (nested objects, arrays with minItems/maxItems, enums, const, anyOf, $ref/$defs, patterns,
 // formats, integer/number bounds, required vs optional, additionalProperties false).
-// XGrammar 0.1.27 gets some bounds wrong (maximum 120 admits 121..129; a number maximum 1
-// admits 1.5): the cases use bounds it gets right. `bounded` marks schemas whose every output is short whatever the model prefers (enums, bounded
-// numbers, maxLength strings): a greedy random model cannot run them into max_tokens.
+// XGrammar 0.1.27 writes some bounds wrong (maximum 120 admits 121..129; a number in [0, 1]
+// admits 1.5): integer bounds are ours (src/grammar/json-bounds.ts), number cases use bounds
+// it gets right. `bounded` marks schemas whose every output is short whatever the model
+// prefers (enums, bounded numbers, maxLength strings): a greedy random model cannot run them
+// into max_tokens.
 import Ajv from 'ajv';
 
 export interface SchemaCase {
@@ -23,6 +25,7 @@ export const SCHEMA_CASES: SchemaCase[] = [
   { name: 'bounded integer', schema: { type: 'integer', minimum: 1, maximum: 99 }, bounded: true },
   { name: 'negative integer range', schema: { type: 'integer', minimum: -50, maximum: -3 }, bounded: true },
   { name: 'exclusive bounds', schema: { type: 'integer', exclusiveMinimum: 0, exclusiveMaximum: 10 }, bounded: true },
+  { name: 'integer bounds XGrammar writes wrong', schema: { type: 'integer', minimum: 100, maximum: 120 }, bounded: true },
   { name: 'integer', schema: { type: 'integer' } },
   { name: 'number', schema: { type: 'number' } },
   { name: 'short string', schema: shortString, bounded: true },

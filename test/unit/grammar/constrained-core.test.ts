@@ -1,13 +1,15 @@
 // Constrained decoding through EngineCore on the fake runner (no GPU): every output of a JSON
 // schema, regex or choice request is a sentence of its grammar, for greedy and seeded rows;
-// n > 1, stop strings, max_tokens, preemption, aborts, compile errors, and batch invariance.
+// n > 1, stop strings, max_tokens, preemption, aborts, compile errors, and batch invariance
+// (with tool-call constraints in the mix).
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../src/engine/errors';
 import type { EngineRequest } from '../../../src/engine/request';
 import { GREEDY, type SamplingParams } from '../../../src/engine/types';
-import { makeConstrainedEngine, PROMPT, run } from '../../helpers/constrained-engine';
+import { makeConstrainedEngine, PROMPT, run, type ChoiceResult } from '../../helpers/constrained-engine';
 import { JSON_EOS } from '../../helpers/json-vocab';
 import { makeAjv, SCHEMA_CASES } from '../../helpers/json-schemas';
+import { startsAsForced, TOOL_CASES } from '../../helpers/tool-requests';
 
 const SAMPLED: SamplingParams = { ...GREEDY, temperature: 0.9, seed: 7 };
 const MODES: Array<[string, SamplingParams]> = [['greedy', GREEDY], ['sampled', SAMPLED]];
@@ -117,19 +119,22 @@ describe('constrained decoding on the fake runner: the engine around it', () => 
     expect(cut.text.length).toBeLessThan(full.text.length);
   });
 
-  it('16 concurrent requests, constrained and not, each equal their solo output', async () => {
+  it('16 concurrent requests, constrained, unconstrained and tool calls (auto, required, named), each equal their solo output', async () => {
     const requests: EngineRequest[] = Array.from({ length: 16 }, (_, i) => {
       const sampling = i % 3 === 0 ? GREEDY : { ...SAMPLED, seed: i };
       const promptIds = [...PROMPT, 60 + i];
-      if (i % 2 === 1) return { promptIds, maxTokens: 40, sampling };
+      if (i % 4 === 1) return { promptIds, maxTokens: 40, sampling };
+      if (i % 4 === 3) return { promptIds, maxTokens: 120, sampling, constraint: TOOL_CASES[(i - 3) / 4].constraint };
       const c = SCHEMA_CASES[(i * 5) % SCHEMA_CASES.length];
       return schemaRequest(c.schema, sampling, { promptIds });
     });
-    const solo = [];
+    const solo: ChoiceResult[][] = [];
     for (const r of requests) solo.push(await run(makeConstrainedEngine().core.addRequest(r)));
     const { core } = makeConstrainedEngine();
     const together = await Promise.all(requests.map((r) => run(core.addRequest(r))));
     expect(together).toEqual(solo);
+    // The tool rows ran under their call grammars: forced calls open as the format writes them.
+    TOOL_CASES.forEach((t, k) => expect(startsAsForced(solo[3 + 4 * k][0].text, t.opening), `${t.name}: ${solo[3 + 4 * k][0].text}`).toBe(true));
   });
 
   it('preemption and recompute keep the grammar state (output equals the roomy run)', async () => {
