@@ -6,8 +6,9 @@
 // Kernels: the software set (what SwiftShader runs; the GPU set is minutes per step there);
 // TABLLM_FULL_SIZE_KERNELS=gpu forces the GPU set (GpuContext.software false).
 //
-// Tolerance: |gpu − ref| ≤ 2e-3 · max|ref| per step (f32 through 16–24 layers of random
-// weights; measured worst is printed). Host memory: the peak RSS growth during the load
+// Tolerance: |gpu − ref| ≤ 1e-4 · max|ref| per step (f32 through 16–24 layers of random
+// weights; measured on the Qwen shape: 3.5e-5 on logits of magnitude 38–45, i.e. ~1e-6).
+// Time here (2 shared cores): ~12 min for the Qwen shape, most of it the float64 reference. Host memory: the peak RSS growth during the load
 // (sampled every 10 ms and after each tensor) must stay ≤ 1.3 × the file size; on
 // SwiftShader the GPU buffers themselves are host memory (≈ 1.0 × the file), so this bounds
 // what the loader adds on top of them.
@@ -24,7 +25,7 @@ import { greedyRun, scatteredBlocks } from './runner-harness';
 import { statSync } from 'node:fs';
 
 const BINDING_LIMIT = 128 << 20;
-const REL_TOL = 2e-3;
+const REL_TOL = 1e-4;
 const PROMPT = [1, 70000];
 const NEW_TOKENS = 3;
 const SOFTWARE_KERNELS = process.env.TABLLM_FULL_SIZE_KERNELS !== 'gpu';
