@@ -175,9 +175,3 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
     dispatch(enc, combine, [scratch, a.out, params], a.numHeads, n);
   }
 }
-
-/** Dispatches pagedAttention records for `numTokens` with a split plan and a scratch of `scratchBytes` (uniform arena sizing). */
-export function attentionSplitChunks(numTokens: number, numHeads: number, headDim: number, plan: AttentionSplit, scratchBytes: number): number {
-  const chunk = Math.min(MAX_WORKGROUPS_PER_DIM, Math.floor(scratchBytes / attentionScratchBytes(1, numHeads, headDim, plan)));
-  return chunk < 1 ? 0 : Math.ceil(numTokens / chunk);
-}
