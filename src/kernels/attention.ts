@@ -1,7 +1,8 @@
 // Paged causal attention over the flattened batch (GQA, head dims up to 256).
 // Variants: one workgroup per (group of query heads sharing a kv head, token) over the whole context; or, for few
 // (token, head) pairs over long contexts, split-context partials + a combine pass
-// (flash-decoding), chosen by chooseAttentionSplit when the caller gives a scratch buffer;
+// (flash-decoding) when the caller gives a plan and a scratch buffer — fixedSplitPlan
+// (partitions of ATTENTION_PART_LEN, batch-invariant) or chooseAttentionSplit (by batch);
 // or 'thread' (attention-thread.wgsl): one invocation per (token, head) with no workgroup
 // memory or barriers, the default on software adapters (GpuContext.software), where a
 // barrier costs more than a short context's arithmetic.
