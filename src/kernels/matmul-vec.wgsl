@@ -9,9 +9,9 @@
 // Each round stages x[t0 .. t0+4, 1024 elements] once in workgroup memory (vec4, swizzled
 // so that the 8 vec4 of one lane's unit fall in different banks), then every row of the
 // workgroup reads it. Each lane accumulates its units in order, 4 runs of 8 per unit
-// (acc += dot(lo) + dot(hi)); the 32 lane partials are then summed by a fixed
-// shared-memory tree (adjacent pairs: (p0+p1), (p2+p3), … then pairs of those), never by
-// subgroup operations, whose order is implementation-defined. matmul-tiled.wgsl computes
+// (acc += dot(lo) + dot(hi)); the 32 lane partials are then summed by a fixed tree
+// through workgroup memory (adjacent pairs: (p0+p1), (p2+p3), … then pairs of those), never
+// by subgroup operations, whose order is implementation-defined. matmul-tiled.wgsl computes
 // the same 32 partials and the same tree, so a token's output is bit-identical whichever
 // of the two runs and whatever else is in the batch.
 // Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl (defines loadW8)
@@ -78,15 +78,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
     workgroupBarrier(); // the next round overwrites the staging
   }
-  // Fixed tree over the row's 32 lane partials: stride 1, 2, 4, 8, 16.
+  // Fixed tree over the row's 32 lane partials, adjacent pairs level by level:
+  // ((p0+p1)+(p2+p3))+… . Lane 0 folds it from workgroup memory after one barrier (the
+  // same pairs as a stride-doubling shared-memory tree; one barrier instead of five, which
+  // matters on software adapters, and 31 adds for one lane per row on GPUs).
   shared4[lid] = acc;
   workgroupBarrier();
-  for (var s = 1u; s < LANES; s *= 2u) {
-    if (lane % (2u * s) == 0u) { shared4[lid] = shared4[lid] + shared4[lid + s]; }
-    workgroupBarrier();
-  }
   if (lane == 0u && row < p.partRows) {
-    let sum = shared4[lid];
+    var v: array<vec4f, 16>;
+    for (var i = 0u; i < 16u; i++) { v[i] = shared4[lid + 2u * i] + shared4[lid + 2u * i + 1u]; }
+    for (var width = 8u; width >= 1u; width /= 2u) {
+      for (var i = 0u; i < width; i++) { v[i] = v[2u * i] + v[2u * i + 1u]; }
+    }
+    let sum = v[0];
     let n = p.rowStart + row;
     let b = select(0.0, bias[n], p.hasBias != 0u);
     for (var t = 0u; t < tCount; t++) {
