@@ -72,8 +72,11 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;     // main: [numTokens, outRowStride]; partial: [chunk tokens, numHeads, numParts, headDim + 2] f32
 @group(0) @binding(6) var<uniform> params: Params;
 
-var<workgroup> qShared: array<f32, MAX_GROUP_HEAD_DIM>;  // [GROUP, headDim] q * scale
-var<workgroup> tileScore: array<f32, MAX_GROUP * WG>;    // [GROUP, WG] scores, then exp(score - m)
+// Workgroup arrays are sized by the pipeline's constants (GROUP * DPT * WG >= GROUP *
+// headDim), not the largest case: software adapters pay per byte of workgroup memory per
+// workgroup (Dawn zero-fills it), so a small head must not carry a 2048-float q buffer.
+var<workgroup> qShared: array<f32, GROUP * DPT * WG>;    // [GROUP, headDim] q * scale
+var<workgroup> tileScore: array<f32, GROUP * WG>;        // [GROUP, WG] scores, then exp(score - m)
 var<workgroup> tileSlot: array<u32, WG>;                 // [WG] pool slot of each tile position
 const KC: u32 = 16u;                                     // K dims staged per chunk
 const KP: u32 = 17u;                                     // kTile row pitch (+1: no bank conflicts)

@@ -18,19 +18,31 @@
 // and matmul-io.wgsl (Params, bindings).
 
 override ROWS_PER_WG: u32 = 8u;
-const LANES: u32 = 32u;             // partial sums per output (matmul.ts SPLIT_PARTIALS)
+// Lanes per row that hold units (a power of two, matmul.ts vecLanes): 32, or fewer when
+// the whole of K is fewer than 32 units — then lanes LANES..31 would own no unit and their
+// partials are exact zeros, so they are not launched and enter the tree as zeros.
+override LANES: u32 = 32u;
+// Workgroup memory in vec4: max(4 tokens × LANES units × 8, ROWS_PER_WG × LANES). Sized per
+// pipeline because software adapters pay per byte of workgroup memory per workgroup.
+override SHARED_VEC4: u32 = 1024u;
+const PARTIALS: u32 = 32u;          // partial sums per output (matmul.ts SPLIT_PARTIALS)
 const UNIT: u32 = 32u;              // elements per unit (4 runs of 8)
-const ROUND: u32 = LANES * UNIT;    // elements of K per round (1024)
-const ROUND4: u32 = ROUND / 4u;     // vec4 per token per round
+const ROUND: u32 = PARTIALS * UNIT; // elements of K per round (1024)
 
-// Round staging: [4 tokens][ROUND4] vec4 of x; after the last round, the lane partials
-// [ROWS_PER_WG * LANES] vec4 (one component per token). 16 KiB: the WebGPU default limit.
-var<workgroup> shared4: array<vec4f, 1024>;
+// Round staging: [4 tokens][LANES units][8] vec4 of x; after the last round, the lane
+// partials [ROWS_PER_WG * LANES] vec4 (one component per token). At most 16 KiB.
+var<workgroup> shared4: array<vec4f, SHARED_VEC4>;
 
-// Index of vec4 j (0..7) of unit slot `c` (0..31): swizzled so that lane c's j-th reads
+// Index of vec4 j (0..7) of unit slot `c` (0..LANES-1): swizzled so that lane c's j-th reads
 // spread over the banks.
 fn xSlot(t: u32, c: u32, j: u32) -> u32 {
-  return t * ROUND4 + c * 8u + (j ^ (c & 7u));
+  return (t * LANES + c) * 8u + (j ^ (c & 7u));
+}
+
+// Lane partial `c` of the row whose partials start at `base`; lanes past LANES hold none.
+fn lanePartial(base: u32, c: u32) -> vec4f {
+  if (c >= LANES) { return vec4f(0.0); }
+  return shared4[base + c];
 }
 
 @compute @workgroup_size(ROWS_PER_WG * LANES)
@@ -40,30 +52,29 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let t0 = wid.z * 4u;
   let tCount = min(4u, p.numTokens - t0);
   let units = (p.K + UNIT - 1u) / UNIT;
-  let rounds = (units + LANES - 1u) / LANES;
+  let rounds = (units + PARTIALS - 1u) / PARTIALS;
   var acc = vec4f(0.0); // one component per token of the group
   for (var r = 0u; r < rounds; r++) {
-    // Stage this round's x: every invocation loads (4 tokens × 256 vec4) / workgroup size.
+    // Stage this round's x: the tokens of the group × the LANES units lanes read.
     let kBase = r * ROUND;
-    for (var i = lid; i < 4u * ROUND4; i += ROWS_PER_WG * LANES) {
-      let t = i / ROUND4;
-      let e = (i % ROUND4) * 4u; // element of the round
+    let stageVec4 = tCount * LANES * 8u;
+    for (var i = lid; i < stageVec4; i += ROWS_PER_WG * LANES) {
+      let t = i / (LANES * 8u);
+      let e = (i % (LANES * 8u)) * 4u; // element of the round
+      let k = kBase + e;
+      let xi = (t0 + t) * p.K + k;
       var v = vec4f(0.0);
-      if (t < tCount) {
-        let k = kBase + e;
-        let xi = (t0 + t) * p.K + k;
-        if (k + 4u <= p.K) {
-          v = vec4f(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]);
-        } else {
-          for (var j = 0u; j < 4u; j++) {
-            if (k + j < p.K) { v[j] = x[xi + j]; }
-          }
+      if (k + 4u <= p.K) {
+        v = vec4f(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]);
+      } else {
+        for (var j = 0u; j < 4u; j++) {
+          if (k + j < p.K) { v[j] = x[xi + j]; }
         }
       }
       shared4[xSlot(t, e / UNIT, (e % UNIT) / 4u)] = v;
     }
     workgroupBarrier();
-    let u = r * LANES + lane;
+    let u = r * PARTIALS + lane;
     if (row < p.partRows && u < units) {
       for (var run = 0u; run < 4u; run++) {
         let k0 = u * UNIT + run * 8u;
@@ -78,7 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
     workgroupBarrier(); // the next round overwrites the staging
   }
-  // Fixed tree over the row's 32 lane partials, adjacent pairs level by level:
+  // Fixed tree over the row's 32 partials, adjacent pairs level by level:
   // ((p0+p1)+(p2+p3))+… . Lane 0 folds it from workgroup memory after one barrier (the
   // same pairs as a stride-doubling shared-memory tree; one barrier instead of five, which
   // matters on software adapters, and 31 adds for one lane per row on GPUs).
@@ -86,7 +97,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   workgroupBarrier();
   if (lane == 0u && row < p.partRows) {
     var v: array<vec4f, 16>;
-    for (var i = 0u; i < 16u; i++) { v[i] = shared4[lid + 2u * i] + shared4[lid + 2u * i + 1u]; }
+    for (var i = 0u; i < 16u; i++) { v[i] = lanePartial(lid, 2u * i) + lanePartial(lid, 2u * i + 1u); }
     for (var width = 8u; width >= 1u; width /= 2u) {
       for (var i = 0u; i < width; i++) { v[i] = v[2u * i] + v[2u * i + 1u]; }
     }

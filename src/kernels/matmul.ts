@@ -32,8 +32,25 @@ const VEC_TOKENS_PER_WG = 4;
  * a token's bits equal alone and inside any batch.
  */
 export const SPLIT_PARTIALS = 32;
-/** Matrix × vector rows per workgroup (× 32 lanes = 256 invocations). */
+/** Matrix × vector rows per workgroup at 32 lanes per row (256 invocations). */
 export const VEC_ROWS_PER_WG = 8;
+const VEC_MAX_ROWS_PER_WG = 32;
+
+/**
+ * Lanes per row of the matrix × vector kernel for rows of K elements: 32, or, when K has
+ * fewer than 32 units of 32, the next power of two of the unit count — the lanes past it
+ * would own no unit, and their partials (exact zeros) enter the tree as constants, so the
+ * bits do not change. Fewer lanes, more rows per workgroup (up to 32) and workgroup memory
+ * sized to what is staged: on SwiftShader a workgroup costs about its workgroup-memory size
+ * (Dawn zero-fills it per workgroup), and stories260K (K = 64) ran 16 KiB workgroups with 2
+ * busy lanes of 32 per row (K = 64, N = 512: 813 ms per dispatch, now ~3-10 ms).
+ */
+export function vecShape(K: number): { lanes: number; rowsPerWg: number; sharedVec4: number } {
+  const units = Math.max(1, Math.ceil(K / 32));
+  const lanes = Math.min(SPLIT_PARTIALS, 2 ** Math.ceil(Math.log2(units)));
+  const rowsPerWg = Math.min(VEC_MAX_ROWS_PER_WG, (VEC_ROWS_PER_WG * SPLIT_PARTIALS) / lanes);
+  return { lanes, rowsPerWg, sharedVec4: Math.max(VEC_TOKENS_PER_WG * lanes * 8, rowsPerWg * lanes) };
+}
 const TILE = 64; // matmul-tiled.wgsl: tokens and rows per workgroup tile
 
 export interface MatmulArgs {
@@ -83,16 +100,17 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   if (tokenGroups > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('matmul', `too many tokens (${T}) for one dispatch`);
 
   const name = typeName(weight.type);
+  const vec = vecShape(K);
   const pipeline =
     variant === 'vec'
-      ? enc.ctx.pipeline(`matmul-vec/${name}/r${VEC_ROWS_PER_WG}x${SPLIT_PARTIALS}`, withDequant(weight.type, 'matmul-vec', VEC_CODE), {
-          ROWS_PER_WG: VEC_ROWS_PER_WG,
+      ? enc.ctx.pipeline(`matmul-vec/${name}/r${vec.rowsPerWg}x${vec.lanes}`, withDequant(weight.type, 'matmul-vec', VEC_CODE), {
+          ROWS_PER_WG: vec.rowsPerWg, LANES: vec.lanes, SHARED_VEC4: vec.sharedVec4,
         })
       : variant === 'blocked'
         ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', BLOCKED_CODE))
         : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', TILED_CODE));
   for (const part of weight.parts) {
-    const groups = Math.ceil(part.rows / (variant === 'vec' ? VEC_ROWS_PER_WG : variant === 'blocked' ? BLOCKED_ROWS_PER_WG : TILE));
+    const groups = Math.ceil(part.rows / (variant === 'vec' ? vec.rowsPerWg : variant === 'blocked' ? BLOCKED_ROWS_PER_WG : TILE));
     const [gx, gy] = splitWorkgroups(groups, a.maxWorkgroupsPerDim);
     const params = enc.uniforms.push('matmul', [T, K, part.rows, N, part.rowStart, part.scaleOffsetWords, gx, a.bias ? 1 : 0]);
     // Without a bias, x stands in for the (unread) bias binding: both are read-only.

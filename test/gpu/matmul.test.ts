@@ -33,6 +33,8 @@ const SHAPES: [string, GGMLType, number, number][] = [
   ['Q3_K', GGMLType.Q3_K, 768, 77],
   ['IQ4_NL', GGMLType.IQ4_NL, 96, 131],
   ['IQ4_XS', GGMLType.IQ4_XS, 768, 77],
+  // K of one unit: the matrix × vector kernel runs one lane per row (matmul.ts vecShape)
+  ['F32 short', GGMLType.F32, 29, 77],
   // K past one round of 32 units × 32 (the GPU set's 32 partials each sum several units)
   ['F16 long', GGMLType.F16, 1111, 45],
   ['Q4_K long', GGMLType.Q4_K, 2304, 45],
