@@ -5,7 +5,9 @@
 //
 // Bit for bit: a batch may pick the tiled matmul where a lone decode picks the vector one,
 // and the two sum in the same order (src/kernels/README.md, the GPU matmul kernels); every
-// other kernel works per row, attention per token over its own context.
+// other kernel works per row, attention per token over its own context. These runners run
+// the GPU kernel set (forced on SwiftShader), whose invariance is the harder one; the
+// software set's is checked in step-machinery.test.ts.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +68,7 @@ async function runPlans(runner: GpuModelRunner, plans: Plan[], only?: number): P
 
 let runner: GpuModelRunner;
 beforeAll(async () => {
-  runner = await loadRunner(MODEL, 2 << 20);
+  runner = await loadRunner(MODEL, 2 << 20, { kernels: 'gpu' });
 });
 afterAll(() => runner?.destroy());
 
@@ -94,7 +96,7 @@ describe('GPU runner batches', () => {
       arch: 'gemma2', vocab: 300, dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, quant: 'F32', seed: 41, contextLength: 128,
       gemma: { slidingWindow: 8, attnSoftcap: 2, finalSoftcap: 4 },
     });
-    const gemma = await loadRunner(bytes, 1 << 20);
+    const gemma = await loadRunner(bytes, 1 << 20, { kernels: 'gpu' });
     try {
       const blocks = scatteredBlocks(gemma.numKvBlocks, 6, 3);
       const ids = (seed: number, n: number) => stream(seed, n).map((id) => id % 300);
