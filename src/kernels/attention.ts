@@ -2,7 +2,8 @@
 // Variants: one workgroup per (group of query heads sharing a kv head, token) over the whole context; or, for few
 // (token, head) pairs over long contexts, split-context partials + a combine pass
 // (flash-decoding) when the caller gives a plan and a scratch buffer — fixedSplitPlan
-// (partitions of ATTENTION_PART_LEN, batch-invariant) or chooseAttentionSplit (by batch);
+// (partitions of ATTENTION_PART_LEN, batch-invariant; what the runner runs on the GPU set,
+// stepAttentionParts) or chooseAttentionSplit (by batch);
 // or 'thread' (attention-thread.wgsl): one invocation per (token, head) with no workgroup
 // memory or barriers, the default on software adapters (GpuContext.software), where a
 // barrier costs more than a short context's arithmetic.
@@ -55,6 +56,33 @@ export const ATTENTION_PART_LEN = 256;
 /** The fixed-partition split plan for a step whose longest context is `maxContextLength`. */
 export function fixedSplitPlan(maxContextLength: number): AttentionSplit {
   return { numParts: Math.max(1, Math.ceil(maxContextLength / ATTENTION_PART_LEN)), partLen: ATTENTION_PART_LEN };
+}
+
+/**
+ * Partitions of the fixed split a step runs on this context: fixedSplitPlan's count where
+ * attention runs the 'workgroup' variant (the GPU set), 1 elsewhere ('thread' has no split).
+ * One partition is run as the one-pass kernel, which gives the same bits (attention.wgsl).
+ */
+export function stepAttentionParts(ctx: { software?: boolean }, maxContextLength: number): number {
+  return defaultAttentionVariant(ctx) === 'workgroup' ? fixedSplitPlan(maxContextLength).numParts : 1;
+}
+
+/** Largest split scratch a runner keeps (below maxStorageBufferBindingSize); longer steps run in chunks. */
+export const ATTENTION_SCRATCH_BUDGET_BYTES = 32 << 20;
+
+/**
+ * Scratch bytes for the fixed split of `numParts` partitions over a step of up to
+ * `maxTokens` tokens: all of them when that fits the budget, else as many as fit (at
+ * least one token's partials).
+ */
+export function fixedSplitScratchBytes(maxTokens: number, numHeads: number, headDim: number, numParts: number, maxBindingBytes: number): number {
+  const perToken = attentionScratchBytes(1, numHeads, headDim, { numParts, partLen: ATTENTION_PART_LEN });
+  return Math.max(perToken, Math.min(maxTokens * perToken, ATTENTION_SCRATCH_BUDGET_BYTES, maxBindingBytes));
+}
+
+/** Tokens one partial + combine pair runs with `scratchBytes` of scratch (0: not even one fits). */
+export function splitChunkTokens(numHeads: number, headDim: number, plan: AttentionSplit, scratchBytes: number): number {
+  return Math.min(MAX_WORKGROUPS_PER_DIM, Math.floor(scratchBytes / attentionScratchBytes(1, numHeads, headDim, plan)));
 }
 
 /** Partitions of a multiple of WG positions covering maxContextLength. */
@@ -168,7 +196,7 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   const combine = enc.ctx.pipeline(`attention-combine/${variantKey}`, codeK, constants, 'combine');
   // The scratch holds `chunk` tokens' partials; tokens are independent, so running them in
   // chunks changes no bits.
-  const chunk = Math.min(MAX_WORKGROUPS_PER_DIM, Math.floor(scratch.size / attentionScratchBytes(1, a.numHeads, a.headDim, plan)));
+  const chunk = splitChunkTokens(a.numHeads, a.headDim, plan, scratch.size);
   for (let t0 = 0; t0 < a.numTokens; t0 += chunk) {
     const n = Math.min(chunk, a.numTokens - t0);
     const params = enc.uniforms.push('attention', [...common, plan.numParts, plan.partLen, ...tail, t0]);
