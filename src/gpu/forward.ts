@@ -23,7 +23,8 @@
 //   logits = h · Woutputᵀ (soft-capped: gemma2)          [S, vocab]
 //
 // Dispatches per layer, fused: 9 (qkv, rope-kv, attention, wo, add-norm, gate|up, act×up,
-// down, add-norm), counted by test/gpu/step-machinery.test.ts.
+// down, add-norm), counted by test/gpu/step-machinery.test.ts; 10 on the GPU set once a
+// context passes 256 positions (attention partial + combine).
 import { ATTENTION_PART_LEN, pagedAttention } from '../kernels/attention';
 import { addRmsNorm } from '../kernels/add-rmsnorm';
 import { addInPlace, gatherRows, scaleInPlace, siluMul, softcapInPlace } from '../kernels/elementwise';
