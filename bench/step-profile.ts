@@ -3,9 +3,12 @@
 // and 32 sequences on stories260K. Prints one markdown table per batch size, and the
 // unprofiled wall time per step beside the profiled GPU total.
 //   node --import tsx --import ./scripts/raw-loader.mjs bench/step-profile.ts [model.gguf]
+// TABLLM_BENCH_KERNELS=gpu forces the GPU kernel set on a software adapter (SwiftShader
+// picks the software set by default), to see where the GPU set's time goes there.
 // Needs the adapter's 'timestamp-query' feature (SwiftShader and most GPUs have it).
 import { loadavg } from 'node:os';
 import { GREEDY, type StepInput } from '../src/engine/types';
+import { GpuContext } from '../src/gpu/context';
 import { createGpuContext } from '../src/gpu/device';
 import { createNodeGPU } from '../src/gpu/node-gpu';
 import { createGpuRunner, type GpuModelRunner } from '../src/gpu/runner';
@@ -70,16 +73,18 @@ async function profile(runner: GpuModelRunner, n: number): Promise<void> {
   for (const r of rows) console.log(`| ${r.label} | ${r.count} | ${r.ms.toFixed(2)} | ${((100 * r.ms) / total).toFixed(1)}% |`);
 }
 
-const ctx = await createGpuContext({ gpu: await createNodeGPU(), precision: 'f32' });
+const deviceCtx = await createGpuContext({ gpu: await createNodeGPU(), precision: 'f32' });
+const forceGpuSet = process.env.TABLLM_BENCH_KERNELS === 'gpu';
+const ctx = forceGpuSet ? new GpuContext(deviceCtx.device, deviceCtx.features, false) : deviceCtx;
 if (!ctx.features.timestamps) {
-  console.log(`${ctx.adapterName} has no 'timestamp-query': nothing to profile.`);
+  console.log(`${deviceCtx.adapterName} has no 'timestamp-query': nothing to profile.`);
   process.exit(0);
 }
 const source = await openSource(MODEL);
 const gguf = await readGGUF(source);
 const runner = await createGpuRunner({ ctx, gguf, source, config: modelConfigFromGGUF(gguf), kvCacheBytes: 16 << 20 });
-console.log(`# Decode step profile: ${MODEL.split('/').pop()}\n\nadapter: ${ctx.adapterName}; load average ${loadavg()[0].toFixed(1)}`);
+console.log(`# Decode step profile: ${MODEL.split('/').pop()}\n\nadapter: ${deviceCtx.adapterName}; kernel set: ${ctx.software ? 'software' : 'GPU'}; load average ${loadavg()[0].toFixed(1)}`);
 for (const n of BATCHES) await profile(runner, n);
 runner.destroy();
-ctx.destroy();
+deviceCtx.destroy();
 process.exit(0);

@@ -10,7 +10,9 @@
 //                                                        local layers: own base; smollm3: every 4th
 //                                                        layer not rotated, k/v written as computed)
 //     attnOut = pagedAttention(q, pool)                  causal within each sequence (local layers:
-//                                                        the last window positions; gemma2: soft-capped scores)
+//                                                        the last window positions; gemma2: soft-capped scores);
+//                                                        GPU set: split in partitions of 256 positions
+//                                                        (partial + combine) once a context passes 256
 //     x += attnOut · Wo;  xb = rmsnorm(x) · ffnNorm      one pass (add-rmsnorm; gemma: the add takes
 //                                                        rmsnorm(attnOut · Wo) · attnPostNorm)
 //     gu = xb · Wgate|up                                 gate/up concatenated at load     [T, 2 ffnDim]
@@ -21,8 +23,9 @@
 //   logits = h · Woutputᵀ (soft-capped: gemma2)          [S, vocab]
 //
 // Dispatches per layer, fused: 9 (qkv, rope-kv, attention, wo, add-norm, gate|up, act×up,
-// down, add-norm), counted by test/gpu/step-machinery.test.ts.
-import { pagedAttention } from '../kernels/attention';
+// down, add-norm), counted by test/gpu/step-machinery.test.ts; 10 on the GPU set once a
+// context passes 256 positions (attention partial + combine).
+import { ATTENTION_PART_LEN, pagedAttention } from '../kernels/attention';
 import { addRmsNorm } from '../kernels/add-rmsnorm';
 import { addInPlace, gatherRows, scaleInPlace, siluMul, softcapInPlace } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
@@ -43,6 +46,11 @@ export interface ForwardShape {
   numSampled: number; // S
   /** Also write the final-norm hidden states of all T tokens into `bufs.hidden`. */
   wantHidden: boolean;
+  /**
+   * Partitions of the fixed attention split (attention.ts stepAttentionParts of the step's
+   * longest context; needs bufs.ensureAttentionScratch). Default 1: one pass.
+   */
+  attentionParts?: number;
 }
 
 /** Records the layers and, when S > 0, the final norm and LM head of the sampled rows into `bufs.logits`. */
@@ -59,6 +67,11 @@ export function encodeForward(
   const qDim = c.numHeads * c.headDim;
   const kvDim = c.numKvHeads * c.headDim;
   const norm = { numRows: T, rowSize: c.dim, eps: c.rmsEps };
+  // A token's partitions past its own context are empty, so its bits do not depend on the
+  // batch's longest context; one partition is the one-pass kernel (the same bits).
+  const parts = shape.attentionParts ?? 1;
+  if (parts > 1 && !bufs.attnScratch) throw new Error('internal: a split step without bufs.ensureAttentionScratch');
+  const split = parts > 1 ? { plan: { numParts: parts, partLen: ATTENTION_PART_LEN }, scratch: bufs.attnScratch! } : undefined;
 
   embedding(enc, { weight: w.tokenEmbedding, tokenIds: bufs.tokenIds, out: bufs.x, numTokens: T }); // x [T, dim]
   if (c.embedScale !== undefined) scaleInPlace(enc, { x: bufs.x, n: T * c.dim, scale: c.embedScale });
@@ -110,7 +123,7 @@ export function encodeForward(
     pagedAttention(enc, {
       q: qBuf, kPool: pool.kPools[l], vPool: pool.vPools[l], tokenMeta: bufs.tokenMeta, blockTables: bufs.blockTables,
       out: bufs.attnOut, numTokens: T, numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim, qRowStride,
-      kvType: pool.kvType, scale: c.attnScale, softcap: c.attnSoftcap, window: local ? c.slidingWindow!.size : undefined,
+      kvType: pool.kvType, scale: c.attnScale, softcap: c.attnSoftcap, window: local ? c.slidingWindow!.size : undefined, split,
     }); // [T, qDim]
     matmul(enc, { weight: lw.wo, x: bufs.attnOut, y: bufs.proj, numTokens: T }); // [T, dim]
     addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: lw.attnPostNorm, weight: lw.ffnNorm, out: bufs.xb }); // x, xb [T, dim]
@@ -159,12 +172,12 @@ export function projectionLayout(w: ModelWeights): ProjectionLayout {
   };
 }
 
-/** Upper bound on the uniform blocks one forward pushes (arena sizing). */
-export function uniformBlocksPerForward(w: ModelWeights): number {
+/** Upper bound on the uniform blocks one forward pushes (arena sizing), with `attentionChunks` split chunks per layer. */
+export function uniformBlocksPerForward(w: ModelWeights, attentionChunks = 1): number {
   const parts = (wt: { parts: unknown[] } | undefined) => (wt ? wt.parts.length : 0);
   let n = w.tokenEmbedding.parts.length + 4 + w.output.parts.length;
   for (const lw of w.layers) {
-    n += 12 + parts(lw.wq) + parts(lw.wk) + parts(lw.wv) + parts(lw.wqkv) + parts(lw.wo) + parts(lw.wGate) + parts(lw.wUp) + parts(lw.wDown);
+    n += 11 + attentionChunks + parts(lw.wq) + parts(lw.wk) + parts(lw.wv) + parts(lw.wqkv) + parts(lw.wo) + parts(lw.wGate) + parts(lw.wUp) + parts(lw.wDown);
   }
   return n + 10; // + embedding scale, final norm of all rows, soft-cap, sampling
 }

@@ -15,6 +15,7 @@
 // uploads its metadata and records set-pipeline / set-bind-group / dispatch.
 import type { EmbedInput, ModelRunner, StepInput, StepOutput } from '../engine/types';
 import { KV_BLOCK_SIZE } from '../engine/types';
+import { ATTENTION_PART_LEN, splitChunkTokens, stepAttentionParts } from '../kernels/attention';
 import { BindGroupCache } from '../kernels/bind-group-cache';
 import { UniformArena, type KernelEncoder } from '../kernels/encoder';
 import type { KvType } from '../kernels/kv-type';
@@ -107,7 +108,10 @@ export class GpuModelRunner implements ModelRunner {
   private readonly profiler: StepProfiler;
   /** Set by recordOnlyMs: record and finish steps, never submit them. */
   private dropCommands = false;
-  private readonly uniforms: UniformArena;
+  /** Re-made (bigger) when a step's attention split runs in more chunks than it was sized for. */
+  private uniforms: UniformArena;
+  /** Split chunks per layer the arena holds. */
+  private uniformChunks = 1;
   private readonly bufs: StepBuffers;
   private readonly bindGroups = new BindGroupCache();
   private readonly programs = new StepPrograms();
@@ -144,9 +148,14 @@ export class GpuModelRunner implements ModelRunner {
     this.bufs.ensure(capacity.tokens, capacity.sampledRows, Math.max(256, 2 * kvPool.numBlocks), false);
     this.sampler = new Sampler(ctx, { maxRows: this.bufs.sampleCapacity, vocabSize: config.vocabSize });
     this.profiler = new StepProfiler(ctx);
-    const align = Math.max(256, ctx.limits.minUniformBufferOffsetAlignment);
-    this.uniforms = new UniformArena(ctx, (uniformBlocksPerForward(weights) + 16) * align, 'step:uniforms');
+    this.uniforms = this.makeUniformArena(1);
     if (config.pooling) this.embed = (input) => this.exclusive('embed', () => this.runEmbed(input));
+  }
+
+  private makeUniformArena(attentionChunks: number): UniformArena {
+    const align = Math.max(256, this.ctx.limits.minUniformBufferOffsetAlignment);
+    this.uniformChunks = attentionChunks;
+    return new UniformArena(this.ctx, (uniformBlocksPerForward(this.weights, attentionChunks) + 16) * align, 'step:uniforms');
   }
 
   private async exclusive<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -250,6 +259,19 @@ export class GpuModelRunner implements ModelRunner {
     const bufs = this.bufs;
     const recordStart = performance.now();
     bufs.ensure(T, S, packed.blockTables.length, wantHidden);
+    // GPU set: attention split in fixed partitions of the longest context (1: one pass).
+    const attentionParts = stepAttentionParts(this.ctx, Math.max(...input.sequences.map((seq) => seq.contextLength)));
+    if (attentionParts > 1) {
+      bufs.ensureAttentionScratch(attentionParts);
+      const plan = { numParts: attentionParts, partLen: ATTENTION_PART_LEN };
+      const chunks = Math.ceil(T / splitChunkTokens(c.numHeads, c.headDim, plan, bufs.attnScratch!.size));
+      if (chunks > this.uniformChunks) {
+        this.uniforms.destroy();
+        this.uniforms = this.makeUniformArena(chunks);
+        this.bindGroups.clear(); // they name the old arena
+        this.programs.clear();
+      }
+    }
     if (this.sampler.maxRows < S) {
       this.sampler.destroy();
       this.sampler = new Sampler(this.ctx, { maxRows: bufs.sampleCapacity, vocabSize: c.vocabSize });
@@ -294,7 +316,7 @@ export class GpuModelRunner implements ModelRunner {
       }
       const pass = encoder.beginComputePass({ label: 'step:forward' });
       enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0, bindGroups: this.bindGroups };
-      const key = stepProgramKey(T, S, wantHidden, S > 0 ? sampleRows : undefined, sampling?.args?.processed !== undefined);
+      const key = stepProgramKey(T, S, wantHidden, S > 0 ? sampleRows : undefined, sampling?.args?.processed !== undefined, attentionParts);
       const program = this.profileSteps ? undefined : this.programs.get(key);
       replayed = program !== undefined;
       if (program) {
@@ -303,7 +325,7 @@ export class GpuModelRunner implements ModelRunner {
       } else {
         if (this.profileSteps) enc.profiler = this.profiler.attach(encoder);
         else enc.capture = [];
-        encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden });
+        encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden, attentionParts });
         if (sampling?.args) sample(enc, sampling.args);
         if (enc.capture) this.programs.set(key, { dispatches: enc.capture, uniforms: this.uniforms.snapshot() });
       }

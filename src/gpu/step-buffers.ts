@@ -8,6 +8,7 @@
 //
 //   metaUpload (i32): | tokenIds [T] | positions [T] | slotMapping [T] | tokenMeta [T, 2] |
 //                     | sampleRows [S] | blockTables [B] |
+import { fixedSplitScratchBytes } from '../kernels/attention';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './context';
 
@@ -66,6 +67,11 @@ export class StepBuffers {
   hb!: GPUBuffer; // [T, ffnDim] silu(gate) * up
   /** [T, dim] final-norm hidden states, only when a step asks for them. */
   hidden?: GPUBuffer;
+  /**
+   * Split attention partials (GPU set, contexts past one partition):
+   * [chunk tokens, numHeads, numParts, headDim + 2] f32; see ensureAttentionScratch.
+   */
+  attnScratch?: GPUBuffer;
 
   // ---- sampled rows, [sampleCapacity, ·] ----
   lastHidden!: GPUBuffer; // [S, dim] f32 residual of each sampled sequence's last token
@@ -163,6 +169,21 @@ export class StepBuffers {
   }
 
   /**
+   * Makes attnScratch hold the split partials of `numParts` partitions for the whole token
+   * capacity, up to ATTENTION_SCRATCH_BUDGET_BYTES (past it the kernel runs the tokens in
+   * chunks). Grows only (generation changes when it is replaced).
+   */
+  ensureAttentionScratch(numParts: number): void {
+    const c = this.config;
+    const bytes = fixedSplitScratchBytes(this.tokenCapacity, c.numHeads, c.headDim, numParts, this.ctx.limits.maxStorageBufferBindingSize);
+    if (this.attnScratch && this.attnScratch.size >= bytes) return;
+    const size = Math.min(grown(this.attnScratch?.size ?? 0, bytes), Math.max(bytes, this.ctx.limits.maxStorageBufferBindingSize));
+    this.attnScratch?.destroy();
+    this.attnScratch = this.storage('step:attn-scratch', size);
+    this.generation++;
+  }
+
+  /**
    * Packs the metadata, uploads it with one writeBuffer and records the section copies.
    * Returns the bytes uploaded and the copy commands recorded.
    */
@@ -213,7 +234,7 @@ export class StepBuffers {
   private all(): GPUBuffer[] {
     const list = [
       this.x, this.xb, this.q, this.k, this.v, this.qkv, this.attnOut, this.proj, this.gate, this.up, this.gateUp, this.hb, this.hidden,
-      this.lastHidden, this.lastNormed, this.logits, this.metaUpload, this.tokenIds, this.positions, this.slotMapping,
+      this.attnScratch, this.lastHidden, this.lastNormed, this.logits, this.metaUpload, this.tokenIds, this.positions, this.slotMapping,
       this.tokenMeta, this.sampleRows, this.blockTables, this.readback,
     ];
     return list.filter((b): b is GPUBuffer => b !== undefined);
@@ -233,6 +254,7 @@ export class StepBuffers {
     for (const b of this.all()) b.destroy();
     this.readback = undefined;
     this.hidden = undefined;
+    this.attnScratch = undefined;
     this.tokenCapacity = this.sampleCapacity = this.blockTableCapacity = this.readbackCapacityBytes = 0;
   }
 }

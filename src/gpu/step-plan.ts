@@ -3,13 +3,14 @@
 // on its shape (matmul variant by batch size, the last layer's hidden-state norm, the
 // sampling passes). So the runner records dry runs of the forward pass and the sampler
 // for every shape class — token counts around every power of two up to
-// MAX_PLANNED_TOKENS, with and without hidden states, one sampled row or all, every
-// sampling branch — with buffers that allocate nothing and an encoder that dispatches
+// MAX_PLANNED_TOKENS, with and without hidden states, one sampled row or all, the split
+// attention of contexts past one partition (GPU set), every sampling branch — with buffers that allocate nothing and an encoder that dispatches
 // nothing (KernelEncoder.dry). GpuContext.collectPipelines gathers what is missing and
 // compilePipelines compiles it with createComputePipelineAsync; the load awaits that.
 // A shape outside this plan still works (compiled on first use, counted as a compile
 // after load, which the tests and the bench assert is zero).
 import type { KernelEncoder, UniformSink } from '../kernels/encoder';
+import { ATTENTION_PART_LEN, stepAttentionParts } from '../kernels/attention';
 import { KernelArgError } from '../kernels/encoder';
 import { OUT_WORDS, ROW_WORDS, sample } from '../kernels/sample';
 import type { ModelConfig } from '../model/config';
@@ -79,6 +80,12 @@ export function collectStepPipelines(ctx: GpuContext, config: ModelConfig, weigh
           tryShape(() => encodeForward(enc, config, weights, pool, bufs, { numTokens: T, numSampled, wantHidden }));
         }
       }
+    }
+    // The split's pipelines (partial, combine) do not depend on the token count or the partitions.
+    const parts = stepAttentionParts(ctx, ATTENTION_PART_LEN + 1);
+    if (parts > 1) {
+      bufs.ensureAttentionScratch(parts);
+      tryShape(() => encodeForward(enc, config, weights, pool, bufs, { numTokens: 1, numSampled: 1, wantHidden: false, attentionParts: parts }));
     }
     // Sampling: every branch of sample() (copy, penalties, grammar masks, greedy, draw, logprobs) for a few row counts.
     const maskWords = Math.ceil(config.vocabSize / 32);

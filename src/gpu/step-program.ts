@@ -3,9 +3,11 @@
 // count T, sampled rows S, hidden states or not, and the sampling branch (entries,
 // grammar-masked rows, logprobs, greedy, preserved logits). Per-token data (ids, positions, slots, block
 // tables, sampling rows) lives in storage buffers uploaded each step. So two steps of one
-// shape record the same dispatches with the same uniform words — a program:
+// shape record the same dispatches with the same uniform words — a program. The shape
+// also counts the attention split's partitions (GPU set: one per 256 positions of the
+// longest context), which set the split's dispatch sizes and uniforms:
 //
-//   key "T|S|hidden|entries|masked rows|processed|logprobs|greedy"  →  [ (pipeline, bind group, x, y, z) … ]
+//   key "T|S|hidden|parts|entries|masked rows|processed|logprobs|greedy"  →  [ (pipeline, bind group, x, y, z) … ]
 //                                                          + the uniform arena's bytes
 //
 // The first step of a shape records through the kernels and keeps the program; the next
@@ -25,9 +27,11 @@ export interface StepProgram {
 /** Programs kept at most (shapes of a busy server: every T up to the batch budget is possible). */
 const MAX_PROGRAMS = 256;
 
-export function stepProgramKey(numTokens: number, numSampled: number, wantHidden: boolean, rows: PackedSampleRows | undefined, processed: boolean): string {
+export function stepProgramKey(
+  numTokens: number, numSampled: number, wantHidden: boolean, rows: PackedSampleRows | undefined, processed: boolean, attentionParts = 1,
+): string {
   const r = rows && rows.numRows > 0 ? `${rows.numEntries}|${rows.numMasked}|${processed ? 1 : 0}|${rows.anyLogprobs ? 1 : 0}|${rows.allGreedy ? 1 : 0}` : '-';
-  return `${numTokens}|${numSampled}|${wantHidden ? 1 : 0}|${r}`;
+  return `${numTokens}|${numSampled}|${wantHidden ? 1 : 0}|${attentionParts}|${r}`;
 }
 
 export class StepPrograms {

@@ -18,7 +18,7 @@ export type { GpuWeight, WeightPart } from './types';
 export interface UploadOptions {
   /** Largest part buffer in bytes. Default: min(maxStorageBufferBindingSize, maxBufferSize). */
   maxPartBytes?: number;
-  /** Rows read and repacked at a time (bounds host memory). Default: ~16 MiB of rows. */
+  /** Rows read and repacked at a time (bounds host memory). Default: ~4 MiB of rows. */
   chunkBytes?: number;
 }
 
@@ -35,7 +35,27 @@ export class WeightError extends Error {
 /** Reads `length` bytes at `offset` relative to the tensor's first byte. */
 export type TensorReader = (offset: number, length: number) => Promise<Uint8Array>;
 
-const DEFAULT_CHUNK_BYTES = 16 << 20;
+const DEFAULT_CHUNK_BYTES = 4 << 20;
+
+/**
+ * writeBuffer copies into staging memory that the implementation frees only once the queue
+ * has caught up; a load that never waits keeps up to the whole file staged on top of the
+ * buffers (host RAM on software adapters and unified-memory GPUs). Waiting for the queue
+ * after every STAGING_FLUSH_BYTES written (counted per device, across tensors) bounds that.
+ */
+const STAGING_FLUSH_BYTES = 16 << 20;
+const stagedBytes = new WeakMap<GPUDevice, number>();
+
+async function writeStaged(ctx: GpuContext, buffer: GPUBuffer, offset: number, data: ArrayBuffer, dataOffset: number, size: number): Promise<void> {
+  ctx.device.queue.writeBuffer(buffer, offset, data, dataOffset, size);
+  const staged = (stagedBytes.get(ctx.device) ?? 0) + size;
+  if (staged < STAGING_FLUSH_BYTES) {
+    stagedBytes.set(ctx.device, staged);
+    return;
+  }
+  stagedBytes.set(ctx.device, 0);
+  await ctx.device.queue.onSubmittedWorkDone();
+}
 
 /** Allowed GPU/file byte ratio (repack rounds to words and stores odd scale counts in a whole word). */
 export const MAX_GPU_BYTES_RATIO = 1.05;
@@ -90,11 +110,11 @@ export async function uploadWeight(
         const blockStart = r * blocksPerRow;
         const seg0Words = packed.scaleOffsetWords || packed.words.length;
         const seg0Dst = isHalfWordType(type) ? blockStart / 2 : blockStart * layout.blockWords;
-        ctx.device.queue.writeBuffer(buffer, seg0Dst * 4, packed.words.buffer, 0, seg0Words * 4);
+        await writeStaged(ctx, buffer, seg0Dst * 4, packed.words.buffer, 0, seg0Words * 4);
         if (packed.scaleOffsetWords) {
           const scaleWords = packed.words.length - packed.scaleOffsetWords;
           const dst = scaleOffsetWords + blockStart / 2;
-          ctx.device.queue.writeBuffer(buffer, dst * 4, packed.words.buffer, packed.scaleOffsetWords * 4, scaleWords * 4);
+          await writeStaged(ctx, buffer, dst * 4, packed.words.buffer, packed.scaleOffsetWords * 4, scaleWords * 4);
         }
       }
     }

@@ -47,6 +47,7 @@ struct Params {
   partLen: u32,   // unused here
   softcap: f32,   // > 0: score = softcap * tanh(score / softcap); 0: none
   window: u32,    // > 0: position p attends to max(0, p + 1 - window)..p; 0: all
+  tokenOffset: u32, // unused here
 }
 
 @group(0) @binding(0) var<storage, read> q: array<f32>;             // [numTokens, qRowStride] f32

@@ -1,7 +1,9 @@
 // Paged causal attention over the flattened batch (GQA, head dims up to 256).
 // Variants: one workgroup per (group of query heads sharing a kv head, token) over the whole context; or, for few
 // (token, head) pairs over long contexts, split-context partials + a combine pass
-// (flash-decoding), chosen by chooseAttentionSplit when the caller gives a scratch buffer;
+// (flash-decoding) when the caller gives a plan and a scratch buffer — fixedSplitPlan
+// (partitions of ATTENTION_PART_LEN, batch-invariant; what the runner runs on the GPU set,
+// stepAttentionParts) or chooseAttentionSplit (by batch);
 // or 'thread' (attention-thread.wgsl): one invocation per (token, head) with no workgroup
 // memory or barriers, the default on software adapters (GpuContext.software), where a
 // barrier costs more than a short context's arithmetic.
@@ -43,6 +45,44 @@ export interface AttentionSplit {
 export function chooseAttentionSplit(numTokens: number, numHeads: number, maxContextLength: number): AttentionSplit | undefined {
   if (numTokens * numHeads >= SPLIT_MAX_WORKGROUPS || maxContextLength < 2 * SPLIT_MIN_PART_LEN || numTokens > MAX_WORKGROUPS_PER_DIM) return undefined;
   return splitPlan(maxContextLength, Math.min(SPLIT_MAX_PARTS, Math.ceil(maxContextLength / SPLIT_MIN_PART_LEN)));
+}
+
+/**
+ * Positions per partition of the fixed split (GPU kernel set): a constant, so a token's
+ * result depends only on its own context, whatever the batch (see attention.wgsl).
+ */
+export const ATTENTION_PART_LEN = 256;
+
+/** The fixed-partition split plan for a step whose longest context is `maxContextLength`. */
+export function fixedSplitPlan(maxContextLength: number): AttentionSplit {
+  return { numParts: Math.max(1, Math.ceil(maxContextLength / ATTENTION_PART_LEN)), partLen: ATTENTION_PART_LEN };
+}
+
+/**
+ * Partitions of the fixed split a step runs on this context: fixedSplitPlan's count where
+ * attention runs the 'workgroup' variant (the GPU set), 1 elsewhere ('thread' has no split).
+ * One partition is run as the one-pass kernel, which gives the same bits (attention.wgsl).
+ */
+export function stepAttentionParts(ctx: { software?: boolean }, maxContextLength: number): number {
+  return defaultAttentionVariant(ctx) === 'workgroup' ? fixedSplitPlan(maxContextLength).numParts : 1;
+}
+
+/** Largest split scratch a runner keeps (below maxStorageBufferBindingSize); longer steps run in chunks. */
+export const ATTENTION_SCRATCH_BUDGET_BYTES = 32 << 20;
+
+/**
+ * Scratch bytes for the fixed split of `numParts` partitions over a step of up to
+ * `maxTokens` tokens: all of them when that fits the budget, else as many as fit (at
+ * least one token's partials).
+ */
+export function fixedSplitScratchBytes(maxTokens: number, numHeads: number, headDim: number, numParts: number, maxBindingBytes: number): number {
+  const perToken = attentionScratchBytes(1, numHeads, headDim, { numParts, partLen: ATTENTION_PART_LEN });
+  return Math.max(perToken, Math.min(maxTokens * perToken, ATTENTION_SCRATCH_BUDGET_BYTES, maxBindingBytes));
+}
+
+/** Tokens one partial + combine pair runs with `scratchBytes` of scratch (0: not even one fits). */
+export function splitChunkTokens(numHeads: number, headDim: number, plan: AttentionSplit, scratchBytes: number): number {
+  return Math.min(MAX_WORKGROUPS_PER_DIM, Math.floor(scratchBytes / attentionScratchBytes(1, numHeads, headDim, plan)));
 }
 
 /** Partitions of a multiple of WG positions covering maxContextLength. */
@@ -88,7 +128,9 @@ export interface PagedAttentionArgs {
   window?: number;
   /**
    * Split-context variant: a plan whose partitions cover every token's context
-   * (numParts * partLen >= position + 1) and a scratch of attentionScratchBytes().
+   * (numParts * partLen >= position + 1) and a scratch of at least one token's partials
+   * (attentionScratchBytes(1, …)); larger batches run in chunks of as many tokens as it holds.
+   * With fixedSplitPlan the output of a token is bit-identical in any batch.
    */
   split?: { plan: AttentionSplit; scratch: GPUBuffer };
   /** Default defaultAttentionVariant(ctx). 'thread' takes no split plan. */
@@ -128,31 +170,37 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   const ty = Math.min(a.numTokens, MAX_WORKGROUPS_PER_DIM);
   const tz = Math.ceil(a.numTokens / MAX_WORKGROUPS_PER_DIM);
   const common = [a.numTokens, a.numHeads, a.numKvHeads, a.headDim, qRowStride, qColOffset, outRowStride, scaleBits];
-  const tail = [f32Bits(a.softcap ?? 0), a.window ?? 0]; // Params.softcap, Params.window
+  const tail = [f32Bits(a.softcap ?? 0), a.window ?? 0]; // Params.softcap, Params.window (then tokenOffset: split only)
   const variant = a.variant ?? defaultAttentionVariant(enc.ctx);
   if (variant === 'thread') {
     if (a.split) throw new KernelArgError('attention', "the 'thread' variant has no split-context form");
     const pipeline = enc.ctx.pipeline(`attention-thread/${kvType}/wg${WG}`, withKvType('attention', threadCode, kvType), { WG });
-    const params = enc.uniforms.push('attention', [...common, 1, 0, ...tail]);
+    const params = enc.uniforms.push('attention', [...common, 1, 0, ...tail, 0]);
     const [gx, gy] = splitGroups(Math.ceil((a.numTokens * a.numHeads) / WG));
     dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], gx, gy);
     return;
   }
   if (!a.split) {
     const pipeline = enc.ctx.pipeline(`attention/${variantKey}`, codeK, constants);
-    const params = enc.uniforms.push('attention', [...common, 1, 0, ...tail]);
+    const params = enc.uniforms.push('attention', [...common, 1, 0, ...tail, 0]);
     dispatch(enc, pipeline, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, a.out, params], a.numHeads / group, ty, tz);
     return;
   }
   const { plan, scratch } = a.split;
-  if (a.numTokens > MAX_WORKGROUPS_PER_DIM || plan.numParts > MAX_WORKGROUPS_PER_DIM || plan.numParts < 1 || plan.partLen < 1) {
+  if (plan.numParts > MAX_WORKGROUPS_PER_DIM || plan.numParts < 1 || plan.partLen < 1) {
     throw new KernelArgError('attention', `bad split plan ${plan.numParts} x ${plan.partLen} for ${a.numTokens} tokens`);
   }
-  if (scratch.size < attentionScratchBytes(a.numTokens, a.numHeads, a.headDim, plan)) throw new KernelArgError('attention', 'split scratch too small');
+  if (scratch.size < attentionScratchBytes(1, a.numHeads, a.headDim, plan)) throw new KernelArgError('attention', "split scratch too small for one token's partials");
   if (scratch === a.out || scratch === a.q) throw new KernelArgError('attention', 'split scratch must not alias q or out');
   const partial = enc.ctx.pipeline(`attention-partial/${variantKey}`, codeK, constants, 'partial');
   const combine = enc.ctx.pipeline(`attention-combine/${variantKey}`, codeK, constants, 'combine');
-  const params = enc.uniforms.push('attention', [...common, plan.numParts, plan.partLen, ...tail]);
-  dispatch(enc, partial, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, scratch, params], a.numHeads / group, a.numTokens, plan.numParts);
-  dispatch(enc, combine, [scratch, a.out, params], a.numHeads, a.numTokens);
+  // The scratch holds `chunk` tokens' partials; tokens are independent, so running them in
+  // chunks changes no bits.
+  const chunk = splitChunkTokens(a.numHeads, a.headDim, plan, scratch.size);
+  for (let t0 = 0; t0 < a.numTokens; t0 += chunk) {
+    const n = Math.min(chunk, a.numTokens - t0);
+    const params = enc.uniforms.push('attention', [...common, plan.numParts, plan.partLen, ...tail, t0]);
+    dispatch(enc, partial, [a.q, a.kPool, a.vPool, a.tokenMeta, a.blockTables, scratch, params], a.numHeads / group, n, plan.numParts);
+    dispatch(enc, combine, [scratch, a.out, params], a.numHeads, n);
+  }
 }

@@ -8,15 +8,19 @@
 //   workgroup x serves query heads h = x * GROUP + r (r < GROUP), all of kv head
 //   kvh = h / (numHeads / numKvHeads)
 //
-// The context is walked in tiles of WG positions: each thread scores one position for
+// The context is walked in tiles of WG positions: K of the tile is staged through
+// workgroup memory KC dims at a time (coalesced reads), each thread scores one position for
 // every head of the group (q in workgroup memory), each head's tile max and sum are
 // scans of workgroup memory, and the running outputs (online softmax: m, l, acc
 // rescaled by exp(m_old - m_new)) are split over threads by head dimension.
 //
-// Split-context variant (flash-decoding) for few (token, head) pairs over long
-// contexts: `partial` runs one workgroup per (head group, token, partition of partLen
-// positions) and writes a (acc[headDim], m, l) record per query head; `combine` merges
-// a token-head's records: out = sum_p acc_p e^(m_p - M) / sum_p l_p e^(m_p - M).
+// Split-context variant (flash-decoding): `partial` runs one workgroup per (head group,
+// token, partition of partLen positions) and writes a (acc[headDim], m, l) record per query
+// head; `combine` merges a token-head's records: out = sum_p acc_p e^(m_p - M) / sum_p l_p e^(m_p - M).
+// With a fixed partLen a token's output depends only on its own context: partitions past
+// it are empty (m = NEG_BIG, l = 0, acc = 0) and add exact zeros, so numParts (the batch's
+// longest context) never changes its bits; with one partition it equals the one-pass `main`
+// bit for bit (e^0 = 1). Tokens run in chunks (tokenOffset) so the scratch stays bounded.
 
 // KV element type: replaced by `alias KvT = f16;` (+ `enable f16;`) for the
 // half-precision pool (attention.ts); all math stays f32.
@@ -57,6 +61,7 @@ struct Params {
   partLen: u32,   // split variant: positions per partition
   softcap: f32,   // > 0: score = softcap * tanh(score / softcap) (gemma2); 0: none
   window: u32,    // > 0: position p attends to max(0, p + 1 - window)..p (sliding window); 0: all
+  tokenOffset: u32, // split variant: first token of this chunk (the scratch holds one chunk)
 }
 
 @group(0) @binding(0) var<storage, read> q: array<f32>;             // [numTokens, qRowStride] f32
@@ -64,12 +69,18 @@ struct Params {
 @group(0) @binding(2) var<storage, read> vPool: array<KvT>;         // [numBlocks, 16, nKvHeads, headDim] KvT
 @group(0) @binding(3) var<storage, read> tokenMeta: array<vec2i>;   // [numTokens] (position, blockTable start)
 @group(0) @binding(4) var<storage, read> blockTables: array<i32>;   // [sum of table lengths] block ids
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;     // main: [numTokens, outRowStride]; partial: [numTokens, numHeads, numParts, headDim + 2] f32
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;     // main: [numTokens, outRowStride]; partial: [chunk tokens, numHeads, numParts, headDim + 2] f32
 @group(0) @binding(6) var<uniform> params: Params;
 
-var<workgroup> qShared: array<f32, MAX_GROUP_HEAD_DIM>;  // [GROUP, headDim] q * scale
-var<workgroup> tileScore: array<f32, MAX_GROUP * WG>;    // [GROUP, WG] scores, then exp(score - m)
+// Workgroup arrays are sized by the pipeline's constants (GROUP * DPT * WG >= GROUP *
+// headDim), not the largest case: software adapters pay per byte of workgroup memory per
+// workgroup (Dawn zero-fills it), so a small head must not carry a 2048-float q buffer.
+var<workgroup> qShared: array<f32, GROUP * DPT * WG>;    // [GROUP, headDim] q * scale
+var<workgroup> tileScore: array<f32, GROUP * WG>;        // [GROUP, WG] scores, then exp(score - m)
 var<workgroup> tileSlot: array<u32, WG>;                 // [WG] pool slot of each tile position
+const KC: u32 = 16u;                                     // K dims staged per chunk
+const KP: u32 = 17u;                                     // kTile row pitch (+1: no bank conflicts)
+var<workgroup> kTile: array<f32, WG * KP>;               // [WG positions, KP] of K
 
 var<private> acc: array<f32, MAX_ACC>;   // [GROUP, DPT]: this thread's dims tid + k * WG per head
 var<private> mRun: array<f32, MAX_GROUP>; // running max per head
@@ -98,19 +109,33 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, end: u32) {
 
   for (var tileStart = start; tileStart < end; tileStart += WG) {
     let j = tileStart + tid;
-    var dots: array<f32, MAX_GROUP>;
-    for (var r = 0u; r < GROUP; r++) { dots[r] = NEG_BIG; }
+    let n = min(WG, end - tileStart);
     if (j < end) {
-      let slot = u32(blockTables[btStart + j / BLOCK_SIZE]) * BLOCK_SIZE + (j % BLOCK_SIZE);
-      tileSlot[tid] = slot;
-      let kBase = slot * kvRowStride + kvh * d;
-      for (var r = 0u; r < GROUP; r++) { dots[r] = 0.0; }
-      for (var i = 0u; i < d; i++) {
-        let kv = f32(kPool[kBase + i]);
-        for (var r = 0u; r < GROUP; r++) { dots[r] += qShared[r * d + i] * kv; }
-      }
-      for (var r = 0u; r < GROUP; r++) { dots[r] = capScore(dots[r]); }
+      tileSlot[tid] = u32(blockTables[btStart + j / BLOCK_SIZE]) * BLOCK_SIZE + (j % BLOCK_SIZE);
     }
+    var dots: array<f32, MAX_GROUP>;
+    for (var r = 0u; r < GROUP; r++) { dots[r] = 0.0; }
+    workgroupBarrier(); // tileSlot is read by every thread below
+    // K of the tile, KC dims at a time, staged through workgroup memory: consecutive threads
+    // read consecutive dims of one position's K row (coalesced), then each thread takes
+    // its own position's dims in order (the dot product's order is the plain i = 0..d-1).
+    for (var c0 = 0u; c0 < d; c0 += KC) {
+      for (var e = tid; e < WG * KC; e += WG) {
+        let jj = e / KC;
+        let i = c0 + e % KC;
+        var kv = 0.0;
+        if (jj < n && i < d) { kv = f32(kPool[tileSlot[jj] * kvRowStride + kvh * d + i]); }
+        kTile[jj * KP + e % KC] = kv;
+      }
+      workgroupBarrier();
+      let cEnd = min(KC, d - c0);
+      for (var ii = 0u; ii < cEnd; ii++) {
+        let kv = kTile[tid * KP + ii];
+        for (var r = 0u; r < GROUP; r++) { dots[r] += qShared[r * d + c0 + ii] * kv; }
+      }
+      workgroupBarrier(); // kTile is rewritten by the next chunk
+    }
+    for (var r = 0u; r < GROUP; r++) { dots[r] = select(NEG_BIG, capScore(dots[r]), j < end); }
     for (var r = 0u; r < GROUP; r++) { tileScore[r * WG + tid] = dots[r]; }
     workgroupBarrier();
     // Per head: tile max by a broadcast scan (no tree: 3 barriers per tile in all).
@@ -127,7 +152,6 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, end: u32) {
       tileScore[r * WG + tid] = p;
     }
     workgroupBarrier();
-    let n = min(WG, end - tileStart);
     for (var r = 0u; r < GROUP; r++) {
       var tileSum = 0.0;
       for (var jj = 0u; jj < n; jj++) { tileSum += tileScore[r * WG + jj]; }
@@ -170,7 +194,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
 @compute @workgroup_size(WG)
 fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
   let headBase = wid.x * GROUP;
-  let t = wid.y;
+  let tc = wid.y;                      // token within the chunk (scratch row)
+  let t = params.tokenOffset + tc;
   let part = wid.z;
   if (t >= params.numTokens) { return; }
   let tokenInfo = tokenMeta[t];
@@ -189,7 +214,7 @@ fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t
   let d = params.headDim;
   let rec = d + 2u;
   for (var r = 0u; r < GROUP; r++) {
-    let base = ((t * params.numHeads + headBase + r) * params.numParts + part) * rec;
+    let base = ((tc * params.numHeads + headBase + r) * params.numParts + part) * rec;
     for (var k = 0u; k < DPT; k++) {
       let i = tid + k * WG;
       if (i < d) { out[base + i] = acc[r * DPT + k]; }
@@ -201,7 +226,7 @@ fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t
   }
 }
 
-@group(0) @binding(0) var<storage, read> partials: array<f32>;      // [numTokens, numHeads, numParts, headDim + 2] f32
+@group(0) @binding(0) var<storage, read> partials: array<f32>;      // [chunk tokens, numHeads, numParts, headDim + 2] f32
 @group(0) @binding(1) var<storage, read_write> combined: array<f32>; // [numTokens, outRowStride] f32
 @group(0) @binding(2) var<uniform> cparams: Params;
 
@@ -209,11 +234,12 @@ fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t
 @compute @workgroup_size(WG)
 fn combine(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
   let h = wid.x;
-  let t = wid.y;
+  let tc = wid.y;
+  let t = cparams.tokenOffset + tc;
   if (t >= cparams.numTokens) { return; }
   let d = cparams.headDim;
   let rec = d + 2u;
-  let first = (t * cparams.numHeads + h) * cparams.numParts * rec;
+  let first = (tc * cparams.numHeads + h) * cparams.numParts * rec;
   var mMax = NEG_BIG;
   for (var p = 0u; p < cparams.numParts; p++) { mMax = max(mMax, partials[first + p * rec + d]); }
   var lSum = 0.0;

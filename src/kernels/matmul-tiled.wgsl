@@ -1,18 +1,36 @@
-// Matrix × matrix (prefill, batches): y[t, n] = Σ_k x[t, k] · W[n, k] (+ bias[n]).
-// One workgroup of 16×16 threads computes a 64-token × 64-row tile of y; each
-// thread owns 4×4 outputs (tokens ly + 16i, rows lx + 16j). K advances in steps of
-// 16: the x tile is copied to shared memory, the W tile is dequantized into shared
-// memory on the fly (128 threads × one loadW8), then 2 runs of 8 per output.
-// Big per-thread tiles keep barriers few (they are costly on software adapters).
+// Matrix × matrix (prefill, batches; GPU kernel set): y[t, n] = Σ_k x[t, k] · W[n, k] (+ bias[n]).
+// One workgroup of 16×16 threads computes a 64-token × 64-row tile of y; each thread owns
+// 4×4 outputs (tokens ly + 16i, rows lx + 16j).
+//
+// Summation order — the one of matmul-vec.wgsl, so batch invariance is bitwise:
+//   K is cut into units of 32 elements; partial c (c = 0..31) sums units c, c + 32, c + 64, …
+//   in that order, 4 runs of 8 per unit (acc += dot(lo) + dot(hi)); the 32 partials are
+//   combined by the same tree of adjacent pairs as the matrix × vector kernel's
+//   shared-memory tree. Here the partials are computed one after another (partial c walks
+//   its units with stride 32), and the tree is folded as they finish: a binary counter
+//   keeps the pending left operand of each level (lv0..lv4), as in pairwise summation.
+//
+// Each step stages one unit: the x tile [64 tokens × 32] (every thread loads 2 vec4) and the
+// W tile [64 rows × 32] dequantized (every thread one loadW8), both as vec4 with the vec4
+// index XOR-swizzled by the row (k-run ^ row % 8) so that 16 threads reading 16 rows at the
+// same k hit different banks. 16 KiB of workgroup memory (the WebGPU default limit).
 // Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl and matmul-io.wgsl
 // (Params, bindings).
 
-const TILE: u32 = 64u;   // tokens and rows per tile
-const BK: u32 = 16u;     // K per step
-const PAD: u32 = 17u;    // shared row pitch (+1 avoids bank conflicts)
+const TILE: u32 = 64u;    // tokens and rows per tile
+const UNIT: u32 = 32u;    // K per step: one unit
+const PARTIALS: u32 = 32u; // matmul-vec.wgsl LANES
 
-var<workgroup> xs: array<f32, 1088>; // [TILE tokens][PAD] f32
-var<workgroup> ws: array<f32, 1088>; // [TILE rows][PAD] f32
+var<workgroup> xs: array<vec4f, 512>; // [TILE tokens][8] vec4, swizzled
+var<workgroup> ws: array<vec4f, 512>; // [TILE rows][8] vec4, swizzled
+
+fn slot(r: u32, j: u32) -> u32 {
+  return r * 8u + (j ^ (r & 7u));
+}
+
+fn addTile(a: array<vec4f, 4>, b: array<vec4f, 4>) -> array<vec4f, 4> {
+  return array<vec4f, 4>(a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]);
+}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u,
@@ -22,50 +40,80 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
   let t0 = wid.z * TILE;
   let lx = lid3.x;
   let ly = lid3.y;
-  var acc: array<vec4f, 4>; // acc[i][j]: token t0 + ly + 16i, row n0 + lx + 16j
+  let units = (p.K + UNIT - 1u) / UNIT;
+  // Pending left operands of the partial tree, by level; total: the root.
+  var lv0: array<vec4f, 4>;
+  var lv1: array<vec4f, 4>;
+  var lv2: array<vec4f, 4>;
+  var lv3: array<vec4f, 4>;
+  var lv4: array<vec4f, 4>;
+  var total: array<vec4f, 4>; // total[i][j]: token t0 + ly + 16i, row n0 + lx + 16j
 
-  for (var kb = 0u; kb < p.K; kb += BK) {
-    for (var i = lid; i < TILE * BK; i += 256u) {
-      let tt = i / BK;
-      let kk = i % BK;
-      let t = t0 + tt;
-      let k = kb + kk;
-      var v = 0.0;
-      if (t < p.numTokens && k < p.K) { v = x[t * p.K + k]; }
-      xs[tt * PAD + kk] = v;
-    }
-    if (lid < 128u) {
-      let r = lid / 2u;
-      let k8 = (lid % 2u) * 8u;
+  for (var c = 0u; c < PARTIALS; c++) {
+    // Explicit zeros: a bare `var acc: array<vec4f, 4>;` in this loop kept its value from
+    // the previous iteration on SwiftShader (Dawn/Tint), summing each partial into the next.
+    var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+    for (var u = c; u < units; u += PARTIALS) {
+      let kb = u * UNIT;
+      // x tile: 512 vec4, two per thread
+      for (var i = lid; i < TILE * 8u; i += 256u) {
+        let tt = i / 8u;
+        let j = i % 8u;
+        let t = t0 + tt;
+        let k = kb + j * 4u;
+        var v = vec4f(0.0);
+        if (t < p.numTokens) {
+          let xi = t * p.K + k;
+          if (k + 4u <= p.K) {
+            v = vec4f(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]);
+          } else {
+            for (var e = 0u; e < 4u; e++) {
+              if (k + e < p.K) { v[e] = x[xi + e]; }
+            }
+          }
+        }
+        xs[slot(tt, j)] = v;
+      }
+      // W tile: 64 rows × 4 runs of 8, one loadW8 per thread
+      let r = lid / 4u;
+      let run = lid % 4u;
       var wv = W8(vec4f(0.0), vec4f(0.0));
-      if (n0 + r < p.partRows) { wv = loadW8(n0 + r, kb + k8, p.K, p.scaleOff); }
-      let o = r * PAD + k8;
-      for (var j = 0u; j < 4u; j++) {
-        ws[o + j] = wv.lo[j];
-        ws[o + 4u + j] = wv.hi[j];
+      if (n0 + r < p.partRows) { wv = loadW8(n0 + r, kb + run * 8u, p.K, p.scaleOff); }
+      ws[slot(r, run * 2u)] = wv.lo;
+      ws[slot(r, run * 2u + 1u)] = wv.hi;
+      workgroupBarrier();
+      for (var run8 = 0u; run8 < 4u; run8++) {
+        var wl: array<vec4f, 4>; // rows lx + 16j: weights 8·run8 .. +3 (every element set below)
+        var wh: array<vec4f, 4>; //                 weights 8·run8 + 4 .. +7
+        for (var j = 0u; j < 4u; j++) {
+          wl[j] = ws[slot(lx + 16u * j, run8 * 2u)];
+          wh[j] = ws[slot(lx + 16u * j, run8 * 2u + 1u)];
+        }
+        for (var i = 0u; i < 4u; i++) {
+          let xl = xs[slot(ly + 16u * i, run8 * 2u)];
+          let xh = xs[slot(ly + 16u * i, run8 * 2u + 1u)];
+          // same operations and order as matmul-vec.wgsl
+          acc[i] += vec4f(dot(wl[0], xl) + dot(wh[0], xh), dot(wl[1], xl) + dot(wh[1], xh),
+                          dot(wl[2], xl) + dot(wh[2], xh), dot(wl[3], xl) + dot(wh[3], xh));
+        }
+      }
+      workgroupBarrier(); // the next step overwrites the tiles
+    }
+    // Fold partial c into the tree: level L pairs (c >> L) odd with its pending left operand.
+    var v = acc;
+    if ((c & 1u) == 0u) { lv0 = v; } else {
+      v = addTile(lv0, v);
+      if ((c & 2u) == 0u) { lv1 = v; } else {
+        v = addTile(lv1, v);
+        if ((c & 4u) == 0u) { lv2 = v; } else {
+          v = addTile(lv2, v);
+          if ((c & 8u) == 0u) { lv3 = v; } else {
+            v = addTile(lv3, v);
+            if ((c & 16u) == 0u) { lv4 = v; } else { total = addTile(lv4, v); }
+          }
+        }
       }
     }
-    workgroupBarrier();
-    // Runs of 8 along K, each summed as dot(lo) + dot(hi) and then added to the
-    // accumulator: the same operations in the same order as matmul-vec.wgsl with one
-    // thread per row, so a token's output does not depend on which variant ran.
-    for (var k8 = 0u; k8 < BK; k8 += 8u) {
-      var wl: array<vec4f, 4>; // rows lx + 16j: weights k8 .. k8+3
-      var wh: array<vec4f, 4>; //                 weights k8+4 .. k8+7
-      for (var j = 0u; j < 4u; j++) {
-        let o = (lx + 16u * j) * PAD + k8;
-        wl[j] = vec4f(ws[o], ws[o + 1u], ws[o + 2u], ws[o + 3u]);
-        wh[j] = vec4f(ws[o + 4u], ws[o + 5u], ws[o + 6u], ws[o + 7u]);
-      }
-      for (var i = 0u; i < 4u; i++) {
-        let o = (ly + 16u * i) * PAD + k8;
-        let xl = vec4f(xs[o], xs[o + 1u], xs[o + 2u], xs[o + 3u]);
-        let xh = vec4f(xs[o + 4u], xs[o + 5u], xs[o + 6u], xs[o + 7u]);
-        acc[i] += vec4f(dot(wl[0], xl) + dot(wh[0], xh), dot(wl[1], xl) + dot(wh[1], xh),
-                        dot(wl[2], xl) + dot(wh[2], xh), dot(wl[3], xl) + dot(wh[3], xh));
-      }
-    }
-    workgroupBarrier();
   }
 
   for (var i = 0u; i < 4u; i++) {
@@ -75,9 +123,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
       let r = n0 + lx + 16u * j;
       if (r < p.partRows) {
         let n = p.rowStart + r;
-        var v = acc[i][j];
-        if (p.hasBias != 0u) { v += bias[n]; }
-        y[t * p.yStride + n] = v;
+        let b = select(0.0, bias[n], p.hasBias != 0u); // as matmul-vec.wgsl (-0 + 0 = +0 in both)
+        y[t * p.yStride + n] = total[i][j] + b;
       }
     }
   }

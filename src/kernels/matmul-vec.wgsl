@@ -1,54 +1,107 @@
-// Matrix × vector (decode): y[t, n] = Σ_k x[t, k] · W[n, k] (+ bias[n]) for a few tokens.
-// One workgroup per ROWS_PER_WG weight rows of this part and per group of 4 tokens:
-// each row is read once for those 4 tokens by THREADS_PER_ROW threads striding over K
-// in runs of 8 weights (one loadW8 each), then one barrier and a serial sum of partials.
+// Matrix × vector (decode, GPU kernel set): y[t, n] = Σ_k x[t, k] · W[n, k] (+ bias[n])
+// for up to 4 tokens per workgroup. 32 lanes per weight row, ROWS_PER_WG rows:
+//
+//   workgroup: ROWS_PER_WG rows × LANES lanes (lanes of a row are adjacent invocations)
+//   K is cut into units of 32 elements (UNIT); lane c owns units c, c + 32, c + 64, …
+//   round r covers units [32r, 32r + 32): lane c reads unit 32r + c, so the 32 lanes of
+//   a row read 32 consecutive units — one contiguous span of the repacked row (coalesced)
+//
+// Each round stages x[t0 .. t0+4, 1024 elements] once in workgroup memory (vec4, swizzled
+// so that the 8 vec4 of one lane's unit fall in different banks), then every row of the
+// workgroup reads it. Each lane accumulates its units in order, 4 runs of 8 per unit
+// (acc += dot(lo) + dot(hi)); the 32 lane partials are then summed by a fixed tree
+// through workgroup memory (adjacent pairs: (p0+p1), (p2+p3), … then pairs of those), never
+// by subgroup operations, whose order is implementation-defined. matmul-tiled.wgsl computes
+// the same 32 partials and the same tree, so a token's output is bit-identical whichever
+// of the two runs and whatever else is in the batch.
 // Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl (defines loadW8)
 // and matmul-io.wgsl (Params, bindings).
 
-// Threads per row: a power of two. With 1 (the default), each row is summed in K
-// order exactly like the tiled kernel, so outputs do not depend on batch size;
-// more threads per row read K in parallel (faster on some GPUs) but sum in another order.
-override ROWS_PER_WG: u32 = 64u;
-override THREADS_PER_ROW: u32 = 1u;
+override ROWS_PER_WG: u32 = 8u;
+// Lanes per row that hold units (a power of two, matmul.ts vecLanes): 32, or fewer when
+// the whole of K is fewer than 32 units — then lanes LANES..31 would own no unit and their
+// partials are exact zeros, so they are not launched and enter the tree as zeros.
+override LANES: u32 = 32u;
+// Workgroup memory in vec4: max(4 tokens × LANES units × 8, ROWS_PER_WG × LANES). Sized per
+// pipeline because software adapters pay per byte of workgroup memory per workgroup.
+override SHARED_VEC4: u32 = 1024u;
+const PARTIALS: u32 = 32u;          // partial sums per output (matmul.ts SPLIT_PARTIALS)
+const UNIT: u32 = 32u;              // elements per unit (4 runs of 8)
+const ROUND: u32 = PARTIALS * UNIT; // elements of K per round (1024)
 
-// [ROWS_PER_WG * THREADS_PER_ROW] partial sums, one lane per token of the group
-var<workgroup> partial: array<vec4f, ROWS_PER_WG * THREADS_PER_ROW>;
+// Round staging: [4 tokens][LANES units][8] vec4 of x; after the last round, the lane
+// partials [ROWS_PER_WG * LANES] vec4 (one component per token). At most 16 KiB.
+var<workgroup> shared4: array<vec4f, SHARED_VEC4>;
 
-fn x4(t: u32, k: u32) -> vec4f {
-  let i = t * p.K + k;
-  if (k + 4u <= p.K) {
-    return vec4f(x[i], x[i + 1u], x[i + 2u], x[i + 3u]);
-  }
-  var v = vec4f(0.0);
-  for (var j = 0u; j < 4u; j++) {
-    if (k + j < p.K) { v[j] = x[i + j]; }
-  }
-  return v;
+// Index of vec4 j (0..7) of unit slot `c` (0..LANES-1): swizzled so that lane c's j-th reads
+// spread over the banks.
+fn xSlot(t: u32, c: u32, j: u32) -> u32 {
+  return (t * LANES + c) * 8u + (j ^ (c & 7u));
 }
 
-@compute @workgroup_size(ROWS_PER_WG * THREADS_PER_ROW)
+// Lane partial `c` of the row whose partials start at `base`; lanes past LANES hold none.
+fn lanePartial(base: u32, c: u32) -> vec4f {
+  if (c >= LANES) { return vec4f(0.0); }
+  return shared4[base + c];
+}
+
+@compute @workgroup_size(ROWS_PER_WG * LANES)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let lane = lid % THREADS_PER_ROW;
-  let row = (wid.y * p.wgX + wid.x) * ROWS_PER_WG + lid / THREADS_PER_ROW;
+  let lane = lid % LANES;
+  let row = (wid.y * p.wgX + wid.x) * ROWS_PER_WG + lid / LANES;
   let t0 = wid.z * 4u;
   let tCount = min(4u, p.numTokens - t0);
-  var acc = vec4f(0.0);
-  if (row < p.partRows) {
-    let runs = (p.K + 7u) / 8u;
-    for (var r = lane; r < runs; r += THREADS_PER_ROW) {
-      let k0 = r * 8u;
-      let wv = loadW8(row, k0, p.K, p.scaleOff);
-      for (var t = 0u; t < tCount; t++) {
-        // same operations and order as matmul-tiled.wgsl (when THREADS_PER_ROW = 1)
-        acc[t] += dot(wv.lo, x4(t0 + t, k0)) + dot(wv.hi, x4(t0 + t, k0 + 4u));
+  let units = (p.K + UNIT - 1u) / UNIT;
+  let rounds = (units + PARTIALS - 1u) / PARTIALS;
+  var acc = vec4f(0.0); // one component per token of the group
+  for (var r = 0u; r < rounds; r++) {
+    // Stage this round's x: the tokens of the group × the LANES units lanes read.
+    let kBase = r * ROUND;
+    let stageVec4 = tCount * LANES * 8u;
+    for (var i = lid; i < stageVec4; i += ROWS_PER_WG * LANES) {
+      let t = i / (LANES * 8u);
+      let e = (i % (LANES * 8u)) * 4u; // element of the round
+      let k = kBase + e;
+      let xi = (t0 + t) * p.K + k;
+      var v = vec4f(0.0);
+      if (k + 4u <= p.K) {
+        v = vec4f(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]);
+      } else {
+        for (var j = 0u; j < 4u; j++) {
+          if (k + j < p.K) { v[j] = x[xi + j]; }
+        }
+      }
+      shared4[xSlot(t, e / UNIT, (e % UNIT) / 4u)] = v;
+    }
+    workgroupBarrier();
+    let u = r * PARTIALS + lane;
+    if (row < p.partRows && u < units) {
+      for (var run = 0u; run < 4u; run++) {
+        let k0 = u * UNIT + run * 8u;
+        let wv = loadW8(row, k0, p.K, p.scaleOff);
+        for (var t = 0u; t < tCount; t++) {
+          let xlo = shared4[xSlot(t, lane, run * 2u)];
+          let xhi = shared4[xSlot(t, lane, run * 2u + 1u)];
+          // same operations and order as matmul-tiled.wgsl
+          acc[t] += dot(wv.lo, xlo) + dot(wv.hi, xhi);
+        }
       }
     }
+    workgroupBarrier(); // the next round overwrites the staging
   }
-  partial[lid] = acc;
+  // Fixed tree over the row's 32 partials, adjacent pairs level by level:
+  // ((p0+p1)+(p2+p3))+… . Lane 0 folds it from workgroup memory after one barrier (the
+  // same pairs as a stride-doubling shared-memory tree; one barrier instead of five, which
+  // matters on software adapters, and 31 adds for one lane per row on GPUs).
+  shared4[lid] = acc;
   workgroupBarrier();
   if (lane == 0u && row < p.partRows) {
-    var sum = vec4f(0.0);
-    for (var i = 0u; i < THREADS_PER_ROW; i++) { sum += partial[lid + i]; }
+    var v: array<vec4f, 16>;
+    for (var i = 0u; i < 16u; i++) { v[i] = lanePartial(lid, 2u * i) + lanePartial(lid, 2u * i + 1u); }
+    for (var width = 8u; width >= 1u; width /= 2u) {
+      for (var i = 0u; i < width; i++) { v[i] = v[2u * i] + v[2u * i + 1u]; }
+    }
+    let sum = v[0];
     let n = p.rowStart + row;
     let b = select(0.0, bias[n], p.hasBias != 0u);
     for (var t = 0u; t < tCount; t++) {

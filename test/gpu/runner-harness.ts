@@ -1,6 +1,11 @@
 // Helpers for the runner tests: load a GGUF (path or bytes) into a GpuModelRunner on the
 // shared test device, and drive sequences through it one step at a time through
 // deliberately scattered block tables.
+//
+// Kernel set: runners run the software set by default ('software': what SwiftShader gets in
+// production, and affordable for the whole tier); a test that covers the GPU set
+// (src/kernels/README.md) asks for it with `{ kernels: 'gpu' }`, which forces it on the
+// software adapter. Each set has its own context (pipelines are cached per context).
 import { GpuContext } from '../../src/gpu/context';
 import { createGpuRunner, type GpuModelRunner } from '../../src/gpu/runner';
 import { GREEDY, type SequenceInput, type StepInput } from '../../src/engine/types';
@@ -11,14 +16,26 @@ import { getTestDevice } from '../helpers/gpu';
 import { rng } from '../helpers/rng';
 export { rng };
 
-let ctxPromise: Promise<GpuContext> | undefined;
-export function getRunnerTestContext(): Promise<GpuContext> {
-  ctxPromise ??= getTestDevice().then(({ device }) => new GpuContext(device, { f16: false, subgroups: false }));
-  return ctxPromise;
+/** Which kernels a test runner records: the software adapters' set or the GPU set. */
+export type KernelSet = 'software' | 'gpu';
+
+const contexts = new Map<KernelSet, Promise<GpuContext>>();
+export function getRunnerTestContext(kernels: KernelSet = 'software'): Promise<GpuContext> {
+  let ctx = contexts.get(kernels);
+  if (!ctx) {
+    ctx = getTestDevice().then(({ device }) => new GpuContext(device, { f16: false, subgroups: false }, kernels === 'software'));
+    contexts.set(kernels, ctx);
+  }
+  return ctx;
 }
 
-export async function loadRunner(input: SourceInput, kvCacheBytes = 4 << 20): Promise<GpuModelRunner> {
-  const ctx = await getRunnerTestContext();
+export interface LoadRunnerOptions {
+  /** Default 'software'. */
+  kernels?: KernelSet;
+}
+
+export async function loadRunner(input: SourceInput, kvCacheBytes = 4 << 20, opts: LoadRunnerOptions = {}): Promise<GpuModelRunner> {
+  const ctx = await getRunnerTestContext(opts.kernels);
   const source = await openSource(input);
   try {
     const gguf = await readGGUF(source);

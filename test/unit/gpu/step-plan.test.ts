@@ -15,7 +15,7 @@ describe('step plan', () => {
     expect(plannedTokenCounts(40)).toEqual([...Array.from({ length: 16 }, (_, i) => i + 1), 31, 32, 33]);
   });
 
-  it('keys programs by tokens, sampled rows, hidden states and the sampling branch', () => {
+  it('keys programs by tokens, sampled rows, hidden states, attention partitions and the sampling branch', () => {
     const rows = (o: Partial<PackedSampleRows>): PackedSampleRows =>
       ({ numRows: 1, numEntries: 0, numMasked: 0, maskRows: new Uint32Array(0), masks: new Uint32Array(0), anyLogprobs: false, allGreedy: true, rowParams: new Uint32Array(16), entries: new Uint32Array(0), ...o });
     const keys = [
@@ -28,8 +28,11 @@ describe('step plan', () => {
       stepProgramKey(1, 1, false, rows({ anyLogprobs: true }), false),
       stepProgramKey(1, 1, false, rows({ allGreedy: false }), false),
       stepProgramKey(1, 1, false, rows({ numMasked: 1 }), false),
+      stepProgramKey(1, 1, false, rows({}), false, 2),
+      stepProgramKey(1, 1, false, rows({}), false, 3),
     ];
     expect(new Set(keys).size).toBe(keys.length);
     expect(stepProgramKey(1, 1, false, rows({}), false)).toBe(keys[0]);
+    expect(stepProgramKey(1, 1, false, rows({}), false, 1)).toBe(keys[0]);
   });
 });
