@@ -2,7 +2,8 @@
 // default model (stories260K, served offline by the demo's Vite plugin) loads with the bar
 // at 100%; a temperature-0 completion streams llama2.c's reference text; the flow tab runs
 // 8 rows at concurrency 8; the models tab lists the cached model and deletes it; bad
-// inputs show coded errors; no console errors. Screenshots go to demo/screenshots/.
+// inputs show coded errors; no console errors. Screenshots go to test-results/demo-screenshots/
+// (ignored); TABLLM_UPDATE_SCREENSHOTS=1 writes the README's copies in demo/screenshots/.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -10,7 +11,8 @@ import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, PROJECT_ROOT, SHARED_DIR, startDevServer } from '../helpers/browser';
 
-const SCREENSHOTS = resolve(PROJECT_ROOT, 'demo/screenshots');
+// A test run must not rewrite tracked files: the README's screenshots change only on request.
+const SCREENSHOTS = resolve(PROJECT_ROOT, process.env.TABLLM_UPDATE_SCREENSHOTS === '1' ? 'demo/screenshots' : 'test-results/demo-screenshots');
 const REFERENCE = readFileSync(resolve(SHARED_DIR, 'fixtures/stories260K/reference-greedy.txt'), 'utf8');
 
 /** The text between the `-----8<-----` markers after `heading` (run.c's stdout). */

@@ -9,20 +9,9 @@ import { addRowInPlace, geluInPlace } from '../../../src/kernels/elementwise';
 import { KernelArgError } from '../../../src/kernels/encoder';
 import { layerNorm } from '../../../src/kernels/layernorm';
 import { poolingRows, poolRows } from '../../../src/kernels/pool';
+import { layerNorm as layerNorm64 } from '../../ref/ref-encoder';
 import { geluTanh } from '../../ref/ref-model';
 import { getTestContext, maxAbsDiff, randomF32, readF32, rng, runPass } from './harness';
-
-/** float64 LayerNorm of one row (two-pass, as ggml_norm), then · w + b. */
-function layerNorm64(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, eps: number): number[] {
-  const n = x.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += x[i];
-  mean /= n;
-  let v = 0;
-  for (let i = 0; i < n; i++) v += (x[i] - mean) ** 2;
-  const scale = 1 / Math.sqrt(v / n + eps);
-  return Array.from({ length: n }, (_, i) => (x[i] - mean) * scale * w[i] + b[i]);
-}
 
 describe('layerNorm', () => {
   for (const variant of ['workgroup', 'thread'] as const) {
@@ -40,7 +29,7 @@ describe('layerNorm', () => {
         await runPass(ctx, (enc) => layerNorm(enc, { x: xb, weight: wb, bias: bb, out, numRows: rows, rowSize: size, eps, variant }));
         const got = await readF32(ctx, out, rows * size);
         for (let r = 0; r < rows; r++) {
-          const want = layerNorm64(x.subarray(r * size, (r + 1) * size), w, b, eps);
+          const want = layerNorm64(Float64Array.from(x.subarray(r * size, (r + 1) * size)), Float64Array.from(w), Float64Array.from(b), eps);
           const scale = Math.max(...want.map(Math.abs), 1);
           expect(maxAbsDiff(got.subarray(r * size, (r + 1) * size), want), `rows ${rows} x ${size}, row ${r}`).toBeLessThan(2e-5 * scale);
         }
