@@ -2,7 +2,7 @@
 // Chromium page): for each model, through the real runner —
 //   decode tok/s at batch 1 / 16 / 64 (every sequence decodes one token per step),
 //   prefill tok/s of one 512-token step, JS ms to record a step (batch-1 decode, median of
-//   40 recordings that are not submitted: GpuModelRunner.recordOnly), bind groups created
+//   40 recordings that are not submitted, after 10 more: GpuModelRunner.recordOnly), bind groups created
 //   per warm step, dispatches per layer (dry count, step-plan.ts), compiles after load;
 // and with the runner's own kernels on its weights —
 //   matvec GB/s per weight type (one token, weight bytes / time) beside a copy-bandwidth
@@ -65,8 +65,9 @@ export interface GpuBenchResult {
   rows: GpuBenchRow[];
 }
 
-/** Recordings of one decode step behind record ms/step (the first one makes the program). */
-const RECORD_ITERATIONS = 41;
+/** Recordings of one decode step behind record ms/step (median), after RECORD_WARMUP unmeasured ones (the first makes the program; the JIT settles). */
+const RECORD_ITERATIONS = 40;
+const RECORD_WARMUP = 10;
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
@@ -169,8 +170,8 @@ async function measureModel(ctx: DeviceContext, m: GpuBenchModel, o: GpuBenchOpt
     };
     // Recording alone (R, B, D per step): a batch-1 decode recorded RECORD_ITERATIONS times
     // without submitting (nothing runs, so no prefill is needed); the first one makes the program.
-    const recorded = await runner.recordOnly(step([[id(99)]], [promptLen], blocksPerSeq), RECORD_ITERATIONS);
-    const warm = recorded.slice(1);
+    const recorded = await runner.recordOnly(step([[id(99)]], [promptLen], blocksPerSeq), RECORD_WARMUP + RECORD_ITERATIONS);
+    const warm = recorded.slice(RECORD_WARMUP);
     row.recordMs = median(warm.map((s) => s.recordMs));
     row.bindGroupsPerStep = Math.max(...warm.map((s) => s.bindGroupsCreated));
     row.dispatchesPerStep = recorded[0]!.dispatches;

@@ -125,6 +125,13 @@ export interface StepInput {
   sequences: SequenceInput[];
   /** Copy-on-write: copy every layer's K/V of block `src` to block `dst` before this step's forward. */
   blockCopies?: ReadonlyArray<readonly [src: number, dst: number]>;
+  /**
+   * Tokens whose id is the one the previous step sampled, taken on the GPU so this step can
+   * be submitted before the previous step's ids are read back: [token t of this step, row r
+   * of the previous step's `sampled`]. tokenIds[t] is then only a placeholder (any id in the
+   * vocabulary); the previous step must have been submitted by the same runner just before.
+   */
+  fromPreviousStep?: ReadonlyArray<readonly [token: number, row: number]>;
   /** Return logits [numSampled, vocabSize] of the sampled sequences' last tokens (tests). */
   returnLogits?: boolean;
   /** Return final-norm hidden states [numTokens, dim] (tests, embeddings). */
@@ -158,7 +165,12 @@ export interface ModelRunner {
   /** Number of KV blocks in the pool (block ids 0..numKvBlocks-1). */
   readonly numKvBlocks: number;
   readonly blockSize: typeof KV_BLOCK_SIZE;
-  /** Runs one forward pass over the flattened batch: one command encoder, one submit. */
+  /**
+   * Runs one forward pass over the flattened batch: one command encoder, one submit.
+   * Steps are sequential; a runner that takes `fromPreviousStep` (the GPU runner) also
+   * accepts the next step as soon as this call has returned its promise (the step is then
+   * submitted), while this one's ids are still on the way back.
+   */
   step(input: StepInput): Promise<StepOutput>;
   /**
    * Embedding models only (#17): one pooled vector per input sequence (the model's pooling

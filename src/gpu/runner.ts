@@ -12,7 +12,8 @@
 // (step-plan.ts; none after), step buffers are sized at load for `stepCapacity`, and bind
 // groups are made once and reused (kernels/bind-group-cache.ts), and a step of a shape seen
 // before replays that shape's recorded dispatches (step-program.ts): a warm step only
-// uploads its metadata and records set-pipeline / set-bind-group / dispatch.
+// uploads its metadata and records set-pipeline / set-bind-group / dispatch (its uniforms
+// are uploaded again only when the step before it ran another program).
 import type { EmbedInput, ModelRunner, StepInput, StepOutput } from '../engine/types';
 import { KV_BLOCK_SIZE } from '../engine/types';
 import { ATTENTION_PART_LEN, splitChunkTokens, stepAttentionParts } from '../kernels/attention';
@@ -29,10 +30,11 @@ import { encodeForward, projectionLayout, uniformBlocksPerForward } from './forw
 import { defaultKvCacheBytes, KvPool } from './kv-pool';
 import { loadModelWeights, type ModelWeights, type WeightProgress } from './model-weights';
 import { RunnerError } from './runner-errors';
-import { StepBuffers } from './step-buffers';
+import { READBACK_SLOTS, StepBuffers } from './step-buffers';
+import { planChain, type ChainCopy } from './step-chain';
 import { StepProfiler } from './step-profiler';
 import { packStep } from './step-pack';
-import { replay, stepProgramKey, StepPrograms } from './step-program';
+import { compileProgram, replay, stepProgramKey, StepPrograms, type StepProgram } from './step-program';
 import { collectStepPipelines } from './step-plan';
 
 export { RunnerError } from './runner-errors';
@@ -123,7 +125,14 @@ export class GpuModelRunner implements ModelRunner {
   private sampler: Sampler;
   /** ctx.pipelineCompiles.sync when the load finished. */
   private syncCompilesAtLoad = 0;
+  /** An embed() runs (it uses the step buffers and the arena: nothing else may). */
   private busy = false;
+  /** Steps submitted whose readback has not finished (at most READBACK_SLOTS: a step and one chained behind it). */
+  private stepsInFlight = 0;
+  /** Which readback slots a step in flight holds. */
+  private readonly readbackInUse: boolean[] = Array(READBACK_SLOTS).fill(false);
+  /** Rows the last submitted step sampled (0 when it failed or sampled nothing): what fromPreviousStep may name. */
+  private previousRows = 0;
   private destroyed = false;
   /**
    * Decoder embedding models (`pooling_type` set, e.g. Qwen3-Embedding: last token after the
@@ -160,8 +169,9 @@ export class GpuModelRunner implements ModelRunner {
 
   private async exclusive<T>(what: string, run: () => Promise<T>): Promise<T> {
     if (this.destroyed) throw new RunnerError('runner_unavailable', `${what}() after destroy()`);
-    if (this.busy) throw new RunnerError('runner_unavailable', `${what}() while another step is running (steps are sequential)`);
+    if (this.busy || this.stepsInFlight > 0) throw new RunnerError('runner_unavailable', `${what}() while another step is running (steps are sequential)`);
     this.busy = true;
+    this.previousRows = 0; // the embed batch overwrites the step buffers
     try {
       return await run();
     } finally {
@@ -226,8 +236,12 @@ export class GpuModelRunner implements ModelRunner {
 
   async step(input: StepInput): Promise<StepOutput> {
     if (this.destroyed) throw new RunnerError('runner_unavailable', 'step() after destroy()');
-    if (this.busy) throw new RunnerError('runner_unavailable', 'step() while another step is running (steps are sequential)');
+    if (this.busy) throw new RunnerError('runner_unavailable', 'step() while an embed() is running');
+    if (this.stepsInFlight >= READBACK_SLOTS) {
+      throw new RunnerError('runner_unavailable', `step() while ${this.stepsInFlight} steps are in flight (one, and one chained behind it, at most)`);
+    }
     const packed = packStep(input, this.config.vocabSize, this.numKvBlocks);
+    const chain = planChain(input, packed.numTokens, this.previousRows);
     const copies = input.blockCopies ?? [];
     this.kvPool.checkCopies(copies);
     let requests: SampleRequest[];
@@ -238,17 +252,22 @@ export class GpuModelRunner implements ModelRunner {
     } catch (e) {
       throw new RunnerError('bad_step_input', (e as Error).message);
     }
-    this.busy = true;
+    // Everything up to the submit runs before this returns its promise (run() awaits nothing
+    // before it): the caller may then record the next step, chained or not.
+    const slot = this.readbackInUse.indexOf(false);
+    this.readbackInUse[slot] = true;
+    this.stepsInFlight++;
     try {
-      return await this.run(input, packed, copies, requests, sampleRows);
+      return await this.run(input, packed, copies, requests, sampleRows, chain, slot);
     } finally {
-      this.busy = false;
+      this.stepsInFlight--;
+      this.readbackInUse[slot] = false;
     }
   }
 
   private async run(
     input: StepInput, packed: ReturnType<typeof packStep>, copies: ReadonlyArray<readonly [number, number]>, requests: SampleRequest[],
-    sampleRows: PackedSampleRows,
+    sampleRows: PackedSampleRows, chain: ChainCopy[], slot: number,
   ): Promise<StepOutput> {
     const { device } = this.ctx;
     const c = this.config;
@@ -258,6 +277,7 @@ export class GpuModelRunner implements ModelRunner {
     const wantHidden = input.returnHidden === true;
     const bufs = this.bufs;
     const recordStart = performance.now();
+    this.previousRows = 0; // until this step is submitted
     bufs.ensure(T, S, packed.blockTables.length, wantHidden);
     // GPU set: attention split in fixed partitions of the longest context (1: one pass).
     const attentionParts = stepAttentionParts(this.ctx, Math.max(...input.sequences.map((seq) => seq.contextLength)));
@@ -272,8 +292,12 @@ export class GpuModelRunner implements ModelRunner {
         this.programs.clear();
       }
     }
+    // The ids a chained step takes: the previous step's sampler output, kept alive past a regrow until the submit.
+    const chainSource = this.sampler.out;
+    let retired: Sampler | undefined;
     if (this.sampler.maxRows < S) {
-      this.sampler.destroy();
+      if (chain.length > 0) retired = this.sampler;
+      else this.sampler.destroy();
       this.sampler = new Sampler(this.ctx, { maxRows: bufs.sampleCapacity, vocabSize: c.vocabSize });
       this.bindGroups.clear();
       this.programs.clear();
@@ -306,6 +330,9 @@ export class GpuModelRunner implements ModelRunner {
       const meta = bufs.uploadMeta(encoder, packed);
       bytesUploaded = meta.bytes;
       copyCommands = meta.copies + this.kvPool.encodeCopies(encoder, copies);
+      // After the metadata copy wrote the placeholders, before the embedding reads them.
+      for (const cp of chain) encoder.copyBufferToBuffer(chainSource, cp.row * 4, bufs.tokenIds, cp.token * 4, cp.count * 4);
+      copyCommands += chain.length;
 
       // Sampling reads the logits; returned logits must stay raw (no bias / penalties in place).
       const sampling = S > 0 ? this.sampler.upload(bufs.logits, requests, { preserveLogits: wantLogits, packed: sampleRows }) : undefined;
@@ -319,36 +346,43 @@ export class GpuModelRunner implements ModelRunner {
       const key = stepProgramKey(T, S, wantHidden, S > 0 ? sampleRows : undefined, sampling?.args?.processed !== undefined, attentionParts);
       const program = this.profileSteps ? undefined : this.programs.get(key);
       replayed = program !== undefined;
+      let recorded: StepProgram | undefined;
       if (program) {
         replay(enc, program);
-        this.uniforms.restore(program.uniforms);
       } else {
         if (this.profileSteps) enc.profiler = this.profiler.attach(encoder);
         else enc.capture = [];
         encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden, attentionParts });
         if (sampling?.args) sample(enc, sampling.args);
-        if (enc.capture) this.programs.set(key, { dispatches: enc.capture, uniforms: this.uniforms.snapshot() });
+        if (enc.capture) {
+          recorded = compileProgram(enc.capture, this.uniforms.snapshot());
+          this.programs.set(key, recorded);
+        }
       }
       enc.pass.end();
       if (enc.profiler) this.profiler.resolve(encoder, enc.profiler);
 
       // Readback layout: sampler output (ids, logprobs when asked) | logits [S, vocab] f32 | hidden [T, dim] f32.
-      readback = totalBytes > 0 ? bufs.readbackBuffer(totalBytes) : undefined;
+      readback = totalBytes > 0 ? bufs.readbackBuffer(totalBytes, slot) : undefined;
       if (readback) {
         if (idsBytes) encoder.copyBufferToBuffer(this.sampler.out, 0, readback, 0, idsBytes);
         if (logitsBytes) encoder.copyBufferToBuffer(bufs.logits, 0, readback, idsBytes, logitsBytes);
         if (hiddenBytes) encoder.copyBufferToBuffer(bufs.hidden!, 0, readback, idsBytes + logitsBytes, hiddenBytes);
         copyCommands += (idsBytes ? 1 : 0) + (logitsBytes ? 1 : 0) + (hiddenBytes ? 1 : 0);
       }
-      bytesUploaded += this.uniforms.flush();
+      bytesUploaded += program ? this.uniforms.flushSnapshot(program.uniforms) : this.uniforms.flush(recorded?.uniforms);
       const commands = encoder.finish();
       recordMs = performance.now() - recordStart;
-      if (!this.dropCommands) device.queue.submit([commands]);
+      if (!this.dropCommands) {
+        device.queue.submit([commands]);
+        this.previousRows = S;
+      }
     } catch (e) {
       this.uniforms.flush(); // drop what the failed recording pushed
       throw e;
     } finally {
       validation = device.popErrorScope();
+      retired?.destroy(); // after the submit that copied from it (destroy waits for the queue)
     }
 
     const output: StepOutput = { sampled: [] };

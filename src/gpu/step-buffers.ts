@@ -1,7 +1,8 @@
 // The buffers one step works in: activations sized at load for the runner's batch
 // capacity (regrown, once, when a bigger batch comes: `generation` counts it, since every
 // cached bind group names these buffers), the step's metadata, and the small MAP_READ
-// buffer the sampler's rows come back in.
+// buffers the sampler's rows come back in (READBACK_SLOTS of them: a step chained to the
+// previous one is submitted while the previous one's readback is still mapping).
 //
 // Metadata goes up with ONE writeBuffer into `metaUpload`, then the command encoder
 // copies each section into the buffer the kernels bind (kernels take whole buffers):
@@ -11,6 +12,9 @@
 import { fixedSplitScratchBytes } from '../kernels/attention';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './context';
+
+/** Steps whose readback can be pending at once: one mapping, one chained behind it (step-chain.ts). */
+export const READBACK_SLOTS = 2;
 
 /** Host-side metadata of one step, packed by runner.ts. */
 export interface StepMeta {
@@ -48,7 +52,8 @@ export class StepBuffers {
   tokenCapacity = 0;
   sampleCapacity = 0;
   blockTableCapacity = 0;
-  readbackCapacityBytes = 0;
+  /** [READBACK_SLOTS] bytes of each readback buffer. */
+  readonly readbackCapacityBytes: number[] = Array(READBACK_SLOTS).fill(0);
 
   // ---- activations, [tokenCapacity, ·] f32 ----
   x!: GPUBuffer; // [T, dim] residual stream
@@ -86,7 +91,8 @@ export class StepBuffers {
   tokenMeta!: GPUBuffer; // [T, 2] i32
   sampleRows!: GPUBuffer; // [S] i32
   blockTables!: GPUBuffer; // [B] i32
-  readback?: GPUBuffer; // MAP_READ, [readbackCapacityBytes]
+  /** [READBACK_SLOTS] MAP_READ, [readbackCapacityBytes[slot]] each, made on first use. */
+  readonly readbacks: Array<GPUBuffer | undefined> = Array(READBACK_SLOTS).fill(undefined);
 
   /** Incremented whenever a buffer that kernels bind is replaced (bind groups naming the old one are stale). */
   generation = 0;
@@ -217,13 +223,15 @@ export class StepBuffers {
   }
 
   /** The MAP_READ buffer, at least `bytes` long (not mapped). */
-  readbackBuffer(bytes: number): GPUBuffer {
-    if (!this.readback || bytes > this.readbackCapacityBytes) {
-      this.readback?.destroy();
-      this.readbackCapacityBytes = grown(this.readbackCapacityBytes, Math.ceil(bytes / 4) * 4);
-      this.readback = this.allocate('step:readback', this.readbackCapacityBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  readbackBuffer(bytes: number, slot = 0): GPUBuffer {
+    let buffer = this.readbacks[slot];
+    if (!buffer || bytes > this.readbackCapacityBytes[slot]) {
+      buffer?.destroy();
+      this.readbackCapacityBytes[slot] = grown(this.readbackCapacityBytes[slot], Math.ceil(bytes / 4) * 4);
+      buffer = this.allocate(`step:readback-${slot}`, this.readbackCapacityBytes[slot], GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+      this.readbacks[slot] = buffer;
     }
-    return this.readback;
+    return buffer;
   }
 
   /** Bytes of every buffer held now (bench). */
@@ -235,7 +243,7 @@ export class StepBuffers {
     const list = [
       this.x, this.xb, this.q, this.k, this.v, this.qkv, this.attnOut, this.proj, this.gate, this.up, this.gateUp, this.hb, this.hidden,
       this.attnScratch, this.lastHidden, this.lastNormed, this.logits, this.metaUpload, this.tokenIds, this.positions, this.slotMapping,
-      this.tokenMeta, this.sampleRows, this.blockTables, this.readback,
+      this.tokenMeta, this.sampleRows, this.blockTables, ...this.readbacks,
     ];
     return list.filter((b): b is GPUBuffer => b !== undefined);
   }
@@ -252,9 +260,10 @@ export class StepBuffers {
 
   destroy(): void {
     for (const b of this.all()) b.destroy();
-    this.readback = undefined;
+    this.readbacks.fill(undefined);
+    this.readbackCapacityBytes.fill(0);
     this.hidden = undefined;
     this.attnScratch = undefined;
-    this.tokenCapacity = this.sampleCapacity = this.blockTableCapacity = this.readbackCapacityBytes = 0;
+    this.tokenCapacity = this.sampleCapacity = this.blockTableCapacity = 0;
   }
 }

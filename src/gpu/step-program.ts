@@ -11,17 +11,53 @@
 //                                                          + the uniform arena's bytes
 //
 // The first step of a shape records through the kernels and keeps the program; the next
-// ones restore the arena bytes and replay setPipeline / setBindGroup / dispatch, with no
-// kernel code in between — the per-step JS cost the bench reports as record ms/step.
+// ones replay setPipeline / setBindGroup / dispatch, with no kernel code in between — the
+// per-step JS cost the bench reports as record ms/step — and upload the arena bytes only
+// when the arena holds another program's (UniformArena.flushSnapshot). A replay is three
+// native calls at most per dispatch and nothing else, so the program is compiled once at
+// record time into flat arrays, with every call that would repeat the state the pass
+// already has dropped (a setPipeline of the bound pipeline, a setBindGroup of the bound
+// group under the same pipeline) and a 1-D dispatch called with one argument.
 // Programs name buffers: the runner clears them whenever the step buffers or the
 // sampler's buffers are replaced (as it clears the bind groups).
 import type { PackedSampleRows } from '../kernels/sample';
 import type { KernelEncoder, RecordedDispatch } from '../kernels/encoder';
 
 export interface StepProgram {
-  dispatches: RecordedDispatch[];
+  /** Dispatches replayed (the bench's dispatches per step). */
+  readonly numDispatches: number;
+  /** [numDispatches] the pipeline to set before dispatch i, or null when dispatch i - 1 set the same one. */
+  readonly pipelines: ReadonlyArray<GPUComputePipeline | null>;
+  /** [numDispatches] the bind group to set before dispatch i, or null when already bound. */
+  readonly groups: ReadonlyArray<GPUBindGroup | null>;
+  /** [numDispatches, 3] workgroup counts x, y, z; y = z = 0 marks a 1-D dispatch. */
+  readonly sizes: Uint32Array;
   /** The uniform arena as the recording left it. */
-  uniforms: Uint8Array<ArrayBuffer>;
+  readonly uniforms: Uint8Array<ArrayBuffer>;
+}
+
+/** Compiles a captured dispatch list into the arrays replay() walks. */
+export function compileProgram(dispatches: readonly RecordedDispatch[], uniforms: Uint8Array<ArrayBuffer>): StepProgram {
+  const n = dispatches.length;
+  const pipelines: Array<GPUComputePipeline | null> = new Array(n);
+  const groups: Array<GPUBindGroup | null> = new Array(n);
+  const sizes = new Uint32Array(3 * n);
+  let pipeline: GPUComputePipeline | undefined;
+  let group: GPUBindGroup | undefined;
+  for (let i = 0; i < n; i++) {
+    const d = dispatches[i];
+    // A new pipeline keeps bind group 0 only if the layouts match; ours are per pipeline ('auto'), so set it again.
+    const samePipeline = d.pipeline === pipeline;
+    pipelines[i] = samePipeline ? null : d.pipeline;
+    groups[i] = samePipeline && d.group === group ? null : d.group;
+    pipeline = d.pipeline;
+    group = d.group;
+    const oneD = d.y === 1 && d.z === 1;
+    sizes[3 * i] = d.x;
+    sizes[3 * i + 1] = oneD ? 0 : d.y;
+    sizes[3 * i + 2] = oneD ? 0 : d.z;
+  }
+  return { numDispatches: n, pipelines, groups, sizes, uniforms };
 }
 
 /** Programs kept at most (shapes of a busy server: every T up to the batch budget is possible). */
@@ -36,24 +72,35 @@ export function stepProgramKey(
 
 export class StepPrograms {
   private readonly programs = new Map<string, StepProgram>();
+  /** The last program looked up: a decode loop asks for the same key step after step. */
+  private lastKey: string | undefined;
+  private last: StepProgram | undefined;
 
   get(key: string): StepProgram | undefined {
+    if (key === this.lastKey) return this.last;
     const p = this.programs.get(key);
     if (p) {
       // Most recently used last: the oldest goes first when the map is full.
       this.programs.delete(key);
       this.programs.set(key, p);
+      this.lastKey = key;
+      this.last = p;
     }
     return p;
   }
 
   set(key: string, program: StepProgram): void {
-    if (this.programs.size >= MAX_PROGRAMS) this.programs.delete(this.programs.keys().next().value!);
+    if (this.programs.size >= MAX_PROGRAMS) {
+      const oldest = this.programs.keys().next().value!;
+      this.programs.delete(oldest);
+      if (oldest === this.lastKey) this.lastKey = this.last = undefined;
+    }
     this.programs.set(key, program);
   }
 
   clear(): void {
     this.programs.clear();
+    this.lastKey = this.last = undefined;
   }
 
   get size(): number {
@@ -61,17 +108,18 @@ export class StepPrograms {
   }
 }
 
-/** Records `program`'s dispatches into `enc.pass` (the arena is restored by the caller). */
+/** Records `program`'s dispatches into `enc.pass` (the caller uploads the program's uniforms). */
 export function replay(enc: KernelEncoder, program: StepProgram): void {
   const pass = enc.pass;
-  let pipeline: GPUComputePipeline | undefined;
-  for (const d of program.dispatches) {
-    if (d.pipeline !== pipeline) {
-      pass.setPipeline(d.pipeline);
-      pipeline = d.pipeline;
-    }
-    pass.setBindGroup(0, d.group);
-    pass.dispatchWorkgroups(d.x, d.y, d.z);
+  const { numDispatches: n, pipelines, groups, sizes } = program;
+  for (let i = 0; i < n; i++) {
+    const pipeline = pipelines[i];
+    if (pipeline !== null) pass.setPipeline(pipeline);
+    const group = groups[i];
+    if (group !== null) pass.setBindGroup(0, group);
+    const y = sizes[3 * i + 1];
+    if (y === 0) pass.dispatchWorkgroups(sizes[3 * i]);
+    else pass.dispatchWorkgroups(sizes[3 * i], y, sizes[3 * i + 2]);
   }
-  enc.dispatches += program.dispatches.length;
+  enc.dispatches += n;
 }

@@ -39,6 +39,8 @@ export class UniformArena implements UniformSink {
   private readonly words: Uint32Array<ArrayBuffer>;
   private readonly align: number;
   private usedBytes = 0;
+  /** The snapshot the GPU buffer holds since the last flush, when that flush was of one (flushSnapshot skips re-uploading it). */
+  private resident: Uint8Array | undefined;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -85,12 +87,29 @@ export class UniformArena implements UniformSink {
     this.usedBytes = bytes.byteLength;
   }
 
-  /** Uploads everything pushed since the last reset (one writeBuffer), then resets. */
-  flush(): number {
+  /**
+   * Uploads everything pushed since the last reset (one writeBuffer), then resets.
+   * `asSnapshot`: the pushed bytes are exactly this snapshot (a step program's), so a later
+   * flushSnapshot of it knows the buffer already holds them.
+   */
+  flush(asSnapshot?: Uint8Array): number {
     const n = this.usedBytes;
     if (n > 0) this.ctx.device.queue.writeBuffer(this.buffer, 0, this.bytes.buffer, 0, Math.ceil(n / 4) * 4);
     this.usedBytes = 0;
+    this.resident = asSnapshot;
     return n;
+  }
+
+  /**
+   * Makes the buffer hold `snapshot` (a replayed step's uniforms; nothing else pushed since
+   * the last flush). A decode loop replays one program step after step: its bytes are
+   * already there (writeBuffer is ordered on the queue, and only a flush changes them), so
+   * nothing is copied or uploaded. Returns the bytes uploaded.
+   */
+  flushSnapshot(snapshot: Uint8Array): number {
+    if (this.usedBytes === 0 && this.resident === snapshot) return 0;
+    this.restore(snapshot);
+    return this.flush(snapshot);
   }
 
   destroy(): void {

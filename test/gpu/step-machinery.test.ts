@@ -147,6 +147,13 @@ describe('step machinery', () => {
     expect(runner.lastStepStats!.bindGroupsCreated).toBe(0);
     expect(new Uint32Array(again.logits!.buffer)).toEqual(new Uint32Array(first.logits!.buffer));
     expect(again.sampled[0].tokenId).toBe(first.sampled[0].tokenId);
+    // The same program right after itself: its uniforms are already in the arena, so only
+    // the metadata and the sampler rows go up (and the bits stay those of the recording).
+    const uploadedAgain = runner.lastStepStats!.bytesUploaded;
+    const third = await runner.step(decode());
+    expect(runner.lastStepStats!.replayed).toBe(true);
+    expect(uploadedAgain - runner.lastStepStats!.bytesUploaded).toBeGreaterThanOrEqual(256 * runner.lastStepStats!.dispatches - 256);
+    expect(new Uint32Array(third.logits!.buffer)).toEqual(new Uint32Array(first.logits!.buffer));
   });
 
   it("a sequence's logits are the same bits alone as inside batches of T = 3, 16 and 37", async () => {
