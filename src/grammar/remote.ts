@@ -7,8 +7,10 @@
 //   schedule    ─► a row whose mask has not come back sits out the step (maskReady false),
 //                  so a long compile holding the worker delays only constrained rows
 //
-// The worker ending (crash, out of memory, script not found) fails what was in flight with
+// The worker ending (crash, out of memory) fails what was in flight with
 // `grammar_worker_failed`, and the matchers it held; the next compile starts a fresh worker.
+// A worker that never starts (its script not served, a CSP without worker-src, no Worker at
+// all) hands every compile to the `fallback` service (in-thread) from then on, when there is one.
 import { MAX_PENDING_COMPILES, type CompiledConstraint, type GrammarService, type TokenMatcher } from './backend';
 import { checkConstraint, constraintParam, type OutputConstraint } from './constraint';
 import { GrammarError } from './errors';
@@ -18,6 +20,8 @@ import { fromWireError, type FromGrammarWorker, type GrammarPort, type MaskResul
 export interface RemoteGrammarOptions {
   /** Compiles sent and unanswered before `grammar_queue_full` (default MAX_PENDING_COMPILES). */
   maxPendingCompiles?: number;
+  /** Where compiles go once a worker failed to start (none: they fail with `grammar_unavailable` / `grammar_worker_failed`). */
+  fallback?: () => GrammarService;
 }
 
 type Request = ToGrammarWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
@@ -28,6 +32,8 @@ export interface GrammarWorkerHandle {
   port: GrammarPort;
   pending: Map<number, { resolve(reply: Reply): void; reject(err: Error): void }>;
   alive: boolean;
+  /** It answered `init`: its script loaded and runs. */
+  started: boolean;
 }
 
 export class RemoteGrammarService implements GrammarService {
@@ -37,6 +43,9 @@ export class RemoteGrammarService implements GrammarService {
   private nextMatcherId = 1;
   private numPendingCompiles = 0;
   private readonly maxPendingCompiles: number;
+  private readonly makeFallback: (() => GrammarService) | undefined;
+  /** Set once a worker failed to start: every compile goes here. */
+  fallback: GrammarService | undefined;
   private batch: Array<{ row: MaskRow; matcher: RemoteMatcher; done(r: MaskResult | Error): void }> | null = null;
   /** Workers started so far (a failed one is replaced on the next compile). */
   numWorkers = 0;
@@ -48,23 +57,29 @@ export class RemoteGrammarService implements GrammarService {
     options: RemoteGrammarOptions = {},
   ) {
     this.maxPendingCompiles = Math.max(1, options.maxPendingCompiles ?? MAX_PENDING_COMPILES);
+    this.makeFallback = options.fallback;
   }
 
   compile(constraint: OutputConstraint): Promise<CompiledConstraint> {
+    if (this.fallback) return this.fallback.compile(constraint);
     const key = checkConstraint(constraint);
     if (this.numPendingCompiles >= this.maxPendingCompiles) {
       throw new GrammarError('grammar_queue_full', `${this.numPendingCompiles} grammars are being compiled already; try again later`, constraintParam(constraint));
     }
     this.numPendingCompiles++;
-    const compiled = this.request({ type: 'compile', constraint }).then(() => ({
-      key,
-      createMatcher: (extra: readonly number[] = []) => this.createMatcher(constraint, extra),
-    }));
+    const compiled = this.request({ type: 'compile', constraint }).then(
+      (): CompiledConstraint => ({ key, createMatcher: (extra: readonly number[] = []) => this.createMatcher(constraint, extra) }),
+      (err: unknown) => {
+        if (this.fallback) return this.fallback.compile(constraint);
+        throw err;
+      },
+    );
     void compiled.then(() => this.numPendingCompiles--, () => this.numPendingCompiles--);
     return compiled;
   }
 
   close(): void {
+    this.fallback?.close?.();
     this.worker?.port.terminate();
     if (this.worker) this.fail(this.worker, 'the grammar service was closed');
   }
@@ -134,9 +149,10 @@ export class RemoteGrammarService implements GrammarService {
     try {
       port = this.startWorker();
     } catch (err) {
+      this.fallback ??= this.makeFallback?.();
       throw new GrammarError('grammar_unavailable', `the grammar worker could not be started: ${(err as Error).message}`);
     }
-    const worker: GrammarWorkerHandle = { port, pending: new Map(), alive: true };
+    const worker: GrammarWorkerHandle = { port, pending: new Map(), alive: true, started: false };
     this.worker = worker;
     this.numWorkers++;
     port.onMessage((data) => {
@@ -150,13 +166,14 @@ export class RemoteGrammarService implements GrammarService {
     port.onExit((reason) => this.fail(worker, reason));
     this.vocab ??= this.vocabSource();
     // The reply is not awaited: messages are handled in order, so every later request sees it.
-    void this.request({ type: 'init', vocab: this.vocab }, worker).catch(() => {});
+    void this.request({ type: 'init', vocab: this.vocab }, worker).then(() => (worker.started = true), () => {});
     return worker;
   }
 
   private fail(worker: GrammarWorkerHandle, reason: string): void {
     if (!worker.alive) return;
     worker.alive = false;
+    if (!worker.started) this.fallback ??= this.makeFallback?.();
     const err = workerFailed(`the grammar worker ended: ${reason}`);
     for (const p of worker.pending.values()) p.reject(err);
     worker.pending.clear();

@@ -3,7 +3,8 @@
 //   'auto' (default) ─► Node: the built grammar worker (dist/worker/grammar.worker.js) in a
 //                       worker_threads Worker; from source (no built file) in-thread
 //                    ─► a page or a dedicated worker: a module Worker (nested in the engine's worker)
-//                    ─► where no Worker can be created (a service worker): in-thread
+//                    ─► where no Worker can be created (a service worker), or the worker does
+//                       not start (its file is not served, a CSP refuses it): in-thread
 //   'off'            ─► in-thread (XGrammar on the engine's thread: a compile stalls the steps)
 //   () => GrammarPort ─► that worker (an app that serves the file elsewhere, or hosts grammar-host.ts itself)
 import type { Tokenizer } from '../model/tokenizer';
@@ -19,8 +20,10 @@ export type GrammarWorkerOption = 'auto' | 'off' | (() => GrammarPort);
 /** The grammar service for one model; XGrammar loads, and the vocabulary is walked, on the first constrained request. */
 export async function createGrammarService(tokenizer: Tokenizer, vocabSize: number, option: GrammarWorkerOption = 'auto'): Promise<GrammarService> {
   const start = option === 'off' ? undefined : option === 'auto' ? await defaultGrammarWorker() : option;
-  if (start === undefined) return new GrammarCompilerService(() => grammarVocab(tokenizer, vocabSize));
-  return new RemoteGrammarService(() => wireGrammarVocab(tokenizer, vocabSize), start);
+  const inThread = () => new GrammarCompilerService(() => grammarVocab(tokenizer, vocabSize));
+  if (start === undefined) return inThread();
+  // A worker that cannot start (its file not served beside the bundle, a CSP) leaves constrained decoding in-thread, not broken.
+  return new RemoteGrammarService(() => wireGrammarVocab(tokenizer, vocabSize), start, { fallback: inThread });
 }
 
 function isNode(): boolean {

@@ -208,7 +208,27 @@ describe('grammar worker: failures are coded', () => {
     await expect(service.compile({ kind: 'regex', pattern: '[d-f]{2}' })).resolves.toMatchObject({ key: expect.any(String) });
   });
 
-  it('a worker that cannot start: the request fails with a coded error (unsupported), nothing hangs', async () => {
+  it('a worker whose script never starts (or that cannot be created): constrained requests run in-thread (fallback)', async () => {
+    const request = schemaRequest(person, { promptIds: [...PROMPT, 94] });
+    const [solo] = await run(makeConstrainedEngine().core.addRequest(request));
+    const deadOnArrival = (): GrammarPort => {
+      let onExit: ((reason: string) => void) | undefined;
+      queueMicrotask(() => onExit?.('its script did not load'));
+      return { postMessage: () => {}, onMessage: () => {}, onExit: (h) => (onExit = h), terminate: () => {} };
+    };
+    const fallback = () => new GrammarCompilerService(() => grammarVocab(tokenizer));
+    for (const start of [deadOnArrival, () => { throw new Error('Worker is not defined'); }]) {
+      const grammar = remoteGrammar(start, { fallback });
+      const { core } = makeConstrainedEngine({}, {}, undefined, grammar);
+      expect((await run(core.addRequest(request)))[0]).toEqual(solo);
+      expect(grammar.fallback).toBeInstanceOf(GrammarCompilerService);
+      // Later compiles go straight to the fallback: no second worker.
+      expect((await run(core.addRequest(request)))[0]).toEqual(solo);
+      expect(grammar.numWorkers).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('a worker that cannot start, without a fallback: the request fails with a coded error (unsupported), nothing hangs', async () => {
     const grammar = remoteGrammar(() => {
       throw new Error('Worker is not defined');
     });
