@@ -19,13 +19,15 @@ import {
   admitWhenCompiled, anyConstrained, compileConstraint, disposeMatchers, failedGrammarRequests, fillTokenMasks, whenAnyMaskReady,
 } from './constrained';
 import { EngineError, fromRunnerError } from './errors';
-import { EventStream } from './event-stream';
+import { RequestStream, type EngineCoreStats, type EngineEvent, type RequestTimings, type Usage } from './core-events';
 import { KvCacheManager, kvSlidingWindow } from './kv/kv-cache-manager';
 import { checkRequestShape, createSequences, normalizePrompt, normalizeSampling, type EngineRequest, type Sequence } from './request';
 import { DEFAULT_SCHEDULER_OPTIONS, Scheduler, type SequenceUpdate } from './sched/scheduler';
 import { StepMeter } from './step-meter';
-import type { DetokenizerFactory, FinishReason, StopCriteria } from './stop';
-import { KV_BLOCK_SIZE, type ModelRunner, type SampledToken } from './types';
+import type { DetokenizerFactory, StopCriteria } from './stop';
+import { KV_BLOCK_SIZE, type ModelRunner } from './types';
+
+export { RequestStream, type EngineCoreStats, type EngineEvent, type RequestTimings, type Usage } from './core-events';
 
 export interface EngineCoreOptions {
   /** Tokens per step; default 512. */
@@ -50,69 +52,6 @@ export interface EngineCoreInit {
   /** Compiles `constraint`s for this model's vocabulary; without it constrained requests are `unsupported`. */
   grammar?: GrammarService;
   options?: EngineCoreOptions;
-}
-
-export interface Usage {
-  promptTokens: number;
-  completionTokens: number;
-  /** Prompt tokens served from the prefix cache (full blocks only). */
-  cachedTokens: number;
-}
-
-export interface RequestTimings {
-  /** Arrival to first scheduled step. */
-  queueMs: number;
-  /** Arrival to first output token. */
-  ttftMs: number;
-  /** Output tokens after the first, per second of decoding. */
-  decodeTokensPerSecond: number;
-}
-
-/** One streamed delta of one choice. The request's last event carries `usage` and `timings`. */
-export interface EngineEvent {
-  /** Choice index (0..n-1). */
-  index: number;
-  /** Tokens sampled for this choice in this event (empty on an abort). */
-  tokenIds: number[];
-  /** Text that became final ('' while text is held back for a possible stop string). */
-  text: string;
-  /** The sampled tokens with their logprobs, when the request asked for logprobs. */
-  logprobs?: SampledToken[];
-  finishReason?: FinishReason;
-  usage?: Usage;
-  timings?: RequestTimings;
-}
-
-export class RequestStream extends EventStream<EngineEvent> {
-  constructor(
-    readonly requestId: string,
-    onCancel: () => void,
-  ) {
-    super(onCancel);
-  }
-}
-
-export interface EngineCoreStats {
-  /** Requests with a sequence running. */
-  running: number;
-  runningSequences: number;
-  /** Requests waiting (none of their sequences running). */
-  waiting: number;
-  kvBlocksUsed: number;
-  kvBlocksTotal: number;
-  /** Prompt tokens served from the prefix cache / prompt tokens looked up (0..1). */
-  prefixCacheHitRate: number;
-  /** Tokens in the last step's batch. */
-  lastStepBatchSize: number;
-  lastStepSequences: number;
-  lastStepMs: number;
-  /** Output tokens per second over the last ~2 s of steps. */
-  tokensPerSecond: number;
-  numPreemptions: number;
-  numSteps: number;
-  /** KV slots of running sequences' blocks that hold a computed token / all their slots. */
-  kvSlotsFilled: number;
-  kvSlotsAllocated: number;
 }
 
 interface RequestState {
