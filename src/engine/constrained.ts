@@ -123,12 +123,23 @@ export function anyConstrained(scheduled: readonly ScheduledRow[]): boolean {
   return scheduled.some((s) => s.sample && s.seq.matcher !== null);
 }
 
-/** Each constrained row that samples this step gets its grammar's mask of allowed next tokens. */
+/**
+ * Each constrained row that samples this step gets its grammar's mask of allowed next tokens.
+ * Call failedGrammarRequests after it: a row whose worker died got none.
+ */
 export async function fillTokenMasks(scheduled: readonly ScheduledRow[], inputs: SequenceInput[]): Promise<void> {
   for (let i = 0; i < scheduled.length; i++) {
     const { seq, sample } = scheduled[i];
     if (!sample || seq.matcher === null || seq.status !== 'running') continue;
-    const mask = await seq.matcher.nextMask();
+    let mask: Uint32Array;
+    try {
+      mask = await seq.matcher.nextMask();
+    } catch (err) {
+      // Its grammar worker died: the row samples unmasked, and the core fails its request
+      // before the output is applied (failedGrammarRequests), so nothing it samples is kept.
+      if (seq.matcher.failure !== undefined) continue;
+      throw err;
+    }
     // There is always a stop token where the grammar may end: an empty mask is a grammar bug.
     if (!mask.some((w) => w !== 0)) throw new EngineError('internal_error', `the grammar of ${seq.requestId} allows no next token`);
     inputs[i].tokenMask = mask;

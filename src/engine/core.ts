@@ -296,7 +296,10 @@ export class EngineCore {
           continue;
         }
         // Unconstrained steps do not wait a microtask for masks they do not have.
-        if (anyConstrained(step.scheduled)) await fillTokenMasks(step.scheduled, step.input.sequences);
+        if (anyConstrained(step.scheduled)) {
+          await fillTokenMasks(step.scheduled, step.input.sequences);
+          this.failBrokenGrammars();
+        }
         const output = await this.runner.step(step.input);
         const updates = this.scheduler.applyOutput(step, output);
         this.meter.record(startMs, step.input.tokenIds.length, step.scheduled.length, output.sampled.length);

@@ -20,8 +20,11 @@ export interface TokenMatcher {
   whenMaskReady?(): Promise<void>;
   /** Set when the grammar worker failed this matcher: its request fails, the others go on. */
   readonly failure?: Error;
-  /** [ceil(vocabSize / 32)] u32: bit `t % 32` of word `t >> 5` set = token t may come next. */
-  nextMask(): Promise<Uint32Array>;
+  /**
+   * [ceil(vocabSize / 32)] u32: bit `t % 32` of word `t >> 5` set = token t may come next.
+   * Written into `into` when given (a buffer the caller reuses step after step), else a new array.
+   */
+  nextMask(into?: Uint32Array): Promise<Uint32Array>;
   /** Advances by one token; false (state unchanged) when the grammar does not allow it. */
   accept(tokenId: number): boolean;
   /** A stop token was accepted: nothing more may follow. */

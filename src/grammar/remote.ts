@@ -4,8 +4,12 @@
 //   compile(c)  ─► checkConstraint here (a 400 before anything is sent) ─► worker compiles
 //   matcher     ─► accept(t) records t and asks for the next mask at once (prefetch): every
 //                  row sampled in a step is sent in ONE `masks` message (a microtask batch)
-//   schedule    ─► a row whose mask has not come back sits out the step (maskReady false),
-//                  so a long compile holding the worker delays only constrained rows
+//   schedule    ─► a row whose mask was asked for while a compile was in the worker, and has
+//                  not come back, sits out the step (maskReady false), so a long compile
+//                  delays only constrained rows. A mask asked for while no compile was in
+//                  flight is answered before any later compile starts (messages are handled in
+//                  order), so the step waits for it, as it would for an in-thread mask: a row
+//                  must not miss every other step only because the answer is a message away.
 //
 // The worker ending (crash, out of memory) fails what was in flight with
 // `grammar_worker_failed`, and the matchers it held; the next compile starts a fresh worker.
@@ -34,6 +38,8 @@ export interface GrammarWorkerHandle {
   alive: boolean;
   /** It answered `init`: its script loaded and runs. */
   started: boolean;
+  /** compile and create requests unanswered (either may run a compile, holding the worker). */
+  numCompiling: number;
 }
 
 export class RemoteGrammarService implements GrammarService {
@@ -136,11 +142,17 @@ export class RemoteGrammarService implements GrammarService {
       return Promise.reject(err);
     }
     const id = this.nextId++;
-    return new Promise<Reply>((resolve, reject) => {
+    const compiles = body.type === 'compile' || body.type === 'create';
+    const reply = new Promise<Reply>((resolve, reject) => {
       if (!worker.alive) return reject(workerFailed('the grammar worker ended'));
       worker.pending.set(id, { resolve, reject });
       worker.port.postMessage({ ...body, id } as ToGrammarWorker);
     });
+    if (compiles) {
+      worker.numCompiling++;
+      void reply.then(() => worker.numCompiling--, () => worker.numCompiling--);
+    }
+    return reply;
   }
 
   private ensureWorker(): GrammarWorkerHandle {
@@ -152,7 +164,7 @@ export class RemoteGrammarService implements GrammarService {
       this.fallback ??= this.makeFallback?.();
       throw new GrammarError('grammar_unavailable', `the grammar worker could not be started: ${(err as Error).message}`);
     }
-    const worker: GrammarWorkerHandle = { port, pending: new Map(), alive: true, started: false };
+    const worker: GrammarWorkerHandle = { port, pending: new Map(), alive: true, started: false, numCompiling: 0 };
     this.worker = worker;
     this.numWorkers++;
     port.onMessage((data) => {
@@ -195,6 +207,8 @@ export class RemoteMatcher implements TokenMatcher {
   /** Accepted here, not yet sent (they go with the next mask request). */
   private unsent: number[] = [];
   private terminated = false;
+  /** The pending mask was asked for while a compile was in the worker: it may take long. */
+  private behindCompile = false;
   failure: Error | undefined;
   disposed = false;
 
@@ -208,6 +222,7 @@ export class RemoteMatcher implements TokenMatcher {
   }
 
   get maskReady(): boolean {
+    if (this.inflight !== null && !this.behindCompile) return true; // answered before any compile: worth the wait
     return this.mask !== null || this.failure !== undefined || this.terminated || this.disposed;
   }
 
@@ -219,12 +234,15 @@ export class RemoteMatcher implements TokenMatcher {
     return this.inflight ?? Promise.resolve();
   }
 
-  async nextMask(): Promise<Uint32Array> {
+  async nextMask(into?: Uint32Array): Promise<Uint32Array> {
     if (this.disposed) throw new Error('grammar matcher used after dispose');
     if (this.mask === null && this.inflight === null) this.prefetch();
     await this.inflight;
     if (this.failure !== undefined) throw this.failure;
-    return this.mask!;
+    if (into === undefined) return this.mask!;
+    if (into.length !== this.mask!.length) throw new RangeError(`a token mask has ${this.mask!.length} words, not ${into.length}`);
+    into.set(this.mask!);
+    return into;
   }
 
   accept(tokenId: number): boolean {
@@ -256,6 +274,7 @@ export class RemoteMatcher implements TokenMatcher {
 
   private prefetch(): void {
     const accept = this.unsent.splice(0);
+    this.behindCompile = this.worker.numCompiling > 0;
     const settled = this.service.requestMask(this, accept).then((r) => {
       if (this.inflight === settled) this.inflight = null;
       if (r instanceof Uint32Array) this.mask = this.disposed ? null : r;

@@ -1,7 +1,8 @@
-// The grammar worker's protocol end to end on the fake runner, with a worker that can be held
-// (as a worker busy compiling is: it answers nothing until it is done) or crashed: a request
-// that needs the grammar waits, the rest of the batch keeps stepping. No timed assertions:
-// "keeps stepping" is an unconstrained request that completes while the worker is held.
+// The grammar worker's protocol end to end on the fake runner, with a worker whose compiles can
+// be held (as a worker inside a long compile: it answers nothing sent after the compile until
+// it is done) or that can crash: a request that needs the grammar waits, the rest of the batch
+// keeps stepping. No timed assertions: "keeps stepping" is an unconstrained request that
+// completes while a compile holds the worker.
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHttpError } from '../../../src/api/errors';
 import { EngineError } from '../../../src/engine/errors';
@@ -12,6 +13,7 @@ import { GrammarError } from '../../../src/grammar/errors';
 import { hostGrammar } from '../../../src/grammar/grammar-host';
 import { grammarVocab } from '../../../src/grammar/vocab';
 import { messagePortPort } from '../../../src/grammar/worker-port';
+import type { FakeRunner } from '../../../src/testing/fake-runner';
 import type { GrammarPort, ToGrammarWorker } from '../../../src/grammar/worker-protocol';
 import { makeConstrainedEngine, PROMPT, remoteGrammar, run, tokenizer, type ChoiceResult } from '../../helpers/constrained-engine';
 import { makeAjv, SCHEMA_CASES } from '../../helpers/json-schemas';
@@ -25,8 +27,10 @@ function schemaRequest(schema: object, extra: Partial<EngineRequest> = {}): Engi
 }
 const FREE: EngineRequest = { promptIds: [...PROMPT, 90], maxTokens: 48, sampling: { ...SAMPLED, seed: 3 } };
 
-/** Grammar workers (hosts on MessageChannels) whose inbox can be held, and which can crash. */
+/** Grammar workers (hosts on MessageChannels) whose next compile can hold them, and which can crash. */
 class GatedWorkers {
+  /** The next compile or create holds the worker: it and every later message wait for release(). */
+  holdCompiles = false;
   held = false;
   /** Messages the held worker has not seen yet. */
   readonly inbox: Array<[ToGrammarWorker, Transferable[] | undefined]> = [];
@@ -41,7 +45,12 @@ class GatedWorkers {
     const inner = messagePortPort(port1);
     let onExit: ((reason: string) => void) | undefined;
     const port: GrammarPort = {
-      postMessage: (m, t) => (this.held ? this.inbox.push([m as ToGrammarWorker, t]) : inner.postMessage(m, t)),
+      postMessage: (m, t) => {
+        const type = (m as ToGrammarWorker).type;
+        if (this.holdCompiles && (type === 'compile' || type === 'create')) this.held = true;
+        if (this.held) this.inbox.push([m as ToGrammarWorker, t]);
+        else inner.postMessage(m, t);
+      },
       onMessage: (h) => inner.onMessage(h),
       onExit: (h) => (onExit = h),
       terminate: () => inner.terminate(),
@@ -59,16 +68,18 @@ class GatedWorkers {
   };
 
   hold(): void {
-    this.held = true;
+    this.holdCompiles = true;
   }
 
   release(): void {
+    this.holdCompiles = false;
     this.held = false;
     for (const [m, t] of this.inbox.splice(0)) this.current!.port.postMessage(m, t);
   }
 
   crash(): void {
     this.inbox.length = 0;
+    this.holdCompiles = false;
     this.held = false;
     this.current!.crash();
   }
@@ -117,45 +128,57 @@ describe('grammar worker: a request waiting for its grammar never stalls the bat
     expect(validatePerson(JSON.parse(out.text))).toBe(true);
   });
 
-  it('a running constrained row whose next mask is held sits steps out, and its output equals its solo output', async () => {
-    const request = schemaRequest(person, { promptIds: [...PROMPT, 91] });
-    const [solo] = await run(makeConstrainedEngine().core.addRequest(request));
+  it.each([1, 3])('n = %i: running constrained rows whose next masks wait behind a compile sit steps out; outputs equal the in-thread run', async (n) => {
+    const request = schemaRequest(person, { promptIds: [...PROMPT, 91], n });
+    const other = schemaRequest({ type: 'object', properties: { late: { type: 'boolean' } }, required: ['late'] }, { promptIds: [...PROMPT, 95] });
+    const solo = await run(makeConstrainedEngine().core.addRequest(request));
     const { core, workers } = gatedEngine();
     let freeRun: Promise<ChoiceResult[]> | undefined;
+    let otherRun: Promise<ChoiceResult[]> | undefined;
     let constrainedDone = false;
-    const constrained = runWatching(core.addRequest(request), () => {
-      workers.hold();
-      freeRun = run(core.addRequest(FREE));
-    }).finally(() => (constrainedDone = true));
+    const stream = core.addRequest(request);
+    const outs: ChoiceResult[] = [];
+    const constrained = (async () => {
+      for await (const e of stream) {
+        outs[e.index] ??= { ids: [], text: '', finish: undefined };
+        outs[e.index].ids.push(...e.tokenIds);
+        outs[e.index].text += e.text;
+        if (e.finishReason) outs[e.index].finish = e.finishReason;
+        if (freeRun === undefined && e.tokenIds.length > 0) {
+          // A new schema's compile now holds the worker; the masks asked for after it wait too.
+          workers.hold();
+          otherRun = run(core.addRequest(other));
+          freeRun = run(core.addRequest(FREE));
+        }
+      }
+      constrainedDone = true;
+    })();
     await expect.poll(() => freeRun).toBeDefined();
     const [free] = await freeRun!;
     expect(free.finish).toBe('length');
     expect(free.ids).toHaveLength(48);
     expect(constrainedDone).toBe(false);
-    expect(workers.inbox.map(([m]) => m.type)).toContain('masks');
+    expect(workers.inbox.map(([m]) => m.type)).toEqual(expect.arrayContaining(['compile', 'masks']));
     workers.release();
-    expect(await constrained).toEqual(solo);
-  });
-
-  it('n = 3 with the worker held between steps: every choice equals the in-thread run', async () => {
-    const request = schemaRequest(person, { promptIds: [...PROMPT, 92], n: 3 });
-    const solo = await run(makeConstrainedEngine().core.addRequest(request));
-    const { core, workers } = gatedEngine();
-    const stream = core.addRequest(request);
-    const outs: ChoiceResult[] = [];
-    let k = 0;
-    for await (const e of stream) {
-      outs[e.index] ??= { ids: [], text: '', finish: undefined };
-      outs[e.index].ids.push(...e.tokenIds);
-      outs[e.index].text += e.text;
-      if (e.finishReason) outs[e.index].finish = e.finishReason;
-      // Hold and release the worker around every third event: rows sit out at different steps.
-      if (++k % 3 === 0) {
-        workers.hold();
-        queueMicrotask(() => workers.release());
-      }
-    }
+    await constrained;
     expect(outs).toEqual(solo);
+    const [late] = await otherRun!;
+    expect(JSON.parse(late.text)).toEqual({ late: expect.any(Boolean) });
+  });
+});
+
+describe('grammar worker: no compile in flight, no step missed', () => {
+  it('a constrained row takes every step beside an unconstrained one (a mask a message away is waited for)', async () => {
+    const { core, runner } = gatedEngine();
+    const long: EngineRequest = { promptIds: [...PROMPT, 96], maxTokens: 3000, ignoreEos: true, sampling: { ...SAMPLED, seed: 4 } };
+    const [[out], [free]] = await Promise.all([run(core.addRequest(schemaRequest(person))), run(core.addRequest(long))]);
+    expect(validatePerson(JSON.parse(out.text))).toBe(true);
+    const steps = (runner as FakeRunner).inputs.map((i) => i.sequences.some((r) => r.sample && r.tokenMask !== undefined));
+    const first = steps.indexOf(true);
+    const last = steps.lastIndexOf(true);
+    expect(steps.slice(first, last + 1).every(Boolean)).toBe(true);
+    expect(last - first + 1).toBe(out.ids.length);
+    expect(free.ids.length).toBeGreaterThan(out.ids.length);
   });
 });
 
