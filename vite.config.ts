@@ -10,6 +10,7 @@ import { defineConfig, type Plugin } from 'vite';
 const WORKER_URLS = [
   { file: '/src/client/default-worker.ts', source: "'../../worker/engine.worker.ts'", dist: './worker/engine.worker.js' },
   { file: '/src/flow/python/worker-runtime.ts', source: "'./pyodide.worker.ts'", dist: './worker/pyodide.worker.js' },
+  { file: '/src/grammar/worker-port.ts', source: "'../../worker/grammar.worker.ts'", dist: './worker/grammar.worker.js' },
 ];
 /** The path wrapped in a call, so no plugin takes it for a `new URL('…', import.meta.url)` literal. */
 const hidden = (dist: string) => `String('${dist}')`;

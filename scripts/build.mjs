@@ -16,8 +16,32 @@ export const WORKER_ENTRIES = {
   'worker/engine.worker.ts': 'engine.worker.js',
   'worker/shared.worker.ts': 'shared.worker.js',
   'worker/sw.ts': 'sw.js',
+  // Constrained decoding's grammar worker (src/grammar/worker-port.ts names it; Node runs it with worker_threads).
+  'worker/grammar.worker.ts': 'grammar.worker.js',
   // tabllm/flow's Python nodes in a page (src/flow/python/worker-runtime.ts names it).
   'src/flow/python/pyodide.worker.ts': 'pyodide.worker.js',
+};
+
+/**
+ * Inside a worker file the grammar worker is its sibling in dist/worker/. The source names it
+ * from src/grammar/worker-port.ts; Vite would bundle it into an absolute `/assets/…` URL that
+ * only exists in this build. So the path becomes './grammar.worker.js', hidden from Vite's worker
+ * and asset plugins as `String(…)` and unwrapped again, so a consumer's bundler that bundles
+ * engine.worker.js still sees `new Worker(new URL(<relative literal>, import.meta.url))`.
+ */
+const GRAMMAR_WORKER_SOURCE = "'../../worker/grammar.worker.ts'";
+const siblingGrammarWorker = {
+  name: 'tabllm-sibling-grammar-worker',
+  enforce: 'pre',
+  transform(code, id) {
+    if (!id.endsWith('/src/grammar/worker-port.ts')) return null;
+    if (code.split(GRAMMAR_WORKER_SOURCE).length !== 2) this.error(`worker-port.ts must name ${GRAMMAR_WORKER_SOURCE} exactly once`);
+    return { code: code.replace(GRAMMAR_WORKER_SOURCE, "String('./grammar.worker.js')"), map: null };
+  },
+  renderChunk(code) {
+    const out = code.replace(/String\((['"])\.\/grammar\.worker\.js\1\)/g, "'./grammar.worker.js'");
+    return out === code ? null : { code: out, map: null };
+  },
 };
 
 function sh(cmd, args) {
@@ -33,6 +57,7 @@ for (const [entry, fileName] of Object.entries(WORKER_ENTRIES)) {
     logLevel: 'warn',
     // Read by src/flow/python/pyodide.worker.ts: in these files Pyodide's code is bundled in, its data files are not.
     define: { __TABLLM_PYODIDE_BUNDLED__: 'true' },
+    plugins: [siblingGrammarWorker],
     build: {
       outDir: 'dist/worker',
       emptyOutDir: false,

@@ -16,8 +16,7 @@ import type { ModelConfig } from './model/config';
 import { ChatTemplate } from './model/template';
 import { IncrementalDetokenizer, Tokenizer } from './model/tokenizer';
 import { EngineCore, type EngineCoreOptions } from './engine/core';
-import { GrammarCompilerService } from './grammar/compiler';
-import { grammarVocab } from './grammar/vocab';
+import { createGrammarService, type GrammarWorkerOption } from './grammar/service';
 import { EmbedQueue } from './engine/embed-queue';
 import { EngineError } from './engine/errors';
 import type { EngineInfo } from './openai/engine-api';
@@ -57,6 +56,12 @@ export interface CreateEngineOptions extends EngineCoreOptions {
   /** A chat template that replaces (or supplies) the model's own. One-model form only. */
   chatTemplate?: string;
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Where constrained decoding's grammars are compiled and matched (src/grammar/service.ts):
+   * 'auto' (default) a grammar worker where one can be started, else in-thread; 'off' in-thread
+   * (a compile then stalls every running request's steps); or a function that starts your own.
+   */
+  grammarWorker?: GrammarWorkerOption;
   /** Replaces the WebGPU runner (tests run the engine on a fake runner). */
   createRunner?: (args: RunnerFactoryArgs) => Promise<ModelRunner>;
 }
@@ -197,7 +202,7 @@ async function startModel(opened: OpenedModel, kvCacheBytes: number | undefined,
     const embedContext = Math.min(runner.config.contextLength, options.maxModelLength ?? Infinity);
     const embedder = runner.embed ? new EmbedQueue(runner as Required<Pick<ModelRunner, 'embed'>>, embedContext, { maxBatchTokens: options.maxEmbedBatchTokens }) : undefined;
     // Constrained decoding: XGrammar loads, and the vocabulary is walked, on the first constrained request.
-    const grammar = embedder ? undefined : new GrammarCompilerService(() => grammarVocab(tokenizer, config.vocabSize));
+    const grammar = embedder ? undefined : await createGrammarService(tokenizer, config.vocabSize, options.grammarWorker);
     const core = embedder ? null : new EngineCore({ runner, createDetokenizer: tok.createDetokenizer, eogIds: tokenizer.eogIds, grammar, options });
     const info: EngineInfo = { ...describeModel(gguf, config, id, template), loadMs: performance.now() - started };
     // Without a budget the runner sized its own pool: count its blocks at f32 (an upper bound).
@@ -212,6 +217,7 @@ async function startModel(opened: OpenedModel, kvCacheBytes: number | undefined,
     const engine = new LocalEngine({
       core, embedder, tokenizer: tok, template, info,
       destroy: async () => {
+        grammar?.close?.();
         loaded.destroy();
         await source.close?.();
       },

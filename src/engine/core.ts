@@ -7,22 +7,27 @@
 // flight at a time. A runner failure fails every request in flight with a coded
 // EngineError; `device_lost` also fails all later requests.
 //
-// Constrained requests (#16) wait outside the scheduler until their grammar is compiled
-// (src/grammar/compiler.ts, off the loop), so a compile never stalls a step; each choice then
-// gets a matcher, the loop gives every constrained sampled row its token mask before the step
-// is submitted, and the scheduler accepts the sampled token into the matcher after it.
+// Constrained requests (#16) wait outside the scheduler until their grammar is compiled (off
+// the loop; in a grammar worker where one runs) and their first mask is ready; each choice gets
+// a matcher, the loop gives every constrained sampled row its token mask before the step is
+// submitted (a row whose mask is not back yet sits the step out), and the scheduler accepts
+// the sampled token into the matcher after it. Details: constrained.ts.
 
-import type { CompiledConstraint, GrammarCompilerService } from '../grammar/compiler';
+import type { GrammarService } from '../grammar/backend';
 import type { OutputConstraint } from '../grammar/constraint';
-import { anyConstrained, attachMatchers, compileConstraint, disposeMatchers, fillTokenMasks } from './constrained';
+import {
+  admitWhenCompiled, anyConstrained, compileConstraint, disposeMatchers, failedGrammarRequests, fillTokenMasks, whenAnyMaskReady,
+} from './constrained';
 import { EngineError, fromRunnerError } from './errors';
-import { EventStream } from './event-stream';
+import { RequestStream, type EngineCoreStats, type EngineEvent, type RequestTimings, type Usage } from './core-events';
 import { KvCacheManager, kvSlidingWindow } from './kv/kv-cache-manager';
 import { checkRequestShape, createSequences, normalizePrompt, normalizeSampling, type EngineRequest, type Sequence } from './request';
 import { DEFAULT_SCHEDULER_OPTIONS, Scheduler, type SequenceUpdate } from './sched/scheduler';
 import { StepMeter } from './step-meter';
-import type { DetokenizerFactory, FinishReason, StopCriteria } from './stop';
-import { KV_BLOCK_SIZE, type ModelRunner, type SampledToken } from './types';
+import type { DetokenizerFactory, StopCriteria } from './stop';
+import { KV_BLOCK_SIZE, type ModelRunner } from './types';
+
+export { RequestStream, type EngineCoreStats, type EngineEvent, type RequestTimings, type Usage } from './core-events';
 
 export interface EngineCoreOptions {
   /** Tokens per step; default 512. */
@@ -45,71 +50,8 @@ export interface EngineCoreInit {
   /** End-of-generation token ids (EOS, EOT). */
   eogIds: Iterable<number>;
   /** Compiles `constraint`s for this model's vocabulary; without it constrained requests are `unsupported`. */
-  grammar?: GrammarCompilerService;
+  grammar?: GrammarService;
   options?: EngineCoreOptions;
-}
-
-export interface Usage {
-  promptTokens: number;
-  completionTokens: number;
-  /** Prompt tokens served from the prefix cache (full blocks only). */
-  cachedTokens: number;
-}
-
-export interface RequestTimings {
-  /** Arrival to first scheduled step. */
-  queueMs: number;
-  /** Arrival to first output token. */
-  ttftMs: number;
-  /** Output tokens after the first, per second of decoding. */
-  decodeTokensPerSecond: number;
-}
-
-/** One streamed delta of one choice. The request's last event carries `usage` and `timings`. */
-export interface EngineEvent {
-  /** Choice index (0..n-1). */
-  index: number;
-  /** Tokens sampled for this choice in this event (empty on an abort). */
-  tokenIds: number[];
-  /** Text that became final ('' while text is held back for a possible stop string). */
-  text: string;
-  /** The sampled tokens with their logprobs, when the request asked for logprobs. */
-  logprobs?: SampledToken[];
-  finishReason?: FinishReason;
-  usage?: Usage;
-  timings?: RequestTimings;
-}
-
-export class RequestStream extends EventStream<EngineEvent> {
-  constructor(
-    readonly requestId: string,
-    onCancel: () => void,
-  ) {
-    super(onCancel);
-  }
-}
-
-export interface EngineCoreStats {
-  /** Requests with a sequence running. */
-  running: number;
-  runningSequences: number;
-  /** Requests waiting (none of their sequences running). */
-  waiting: number;
-  kvBlocksUsed: number;
-  kvBlocksTotal: number;
-  /** Prompt tokens served from the prefix cache / prompt tokens looked up (0..1). */
-  prefixCacheHitRate: number;
-  /** Tokens in the last step's batch. */
-  lastStepBatchSize: number;
-  lastStepSequences: number;
-  lastStepMs: number;
-  /** Output tokens per second over the last ~2 s of steps. */
-  tokensPerSecond: number;
-  numPreemptions: number;
-  numSteps: number;
-  /** KV slots of running sequences' blocks that hold a computed token / all their slots. */
-  kvSlotsFilled: number;
-  kvSlotsAllocated: number;
 }
 
 interface RequestState {
@@ -137,13 +79,15 @@ export class EngineCore {
   readonly contextLength: number;
   private readonly createDetokenizer: DetokenizerFactory;
   private readonly eogIds: ReadonlySet<number>;
-  private readonly grammar: GrammarCompilerService | undefined;
+  private readonly grammar: GrammarService | undefined;
   /** Sequences of requests whose grammar is compiling (they count against maxQueue). */
   private numCompilingSequences = 0;
   private readonly now: () => number;
   private readonly requests = new Map<string, RequestState>();
   private readonly meter: StepMeter;
   private loopActive = false;
+  /** Wakes a loop that waits for grammar masks when new work arrives (kick). */
+  private wake: (() => void) | null = null;
   private fatal: EngineError | null = null;
   private nextRequestNumber = 1;
 
@@ -235,7 +179,22 @@ export class EngineCore {
     this.requests.set(requestId, state);
     if (compiling !== null) {
       this.numCompilingSequences += queued.length;
-      void this.admitConstrained(state, queued, compiling, req.stopTokenIds ?? []);
+      const admitted = () => {
+        this.numCompilingSequences -= queued.length;
+        state.compiling = false;
+      };
+      void admitWhenCompiled(state.choices, compiling, req.stopTokenIds ?? [], {
+        isLive: () => this.requests.get(requestId) === state,
+        admit: () => {
+          admitted();
+          for (const seq of queued) if (seq.status !== 'finished') this.scheduler.add(seq);
+          this.kick();
+        },
+        fail: (err) => {
+          admitted();
+          this.fail(state, toEngineError(err));
+        },
+      });
       return stream;
     }
     for (const seq of queued) this.scheduler.add(seq);
@@ -250,33 +209,6 @@ export class EngineCore {
    */
   async compileConstraint(constraint: OutputConstraint): Promise<void> {
     await compileConstraint(this.grammar, constraint);
-  }
-
-  /** Gives each choice a matcher once the grammar is compiled, then queues the request (or fails it). */
-  private async admitConstrained(
-    state: RequestState, queued: Sequence[], compiling: Promise<CompiledConstraint>, stopTokenIds: readonly number[],
-  ): Promise<void> {
-    try {
-      const compiled = await compiling;
-      if (this.requests.get(state.requestId) !== state) return; // aborted (or failed) meanwhile
-      await attachMatchers(state.choices, compiled, stopTokenIds);
-      if (this.requests.get(state.requestId) !== state) {
-        disposeMatchers(state.choices);
-        return;
-      }
-      this.numCompilingSequences -= queued.length;
-      state.compiling = false;
-      for (const seq of queued) if (seq.status !== 'finished') this.scheduler.add(seq);
-      this.kick();
-    } catch (err) {
-      if (state.compiling) this.numCompilingSequences -= queued.length;
-      state.compiling = false;
-      disposeMatchers(state.choices);
-      if (this.requests.get(state.requestId) !== state) return;
-      this.requests.delete(state.requestId);
-      state.stream.fail(toEngineError(err));
-      state.detachSignal();
-    }
   }
 
   /**
@@ -341,6 +273,7 @@ export class EngineCore {
   }
 
   private kick(): void {
+    this.wake?.();
     if (this.loopActive || this.fatal !== null) return;
     this.loopActive = true;
     // Start on a microtask: requests added in the same tick join the first step together.
@@ -350,6 +283,7 @@ export class EngineCore {
   private async loop(): Promise<void> {
     try {
       while (this.scheduler.hasWork()) {
+        this.failBrokenGrammars();
         const startMs = this.now();
         const step = this.scheduler.schedule();
         for (const { seq } of step.scheduled) {
@@ -358,13 +292,14 @@ export class EngineCore {
         }
         this.dispatch(step.finished);
         if (step.scheduled.length === 0) {
-          if (step.finished.length === 0 && this.scheduler.hasWork()) {
-            throw new EngineError('internal_error', 'the scheduler could not schedule any waiting request');
-          }
+          if (step.finished.length === 0 && this.scheduler.hasWork()) await this.waitForMasks();
           continue;
         }
         // Unconstrained steps do not wait a microtask for masks they do not have.
-        if (anyConstrained(step.scheduled)) await fillTokenMasks(step.scheduled, step.input.sequences);
+        if (anyConstrained(step.scheduled)) {
+          await fillTokenMasks(step.scheduled, step.input.sequences);
+          this.failBrokenGrammars();
+        }
         const output = await this.runner.step(step.input);
         const updates = this.scheduler.applyOutput(step, output);
         this.meter.record(startMs, step.input.tokenIds.length, step.scheduled.length, output.sampled.length);
@@ -375,6 +310,35 @@ export class EngineCore {
     } finally {
       this.loopActive = false;
     }
+  }
+
+  /**
+   * Every running row sits out for its grammar mask: wait for one (or for new work: kick).
+   * Nothing pending means nothing could be scheduled at all, a scheduler bug.
+   */
+  private async waitForMasks(): Promise<void> {
+    const anyMask = whenAnyMaskReady([...this.scheduler.running, ...this.scheduler.waiting]);
+    if (anyMask === null) throw new EngineError('internal_error', 'the scheduler could not schedule any waiting request');
+    await Promise.race([anyMask, new Promise<void>((resolve) => (this.wake = resolve))]);
+    this.wake = null;
+  }
+
+  /** Requests whose grammar worker failed end with its error; the rest of the batch goes on. */
+  private failBrokenGrammars(): void {
+    for (const [requestId, err] of failedGrammarRequests([...this.scheduler.running, ...this.scheduler.waiting])) {
+      const state = this.requests.get(requestId);
+      if (state !== undefined) this.fail(state, err);
+    }
+  }
+
+  /** Ends one request with `err` (its sequences are freed at the next schedule). */
+  private fail(state: RequestState, err: EngineError): void {
+    if (state.parent !== null) this.scheduler.abort(state.parent);
+    for (const seq of state.choices) this.scheduler.abort(seq);
+    this.requests.delete(state.requestId);
+    disposeMatchers(state.choices);
+    state.stream.fail(err);
+    state.detachSignal();
   }
 
   private dispatch(updates: SequenceUpdate[]): void {

@@ -113,13 +113,22 @@ export function fromRunnerError(err: unknown): EngineError | undefined {
   return new EngineError(code as EngineErrorCode, err instanceof Error ? err.message : String(err));
 }
 
+/** Grammar-layer codes (src/grammar/errors.ts) → engine codes; absent: `unsupported`. */
+const GRAMMAR_CODES: Record<string, EngineErrorCode> = {
+  invalid_grammar: 'invalid_request',
+  grammar_queue_full: 'queue_full',
+  grammar_worker_failed: 'worker_failed',
+};
+
 /**
  * A grammar-layer error (src/grammar/errors.ts) as the engine's: a constraint XGrammar cannot
  * compile is the request's fault (`invalid_request`, 400, naming the construct and the
- * parameter); a grammar engine that cannot load here is `unsupported`. Anything else passes through.
+ * parameter); a full compile queue is `queue_full` (429, try again); a grammar worker that
+ * ended is `worker_failed` (503); a grammar engine that cannot load here is `unsupported`.
+ * Anything else passes through.
  */
 export function fromGrammarError(err: unknown): EngineError | undefined {
   if (err instanceof EngineError || typeof err !== 'object' || err === null || (err as { name?: unknown }).name !== 'GrammarError') return undefined;
   const e = err as { code: string; message: string; param?: string };
-  return new EngineError(e.code === 'invalid_grammar' ? 'invalid_request' : 'unsupported', e.message, e.param ?? 'response_format');
+  return new EngineError(GRAMMAR_CODES[e.code] ?? 'unsupported', e.message, e.param ?? 'response_format');
 }

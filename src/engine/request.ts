@@ -6,7 +6,7 @@
 // last prompt token itself and samples its own output.
 
 import type { OutputConstraint } from '../grammar/constraint';
-import type { SequenceMatcher } from '../grammar/matcher';
+import type { TokenMatcher } from '../grammar/backend';
 import { EngineError } from './errors';
 import { hashSalt, type BlockHash } from './kv/block-hash';
 import type { KvSequence } from './kv/kv-cache-manager';
@@ -127,7 +127,7 @@ export class Sequence implements KvSequence {
   /** Fork parent: the children that take over once its tokens are computed. */
   children: Sequence[] = [];
   /** Constrained decoding: this choice's grammar state (its output tokens accepted so far). */
-  matcher: SequenceMatcher | null = null;
+  matcher: TokenMatcher | null = null;
   /** Token id → the count penalties read (see `penaltyTokens`); built on first use. */
   private penaltyCounts: Map<number, number> | null = null;
 

@@ -9,6 +9,7 @@
 // its stderr, and the instance is retired. New compiles get a fresh instance; matchers
 // already created on the old one keep working (one abort leaks only its stack).
 import type { CompiledGrammar, GrammarCompiler, TokenizerInfo } from '@mlc-ai/web-xgrammar';
+import { MAX_PENDING_COMPILES, type CompiledConstraint, type GrammarService } from './backend';
 import { checkConstraint, choiceGrammar, constraintParam, type OutputConstraint } from './constraint';
 import { GrammarError } from './errors';
 import { rewriteIntegerBounds } from './json-bounds';
@@ -25,10 +26,10 @@ export const DEFAULT_GRAMMAR_CACHE_SIZE = 64;
  */
 export const MAX_JSON_WHITESPACE = 16;
 
-/** A constraint compiled for this model's vocabulary. */
-export interface CompiledConstraint {
-  readonly key: string;
-  /** Starts a matcher at the grammar's start; extra stop ids join the model's EOG ids. */
+export type { CompiledConstraint } from './backend';
+
+/** In-thread, a compiled constraint's matchers are SequenceMatchers (rollBack included). */
+export interface LocalCompiledConstraint extends CompiledConstraint {
   createMatcher(extraStopTokenIds?: readonly number[]): Promise<SequenceMatcher>;
 }
 
@@ -40,6 +41,8 @@ interface Instance {
 
 export interface GrammarCompilerOptions {
   cacheSize?: number;
+  /** Compiles queued or running before `grammar_queue_full` (default MAX_PENDING_COMPILES). */
+  maxPendingCompiles?: number;
   /** Loads an XGrammar instance (tests count or break loads). */
   load?: () => Promise<XGrammarInstance>;
 }
@@ -48,12 +51,15 @@ function nextMacrotask(): Promise<void> {
   return new Promise<void>((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 }
 
-export class GrammarCompilerService {
+export class GrammarCompilerService implements GrammarService {
   private vocab: GrammarVocab | undefined;
   private instance: Promise<Instance> | undefined;
-  private readonly cache = new Map<string, Promise<CompiledConstraint>>();
+  private readonly cache = new Map<string, Promise<LocalCompiledConstraint>>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly cacheSize: number;
+  private readonly maxPendingCompiles: number;
+  /** Compiles queued or running (cache hits do not count). */
+  private numPending = 0;
   private readonly load: () => Promise<XGrammarInstance>;
   /** Instances loaded so far (a retired one is replaced by a fresh one). */
   numInstances = 0;
@@ -65,6 +71,7 @@ export class GrammarCompilerService {
     options: GrammarCompilerOptions = {},
   ) {
     this.cacheSize = Math.max(1, options.cacheSize ?? DEFAULT_GRAMMAR_CACHE_SIZE);
+    this.maxPendingCompiles = Math.max(1, options.maxPendingCompiles ?? MAX_PENDING_COMPILES);
     this.load = options.load ?? loadXGrammar;
   }
 
@@ -76,9 +83,10 @@ export class GrammarCompilerService {
   /**
    * The compiled constraint (cached by its key). Rejects with GrammarError `invalid_grammar`
    * (the message names what XGrammar refused) or `grammar_unavailable`. Throws synchronously
-   * for a constraint that breaks the bounds of checkConstraint.
+   * for a constraint that breaks the bounds of checkConstraint, and `grammar_queue_full` when
+   * maxPendingCompiles compiles wait already (a queue that only grows would hold requests forever).
    */
-  compile(constraint: OutputConstraint): Promise<CompiledConstraint> {
+  compile(constraint: OutputConstraint): Promise<LocalCompiledConstraint> {
     const key = checkConstraint(constraint);
     const hit = this.cache.get(key);
     if (hit !== undefined) {
@@ -86,7 +94,12 @@ export class GrammarCompilerService {
       this.cache.set(key, hit);
       return hit;
     }
+    if (this.numPending >= this.maxPendingCompiles) {
+      throw new GrammarError('grammar_queue_full', `${this.numPending} grammars are being compiled already; try again later`, constraintParam(constraint));
+    }
+    this.numPending++;
     const compiled = this.enqueue(() => this.compileNow(constraint, key));
+    void compiled.then(() => this.numPending--, () => this.numPending--);
     this.cache.set(key, compiled);
     // A failed compile is not cached: the same text will fail the same way, but cheaply in checkConstraint or not at all after a fix.
     compiled.catch(() => {
@@ -122,7 +135,7 @@ export class GrammarCompilerService {
     return this.instance;
   }
 
-  private async compileNow(c: OutputConstraint, key: string): Promise<CompiledConstraint> {
+  private async compileNow(c: OutputConstraint, key: string): Promise<LocalCompiledConstraint> {
     const inst = await this.getInstance();
     inst.x.takeMessages();
     let grammar: CompiledGrammar;

@@ -5,7 +5,11 @@ export type GrammarErrorCode =
   /** The constraint cannot be compiled: a bad schema, regex or EBNF, or a construct XGrammar does not support. */
   | 'invalid_grammar'
   /** XGrammar could not be loaded or started here (e.g. a CSP without 'unsafe-eval'). */
-  | 'grammar_unavailable';
+  | 'grammar_unavailable'
+  /** MAX_PENDING_COMPILES compiles are queued already (backend.ts): try again later. */
+  | 'grammar_queue_full'
+  /** The grammar worker ended (crashed, ran out of memory, did not load): its requests fail, the next compile starts a fresh one. */
+  | 'grammar_worker_failed';
 
 export class GrammarError extends Error {
   override readonly name = 'GrammarError';

@@ -49,23 +49,62 @@ function spmPiece(bytes: Uint8Array): string {
   return text.replaceAll(' ', '\u2581');
 }
 
+/**
+ * GrammarVocab as it crosses to a grammar worker (structured clone keeps no class instance):
+ * the token bytes packed, so the worker builds its own Utf8Filter from the same bytes.
+ */
+export interface WireGrammarVocab {
+  encodedVocab: string[];
+  vocabType: GrammarVocabType;
+  vocabSize: number;
+  stopTokenIds: number[];
+  /** The bytes of every token id < numTokens, back to back ('' tokens: none). */
+  tokenBytes: Uint8Array;
+  /** [numTokens + 1] token id's bytes are tokenBytes[offsets[id], offsets[id + 1]). */
+  tokenOffsets: Uint32Array;
+}
+
 /** The grammar engine's view of `tokenizer`'s vocabulary; `vocabSize` is the model's logit rows. */
 export function grammarVocab(tokenizer: Tokenizer, vocabSize = tokenizer.vocabSize): GrammarVocab {
+  return grammarVocabFromWire(wireGrammarVocab(tokenizer, vocabSize));
+}
+
+/** What grammarVocab builds, in the form a grammar worker is sent (it walks every token once). */
+export function wireGrammarVocab(tokenizer: Tokenizer, vocabSize = tokenizer.vocabSize): WireGrammarVocab {
   const numTokens = tokenizer.vocabSize;
   const byteLevel = tokenizer.model === 'gpt2';
   const eog = new Set(tokenizer.eogIds);
   const encodedVocab: string[] = new Array(numTokens);
+  const pieces: Uint8Array[] = new Array(numTokens);
+  const tokenOffsets = new Uint32Array(numTokens + 1);
   for (let id = 0; id < numTokens; id++) {
     const bytes = tokenizer.tokenBytes(id);
     if (eog.has(id) || tokenizer.isControlLike(id) || bytes.length === 0) encodedVocab[id] = '';
     else encodedVocab[id] = byteLevel ? bytesToByteLevel(bytes) : spmPiece(bytes);
+    pieces[id] = encodedVocab[id] === '' ? EMPTY : bytes;
+    tokenOffsets[id + 1] = tokenOffsets[id] + pieces[id].length;
   }
+  const tokenBytes = new Uint8Array(tokenOffsets[numTokens]);
+  for (let id = 0; id < numTokens; id++) tokenBytes.set(pieces[id], tokenOffsets[id]);
   const size = Math.max(vocabSize, numTokens);
   return {
-    utf8: new Utf8Filter(size, (id) => (encodedVocab[id] === '' ? EMPTY : tokenizer.tokenBytes(id)), numTokens),
     encodedVocab,
     vocabType: byteLevel ? 'byte_level' : 'byte_fallback',
-    vocabSize: Math.max(vocabSize, numTokens),
-    stopTokenIds: tokenizer.eogIds.filter((id) => id < Math.max(vocabSize, numTokens)),
+    vocabSize: size,
+    stopTokenIds: tokenizer.eogIds.filter((id) => id < size),
+    tokenBytes,
+    tokenOffsets,
+  };
+}
+
+export function grammarVocabFromWire(w: WireGrammarVocab): GrammarVocab {
+  const numTokens = w.tokenOffsets.length - 1;
+  const bytesOf = (id: number) => w.tokenBytes.subarray(w.tokenOffsets[id], w.tokenOffsets[id + 1]);
+  return {
+    utf8: new Utf8Filter(w.vocabSize, bytesOf, numTokens),
+    encodedVocab: w.encodedVocab,
+    vocabType: w.vocabType,
+    vocabSize: w.vocabSize,
+    stopTokenIds: w.stopTokenIds,
   };
 }

@@ -115,6 +115,9 @@ export class Scheduler {
 
     for (let i = 0; i < this.running.length && budget > 0; i++) {
       const seq = this.running[i];
+      // Its grammar mask is still being computed elsewhere (a grammar worker): it sits this
+      // step out, keeping its blocks; outputs are batch-invariant, so only timing changes.
+      if (seq.matcher?.maskReady === false) continue;
       const numNewTokens = Math.min(seq.tokenIds.length - seq.numComputedTokens, budget);
       if (numNewTokens <= 0) throw new Error(`scheduler: running sequence ${seq.seqId} has nothing to compute`);
       let alloc = this.kv.allocateSlots(seq, numNewTokens);
@@ -141,6 +144,9 @@ export class Scheduler {
     if (numPreempted === 0) {
       while (this.waiting.length > 0 && budget > 0) {
         const seq = this.waiting[0];
+        // Only a preempted constrained sequence can wait for its mask here (a new one is queued
+        // once its first mask is ready): admission resumes when it arrives.
+        if (seq.matcher?.maskReady === false) break;
         if (this.running.length > 0 && this.running.length + seq.seats > this.options.maxRunningSequences) break;
         const hit = this.kv.getComputedBlocks(seq);
         const numNewTokens = Math.min(seq.tokenIds.length - hit.numComputedTokens, budget);
