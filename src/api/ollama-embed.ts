@@ -1,7 +1,9 @@
 // Ollama's embedding routes: `POST /api/embed` (`input` a string or strings → unit vectors in
 // `embeddings`, with Ollama's timings and `prompt_eval_count`; `truncate` defaults to true as
 // in Ollama; `keep_alive: 0` unloads the model afterwards) and the older `POST /api/embeddings`
-// (`prompt` → `embedding`). An empty input is Ollama's "load the model" request: no vectors.
+// (`prompt` → `embedding`: the model's raw pooled vector, NOT normalised — Ollama's legacy
+// route skips the normalisation /api/embed does). An empty input is Ollama's "load the
+// model" request: no vectors.
 
 import { arrayOf, bool, int, invalid, str, validateBody, type Check } from '../openai/validate';
 import { resolveModel, type RouteContext } from './context';
@@ -63,7 +65,7 @@ export async function embed(ctx: RouteContext): Promise<Response> {
   });
 }
 
-/** `/api/embeddings` (Ollama's older route): `{ model, prompt }` → `{ embedding }`. */
+/** `/api/embeddings` (Ollama's older route): `{ model, prompt }` → `{ embedding }`, un-normalised as Ollama's. */
 export async function embeddingsLegacy(ctx: RouteContext): Promise<Response> {
   const request = validateBody<{ model: string; prompt?: string; keep_alive?: unknown }>(ctx.body, {
     model: { required: true, check: str },
@@ -74,7 +76,7 @@ export async function embeddingsLegacy(ctx: RouteContext): Promise<Response> {
   const model = await resolveModel(ctx.engine, request.model);
   let embedding: number[] = [];
   if (request.prompt) {
-    const result = await ctx.engine.embeddings.create({ model, input: request.prompt, truncate: true }, { signal: ctx.signal });
+    const result = await ctx.engine.embeddings.create({ model, input: request.prompt, truncate: true, normalize: false }, { signal: ctx.signal });
     embedding = result.data[0]!.embedding as number[];
   }
   if (keepAliveIsZero(request.keep_alive)) await unloadForKeepAlive(ctx.engine, model);

@@ -1,5 +1,6 @@
 // What becomes of a pooled vector before it leaves the engine: `dimensions` (Matryoshka
-// truncation) and L2 normalisation, as OpenAI and Ollama return unit vectors.
+// truncation) and L2 normalisation, as OpenAI and Ollama's /api/embed return unit vectors
+// (Ollama's legacy /api/embeddings returns the raw pooled vector: normalize = false).
 //
 // The `dimensions` rule: any integer 1 ≤ d ≤ the model's native size is allowed on any
 // embedding model; the vector is cut to its first d components and renormalised (what
@@ -17,7 +18,8 @@ export function l2Normalize(v: Float32Array): Float32Array {
   return out;
 }
 
-/** The first `dimensions` components (all when undefined), renormalised. */
-export function finishEmbedding(pooled: Float32Array, dimensions?: number): Float32Array {
-  return l2Normalize(dimensions === undefined || dimensions >= pooled.length ? pooled : pooled.subarray(0, dimensions));
+/** The first `dimensions` components (all when undefined), renormalised unless `normalize` is false. */
+export function finishEmbedding(pooled: Float32Array, dimensions?: number, normalize = true): Float32Array {
+  const kept = dimensions === undefined || dimensions >= pooled.length ? pooled : pooled.subarray(0, dimensions);
+  return normalize ? l2Normalize(kept) : kept.slice();
 }

@@ -13,7 +13,7 @@
 // layers, as their forward writes each layer's pool. Bidirectional models
 // (attention.causal = false) give every token its sequence's last position as context end.
 import { KV_BLOCK_SIZE, type EmbedInput, type SequenceInput } from '../engine/types';
-import type { KernelEncoder, UniformArena } from '../kernels/encoder';
+import type { DispatchProfiler, KernelEncoder, UniformArena } from '../kernels/encoder';
 import { poolingRows, poolRows } from '../kernels/pool';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './context';
@@ -21,6 +21,7 @@ import { KvPool } from './kv-pool';
 import { RunnerError } from './runner-errors';
 import type { StepBuffers } from './step-buffers';
 import { packStep } from './step-pack';
+import type { StepProfiler } from './step-profiler';
 
 export interface EmbedStepDeps {
   ctx: GpuContext;
@@ -33,6 +34,9 @@ export interface EmbedStepDeps {
   usesHiddenBuffer: boolean;
   /** Records the forward; returns the buffer with the final hidden states [T, dim]. */
   record(enc: KernelEncoder, scratch: KvPool, numTokens: number): GPUBuffer;
+  /** Bench only: time every dispatch (one pass each) into `onDispatchNs`. */
+  profiler?: StepProfiler;
+  onDispatchNs?: (ns: Array<{ label: string; ns: number }>) => void;
 }
 
 function bad(message: string): RunnerError {
@@ -101,14 +105,17 @@ export async function runEmbedStep(d: EmbedStepDeps, input: EmbedInput): Promise
     const { device } = ctx;
     device.pushErrorScope('validation');
     let validation: Promise<GPUError | null>;
+    let profiled: DispatchProfiler | undefined;
     try {
       const encoder = device.createCommandEncoder({ label: 'embed' });
       bufs.uploadMeta(encoder, packed);
       const pass = encoder.beginComputePass({ label: 'embed:forward' });
-      const enc: KernelEncoder = { ctx, pass, uniforms: d.uniforms, dispatches: 0 };
+      const enc: KernelEncoder = { ctx, pass, uniforms: d.uniforms, dispatches: 0, profiler: d.profiler?.attach(encoder) };
+      profiled = enc.profiler;
       const hidden = d.record(enc, scratch, T); // [T, dim]
       poolRows(enc, { x: hidden, seqRows, out: pooled, numSeqs: S, dim: c.dim });
       enc.pass.end();
+      if (enc.profiler) d.profiler!.resolve(encoder, enc.profiler);
       encoder.copyBufferToBuffer(pooled, 0, readback, 0, S * c.dim * 4);
       d.uniforms.flush();
       device.queue.submit([encoder.finish()]);
@@ -129,6 +136,7 @@ export async function runEmbedStep(d: EmbedStepDeps, input: EmbedInput): Promise
     if (error) throw new RunnerError('gpu_rejected', `WebGPU rejected the embedding batch: ${error.message}`);
     const all = new Float32Array(readback.getMappedRange().slice(0));
     readback.unmap();
+    if (profiled && profiled.labels.length > 0) d.onDispatchNs?.(await d.profiler!.read(profiled));
     return lengths.map((_, s) => all.slice(s * c.dim, (s + 1) * c.dim));
   } finally {
     owned.forEach((o) => o.destroy());

@@ -32,10 +32,10 @@ export function plannedTokenCounts(max = MAX_PLANNED_TOKENS): number[] {
 }
 
 /** A buffer that is only a size: kernels check sizes and aliasing, a dry run binds nothing. */
-const dryBuffer = (label: string, size: number): GPUBuffer => ({ label, size: Math.max(4, Math.ceil(size / 4) * 4), destroy() {} }) as unknown as GPUBuffer;
-const dryAllocator: StepAllocator = (label, size) => dryBuffer(label, size);
+export const dryBuffer = (label: string, size: number): GPUBuffer => ({ label, size: Math.max(4, Math.ceil(size / 4) * 4), destroy() {} }) as unknown as GPUBuffer;
+export const dryAllocator: StepAllocator = (label, size) => dryBuffer(label, size);
 
-function dryEncoder(ctx: GpuContext): KernelEncoder {
+export function dryEncoder(ctx: GpuContext): KernelEncoder {
   const uniforms: UniformSink = { push: (_kernel, words) => ({ buffer: dryBuffer('dry:uniform', 16), offset: 0, size: Math.max(16, words.length * 4) }) };
   return { ctx, pass: undefined as unknown as GPUComputePassEncoder, uniforms, dispatches: 0, dry: true };
 }

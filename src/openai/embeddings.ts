@@ -55,6 +55,7 @@ export const EMBEDDINGS_TABLE: ParamTable = {
   dimensions: { check: int(1) },
   user: { ignored: true },
   truncate: { check: bool },
+  normalize: { check: bool },
 };
 
 export function validateEmbeddingParams(body: unknown): EmbeddingCreateParams {
@@ -124,11 +125,11 @@ export function base64ToFloat32(text: string): Float32Array {
   return Float32Array.from({ length: binary.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
 }
 
-/** Pooled vectors → OpenAI's response: unit vectors, cut to `dimensions`, float or base64. */
+/** Pooled vectors → OpenAI's response: unit vectors (raw with `normalize: false`), cut to `dimensions`, float or base64. */
 export function embeddingResponse(pooled: readonly Float32Array[], p: EmbeddingCreateParams, model: string, promptTokens: number): EmbeddingResponse {
   const data: Embedding[] = pooled.map((v, index) => {
-    const unit = finishEmbedding(v, p.dimensions ?? undefined);
-    return { object: 'embedding', index, embedding: p.encoding_format === 'base64' ? float32ToBase64(unit) : Array.from(unit) };
+    const out = finishEmbedding(v, p.dimensions ?? undefined, p.normalize !== false);
+    return { object: 'embedding', index, embedding: p.encoding_format === 'base64' ? float32ToBase64(out) : Array.from(out) };
   });
   return { object: 'list', data, model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
 }

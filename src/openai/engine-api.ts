@@ -289,12 +289,18 @@ export interface EmbeddingCreateParams {
    * first context-length tokens instead of a 400 `context_length_exceeded`. Default false.
    */
   truncate?: boolean | null;
+  /**
+   * tabllm extension: false returns the pooled vector as the model computes it, not
+   * L2-normalised (Ollama's legacy `/api/embeddings` does; `/api/embed` and OpenAI normalise).
+   * Default true.
+   */
+  normalize?: boolean | null;
 }
 
 export interface Embedding {
   object: 'embedding';
   index: number;
-  /** A unit vector; a base64 string with `encoding_format: 'base64'`. */
+  /** A unit vector (unless `normalize: false`); a base64 string with `encoding_format: 'base64'`. */
   embedding: number[] | string;
 }
 

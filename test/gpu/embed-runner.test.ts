@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEmbedModel } from '../helpers/test-embed-model';
 import { makeTestModel } from '../helpers/test-model';
 import { loadEmbedRunner, type EmbedRunner } from './embed-harness';
-import { buildStep, loadRunner } from './runner-harness';
+import { buildStep, getRunnerTestContext, loadRunner } from './runner-harness';
 
 const ids = (n: number, k: number) => Int32Array.from({ length: n }, (_, i) => (i === 0 ? 101 : 1000 + ((i * 131 + k * 17) % 20000)));
 
@@ -14,6 +14,14 @@ describe('encoder runner (bert)', () => {
     runner = await loadEmbedRunner(await makeEmbedModel({ arch: 'bert', dim: 64, layers: 2, heads: 4, ffn: 96, quant: 'F32', seed: 601, pooling: 1, contextLength: 64 }));
   });
   afterAll(() => runner.destroy());
+
+  it('compiles every pipeline at load: batches of any size compile none', async () => {
+    const ctx = await getRunnerTestContext();
+    const compiles = ctx.pipelineCompiles.sync;
+    await runner.embed({ sequences: [ids(5, 0)] });
+    await runner.embed({ sequences: [ids(40, 0), ids(33, 1), ids(64, 2)] });
+    expect(ctx.pipelineCompiles.sync).toBe(compiles);
+  });
 
   it('a text alone gives the same vector as in a ragged batch (bitwise)', async () => {
     const seqs = [ids(9, 0), ids(23, 1), ids(1, 2), ids(40, 3)];

@@ -1,7 +1,7 @@
 // The embedding routes through the router, on a real two-model engine over fake runners
 // ('stories260K' chats, 'embedder' embeds: fakeEmbedding of the token ids): response shapes,
 // unit vectors, base64 round trip, `dimensions`, usage, token-id inputs, Ollama's /api/embed
-// and /api/embeddings with `truncate`, and bad input — each a clear coded 400.
+// and /api/embeddings (raw vectors) with `truncate`, and bad input — each a clear coded 400.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { interceptsUrl } from '../../../src/api/api-paths';
 import { createRouter, type Router } from '../../../src/api/router';
@@ -151,12 +151,18 @@ describe('Ollama embedding routes', () => {
     expect(empty.json.embeddings).toEqual([]);
   });
 
-  it('/api/embeddings (legacy): prompt → embedding', async () => {
-    const { status, json } = await post('/api/embeddings', { model: EMBED_ID, prompt: 'here is an article about llamas' });
+  it('/api/embeddings (legacy): prompt → the raw pooled vector, not normalised (Ollama\'s); /api/embed normalises', async () => {
+    const prompt = 'here is an article about llamas';
+    const { status, json } = await post('/api/embeddings', { model: EMBED_ID, prompt });
     expect(status).toBe(200);
-    const expected = unit(fakeEmbedding(await tokens('here is an article about llamas'), DIM));
+    const raw = fakeEmbedding(await tokens(prompt), DIM);
+    expect(norm(raw)).not.toBeCloseTo(1, 2); // the check below can tell raw from unit
     expect(json.embedding).toHaveLength(DIM);
-    json.embedding.forEach((x: number, k: number) => expect(x).toBeCloseTo(expected[k]!, 6));
+    json.embedding.forEach((x: number, k: number) => expect(x).toBeCloseTo(raw[k]!, 6));
+    const viaV1 = (await post('/v1/embeddings', { model: EMBED_ID, input: prompt, normalize: false })).json.data[0].embedding;
+    expect(viaV1).toEqual(json.embedding); // the same tabllm extension, over /v1
+    const embed = (await post('/api/embed', { model: EMBED_ID, input: prompt })).json;
+    embed.embeddings[0].forEach((x: number, k: number) => expect(x).toBeCloseTo(unit(raw)[k]!, 6));
   });
 });
 
@@ -182,6 +188,7 @@ const BAD_INPUT: { name: string; path: string; body: unknown; status?: number; c
   { name: 'dimensions 0', path: V, body: e({ dimensions: 0 }), code: 'invalid_request', param: 'dimensions' },
   { name: 'dimensions not an integer', path: V, body: e({ dimensions: 7.5 }), code: 'invalid_request', param: 'dimensions' },
   { name: 'dimensions a string', path: V, body: e({ dimensions: '8' }), code: 'invalid_request', param: 'dimensions' },
+  { name: 'normalize not a boolean', path: V, body: e({ normalize: 'no' }), code: 'invalid_request', param: 'normalize' },
   { name: 'dimensions above the model\'s size', path: V, body: e({ dimensions: DIM + 1 }), code: 'invalid_request', param: 'dimensions' },
   { name: 'unknown parameter', path: V, body: e({ pooling: 'mean' }), code: 'unknown_parameter', param: 'pooling' },
   { name: 'model not a string', path: V, body: e({ model: 7 }), code: 'invalid_request', param: 'model' },
