@@ -76,10 +76,6 @@ export class MultiEngine implements Engine {
     return this.find(model).engine;
   }
 
-  private pick(model: string | null | undefined): LocalEngine {
-    return this.find(model).engine;
-  }
-
   /** The loaded models' ids, the default first. */
   get modelIds(): string[] {
     return this.loaded.map((m) => m.info.id);
@@ -92,30 +88,30 @@ export class MultiEngine implements Engine {
 
   readonly chat = {
     completions: {
-      create: ((p: { model?: string | null }, o?: RequestOptions) => rejecting(() => this.pick(p?.model).chat.completions.create(p as never, o))) as unknown as ChatCompletions['create'],
+      create: ((p: { model?: string | null }, o?: RequestOptions) => rejecting(() => this.engineFor(p?.model).chat.completions.create(p as never, o))) as unknown as ChatCompletions['create'],
     },
   };
   readonly completions = {
-    create: ((p: { model?: string | null }, o?: RequestOptions) => rejecting(() => this.pick(p?.model).completions.create(p as never, o))) as unknown as Completions['create'],
+    create: ((p: { model?: string | null }, o?: RequestOptions) => rejecting(() => this.engineFor(p?.model).completions.create(p as never, o))) as unknown as Completions['create'],
   };
   readonly embeddings = {
-    create: async (p: EmbeddingCreateParams, o?: RequestOptions) => this.pick(p?.model).embeddings.create(p, o),
+    create: async (p: EmbeddingCreateParams, o?: RequestOptions) => this.engineFor(p?.model).embeddings.create(p, o),
   };
   readonly models = {
     list: async (): Promise<ModelList> => ({ object: 'list', data: (await Promise.all(this.loaded.map((m) => m.engine.models.list()))).flatMap((l) => l.data) }),
   };
 
   async tokenize(params: TokenizeParams) {
-    return this.pick(params.model).tokenize(params);
+    return this.engineFor(params.model).tokenize(params);
   }
 
   async detokenize(params: DetokenizeParams) {
-    return this.pick(params.model).detokenize(params);
+    return this.engineFor(params.model).detokenize(params);
   }
 
   /** The named model's info (absent: the first loaded model's). */
   async info(model?: string): Promise<EngineInfo> {
-    return this.pick(model).info();
+    return this.engineFor(model).info();
   }
 
   /**

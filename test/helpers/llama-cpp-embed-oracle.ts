@@ -6,11 +6,8 @@
 // is left to callers in llama.cpp too), so it compares directly with ModelRunner.embed.
 // getEmbeddingFor prepends the vocabulary's BOS ([CLS] for WordPiece) and appends [SEP]
 // (WordPiece) or EOS (when add_eos) when the ids lack them: give it ids that already have them.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { LlamaEmbeddingContext, LlamaModel, Token } from 'node-llama-cpp';
-import { sharedLlama } from './llama-cpp-oracle';
+import type { Token } from 'node-llama-cpp';
+import { loadIntoLlamaCpp } from './llama-cpp-oracle';
 
 export interface LlamaCppEmbedder {
   /** The pooled, unnormalised vector of `ids` (one sequence, evaluated alone). */
@@ -21,23 +18,9 @@ export interface LlamaCppEmbedder {
 }
 
 export async function openLlamaCppEmbedder(ggufBytes: Uint8Array, contextSize = 128): Promise<LlamaCppEmbedder> {
-  const dir = await mkdtemp(join(tmpdir(), 'tabllm-llama-cpp-embed-'));
-  const path = join(dir, 'model.gguf');
-  let model: LlamaModel | undefined;
-  let context: LlamaEmbeddingContext | undefined;
-  try {
-    await writeFile(path, ggufBytes);
-    const llama = await sharedLlama();
-    model = await llama.loadModel({ modelPath: path, gpuLayers: 0, useMmap: false });
-    context = await model.createEmbeddingContext({ contextSize, batchSize: contextSize, threads: 1 });
-  } catch (e) {
-    await context?.dispose();
-    await model?.dispose();
-    await rm(dir, { recursive: true, force: true });
-    throw e;
-  }
-  const m = model;
-  const ctx = context;
+  const loaded = await loadIntoLlamaCpp(ggufBytes, (model) => model.createEmbeddingContext({ contextSize, batchSize: contextSize, threads: 1 }));
+  const m = loaded.model;
+  const ctx = loaded.context;
   return {
     async embed(ids) {
       const out = await ctx.getEmbeddingFor(ids.slice() as Token[]);
@@ -46,11 +29,7 @@ export async function openLlamaCppEmbedder(ggufBytes: Uint8Array, contextSize = 
     tokenize(text) {
       return m.tokenize(text, false).map(Number);
     },
-    async dispose() {
-      await ctx.dispose();
-      await m.dispose();
-      await rm(dir, { recursive: true, force: true });
-    },
+    dispose: loaded.dispose,
   };
 }
 

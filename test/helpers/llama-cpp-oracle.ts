@@ -36,25 +36,29 @@ export interface LlamaCppModel {
 }
 
 let llamaPromise: Promise<Llama> | undefined;
-export function sharedLlama(): Promise<Llama> {
+function sharedLlama(): Promise<Llama> {
   llamaPromise ??= getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, maxThreads: 1 });
   return llamaPromise;
 }
 
-/** Loads `ggufBytes` into llama.cpp (through a temporary file, removed on dispose). */
-export async function openLlamaCpp(ggufBytes: Uint8Array, contextSize = 256): Promise<LlamaCppModel> {
+/** A model loaded into llama.cpp from bytes, with its context; dispose() frees both and removes the temporary file. */
+export interface LoadedLlamaCpp<C> {
+  model: LlamaModel;
+  context: C;
+  dispose(): Promise<void>;
+}
+
+/** Writes `ggufBytes` to a temporary file, loads it on the CPU and opens a context with `open`. */
+export async function loadIntoLlamaCpp<C extends { dispose(): Promise<void> }>(ggufBytes: Uint8Array, open: (model: LlamaModel) => Promise<C>): Promise<LoadedLlamaCpp<C>> {
   const dir = await mkdtemp(join(tmpdir(), 'tabllm-llama-cpp-'));
   const path = join(dir, 'model.gguf');
   let model: LlamaModel | undefined;
-  let context: LlamaContext | undefined;
+  let context: C | undefined;
   try {
     await writeFile(path, ggufBytes);
     const llama = await sharedLlama();
     model = await llama.loadModel({ modelPath: path, gpuLayers: 0, useMmap: false });
-    context = await model.createContext({
-      contextSize, batchSize: contextSize, sequences: 1, threads: 1, flashAttention: false,
-      experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32',
-    });
+    context = await open(model);
   } catch (e) {
     await context?.dispose();
     await model?.dispose();
@@ -63,6 +67,27 @@ export async function openLlamaCpp(ggufBytes: Uint8Array, contextSize = 256): Pr
   }
   const m = model;
   const ctx = context;
+  return {
+    model: m,
+    context: ctx,
+    async dispose() {
+      await ctx.dispose();
+      await m.dispose();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Loads `ggufBytes` into llama.cpp (through a temporary file, removed on dispose). */
+export async function openLlamaCpp(ggufBytes: Uint8Array, contextSize = 256): Promise<LlamaCppModel> {
+  const loaded = await loadIntoLlamaCpp(ggufBytes, (model) =>
+    model.createContext({
+      contextSize, batchSize: contextSize, sequences: 1, threads: 1, flashAttention: false,
+      experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32',
+    }),
+  );
+  const m = loaded.model;
+  const ctx = loaded.context;
   const sequence = ctx.getSequence();
   return {
     async greedy(promptIds, numNew) {
@@ -88,11 +113,7 @@ export async function openLlamaCpp(ggufBytes: Uint8Array, contextSize = 256): Pr
     tokenize(text, special = false) {
       return m.tokenize(text, special).map(Number);
     },
-    async dispose() {
-      await ctx.dispose();
-      await m.dispose();
-      await rm(dir, { recursive: true, force: true });
-    },
+    dispose: loaded.dispose,
   };
 }
 

@@ -24,6 +24,13 @@ export function readVocabCases(name: string): VocabCase[] {
   });
 }
 
+/** The cases `tok` encodes (without special tokens) differently from llama.cpp: [] when all agree. */
+export function vocabMismatches(tok: { encode(text: string, o: { addSpecial: boolean }): number[] }, cases: VocabCase[]) {
+  return cases
+    .map((c) => ({ text: c.text, expected: c.ids, got: tok.encode(c.text, { addSpecial: false }) }))
+    .filter((r) => JSON.stringify(r.got) !== JSON.stringify(r.expected));
+}
+
 export const LLAMA3_BOS = 128000;
 export const LLAMA3_EOS = 128001; // <|end_of_text|>, as in the config used here
 
