@@ -46,7 +46,7 @@ const tokens = (seed: number, n: number) => Array.from({ length: n }, (_, i) => 
 const decodeStep = (runner: GpuModelRunner): StepInput => buildStep([{ tokens: [3], startPos: 5, blockTable: Int32Array.of(0), sample: true }]);
 
 describe('step machinery', () => {
-  it.each(['llama', 'qwen2'] as const)('%s: 9 dispatches per fused layer (14 unfused), counted as the difference of 3 and 2 layers', async (arch) => {
+  it.each(['llama', 'qwen2'] as const)('%s: 6 dispatches per fused layer (12 unfused), counted as the difference of 3 and 2 layers', async (arch) => {
     const perLayer = async (fuseWeights: boolean) => {
       const counts: number[] = [];
       for (const layers of [2, 3]) {
@@ -56,10 +56,11 @@ describe('step machinery', () => {
       }
       return counts[1] - counts[0];
     };
-    // 9 = qkv, rope+kv, attention, wo, add+norm, gate|up, act×up, down, add+norm. 8 needs the
-    // matmul to read act(gate)·up as its input (asked of the matmul kernels' owner).
-    expect(await perLayer(true)).toBe(9);
-    expect(await perLayer(false)).toBe(14);
+    // 6 = qkv (norm prologue), rope+kv, attention, wo (+= x), gate|up (norm prologue), down
+    // (act×up prologue, += x). Unfused: q, k, v, rope, rope, kv-write, attention, wo, gate, up,
+    // act×up, down.
+    expect(await perLayer(true)).toBe(6);
+    expect(await perLayer(false)).toBe(12);
   });
 
   for (const software of [false, true]) {
