@@ -1,5 +1,5 @@
 // The per-step machinery of the GPU runner on generated llama and qwen2 models:
-// - dispatches per layer (fused at load: q/k/v and gate/up concatenated, add+norm, rope+kv);
+// - dispatches per layer (fused at load: q/k/v and gate/up concatenated; fused in the matmuls: norm, act×up, residual add; rope+kv);
 // - no bind group created once a step shape is warm, and a regrown buffer rebuilds once;
 // - no pipeline compiled after load, whatever the steps (prefill, decode, batches, hidden
 //   states, logits, sampled rows with penalties and logprobs), on both kernel sets;
