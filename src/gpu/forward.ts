@@ -154,8 +154,8 @@ export function encodeForward(
     if (lw.wGate) {
       matmul(enc, { ...input, weight: lw.wGate, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
       matmul(enc, { ...input, weight: lw.wUp, y: bufs.up!, numTokens: T }); // [T, ffnDim]
-      siluMul(enc, { gate: bufs.gate!, up: bufs.up!, out: bufs.hb, numRows: T, n: c.ffnDim, act: c.ffnAct });
-      down = { x: bufs.hb };
+      siluMul(enc, { gate: bufs.gate!, up: bufs.up!, out: bufs.hb!, numRows: T, n: c.ffnDim, act: c.ffnAct });
+      down = { x: bufs.hb! };
     } else {
       matmul(enc, { ...input, weight: lw.wUp, y: bufs.gateUp!, numTokens: T }); // [T, 2 ffnDim]: gate, then up
       down = { x: bufs.gateUp!, prologue: { kind: 'glu', act: c.ffnAct ?? 'silu' } };
