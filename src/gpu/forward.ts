@@ -17,13 +17,14 @@
 //                                                        attnPostNorm and writes xb = rmsnorm(x) · ffnNorm)
 //     gu = rmsnorm(x) · ffnNorm · Wgate|up               gate/up concatenated at load     [T, 2 ffnDim]
 //     x += (act(gu[:, :ffnDim]) * gu[:, ffnDim:]) · Wdown   act×up is the down matmul's prologue (act:
-//                                                        silu, gemma gelu_tanh); separate gate/up: one
-//                                                        siluMul pass; gemma's post-norm as above
+//                                                        silu, gemma gelu_tanh); separate gate/up and
+//                                                        the software kernel set: one siluMul pass
+//                                                        (usesGluPrologue); gemma's post-norm as above
 //   h = rmsnorm(x[sampleRows]) · outputNorm               [S, dim], last token of each sampled sequence
 //   logits = h · Woutputᵀ (soft-capped: gemma2)          [S, vocab]
 //
-// Dispatches per layer, fused weights: 6 (qkv, rope-kv, attention, wo, gate|up, down), counted
-// by test/gpu/step-machinery.test.ts. The fused matmuls keep the unfused bits: the norm
+// Dispatches per layer, fused weights: 6 (qkv, rope-kv, attention, wo, gate|up, down; the
+// software set 7: + act×up), counted by test/gpu/step-machinery.test.ts. The fused matmuls keep the unfused bits: the norm
 // prologue sums squares in rmsnorm's order, act×up is siluMul's expression, the epilogue is
 // the add (matmul-io.wgsl).
 import { pagedAttention } from '../kernels/attention';
@@ -32,7 +33,7 @@ import { addInPlace, gatherRows, scaleInPlace, siluMul, softcapInPlace } from '.
 import { embedding } from '../kernels/embedding';
 import type { KernelEncoder } from '../kernels/encoder';
 import { kvWrite } from '../kernels/kv-write';
-import { matmul, type MatmulPrologue } from '../kernels/matmul';
+import { matmul, usesGluPrologue, type MatmulPrologue } from '../kernels/matmul';
 import { rmsNorm } from '../kernels/rmsnorm';
 import { rope } from '../kernels/rope';
 import { ropeKv } from '../kernels/rope-kv';
@@ -158,7 +159,13 @@ export function encodeForward(
       down = { x: bufs.hb! };
     } else {
       matmul(enc, { ...input, weight: lw.wUp, y: bufs.gateUp!, numTokens: T }); // [T, 2 ffnDim]: gate, then up
-      down = { x: bufs.gateUp!, prologue: { kind: 'glu', act: c.ffnAct ?? 'silu' } };
+      if (usesGluPrologue(enc.ctx.software)) {
+        down = { x: bufs.gateUp!, prologue: { kind: 'glu', act: c.ffnAct ?? 'silu' } };
+      } else {
+        const F = c.ffnDim;
+        siluMul(enc, { gate: bufs.gateUp!, up: bufs.gateUp!, out: bufs.hb!, numRows: T, n: F, gateStride: 2 * F, upStride: 2 * F, upOffset: F, act: c.ffnAct });
+        down = { x: bufs.hb! };
+      }
     }
     const last = l + 1 === c.numLayers;
     // The last layer's norm, when asked, is the final norm of every row into `hidden`.

@@ -8,6 +8,7 @@
 //
 //   metaUpload (i32): | tokenIds [T] | positions [T] | slotMapping [T] | tokenMeta [T, 2] |
 //                     | sampleRows [S] | blockTables [B] |
+import { usesGluPrologue } from '../kernels/matmul';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './context';
 
@@ -63,7 +64,7 @@ export class StepBuffers {
   gate?: GPUBuffer;
   up?: GPUBuffer;
   gateUp?: GPUBuffer;
-  hb?: GPUBuffer; // [T, ffnDim] silu(gate) * up (separate gate/up only: fused rows feed the down matmul's prologue)
+  hb?: GPUBuffer; // [T, ffnDim] silu(gate) * up (not with fused gate|up on the GPU set: the down matmul's prologue)
   /** [T, dim] final-norm hidden states, only when a step asks for them. */
   hidden?: GPUBuffer;
 
@@ -125,8 +126,8 @@ export class StepBuffers {
       if (lay.separateGateUp) {
         this.gate = f32('gate', c.ffnDim);
         this.up = f32('up', c.ffnDim);
-        this.hb = f32('hb', c.ffnDim);
       }
+      if (lay.separateGateUp || !usesGluPrologue(this.ctx.software)) this.hb = f32('hb', c.ffnDim);
       this.tokenIds = f32('token-ids', 1);
       this.positions = f32('positions', 1);
       this.slotMapping = f32('slot-mapping', 1);

@@ -80,6 +80,16 @@ export function chooseMatmulVariant(numTokens: number, software = false): Matmul
   return numTokens <= VEC_MAX_TOKENS ? 'vec' : 'tiled';
 }
 
+/**
+ * Whether the forward pass feeds act(gate)·up to the down matmul as its GLU prologue. The GPU
+ * set computes it once per staged element per workgroup; the software set's 'blocked' threads
+ * read x straight from memory, so each would recompute it for its own 4 rows (N/4 times per
+ * element, an exp each: slower than the one siluMul pass it saves on SwiftShader).
+ */
+export function usesGluPrologue(software: boolean): boolean {
+  return !software;
+}
+
 /** Splits `count` workgroups over x and y so that neither exceeds the per-dimension limit. */
 export function splitWorkgroups(count: number, maxPerDim = MAX_WORKGROUPS_PER_DIM): [number, number] {
   const x = Math.min(count, maxPerDim);

@@ -46,11 +46,11 @@ const tokens = (seed: number, n: number) => Array.from({ length: n }, (_, i) => 
 const decodeStep = (runner: GpuModelRunner): StepInput => buildStep([{ tokens: [3], startPos: 5, blockTable: Int32Array.of(0), sample: true }]);
 
 describe('step machinery', () => {
-  it.each(['llama', 'qwen2'] as const)('%s: 6 dispatches per fused layer (12 unfused), counted as the difference of 3 and 2 layers', async (arch) => {
-    const perLayer = async (fuseWeights: boolean) => {
+  it.each(['llama', 'qwen2'] as const)('%s: 6 dispatches per fused layer (12 unfused; software kernels 7), counted as the difference of 3 and 2 layers', async (arch) => {
+    const perLayer = async (fuseWeights: boolean, software = false) => {
       const counts: number[] = [];
       for (const layers of [2, 3]) {
-        const runner = await load(arch, layers, { fuseWeights });
+        const runner = await load(arch, layers, { fuseWeights, software });
         await runner.step(decodeStep(runner));
         counts.push(runner.lastStepStats!.dispatches);
       }
@@ -61,6 +61,8 @@ describe('step machinery', () => {
     // act×up, down.
     expect(await perLayer(true)).toBe(6);
     expect(await perLayer(false)).toBe(12);
+    // The software set keeps act×up as a pass (kernels/matmul.ts usesGluPrologue).
+    expect(await perLayer(true, true)).toBe(7);
   });
 
   for (const software of [false, true]) {
