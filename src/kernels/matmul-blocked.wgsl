@@ -33,9 +33,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (r0 >= p.partRows) { return; }
   let t0 = wid.z * TOKENS;
   var acc: array<vec4f, TOKENS>; // acc[i][j]: token t0 + i, row r0 + j
-  // PROLOGUE 1: each token's 1/rms, its sum of squares in order (as rmsnorm.wgsl's perThread).
+  // prologue 1: each token's 1/rms, its sum of squares in order (as rmsnorm.wgsl's perThread).
   var invRms: array<f32, TOKENS>;
-  if (PROLOGUE == 1u) {
+  if (p.prologue == 1u) {
     for (var i = 0u; i < TOKENS; i++) {
       let t = t0 + i;
       var sumSq = 0.0;

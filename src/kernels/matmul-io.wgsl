@@ -1,9 +1,11 @@
 // The interface shared by the matmul bodies (matmul-vec, matmul-tiled, matmul-blocked):
 // matmul.ts prepends it (and activation.wgsl), after the dequant snippets, and fills
 // Params in this order. Also the prologue (how a body reads x) and the epilogue (how it
-// writes y), so that the three bodies apply them the same way:
+// writes y), so that the three bodies apply them the same way. Both are uniforms, not
+// override constants: one pipeline per (body, weight type) serves every fusion, so the
+// fusions add nothing to what a runner compiles at load (branches on a uniform are uniform):
 //
-//   PROLOGUE 0  plain     xIn(t, k) = x[t, k]
+//   prologue 0  plain     xIn(t, k) = x[t, k]
 //            1  norm      xIn(t, k) = x[t, k] · invRms(t) · normWeight[k]   the RMSNorm before the
 //                         projection; invRms(t) = 1/√(Σ x[t, :]² / K + eps), the sum of squares
 //                         in rmsnorm.wgsl's order (GPU set: 64 strided partials and its tree,
@@ -11,10 +13,7 @@
 //                         rmsNorm's (or addRmsNorm's) output fed to an unfused matmul
 //            2  silu-GLU  xIn(t, k) = silu(x[t, k]) · x[t, K + k]   x is the fused gate|up row
 //            3  gelu-GLU  xIn(t, k) = geluTanh(x[t, k]) · x[t, K + k]   [T, 2K] (elementwise silu_mul)
-//   ACCUMULATE  y[t, n] = y[t, n] + (Σ + bias[n])   the residual add (y is the residual stream)
-
-override PROLOGUE: u32 = 0u;
-override ACCUMULATE: bool = false;
+//   accumulate  y[t, n] = y[t, n] + (Σ + bias[n])   the residual add (y is the residual stream)
 
 struct Params {
   numTokens: u32,     // T
@@ -27,6 +26,8 @@ struct Params {
   hasBias: u32,
   xStride: u32,       // row length of x: K, or 2K for a GLU prologue
   eps: f32,           // norm prologue
+  prologue: u32,      // 0 plain, 1 norm, 2 silu-GLU, 3 gelu-GLU
+  accumulate: u32,    // 1: y += (the residual add)
 }
 
 @group(0) @binding(0) var<storage, read> w: array<u32>;           // [repacked part] u32
@@ -34,16 +35,16 @@ struct Params {
 @group(0) @binding(2) var<storage, read> bias: array<f32>;        // [N] f32 (unused when hasBias = 0)
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;     // [T, N] f32
 @group(0) @binding(4) var<uniform> p: Params;
-@group(0) @binding(5) var<storage, read> normWeight: array<f32>;  // [K] f32 (PROLOGUE 1 only)
+@group(0) @binding(5) var<storage, read> normWeight: array<f32>;  // [K] f32 (prologue 1 only)
 
 const NORM_PARTIALS: u32 = 64u; // rmsnorm.wgsl WG (matmul.ts asserts RMSNORM_WG)
 
-// x as the body reads it (see the table above); invRms: the token's, PROLOGUE 1 only.
+// x as the body reads it (see the table above); invRms: the token's, prologue 1 only.
 fn xIn(t: u32, k: u32, invRms: f32) -> f32 {
   let v = x[t * p.xStride + k];
-  if (PROLOGUE == 1u) { return v * invRms * normWeight[k]; }
-  if (PROLOGUE == 2u) { return silu(v) * x[t * p.xStride + p.K + k]; }
-  if (PROLOGUE == 3u) { return geluTanh(v) * x[t * p.xStride + p.K + k]; }
+  if (p.prologue == 1u) { return v * invRms * normWeight[k]; }
+  if (p.prologue == 2u) { return silu(v) * x[t * p.xStride + p.K + k]; }
+  if (p.prologue == 3u) { return geluTanh(v) * x[t * p.xStride + p.K + k]; }
   return v;
 }
 
@@ -82,9 +83,9 @@ fn invRmsOf(sumSq: f32) -> f32 {
   return inverseSqrt(sumSq / f32(p.K) + p.eps);
 }
 
-// y[t, n] = sum + bias (ACCUMULATE: added to y[t, n], as the unfused residual add).
+// y[t, n] = sum + bias (accumulate: added to y[t, n], as the unfused residual add).
 fn writeY(t: u32, n: u32, sum: f32) {
   let b = select(0.0, bias[n], p.hasBias != 0u); // -0 + 0 = +0 in every body
   let i = t * p.yStride + n;
-  if (ACCUMULATE) { y[i] = y[i] + (sum + b); } else { y[i] = sum + b; }
+  if (p.accumulate != 0u) { y[i] = y[i] + (sum + b); } else { y[i] = sum + b; }
 }

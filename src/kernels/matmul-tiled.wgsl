@@ -51,12 +51,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
   var lv4: array<vec4f, 4>;
   var total: array<vec4f, 4>; // total[i][j]: token t0 + ly + 16i, row n0 + lx + 16j
 
-  // PROLOGUE 1: 1/rms of the two tokens this thread stages (tile rows lid/8 and lid/8 + 32),
+  // prologue 1: 1/rms of the two tokens this thread stages (tile rows lid/8 and lid/8 + 32),
   // each token's 64 partials (16 vec4) folded by rmsnorm.wgsl's tree, as the vec kernel
   // does: tokens 0..31 of the tile in xs[tt * 16 + cg], 32..63 in ws, before the K loop.
   var invRmsA = 1.0;
   var invRmsB = 1.0;
-  if (PROLOGUE == 1u) {
+  if (p.prologue == 1u) {
     for (var i = lid; i < TILE * 16u; i += 256u) {
       var s = vec4f(0.0);
       if (t0 + i / 16u < p.numTokens) { s = sumSq4(t0 + i / 16u, i % 16u); }

@@ -43,10 +43,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let tCount = min(4u, p.numTokens - t0);
   let units = (p.K + UNIT - 1u) / UNIT;
   let rounds = (units + LANES - 1u) / LANES;
-  // PROLOGUE 1: each token's 1/rms, its 64 partials (as 16 vec4) folded by rmsnorm.wgsl's
+  // prologue 1: each token's 1/rms, its 64 partials (as 16 vec4) folded by rmsnorm.wgsl's
   // tree through shared4[t * 16 + cg] before the rounds use it.
   var invRms = vec4f(1.0);
-  if (PROLOGUE == 1u) {
+  if (p.prologue == 1u) {
     for (var i = lid; i < 64u; i += ROWS_PER_WG * LANES) {
       var s = vec4f(0.0);
       if (i / 16u < tCount) { s = sumSq4(t0 + i / 16u, i % 16u); }

@@ -114,23 +114,21 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   if (tokenGroups > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('matmul', `too many tokens (${T}) for one dispatch`);
 
   const name = typeName(weight.type);
+  // matmul-io.wgsl Params.prologue: uniforms, so every fusion shares the plain pipeline.
   const prologue = pro === undefined ? 0 : pro.kind === 'norm' ? 1 : pro.act === 'silu' ? 2 : 3;
-  // The fusion's part of the key (and label): '' for a plain matmul, so those keys are unchanged.
-  const fused = `${['', '/norm', '/silu-glu', '/gelu-glu'][prologue]}${a.accumulate ? '/acc' : ''}`;
-  const constants = { PROLOGUE: prologue, ACCUMULATE: a.accumulate ? 1 : 0 };
   const pipeline =
     variant === 'vec'
-      ? enc.ctx.pipeline(`matmul-vec/${name}/r${VEC_ROWS_PER_WG}x${SPLIT_PARTIALS}${fused}`, withDequant(weight.type, 'matmul-vec', VEC_CODE), {
-          ROWS_PER_WG: VEC_ROWS_PER_WG, ...constants,
+      ? enc.ctx.pipeline(`matmul-vec/${name}/r${VEC_ROWS_PER_WG}x${SPLIT_PARTIALS}`, withDequant(weight.type, 'matmul-vec', VEC_CODE), {
+          ROWS_PER_WG: VEC_ROWS_PER_WG,
         })
       : variant === 'blocked'
-        ? enc.ctx.pipeline(`matmul-blocked/${name}${fused}`, withDequant(weight.type, 'matmul-blocked', BLOCKED_CODE), constants)
-        : enc.ctx.pipeline(`matmul-tiled/${name}${fused}`, withDequant(weight.type, 'matmul-tiled', TILED_CODE), constants);
+        ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', BLOCKED_CODE))
+        : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', TILED_CODE));
   const eps = pro?.kind === 'norm' ? pro.eps : 0;
   for (const part of weight.parts) {
     const groups = Math.ceil(part.rows / (variant === 'vec' ? VEC_ROWS_PER_WG : variant === 'blocked' ? BLOCKED_ROWS_PER_WG : TILE));
     const [gx, gy] = splitWorkgroups(groups, a.maxWorkgroupsPerDim);
-    const params = enc.uniforms.push('matmul', [T, K, part.rows, N, part.rowStart, part.scaleOffsetWords, gx, a.bias ? 1 : 0, xStride, f32Bits(eps)]);
+    const params = enc.uniforms.push('matmul', [T, K, part.rows, N, part.rowStart, part.scaleOffsetWords, gx, a.bias ? 1 : 0, xStride, f32Bits(eps), prologue, a.accumulate ? 1 : 0]);
     // Without a bias (or a norm), x stands in for the unread binding: all are read-only.
     const normWeight = pro?.kind === 'norm' ? pro.weight : a.x;
     dispatch(enc, pipeline, [part.buffer, a.x, a.bias ?? a.x, a.y, params, normWeight], gx, gy, tokenGroups);
