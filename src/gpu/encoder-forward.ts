@@ -92,8 +92,8 @@ export function encodeEncoderForward(
     if (lw.wGate) {
       matmul(enc, { weight: lw.wGate, x: f, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
       matmul(enc, { weight: lw.wUp, x: f, y: bufs.up!, numTokens: T }); // [T, ffnDim]
-      siluMul(enc, { gate: bufs.gate!, up: bufs.up!, out: bufs.hb, numRows: T, n: c.ffnDim });
-      matmul(enc, { weight: lw.wDown, x: bufs.hb, y: bufs.proj, numTokens: T }); // [T, dim]
+      siluMul(enc, { gate: bufs.gate!, up: bufs.up!, out: bufs.hb!, numRows: T, n: c.ffnDim });
+      matmul(enc, { weight: lw.wDown, x: bufs.hb!, y: bufs.proj, numTokens: T }); // [T, dim]
     } else {
       matmul(enc, { weight: lw.wUp, x: f, y: bufs.up!, bias: lw.bUp, numTokens: T }); // [T, ffnDim]
       geluInPlace(enc, { x: bufs.up!, n: T * c.ffnDim });

@@ -2,9 +2,10 @@
 // It reads like llama2.c's forward(), over a flattened batch of T tokens:
 //
 //   x = embed(tokenIds) (· sqrt(dim): gemma)              [T, dim]
-//   xb = rmsnorm(x) · attnNorm[0]
 //   for each layer:
-//     qkv = xb · Wqkv (+ bias)                           q/k/v concatenated at load (model-weights.ts);
+//     qkv = rmsnorm(x) · attnNorm · Wqkv (+ bias)        the norm is the matmul's prologue (or, after
+//                                                        gemma's post-norm, xb from add-rmsnorm);
+//                                                        q/k/v concatenated at load (model-weights.ts);
 //                                                        a layer that could not be: three matmuls
 //     q, k = rope(rmsnorm_head(q, k)); pool[slot(t)] = k, v   one pass (rope-kv; head norm: qwen3, gemma3;
 //                                                        local layers: own base; smollm3: every 4th
@@ -13,25 +14,29 @@
 //                                                        the last window positions; gemma2: soft-capped scores);
 //                                                        GPU set: split in partitions of 256 positions
 //                                                        (partial + combine) once a context passes 256
-//     x += attnOut · Wo;  xb = rmsnorm(x) · ffnNorm      one pass (add-rmsnorm; gemma: the add takes
-//                                                        rmsnorm(attnOut · Wo) · attnPostNorm)
-//     gu = xb · Wgate|up                                 gate/up concatenated at load     [T, 2 ffnDim]
-//     hb = act(gu[:, :ffnDim]) * gu[:, ffnDim:]          act: silu, gemma gelu_tanh
-//     x += hb · Wdown;  xb = rmsnorm(x) · attnNorm[l+1]  one pass (the last layer: the add alone, or
-//                                                        with the final norm into `hidden` when asked)
+//     x += attnOut · Wo                                  the matmul's residual-add epilogue (gemma: one
+//                                                        add-rmsnorm pass adds rmsnorm(attnOut · Wo) ·
+//                                                        attnPostNorm and writes xb = rmsnorm(x) · ffnNorm)
+//     gu = rmsnorm(x) · ffnNorm · Wgate|up               gate/up concatenated at load     [T, 2 ffnDim]
+//     x += (act(gu[:, :ffnDim]) * gu[:, ffnDim:]) · Wdown   act×up is the down matmul's prologue (act:
+//                                                        silu, gemma gelu_tanh); separate gate/up and
+//                                                        the software kernel set: one siluMul pass
+//                                                        (usesGluPrologue); gemma's post-norm as above
 //   h = rmsnorm(x[sampleRows]) · outputNorm               [S, dim], last token of each sampled sequence
 //   logits = h · Woutputᵀ (soft-capped: gemma2)          [S, vocab]
 //
-// Dispatches per layer, fused: 9 (qkv, rope-kv, attention, wo, add-norm, gate|up, act×up,
-// down, add-norm), counted by test/gpu/step-machinery.test.ts; 10 on the GPU set once a
-// context passes 256 positions (attention partial + combine).
+// Dispatches per layer, fused weights: 6 (qkv, rope-kv, attention, wo, gate|up, down; the
+// software set 7: + act×up; the GPU set 7 once a context passes 256 positions: attention
+// partial + combine), counted by test/gpu/step-machinery.test.ts. The fused matmuls keep the unfused bits: the norm
+// prologue sums squares in rmsnorm's order, act×up is siluMul's expression, the epilogue is
+// the add (matmul-io.wgsl).
 import { ATTENTION_PART_LEN, pagedAttention } from '../kernels/attention';
 import { addRmsNorm } from '../kernels/add-rmsnorm';
 import { addInPlace, gatherRows, scaleInPlace, siluMul, softcapInPlace } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
 import type { KernelEncoder } from '../kernels/encoder';
 import { kvWrite } from '../kernels/kv-write';
-import { matmul } from '../kernels/matmul';
+import { matmul, usesGluPrologue, type MatmulPrologue } from '../kernels/matmul';
 import { rmsNorm } from '../kernels/rmsnorm';
 import { rope } from '../kernels/rope';
 import { ropeKv } from '../kernels/rope-kv';
@@ -40,6 +45,10 @@ import { localRopeConfig, ropeMagnitude } from '../model/rope-scaling';
 import type { KvPool } from './kv-pool';
 import type { ModelWeights } from './model-weights';
 import type { ProjectionLayout, StepBuffers } from './step-buffers';
+import type { GpuWeight } from './types';
+
+/** A projection's input: x, and the RMSNorm the matmul applies as it stages x (if any). */
+type NormedInput = { x: GPUBuffer; prologue?: MatmulPrologue };
 
 export interface ForwardShape {
   numTokens: number; // T
@@ -73,11 +82,38 @@ export function encodeForward(
   if (parts > 1 && !bufs.attnScratch) throw new Error('internal: a split step without bufs.ensureAttentionScratch');
   const split = parts > 1 ? { plan: { numParts: parts, partLen: ATTENTION_PART_LEN }, scratch: bufs.attnScratch! } : undefined;
 
+  /**
+   * x += proj(·) · W, and the input of the next projection: x with `nextNorm` as its
+   * prologue. gemma's post-norm needs the whole row of the projection first, so there the
+   * matmul writes `proj` and one add-rmsnorm pass adds rmsnorm(proj) · postNorm and writes
+   * rmsnorm(x) · nextNorm into `out` (xb; the final `hidden`).
+   */
+  const residualProjection = (
+    enc: KernelEncoder,
+    a: { weight: GpuWeight; x: GPUBuffer; prologue?: MatmulPrologue; postNorm?: GPUBuffer; nextNorm?: GPUBuffer; out?: GPUBuffer },
+  ): NormedInput => {
+    if (!a.postNorm) {
+      matmul(enc, { weight: a.weight, x: a.x, prologue: a.prologue, y: bufs.x, accumulate: true, numTokens: T }); // x [T, dim]
+      return a.nextNorm ? normed(a.nextNorm) : { x: bufs.x };
+    }
+    matmul(enc, { weight: a.weight, x: a.x, prologue: a.prologue, y: bufs.proj, numTokens: T }); // [T, dim]
+    if (a.nextNorm) {
+      const out = a.out ?? bufs.xb;
+      addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: a.postNorm, weight: a.nextNorm, out }); // x, out [T, dim]
+      return { x: out };
+    }
+    rmsNorm(enc, { ...norm, x: bufs.proj, weight: a.postNorm, out: bufs.xb });
+    addInPlace(enc, { x: bufs.x, y: bufs.xb, n: T * c.dim });
+    return { x: bufs.x };
+  };
+
   embedding(enc, { weight: w.tokenEmbedding, tokenIds: bufs.tokenIds, out: bufs.x, numTokens: T }); // x [T, dim]
   if (c.embedScale !== undefined) scaleInPlace(enc, { x: bufs.x, n: T * c.dim, scale: c.embedScale });
-  // The only standalone norm: every later one rides on the residual add before it.
-  rmsNorm(enc, { ...norm, x: bufs.x, weight: w.layers[0].attnNorm, out: bufs.xb }); // xb [T, dim]
   const localRope = localRopeConfig(c);
+  // The next projection's input: x with the norm `weight` as the matmul's prologue, or xb
+  // already normed (after a gemma post-norm, whose add-rmsnorm pass writes it).
+  const normed = (weight: GPUBuffer): NormedInput => ({ x: bufs.x, prologue: { kind: 'norm', weight, eps: c.rmsEps } });
+  let input = normed(w.layers[0].attnNorm);
 
   for (let l = 0; l < c.numLayers; l++) {
     const lw = w.layers[l];
@@ -92,7 +128,7 @@ export function encodeForward(
     let qBuf: GPUBuffer;
     let qRowStride: number | undefined;
     if (lw.wqkv) {
-      matmul(enc, { weight: lw.wqkv, x: bufs.xb, y: bufs.qkv!, bias: lw.bqkv, numTokens: T }); // [T, qDim + 2 kvDim]
+      matmul(enc, { ...input, weight: lw.wqkv, y: bufs.qkv!, bias: lw.bqkv, numTokens: T }); // [T, qDim + 2 kvDim]
       if (c.noRopeLayers?.[l]) {
         // smollm3's NoPE layers (no q/k norms there): k and v go to the pool as computed.
         kvWrite(enc, {
@@ -108,9 +144,9 @@ export function encodeForward(
       qBuf = bufs.qkv!;
       qRowStride = qDim + 2 * kvDim;
     } else {
-      matmul(enc, { weight: lw.wq!, x: bufs.xb, y: bufs.q!, bias: lw.bq, numTokens: T }); // [T, qDim]
-      matmul(enc, { weight: lw.wk!, x: bufs.xb, y: bufs.k!, bias: lw.bk, numTokens: T }); // [T, kvDim]
-      matmul(enc, { weight: lw.wv!, x: bufs.xb, y: bufs.v!, bias: lw.bv, numTokens: T }); // [T, kvDim]
+      matmul(enc, { ...input, weight: lw.wq!, y: bufs.q!, bias: lw.bq, numTokens: T }); // [T, qDim]
+      matmul(enc, { ...input, weight: lw.wk!, y: bufs.k!, bias: lw.bk, numTokens: T }); // [T, kvDim]
+      matmul(enc, { ...input, weight: lw.wv!, y: bufs.v!, bias: lw.bv, numTokens: T }); // [T, kvDim]
       if (!c.noRopeLayers?.[l]) {
         rope(enc, { ...ropeCommon, x: bufs.q!, numHeads: c.numHeads, norm: lw.qNorm ? { weight: lw.qNorm, eps: c.rmsEps } : undefined });
         rope(enc, { ...ropeCommon, x: bufs.k!, numHeads: c.numKvHeads, norm: lw.kNorm ? { weight: lw.kNorm, eps: c.rmsEps } : undefined });
@@ -125,31 +161,30 @@ export function encodeForward(
       out: bufs.attnOut, numTokens: T, numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim, qRowStride,
       kvType: pool.kvType, scale: c.attnScale, softcap: c.attnSoftcap, window: local ? c.slidingWindow!.size : undefined, split,
     }); // [T, qDim]
-    matmul(enc, { weight: lw.wo, x: bufs.attnOut, y: bufs.proj, numTokens: T }); // [T, dim]
-    addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: lw.attnPostNorm, weight: lw.ffnNorm, out: bufs.xb }); // x, xb [T, dim]
+    input = residualProjection(enc, { weight: lw.wo, x: bufs.attnOut, postNorm: lw.attnPostNorm, nextNorm: lw.ffnNorm }); // x [T, dim]
 
     // ---- feed-forward (SwiGLU; gemma: GeGLU) ----
+    let down: { x: GPUBuffer; prologue?: MatmulPrologue };
     if (lw.wGate) {
-      matmul(enc, { weight: lw.wGate, x: bufs.xb, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
-      matmul(enc, { weight: lw.wUp, x: bufs.xb, y: bufs.up!, numTokens: T }); // [T, ffnDim]
-      siluMul(enc, { gate: bufs.gate!, up: bufs.up!, out: bufs.hb, numRows: T, n: c.ffnDim, act: c.ffnAct });
+      matmul(enc, { ...input, weight: lw.wGate, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
+      matmul(enc, { ...input, weight: lw.wUp, y: bufs.up!, numTokens: T }); // [T, ffnDim]
+      siluMul(enc, { gate: bufs.gate!, up: bufs.up!, out: bufs.hb!, numRows: T, n: c.ffnDim, act: c.ffnAct });
+      down = { x: bufs.hb! };
     } else {
-      matmul(enc, { weight: lw.wUp, x: bufs.xb, y: bufs.gateUp!, numTokens: T }); // [T, 2 ffnDim]: gate, then up
-      siluMul(enc, {
-        gate: bufs.gateUp!, up: bufs.gateUp!, out: bufs.hb, numRows: T, n: c.ffnDim,
-        gateStride: 2 * c.ffnDim, gateOffset: 0, upStride: 2 * c.ffnDim, upOffset: c.ffnDim, act: c.ffnAct,
-      });
+      matmul(enc, { ...input, weight: lw.wUp, y: bufs.gateUp!, numTokens: T }); // [T, 2 ffnDim]: gate, then up
+      if (usesGluPrologue(enc.ctx.software)) {
+        down = { x: bufs.gateUp!, prologue: { kind: 'glu', act: c.ffnAct ?? 'silu' } };
+      } else {
+        const F = c.ffnDim;
+        siluMul(enc, { gate: bufs.gateUp!, up: bufs.gateUp!, out: bufs.hb!, numRows: T, n: F, gateStride: 2 * F, upStride: 2 * F, upOffset: F, act: c.ffnAct });
+        down = { x: bufs.hb! };
+      }
     }
-    matmul(enc, { weight: lw.wDown, x: bufs.hb, y: bufs.proj, numTokens: T }); // [T, dim]
-    if (l + 1 < c.numLayers) {
-      addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: lw.ffnPostNorm, weight: w.layers[l + 1].attnNorm, out: bufs.xb });
-    } else if (shape.wantHidden) {
-      // The final norm of every row, for steps that return hidden states.
-      addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: lw.ffnPostNorm, weight: w.outputNorm, out: bufs.hidden! }); // [T, dim]
-    } else {
-      if (lw.ffnPostNorm) rmsNorm(enc, { ...norm, x: bufs.proj, weight: lw.ffnPostNorm, out: bufs.xb });
-      addInPlace(enc, { x: bufs.x, y: lw.ffnPostNorm ? bufs.xb : bufs.proj, n: T * c.dim });
-    }
+    const last = l + 1 === c.numLayers;
+    // The last layer's norm, when asked, is the final norm of every row into `hidden`.
+    const nextNorm = last ? (shape.wantHidden ? w.outputNorm : undefined) : w.layers[l + 1].attnNorm;
+    input = residualProjection(enc, { weight: lw.wDown, ...down, postNorm: lw.ffnPostNorm, nextNorm, out: last ? bufs.hidden : bufs.xb }); // x [T, dim]
+    if (last && shape.wantHidden && input.prologue) rmsNorm(enc, { ...norm, x: bufs.x, weight: w.outputNorm, out: bufs.hidden! }); // [T, dim]
   }
 
   const S = shape.numSampled;

@@ -1,9 +1,11 @@
 // Residual add, SiLU/GELU(gate) x up (incl. phi3's fused gate/up row), row gather,
 // in-place scale, soft-cap and GELU, and a row broadcast add.
-import code from './elementwise.wgsl?raw';
+import activation from './activation.wgsl?raw';
+import body from './elementwise.wgsl?raw';
 import { dispatch, f32Bits, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 
 const WG = 256;
+const code = activation + body;
 
 function grid(total: number): [number, number] {
   const groups = Math.max(1, Math.ceil(total / WG));

@@ -23,16 +23,7 @@ struct Params {
   s: f32,          // map_inplace: the scale or the cap
 }
 
-// tanh with its argument clamped: tanh is ±1 in f32 past |x| = 10, and some
-// implementations compute it through exp, which overflows to NaN.
-fn tanhSafe(x: f32) -> f32 {
-  return tanh(clamp(x, -10.0, 10.0));
-}
-
-// ggml_gelu_f32: 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x²)))
-fn geluTanh(g: f32) -> f32 {
-  return 0.5 * g * (1.0 + tanhSafe(0.7978845608028654 * g * (1.0 + 0.044715 * g * g)));
-}
+// tanhSafe, geluTanh, silu: activation.wgsl (prepended by elementwise.ts).
 
 @group(0) @binding(0) var<storage, read_write> addX: array<f32>;  // [n] f32
 @group(0) @binding(1) var<storage, read> addY: array<f32>;        // [n] f32
@@ -62,7 +53,7 @@ fn silu_mul(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     if (p.op == 1u) {
       a = geluTanh(g);
     } else {
-      a = g / (1.0 + exp(-g));
+      a = silu(g);
     }
     act[i] = a * up[t * p.bStride + p.bOffset + c];
   }

@@ -6,27 +6,31 @@
 // of 16 tokens costs about what a step of one does.
 // The sums are the same operations in the same order as matmul-vec.wgsl (one thread per
 // row) and matmul-tiled.wgsl, so a token's output does not depend on the variant.
-// Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl and matmul-io.wgsl
-// (Params, bindings).
+// The prologue (plain, RMSNorm with the sum of squares in order, GLU) applies as x is read,
+// the epilogue (residual add) as y is written (matmul-io.wgsl).
+// Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl, activation.wgsl and
+// matmul-io.wgsl (Params, bindings, prologue, epilogue).
 
 override WG: u32 = 64u;
 const TOKENS: u32 = 16u;
 
-// x[t, k0 .. k0+8) as (lo, hi) for a run inside the row (k0 + 8 <= K). Tokens past T read
-// token T-1 (their outputs are never written), so no lane branches on the token.
-fn x8(t: u32, k0: u32) -> W8 {
-  let i = min(t, p.numTokens - 1u) * p.K + k0;
-  return W8(vec4f(x[i], x[i + 1u], x[i + 2u], x[i + 3u]), vec4f(x[i + 4u], x[i + 5u], x[i + 6u], x[i + 7u]));
+// xIn(t, k0 .. k0+8) as (lo, hi) (matmul-io.wgsl: the prologue) for a run inside the row
+// (k0 + 8 <= K). Tokens past T read token T-1 (their outputs are never written), so no lane
+// branches on the token; the prologue branch is uniform.
+fn x8(t: u32, k0: u32, invRms: f32) -> W8 {
+  let tc = min(t, p.numTokens - 1u);
+  if (p.prologue == 0u) {
+    let i = tc * p.xStride + k0;
+    return W8(vec4f(x[i], x[i + 1u], x[i + 2u], x[i + 3u]), vec4f(x[i + 4u], x[i + 5u], x[i + 6u], x[i + 7u]));
+  }
+  return W8(vec4f(xIn(tc, k0, invRms), xIn(tc, k0 + 1u, invRms), xIn(tc, k0 + 2u, invRms), xIn(tc, k0 + 3u, invRms)),
+            vec4f(xIn(tc, k0 + 4u, invRms), xIn(tc, k0 + 5u, invRms), xIn(tc, k0 + 6u, invRms), xIn(tc, k0 + 7u, invRms)));
 }
 
 // The row's last, partial run (K not a multiple of 8): zero past K.
-fn x8Tail(t: u32, k0: u32) -> W8 {
-  let i = min(t, p.numTokens - 1u) * p.K + k0;
-  var v: array<f32, 8>;
-  for (var j = 0u; j < 8u; j++) {
-    if (k0 + j < p.K) { v[j] = x[i + j]; }
-  }
-  return W8(vec4f(v[0], v[1], v[2], v[3]), vec4f(v[4], v[5], v[6], v[7]));
+fn x8Tail(t: u32, k0: u32, invRms: f32) -> W8 {
+  let tc = min(t, p.numTokens - 1u);
+  return W8(xIn4(tc, k0, invRms), xIn4(tc, k0 + 4u, invRms));
 }
 
 fn w8(row: u32, k0: u32) -> W8 {
@@ -40,6 +44,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (r0 >= p.partRows) { return; }
   let t0 = wid.z * TOKENS;
   var acc: array<vec4f, TOKENS>; // acc[i][j]: token t0 + i, row r0 + j
+  // prologue 1: each token's 1/rms, its sum of squares in order (as rmsnorm.wgsl's perThread).
+  var invRms: array<f32, TOKENS>;
+  if (p.prologue == 1u) {
+    for (var i = 0u; i < TOKENS; i++) {
+      let t = t0 + i;
+      var sumSq = 0.0;
+      for (var k = 0u; k < p.K && t < p.numTokens; k++) {
+        let v = x[t * p.xStride + k];
+        sumSq += v * v;
+      }
+      invRms[i] = invRmsOf(sumSq);
+    }
+  }
   // Full runs of 8, then at most one partial run. The tail check lives outside the hot loop:
   // inside x8 it was a branch per token per run, which SwiftShader executes as masked code
   // on every lane whichever way it goes, and cost ~40% of this kernel (bench/embed-profile.ts).
@@ -50,7 +67,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let w2 = w8(r0 + 2u, k0);
     let w3 = w8(r0 + 3u, k0);
     for (var i = 0u; i < TOKENS; i++) {
-      let xv = x8(t0 + i, k0);
+      let xv = x8(t0 + i, k0, invRms[i]);
       acc[i] += vec4f(dot(w0.lo, xv.lo) + dot(w0.hi, xv.hi), dot(w1.lo, xv.lo) + dot(w1.hi, xv.hi),
                       dot(w2.lo, xv.lo) + dot(w2.hi, xv.hi), dot(w3.lo, xv.lo) + dot(w3.hi, xv.hi));
     }
@@ -61,7 +78,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let w2 = w8(r0 + 2u, k0);
     let w3 = w8(r0 + 3u, k0);
     for (var i = 0u; i < TOKENS; i++) {
-      let xv = x8Tail(t0 + i, k0);
+      let xv = x8Tail(t0 + i, k0, invRms[i]);
       acc[i] += vec4f(dot(w0.lo, xv.lo) + dot(w0.hi, xv.hi), dot(w1.lo, xv.lo) + dot(w1.hi, xv.hi),
                       dot(w2.lo, xv.lo) + dot(w2.hi, xv.hi), dot(w3.lo, xv.lo) + dot(w3.hi, xv.hi));
     }
@@ -69,11 +86,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var j = 0u; j < 4u; j++) {
     let r = r0 + j;
     if (r >= p.partRows) { break; }
-    let n = p.rowStart + r;
-    let b = select(0.0, bias[n], p.hasBias != 0u);
     for (var i = 0u; i < TOKENS; i++) {
       let t = t0 + i;
-      if (t < p.numTokens) { y[t * p.yStride + n] = acc[i][j] + b; }
+      if (t < p.numTokens) { writeY(t, p.rowStart + r, acc[i][j]); }
     }
   }
 }

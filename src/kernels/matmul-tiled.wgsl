@@ -14,8 +14,10 @@
 // W tile [64 rows × 32] dequantized (every thread one loadW8), both as vec4 with the vec4
 // index XOR-swizzled by the row (k-run ^ row % 8) so that 16 threads reading 16 rows at the
 // same k hit different banks. 16 KiB of workgroup memory (the WebGPU default limit).
-// Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl and matmul-io.wgsl
-// (Params, bindings).
+// The prologue (plain, RMSNorm, GLU) applies as x is staged, the epilogue (residual add) as
+// y is written: matmul-io.wgsl, the same functions in the same order as the vec kernel.
+// Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl, activation.wgsl and
+// matmul-io.wgsl (Params, bindings, prologue, epilogue).
 
 const TILE: u32 = 64u;    // tokens and rows per tile
 const UNIT: u32 = 32u;    // K per step: one unit
@@ -49,6 +51,31 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
   var lv4: array<vec4f, 4>;
   var total: array<vec4f, 4>; // total[i][j]: token t0 + ly + 16i, row n0 + lx + 16j
 
+  // prologue 1: 1/rms of the two tokens this thread stages (tile rows lid/8 and lid/8 + 32),
+  // each token's 64 partials (16 vec4) folded by rmsnorm.wgsl's tree, as the vec kernel
+  // does: tokens 0..31 of the tile in xs[tt * 16 + cg], 32..63 in ws, before the K loop.
+  var invRmsA = 1.0;
+  var invRmsB = 1.0;
+  if (p.prologue == 1u) {
+    for (var i = lid; i < TILE * 16u; i += 256u) {
+      var s = vec4f(0.0);
+      if (t0 + i / 16u < p.numTokens) { s = sumSq4(t0 + i / 16u, i % 16u); }
+      if (i < 512u) { xs[i] = s; } else { ws[i - 512u] = s; }
+    }
+    workgroupBarrier();
+    for (var cgStride = 8u; cgStride > 0u; cgStride /= 2u) { // strides 32, 16, 8, 4 of 64 partials
+      for (var i = lid; i < TILE * 16u; i += 256u) {
+        if (i % 16u < cgStride) {
+          if (i < 512u) { xs[i] += xs[i + cgStride]; } else { ws[i - 512u] += ws[i - 512u + cgStride]; }
+        }
+      }
+      workgroupBarrier();
+    }
+    invRmsA = invRmsOf(treeTail4(xs[(lid / 8u) * 16u]));
+    invRmsB = invRmsOf(treeTail4(ws[(lid / 8u) * 16u]));
+    workgroupBarrier(); // the K loop overwrites xs and ws
+  }
+
   for (var c = 0u; c < PARTIALS; c++) {
     // Explicit zeros: a bare `var acc: array<vec4f, 4>;` in this loop kept its value from
     // the previous iteration on SwiftShader (Dawn/Tint), summing each partial into the next.
@@ -62,16 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
         let t = t0 + tt;
         let k = kb + j * 4u;
         var v = vec4f(0.0);
-        if (t < p.numTokens) {
-          let xi = t * p.K + k;
-          if (k + 4u <= p.K) {
-            v = vec4f(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]);
-          } else {
-            for (var e = 0u; e < 4u; e++) {
-              if (k + e < p.K) { v[e] = x[xi + e]; }
-            }
-          }
-        }
+        if (t < p.numTokens) { v = xIn4(t, k, select(invRmsB, invRmsA, i < 256u)); }
         xs[slot(tt, j)] = v;
       }
       // W tile: 64 rows × 4 runs of 8, one loadW8 per thread
@@ -121,11 +139,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
     if (t >= p.numTokens) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let r = n0 + lx + 16u * j;
-      if (r < p.partRows) {
-        let n = p.rowStart + r;
-        let b = select(0.0, bias[n], p.hasBias != 0u); // as matmul-vec.wgsl (-0 + 0 = +0 in both)
-        y[t * p.yStride + n] = total[i][j] + b;
-      }
+      if (r < p.partRows) { writeY(t, p.rowStart + r, total[i][j]); }
     }
   }
 }

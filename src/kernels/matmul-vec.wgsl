@@ -14,8 +14,10 @@
 // by subgroup operations, whose order is implementation-defined. matmul-tiled.wgsl computes
 // the same 32 partials and the same tree, so a token's output is bit-identical whichever
 // of the two runs and whatever else is in the batch.
-// Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl (defines loadW8)
-// and matmul-io.wgsl (Params, bindings).
+// The prologue (plain, RMSNorm, GLU) applies as x is staged, the epilogue (residual add) as
+// y is written: matmul-io.wgsl, the same functions in the same order as the tiled kernel.
+// Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl (defines loadW8),
+// activation.wgsl and matmul-io.wgsl (Params, bindings, prologue, epilogue).
 
 override ROWS_PER_WG: u32 = 8u;
 // Lanes per row that hold units (a power of two, matmul.ts vecLanes): 32, or fewer when
@@ -53,6 +55,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let tCount = min(4u, p.numTokens - t0);
   let units = (p.K + UNIT - 1u) / UNIT;
   let rounds = (units + PARTIALS - 1u) / PARTIALS;
+  // prologue 1: each token's 1/rms, its 64 partials (as 16 vec4) folded by rmsnorm.wgsl's
+  // tree through shared4[t * 16 + cg] before the rounds use it.
+  var invRms = vec4f(1.0);
+  if (p.prologue == 1u) {
+    for (var i = lid; i < 64u; i += ROWS_PER_WG * LANES) {
+      var s = vec4f(0.0);
+      if (i / 16u < tCount) { s = sumSq4(t0 + i / 16u, i % 16u); }
+      shared4[i] = s;
+    }
+    workgroupBarrier();
+    for (var cgStride = 8u; cgStride > 0u; cgStride /= 2u) { // strides 32, 16, 8, 4 of 64 partials
+      for (var i = lid; i < 64u; i += ROWS_PER_WG * LANES) {
+        if (i % 16u < cgStride) { shared4[i] += shared4[i + cgStride]; }
+      }
+      workgroupBarrier();
+    }
+    invRms = vec4f(invRmsOf(treeTail4(shared4[0])), invRmsOf(treeTail4(shared4[16])),
+                   invRmsOf(treeTail4(shared4[32])), invRmsOf(treeTail4(shared4[48])));
+    workgroupBarrier(); // the rounds overwrite shared4
+  }
   var acc = vec4f(0.0); // one component per token of the group
   for (var r = 0u; r < rounds; r++) {
     // Stage this round's x: the tokens of the group × the LANES units lanes read.
@@ -61,17 +83,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     for (var i = lid; i < stageVec4; i += ROWS_PER_WG * LANES) {
       let t = i / (LANES * 8u);
       let e = (i % (LANES * 8u)) * 4u; // element of the round
-      let k = kBase + e;
-      let xi = (t0 + t) * p.K + k;
-      var v = vec4f(0.0);
-      if (k + 4u <= p.K) {
-        v = vec4f(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]);
-      } else {
-        for (var j = 0u; j < 4u; j++) {
-          if (k + j < p.K) { v[j] = x[xi + j]; }
-        }
-      }
-      shared4[xSlot(t, e / UNIT, (e % UNIT) / 4u)] = v;
+      shared4[xSlot(t, e / UNIT, (e % UNIT) / 4u)] = xIn4(t0 + t, kBase + e, invRms[t]);
     }
     workgroupBarrier();
     let u = r * PARTIALS + lane;
@@ -102,10 +114,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       for (var i = 0u; i < width; i++) { v[i] = v[2u * i] + v[2u * i + 1u]; }
     }
     let sum = v[0];
-    let n = p.rowStart + row;
-    let b = select(0.0, bias[n], p.hasBias != 0u);
-    for (var t = 0u; t < tCount; t++) {
-      y[(t0 + t) * p.yStride + n] = sum[t] + b;
-    }
+    for (var t = 0u; t < tCount; t++) { writeY(t0 + t, p.rowStart + row, sum[t]); }
   }
 }

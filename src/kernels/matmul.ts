@@ -8,18 +8,26 @@
 //   software set — 'blocked' — 16 tokens × 4 rows per thread from global memory, no
 //             barriers, each output summed in runs of 8 along K (SwiftShader).
 // A weight split into parts takes one dispatch per part, each writing its own columns of y.
+// Fusions (matmul-io.wgsl), the same in every variant: a prologue on x — the RMSNorm
+// before the projection (`norm`, its sum of squares recomputed per workgroup in the
+// unfused kernel's order) or act(gate)·up from a fused gate|up row (`glu`) — and a
+// residual-add epilogue (`accumulate`: y += x · Wᵀ).
 import type { GpuWeight } from '../gpu/types';
-import { dispatch, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
+import { dispatch, f32Bits, KernelArgError, MAX_WORKGROUPS_PER_DIM, type KernelEncoder } from './encoder';
 import { typeName, withDequant } from './matmul-dequant';
 import blockedBody from './matmul-blocked.wgsl?raw';
+import activation from './activation.wgsl?raw';
 import io from './matmul-io.wgsl?raw';
+import { RMSNORM_WG } from './rmsnorm';
 import tiledBody from './matmul-tiled.wgsl?raw';
 import vecBody from './matmul-vec.wgsl?raw';
 
 // Each body after the shared Params and bindings (withDequant prepends the dequant code).
-const VEC_CODE = io + vecBody;
-const TILED_CODE = io + tiledBody;
-const BLOCKED_CODE = io + blockedBody;
+const VEC_CODE = activation + io + vecBody;
+const TILED_CODE = activation + io + tiledBody;
+const BLOCKED_CODE = activation + io + blockedBody;
+// matmul-io.wgsl NORM_PARTIALS: the norm prologue sums as rmsnorm.wgsl's workgroup does.
+if (RMSNORM_WG !== 64) throw new Error('matmul-io.wgsl NORM_PARTIALS assumes RMSNORM_WG = 64');
 
 export type MatmulVariant = 'vec' | 'tiled' | 'blocked';
 
@@ -49,15 +57,26 @@ export function vecShape(K: number): { lanes: number; rowsPerWg: number; sharedV
   const units = Math.max(1, Math.ceil(K / 32));
   const lanes = Math.min(SPLIT_PARTIALS, 2 ** Math.ceil(Math.log2(units)));
   const rowsPerWg = Math.min(VEC_MAX_ROWS_PER_WG, (VEC_ROWS_PER_WG * SPLIT_PARTIALS) / lanes);
-  return { lanes, rowsPerWg, sharedVec4: Math.max(VEC_TOKENS_PER_WG * lanes * 8, rowsPerWg * lanes) };
+  // At least 64 vec4: the norm prologue folds 4 tokens × 16 partials there (matmul-vec.wgsl).
+  return { lanes, rowsPerWg, sharedVec4: Math.max(VEC_TOKENS_PER_WG * lanes * 8, rowsPerWg * lanes, 64) };
 }
 const TILE = 64; // matmul-tiled.wgsl: tokens and rows per workgroup tile
 
+/**
+ * How the kernel reads x (matmul-io.wgsl): `norm` — x / rms(x) · weight, the RMSNorm that
+ * precedes the projection (the bits of rmsNorm / addRmsNorm then an unfused matmul);
+ * `glu` — act(x[:, :K]) · x[:, K:], x being a fused gate|up row [T, 2K] (the bits of siluMul).
+ */
+export type MatmulPrologue = { kind: 'norm'; weight: GPUBuffer; eps: number } | { kind: 'glu'; act: 'silu' | 'gelu' };
+
 export interface MatmulArgs {
   weight: GpuWeight; // [N, K] repacked
-  x: GPUBuffer; // [T, K] f32
+  x: GPUBuffer; // [T, K] f32 ([T, 2K] with a glu prologue)
   y: GPUBuffer; // [T, N] f32, must not alias x
   bias?: GPUBuffer; // [N] f32
+  prologue?: MatmulPrologue;
+  /** y += x · Wᵀ (+ bias): the residual add, y being the residual stream. */
+  accumulate?: boolean;
   numTokens: number; // T
   /** Default: chooseMatmulVariant(numTokens, ctx.software). */
   variant?: MatmulVariant;
@@ -79,6 +98,16 @@ export function chooseMatmulVariant(numTokens: number, software = false): Matmul
   return numTokens <= VEC_MAX_TOKENS ? 'vec' : 'tiled';
 }
 
+/**
+ * Whether the forward pass feeds act(gate)·up to the down matmul as its GLU prologue. The GPU
+ * set computes it once per staged element per workgroup; the software set's 'blocked' threads
+ * read x straight from memory, so each would recompute it for its own 4 rows (N/4 times per
+ * element, an exp each: slower than the one siluMul pass it saves on SwiftShader).
+ */
+export function usesGluPrologue(software: boolean): boolean {
+  return !software;
+}
+
 /** Splits `count` workgroups over x and y so that neither exceeds the per-dimension limit. */
 export function splitWorkgroups(count: number, maxPerDim = MAX_WORKGROUPS_PER_DIM): [number, number] {
   const x = Math.min(count, maxPerDim);
@@ -91,7 +120,10 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   const K = weight.cols;
   if (!Number.isInteger(T) || T < 0) throw new KernelArgError('matmul', `bad numTokens ${T}`);
   if (a.x === a.y) throw new KernelArgError('matmul', 'y must not alias x');
-  if (a.x.size < T * K * 4) throw new KernelArgError('matmul', `x holds ${a.x.size} B, needs [${T}, ${K}] f32`);
+  const pro = a.prologue;
+  const xStride = pro?.kind === 'glu' ? 2 * K : K;
+  if (a.x.size < T * xStride * 4) throw new KernelArgError('matmul', `x holds ${a.x.size} B, needs [${T}, ${xStride}] f32`);
+  if (pro?.kind === 'norm' && (pro.weight.size < K * 4 || !(pro.eps >= 0))) throw new KernelArgError('matmul', `norm weight holds ${pro.weight.size} B (needs [${K}] f32), eps ${pro.eps}`);
   if (a.y.size < T * N * 4) throw new KernelArgError('matmul', `y holds ${a.y.size} B, needs [${T}, ${N}] f32`);
   if (a.bias && a.bias.size < N * 4) throw new KernelArgError('matmul', `bias holds ${a.bias.size} B, needs [${N}] f32`);
   if (T === 0) return;
@@ -101,6 +133,8 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
 
   const name = typeName(weight.type);
   const vec = vecShape(K);
+  // matmul-io.wgsl Params.prologue: uniforms, so every fusion shares the plain pipeline.
+  const prologue = pro === undefined ? 0 : pro.kind === 'norm' ? 1 : pro.act === 'silu' ? 2 : 3;
   const pipeline =
     variant === 'vec'
       ? enc.ctx.pipeline(`matmul-vec/${name}/r${vec.rowsPerWg}x${vec.lanes}`, withDequant(weight.type, 'matmul-vec', VEC_CODE), {
@@ -109,12 +143,14 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
       : variant === 'blocked'
         ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', BLOCKED_CODE))
         : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', TILED_CODE));
+  const eps = pro?.kind === 'norm' ? pro.eps : 0;
   for (const part of weight.parts) {
     const groups = Math.ceil(part.rows / (variant === 'vec' ? vec.rowsPerWg : variant === 'blocked' ? BLOCKED_ROWS_PER_WG : TILE));
     const [gx, gy] = splitWorkgroups(groups, a.maxWorkgroupsPerDim);
-    const params = enc.uniforms.push('matmul', [T, K, part.rows, N, part.rowStart, part.scaleOffsetWords, gx, a.bias ? 1 : 0]);
-    // Without a bias, x stands in for the (unread) bias binding: both are read-only.
-    dispatch(enc, pipeline, [part.buffer, a.x, a.bias ?? a.x, a.y, params], gx, gy, tokenGroups);
+    const params = enc.uniforms.push('matmul', [T, K, part.rows, N, part.rowStart, part.scaleOffsetWords, gx, a.bias ? 1 : 0, xStride, f32Bits(eps), prologue, a.accumulate ? 1 : 0]);
+    // Without a bias (or a norm), x stands in for the unread binding: all are read-only.
+    const normWeight = pro?.kind === 'norm' ? pro.weight : a.x;
+    dispatch(enc, pipeline, [part.buffer, a.x, a.bias ?? a.x, a.y, params, normWeight], gx, gy, tokenGroups);
   }
 }
 

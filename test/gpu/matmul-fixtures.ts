@@ -240,7 +240,7 @@ function dequantQ23KLocal(type: GGMLType, bytes: Uint8Array, dv: DataView, o: nu
 }
 
 /** y[t, n] = Σ_k x[t, k] w[n, k] (+ bias[n]) in float64, and the error scale Σ_k |x||w| per output. */
-export function matmulRef(x: Float32Array, w: Float64Array, T: number, N: number, K: number, bias?: Float32Array) {
+export function matmulRef(x: ArrayLike<number>, w: Float64Array, T: number, N: number, K: number, bias?: Float32Array) {
   const y = new Float64Array(T * N);
   const mag = new Float64Array(T * N);
   for (let t = 0; t < T; t++) {

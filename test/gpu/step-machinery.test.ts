@@ -1,5 +1,5 @@
 // The per-step machinery of the GPU runner on generated llama and qwen2 models:
-// - dispatches per layer (fused at load: q/k/v and gate/up concatenated, add+norm, rope+kv);
+// - dispatches per layer (fused at load: q/k/v and gate/up concatenated; fused in the matmuls: norm, act×up, residual add; rope+kv);
 // - no bind group created once a step shape is warm, and a regrown buffer rebuilds once;
 // - no pipeline compiled after load, whatever the steps (prefill, decode, batches, hidden
 //   states, logits, sampled rows with penalties and logprobs), on both kernel sets;
@@ -46,20 +46,23 @@ const tokens = (seed: number, n: number) => Array.from({ length: n }, (_, i) => 
 const decodeStep = (runner: GpuModelRunner): StepInput => buildStep([{ tokens: [3], startPos: 5, blockTable: Int32Array.of(0), sample: true }]);
 
 describe('step machinery', () => {
-  it.each(['llama', 'qwen2'] as const)('%s: 9 dispatches per fused layer (14 unfused), counted as the difference of 3 and 2 layers', async (arch) => {
-    const perLayer = async (fuseWeights: boolean) => {
+  it.each(['llama', 'qwen2'] as const)('%s: 6 dispatches per fused layer (12 unfused; software kernels 7), counted as the difference of 3 and 2 layers', async (arch) => {
+    const perLayer = async (fuseWeights: boolean, software = false) => {
       const counts: number[] = [];
       for (const layers of [2, 3]) {
-        const runner = await load(arch, layers, { fuseWeights });
+        const runner = await load(arch, layers, { fuseWeights, software });
         await runner.step(decodeStep(runner));
         counts.push(runner.lastStepStats!.dispatches);
       }
       return counts[1] - counts[0];
     };
-    // 9 = qkv, rope+kv, attention, wo, add+norm, gate|up, act×up, down, add+norm. 8 needs the
-    // matmul to read act(gate)·up as its input (asked of the matmul kernels' owner).
-    expect(await perLayer(true)).toBe(9);
-    expect(await perLayer(false)).toBe(14);
+    // 6 = qkv (norm prologue), rope+kv, attention, wo (+= x), gate|up (norm prologue), down
+    // (act×up prologue, += x). Unfused: q, k, v, rope, rope, kv-write, attention, wo, gate, up,
+    // act×up, down.
+    expect(await perLayer(true)).toBe(6);
+    expect(await perLayer(false)).toBe(12);
+    // The software set keeps act×up as a pass (kernels/matmul.ts usesGluPrologue).
+    expect(await perLayer(true, true)).toBe(7);
   });
 
   for (const software of [false, true]) {
