@@ -7,30 +7,45 @@
 //
 //   maximum: 120  →  "-" [1-9] [0-9]* | "0" | "1" ("" | [0-1] [0-9]{0,1} | "2" ("" | "0") | [3-9]) | [2-9] [0-9]{0,1}
 //
-// Bounds that are not safe integers, and nodes with other keywords (multipleOf, enum, …), stay
-// XGrammar's; so do number bounds (src/grammar/README.md). test/unit/grammar/json-bounds.test.ts
-// checks ranges value by value against XGrammar's own matcher.
+// `{type: 'number'}` nodes with bounds get the same marker, replaced by named rules that admit
+// only numbers in range (json-number-bounds.ts). Integer bounds that are not safe integers, and
+// nodes with other keywords (multipleOf, enum, …), stay XGrammar's (src/grammar/README.md).
+// test/unit/grammar/json-bounds.test.ts and json-number-bounds.test.ts check ranges value by
+// value against XGrammar's own matcher.
+import { digitClass, numberRangeRules } from './json-number-bounds';
 
-const MARKER_PREFIX = '__tabllm_integer_';
+const MARKER_PREFIX = '__tabllm_bound_';
 const BOUND_KEYS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const;
-const INTEGER_KEYS = new Set<string>(['type', ...BOUND_KEYS, 'title', 'description']);
+const NODE_KEYS = new Set<string>(['type', ...BOUND_KEYS, 'title', 'description']);
 
 export interface BoundsRewrite {
   /** The schema text for XGrammar (unchanged when no node was rewritten). */
   schema: string;
-  /** Puts the exact ranges into XGrammar's EBNF in place of the markers. */
+  /** Puts the exact ranges into XGrammar's EBNF in place of the markers (and the number rules after it). */
   restore(ebnf: string): string;
 }
 
-/** Rewrites `schemaText` (parsed and bounded by checkConstraint already). */
+/** What the markers stand for: an expression each, and the named rules they use. */
+interface Ranges {
+  exprs: string[];
+  rules: string[];
+}
+
+/**
+ * Rewrites `schemaText` (parsed and bounded by checkConstraint already). Throws
+ * NumberBoundsError for number bounds that admit no number it can write (a 400 for the caller).
+ */
 export function rewriteIntegerBounds(schemaText: string): BoundsRewrite {
-  const ranges: string[] = [];
+  const ranges: Ranges = { exprs: [], rules: [] };
   if (schemaText.includes(MARKER_PREFIX)) return { schema: schemaText, restore: (e) => e };
   const rewritten = JSON.stringify(rewriteNode(JSON.parse(schemaText), ranges));
-  if (ranges.length === 0) return { schema: schemaText, restore: (e) => e };
+  if (ranges.exprs.length === 0) return { schema: schemaText, restore: (e) => e };
   return {
     schema: rewritten,
-    restore: (ebnf) => ranges.reduce((out, range, k) => out.replaceAll(`"\\"${MARKER_PREFIX}${k}__\\""`, `(${range})`), ebnf),
+    restore: (ebnf) => [
+      ranges.exprs.reduce((out, range, k) => out.replaceAll(`"\\"${MARKER_PREFIX}${k}__\\""`, `(${range})`), ebnf).trimEnd(),
+      ...ranges.rules,
+    ].join('\n') + '\n',
   };
 }
 
@@ -38,13 +53,20 @@ export function rewriteIntegerBounds(schemaText: string): BoundsRewrite {
 const DATA_KEYS = new Set(['const', 'enum', 'default', 'examples']);
 
 /** The schema with each bounded integer node replaced by its marker (nesting is bounded by checkConstraint). */
-function rewriteNode(node: unknown, ranges: string[]): unknown {
+function rewriteNode(node: unknown, ranges: Ranges): unknown {
   if (Array.isArray(node)) return node.map((x) => rewriteNode(x, ranges));
   if (typeof node !== 'object' || node === null) return node;
   const range = integerNodeRange(node);
-  if (range !== null) {
-    ranges.push(integerRangeEbnf(range.min, range.max));
-    return { const: `${MARKER_PREFIX}${ranges.length - 1}__` };
+  const numberRange = range === null ? numberNodeRange(node) : null;
+  if (range !== null || numberRange !== null) {
+    const k = ranges.exprs.length;
+    if (range !== null) ranges.exprs.push(integerRangeEbnf(range.min, range.max));
+    else {
+      const rule = `tabllm_number_${k}`;
+      ranges.rules.push(...numberRangeRules(rule, numberRange!.low, numberRange!.high));
+      ranges.exprs.push(rule);
+    }
+    return { const: `${MARKER_PREFIX}${k}__` };
   }
   return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, DATA_KEYS.has(k) ? v : rewriteNode(v, ranges)]));
 }
@@ -53,7 +75,7 @@ function rewriteNode(node: unknown, ranges: string[]): unknown {
 function integerNodeRange(node: unknown): { min: number | null; max: number | null } | null {
   if (typeof node !== 'object' || node === null || Array.isArray(node)) return null;
   const n = node as Record<string, unknown>;
-  if (n.type !== 'integer' || !Object.keys(n).every((k) => INTEGER_KEYS.has(k))) return null;
+  if (n.type !== 'integer' || !Object.keys(n).every((k) => NODE_KEYS.has(k))) return null;
   if (!BOUND_KEYS.some((k) => k in n)) return null;
   const bounds: Partial<Record<(typeof BOUND_KEYS)[number], number>> = {};
   for (const k of BOUND_KEYS) {
@@ -69,6 +91,28 @@ function integerNodeRange(node: unknown): { min: number | null; max: number | nu
   // An empty range is XGrammar's to refuse (it reports the schema), as before.
   if (min !== null && max !== null && min > max) return null;
   return { min, max };
+}
+
+type NumberBound = { value: number; inclusive: boolean };
+
+/** The tighter bound of each side of a node that is only a number with bounds, or null. */
+function numberNodeRange(node: unknown): { low: NumberBound | null; high: NumberBound | null } | null {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return null;
+  const n = node as Record<string, unknown>;
+  if (n.type !== 'number' || !Object.keys(n).every((k) => NODE_KEYS.has(k))) return null;
+  if (!BOUND_KEYS.some((k) => k in n)) return null;
+  if (BOUND_KEYS.some((k) => k in n && (typeof n[k] !== 'number' || !Number.isFinite(n[k])))) return null;
+  const bound = (k: (typeof BOUND_KEYS)[number], inclusive: boolean): NumberBound | null => (k in n ? { value: n[k] as number, inclusive } : null);
+  // On a tie the exclusive bound is the tighter one.
+  const tighter = (a: NumberBound | null, b: NumberBound | null, lower: boolean): NumberBound | null => {
+    if (a === null || b === null) return a ?? b;
+    if (a.value === b.value) return { value: a.value, inclusive: a.inclusive && b.inclusive };
+    return (a.value > b.value) === lower ? a : b;
+  };
+  return {
+    low: tighter(bound('minimum', true), bound('exclusiveMinimum', false), true),
+    high: tighter(bound('maximum', true), bound('exclusiveMaximum', false), false),
+  };
 }
 
 /** EBNF for the JSON integers in [min, max] (null: unbounded on that side); min <= max. */
@@ -172,17 +216,4 @@ function digits(keys: readonly string[]): string {
 
 function group(ebnf: string): string {
   return ebnf.includes(' | ') ? `(${ebnf})` : ebnf;
-}
-
-/** A character class for the digits `ds` (ascending): "7" or [0-35]. */
-function digitClass(ds: readonly number[]): string {
-  if (ds.length === 1) return `"${ds[0]}"`;
-  const parts: string[] = [];
-  for (let i = 0; i < ds.length; ) {
-    let j = i;
-    while (j + 1 < ds.length && ds[j + 1] === ds[j] + 1) j++;
-    parts.push(j === i ? `${ds[i]}` : `${ds[i]}-${ds[j]}`);
-    i = j + 1;
-  }
-  return `[${parts.join('')}]`;
 }
