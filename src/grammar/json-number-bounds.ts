@@ -49,7 +49,7 @@ export function numberRangeRules(rule: string, low: { value: number; inclusive: 
   const intLen = Math.max(...[low, high].map((b) => (b === null ? 0 : decimalOf(b.value).int.length)));
   // A number next to a bound has at most intLen + 1 integer digits.
   const fractionDigits = Math.max(0, Math.min(MAX_FRACTION_DIGITS, DOUBLE_DIGITS - intLen - 1));
-  if (intLen >= DOUBLE_DIGITS) throw new NumberBoundsError('number bounds must be below 1e15 in magnitude');
+  if (intLen > DOUBLE_DIGITS) throw new NumberBoundsError('number bounds (minimum/maximum/exclusiveMinimum/exclusiveMaximum) must be below 1e15 in magnitude');
   const bound = (v: number, inclusive: boolean): Bound => ({ ...decimalOf(v), inclusive });
   // Non-negative numbers: magnitudes in range ∩ [0, ∞).
   const posLow = low === null || low.value < 0 ? bound(0, true) : bound(low.value, low.inclusive);

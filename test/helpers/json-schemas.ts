@@ -2,8 +2,8 @@
 // (nested objects, arrays with minItems/maxItems, enums, const, anyOf, $ref/$defs, patterns,
 // formats, integer/number bounds, required vs optional, additionalProperties false).
 // XGrammar 0.1.27 writes some bounds wrong (maximum 120 admits 121..129; a number in [0, 1]
-// admits 1.5): integer bounds are ours (src/grammar/json-bounds.ts), number cases use bounds
-// it gets right. `bounded` marks schemas whose every output is short whatever the model
+// admits 1.5): integer and number bounds are ours (src/grammar/json-bounds.ts,
+// json-number-bounds.ts). `bounded` marks schemas whose every output is short whatever the model
 // prefers (enums, bounded numbers, maxLength strings): a greedy random model cannot run them
 // into max_tokens.
 import Ajv from 'ajv';
@@ -28,6 +28,8 @@ export const SCHEMA_CASES: SchemaCase[] = [
   { name: 'integer bounds XGrammar writes wrong', schema: { type: 'integer', minimum: 100, maximum: 120 }, bounded: true },
   { name: 'integer', schema: { type: 'integer' } },
   { name: 'number', schema: { type: 'number' } },
+  { name: 'number bounds XGrammar writes wrong', schema: { type: 'number', minimum: 0, maximum: 1 }, bounded: true },
+  { name: 'number decimal and exclusive bounds', schema: { type: 'number', minimum: -0.5, exclusiveMaximum: 2.25 }, bounded: true },
   { name: 'short string', schema: shortString, bounded: true },
   { name: 'string length range', schema: { type: 'string', minLength: 2, maxLength: 4 }, bounded: true },
   { name: 'string pattern', schema: { type: 'string', pattern: '^[a-z]{2,5}-[0-9]{1,3}$' }, bounded: true },
