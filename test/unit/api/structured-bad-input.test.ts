@@ -28,6 +28,7 @@ const cases: Case[] = [
   { name: 'schema with an unknown type', body: schema({ type: 'object', properties: { age: { type: 'int' } } }), param: 'response_format.json_schema.schema.properties.age.type' },
   { name: 'schema required not an array', body: schema({ type: 'object', required: 'a' }), param: 'response_format.json_schema.schema.required' },
   { name: 'schema minLength above maxLength', body: schema({ type: 'string', minLength: 5, maxLength: 2 }), param: 'response_format.json_schema.schema.minLength' },
+  { name: 'schema number range with no number of at most 6 decimals', body: schema({ type: 'number', minimum: 0.1234561, maximum: 0.1234569 }), param: 'response_format' },
   { name: 'schema pattern that is no regex', body: schema({ type: 'string', pattern: '([a-z' }), param: 'response_format.json_schema.schema.pattern' },
   { name: 'schema an array', body: schema([1]), param: 'response_format.json_schema.schema' },
   { name: 'schema nested 70 subschemas deep', body: schema(nestedItems(70)), param: `response_format.json_schema.schema${'.items'.repeat(64)}` },
