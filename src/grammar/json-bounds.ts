@@ -2,7 +2,7 @@
 // range writer is wrong for many bounds (`maximum: 120` becomes "1" [0-2] [0-9], admitting
 // 121–129), so before a schema reaches it, every `{type: 'integer'}` node whose only other
 // keywords are bounds (and title/description) is replaced by a string const marker; XGrammar
-// writes that marker as the literal "\"__tabllm_integer_K__\"", which is then replaced by the
+// writes that marker as the literal "\"__tabllm_bound_K__\"", which is then replaced by the
 // exact range, a trie over digits (no leading zeros, as JSON writes integers):
 //
 //   maximum: 120  →  "-" [1-9] [0-9]* | "0" | "1" ("" | [0-1] [0-9]{0,1} | "2" ("" | "0") | [3-9]) | [2-9] [0-9]{0,1}
