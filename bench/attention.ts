@@ -9,14 +9,14 @@
 // "KV GB/s" = K and V bytes the step must read / time.
 import { createGpuContext } from '../src/gpu/device';
 import { createNodeGPU } from '../src/gpu/node-gpu';
-import { attentionScratchBytes, chooseAttentionSplit, pagedAttention, type AttentionSplit, type AttentionVariant } from '../src/kernels/attention';
+import { attentionScratchBytes, chooseAttentionSplit, fixedSplitPlan, pagedAttention, type AttentionSplit, type AttentionVariant } from '../src/kernels/attention';
 import { type KernelEncoder, UniformArena } from '../src/kernels/encoder';
 
 const LARGE = process.argv.includes('--large');
 const NUM_HEADS = 32, NUM_KV_HEADS = 8, HEAD_DIM = 64; // a Llama-3.2-1B-like attention layer
 const CONTEXTS = LARGE ? [1024, 4096, 16384] : [256, 1024, 4096];
 const DECODE_SEQS = 1;
-const PREFILL_T = LARGE ? 512 : 64;
+const PREFILL_TS = LARGE ? [512, 2048] : [64, 256];
 const RUNS = 3;
 
 function median(v: number[]): number {
@@ -27,14 +27,14 @@ function median(v: number[]): number {
 async function main(): Promise<void> {
   const ctx = await createGpuContext({ gpu: await createNodeGPU(), precision: 'f32' });
   const kvDim = NUM_KV_HEADS * HEAD_DIM;
-  const maxCtx = Math.max(...CONTEXTS, PREFILL_T);
+  const maxCtx = Math.max(...CONTEXTS, ...PREFILL_TS);
   const numBlocks = Math.ceil(maxCtx / 16) * Math.max(DECODE_SEQS, 1);
   const poolFloats = numBlocks * 16 * kvDim;
   const pool = Float32Array.from({ length: poolFloats }, (_, i) => Math.sin(i * 0.013));
   const kPool = ctx.upload('bench-k', pool), vPool = ctx.upload('bench-v', pool);
   const table = Int32Array.from({ length: numBlocks }, (_, i) => (i * 7919) % numBlocks); // scattered
   const blockTables = ctx.upload('bench-tables', table);
-  const maxT = Math.max(PREFILL_T, DECODE_SEQS);
+  const maxT = Math.max(...PREFILL_TS, DECODE_SEQS);
   const q = ctx.upload('bench-q', Float32Array.from({ length: maxT * NUM_HEADS * HEAD_DIM }, (_, i) => Math.cos(i * 0.07)));
   const out = ctx.storage('bench-out', maxT * NUM_HEADS * HEAD_DIM * 4);
   const uniforms = new UniformArena(ctx, 1 << 20, 'bench-uniforms');
@@ -81,11 +81,18 @@ async function main(): Promise<void> {
     console.log(`| decode T=1 | ${c} | ${one.toFixed(3)} | ${split === undefined ? '—' : `${split.toFixed(3)} (${plan!.numParts})`} | ${thread.toFixed(3)} | ${(kvBytes / (best * 1e6)).toFixed(2)} |`);
     meta.destroy();
   }
-  const prefillMeta = ctx.upload('bench-meta', Int32Array.from({ length: 2 * PREFILL_T }, (_, i) => (i % 2 === 0 ? i / 2 : 0)));
-  const pre = await measure(prefillMeta, PREFILL_T);
-  const preThread = await measure(prefillMeta, PREFILL_T, undefined, 'thread');
-  console.log(`| prefill T=${PREFILL_T} | 0..${PREFILL_T - 1} | ${pre.toFixed(3)} | — | ${preThread.toFixed(3)} | ${((PREFILL_T * kvDim * 4 * 2) / (Math.min(pre, preThread) * 1e6)).toFixed(2)} |`);
-  for (const b of [kPool, vPool, blockTables, q, out, prefillMeta]) b.destroy();
+  for (const T of PREFILL_TS) {
+    // A prompt of T tokens from position 0 (one sequence): what the runner records on the GPU
+    // set (fixed split once T passes 256 positions).
+    const prefillMeta = ctx.upload('bench-meta', Int32Array.from({ length: 2 * T }, (_, i) => (i % 2 === 0 ? i / 2 : 0)));
+    const plan = fixedSplitPlan(T);
+    const pre = await measure(prefillMeta, T, plan.numParts > 1 ? plan : undefined);
+    const preThread = await measure(prefillMeta, T, undefined, 'thread');
+    const kvBytes = (T * (T + 1) / 2) * kvDim * 4 * 2; // what a per-token kernel reads
+    console.log(`| prefill T=${T} | 0..${T - 1} | ${plan.numParts > 1 ? '—' : pre.toFixed(3)} | ${plan.numParts > 1 ? `${pre.toFixed(3)} (${plan.numParts})` : '—'} | ${preThread.toFixed(3)} | ${(kvBytes / (Math.min(pre, preThread) * 1e6)).toFixed(2)} |`);
+    prefillMeta.destroy();
+  }
+  for (const b of [kPool, vPool, blockTables, q, out]) b.destroy();
   scratch?.destroy();
   uniforms.destroy();
   ctx.destroy();

@@ -1,5 +1,7 @@
 // Paged causal attention over the flattened batch (GQA, head dims up to 256).
-// Variants: one workgroup per (group of query heads sharing a kv head, token) over the whole context; or, for few
+// Variants: one workgroup per (group of query heads sharing a kv head, run of up to
+// attentionQueryTile consecutive query tokens of one sequence) over the whole context —
+// a run shares every K/V tile it reads, and each token keeps the bits it has alone; or, for few
 // (token, head) pairs over long contexts, split-context partials + a combine pass
 // (flash-decoding) when the caller gives a plan and a scratch buffer — fixedSplitPlan
 // (partitions of ATTENTION_PART_LEN, batch-invariant; what the runner runs on the GPU set,
@@ -29,6 +31,29 @@ export function attentionGroup(gqaRatio: number, headDim: number): number {
     if (gqaRatio % g === 0 && g * headDim <= 2048 && g * dpt <= 32) return g;
   }
   return 1;
+}
+
+/** Workgroup memory the 'workgroup' variant may use: WebGPU's default maxComputeWorkgroupStorageSize. */
+const WORKGROUP_STORAGE_BYTES = 16384;
+const MAX_QUERY_ROWS = 16; // attention.wgsl MAX_ROWS: (query, head) rows per workgroup
+const MAX_ACC = 32; // attention.wgsl MAX_ACC: outputs per thread
+
+/** Bytes of attention.wgsl's workgroup arrays: qShared, tileScore, tileSlot, kTile (WG × 17). */
+function attentionWorkgroupBytes(rows: number, dpt: number): number {
+  return 4 * (rows * dpt * WG + rows * WG + WG + WG * 17);
+}
+
+/**
+ * Query tokens (consecutive positions of one sequence) one 'workgroup' variant workgroup
+ * serves, sharing each staged K/V tile: as many as fit 16 (query, head) rows, 32 outputs
+ * per thread and 16 KiB of workgroup memory beside the group's heads. Fixed by the shape,
+ * never by the batch (a token's bits do not depend on it anyway: attention.wgsl).
+ */
+export function attentionQueryTile(group: number, headDim: number): number {
+  const dpt = Math.ceil(headDim / WG);
+  let qt = Math.floor(Math.min(MAX_QUERY_ROWS / group, MAX_ACC / (group * dpt)));
+  while (qt > 1 && attentionWorkgroupBytes(qt * group, dpt) > WORKGROUP_STORAGE_BYTES) qt--;
+  return Math.max(1, qt);
 }
 
 export interface AttentionSplit {
@@ -135,6 +160,12 @@ export interface PagedAttentionArgs {
   split?: { plan: AttentionSplit; scratch: GPUBuffer };
   /** Default defaultAttentionVariant(ctx). 'thread' takes no split plan. */
   variant?: AttentionVariant;
+  /**
+   * 'workgroup' variant: query tokens per run (1..attentionQueryTile(…); default the
+   * largest). 1 = one workgroup per token, as tests and benches compare against: the
+   * outputs are the same bits either way.
+   */
+  queryTile?: number;
 }
 
 function splitGroups(count: number): [number, number] {
@@ -161,9 +192,12 @@ export function pagedAttention(enc: KernelEncoder, a: PagedAttentionArgs): void 
   const scale = a.scale ?? 1 / Math.sqrt(a.headDim);
   const dpt = Math.ceil(a.headDim / WG);
   const group = attentionGroup(a.numHeads / a.numKvHeads, a.headDim);
+  const maxQt = attentionQueryTile(group, a.headDim);
+  const qt = a.queryTile ?? maxQt;
+  if (!(Number.isInteger(qt) && qt >= 1 && qt <= maxQt)) throw new KernelArgError('attention', `queryTile ${a.queryTile} not in 1..${maxQt}`);
   const codeK = withKvType('attention', code, kvType);
-  const variantKey = `${kvType}/wg${WG}/g${group}/dpt${dpt}`;
-  const constants = { WG, GROUP: group, DPT: dpt };
+  const variantKey = `${kvType}/wg${WG}/g${group}/dpt${dpt}/qt${qt}`;
+  const constants = { WG, GROUP: group, DPT: dpt, QT: qt };
   const f32 = new Float32Array([scale]);
   const scaleBits = new Uint32Array(f32.buffer)[0];
   const outRowStride = a.numHeads * a.headDim;
