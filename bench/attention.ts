@@ -1,7 +1,7 @@
 // Paged attention throughput on this machine's WebGPU adapter: decode (one query token
 // per sequence) at several context lengths, one-pass vs split-context (flash-decoding) vs
 // the 'thread' variant (one invocation per token and head, what software adapters run),
-// and a prefill chunk. KV pool f32 with shuffled block tables.
+// and prefills of one sequence: query runs vs one workgroup per token. KV pool f32 with shuffled block tables.
 //   node --import tsx --import ./scripts/raw-loader.mjs bench/attention.ts [--large]
 //   (or `npm run bench -- attention`)
 // Each number is the median of 3 runs of REPS dispatches recorded into one submit (wall
@@ -9,7 +9,7 @@
 // "KV GB/s" = K and V bytes the step must read / time.
 import { createGpuContext } from '../src/gpu/device';
 import { createNodeGPU } from '../src/gpu/node-gpu';
-import { attentionScratchBytes, chooseAttentionSplit, fixedSplitPlan, pagedAttention, type AttentionSplit, type AttentionVariant } from '../src/kernels/attention';
+import { attentionGroup, attentionQueryTile, attentionScratchBytes, chooseAttentionSplit, fixedSplitPlan, pagedAttention, type AttentionSplit, type AttentionVariant } from '../src/kernels/attention';
 import { type KernelEncoder, UniformArena } from '../src/kernels/encoder';
 
 const LARGE = process.argv.includes('--large');
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const uniforms = new UniformArena(ctx, 1 << 20, 'bench-uniforms');
   let scratch: GPUBuffer | undefined;
 
-  async function timeMs(meta: GPUBuffer, T: number, split: AttentionSplit | undefined, variant: AttentionVariant, reps: number): Promise<number> {
+  async function timeMs(meta: GPUBuffer, T: number, split: AttentionSplit | undefined, variant: AttentionVariant, reps: number, queryTile?: number): Promise<number> {
     if (split) {
       const need = attentionScratchBytes(T, NUM_HEADS, HEAD_DIM, split);
       if (!scratch || scratch.size < need) { scratch?.destroy(); scratch = ctx.storage('bench-scratch', need); }
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     const pass = ce.beginComputePass({ label: 'bench' });
     const enc: KernelEncoder = { ctx, pass, uniforms, dispatches: 0 };
     for (let i = 0; i < reps; i++) {
-      pagedAttention(enc, { q, kPool, vPool, tokenMeta: meta, blockTables, out, numTokens: T, numHeads: NUM_HEADS, numKvHeads: NUM_KV_HEADS, headDim: HEAD_DIM, split: split && { plan: split, scratch: scratch! }, variant });
+      pagedAttention(enc, { q, kPool, vPool, tokenMeta: meta, blockTables, out, numTokens: T, numHeads: NUM_HEADS, numKvHeads: NUM_KV_HEADS, headDim: HEAD_DIM, split: split && { plan: split, scratch: scratch! }, variant, queryTile: variant === 'workgroup' ? queryTile : undefined });
     }
     pass.end();
     uniforms.flush();
@@ -58,11 +58,11 @@ async function main(): Promise<void> {
     await ctx.device.queue.onSubmittedWorkDone();
     return (performance.now() - t0) / reps;
   }
-  async function measure(meta: GPUBuffer, T: number, split?: AttentionSplit, variant: AttentionVariant = 'workgroup'): Promise<number> {
-    const once = await timeMs(meta, T, split, variant, 1);
+  async function measure(meta: GPUBuffer, T: number, split?: AttentionSplit, variant: AttentionVariant = 'workgroup', queryTile?: number): Promise<number> {
+    const once = await timeMs(meta, T, split, variant, 1, queryTile);
     const reps = Math.max(1, Math.min(100, Math.round(300 / Math.max(once, 0.01))));
     const times: number[] = [];
-    for (let r = 0; r < RUNS; r++) times.push(await timeMs(meta, T, split, variant, reps));
+    for (let r = 0; r < RUNS; r++) times.push(await timeMs(meta, T, split, variant, reps, queryTile));
     return median(times);
   }
 
@@ -81,15 +81,20 @@ async function main(): Promise<void> {
     console.log(`| decode T=1 | ${c} | ${one.toFixed(3)} | ${split === undefined ? '—' : `${split.toFixed(3)} (${plan!.numParts})`} | ${thread.toFixed(3)} | ${(kvBytes / (best * 1e6)).toFixed(2)} |`);
     meta.destroy();
   }
+  // Prefill: a prompt of T tokens from position 0 (one sequence), as the runner records it on
+  // the GPU set (fixed split once T passes 256 positions); query runs (the default tile) vs
+  // one workgroup per token (queryTile 1, what the kernel did before query runs).
+  const qt = attentionQueryTile(attentionGroup(NUM_HEADS / NUM_KV_HEADS, HEAD_DIM), HEAD_DIM);
+  console.log(`\n| prefill | query runs (tile ${qt}) ms | one workgroup per token ms | thread ms |`);
+  console.log('|---|---|---|---|');
   for (const T of PREFILL_TS) {
-    // A prompt of T tokens from position 0 (one sequence): what the runner records on the GPU
-    // set (fixed split once T passes 256 positions).
     const prefillMeta = ctx.upload('bench-meta', Int32Array.from({ length: 2 * T }, (_, i) => (i % 2 === 0 ? i / 2 : 0)));
     const plan = fixedSplitPlan(T);
-    const pre = await measure(prefillMeta, T, plan.numParts > 1 ? plan : undefined);
-    const preThread = await measure(prefillMeta, T, undefined, 'thread');
-    const kvBytes = (T * (T + 1) / 2) * kvDim * 4 * 2; // what a per-token kernel reads
-    console.log(`| prefill T=${T} | 0..${T - 1} | ${plan.numParts > 1 ? '—' : pre.toFixed(3)} | ${plan.numParts > 1 ? `${pre.toFixed(3)} (${plan.numParts})` : '—'} | ${preThread.toFixed(3)} | ${(kvBytes / (Math.min(pre, preThread) * 1e6)).toFixed(2)} |`);
+    const split = plan.numParts > 1 ? plan : undefined;
+    const runs = await measure(prefillMeta, T, split);
+    const perToken = await measure(prefillMeta, T, split, 'workgroup', 1);
+    const thread = await measure(prefillMeta, T, undefined, 'thread');
+    console.log(`| T=${T}${split ? ` (${plan.numParts} partitions)` : ''} | ${runs.toFixed(3)} | ${perToken.toFixed(3)} | ${thread.toFixed(3)} |`);
     prefillMeta.destroy();
   }
   for (const b of [kPool, vPool, blockTables, q, out]) b.destroy();

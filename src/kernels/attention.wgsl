@@ -146,13 +146,16 @@ fn queryEnd(firstEnd: u32, qi: u32, endCap: u32) -> u32 {
 
 // Online softmax over context positions [start, queryEnd(qi)) for each query qi < nQ of the
 // run and the group's heads; leaves the unnormalised outputs in `acc`, maxima and sums in
-// mRun / lRun (a query with an empty range keeps NEG_BIG, 0, 0). Uniform control flow only.
-fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, firstEnd: u32, endCap: u32, nQ: u32) {
+// mRun / lRun (a query with an empty range keeps NEG_BIG, 0, 0). `rows`: the rows the
+// loops walk, GROUP for a run of one (decode: no dead rows to skip) or QT * GROUP, passed as
+// a constant at each call (after inlining, loops of constant length over the private
+// arrays, which compilers unroll into registers). Uniform control flow only.
+fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, firstEnd: u32, endCap: u32, nQ: u32, rows: u32) {
   let d = params.headDim;
   let kvRowStride = params.numKvHeads * d;  // elements per slot
   let lastEnd = queryEnd(firstEnd, nQ - 1u, endCap); // the longest range of the run
-  for (var r = 0u; r < QT * GROUP; r++) { mRun[r] = NEG_BIG; lRun[r] = 0.0; }
-  for (var k = 0u; k < QT * GROUP * DPT; k++) { acc[k] = 0.0; }
+  for (var r = 0u; r < rows; r++) { mRun[r] = NEG_BIG; lRun[r] = 0.0; }
+  for (var k = 0u; k < rows * DPT; k++) { acc[k] = 0.0; }
 
   for (var tileStart = start; tileStart < lastEnd; tileStart += WG) {
     let j = tileStart + tid;
@@ -161,7 +164,7 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, firstEnd: u32, endC
     // it would not have had this tile alone, so its row is left as it is.
     var live: array<bool, MAX_ROWS>;
     var rowEnd: array<u32, MAX_ROWS>;
-    for (var r = 0u; r < QT * GROUP; r++) {
+    for (var r = 0u; r < rows; r++) {
       let qi = r / GROUP;
       rowEnd[r] = queryEnd(firstEnd, qi, endCap);
       live[r] = qi < nQ && tileStart < rowEnd[r];
@@ -170,7 +173,7 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, firstEnd: u32, endC
       tileSlot[tid] = u32(blockTables[btStart + j / BLOCK_SIZE]) * BLOCK_SIZE + (j % BLOCK_SIZE);
     }
     var dots: array<f32, MAX_ROWS>;
-    for (var r = 0u; r < QT * GROUP; r++) { dots[r] = 0.0; }
+    for (var r = 0u; r < rows; r++) { dots[r] = 0.0; }
     workgroupBarrier(); // tileSlot is read by every thread below
     // K of the tile, KC dims at a time, staged through workgroup memory once for every row:
     // consecutive threads read consecutive dims of one position's K row (coalesced), then
@@ -188,13 +191,13 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, firstEnd: u32, endC
       let cEnd = min(KC, d - c0);
       for (var ii = 0u; ii < cEnd; ii++) {
         let kv = kTile[tid * KP + ii];
-        for (var r = 0u; r < QT * GROUP; r++) {
+        for (var r = 0u; r < rows; r++) {
           if (live[r]) { dots[r] += qShared[r * d + c0 + ii] * kv; }
         }
       }
       workgroupBarrier(); // kTile is rewritten by the next chunk
     }
-    for (var r = 0u; r < QT * GROUP; r++) {
+    for (var r = 0u; r < rows; r++) {
       if (live[r]) {
         dots[r] = select(NEG_BIG, capScore(dots[r]), j < rowEnd[r]);
         tileScore[r * WG + tid] = dots[r];
@@ -203,7 +206,7 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, firstEnd: u32, endC
     workgroupBarrier();
     // Per row: tile max by a broadcast scan (no tree: 3 barriers per tile in all).
     var mNew: array<f32, MAX_ROWS>;
-    for (var r = 0u; r < QT * GROUP; r++) {
+    for (var r = 0u; r < rows; r++) {
       if (live[r]) {
         var tileMax = NEG_BIG;
         for (var jj = 0u; jj < WG; jj++) { tileMax = max(tileMax, tileScore[r * WG + jj]); }
@@ -211,7 +214,7 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, firstEnd: u32, endC
       }
     }
     workgroupBarrier();  // everyone has read the scores before they become probabilities
-    for (var r = 0u; r < QT * GROUP; r++) {
+    for (var r = 0u; r < rows; r++) {
       if (live[r]) {
         var p = 0.0;
         if (j < rowEnd[r]) { p = exp(dots[r] - mNew[r]); }
@@ -220,7 +223,7 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, firstEnd: u32, endC
     }
     workgroupBarrier();
     var n: array<u32, MAX_ROWS>; // positions of the tile inside each row's range
-    for (var r = 0u; r < QT * GROUP; r++) {
+    for (var r = 0u; r < rows; r++) {
       if (live[r]) {
         n[r] = min(WG, rowEnd[r] - tileStart);
         var tileSum = 0.0;
@@ -240,7 +243,7 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, firstEnd: u32, endC
       if (i < d) {
         for (var jj = 0u; jj < nMax; jj++) {
           let v = f32(vPool[tileSlot[jj] * kvRowStride + kvh * d + i]);
-          for (var r = 0u; r < QT * GROUP; r++) {
+          for (var r = 0u; r < rows; r++) {
             if (jj < n[r]) { acc[r * DPT + k] += tileScore[r * WG + jj] * v; }
           }
         }
@@ -260,7 +263,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   let tokenInfo = tokenMeta[t0];
   let p0 = u32(tokenInfo.x);
   loadQ(tid, t0, nQ, headBase);
-  attendRange(tid, kvHeadOf(headBase), u32(tokenInfo.y), windowStart(p0), p0 + 1u, 0xffffffffu, nQ);
+  let kvh = kvHeadOf(headBase);
+  let start = windowStart(p0);
+  // One code path per row count; a query's arithmetic is the same in both (tested bit for bit).
+  if (nQ == 1u) {
+    attendRange(tid, kvh, u32(tokenInfo.y), start, p0 + 1u, 0xffffffffu, nQ, GROUP);
+  } else {
+    attendRange(tid, kvh, u32(tokenInfo.y), start, p0 + 1u, 0xffffffffu, nQ, QT * GROUP);
+  }
   let d = params.headDim;
   for (var r = 0u; r < QT * GROUP; r++) {
     let qi = r / GROUP;
@@ -290,7 +300,13 @@ fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   // keeps (NEG_BIG, 0, 0): weight exp(NEG_BIG - M) = 0 in combine.
   let start = max(part * params.partLen, windowStart(p0));
   loadQ(tid, t0, nQ, headBase);
-  attendRange(tid, kvHeadOf(headBase), u32(tokenInfo.y), start, p0 + 1u, part * params.partLen + params.partLen, nQ);
+  let kvh = kvHeadOf(headBase);
+  let endCap = part * params.partLen + params.partLen;
+  if (nQ == 1u) {
+    attendRange(tid, kvh, u32(tokenInfo.y), start, p0 + 1u, endCap, nQ, GROUP);
+  } else {
+    attendRange(tid, kvh, u32(tokenInfo.y), start, p0 + 1u, endCap, nQ, QT * GROUP);
+  }
   let d = params.headDim;
   let rec = d + 2u;
   for (var r = 0u; r < QT * GROUP; r++) {
