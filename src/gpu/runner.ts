@@ -158,6 +158,7 @@ export class GpuModelRunner implements ModelRunner {
     this.sampler = new Sampler(ctx, { maxRows: this.bufs.sampleCapacity, vocabSize: config.vocabSize });
     this.profiler = new StepProfiler(ctx);
     this.uniforms = this.makeUniformArena(1);
+    this.syncCompilesAtLoad = ctx.pipelineCompiles.sync;
     if (config.pooling) this.embed = (input) => this.exclusive('embed', () => this.runEmbed(input));
   }
 
@@ -208,14 +209,12 @@ export class GpuModelRunner implements ModelRunner {
     return stats;
   }
 
-  /** Compiles (createComputePipelineAsync) every pipeline a step can need; createGpuRunner awaits it. */
+  /**
+   * Compiles what a step can need and this runner's context lacks (nothing after
+   * createGpuRunner, which compiles from the weight plan before the upload).
+   */
   async preparePipelines(): Promise<void> {
-    const missing = collectStepPipelines(this.ctx, this.config, this.weights, this.kvPool);
-    try {
-      await this.ctx.compilePipelines(missing);
-    } catch (e) {
-      throw new RunnerError('model_load_failed', `compiling the step's pipelines failed: ${(e as Error)?.message ?? String(e)}`);
-    }
+    await compileStepPipelines(this.ctx, this.config, this.weights, this.kvPool);
     this.syncCompilesAtLoad = this.ctx.pipelineCompiles.sync;
   }
 
@@ -442,17 +441,33 @@ export async function createGpuRunner(o: CreateGpuRunnerOptions): Promise<GpuMod
   const kvPool = new KvPool(o.ctx, o.config, kvCacheBytes, kvType);
   let weights: ModelWeights;
   try {
+    // Every pipeline a step can need, compiled before the first weight byte is read, from a
+    // plan of the weights (the same parts, nothing allocated): no request ever waits for a
+    // compile, and the compiler's working memory (hundreds of MiB on SwiftShader, where it
+    // is host memory, as the weights are) is spent and returned before the weights arrive,
+    // not on top of them (bench/load-memory.ts).
+    const plan = await loadModelWeights(o.ctx, o.gguf, o.source, o.config, undefined, { fuse: o.fuseWeights, dry: true });
+    await compileStepPipelines(o.ctx, o.config, plan, kvPool);
     weights = await loadModelWeights(o.ctx, o.gguf, o.source, o.config, o.onProgress, { fuse: o.fuseWeights });
   } catch (e) {
     kvPool.destroy();
     throw e;
   }
-  const runner = new GpuModelRunner(o.ctx, o.config, weights, kvPool, o.ownsContext, o.stepCapacity);
   try {
-    await runner.preparePipelines(); // no request ever waits for a compile
+    return new GpuModelRunner(o.ctx, o.config, weights, kvPool, o.ownsContext, o.stepCapacity);
   } catch (e) {
-    runner.destroy();
+    weights.destroy();
+    kvPool.destroy();
     throw e;
   }
-  return runner;
+}
+
+/** Compiles (createComputePipelineAsync) every pipeline a step of this model can need that `ctx` lacks. */
+export async function compileStepPipelines(ctx: GpuContext, config: ModelConfig, weights: ModelWeights, pool: KvPool): Promise<void> {
+  const missing = collectStepPipelines(ctx, config, weights, pool);
+  try {
+    await ctx.compilePipelines(missing);
+  } catch (e) {
+    throw new RunnerError('model_load_failed', `compiling the step's pipelines failed: ${(e as Error)?.message ?? String(e)}`);
+  }
 }
