@@ -96,6 +96,10 @@ export interface StepStats {
   dispatchNs?: Array<{ label: string; ns: number }>;
 }
 
+/** A step's descriptors, made once (record ms/step counts every object a step allocates). */
+const STEP_ENCODER: GPUCommandEncoderDescriptor = { label: 'step' };
+const STEP_PASS: GPUComputePassDescriptor = { label: 'step:forward' };
+
 export class GpuModelRunner implements ModelRunner {
   readonly blockSize = KV_BLOCK_SIZE;
   readonly numKvBlocks: number;
@@ -279,7 +283,9 @@ export class GpuModelRunner implements ModelRunner {
     this.previousRows = 0; // until this step is submitted
     bufs.ensure(T, S, packed.blockTables.length, wantHidden);
     // GPU set: attention split in fixed partitions of the longest context (1: one pass).
-    const attentionParts = stepAttentionParts(this.ctx, Math.max(...input.sequences.map((seq) => seq.contextLength)));
+    let longestContext = 0;
+    for (const seq of input.sequences) longestContext = Math.max(longestContext, seq.contextLength);
+    const attentionParts = stepAttentionParts(this.ctx, longestContext);
     if (attentionParts > 1) {
       bufs.ensureAttentionScratch(attentionParts);
       const plan = { numParts: attentionParts, partLen: ATTENTION_PART_LEN };
@@ -325,7 +331,7 @@ export class GpuModelRunner implements ModelRunner {
     const hiddenBytes = wantHidden ? T * c.dim * 4 : 0;
     const totalBytes = idsBytes + logitsBytes + hiddenBytes;
     try {
-      const encoder = device.createCommandEncoder({ label: 'step' });
+      const encoder = device.createCommandEncoder(STEP_ENCODER);
       const meta = bufs.uploadMeta(encoder, packed);
       bytesUploaded = meta.bytes;
       copyCommands = meta.copies + this.kvPool.encodeCopies(encoder, copies);
@@ -340,7 +346,7 @@ export class GpuModelRunner implements ModelRunner {
         this.programs.clear(); // the sampling dispatches bind a buffer that was just replaced or added
         this.programsSamplerGeneration = this.sampler.generation;
       }
-      const pass = encoder.beginComputePass({ label: 'step:forward' });
+      const pass = encoder.beginComputePass(STEP_PASS);
       enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0, bindGroups: this.bindGroups };
       const key = stepProgramKey(T, S, wantHidden, S > 0 ? sampleRows : undefined, sampling?.args?.processed !== undefined, attentionParts);
       const program = this.profileSteps ? undefined : this.programs.get(key);
