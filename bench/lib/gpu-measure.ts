@@ -2,7 +2,7 @@
 // Chromium page): for each model, through the real runner —
 //   decode tok/s at batch 1 / 16 / 64 (every sequence decodes one token per step),
 //   prefill tok/s of one 512-token step, JS ms to record a step (batch-1 decode, median of
-//   40 recordings that are not submitted, after 10 more: GpuModelRunner.recordOnly), bind groups created
+//   200 recordings that are not submitted, after 50 more: GpuModelRunner.recordOnly), bind groups created
 //   per warm step, dispatches per layer (dry count, step-plan.ts), compiles after load;
 // and with the runner's own kernels on its weights —
 //   matvec GB/s per weight type (one token, weight bytes / time) beside a copy-bandwidth
@@ -81,8 +81,8 @@ export interface GpuBenchResult {
 }
 
 /** Recordings of one decode step behind record ms/step (median), after RECORD_WARMUP unmeasured ones (the first makes the program; the JIT settles). */
-const RECORD_ITERATIONS = 40;
-const RECORD_WARMUP = 10;
+const RECORD_ITERATIONS = 200;
+const RECORD_WARMUP = 50;
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
