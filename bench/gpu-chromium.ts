@@ -12,7 +12,7 @@ const bench = await openBenchPage('gpu');
 try {
   const models = plan.models.map((m) => {
     const file = benchModelFile(m.spec);
-    return { name: m.spec.name, model: bench.serveModel(file.slice(file.lastIndexOf('/') + 1), file), recordOnly: m.recordOnly };
+    return { name: m.spec.name, model: bench.serveModel(file.slice(file.lastIndexOf('/') + 1), file), recordOnly: m.recordOnly, kernels: m.kernels };
   });
   const result = await bench.call('gpu', models, plan.options);
   console.log(`# GPU benchmark (${bench.chromium})${plan.quick ? ' — --quick' : ''}\n\n${loadAtStart} at start, ${machineLoad()} at end.\n`);

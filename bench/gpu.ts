@@ -4,9 +4,11 @@
 // Full: the Qwen2.5-0.5B and Llama-3.2-1B shapes (generated once into the temp directory),
 // decode at batch 1 / 16 / 64, prefill 512 — for a real GPU (< 5 minutes).
 // --quick: small qwen2 / llama shapes, batch 1 / 16, a few steps, so it runs end to end on
-// SwiftShader; plus the Qwen2.5-0.5B shape measured for recording only (R, B, D), unless
+// SwiftShader; plus the Qwen2.5-0.5B shape measured for recording only (R, B, D; with the GPU
+// kernel set forced, as a real GPU records it, and with the software set), unless
 // TABLLM_BENCH_GPU_FULL_SHAPE=0. Last line: `bench:gpu: dispatches/layer D, bind groups/step B,
 // record ms/step R, matvec roofline P%`.
+import { loadavg } from 'node:os';
 import { createNodeGPU } from '../src/gpu/node-gpu';
 import { gpuBenchPlan } from './lib/gpu-models';
 import { gpuReport, measureGpu } from './lib/gpu-measure';
@@ -14,8 +16,8 @@ import { benchModelFile, machineLoad, nodeHost } from './lib/node-bench';
 
 const loadAtStart = machineLoad();
 const plan = gpuBenchPlan(process.argv.includes('--quick'), process.env.TABLLM_BENCH_GPU_FULL_SHAPE !== '0');
-const models = plan.models.map((m) => ({ name: m.spec.name, model: benchModelFile(m.spec), recordOnly: m.recordOnly }));
-const result = await measureGpu(await createNodeGPU(), models, plan.options, (s) => console.error(`[bench:gpu] ${s}`));
+const models = plan.models.map((m) => ({ name: m.spec.name, model: benchModelFile(m.spec), recordOnly: m.recordOnly, kernels: m.kernels }));
+const result = await measureGpu(await createNodeGPU(), models, plan.options, (s) => console.error(`[bench:gpu] ${s}`), () => loadavg()[0]!);
 console.log(`# GPU benchmark (Node, Dawn)${plan.quick ? ' — --quick' : ''}\n\n${loadAtStart} at start, ${machineLoad()} at end.\n`);
 console.log(gpuReport(result, nodeHost(), plan.label(result.software)));
 process.exit(0);

@@ -25,6 +25,7 @@ import { MultiEngine, type LoadedModel, type ModelSourceOptions, type ModelSpec 
 
 export type { ModelSourceOptions, ModelSpec } from './openai/multi-engine';
 import { LocalEngine, type EngineTokenizer } from './openai/local-engine';
+import { DEFAULT_SCHEDULER_OPTIONS } from './engine/sched/scheduler';
 import { KV_BLOCK_SIZE, type GpuEntryPoint, type LoadProgress, type ModelRunner, type RunnerFactoryArgs } from './engine/types';
 import { ensureWebGpuGlobals } from './gpu/webgpu-globals';
 import { modelIdFor } from './model-id';
@@ -179,6 +180,17 @@ function doesNotFit(what: string, needBytes: number, leftBytes: number, budgetBy
 /** The engine's one GPU device (WebGPU runners only), created with the first model. */
 type DeviceProvider = () => Promise<SharedGpuDevice>;
 
+/**
+ * What one step can bring under the scheduler's limits (the runner's step buffers are sized
+ * to it at load, #18); undefined for limits the scheduler will refuse (EngineCore says why).
+ */
+function stepCapacityFor(o: CreateEngineOptions): RunnerFactoryArgs['stepCapacity'] {
+  const tokens = o.maxBatchTokens ?? DEFAULT_SCHEDULER_OPTIONS.maxBatchTokens;
+  const sequences = o.maxRunningSequences ?? DEFAULT_SCHEDULER_OPTIONS.maxRunningSequences;
+  if (!Number.isSafeInteger(tokens) || !Number.isSafeInteger(sequences) || tokens < 1 || sequences < 1) return undefined;
+  return { tokens, sampledRows: Math.min(tokens, sequences) };
+}
+
 async function startModel(opened: OpenedModel, kvCacheBytes: number | undefined, options: CreateEngineOptions, device: DeviceProvider): Promise<LoadedModel> {
   const started = performance.now();
   const { gguf, source, spec } = opened;
@@ -194,7 +206,7 @@ async function startModel(opened: OpenedModel, kvCacheBytes: number | undefined,
     const servedConfig = maxLen !== undefined && maxLen > 0 && maxLen < config.contextLength ? { ...config, contextLength: maxLen } : config;
     const args: RunnerFactoryArgs = {
       gguf, modelId: id, source, config: servedConfig, gpu: options.gpu, kvCacheBytes,
-      precision: options.precision ?? 'auto', onProgress: options.onProgress,
+      precision: options.precision ?? 'auto', onProgress: options.onProgress, stepCapacity: stepCapacityFor(options),
     };
     if (!options.createRunner) ensureWebGpuGlobals();
     runner = options.createRunner ? await options.createRunner(args) : await (await import('./gpu/create-runner')).createWebGpuRunner(args, await device());

@@ -2,17 +2,20 @@
 // Chromium page): for each model, through the real runner —
 //   decode tok/s at batch 1 / 16 / 64 (every sequence decodes one token per step),
 //   prefill tok/s of one 512-token step, JS ms to record a step (batch-1 decode, median of
-//   40 recordings that are not submitted, after 10 more: GpuModelRunner.recordOnly), bind groups created
+//   200 recordings that are not submitted, after 50 more: GpuModelRunner.recordOnly), bind groups created
 //   per warm step, dispatches per layer (dry count, step-plan.ts), compiles after load;
 // and with the runner's own kernels on its weights —
 //   matvec GB/s per weight type (one token, weight bytes / time) beside a copy-bandwidth
 //   microbenchmark of the same run (copyBufferToBuffer: 2 × bytes / time): their ratio is
 //   the % of the memory roofline;
 //   decode attention ms at context 128 / 1k / 4k (one token, the model's heads).
+// Each row names its kernel set (src/kernels/README.md): the adapter's own, or one forced
+// (GpuBenchModel.kernels; --quick records the Qwen shape with the GPU set, as a real GPU would).
 // GPU times are wall clock from submit to onSubmittedWorkDone over `reps` dispatches in
 // one submit (median of 3), so launch gaps count, as they do in a step.
 import { GREEDY, KV_BLOCK_SIZE, type SequenceInput, type StepInput } from '../../src/engine/types';
-import { createGpuContext, type DeviceContext } from '../../src/gpu/device';
+import { GpuContext } from '../../src/gpu/context';
+import { createGpuContext } from '../../src/gpu/device';
 import { createGpuRunner, type GpuModelRunner } from '../../src/gpu/runner';
 import { dispatchesPerLayer } from '../../src/gpu/step-plan';
 import type { GpuWeight } from '../../src/gpu/weights';
@@ -24,11 +27,19 @@ import { modelConfigFromGGUF } from '../../src/model/config';
 import { readGGUF } from '../../src/model/gguf/reader';
 import { openSource, type SourceInput } from '../../src/model/gguf/source';
 
+/** The kernels a row runs: the adapter's own ('auto'), or a set forced (GpuContext.software). */
+export type KernelSetChoice = 'auto' | 'gpu' | 'software';
+
 export interface GpuBenchModel {
   name: string;
   model: SourceInput;
-  /** Measure recording only (R, B, D, compiles; one real prefill step): a full-size shape on a software adapter. */
+  /** Measure recording only (R, B, D, compiles; nothing submitted): a full-size shape on a software adapter. */
   recordOnly?: boolean;
+  /**
+   * Default 'auto'. 'gpu' on a software adapter records what a real GPU records (6-7
+   * dispatches per layer); its steps are minutes long there, so only for recordOnly rows.
+   */
+  kernels?: KernelSetChoice;
 }
 
 export interface GpuBenchOptions {
@@ -45,11 +56,15 @@ export interface GpuBenchOptions {
 
 export interface GpuBenchRow {
   model: string;
+  /** The kernel set the row recorded and ran. */
+  kernels: 'gpu' | 'software';
   layers: number;
   loadS: number;
   decodeTokS: Array<{ batch: number; tokS: number }>;
   prefillTokS?: number;
   recordMs: number;
+  /** The machine's 1-minute load when R was measured (Node only: the machine is shared, R is CPU time). */
+  loadAtRecord?: number;
   bindGroupsPerStep: number;
   dispatchesPerLayer: number | undefined;
   dispatchesPerStep: number;
@@ -66,8 +81,8 @@ export interface GpuBenchResult {
 }
 
 /** Recordings of one decode step behind record ms/step (median), after RECORD_WARMUP unmeasured ones (the first makes the program; the JIT settles). */
-const RECORD_ITERATIONS = 40;
-const RECORD_WARMUP = 10;
+const RECORD_ITERATIONS = 200;
+const RECORD_WARMUP = 50;
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
@@ -75,7 +90,7 @@ function median(v: number[]): number {
 }
 
 /** ms per repetition of `record` (reps in one pass, one submit), median of 3, after one warm-up. */
-async function timeGpu(ctx: DeviceContext, record: (enc: KernelEncoder) => void, budgetMs = 200): Promise<number> {
+async function timeGpu(ctx: GpuContext, record: (enc: KernelEncoder) => void, budgetMs = 200): Promise<number> {
   const uniforms = new UniformArena(ctx, 1 << 20, 'bench:uniforms');
   try {
     const run = async (reps: number) => {
@@ -99,7 +114,7 @@ async function timeGpu(ctx: DeviceContext, record: (enc: KernelEncoder) => void,
 }
 
 /** Copy bandwidth in GB/s (read + write), the roofline the matvec numbers are compared to. */
-async function copyBandwidth(ctx: DeviceContext, bytes: number): Promise<number> {
+async function copyBandwidth(ctx: GpuContext, bytes: number): Promise<number> {
   const a = ctx.storage('bench:copy-a', bytes), b = ctx.storage('bench:copy-b', bytes);
   try {
     const run = async (reps: number) => {
@@ -138,7 +153,9 @@ function step(tokens: number[][], starts: number[], blocksPerSeq: number): StepI
   return { tokenIds: Int32Array.from(tokenIds), positions: Int32Array.from(positions), sequences };
 }
 
-async function measureModel(ctx: DeviceContext, m: GpuBenchModel, o: GpuBenchOptions, note: (s: string) => void): Promise<GpuBenchRow> {
+async function measureModel(
+  ctx: GpuContext, m: GpuBenchModel, o: GpuBenchOptions, note: (s: string) => void, loadNow?: () => number,
+): Promise<GpuBenchRow> {
   const t0 = performance.now();
   const source = await openSource(m.model);
   let runner: GpuModelRunner;
@@ -165,7 +182,7 @@ async function measureModel(ctx: DeviceContext, m: GpuBenchModel, o: GpuBenchOpt
     const vocab = c.vocabSize;
     const id = (i: number) => 1 + ((i * 7919) % (vocab - 1));
     const row: GpuBenchRow = {
-      model: m.name, layers: c.numLayers, loadS, decodeTokS: [], recordMs: 0, bindGroupsPerStep: 0,
+      model: m.name, kernels: ctx.software ? 'software' : 'gpu', layers: c.numLayers, loadS, decodeTokS: [], recordMs: 0, bindGroupsPerStep: 0,
       dispatchesPerLayer: dispatchesPerLayer(ctx, c, runner.weights, runner.kvPool), dispatchesPerStep: 0, compilesAfterLoad: 0, matvec: [], attention: [],
     };
     // Recording alone (R, B, D per step): a batch-1 decode recorded RECORD_ITERATIONS times
@@ -173,6 +190,7 @@ async function measureModel(ctx: DeviceContext, m: GpuBenchModel, o: GpuBenchOpt
     const recorded = await runner.recordOnly(step([[id(99)]], [promptLen], blocksPerSeq), RECORD_WARMUP + RECORD_ITERATIONS);
     const warm = recorded.slice(RECORD_WARMUP);
     row.recordMs = median(warm.map((s) => s.recordMs));
+    row.loadAtRecord = loadNow?.();
     row.bindGroupsPerStep = Math.max(...warm.map((s) => s.bindGroupsCreated));
     row.dispatchesPerStep = recorded[0]!.dispatches;
     note(`${m.name}: record ${row.recordMs.toFixed(3)} ms/step (median of ${warm.length}), ${row.dispatchesPerStep} dispatches`);
@@ -213,7 +231,7 @@ async function measureModel(ctx: DeviceContext, m: GpuBenchModel, o: GpuBenchOpt
 }
 
 /** The first weight of each type among the layers' projections and the LM head, as one token's matvec. */
-async function measureMatvec(ctx: DeviceContext, runner: GpuModelRunner): Promise<GpuBenchRow['matvec']> {
+async function measureMatvec(ctx: GpuContext, runner: GpuModelRunner): Promise<GpuBenchRow['matvec']> {
   const byType = new Map<number, GpuWeight>();
   for (const l of runner.weights.layers) {
     for (const w of [l.wqkv, l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown]) if (w && !byType.has(w.type)) byType.set(w.type, w);
@@ -234,7 +252,7 @@ async function measureMatvec(ctx: DeviceContext, runner: GpuModelRunner): Promis
 }
 
 /** One decode token's attention over `context` positions of layer 0's shape (f32 pool, scattered blocks). */
-async function measureAttention(ctx: DeviceContext, runner: GpuModelRunner, contexts: number[]): Promise<GpuBenchRow['attention']> {
+async function measureAttention(ctx: GpuContext, runner: GpuModelRunner, contexts: number[]): Promise<GpuBenchRow['attention']> {
   const c = runner.config;
   const kvDim = c.numKvHeads * c.headDim;
   const maxBlocks = Math.ceil(Math.max(...contexts) / KV_BLOCK_SIZE);
@@ -257,12 +275,20 @@ async function measureAttention(ctx: DeviceContext, runner: GpuModelRunner, cont
   return rows;
 }
 
-export async function measureGpu(gpu: GPU, models: GpuBenchModel[], o: GpuBenchOptions, note: (s: string) => void = () => {}): Promise<GpuBenchResult> {
+/** `loadNow`: the machine's 1-minute load average, where the host can tell (Node). */
+export async function measureGpu(
+  gpu: GPU, models: GpuBenchModel[], o: GpuBenchOptions, note: (s: string) => void = () => {}, loadNow?: () => number,
+): Promise<GpuBenchResult> {
   const ctx = await createGpuContext({ gpu, precision: 'f32' });
   try {
     const copyGbS = await copyBandwidth(ctx, o.copyBytes);
     const rows: GpuBenchRow[] = [];
-    for (const m of models) rows.push(await measureModel(ctx, m, o, note));
+    for (const m of models) {
+      const kernels = m.kernels ?? 'auto';
+      // A forced set gets a context of its own on the same device (pipelines are cached per context).
+      const rowCtx = kernels === 'auto' || (kernels === 'software') === ctx.software ? ctx : new GpuContext(ctx.device, ctx.features, kernels === 'software');
+      rows.push(await measureModel(rowCtx, m, o, note, loadNow));
+    }
     return { adapter: ctx.adapterName, software: ctx.software, copyGbS, rows };
   } finally {
     ctx.destroy();
@@ -299,12 +325,15 @@ export function gpuReport(r: GpuBenchResult, host: string, label: string): strin
     }
     lines.push('');
   }
-  lines.push('| model | layers | dispatches/layer | dispatches/step (decode, batch 1) | bind groups/step after warm-up | record ms/step (batch-1 decode, median) | compiles after load |');
-  lines.push('|---|---|---|---|---|---|---|');
+  const withLoad = r.rows.some((x) => x.loadAtRecord !== undefined);
+  lines.push(`| model | kernel set | layers | dispatches/layer | dispatches/step (decode, batch 1) | bind groups/step after warm-up | record ms/step (batch-1 decode, median) |${withLoad ? ' load (1 min) then |' : ''} compiles after load |`);
+  lines.push(`|---|---|---|---|---|---|---|${withLoad ? '---|' : ''}---|`);
   for (const x of r.rows) {
-    lines.push(`| ${x.model} | ${x.layers} | ${f(x.dispatchesPerLayer, 2)} | ${x.dispatchesPerStep} | ${x.bindGroupsPerStep} | ${f(x.recordMs, 3)} | ${x.compilesAfterLoad} |`);
+    const load = withLoad ? ` ${f(x.loadAtRecord, 1)} |` : '';
+    lines.push(`| ${x.model} | ${x.kernels} | ${x.layers} | ${f(x.dispatchesPerLayer, 2)} | ${x.dispatchesPerStep} | ${x.bindGroupsPerStep} | ${f(x.recordMs, 3)} |${load} ${x.compilesAfterLoad} |`);
   }
-  // The summary: the first model (the Qwen2.5-0.5B shape) for D, B, R; every measured matvec for P.
+  // The summary: the first model (the Qwen2.5-0.5B shape; in --quick on a software adapter,
+  // recorded with the GPU set a real GPU gets) for D, B, R; every measured matvec for P.
   const head = r.rows[0]!;
   if (r.rows.some((x) => x.matvec.length === 0)) lines.push('', 'Rows without throughput columns were measured for recording only (recordings that are not submitted: nothing runs on the adapter).');
   const B = Math.max(...r.rows.map((x) => x.bindGroupsPerStep));

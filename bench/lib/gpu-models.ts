@@ -4,7 +4,7 @@
 // llama.cpp does), and the small shapes of --quick. Generated once per machine into the
 // temp directory (bench/lib/node-bench.ts benchModelFile) and reused by both hosts.
 import type { TestModelOptions } from '../../test/helpers/test-model';
-import type { GpuBenchOptions } from './gpu-measure';
+import type { GpuBenchOptions, KernelSetChoice } from './gpu-measure';
 
 export interface BenchModelSpec {
   name: string;
@@ -37,13 +37,17 @@ export const LLAMA_QUICK: BenchModelSpec = {
 
 export interface GpuBenchPlan {
   quick: boolean;
-  models: Array<{ spec: BenchModelSpec; recordOnly?: boolean }>;
+  models: Array<{ spec: BenchModelSpec; recordOnly?: boolean; kernels?: KernelSetChoice }>;
   options: GpuBenchOptions;
   /** The line under the host that says what ran. */
   label(software: boolean): string;
 }
 
-/** Full (a real GPU) or --quick (SwiftShader; with `fullShapeRecord`, the Qwen shape for recording only). */
+/**
+ * Full (a real GPU) or --quick (SwiftShader; with `fullShapeRecord`, the Qwen shape for
+ * recording only: first with the GPU kernel set forced, as a real GPU records it — the
+ * summary line's R — then with the software set SwiftShader runs, for comparison).
+ */
 export function gpuBenchPlan(quick: boolean, fullShapeRecord: boolean): GpuBenchPlan {
   if (!quick) {
     return {
@@ -55,7 +59,11 @@ export function gpuBenchPlan(quick: boolean, fullShapeRecord: boolean): GpuBench
   }
   return {
     quick,
-    models: [...(fullShapeRecord ? [{ spec: QWEN_05B, recordOnly: true }] : []), { spec: QWEN_QUICK }, { spec: LLAMA_QUICK }],
+    models: [
+      ...(fullShapeRecord ? [{ spec: QWEN_05B, recordOnly: true, kernels: 'gpu' as const }, { spec: QWEN_05B, recordOnly: true, kernels: 'software' as const }] : []),
+      { spec: QWEN_QUICK },
+      { spec: LLAMA_QUICK },
+    ],
     options: { batches: [1, 16], decodeSteps: 4, prefillTokens: 128, attentionContexts: [128, 1024, 4096], copyBytes: 16 << 20 },
     label: (software) => `--quick: small shapes, decode 4 steps per batch size, prefill 128 tokens${fullShapeRecord ? '; the Qwen2.5-0.5B shape for recording only' : ''}.${software ? ' SwiftShader (smoke values).' : ''}`,
   };

@@ -214,4 +214,10 @@ export interface RunnerFactoryArgs {
   kvCacheBytes?: number;
   precision: 'auto' | 'f32' | 'f16';
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * The most tokens and sampled rows one step can bring (the scheduler's maxBatchTokens and
+   * maxRunningSequences): the GPU runner sizes its step buffers to them at load. Absent:
+   * the runner's defaults (the scheduler's defaults).
+   */
+  stepCapacity?: { tokens: number; sampledRows: number };
 }

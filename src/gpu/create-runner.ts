@@ -55,6 +55,7 @@ export async function createWebGpuRunner(args: RunnerFactoryArgs, shared?: Share
       config: args.config,
       kvCacheBytes: args.kvCacheBytes,
       kvType: ctx.precision,
+      stepCapacity: args.stepCapacity,
       ownsContext,
       onProgress,
     });

@@ -3,6 +3,9 @@
 // dequantized on the CPU to f32, since the kernels that read them take plain f32
 // (tensor-loader.ts does both).
 //
+// `dry: true`: the same ModelWeights with nothing read or uploaded (TensorLoader's dry
+// mode): the plan the runner compiles its pipelines from before the upload.
+//
 // Tied embeddings: without `output.weight`, the LM head is the same GpuWeight as
 // `token_embd.weight` (uploaded once).
 //
@@ -73,10 +76,10 @@ export async function loadModelWeights(
   source: ByteSource,
   config: ModelConfig,
   onProgress?: (p: WeightProgress) => void,
-  options: { fuse?: boolean } = {},
+  options: { fuse?: boolean; dry?: boolean } = {},
 ): Promise<ModelWeights> {
   const fuse = options.fuse ?? true;
-  const loader = new TensorLoader(ctx, gguf, source, onProgress);
+  const loader = new TensorLoader(ctx, gguf, source, onProgress, options.dry);
   const owned = loader.owned;
   const matrix = (name: string) => loader.matrix(name);
   const vector = (name: string) => loader.vector(name);
@@ -150,13 +153,11 @@ export async function loadModelWeights(
     }
     if (config.longRope) loader.progressed(loader.info(factorTensor === 'rope_factors_long.weight' ? 'rope_factors_short.weight' : 'rope_factors_long.weight'));
     // Per-pair divisors and linear / YaRN scaling are folded into the table here, once.
-    const ropeTurns = ctx.upload('rope-turns', ropeTurnTableFromFrequencies(ropePairFrequencies(config, freqFactors)));
-    owned.push(ropeTurns);
+    const ropeTurns = loader.table('rope-turns', ropeTurnTableFromFrequencies(ropePairFrequencies(config, freqFactors)));
     const local = localRopeConfig(config);
     let ropeTurnsLocal = ropeTurns;
     if (local !== config) {
-      ropeTurnsLocal = ctx.upload('rope-turns-local', ropeTurnTableFromFrequencies(ropePairFrequencies(local, freqFactors)));
-      owned.push(ropeTurnsLocal);
+      ropeTurnsLocal = loader.table('rope-turns-local', ropeTurnTableFromFrequencies(ropePairFrequencies(local, freqFactors)));
     }
     return {
       tokenEmbedding, layers, outputNorm, output, ropeTurns, ropeTurnsLocal, fileBytes: loader.fileBytes, gpuBytes: loader.gpuBytes,

@@ -96,6 +96,10 @@ export interface StepStats {
   dispatchNs?: Array<{ label: string; ns: number }>;
 }
 
+/** A step's descriptors, made once (record ms/step counts every object a step allocates). */
+const STEP_ENCODER: GPUCommandEncoderDescriptor = { label: 'step' };
+const STEP_PASS: GPUComputePassDescriptor = { label: 'step:forward' };
+
 export class GpuModelRunner implements ModelRunner {
   readonly blockSize = KV_BLOCK_SIZE;
   readonly numKvBlocks: number;
@@ -158,6 +162,7 @@ export class GpuModelRunner implements ModelRunner {
     this.sampler = new Sampler(ctx, { maxRows: this.bufs.sampleCapacity, vocabSize: config.vocabSize });
     this.profiler = new StepProfiler(ctx);
     this.uniforms = this.makeUniformArena(1);
+    this.syncCompilesAtLoad = ctx.pipelineCompiles.sync;
     if (config.pooling) this.embed = (input) => this.exclusive('embed', () => this.runEmbed(input));
   }
 
@@ -208,14 +213,12 @@ export class GpuModelRunner implements ModelRunner {
     return stats;
   }
 
-  /** Compiles (createComputePipelineAsync) every pipeline a step can need; createGpuRunner awaits it. */
+  /**
+   * Compiles what a step can need and this runner's context lacks (nothing after
+   * createGpuRunner, which compiles from the weight plan before the upload).
+   */
   async preparePipelines(): Promise<void> {
-    const missing = collectStepPipelines(this.ctx, this.config, this.weights, this.kvPool);
-    try {
-      await this.ctx.compilePipelines(missing);
-    } catch (e) {
-      throw new RunnerError('model_load_failed', `compiling the step's pipelines failed: ${(e as Error)?.message ?? String(e)}`);
-    }
+    await compileStepPipelines(this.ctx, this.config, this.weights, this.kvPool);
     this.syncCompilesAtLoad = this.ctx.pipelineCompiles.sync;
   }
 
@@ -280,7 +283,9 @@ export class GpuModelRunner implements ModelRunner {
     this.previousRows = 0; // until this step is submitted
     bufs.ensure(T, S, packed.blockTables.length, wantHidden);
     // GPU set: attention split in fixed partitions of the longest context (1: one pass).
-    const attentionParts = stepAttentionParts(this.ctx, Math.max(...input.sequences.map((seq) => seq.contextLength)));
+    let longestContext = 0;
+    for (const seq of input.sequences) longestContext = Math.max(longestContext, seq.contextLength);
+    const attentionParts = stepAttentionParts(this.ctx, longestContext);
     if (attentionParts > 1) {
       bufs.ensureAttentionScratch(attentionParts);
       const plan = { numParts: attentionParts, partLen: ATTENTION_PART_LEN };
@@ -326,7 +331,7 @@ export class GpuModelRunner implements ModelRunner {
     const hiddenBytes = wantHidden ? T * c.dim * 4 : 0;
     const totalBytes = idsBytes + logitsBytes + hiddenBytes;
     try {
-      const encoder = device.createCommandEncoder({ label: 'step' });
+      const encoder = device.createCommandEncoder(STEP_ENCODER);
       const meta = bufs.uploadMeta(encoder, packed);
       bytesUploaded = meta.bytes;
       copyCommands = meta.copies + this.kvPool.encodeCopies(encoder, copies);
@@ -341,7 +346,7 @@ export class GpuModelRunner implements ModelRunner {
         this.programs.clear(); // the sampling dispatches bind a buffer that was just replaced or added
         this.programsSamplerGeneration = this.sampler.generation;
       }
-      const pass = encoder.beginComputePass({ label: 'step:forward' });
+      const pass = encoder.beginComputePass(STEP_PASS);
       enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0, bindGroups: this.bindGroups };
       const key = stepProgramKey(T, S, wantHidden, S > 0 ? sampleRows : undefined, sampling?.args?.processed !== undefined, attentionParts);
       const program = this.profileSteps ? undefined : this.programs.get(key);
@@ -442,17 +447,33 @@ export async function createGpuRunner(o: CreateGpuRunnerOptions): Promise<GpuMod
   const kvPool = new KvPool(o.ctx, o.config, kvCacheBytes, kvType);
   let weights: ModelWeights;
   try {
+    // Every pipeline a step can need, compiled before the first weight byte is read, from a
+    // plan of the weights (the same parts, nothing allocated): no request ever waits for a
+    // compile, and the compiler's working memory (hundreds of MiB on SwiftShader, where it
+    // is host memory, as the weights are) is spent and returned before the weights arrive,
+    // not on top of them (bench/load-memory.ts).
+    const plan = await loadModelWeights(o.ctx, o.gguf, o.source, o.config, undefined, { fuse: o.fuseWeights, dry: true });
+    await compileStepPipelines(o.ctx, o.config, plan, kvPool);
     weights = await loadModelWeights(o.ctx, o.gguf, o.source, o.config, o.onProgress, { fuse: o.fuseWeights });
   } catch (e) {
     kvPool.destroy();
     throw e;
   }
-  const runner = new GpuModelRunner(o.ctx, o.config, weights, kvPool, o.ownsContext, o.stepCapacity);
   try {
-    await runner.preparePipelines(); // no request ever waits for a compile
+    return new GpuModelRunner(o.ctx, o.config, weights, kvPool, o.ownsContext, o.stepCapacity);
   } catch (e) {
-    runner.destroy();
+    weights.destroy();
+    kvPool.destroy();
     throw e;
   }
-  return runner;
+}
+
+/** Compiles (createComputePipelineAsync) every pipeline a step of this model can need that `ctx` lacks. */
+export async function compileStepPipelines(ctx: GpuContext, config: ModelConfig, weights: ModelWeights, pool: KvPool): Promise<void> {
+  const missing = collectStepPipelines(ctx, config, weights, pool);
+  try {
+    await ctx.compilePipelines(missing);
+  } catch (e) {
+    throw new RunnerError('model_load_failed', `compiling the step's pipelines failed: ${(e as Error)?.message ?? String(e)}`);
+  }
 }

@@ -15,6 +15,7 @@ import { KernelArgError } from '../kernels/encoder';
 import { OUT_WORDS, ROW_WORDS, sample } from '../kernels/sample';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext, PipelineRequest } from './context';
+import { dryBuffer } from './dry-buffer';
 import { encodeForward, projectionLayout } from './forward';
 import type { KvPool } from './kv-pool';
 import type { ModelWeights } from './model-weights';
@@ -31,8 +32,7 @@ export function plannedTokenCounts(max = MAX_PLANNED_TOKENS): number[] {
   return [...counts].sort((a, b) => a - b);
 }
 
-/** A buffer that is only a size: kernels check sizes and aliasing, a dry run binds nothing. */
-export const dryBuffer = (label: string, size: number): GPUBuffer => ({ label, size: Math.max(4, Math.ceil(size / 4) * 4), destroy() {} }) as unknown as GPUBuffer;
+export { dryBuffer };
 export const dryAllocator: StepAllocator = (label, size) => dryBuffer(label, size);
 
 export function dryEncoder(ctx: GpuContext): KernelEncoder {

@@ -3,6 +3,11 @@
 // (repacked, streamed by rows), vectors (norms, biases) dequantized to f32 on the CPU, as
 // the kernels that read them take plain f32. Tracks progress and every GPU object it made,
 // so a failed load destroys what it had uploaded.
+//
+// Dry mode (`dry: true`) reads no tensor bytes and allocates nothing: matrices become
+// plannedWeight (the same parts, dry buffers), vectors dry buffers of their f32 size. The
+// runner records its pipeline plan on such weights and compiles it before the upload
+// (runner.ts createGpuRunner), so the compiler's peak never sits on top of the weights.
 import { dequantize } from '../model/gguf/dequant';
 import { GGUFError } from '../model/gguf/errors';
 import { typeName } from '../model/gguf/quant';
@@ -11,7 +16,8 @@ import type { ByteSource, GGUFFile, GGUFTensorInfo } from '../model/gguf/types';
 import type { GpuContext } from './context';
 import { quantLayout, RepackError } from './repack';
 import { RunnerError } from './runner-errors';
-import { uploadConcatenated, uploadTensor, type GpuWeight } from './weights';
+import { dryBuffer } from './dry-buffer';
+import { plannedWeight, uploadConcatenated, uploadTensor, type GpuWeight } from './weights';
 
 export interface WeightProgress {
   loadedBytes: number;
@@ -32,6 +38,8 @@ export class TensorLoader {
     gguf: GGUFFile,
     private readonly source: ByteSource,
     private readonly onProgress?: (p: WeightProgress) => void,
+    /** Plan only: nothing read (but the small f32 tables of vectorF32), nothing allocated. */
+    readonly dry = false,
   ) {
     checkTensorTypes(gguf);
     this.infos = new Map(gguf.tensors.map((t) => [t.name, t]));
@@ -59,7 +67,7 @@ export class TensorLoader {
     const info = this.info(name);
     let w: GpuWeight;
     try {
-      w = await uploadTensor(this.ctx, this.source, info);
+      w = this.dry ? plannedWeight(this.ctx, info.name, info.type, info.shape) : await uploadTensor(this.ctx, this.source, info);
     } catch (e) {
       throw loadFailed(name, e);
     }
@@ -84,14 +92,21 @@ export class TensorLoader {
 
   /** Uploads f32 values computed on the CPU (labelled after the tensor they came from). */
   upload(label: string, values: ArrayBufferView<ArrayBuffer>): GPUBuffer {
-    const buf = this.ctx.upload(`weight:${label}`, values);
-    this.owned.push(buf);
+    const buf = this.table(`weight:${label}`, values);
     this.gpuBytes += buf.size;
     return buf;
   }
 
+  /** A buffer of values computed here (RoPE tables; not counted in gpuBytes), owned like the weights. */
+  table(label: string, values: ArrayBufferView<ArrayBuffer>): GPUBuffer {
+    if (this.dry) return dryBuffer(label, values.byteLength);
+    const buf = this.ctx.upload(label, values);
+    this.owned.push(buf);
+    return buf;
+  }
+
   async vector(name: string): Promise<GPUBuffer> {
-    const buf = this.upload(name, await this.vectorF32(name));
+    const buf = this.upload(name, this.dry ? new Float32Array(elements(this.info(name))) : await this.vectorF32(name));
     this.progressed(this.info(name));
     return buf;
   }
@@ -104,7 +119,9 @@ export class TensorLoader {
     const parts = names.map((n) => this.info(n));
     let w: GpuWeight;
     try {
-      w = await uploadConcatenated(this.ctx, this.source, name, parts);
+      w = this.dry
+        ? plannedWeight(this.ctx, name, parts[0]!.type, [parts[0]!.shape[0]!, parts.reduce((n, p) => n + elements(p) / p.shape[0]!, 0)])
+        : await uploadConcatenated(this.ctx, this.source, name, parts);
     } catch (e) {
       throw loadFailed(name, e);
     }
@@ -123,7 +140,7 @@ export class TensorLoader {
 
   /** The f32 vectors `names` (biases) concatenated into one buffer, in order. */
   async concatenatedVector(name: string, names: string[]): Promise<GPUBuffer> {
-    const values = await Promise.all(names.map((n) => this.vectorF32(n)));
+    const values = this.dry ? [new Float32Array(names.reduce((n, t) => n + elements(this.info(t)), 0))] : await Promise.all(names.map((n) => this.vectorF32(n)));
     const all = new Float32Array(values.reduce((n, v) => n + v.length, 0));
     let at = 0;
     for (const v of values) {
@@ -142,6 +159,11 @@ export class TensorLoader {
   destroyAll(): void {
     this.owned.forEach((o) => o.destroy());
   }
+}
+
+/** Elements of a tensor (the product of its GGUF shape). */
+function elements(info: GGUFTensorInfo): number {
+  return info.shape.reduce((a, b) => a * b, 1);
 }
 
 /** A load failure of tensor `name` as model_load_failed; invalid_weights keeps its own code (and class, across workers). */

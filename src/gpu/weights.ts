@@ -10,6 +10,7 @@ import { assertFiniteWeights } from '../model/gguf/finite';
 import type { ByteSource, GGUFTensorInfo } from '../model/gguf/types';
 import { GGMLType } from '../model/gguf/types';
 import type { GpuContext } from './context';
+import { dryBuffer } from './dry-buffer';
 import type { GpuWeight, WeightPart } from './types';
 import { ggufRowBytes, isHalfWordType, quantLayout, repackedSize, repackRows } from './repack';
 
@@ -67,15 +68,19 @@ function rowsAndCols(name: string, shape: readonly number[]): { rows: number; co
   return { cols: shape[0], rows: shape.slice(1).reduce((a, b) => a * b, 1) };
 }
 
-/** Uploads a tensor whose bytes come from `read`; `shape` in GGUF order. */
-export async function uploadWeight(
-  ctx: GpuContext,
-  name: string,
-  type: GGMLType,
-  shape: readonly number[],
-  read: TensorReader,
-  options: UploadOptions = {},
-): Promise<GpuWeight> {
+/** How a tensor is split into part buffers and read in chunks (uploadWeight, plannedWeight). */
+interface PartPlan {
+  rows: number;
+  cols: number;
+  rowBytes: number;
+  blocksPerRow: number;
+  /** Rows of every part but the last. */
+  rowsPerPart: number;
+  /** Rows read and repacked at a time. */
+  chunkRows: number;
+}
+
+function planParts(ctx: GpuContext, name: string, type: GGMLType, shape: readonly number[], options: UploadOptions): PartPlan {
   const { rows, cols } = rowsAndCols(name, shape);
   const layout = quantLayout(type);
   const rowBytes = ggufRowBytes(type, cols);
@@ -92,6 +97,50 @@ export async function uploadWeight(
   }
   let chunkRows = Math.max(rowAlign, Math.floor((options.chunkBytes ?? DEFAULT_CHUNK_BYTES) / rowBytes));
   chunkRows -= chunkRows % rowAlign;
+  return { rows, cols, rowBytes, blocksPerRow, rowsPerPart, chunkRows };
+}
+
+function weightOf(name: string, type: GGMLType, plan: PartPlan, parts: WeightPart[]): GpuWeight {
+  return {
+    name,
+    type,
+    rows: plan.rows,
+    cols: plan.cols,
+    parts,
+    fileBytes: plan.rows * plan.rowBytes,
+    gpuBytes: parts.reduce((s, p) => s + p.buffer.size, 0),
+    destroy: () => parts.forEach((p) => p.buffer.destroy()),
+  };
+}
+
+/**
+ * The weight uploadWeight would make, with dry buffers (dry-buffer.ts) of the same sizes
+ * and nothing read or allocated: what the runner records its pipeline plan with before
+ * the first byte is uploaded (runner.ts createGpuRunner).
+ */
+export function plannedWeight(ctx: GpuContext, name: string, type: GGMLType, shape: readonly number[], options: UploadOptions = {}): GpuWeight {
+  const plan = planParts(ctx, name, type, shape, options);
+  const parts: WeightPart[] = [];
+  for (let rowStart = 0; rowStart < plan.rows; rowStart += plan.rowsPerPart) {
+    const partRows = Math.min(plan.rowsPerPart, plan.rows - rowStart);
+    const { totalWords, scaleOffsetWords } = repackedSize(type, partRows, plan.cols);
+    parts.push({ buffer: dryBuffer(`weight:${name}:part${parts.length}`, totalWords * 4), rowStart, rows: partRows, scaleOffsetWords, byteLength: totalWords * 4 });
+  }
+  return weightOf(name, type, plan, parts);
+}
+
+/** Uploads a tensor whose bytes come from `read`; `shape` in GGUF order. */
+export async function uploadWeight(
+  ctx: GpuContext,
+  name: string,
+  type: GGMLType,
+  shape: readonly number[],
+  read: TensorReader,
+  options: UploadOptions = {},
+): Promise<GpuWeight> {
+  const plan = planParts(ctx, name, type, shape, options);
+  const { rows, cols, rowBytes, blocksPerRow, rowsPerPart, chunkRows } = plan;
+  const layout = quantLayout(type);
 
   const parts: WeightPart[] = [];
   try {
@@ -123,22 +172,12 @@ export async function uploadWeight(
     throw e;
   }
 
-  const fileBytes = rows * rowBytes;
-  const gpuBytes = parts.reduce((s, p) => s + p.buffer.size, 0);
+  const weight = weightOf(name, type, plan, parts);
   // Invariant of the layouts in repack.ts, not an input error.
-  if (gpuBytes > fileBytes * MAX_GPU_BYTES_RATIO + 8 * parts.length) {
-    throw new Error(`internal: ${name} takes ${gpuBytes} B on the GPU for ${fileBytes} B in the file`);
+  if (weight.gpuBytes > weight.fileBytes * MAX_GPU_BYTES_RATIO + 8 * parts.length) {
+    throw new Error(`internal: ${name} takes ${weight.gpuBytes} B on the GPU for ${weight.fileBytes} B in the file`);
   }
-  return {
-    name,
-    type,
-    rows,
-    cols,
-    parts,
-    fileBytes,
-    gpuBytes,
-    destroy: () => parts.forEach((p) => p.buffer.destroy()),
-  };
+  return weight;
 }
 
 /**
