@@ -67,6 +67,15 @@ function rowsAndCols(name: string, shape: readonly number[]): { rows: number; co
   return { cols: shape[0], rows: shape.slice(1).reduce((a, b) => a * b, 1) };
 }
 
+/**
+ * Bytes of a part buffer holding `words`: rounded up to 16, since the GPU-set matvec also
+ * binds the part as array<vec4<u32>> (matmul-dequant-common.wgsl `w4`), whose last element
+ * must be whole for the last words to be read (the padding is zeros).
+ */
+export function partBufferBytes(words: number): number {
+  return Math.ceil(words / 4) * 16;
+}
+
 /** Uploads a tensor whose bytes come from `read`; `shape` in GGUF order. */
 export async function uploadWeight(
   ctx: GpuContext,
@@ -84,8 +93,9 @@ export async function uploadWeight(
   // word) and F16/BF16 halves start on a word boundary.
   const rowAlign = blocksPerRow % 2 === 1 ? 2 : 1;
   const maxPartBytes = options.maxPartBytes ?? Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
-  // Repacked rows take rowBytes each plus ≤ 8 bytes of word rounding per part.
-  let rowsPerPart = Math.floor((maxPartBytes - 8) / rowBytes);
+  // Repacked rows take rowBytes each plus ≤ 8 bytes of word rounding per part, and the
+  // buffer is padded to 16 bytes (partBufferBytes), so count in whole 16-byte units.
+  let rowsPerPart = Math.floor((Math.floor(maxPartBytes / 16) * 16 - 8) / rowBytes);
   if (rowsPerPart > rowAlign) rowsPerPart -= rowsPerPart % rowAlign;
   if (rowsPerPart < rowAlign) {
     throw new WeightError('tensor_too_large', `tensor ${name}: one row (${rowBytes} B) does not fit a ${maxPartBytes} B binding`);
@@ -98,7 +108,7 @@ export async function uploadWeight(
     for (let rowStart = 0; rowStart < rows; rowStart += rowsPerPart) {
       const partRows = Math.min(rowsPerPart, rows - rowStart);
       const { totalWords, scaleOffsetWords } = repackedSize(type, partRows, cols);
-      const buffer = ctx.storage(`weight:${name}:part${parts.length}`, totalWords * 4);
+      const buffer = ctx.storage(`weight:${name}:part${parts.length}`, partBufferBytes(totalWords));
       parts.push({ buffer, rowStart, rows: partRows, scaleOffsetWords, byteLength: totalWords * 4 });
       for (let r = 0; r < partRows; r += chunkRows) {
         const n = Math.min(chunkRows, partRows - r);
@@ -126,7 +136,7 @@ export async function uploadWeight(
   const fileBytes = rows * rowBytes;
   const gpuBytes = parts.reduce((s, p) => s + p.buffer.size, 0);
   // Invariant of the layouts in repack.ts, not an input error.
-  if (gpuBytes > fileBytes * MAX_GPU_BYTES_RATIO + 8 * parts.length) {
+  if (gpuBytes > fileBytes * MAX_GPU_BYTES_RATIO + 20 * parts.length) {
     throw new Error(`internal: ${name} takes ${gpuBytes} B on the GPU for ${fileBytes} B in the file`);
   }
   return {
