@@ -68,9 +68,9 @@ function rowsAndCols(name: string, shape: readonly number[]): { rows: number; co
 }
 
 /**
- * Bytes of a part buffer holding `words`: rounded up to 16, since the GPU-set matvec also
- * binds the part as array<vec4<u32>> (matmul-dequant-common.wgsl `w4`), whose last element
- * must be whole for the last words to be read (the padding is zeros).
+ * Bytes of a part buffer holding `words`: rounded up to 16 (zeros), since the GPU-set matvec
+ * also binds the part as array<vec4<u32>> (matmul-dequant-common.wgsl `w4`): a binding of it
+ * needs at least 16 B (a tiny tensor has fewer), and every word then lies in a whole vec4.
  */
 export function partBufferBytes(words: number): number {
   return Math.ceil(words / 4) * 16;

@@ -4,7 +4,7 @@
 // repack is its own exact inverse, every unit's quants start on a 16-byte boundary, and
 // the Q4_K/Q5_K scale rewrite covers all 2^12 (sc, m) pairs of a sub-block.
 import { describe, expect, it } from 'vitest';
-import { repackRows, unrepackRows } from '../../../src/gpu/repack';
+import { quantLayout, repackRows, unrepackRows } from '../../../src/gpu/repack';
 import { blockShuffle } from '../../../src/gpu/repack-units';
 import { GGMLType } from '../../../src/model/gguf/types';
 import { dequantRef, f16ToF32, randomTensorBytes } from '../../gpu/matmul-fixtures';
@@ -69,17 +69,17 @@ describe('per-unit K-quant layouts', () => {
   });
 
   it('every unit of every 16-byte-loaded type starts on a 16-byte boundary', () => {
-    // [type, words per block, word of unit s's quants within the block]
-    const units: [GGMLType, number, (s: number) => number][] = [
-      [GGMLType.Q8_0, 8, () => 0],
-      [GGMLType.Q4_0, 4, () => 0],
-      [GGMLType.IQ4_NL, 4, () => 0],
-      [GGMLType.Q4_K, 36, (s) => 4 + 4 * s],
-      [GGMLType.Q5_K, 44, (s) => 12 + 4 * s],
-      [GGMLType.Q6_K, 52, (s) => 4 * s],
+    // [type, word of unit s's quants within the block (as the reader above and the WGSL read it)]
+    const units: [GGMLType, (s: number) => number][] = [
+      [GGMLType.Q8_0, () => 0],
+      [GGMLType.Q4_0, () => 0],
+      [GGMLType.IQ4_NL, () => 0],
+      [GGMLType.Q4_K, (s) => 4 + 4 * s],
+      [GGMLType.Q5_K, (s) => 12 + 4 * s],
+      [GGMLType.Q6_K, (s) => 4 * s],
     ];
-    for (const [type, blockWords, unitWord] of units) {
-      expect(blockWords % 4, GGMLType[type]).toBe(0);
+    for (const [type, unitWord] of units) {
+      expect(quantLayout(type).blockWords % 4, GGMLType[type]).toBe(0);
       for (let s = 0; s < 8; s++) expect(unitWord(s) % 4, GGMLType[type]).toBe(0);
     }
   });
