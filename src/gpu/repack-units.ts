@@ -23,10 +23,11 @@ import { GGMLType } from '../model/gguf/types';
 export interface BlockShuffle {
   /** Bytes per block that are reordered (segment 0 of the block). */
   readonly bytes: number;
-  /** GGUF order → per-unit order (src, dst: `bytes` long, distinct). */
-  pack(src: Uint8Array, dst: Uint8Array): void;
+  /** GGUF order (`bytes` at src[from]) → per-unit order (at dst[to]); distinct arrays. Offsets,
+   * not subarrays: a subarray per block was most of the load's repack time. */
+  pack(src: Uint8Array, from: number, dst: Uint8Array, to: number): void;
   /** Per-unit order → GGUF order. */
-  unpack(src: Uint8Array, dst: Uint8Array): void;
+  unpack(src: Uint8Array, from: number, dst: Uint8Array, to: number): void;
 }
 
 // ggml's get_scale_min_k4 over all 8 sub-blocks: 12 packed bytes at `o` → (sc, m) 6-bit.
@@ -87,94 +88,86 @@ function unpackNibblesK(src: Uint8Array, from: number, dst: Uint8Array, to: numb
   }
 }
 
-function headerPack(src: Uint8Array, dst: Uint8Array): void {
-  dst.set(src.subarray(0, 4)); // d, dmin
-  unpackScales12(src, 4, sc8, m8);
-  writeScalesUnit(sc8, m8, dst, 4);
+function headerPack(src: Uint8Array, from: number, dst: Uint8Array, to: number): void {
+  for (let i = 0; i < 4; i++) dst[to + i] = src[from + i]; // d, dmin
+  unpackScales12(src, from + 4, sc8, m8);
+  writeScalesUnit(sc8, m8, dst, to + 4);
 }
 
-function headerUnpack(src: Uint8Array, dst: Uint8Array): void {
-  dst.set(src.subarray(0, 4));
-  readScalesUnit(src, 4, sc8, m8);
-  packScales12(sc8, m8, dst, 4);
+function headerUnpack(src: Uint8Array, from: number, dst: Uint8Array, to: number): void {
+  for (let i = 0; i < 4; i++) dst[to + i] = src[from + i];
+  readScalesUnit(src, from + 4, sc8, m8);
+  packScales12(sc8, m8, dst, to + 4);
 }
 
 const Q4_K: BlockShuffle = {
   bytes: 144,
-  pack(src, dst) {
-    headerPack(src, dst);
-    packNibblesK(src, 16, dst, 16);
+  pack(src, from, dst, to) {
+    headerPack(src, from, dst, to);
+    packNibblesK(src, from + 16, dst, to + 16);
   },
-  unpack(src, dst) {
-    headerUnpack(src, dst);
-    unpackNibblesK(src, 16, dst, 16);
+  unpack(src, from, dst, to) {
+    headerUnpack(src, from, dst, to);
+    unpackNibblesK(src, from + 16, dst, to + 16);
   },
 };
 
 // Q5_K qh: GGUF byte i (of 32, at 16) bit s ↔ unit word s (at 16 + 4s) bit i.
 const Q5_K: BlockShuffle = {
   bytes: 176,
-  pack(src, dst) {
-    headerPack(src, dst);
+  pack(src, from, dst, to) {
+    headerPack(src, from, dst, to);
     for (let s = 0; s < 8; s++) {
       let word = 0;
-      for (let i = 0; i < 32; i++) word |= ((src[16 + i] >> s) & 1) << i;
-      for (let b = 0; b < 4; b++) dst[16 + 4 * s + b] = (word >>> (8 * b)) & 255;
+      for (let i = 0; i < 32; i++) word |= ((src[from + 16 + i] >> s) & 1) << i;
+      for (let b = 0; b < 4; b++) dst[to + 16 + 4 * s + b] = (word >>> (8 * b)) & 255;
     }
-    packNibblesK(src, 48, dst, 48);
+    packNibblesK(src, from + 48, dst, to + 48);
   },
-  unpack(src, dst) {
-    headerUnpack(src, dst);
+  unpack(src, from, dst, to) {
+    headerUnpack(src, from, dst, to);
     for (let i = 0; i < 32; i++) {
       let byte = 0;
-      for (let s = 0; s < 8; s++) byte |= ((src[16 + 4 * s + (i >> 3)] >> (i & 7)) & 1) << s;
-      dst[16 + i] = byte;
+      for (let s = 0; s < 8; s++) byte |= ((src[from + 16 + 4 * s + (i >> 3)] >> (i & 7)) & 1) << s;
+      dst[to + 16 + i] = byte;
     }
-    unpackNibblesK(src, 48, dst, 48);
+    unpackNibblesK(src, from + 48, dst, to + 48);
   },
 };
 
 // Q6_K element (sub-block s = 4h + g, i): GGUF low nibble at ql[64h + 32(g & 1) + i] (high
 // nibble when g >= 2), 2 high bits at qh[32h + i] >> 2g. ql at 0, qh at 128, scales at 192.
-function q6Low(src: Uint8Array, s: number, i: number): number {
-  const h = s >> 2;
-  const g = s & 3;
-  return (src[64 * h + 32 * (g & 1) + i] >> (g >= 2 ? 4 : 0)) & 15;
-}
-
-function q6HighAt(s: number, i: number): { byte: number; shift: number } {
-  return { byte: 128 + 8 * s + 4 * ((i >> 2) & 1) + (i & 3), shift: 2 * (i >> 3) };
-}
+// Unit layout: high bits of element i of sub-block s at byte 128 + 8s + Q6_HIGH_BYTE[i], bit
+// 2(i >> 3).
+const Q6_HIGH_BYTE = Uint8Array.from({ length: 32 }, (_, i) => 4 * ((i >> 2) & 1) + (i & 3));
 
 const Q6_K: BlockShuffle = {
   bytes: 208,
-  pack(src, dst) {
-    dst.fill(0, 0, 192);
+  pack(src, from, dst, to) {
+    dst.fill(0, to, to + 192);
     for (let s = 0; s < 8; s++) {
-      const h = s >> 2;
-      const g = s & 3;
-      for (let i = 0; i < 16; i++) dst[16 * s + i] = q6Low(src, s, i) | (q6Low(src, s, i + 16) << 4);
-      for (let i = 0; i < 32; i++) {
-        const at = q6HighAt(s, i);
-        dst[at.byte] |= ((src[128 + 32 * h + i] >> (2 * g)) & 3) << at.shift;
-      }
+      const ql = from + 64 * (s >> 2) + 32 * (s & 1);
+      const lowShift = (s & 3) >= 2 ? 4 : 0;
+      for (let i = 0; i < 16; i++) dst[to + 16 * s + i] = ((src[ql + i] >> lowShift) & 15) | (((src[ql + i + 16] >> lowShift) & 15) << 4);
+      const qh = from + 128 + 32 * (s >> 2);
+      const g2 = 2 * (s & 3);
+      for (let i = 0; i < 32; i++) dst[to + 128 + 8 * s + Q6_HIGH_BYTE[i]] |= ((src[qh + i] >> g2) & 3) << (2 * (i >> 3));
     }
-    dst.set(src.subarray(192, 208), 192);
+    for (let i = 192; i < 208; i++) dst[to + i] = src[from + i];
   },
-  unpack(src, dst) {
-    dst.fill(0, 0, 192);
+  unpack(src, from, dst, to) {
+    dst.fill(0, to, to + 192);
     for (let s = 0; s < 8; s++) {
-      const h = s >> 2;
-      const g = s & 3;
-      const lowShift = g >= 2 ? 4 : 0;
+      const ql = to + 64 * (s >> 2) + 32 * (s & 1);
+      const lowShift = (s & 3) >= 2 ? 4 : 0;
+      const qh = to + 128 + 32 * (s >> 2);
+      const g2 = 2 * (s & 3);
       for (let i = 0; i < 32; i++) {
-        const low = (src[16 * s + (i & 15)] >> (i >= 16 ? 4 : 0)) & 15;
-        dst[64 * h + 32 * (g & 1) + i] |= low << lowShift;
-        const at = q6HighAt(s, i);
-        dst[128 + 32 * h + i] |= ((src[at.byte] >> at.shift) & 3) << (2 * g);
+        dst[ql + i] |= ((src[from + 16 * s + (i & 15)] >> (i >= 16 ? 4 : 0)) & 15) << lowShift;
+        dst[qh + i] |= ((src[from + 128 + 8 * s + Q6_HIGH_BYTE[i]] >> (2 * (i >> 3))) & 3) << g2;
       }
     }
-    dst.set(src.subarray(192, 208), 192);
+    for (let i = 192; i < 208; i++) dst[to + i] = src[from + i];
   },
 };
 

@@ -144,9 +144,8 @@ export function repackRows(type: GGMLType, bytes: Uint8Array, rows: number, cols
       const src = b * l.blockBytes;
       // segment 0: every byte of the block except the two bytes of d (first or last), in order
       const from = l.dByteOffset === 0 ? src + 2 : src;
-      const seg0 = bytes.subarray(from, from + qBytes);
-      if (shuffle) shuffle.pack(seg0, out.subarray(b * qBytes, (b + 1) * qBytes));
-      else out.set(seg0, b * qBytes);
+      if (shuffle) shuffle.pack(bytes, from, out, b * qBytes);
+      else out.set(bytes.subarray(from, from + qBytes), b * qBytes);
       if (l.dByteOffset < 0) continue;
       const d = src + l.dByteOffset;
       out[scaleBase + 2 * b] = bytes[d];
@@ -174,10 +173,9 @@ export function unrepackRows(type: GGMLType, words: Uint32Array, rows: number, c
   const scaleBase = scaleOffsetWords * 4;
   for (let b = 0; b < numBlocks; b++) {
     const dst = b * l.blockBytes;
-    const q = src.subarray(b * qBytes, (b + 1) * qBytes);
     const to = l.dByteOffset === 0 ? dst + 2 : dst;
-    if (shuffle) shuffle.unpack(q, out.subarray(to, to + qBytes));
-    else out.set(q, to);
+    if (shuffle) shuffle.unpack(src, b * qBytes, out, to);
+    else out.set(src.subarray(b * qBytes, (b + 1) * qBytes), to);
     if (l.dByteOffset < 0) continue;
     const d = dst + l.dByteOffset;
     out[d] = src[scaleBase + 2 * b];

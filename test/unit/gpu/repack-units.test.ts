@@ -105,13 +105,13 @@ describe('per-unit K-quant layouts', () => {
         src[8 + j] = m[j] | ((m[j + 4] >> 4) << 6);
         src[12 + j] = (sc[j + 4] & 15) | ((m[j + 4] & 15) << 4);
       }
-      shuffle.pack(src, mid);
+      shuffle.pack(src, 0, mid, 0);
       for (let s = 0; s < 8; s++) {
         const b = mid[4 + s];
         const got = [b & 63, ((mid[12 + (s >> 1)] >> (4 * (s & 1))) & 15) | ((b >> 6) << 4)];
         if (got[0] !== sc[s] || got[1] !== m[s]) wrong.push(`v=${v} s=${s}: ${got} for ${sc[s]},${m[s]}`);
       }
-      shuffle.unpack(mid, back);
+      shuffle.unpack(mid, 0, back, 0);
       if (back.subarray(4, 16).some((x, j) => x !== src[4 + j])) wrong.push(`v=${v}: GGUF scales not restored`);
     }
     expect(wrong.slice(0, 5)).toEqual([]);
