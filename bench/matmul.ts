@@ -8,6 +8,8 @@
 // In parentheses: this process's CPU time per dispatch — with a software adapter
 // (SwiftShader runs in-process) it stays meaningful when other work shares the cores.
 // Default shapes are small enough for a software adapter; --large uses 4096×4096.
+// --matvec times only the matrix × vector at T=1 (the decode kernel; the T=64 columns
+// take minutes per type on a software adapter); --types=Q4_K,Q6_K picks weight types.
 import { createGpuContext } from '../src/gpu/device';
 import { createNodeGPU } from '../src/gpu/node-gpu';
 import { uploadWeightBytes, type GpuWeight } from '../src/gpu/weights';
@@ -21,10 +23,19 @@ const K = LARGE ? 4096 : 1024;
 const N = LARGE ? 4096 : 1024;
 const PREFILL_T = 64;
 const RUNS = 3;
-const TYPES = [
+const MATVEC_ONLY = process.argv.includes('--matvec');
+const ALL_TYPES = [
   GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.IQ4_NL,
   GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.IQ4_XS,
 ];
+const typesArg = process.argv.find((a) => a.startsWith('--types='));
+const TYPES = typesArg
+  ? typesArg.slice('--types='.length).split(',').map((name) => {
+      const t = ALL_TYPES.find((type) => GGMLType[type] === name.toUpperCase());
+      if (t === undefined) throw new Error(`--types: unknown weight type ${name}`);
+      return t;
+    })
+  : ALL_TYPES;
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
@@ -73,14 +84,16 @@ async function main(): Promise<void> {
   for (const type of TYPES) {
     const weight = await uploadWeightBytes(ctx, `bench-${GGMLType[type]}`, type, [K, N], quantize(type, values));
     const vecMs = await measure(weight, 1, 'vec');
-    const tiledMs = await measure(weight, PREFILL_T, 'tiled');
-    const vecPrefillMs = await measure(weight, PREFILL_T, 'vec');
     const gflops = (T: number, t: Timing) => (matmulFlops(weight, T) / (t.wallMs * 1e6)).toFixed(3);
     const ms = (t: Timing) => `${t.wallMs.toFixed(2)} (${t.cpuMs.toFixed(2)})`;
-    console.log(
-      `| ${GGMLType[type]} | ${ms(vecMs)} | ${gflops(1, vecMs)} | ${(weight.gpuBytes / (vecMs.wallMs * 1e6)).toFixed(3)} | ` +
-        `${ms(tiledMs)} | ${gflops(PREFILL_T, tiledMs)} | ${gflops(PREFILL_T, vecPrefillMs)} |`,
-    );
+    const vecCols = `| ${GGMLType[type]} | ${ms(vecMs)} | ${gflops(1, vecMs)} | ${(weight.gpuBytes / (vecMs.wallMs * 1e6)).toFixed(3)} |`;
+    if (MATVEC_ONLY) {
+      console.log(`${vecCols} – | – | – |`);
+    } else {
+      const tiledMs = await measure(weight, PREFILL_T, 'tiled');
+      const vecPrefillMs = await measure(weight, PREFILL_T, 'vec');
+      console.log(`${vecCols} ${ms(tiledMs)} | ${gflops(PREFILL_T, tiledMs)} | ${gflops(PREFILL_T, vecPrefillMs)} |`);
+    }
     weight.destroy();
   }
   uniforms.destroy();

@@ -17,14 +17,20 @@
 //   Q5_1   | 32, 24               | 6 words: the block as is (aligned)     | —
 //   Q2_K   | 256, 84              | 21 words: the block as is (aligned)    | —
 //   Q3_K   | 256, 110             | 27 words: hmask[32] qs[64] scales[12]  | f16 d, two blocks per word
-//   Q4_K   | 256, 144             | 36 words: the block as is (aligned)    | —
-//   Q5_K   | 256, 176             | 44 words: the block as is (aligned)    | —
-//   Q6_K   | 256, 210             | 52 words: ql[128] qh[64] scales[16]    | f16 d, two blocks per word
+//   Q4_K   | 256, 144             | 36 words: the block, reordered per unit | —
+//   Q5_K   | 256, 176             | 44 words: the block, reordered per unit | —
+//   Q6_K   | 256, 210             | 52 words: ql qh scales, reordered p. u. | f16 d, two blocks per word
 //   IQ4_XS | 256, 136             | 34 words: the block as is (aligned)    | —
+//
+// Q4_K, Q5_K and Q6_K blocks are then reordered in place into per-unit layouts (one
+// aligned vec4<u32> of quants per 32 weights, scales decodable per sub-block; see
+// repack-units.ts), so the GPU-set matvec reads a unit with 16-byte loads. Every block
+// starts on a 16-byte boundary (Q8_0: 2 vec4, Q4_0/IQ4_NL: 1, Q4_K: 9, Q5_K: 11, Q6_K: 13).
 //
 // Repacked size is the GGUF size rounded up to one word (plus one word of scales
 // when the block count is odd), so GPU weight memory ≈ 1.00 × file bytes.
 import { GGMLType } from '../model/gguf/types';
+import { blockShuffle } from './repack-units';
 
 export interface QuantLayout {
   type: GGMLType;
@@ -69,6 +75,8 @@ for (const l of Object.values(LAYOUTS)) {
   if (l.blockElems === 1) continue;
   const movedBytes = l.dByteOffset < 0 ? 0 : 2;
   if (l.blockWords * 4 !== l.blockBytes - movedBytes) throw new Error(`${GGMLType[l.type]} layout: ${l.blockWords} words for a ${l.blockBytes} B block`);
+  const shuffle = blockShuffle(l.type);
+  if (shuffle && shuffle.bytes !== l.blockWords * 4) throw new Error(`${GGMLType[l.type]} reorder: ${shuffle.bytes} B for ${l.blockWords} words`);
 }
 
 export class RepackError extends Error {
@@ -125,18 +133,21 @@ export function repackRows(type: GGMLType, bytes: Uint8Array, rows: number, cols
   const { totalWords, scaleOffsetWords } = repackedSize(type, rows, cols);
   const out = new Uint8Array(totalWords * 4);
   const numBlocks = (rows * cols) / l.blockElems;
-  if (l.dByteOffset < 0) {
-    // F32, F16, BF16 and the word-aligned blocks (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K, IQ4_XS): copy.
+  const shuffle = blockShuffle(type);
+  if (l.dByteOffset < 0 && !shuffle) {
+    // F32, F16, BF16 and the word-aligned blocks (Q4_1, Q5_1, Q2_K, IQ4_XS): copy.
     out.set(bytes);
   } else {
     const qBytes = l.blockWords * 4; // bytes of segment 0 per block
     const scaleBase = scaleOffsetWords * 4;
     for (let b = 0; b < numBlocks; b++) {
       const src = b * l.blockBytes;
+      // segment 0: every byte of the block except the two bytes of d (first or last), in order
+      const from = l.dByteOffset === 0 ? src + 2 : src;
+      if (shuffle) shuffle.pack(bytes, from, out, b * qBytes);
+      else out.set(bytes.subarray(from, from + qBytes), b * qBytes);
+      if (l.dByteOffset < 0) continue;
       const d = src + l.dByteOffset;
-      // segment 0: every byte of the block except the two bytes of d, in order
-      if (l.dByteOffset === 0) out.set(bytes.subarray(src + 2, src + l.blockBytes), b * qBytes);
-      else out.set(bytes.subarray(src, d), b * qBytes);
       out[scaleBase + 2 * b] = bytes[d];
       out[scaleBase + 2 * b + 1] = bytes[d + 1];
     }
@@ -153,7 +164,8 @@ export function unrepackRows(type: GGMLType, words: Uint32Array, rows: number, c
   const src = new Uint8Array(words.buffer, words.byteOffset, totalWords * 4);
   const out = new Uint8Array(rows * rowBytes);
   const numBlocks = (rows * cols) / l.blockElems;
-  if (l.dByteOffset < 0) {
+  const shuffle = blockShuffle(type);
+  if (l.dByteOffset < 0 && !shuffle) {
     out.set(src.subarray(0, out.length));
     return out;
   }
@@ -161,10 +173,11 @@ export function unrepackRows(type: GGMLType, words: Uint32Array, rows: number, c
   const scaleBase = scaleOffsetWords * 4;
   for (let b = 0; b < numBlocks; b++) {
     const dst = b * l.blockBytes;
+    const to = l.dByteOffset === 0 ? dst + 2 : dst;
+    if (shuffle) shuffle.unpack(src, b * qBytes, out, to);
+    else out.set(src.subarray(b * qBytes, (b + 1) * qBytes), to);
+    if (l.dByteOffset < 0) continue;
     const d = dst + l.dByteOffset;
-    const q = src.subarray(b * qBytes, (b + 1) * qBytes);
-    if (l.dByteOffset === 0) out.set(q, dst + 2);
-    else out.set(q, dst);
     out[d] = src[scaleBase + 2 * b];
     out[d + 1] = src[scaleBase + 2 * b + 1];
   }

@@ -6,7 +6,7 @@ import type { GGMLType } from '../model/gguf/types';
 export type { GpuContext, GpuFeatures } from './context';
 
 export interface WeightPart {
-  /** [words] u32, repacked rows [rowStart, rowStart + rows). */
+  /** [words] u32, repacked rows [rowStart, rowStart + rows); its size rounded up to 16 B (zeros), as the GPU-set matvec also binds it as vec4<u32>. */
   buffer: GPUBuffer;
   rowStart: number;
   rows: number;

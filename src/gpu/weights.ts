@@ -68,6 +68,15 @@ function rowsAndCols(name: string, shape: readonly number[]): { rows: number; co
   return { cols: shape[0], rows: shape.slice(1).reduce((a, b) => a * b, 1) };
 }
 
+/**
+ * Bytes of a part buffer holding `words`: rounded up to 16 (zeros), since the GPU-set matvec
+ * also binds the part as array<vec4<u32>> (matmul-dequant-common.wgsl `w4`): a binding of it
+ * needs at least 16 B (a tiny tensor has fewer), and every word then lies in a whole vec4.
+ */
+export function partBufferBytes(words: number): number {
+  return Math.ceil(words / 4) * 16;
+}
+
 /** How a tensor is split into part buffers and read in chunks (uploadWeight, plannedWeight). */
 interface PartPlan {
   rows: number;
@@ -89,8 +98,9 @@ function planParts(ctx: GpuContext, name: string, type: GGMLType, shape: readonl
   // word) and F16/BF16 halves start on a word boundary.
   const rowAlign = blocksPerRow % 2 === 1 ? 2 : 1;
   const maxPartBytes = options.maxPartBytes ?? Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
-  // Repacked rows take rowBytes each plus ≤ 8 bytes of word rounding per part.
-  let rowsPerPart = Math.floor((maxPartBytes - 8) / rowBytes);
+  // Repacked rows take rowBytes each plus ≤ 8 bytes of word rounding per part, and the
+  // buffer is padded to 16 bytes (partBufferBytes), so count in whole 16-byte units.
+  let rowsPerPart = Math.floor((Math.floor(maxPartBytes / 16) * 16 - 8) / rowBytes);
   if (rowsPerPart > rowAlign) rowsPerPart -= rowsPerPart % rowAlign;
   if (rowsPerPart < rowAlign) {
     throw new WeightError('tensor_too_large', `tensor ${name}: one row (${rowBytes} B) does not fit a ${maxPartBytes} B binding`);
@@ -124,7 +134,7 @@ export function plannedWeight(ctx: GpuContext, name: string, type: GGMLType, sha
   for (let rowStart = 0; rowStart < plan.rows; rowStart += plan.rowsPerPart) {
     const partRows = Math.min(plan.rowsPerPart, plan.rows - rowStart);
     const { totalWords, scaleOffsetWords } = repackedSize(type, partRows, plan.cols);
-    parts.push({ buffer: dryBuffer(`weight:${name}:part${parts.length}`, totalWords * 4), rowStart, rows: partRows, scaleOffsetWords, byteLength: totalWords * 4 });
+    parts.push({ buffer: dryBuffer(`weight:${name}:part${parts.length}`, partBufferBytes(totalWords)), rowStart, rows: partRows, scaleOffsetWords, byteLength: totalWords * 4 });
   }
   return weightOf(name, type, plan, parts);
 }
@@ -147,7 +157,7 @@ export async function uploadWeight(
     for (let rowStart = 0; rowStart < rows; rowStart += rowsPerPart) {
       const partRows = Math.min(rowsPerPart, rows - rowStart);
       const { totalWords, scaleOffsetWords } = repackedSize(type, partRows, cols);
-      const buffer = ctx.storage(`weight:${name}:part${parts.length}`, totalWords * 4);
+      const buffer = ctx.storage(`weight:${name}:part${parts.length}`, partBufferBytes(totalWords));
       parts.push({ buffer, rowStart, rows: partRows, scaleOffsetWords, byteLength: totalWords * 4 });
       for (let r = 0; r < partRows; r += chunkRows) {
         const n = Math.min(chunkRows, partRows - r);
@@ -174,7 +184,7 @@ export async function uploadWeight(
 
   const weight = weightOf(name, type, plan, parts);
   // Invariant of the layouts in repack.ts, not an input error.
-  if (weight.gpuBytes > weight.fileBytes * MAX_GPU_BYTES_RATIO + 8 * parts.length) {
+  if (weight.gpuBytes > weight.fileBytes * MAX_GPU_BYTES_RATIO + 20 * parts.length) {
     throw new Error(`internal: ${name} takes ${weight.gpuBytes} B on the GPU for ${weight.fileBytes} B in the file`);
   }
   return weight;

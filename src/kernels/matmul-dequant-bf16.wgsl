@@ -10,3 +10,8 @@ fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
   }
   return W8(vec4f(v[0], v[1], v[2], v[3]), vec4f(v[4], v[5], v[6], v[7]));
 }
+
+// No 16-byte unit layout for this type (yet): a unit is four loadW8.
+fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
+  return unitOf8(row, u, cols, scaleOff);
+}

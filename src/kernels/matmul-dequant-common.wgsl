@@ -5,10 +5,32 @@
 // returning the 8 dequantized weights row[k0 .. k0+8) (k0 a multiple of 8; elements
 // at or past `cols` read as 0). Eight is the largest run that always shares one
 // scale in every quant type (Q6_K sub-blocks are 16), so one call reads each scale once.
+// and
+//   fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32
+// returning unit u of the row (elements 32u .. 32u+32) as its 4 runs of 8, each run the
+// same f32 values loadW8 returns (the same expressions), read through `w4` with 16-byte
+// loads where the layout allows (Q8_0, Q4_0, IQ4_NL, Q4_K, Q5_K, Q6_K, F16, F32), its
+// scales decoded once per unit; other types build it from four loadW8 (`unitOf8`). Only
+// the GPU-set matvec calls loadUnit; the other bodies do not use `w4`, so it is not in
+// their pipeline layouts.
+
+// The same weight part as `w`, bound again as vec4 (binding 6; every body leaves 6 free).
+// Its buffer is padded to 16 bytes (weights.ts), so the last words are reachable.
+@group(0) @binding(6) var<storage, read> w4: array<vec4<u32>>; // [repacked part / 16 B] vec4<u32>
 
 struct W8 {
   lo: vec4f,  // elements k0 .. k0+3
   hi: vec4f,  // elements k0+4 .. k0+7
+}
+
+// One unit: runs 0..3 (elements 32u + 8r .. 32u + 8r + 8).
+alias W32 = array<W8, 4>;
+
+// A unit as four loadW8 (types without 16-byte unit loads, and ragged rows).
+fn unitOf8(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
+  let k0 = u * 32u;
+  return W32(loadW8(row, k0, cols, scaleOff), loadW8(row, k0 + 8u, cols, scaleOff),
+             loadW8(row, k0 + 16u, cols, scaleOff), loadW8(row, k0 + 24u, cols, scaleOff));
 }
 
 // The f16 at half-word index `h` of `w` (two per word, low half first).
@@ -42,16 +64,20 @@ fn bit1x4(v: u32, bit: u32) -> vec4f {
   return vec4f((vec4u(v) >> vec4u(bit, bit + 8u, bit + 16u, bit + 24u)) & vec4u(1u));
 }
 
-// ggml's get_scale_min_k4 (Q4_K, Q5_K): 6-bit (scale, min) of sub-block s from the 12
-// scale bytes at `word`.
-fn scaleMinK4(word: u32, s: u32) -> vec2f {
-  if (s < 4u) {
-    return vec2f(f32(byteAt(word, s) & 63u), f32(byteAt(word, s + 4u) & 63u));
-  }
-  let hiSc = byteAt(word, s - 4u) >> 6u;
-  let hiM = byteAt(word, s) >> 6u;
-  let lo = byteAt(word, s + 4u);
-  return vec2f(f32((lo & 0xfu) | (hiSc << 4u)), f32((lo >> 4u) | (hiM << 4u)));
+// Q4_K, Q5_K: the 6-bit (scale, min) of sub-block s from the repacked scale words
+// (src/gpu/repack-units.ts): `scWord` = the word holding byte s (word 1 + s/4 of the block:
+// sc[s] | (m[s] >> 4) << 6), `mWord` = word 3 (m[s] & 15 as nibble s).
+fn scaleMinK(scWord: u32, mWord: u32, s: u32) -> vec2f {
+  let b = (scWord >> (8u * (s % 4u))) & 0xffu;
+  return vec2f(f32(b & 63u), f32(((mWord >> (4u * s)) & 0xfu) | ((b >> 6u) << 4u)));
+}
+
+// The 32 nibbles of a unit stored as Q4_0's 16 bytes (byte i: element i low, element
+// i + 16 high), in run order: [2r] = elements 8r .. 8r+3, [2r + 1] = 8r+4 .. 8r+7 (run r
+// is words (2r) % 4 and (2r) % 4 + 1, the high nibbles for r >= 2; loadW8 reads the same).
+fn nibRuns(q: vec4<u32>) -> array<vec4f, 8> {
+  return array<vec4f, 8>(nib4(q.x, 0u), nib4(q.y, 0u), nib4(q.z, 0u), nib4(q.w, 0u),
+                         nib4(q.x, 4u), nib4(q.y, 4u), nib4(q.z, 4u), nib4(q.w, 4u));
 }
 
 // One bit (at bits `bit` .. `bit + 3` of `v`) for each of four consecutive elements.

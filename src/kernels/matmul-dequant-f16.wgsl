@@ -15,3 +15,17 @@ fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
   }
   return W8(vec4f(v[0], v[1], v[2], v[3]), vec4f(v[4], v[5], v[6], v[7]));
 }
+
+// Four vec4 loads (8 halves each) when the unit starts on a 16-byte boundary (the row's
+// first half-word index a multiple of 8: every row when cols % 8 == 0) and lies inside the
+// row; otherwise four loadW8.
+fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
+  let base = row * cols + u * 32u;
+  if ((base & 7u) != 0u || u * 32u + 32u > cols) { return unitOf8(row, u, cols, scaleOff); }
+  var out: W32;
+  for (var r = 0u; r < 4u; r++) {
+    let v = w4[base / 8u + r];
+    out[r] = W8(vec4f(unpack2x16float(v.x), unpack2x16float(v.y)), vec4f(unpack2x16float(v.z), unpack2x16float(v.w)));
+  }
+  return out;
+}

@@ -15,3 +15,8 @@ fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
   let shift = select(0u, 4u, i >= 16u);
   return W8(scale * iq4nl4(w[q], shift), scale * iq4nl4(w[q + 1u], shift));
 }
+
+// No 16-byte unit layout for this type (yet): a unit is four loadW8.
+fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
+  return unitOf8(row, u, cols, scaleOff);
+}

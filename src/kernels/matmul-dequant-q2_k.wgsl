@@ -16,3 +16,8 @@ fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
   let q = base + 4u + (32u * h + l) / 4u;
   return W8(scale * bits2x4(w[q], 2u * k) - offset, scale * bits2x4(w[q + 1u], 2u * k) - offset);
 }
+
+// No 16-byte unit layout for this type (yet): a unit is four loadW8.
+fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
+  return unitOf8(row, u, cols, scaleOff);
+}

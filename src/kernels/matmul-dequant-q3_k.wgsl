@@ -22,3 +22,8 @@ fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
   let hi = bits2x4(w[q + 1u], 2u * k) - 4.0 + 4.0 * bit1x4(w[m + 1u], hbit);
   return W8(scale * lo, scale * hi);
 }
+
+// No 16-byte unit layout for this type (yet): a unit is four loadW8.
+fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
+  return unitOf8(row, u, cols, scaleOff);
+}

@@ -9,3 +9,8 @@ fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
   let dm = unpack2x16float(w[base]);
   return W8(dm.x * nib4(w[q], shift) + dm.y, dm.x * nib4(w[q + 1u], shift) + dm.y);
 }
+
+// No 16-byte unit layout for this type (yet): a unit is four loadW8.
+fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
+  return unitOf8(row, u, cols, scaleOff);
+}

@@ -12,3 +12,8 @@ fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
   let hi = nib4(w[q + 1u], shift) + 16.0 * bitRun4(qh, e + 4u);
   return W8(dm.x * lo + dm.y, dm.x * hi + dm.y);
 }
+
+// No 16-byte unit layout for this type (yet): a unit is four loadW8.
+fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
+  return unitOf8(row, u, cols, scaleOff);
+}

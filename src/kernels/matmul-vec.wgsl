@@ -5,6 +5,9 @@
 //   K is cut into units of 32 elements (UNIT); lane c owns units c, c + 32, c + 64, …
 //   round r covers units [32r, 32r + 32): lane c reads unit 32r + c, so the 32 lanes of
 //   a row read 32 consecutive units — one contiguous span of the repacked row (coalesced)
+//   lane c reads its unit with loadUnit: 16-byte vec4<u32> loads from `w4` (Q4_0: one, the
+//   32 lanes 512 contiguous bytes; Q8_0: two; Q4_K: the block head and one; Q6_K: three;
+//   see matmul-dequant-<type>.wgsl), its K-quant scales decoded once per unit
 //
 // Each round stages x[t0 .. t0+4, 1024 elements] once in workgroup memory (vec4, swizzled
 // so that the 8 vec4 of one lane's unit fall in different banks), then every row of the
@@ -16,7 +19,7 @@
 // of the two runs and whatever else is in the batch.
 // The prologue (plain, RMSNorm, GLU) applies as x is staged, the epilogue (residual add) as
 // y is written: matmul-io.wgsl, the same functions in the same order as the tiled kernel.
-// Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl (defines loadW8),
+// Prepended: matmul-dequant-common.wgsl, one matmul-dequant-<type>.wgsl (defines loadUnit),
 // activation.wgsl and matmul-io.wgsl (Params, bindings, prologue, epilogue).
 
 override ROWS_PER_WG: u32 = 8u;
@@ -49,6 +52,10 @@ fn lanePartial(base: u32, c: u32) -> vec4f {
 
 @compute @workgroup_size(ROWS_PER_WG * LANES)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  // Both views of the weight part are in every vec pipeline's layout (matmul.ts binds 0 and
+  // 6), whichever of them the type's loadUnit reads (Q4_K: w4 only; Q2_K: w only).
+  _ = &w;
+  _ = &w4;
   let lane = lid % LANES;
   let row = (wid.y * p.wgX + wid.x) * ROWS_PER_WG + lid / LANES;
   let t0 = wid.z * 4u;
@@ -88,9 +95,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     workgroupBarrier();
     let u = r * PARTIALS + lane;
     if (row < p.partRows && u < units) {
+      // The whole unit at once: 16-byte loads, scales decoded once (loadUnit); its runs are
+      // the values loadW8 gives the tiled kernel, summed in the same order.
+      var wu = loadUnit(row, u, p.K, p.scaleOff);
       for (var run = 0u; run < 4u; run++) {
-        let k0 = u * UNIT + run * 8u;
-        let wv = loadW8(row, k0, p.K, p.scaleOff);
+        let wv = wu[run];
         for (var t = 0u; t < tCount; t++) {
           let xlo = shared4[xSlot(t, lane, run * 2u)];
           let xhi = shared4[xSlot(t, lane, run * 2u + 1u)];

@@ -150,7 +150,11 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
     const params = enc.uniforms.push('matmul', [T, K, part.rows, N, part.rowStart, part.scaleOffsetWords, gx, a.bias ? 1 : 0, xStride, f32Bits(eps), prologue, a.accumulate ? 1 : 0]);
     // Without a bias (or a norm), x stands in for the unread binding: all are read-only.
     const normWeight = pro?.kind === 'norm' ? pro.weight : a.x;
-    dispatch(enc, pipeline, [part.buffer, a.x, a.bias ?? a.x, a.y, params, normWeight], gx, gy, tokenGroups);
+    const bindings = [part.buffer, a.x, a.bias ?? a.x, a.y, params, normWeight];
+    // vec reads the part a second time as vec4<u32> (binding 6, `w4`); the other bodies do
+    // not use it, so their 'auto' layouts have no binding 6.
+    if (variant === 'vec') bindings.push(part.buffer);
+    dispatch(enc, pipeline, bindings, gx, gy, tokenGroups);
   }
 }
 

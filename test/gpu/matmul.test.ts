@@ -177,6 +177,24 @@ describe('matmul dispatch and guards', () => {
     tall.destroy();
   });
 
+  // vec reads units with 16-byte loads (loadUnit through the vec4 view `w4`): F16/F32 rows
+  // whose every unit is 16-byte aligned take that path for every unit (the ragged shapes
+  // above mix it with the loadW8 fallback), and a weight of fewer than 16 bytes still binds
+  // as vec4 (its part buffer is padded to 16 B).
+  it('16-byte unit loads: aligned F16/F32 rows and a weight smaller than one vec4, vs float64 and bit-equal to tiled', async () => {
+    const ctx = await testContext();
+    for (const [type, K, N] of [[GGMLType.F16, 96, 9], [GGMLType.F32, 64, 5], [GGMLType.F32, 3, 1], [GGMLType.F16, 5, 1]] as const) {
+      const bytes = randomTensorBytes(type, N, K, 40 + K);
+      const weight = await uploadWeightBytes(ctx, 'w-aligned', type, [K, N], bytes);
+      for (const p of weight.parts) expect(p.buffer.size % 16).toBe(0);
+      const x = randomActivations(3 * K, 41);
+      const vec = await runMatmul(ctx, weight, x, 3, { variant: 'vec' });
+      expectClose(vec, matmulRef(x, dequantRef(type, bytes, N, K), 3, N, K));
+      expect(await runMatmul(ctx, weight, x, 3, { variant: 'tiled' })).toEqual(vec);
+      weight.destroy();
+    }
+  });
+
   it('rejects undersized or aliased buffers with kernel_bad_args', async () => {
     const ctx = await testContext();
     const weight = await uploadWeightBytes(ctx, 'w', GGMLType.F32, [8, 4], randomTensorBytes(GGMLType.F32, 4, 8, 1));
