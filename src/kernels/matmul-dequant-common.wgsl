@@ -72,6 +72,14 @@ fn scaleMinK(scWord: u32, mWord: u32, s: u32) -> vec2f {
   return vec2f(f32(b & 63u), f32(((mWord >> (4u * s)) & 0xfu) | ((b >> 6u) << 4u)));
 }
 
+// Q4_K / Q5_K (repacked, repack-units.ts): (d·scale, dmin·min) of sub-block s from the block's
+// head vec4 (x: f16 d, dmin; y, z: scale bytes of sub-blocks 0–3 / 4–7; w: the min nibbles).
+fn headScaleOffset(head: vec4<u32>, s: u32) -> vec2f {
+  let dm = unpack2x16float(head.x);
+  let sm = scaleMinK(select(head.y, head.z, s >= 4u), head.w, s);
+  return vec2f(dm.x * sm.x, dm.y * sm.y);
+}
+
 // The 32 nibbles of a unit stored as Q4_0's 16 bytes (byte i: element i low, element
 // i + 16 high), in run order: [2r] = elements 8r .. 8r+3, [2r + 1] = 8r+4 .. 8r+7 (run r
 // is words (2r) % 4 and (2r) % 4 + 1, the high nibbles for r >= 2; loadW8 reads the same).

@@ -23,11 +23,9 @@ fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
 fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
   let b4 = (row * (cols / 256u) + u / 8u) * 9u;
   let s = u % 8u;
-  let head = w4[b4];
-  let dm = unpack2x16float(head.x);
-  let sm = scaleMinK(select(head.y, head.z, s >= 4u), head.w, s);
-  let scale = dm.x * sm.x;
-  let offset = dm.y * sm.y;
+  let so = headScaleOffset(w4[b4], s);
+  let scale = so.x;
+  let offset = so.y;
   let n = nibRuns(w4[b4 + 1u + s]);
   return W32(W8(scale * n[0] - offset, scale * n[1] - offset), W8(scale * n[2] - offset, scale * n[3] - offset),
              W8(scale * n[4] - offset, scale * n[5] - offset), W8(scale * n[6] - offset, scale * n[7] - offset));
