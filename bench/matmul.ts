@@ -10,17 +10,20 @@
 // Default shapes are small enough for a software adapter; --large uses 4096×4096.
 // --matvec times only the matrix × vector at T=1 (the decode kernel; the T=64 columns
 // take minutes per type on a software adapter); --types=Q4_K,Q6_K picks weight types.
+// Split-K columns: the tiled kernel on a small-N weight [SMALL_N, K] (Qwen2.5-0.5B's k/v
+// projections have N = 128), unsplit and split as chooseSplitK picks (S in the header).
 import { createGpuContext } from '../src/gpu/device';
 import { createNodeGPU } from '../src/gpu/node-gpu';
 import { uploadWeightBytes, type GpuWeight } from '../src/gpu/weights';
 import { type KernelEncoder, UniformArena } from '../src/kernels/encoder';
-import { matmul, matmulFlops, type MatmulVariant } from '../src/kernels/matmul';
+import { chooseSplitK, matmul, matmulFlops, SPLITK_SCRATCH_BYTES, type MatmulVariant, type SplitK } from '../src/kernels/matmul';
 import { quantize } from '../src/model/gguf/quantize';
 import { GGMLType } from '../src/model/gguf/types';
 
 const LARGE = process.argv.includes('--large');
 const K = LARGE ? 4096 : 1024;
 const N = LARGE ? 4096 : 1024;
+const SMALL_N = 128;
 const PREFILL_T = 64;
 const RUNS = 3;
 const MATVEC_ONLY = process.argv.includes('--matvec');
@@ -48,17 +51,19 @@ async function main(): Promise<void> {
   const x = ctx.upload('bench-x', Float32Array.from({ length: PREFILL_T * K }, (_, i) => Math.cos(i * 0.11)));
   const y = ctx.storage('bench-y', PREFILL_T * N * 4);
   const uniforms = new UniformArena(ctx, 1 << 20, 'bench-uniforms');
+  const splitScratch = ctx.storage('bench-splitk', SPLITK_SCRATCH_BYTES);
+  const smallSplit = chooseSplitK(SMALL_N, K, PREFILL_T);
 
   interface Timing {
     wallMs: number;
     cpuMs: number;
   }
 
-  async function timeMs(weight: GpuWeight, T: number, variant: MatmulVariant, reps: number): Promise<Timing> {
+  async function timeMs(weight: GpuWeight, T: number, variant: MatmulVariant, reps: number, splitK?: SplitK): Promise<Timing> {
     const ce = ctx.device.createCommandEncoder({ label: 'bench' });
     const pass = ce.beginComputePass({ label: 'bench' });
     const enc: KernelEncoder = { ctx, pass, uniforms, dispatches: 0 };
-    for (let i = 0; i < reps; i++) matmul(enc, { weight, x, y, numTokens: T, variant });
+    for (let i = 0; i < reps; i++) matmul(enc, { weight, x, y, numTokens: T, variant, splitK, splitScratch: splitK ? splitScratch : undefined });
     pass.end();
     uniforms.flush();
     const cpu0 = process.cpuUsage();
@@ -69,18 +74,21 @@ async function main(): Promise<void> {
     return { wallMs: (performance.now() - t0) / reps, cpuMs: (cpu.user + cpu.system) / 1000 / reps };
   }
 
-  async function measure(weight: GpuWeight, T: number, variant: MatmulVariant): Promise<Timing> {
-    const once = await timeMs(weight, T, variant, 1); // warm-up: compiles the pipeline
+  async function measure(weight: GpuWeight, T: number, variant: MatmulVariant, splitK?: SplitK): Promise<Timing> {
+    const once = await timeMs(weight, T, variant, 1, splitK); // warm-up: compiles the pipeline
     // Aim for ~0.3 s per run, at least 1 and at most 200 dispatches.
     const reps = Math.max(1, Math.min(200, Math.round(300 / Math.max(once.wallMs, 0.01))));
     const runs: Timing[] = [];
-    for (let r = 0; r < RUNS; r++) runs.push(await timeMs(weight, T, variant, reps));
+    for (let r = 0; r < RUNS; r++) runs.push(await timeMs(weight, T, variant, reps, splitK));
     return { wallMs: median(runs.map((t) => t.wallMs)), cpuMs: median(runs.map((t) => t.cpuMs)) };
   }
 
   console.log(`adapter: ${ctx.adapterName}; K=${K}, N=${N}; f32 activations\n`);
-  console.log(`| weight type | matvec T=1 ms (cpu) | matvec GFLOP/s | matvec weight GB/s | tiled T=${PREFILL_T} ms (cpu) | tiled GFLOP/s | vec T=${PREFILL_T} GFLOP/s |`);
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(
+    `| weight type | matvec T=1 ms (cpu) | matvec GFLOP/s | matvec weight GB/s | tiled T=${PREFILL_T} ms (cpu) | tiled GFLOP/s | vec T=${PREFILL_T} GFLOP/s ` +
+      `| tiled N=${SMALL_N} ms (cpu) | split-K ${smallSplit} N=${SMALL_N} ms (cpu) |`,
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const type of TYPES) {
     const weight = await uploadWeightBytes(ctx, `bench-${GGMLType[type]}`, type, [K, N], quantize(type, values));
     const vecMs = await measure(weight, 1, 'vec');
@@ -88,15 +96,20 @@ async function main(): Promise<void> {
     const ms = (t: Timing) => `${t.wallMs.toFixed(2)} (${t.cpuMs.toFixed(2)})`;
     const vecCols = `| ${GGMLType[type]} | ${ms(vecMs)} | ${gflops(1, vecMs)} | ${(weight.gpuBytes / (vecMs.wallMs * 1e6)).toFixed(3)} |`;
     if (MATVEC_ONLY) {
-      console.log(`${vecCols} – | – | – |`);
+      console.log(`${vecCols} – | – | – | – | – |`);
     } else {
       const tiledMs = await measure(weight, PREFILL_T, 'tiled');
       const vecPrefillMs = await measure(weight, PREFILL_T, 'vec');
-      console.log(`${vecCols} ${ms(tiledMs)} | ${gflops(PREFILL_T, tiledMs)} | ${gflops(PREFILL_T, vecPrefillMs)} |`);
+      const small = await uploadWeightBytes(ctx, `bench-small-${GGMLType[type]}`, type, [K, SMALL_N], quantize(type, values.subarray(0, SMALL_N * K)));
+      const smallMs = await measure(small, PREFILL_T, 'tiled', 1);
+      const smallSplitMs = await measure(small, PREFILL_T, 'tiled', smallSplit);
+      small.destroy();
+      console.log(`${vecCols} ${ms(tiledMs)} | ${gflops(PREFILL_T, tiledMs)} | ${gflops(PREFILL_T, vecPrefillMs)} | ${ms(smallMs)} | ${ms(smallSplitMs)} |`);
     }
     weight.destroy();
   }
   uniforms.destroy();
+  splitScratch.destroy();
   x.destroy();
   y.destroy();
   ctx.destroy();

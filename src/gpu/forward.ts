@@ -27,7 +27,8 @@
 //
 // Dispatches per layer, fused weights: 6 (qkv, rope-kv, attention, wo, gate|up, down; the
 // software set 7: + act×up; the GPU set 7 once a context passes 256 positions: attention
-// partial + combine), counted by test/gpu/step-machinery.test.ts. The fused matmuls keep the unfused bits: the norm
+// partial + combine; a tiled matmul split over K adds its combine), counted by
+// test/gpu/step-machinery.test.ts. The fused matmuls keep the unfused bits: the norm
 // prologue sums squares in rmsnorm's order, act×up is siluMul's expression, the epilogue is
 // the add (matmul-io.wgsl).
 import { ATTENTION_PART_LEN, pagedAttention } from '../kernels/attention';
@@ -81,6 +82,8 @@ export function encodeForward(
   const parts = shape.attentionParts ?? 1;
   if (parts > 1 && !bufs.attnScratch) throw new Error('internal: a split step without bufs.ensureAttentionScratch');
   const split = parts > 1 ? { plan: { numParts: parts, partLen: ATTENTION_PART_LEN }, scratch: bufs.attnScratch! } : undefined;
+  // Split-K for tiled matmuls with few output tiles (GPU set; matmul.ts chooseSplitK): the same bits as unsplit.
+  const splitScratch = bufs.splitKScratch;
 
   /**
    * x += proj(·) · W, and the input of the next projection: x with `nextNorm` as its
@@ -93,10 +96,10 @@ export function encodeForward(
     a: { weight: GpuWeight; x: GPUBuffer; prologue?: MatmulPrologue; postNorm?: GPUBuffer; nextNorm?: GPUBuffer; out?: GPUBuffer },
   ): NormedInput => {
     if (!a.postNorm) {
-      matmul(enc, { weight: a.weight, x: a.x, prologue: a.prologue, y: bufs.x, accumulate: true, numTokens: T }); // x [T, dim]
+      matmul(enc, { splitScratch, weight: a.weight, x: a.x, prologue: a.prologue, y: bufs.x, accumulate: true, numTokens: T }); // x [T, dim]
       return a.nextNorm ? normed(a.nextNorm) : { x: bufs.x };
     }
-    matmul(enc, { weight: a.weight, x: a.x, prologue: a.prologue, y: bufs.proj, numTokens: T }); // [T, dim]
+    matmul(enc, { splitScratch, weight: a.weight, x: a.x, prologue: a.prologue, y: bufs.proj, numTokens: T }); // [T, dim]
     if (a.nextNorm) {
       const out = a.out ?? bufs.xb;
       addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: a.postNorm, weight: a.nextNorm, out }); // x, out [T, dim]
@@ -128,7 +131,7 @@ export function encodeForward(
     let qBuf: GPUBuffer;
     let qRowStride: number | undefined;
     if (lw.wqkv) {
-      matmul(enc, { ...input, weight: lw.wqkv, y: bufs.qkv!, bias: lw.bqkv, numTokens: T }); // [T, qDim + 2 kvDim]
+      matmul(enc, { ...input, splitScratch, weight: lw.wqkv, y: bufs.qkv!, bias: lw.bqkv, numTokens: T }); // [T, qDim + 2 kvDim]
       if (c.noRopeLayers?.[l]) {
         // smollm3's NoPE layers (no q/k norms there): k and v go to the pool as computed.
         kvWrite(enc, {
@@ -144,9 +147,9 @@ export function encodeForward(
       qBuf = bufs.qkv!;
       qRowStride = qDim + 2 * kvDim;
     } else {
-      matmul(enc, { ...input, weight: lw.wq!, y: bufs.q!, bias: lw.bq, numTokens: T }); // [T, qDim]
-      matmul(enc, { ...input, weight: lw.wk!, y: bufs.k!, bias: lw.bk, numTokens: T }); // [T, kvDim]
-      matmul(enc, { ...input, weight: lw.wv!, y: bufs.v!, bias: lw.bv, numTokens: T }); // [T, kvDim]
+      matmul(enc, { ...input, splitScratch, weight: lw.wq!, y: bufs.q!, bias: lw.bq, numTokens: T }); // [T, qDim]
+      matmul(enc, { ...input, splitScratch, weight: lw.wk!, y: bufs.k!, bias: lw.bk, numTokens: T }); // [T, kvDim]
+      matmul(enc, { ...input, splitScratch, weight: lw.wv!, y: bufs.v!, bias: lw.bv, numTokens: T }); // [T, kvDim]
       if (!c.noRopeLayers?.[l]) {
         rope(enc, { ...ropeCommon, x: bufs.q!, numHeads: c.numHeads, norm: lw.qNorm ? { weight: lw.qNorm, eps: c.rmsEps } : undefined });
         rope(enc, { ...ropeCommon, x: bufs.k!, numHeads: c.numKvHeads, norm: lw.kNorm ? { weight: lw.kNorm, eps: c.rmsEps } : undefined });
@@ -166,12 +169,12 @@ export function encodeForward(
     // ---- feed-forward (SwiGLU; gemma: GeGLU) ----
     let down: { x: GPUBuffer; prologue?: MatmulPrologue };
     if (lw.wGate) {
-      matmul(enc, { ...input, weight: lw.wGate, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
-      matmul(enc, { ...input, weight: lw.wUp, y: bufs.up!, numTokens: T }); // [T, ffnDim]
+      matmul(enc, { ...input, splitScratch, weight: lw.wGate, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
+      matmul(enc, { ...input, splitScratch, weight: lw.wUp, y: bufs.up!, numTokens: T }); // [T, ffnDim]
       siluMul(enc, { gate: bufs.gate!, up: bufs.up!, out: bufs.hb!, numRows: T, n: c.ffnDim, act: c.ffnAct });
       down = { x: bufs.hb! };
     } else {
-      matmul(enc, { ...input, weight: lw.wUp, y: bufs.gateUp!, numTokens: T }); // [T, 2 ffnDim]: gate, then up
+      matmul(enc, { ...input, splitScratch, weight: lw.wUp, y: bufs.gateUp!, numTokens: T }); // [T, 2 ffnDim]: gate, then up
       if (usesGluPrologue(enc.ctx.software)) {
         down = { x: bufs.gateUp!, prologue: { kind: 'glu', act: c.ffnAct ?? 'silu' } };
       } else {
@@ -192,7 +195,7 @@ export function encodeForward(
     // Only the rows that are sampled need the final norm and the (largest) LM head matmul.
     gatherRows(enc, { x: bufs.x, rowIds: bufs.sampleRows, out: bufs.lastHidden, numRows: S, rowLen: c.dim }); // [S, dim]
     rmsNorm(enc, { x: bufs.lastHidden, weight: w.outputNorm, out: bufs.lastNormed, numRows: S, rowSize: c.dim, eps: c.rmsEps });
-    matmul(enc, { weight: w.output, x: bufs.lastNormed, y: bufs.logits, numTokens: S }); // [S, vocab]
+    matmul(enc, { splitScratch, weight: w.output, x: bufs.lastNormed, y: bufs.logits, numTokens: S }); // [S, vocab]
     if (c.finalSoftcap !== undefined) softcapInPlace(enc, { x: bufs.logits, n: S * c.vocabSize, cap: c.finalSoftcap });
   }
 }

@@ -10,7 +10,7 @@
 //   metaUpload (i32): | tokenIds [T] | positions [T] | slotMapping [T] | tokenMeta [T, 2] |
 //                     | sampleRows [S] | blockTables [B] |
 import { fixedSplitScratchBytes } from '../kernels/attention';
-import { usesGluPrologue } from '../kernels/matmul';
+import { SPLITK_SCRATCH_BYTES, usesGluPrologue } from '../kernels/matmul';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './context';
 
@@ -78,6 +78,12 @@ export class StepBuffers {
    * [chunk tokens, numHeads, numParts, headDim + 2] f32; see ensureAttentionScratch.
    */
   attnScratch?: GPUBuffer;
+  /**
+   * Split-K subtree sums of the tiled matmul (GPU set): [S, T, N] f32 of the matmul being
+   * run, SPLITK_SCRATCH_BYTES — a constant, since chooseSplitK splits only small dispatches.
+   * Made with the first token buffers, never regrown.
+   */
+  splitKScratch?: GPUBuffer;
 
   // ---- sampled rows, [sampleCapacity, ·] ----
   lastHidden!: GPUBuffer; // [S, dim] f32 residual of each sampled sequence's last token
@@ -144,6 +150,7 @@ export class StepBuffers {
       this.positions = f32('positions', 1);
       this.slotMapping = f32('slot-mapping', 1);
       this.tokenMeta = f32('token-meta', 2);
+      if (!this.ctx.software && !this.splitKScratch) this.splitKScratch = this.storage('step:splitk-scratch', SPLITK_SCRATCH_BYTES);
       this.generation++;
     }
     if (wantHidden && (!this.hidden || this.hidden.size < this.tokenCapacity * c.dim * 4)) {
@@ -243,7 +250,7 @@ export class StepBuffers {
   private all(): GPUBuffer[] {
     const list = [
       this.x, this.xb, this.q, this.k, this.v, this.qkv, this.attnOut, this.proj, this.gate, this.up, this.gateUp, this.hb, this.hidden,
-      this.attnScratch, this.lastHidden, this.lastNormed, this.logits, this.metaUpload, this.tokenIds, this.positions, this.slotMapping,
+      this.attnScratch, this.splitKScratch, this.lastHidden, this.lastNormed, this.logits, this.metaUpload, this.tokenIds, this.positions, this.slotMapping,
       this.tokenMeta, this.sampleRows, this.blockTables, ...this.readbacks,
     ];
     return list.filter((b): b is GPUBuffer => b !== undefined);
@@ -265,6 +272,7 @@ export class StepBuffers {
     this.readbackCapacityBytes.fill(0);
     this.hidden = undefined;
     this.attnScratch = undefined;
+    this.splitKScratch = undefined;
     this.tokenCapacity = this.sampleCapacity = this.blockTableCapacity = 0;
   }
 }

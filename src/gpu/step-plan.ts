@@ -4,7 +4,9 @@
 // sampling passes). So the runner records dry runs of the forward pass and the sampler
 // for every shape class — token counts around every power of two up to
 // MAX_PLANNED_TOKENS, with and without hidden states, one sampled row or all, the split
-// attention of contexts past one partition (GPU set), every sampling branch — with buffers that allocate nothing and an encoder that dispatches
+// attention of contexts past one partition (GPU set), the tiled matmul's split-K variants
+// (chooseSplitK picks S from the token tiles; the planned counts reach every S a step can
+// pick: test/gpu/matmul.test.ts), every sampling branch — with buffers that allocate nothing and an encoder that dispatches
 // nothing (KernelEncoder.dry). GpuContext.collectPipelines gathers what is missing and
 // compilePipelines compiles it with createComputePipelineAsync; the load awaits that.
 // A shape outside this plan still works (compiled on first use, counted as a compile

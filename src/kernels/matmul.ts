@@ -2,9 +2,11 @@
 // weight type in repack.ts. Two kernel sets, chosen per context (GpuContext.software),
 // never per batch:
 //   GPU set — 'vec'   — matrix × vector, 32 lanes per weight row, 4 tokens (decode);
-//             'tiled' — 64×64 output tiles, one 32-wide unit of K per step (prefill, batches).
+//             'tiled' — 64×64 output tiles, one 32-wide unit of K per step (prefill, batches),
+//             split-K over 2, 4 or 8 workgroups per tile when few tiles would keep the GPU
+//             busy (chooseSplitK) and the caller gives a scratch buffer.
 //             Both sum each output as SPLIT_PARTIALS partials (units c, c + 32, … of 32
-//             elements) combined by one fixed tree, so they agree bit for bit.
+//             elements) combined by one fixed tree, so they agree bit for bit, split or not.
 //   software set — 'blocked' — 16 tokens × 4 rows per thread from global memory, no
 //             barriers, each output summed in runs of 8 along K (SwiftShader).
 // A weight split into parts takes one dispatch per part, each writing its own columns of y.
@@ -19,12 +21,16 @@ import blockedBody from './matmul-blocked.wgsl?raw';
 import activation from './activation.wgsl?raw';
 import io from './matmul-io.wgsl?raw';
 import { RMSNORM_WG } from './rmsnorm';
+import splitkCode from './matmul-splitk.wgsl?raw';
 import tiledBody from './matmul-tiled.wgsl?raw';
+import tiledOut from './matmul-tiled-out.wgsl?raw';
 import vecBody from './matmul-vec.wgsl?raw';
 
 // Each body after the shared Params and bindings (withDequant prepends the dequant code).
 const VEC_CODE = activation + io + vecBody;
-const TILED_CODE = activation + io + tiledBody;
+const TILED_CODE = activation + io + tiledOut + tiledBody;
+const TILED_SPLIT_CODE = activation + io + splitkCode + tiledBody;
+const COMBINE_CODE = activation + io + splitkCode;
 const BLOCKED_CODE = activation + io + blockedBody;
 // matmul-io.wgsl NORM_PARTIALS: the norm prologue sums as rmsnorm.wgsl's workgroup does.
 if (RMSNORM_WG !== 64) throw new Error('matmul-io.wgsl NORM_PARTIALS assumes RMSNORM_WG = 64');
@@ -62,6 +68,46 @@ export function vecShape(K: number): { lanes: number; rowsPerWg: number; sharedV
 }
 const TILE = 64; // matmul-tiled.wgsl: tokens and rows per workgroup tile
 
+/** Workgroups per output tile of the tiled kernel: 1 (unsplit), 2, 4 or 8. */
+export type SplitK = 1 | 2 | 4 | 8;
+const MAX_SPLIT_K = 8;
+/**
+ * Split-K aims for at least this many workgroups per dispatch: tile counts under it leave
+ * most of a GPU's cores idle (a discrete GPU runs 30–130 compute units of several
+ * workgroups each), e.g. Qwen2.5-0.5B's k/v projections (N = 128: 2 row tiles) on a
+ * 64-token prompt run 2 workgroups unsplit.
+ */
+export const SPLITK_TARGET_WORKGROUPS = 128;
+const SPLITK_COMBINE_WG = 256; // matmul-splitk.wgsl COMBINE_WG
+/**
+ * Scratch that every split chooseSplitK picks fits in: it splits only while row tiles ×
+ * token tiles × S < SPLITK_TARGET_WORKGROUPS, so S · T · N ≤ 2 · target · 64 · 64 floats.
+ * A constant: StepBuffers allocates it once, whatever the batch capacity.
+ */
+export const SPLITK_SCRATCH_BYTES = 2 * SPLITK_TARGET_WORKGROUPS * TILE * TILE * 4;
+
+/**
+ * Workgroups per output tile for the tiled kernel on a [T, K] × [N, K]ᵀ matmul (GPU set):
+ * doubled from 1 while the dispatch has fewer than SPLITK_TARGET_WORKGROUPS workgroups and
+ * every one of the split's groups of partials still owns units of K (a group past the
+ * units would only add zeros). The bits never depend on the choice: every S sums the same
+ * tree (matmul-splitk.wgsl), so taking T into account is free of batch effects.
+ */
+export function chooseSplitK(N: number, K: number, T: number, software = false): SplitK {
+  if (software) return 1;
+  const tiles = Math.ceil(N / TILE) * Math.ceil(T / TILE);
+  const units = Math.ceil(K / 32);
+  let s = 1;
+  // The last group of 2s starts at partial 32 − 32/(2s): it owns a unit when units exceed that.
+  while (s < MAX_SPLIT_K && tiles * s < SPLITK_TARGET_WORKGROUPS && units > SPLIT_PARTIALS - SPLIT_PARTIALS / (2 * s)) s *= 2;
+  return s as SplitK;
+}
+
+/** Bytes of split-K scratch a matmul needs: [S, T, N] f32 subtree sums (0 unsplit). */
+export function splitKScratchBytes(splitK: SplitK, T: number, N: number): number {
+  return splitK === 1 ? 0 : splitK * T * N * 4;
+}
+
 /**
  * How the kernel reads x (matmul-io.wgsl): `norm` — x / rms(x) · weight, the RMSNorm that
  * precedes the projection (the bits of rmsNorm / addRmsNorm then an unfused matmul);
@@ -82,6 +128,14 @@ export interface MatmulArgs {
   variant?: MatmulVariant;
   /** Per-dimension workgroup limit (default 65535); tests lower it to exercise the x/y split. */
   maxWorkgroupsPerDim?: number;
+  /**
+   * [≥ S · T · N] f32 scratch for split-K (the runner's StepBuffers.splitKScratch, of
+   * SPLITK_SCRATCH_BYTES): with it, the tiled variant splits as chooseSplitK says; without
+   * it, it runs unsplit — the same bits either way.
+   */
+  splitScratch?: GPUBuffer;
+  /** Forces the split (tiled variant; needs splitScratch): tests and the bench. */
+  splitK?: SplitK;
 }
 
 const BLOCKED_TOKENS = 16; // matmul-blocked.wgsl: tokens per thread (TOKENS)
@@ -131,6 +185,19 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   const tokenGroups = Math.ceil(T / (variant === 'vec' ? VEC_TOKENS_PER_WG : variant === 'blocked' ? BLOCKED_TOKENS : TILE));
   if (tokenGroups > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('matmul', `too many tokens (${T}) for one dispatch`);
 
+  if (a.splitK !== undefined && (variant !== 'tiled' || ![1, 2, 4, 8].includes(a.splitK))) {
+    throw new KernelArgError('matmul', `splitK ${a.splitK} needs the tiled variant and one of 1, 2, 4, 8`);
+  }
+  const splitK = variant !== 'tiled' ? 1 : (a.splitK ?? (a.splitScratch ? chooseSplitK(N, K, T, enc.ctx.software) : 1));
+  const scratchBytes = splitKScratchBytes(splitK, T, N);
+  if (scratchBytes > 0 && (!a.splitScratch || a.splitScratch.size < scratchBytes)) {
+    throw new KernelArgError('matmul', `split-K ${splitK} needs ${scratchBytes} B of splitScratch, has ${a.splitScratch?.size ?? 0}`);
+  }
+  if (a.splitScratch && (a.splitScratch === a.x || a.splitScratch === a.y)) throw new KernelArgError('matmul', 'splitScratch must not alias x or y');
+  if (splitK > 1 && (tokenGroups * splitK > MAX_WORKGROUPS_PER_DIM || Math.ceil((T * N) / SPLITK_COMBINE_WG) > MAX_WORKGROUPS_PER_DIM)) {
+    throw new KernelArgError('matmul', `split-K ${splitK} of [${T}, ${N}] outputs needs more workgroups than one dispatch holds`);
+  }
+
   const name = typeName(weight.type);
   const vec = vecShape(K);
   // matmul-io.wgsl Params.prologue: uniforms, so every fusion shares the plain pipeline.
@@ -142,19 +209,32 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
         })
       : variant === 'blocked'
         ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', BLOCKED_CODE))
-        : enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', TILED_CODE));
+        : splitK === 1
+          ? enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', TILED_CODE))
+          : enc.ctx.pipeline(`matmul-tiled/${name}/split${splitK}`, withDequant(weight.type, 'matmul-tiled-split', TILED_SPLIT_CODE), { SPLIT: splitK });
   const eps = pro?.kind === 'norm' ? pro.eps : 0;
+  // Without a bias (or a norm), x stands in for the unread binding: all are read-only.
+  const normWeight = pro?.kind === 'norm' ? pro.weight : a.x;
+  const paramWords = (rows: number, rowStart: number, scaleOff: number, gx: number) =>
+    [T, K, rows, N, rowStart, scaleOff, gx, a.bias ? 1 : 0, xStride, f32Bits(eps), prologue, a.accumulate ? 1 : 0];
   for (const part of weight.parts) {
     const groups = Math.ceil(part.rows / (variant === 'vec' ? vec.rowsPerWg : variant === 'blocked' ? BLOCKED_ROWS_PER_WG : TILE));
     const [gx, gy] = splitWorkgroups(groups, a.maxWorkgroupsPerDim);
-    const params = enc.uniforms.push('matmul', [T, K, part.rows, N, part.rowStart, part.scaleOffsetWords, gx, a.bias ? 1 : 0, xStride, f32Bits(eps), prologue, a.accumulate ? 1 : 0]);
-    // Without a bias (or a norm), x stands in for the unread binding: all are read-only.
-    const normWeight = pro?.kind === 'norm' ? pro.weight : a.x;
+    const params = enc.uniforms.push('matmul', paramWords(part.rows, part.rowStart, part.scaleOffsetWords, gx));
     const bindings = [part.buffer, a.x, a.bias ?? a.x, a.y, params, normWeight];
-    // vec reads the part a second time as vec4<u32> (binding 6, `w4`); the other bodies do
-    // not use it, so their 'auto' layouts have no binding 6.
-    if (variant === 'vec') bindings.push(part.buffer);
-    dispatch(enc, pipeline, bindings, gx, gy, tokenGroups);
+    // vec reads the part a second time as vec4<u32> (binding 6, `w4`); a split tiled body
+    // binds its scratch there instead (matmul-splitk.wgsl); the other bodies use neither, so
+    // their 'auto' layouts have no binding 6.
+    if (variant === 'vec') dispatch(enc, pipeline, [...bindings, part.buffer], gx, gy, tokenGroups);
+    else if (splitK === 1) dispatch(enc, pipeline, bindings, gx, gy, tokenGroups);
+    else dispatch(enc, pipeline, [...bindings, a.splitScratch!], gx, gy, tokenGroups * splitK); // z: token tile × split
+  }
+  if (splitK > 1) {
+    // One combine over every output column (all parts): scratch [S, T, N] → y [T, N].
+    const combine = enc.ctx.pipeline(`matmul-splitk-combine/split${splitK}`, COMBINE_CODE, { SPLIT: splitK }, 'combine');
+    const part = weight.parts[0];
+    const params = enc.uniforms.push('matmul', paramWords(N, 0, 0, 1));
+    dispatch(enc, combine, [part.buffer, a.x, a.bias ?? a.x, a.y, params, normWeight, a.splitScratch!], Math.ceil((T * N) / SPLITK_COMBINE_WG));
   }
 }
 

@@ -5,6 +5,8 @@
 //   the model's bits;
 // - batch invariance with the prologue: a token alone (vec) equals itself inside T = 3, 16
 //   and 37 (vec and tiled); blocked alone equals blocked in T = 37;
+// - split-K (S = 2, 4, 8) with every fusion and a bias: the unsplit tiled kernel's and the
+//   vec kernel's bits;
 // - guards: a glu x shorter than [T, 2K], a norm weight shorter than K.
 // Tolerance as test/gpu/matmul.test.ts: |gpu − ref| ≤ 1e-4 · Σ_k |x'_k w_k| (x' the
 // prologue's output in float64; + |y0| with accumulate): the prologue adds a few f32
@@ -15,7 +17,7 @@ import type { GpuWeight } from '../../src/gpu/types';
 import { uploadWeightBytes } from '../../src/gpu/weights';
 import { addInPlace, siluMul } from '../../src/kernels/elementwise';
 import { KernelArgError } from '../../src/kernels/encoder';
-import { matmul, type MatmulPrologue, type MatmulVariant } from '../../src/kernels/matmul';
+import { matmul, splitKScratchBytes, type MatmulPrologue, type MatmulVariant, type SplitK } from '../../src/kernels/matmul';
 import { rmsNorm } from '../../src/kernels/rmsnorm';
 import { GGMLType } from '../../src/model/gguf/types';
 import { geluTanh, silu } from '../ref/ref-model';
@@ -65,15 +67,22 @@ function inputRef(fusion: Fusion, c: Case, T: number, K: number): Float64Array {
 }
 
 /** Runs the fused matmul on the GPU; returns y [T, N]. */
-async function runFused(ctx: GpuContext, weight: GpuWeight, fusion: Fusion, c: Case, T: number, variant: MatmulVariant): Promise<Float32Array> {
+async function runFused(
+  ctx: GpuContext, weight: GpuWeight, fusion: Fusion, c: Case, T: number, variant: MatmulVariant,
+  opts: { splitK?: SplitK; bias?: Float32Array<ArrayBuffer> } = {},
+): Promise<Float32Array> {
   const xBuf = ctx.upload('x', c.x);
   const nwBuf = ctx.upload('norm-w', c.normWeight);
   const yBuf = ctx.upload('y', c.y0);
+  const biasBuf = opts.bias ? ctx.upload('bias', opts.bias) : undefined;
+  const scratch = opts.splitK ? ctx.storage('splitk', splitKScratchBytes(opts.splitK, T, weight.rows)) : undefined;
   const prologue: MatmulPrologue | undefined =
     fusion === 'norm' ? { kind: 'norm', weight: nwBuf, eps: EPS } : fusion === 'acc' ? undefined : { kind: 'glu', act: fusion };
-  await runPass(ctx, (enc) => matmul(enc, { weight, x: xBuf, y: yBuf, numTokens: T, prologue, accumulate: fusion === 'acc', variant }));
+  await runPass(ctx, (enc) => matmul(enc, {
+    weight, x: xBuf, y: yBuf, bias: biasBuf, numTokens: T, prologue, accumulate: fusion === 'acc', variant, splitK: opts.splitK, splitScratch: scratch,
+  }));
   const y = await readF32(ctx, yBuf, T * weight.rows);
-  for (const b of [xBuf, nwBuf, yBuf]) b.destroy();
+  for (const b of [xBuf, nwBuf, yBuf, biasBuf, scratch]) b?.destroy();
   return y;
 }
 
@@ -139,6 +148,21 @@ describe.each(SHAPES)('matmul fusions, %s', (_name, type, K, N) => {
       for (const fusion of FUSIONS) {
         const c = makeCase(fusion, T, K, N, 5);
         expect(await runFused(ctx, weight, fusion, c, T, variant), `${variant} ${fusion}`).toEqual(await runUnfused(ctx, weight, fusion, c, T, variant));
+      }
+    }
+    weight.destroy();
+  });
+
+  it('split-K S=2, 4, 8 with every fusion (and a bias) gives the unsplit tiled and the vec bits', async () => {
+    const ctx = await testContext();
+    const weight = await uploadWeightBytes(ctx, 'w', type, [K, N], bytes);
+    const bias = randomActivations(N, 17);
+    for (const fusion of FUSIONS) {
+      const c = makeCase(fusion, 37, K, N, 13);
+      const unsplit = await runFused(ctx, weight, fusion, c, 37, 'tiled', { bias });
+      expect(await runFused(ctx, weight, fusion, c, 37, 'vec', { bias }), `vec ${fusion}`).toEqual(unsplit);
+      for (const splitK of [2, 4, 8] as const) {
+        expect(await runFused(ctx, weight, fusion, c, 37, 'tiled', { bias, splitK }), `split ${splitK} ${fusion}`).toEqual(unsplit);
       }
     }
     weight.destroy();

@@ -4,7 +4,7 @@ import type { GpuContext } from '../../src/gpu/context';
 import type { GpuWeight } from '../../src/gpu/weights';
 import { embedding } from '../../src/kernels/embedding';
 import type { KernelEncoder } from '../../src/kernels/encoder';
-import { matmul, type MatmulVariant } from '../../src/kernels/matmul';
+import { matmul, splitKScratchBytes, type MatmulVariant, type SplitK } from '../../src/kernels/matmul';
 import { readBuffer } from '../helpers/gpu';
 import { getTestContext, runPass } from './kernels/harness';
 
@@ -22,14 +22,19 @@ export async function runMatmul(
   weight: GpuWeight,
   x: Float32Array<ArrayBuffer>,
   T: number,
-  opts: { bias?: Float32Array<ArrayBuffer>; variant?: MatmulVariant; maxWorkgroupsPerDim?: number } = {},
+  opts: { bias?: Float32Array<ArrayBuffer>; variant?: MatmulVariant; maxWorkgroupsPerDim?: number; splitK?: SplitK } = {},
 ): Promise<Float32Array> {
   const xBuf = ctx.upload('test-x', x);
   const biasBuf = opts.bias ? ctx.upload('test-bias', opts.bias) : undefined;
   const yBuf = ctx.storage('test-y', T * weight.rows * 4);
-  await record(ctx, (enc) => matmul(enc, { weight, x: xBuf, y: yBuf, bias: biasBuf, numTokens: T, variant: opts.variant, maxWorkgroupsPerDim: opts.maxWorkgroupsPerDim }));
+  // NaN-filled scratch: a subtree sum the split kernel failed to write cannot pass as a value
+  const scratch = opts.splitK ? ctx.upload('test-splitk', new Float32Array(Math.max(1, splitKScratchBytes(opts.splitK, T, weight.rows) / 4)).fill(NaN)) : undefined;
+  await record(ctx, (enc) => matmul(enc, {
+    weight, x: xBuf, y: yBuf, bias: biasBuf, numTokens: T, variant: opts.variant, maxWorkgroupsPerDim: opts.maxWorkgroupsPerDim,
+    splitK: opts.splitK, splitScratch: scratch,
+  }));
   const y = new Float32Array(await readBuffer(ctx.device, yBuf, T * weight.rows * 4));
-  for (const b of [xBuf, biasBuf, yBuf]) b?.destroy();
+  for (const b of [xBuf, biasBuf, yBuf, scratch]) b?.destroy();
   return y;
 }
 

@@ -6,9 +6,10 @@
 // Variants: 'vec' and 'tiled' are the GPU set (forced here: the test context has
 // software = false), 'blocked' the software set; batch invariance is bitwise within a set.
 import { describe, expect, it } from 'vitest';
+import { plannedTokenCounts } from '../../src/gpu/step-plan';
 import { uploadWeightBytes } from '../../src/gpu/weights';
 import { KernelArgError } from '../../src/kernels/encoder';
-import { chooseMatmulVariant, splitWorkgroups, type MatmulVariant } from '../../src/kernels/matmul';
+import { chooseMatmulVariant, chooseSplitK, SPLITK_SCRATCH_BYTES, SPLITK_TARGET_WORKGROUPS, splitKScratchBytes, splitWorkgroups, type MatmulVariant } from '../../src/kernels/matmul';
 import { quantize } from '../../src/model/gguf/quantize';
 import { GGMLType } from '../../src/model/gguf/types';
 import { dequantRef, matmulRef, randomActivations, randomTensorBytes } from './matmul-fixtures';
@@ -94,6 +95,24 @@ describe.each(SHAPES)('matmul %s', (_name, type, K, N) => {
       expect(alone).toEqual(big.slice(t * N, (t + 1) * N));
       const blockedAlone = await runMatmul(ctx, weight, x.slice(t * K, (t + 1) * K), 1, { bias, variant: 'blocked' });
       expect(blockedAlone).toEqual(blockedBig.slice(t * N, (t + 1) * N));
+    }
+    weight.destroy();
+  });
+
+  // Split-K runs aligned groups of the same 32-partial tree on 2, 4 or 8 workgroups and folds
+  // their sums with the tree's top levels, so its bits are the unsplit kernel's (and vec's).
+  // K here has 3 or 24 units: with S = 8, groups past the units add exact zeros.
+  it('split-K S=2, 4, 8 (with bias) equals the unsplit tiled kernel and the vec kernel bit for bit', async () => {
+    const ctx = await testContext();
+    const T = 37;
+    const weight = await uploadWeightBytes(ctx, 'w-splitk', type, [K, N], bytes);
+    const x = randomActivations(T * K, 41);
+    const bias = randomActivations(N, 42);
+    const unsplit = await runMatmul(ctx, weight, x, T, { bias, variant: 'tiled' });
+    expectClose(unsplit, matmulRef(x, w64, T, N, K, bias));
+    expect(await runMatmul(ctx, weight, x, T, { bias, variant: 'vec' })).toEqual(unsplit);
+    for (const splitK of [2, 4, 8] as const) {
+      expect(await runMatmul(ctx, weight, x, T, { bias, variant: 'tiled', splitK })).toEqual(unsplit);
     }
     weight.destroy();
   });
@@ -193,6 +212,91 @@ describe('matmul dispatch and guards', () => {
       expect(await runMatmul(ctx, weight, x, 3, { variant: 'tiled' })).toEqual(vec);
       weight.destroy();
     }
+  });
+
+  it('chooseSplitK: splits few tiles over a long K, never on software adapters; its scratch fits SPLITK_SCRATCH_BYTES', () => {
+    // Qwen2.5-0.5B k/v (N = 128, K = 896: 28 units) on a 64-token prompt: 2 tiles; 8 would
+    // leave groups of partials past the 28 units, so 4
+    expect(chooseSplitK(128, 896, 64)).toBe(4);
+    expect(chooseSplitK(128, 4096, 64)).toBe(8);
+    expect(chooseSplitK(128, 4096, 64, true)).toBe(1);
+    // units 16: the second half of the partials is empty — no split
+    expect(chooseSplitK(128, 512, 64)).toBe(1);
+    expect(chooseSplitK(128, 544, 64)).toBe(2);
+    // enough workgroups already: no split
+    expect(chooseSplitK(4864, 896, 512)).toBe(1);
+    expect(chooseSplitK(128, 4096, 64 * SPLITK_TARGET_WORKGROUPS)).toBe(1);
+    let worst = 0;
+    for (const N of [1, 63, 64, 65, 128, 200, 896, 1152, 4095]) {
+      for (let T = 1; T <= 64 * SPLITK_TARGET_WORKGROUPS; T += 37) worst = Math.max(worst, splitKScratchBytes(chooseSplitK(N, 4096, T), T, N));
+    }
+    expect(worst).toBeGreaterThan(0);
+    expect(worst).toBeLessThanOrEqual(SPLITK_SCRATCH_BYTES);
+    // The load's dry runs (step-plan.ts plannedTokenCounts) reach every S a tiled step (T > 8) can pick,
+    // so no split pipeline is compiled after load.
+    const planned = plannedTokenCounts().filter((T) => T > 8);
+    for (const N of [64, 128, 192, 256, 1152, 1536, 2048]) {
+      for (const K of [544, 896, 1024, 4864]) {
+        const all = new Set<number>();
+        for (let T = 9; T <= 1 << 16; T++) all.add(chooseSplitK(N, K, T));
+        expect(new Set(planned.map((T) => chooseSplitK(N, K, T))), `N=${N} K=${K}`).toEqual(all);
+      }
+    }
+  });
+
+  it('the automatic split (a scratch given) and split-K on weights in row parts and x/y-split row groups keep the bits', async () => {
+    const ctx = await testContext();
+    const [N, K, T] = [131, 1120, 45]; // 35 units, 3 row tiles
+    const type = GGMLType.Q8_0;
+    const bytes = randomTensorBytes(type, N, K, 23);
+    const whole = await uploadWeightBytes(ctx, 'w', type, [K, N], bytes);
+    const parts = await uploadWeightBytes(ctx, 'w-parts', type, [K, N], bytes, { maxPartBytes: (bytes.length / N) * 40 + 8 });
+    expect(parts.parts.length).toBeGreaterThan(2);
+    expect(chooseSplitK(N, K, T)).toBe(8);
+    const x = randomActivations(T * K, 24);
+    const bias = randomActivations(N, 25);
+    const unsplit = await runMatmul(ctx, whole, x, T, { bias, variant: 'tiled' });
+    expectClose(unsplit, matmulRef(x, dequantRef(type, bytes, N, K), T, N, K, bias));
+    // automatic: the kernel picks S = 8 from the shape when given a scratch
+    const xBuf = ctx.upload('x', x);
+    const biasBuf = ctx.upload('bias', bias);
+    const yBuf = ctx.storage('y', T * N * 4);
+    const scratch = ctx.storage('scratch', SPLITK_SCRATCH_BYTES);
+    const { record } = await import('./matmul-run');
+    const { matmul } = await import('../../src/kernels/matmul');
+    const { readBuffer } = await import('../helpers/gpu');
+    const dispatches = await record(ctx, (enc) => matmul(enc, { weight: whole, x: xBuf, y: yBuf, bias: biasBuf, numTokens: T, splitScratch: scratch }));
+    expect(dispatches).toBe(2); // the split tiled kernel and the combine
+    expect(new Float32Array(await readBuffer(ctx.device, yBuf, T * N * 4))).toEqual(unsplit);
+    for (const b of [xBuf, biasBuf, yBuf, scratch]) b.destroy();
+    for (const splitK of [2, 8] as const) {
+      expect(await runMatmul(ctx, parts, x, T, { bias, variant: 'tiled', splitK })).toEqual(unsplit);
+      expect(await runMatmul(ctx, whole, x, T, { bias, variant: 'tiled', splitK, maxWorkgroupsPerDim: 1 })).toEqual(unsplit); // 3 row tiles → 1 × 3
+    }
+    whole.destroy();
+    parts.destroy();
+  });
+
+  it('rejects split-K without (or with too small, or aliased) scratch and split-K off the tiled variant', async () => {
+    const ctx = await testContext();
+    const weight = await uploadWeightBytes(ctx, 'w', GGMLType.F32, [64, 8], randomTensorBytes(GGMLType.F32, 8, 64, 1));
+    const x = ctx.storage('x', 20 * 64 * 4);
+    const y = ctx.storage('y', 20 * 8 * 4);
+    const small = ctx.storage('small', 2 * 20 * 8 * 4 - 4);
+    const { record } = await import('./matmul-run');
+    const { matmul } = await import('../../src/kernels/matmul');
+    for (const args of [
+      { splitK: 2 as const },
+      { splitK: 2 as const, splitScratch: small },
+      { splitK: 4 as const, splitScratch: x },
+      { splitK: 2 as const, splitScratch: ctx.storage('big', 1 << 16), variant: 'vec' as const },
+      { splitK: 3 as unknown as 2, splitScratch: ctx.storage('big2', 1 << 16) },
+    ]) {
+      const err = await record(ctx, (enc) => matmul(enc, { weight, x, y, numTokens: 20, variant: 'tiled', ...args })).catch((e) => e);
+      expect(err).toBeInstanceOf(KernelArgError);
+      expect((err as KernelArgError).code).toBe('kernel_bad_args');
+    }
+    weight.destroy();
   });
 
   it('rejects undersized or aliased buffers with kernel_bad_args', async () => {

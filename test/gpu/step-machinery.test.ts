@@ -4,10 +4,13 @@
 // - no pipeline compiled after load, whatever the steps (prefill, decode, batches, hidden
 //   states, logits, sampled rows with penalties and logprobs), on both kernel sets;
 // - the fused weights give the unfused runner's logits bit for bit;
-// - a sequence's logits are the same bits alone as inside batches of T = 3, 16 and 37.
+// - a sequence's logits are the same bits alone as inside batches of T = 3, 16 and 37;
+// - on a wider model (dim 1024) whose tiled matmuls split over K, the split's pipelines are
+//   compiled at load and a token's logits keep their bits inside a split batch.
 import { afterAll, describe, expect, it } from 'vitest';
 import { GREEDY, type SamplingParams, type StepInput } from '../../src/engine/types';
 import { GpuContext } from '../../src/gpu/context';
+import { chooseSplitK } from '../../src/kernels/matmul';
 import { createGpuRunner, type CreateGpuRunnerOptions, type GpuModelRunner } from '../../src/gpu/runner';
 import { modelConfigFromGGUF } from '../../src/model/config';
 import { readGGUF } from '../../src/model/gguf/reader';
@@ -29,8 +32,8 @@ function context(software: boolean): Promise<GpuContext> {
 const runners: GpuModelRunner[] = [];
 afterAll(() => runners.forEach((r) => r.destroy()));
 
-async function load(arch: Arch, layers: number, opts: { software?: boolean } & Partial<CreateGpuRunnerOptions> = {}): Promise<GpuModelRunner> {
-  const bytes = makeTestModel({ ...SHAPE, arch, layers });
+async function load(arch: Arch, layers: number, opts: { software?: boolean; shape?: Partial<typeof SHAPE> } & Partial<CreateGpuRunnerOptions> = {}): Promise<GpuModelRunner> {
+  const bytes = makeTestModel({ ...SHAPE, ...opts.shape, arch, layers });
   const source = await openSource(bytes);
   const gguf = await readGGUF(source);
   const runner = await createGpuRunner({
@@ -173,5 +176,28 @@ describe('step machinery', () => {
     };
     const alone = await bits(0);
     for (const T of [3, 16, 37]) expect(await bits(T - 1), `T = ${T}`).toEqual(alone);
+  });
+
+  // K = 1024 (32 units): chooseSplitK splits qkv (N 1536), wo (N 1024) and gate|up (N 192) at
+  // T = 37 over 8 workgroups per tile (each adds a combine); down (K = 96) stays unsplit.
+  it('GPU kernels, split-K (dim 1024): no compile after load; a decode gets the same bits alone (vec) as inside T = 37 (split tiled)', async () => {
+    const wide = { dim: 1024, heads: 8, kvHeads: 2 };
+    expect([chooseSplitK(1536, 1024, 37), chooseSplitK(1024, 1024, 37), chooseSplitK(192, 1024, 37), chooseSplitK(1024, 96, 37)]).toEqual([8, 8, 8, 1]);
+    const runner = await load('qwen2', 2, { shape: wide });
+    const blocks = scatteredBlocks(runner.numKvBlocks, 12, 23);
+    await runner.step(buildStep([{ tokens: tokens(3, 9), startPos: 0, blockTable: blocks.subarray(0, 1), sample: false }]));
+    const decode = { tokens: [6], startPos: 9, blockTable: blocks.subarray(0, 1), sample: true };
+    const run = async (others: number) => {
+      const chunks = others === 0 ? [] : [{ tokens: tokens(8, others), startPos: 0, blockTable: blocks.subarray(1, 4), sample: false }];
+      const o = await runner.step(buildStep([decode, ...chunks], { returnLogits: true }));
+      expect(runner.lastStepStats!.compilesAfterLoad).toBe(0);
+      return { bits: new Uint32Array(o.logits!.slice(0, SHAPE.vocab).buffer), dispatches: runner.lastStepStats!.dispatches };
+    };
+    const alone = await run(0);
+    const batch = await run(36);
+    // the split ran: 3 combines per layer over the 2 layers
+    expect(batch.dispatches - alone.dispatches).toBe(6);
+    expect(batch.bits).toEqual(alone.bits);
+    expect(runner.compilesAfterLoad).toBe(0);
   });
 });
