@@ -48,7 +48,7 @@ export interface QuantLayout {
   blockWords: number;
   /** u32 words per block in the side segment (after segment 0; written by the type's shuffle). */
   sideWords: number;
-  /** Byte offset of the f16 scale `d` inside the GGUF block when it moves to segment 1; -1 when it stays. */
+  /** Byte offset of the f16 scale `d` inside the GGUF block when it moves to the halves; -1 when it stays. */
   dByteOffset: number;
 }
 
@@ -117,9 +117,9 @@ export function ggufRowBytes(type: GGMLType, cols: number): number {
 }
 
 export interface RepackedRows {
-  /** [totalWords] u32: segment 0 then segment 1. */
+  /** [totalWords] u32: segment 0, then the side words and the f16 halves (segmentsOf). */
   words: Uint32Array<ArrayBuffer>;
-  /** Word offset of segment 1 (the f16 scales); 0 when the type has none. */
+  /** Word offset of the segments after segment 0 (side words, else the f16 halves); 0 when the type has none. */
   scaleOffsetWords: number;
 }
 
