@@ -2,30 +2,36 @@
 // exact inverse (used by tests to prove the repack loses nothing).
 //
 // GGUF blocks are not always 4-byte aligned (Q4_0 is 18 bytes, Q8_0 34, Q6_K 210),
-// and WGSL storage reads are u32. Each quant type is split into separate segments
+// and WGSL storage reads are u32. Each quant type is split into up to three segments
 // inside one u32 array, so no byte is padded per block:
 //
-//   type   | block (elems, bytes) | segment 0: per-block words            | segment 1 (at scaleOffsetWords)
-//   F32    | 1, 4                 | the floats                             | —
-//   F16    | 1, 2                 | halves, two per word (element e in     | —
-//   BF16   | 1, 2                 |   word e>>1, low half when e is even)  | —
-//   Q8_0   | 32, 34               | 8 words: 32 i8 quants                  | f16 d, two blocks per word
-//   Q4_0   | 32, 18               | 4 words: 16 bytes of nibbles           | f16 d, two blocks per word
-//   IQ4_NL | 32, 18               | 4 words: 16 bytes of nibbles           | f16 d, two blocks per word
-//   Q4_1   | 32, 20               | 5 words: the block as is (aligned)     | —
-//   Q5_0   | 32, 22               | 5 words: qh[4] qs[16]                  | f16 d, two blocks per word
-//   Q5_1   | 32, 24               | 6 words: the block as is (aligned)     | —
-//   Q2_K   | 256, 84              | 21 words: the block as is (aligned)    | —
-//   Q3_K   | 256, 110             | 27 words: hmask[32] qs[64] scales[12]  | f16 d, two blocks per word
-//   Q4_K   | 256, 144             | 36 words: the block, reordered per unit | —
-//   Q5_K   | 256, 176             | 44 words: the block, reordered per unit | —
-//   Q6_K   | 256, 210             | 52 words: ql qh scales, reordered p. u. | f16 d, two blocks per word
-//   IQ4_XS | 256, 136             | 34 words: the block as is (aligned)    | —
+//   segment 0 (quants)  [numBlocks, blockWords]  at word 0
+//   side                [numBlocks, sideWords]   at scaleOffsetWords (the uniform `scaleOff`)
+//   halves              [numBlocks] f16 d, two per word, after the side words
 //
-// Q4_K, Q5_K and Q6_K blocks are then reordered in place into per-unit layouts (one
-// aligned vec4<u32> of quants per 32 weights, scales decodable per sub-block; see
-// repack-units.ts), so the GPU-set matvec reads a unit with 16-byte loads. Every block
-// starts on a 16-byte boundary (Q8_0: 2 vec4, Q4_0/IQ4_NL: 1, Q4_K: 9, Q5_K: 11, Q6_K: 13).
+//   type   | block (elems, bytes) | segment 0: words per block             | side words   | halves
+//   F32    | 1, 4                 | the floats                             | —            | —
+//   F16    | 1, 2                 | halves, two per word (element e in     | —            | —
+//   BF16   | 1, 2                 |   word e>>1, low half when e is even)  | —            | —
+//   Q8_0   | 32, 34               | 8: 32 i8 quants                        | —            | d
+//   Q4_0   | 32, 18               | 4: 16 bytes of nibbles                 | —            | d
+//   IQ4_NL | 32, 18               | 4: 16 bytes of nibbles                 | —            | d
+//   Q4_1   | 32, 20               | 4: 16 bytes of nibbles                 | 1: d, m      | —
+//   Q5_0   | 32, 22               | 4: 16 bytes of nibbles                 | 1: qh        | d
+//   Q5_1   | 32, 24               | 4: 16 bytes of nibbles                 | 2: d, m; qh  | —
+//   Q2_K   | 256, 84              | 20: scales, qs reordered per unit      | 1: d, dmin   | —
+//   Q3_K   | 256, 110             | 24: hmask, qs reordered per unit       | 3: scales    | d
+//   Q4_K   | 256, 144             | 36: the block, reordered per unit      | —            | —
+//   Q5_K   | 256, 176             | 44: the block, reordered per unit      | —            | —
+//   Q6_K   | 256, 210             | 52: ql qh scales, reordered per unit   | —            | d
+//   IQ4_XS | 256, 136             | 32: qs                                 | 2: d, scales | —
+//
+// Every quant type's blocks are reordered in place into per-unit layouts (one aligned
+// vec4<u32> of quants per 32 weights, or half of one for 2-bit quants; scales decodable per
+// sub-block; see repack-units.ts), so the GPU-set matvec reads a unit with 16-byte loads.
+// Segment 0 is a whole number of vec4 per block, so every block starts on a 16-byte boundary.
+// A kernel finds the halves after the side words from scaleOff alone (numBlocks =
+// scaleOff / blockWords): Q5_0 at scaleOff + scaleOff / 4, Q3_K at scaleOff + scaleOff / 8.
 //
 // Repacked size is the GGUF size rounded up to one word (plus one word of scales
 // when the block count is odd), so GPU weight memory ≈ 1.00 × file bytes.
@@ -38,28 +44,30 @@ export interface QuantLayout {
   blockElems: number;
   /** Bytes per block in GGUF. */
   blockBytes: number;
-  /** u32 words per block in segment 0 (F32/F16: not used, see elementWords). */
+  /** u32 words per block in segment 0 (F32/F16/BF16: not used). */
   blockWords: number;
-  /** Byte offset of the f16 scale `d` inside the GGUF block when it moves to segment 1; -1 when it stays. */
+  /** u32 words per block in the side segment (after segment 0; written by the type's shuffle). */
+  sideWords: number;
+  /** Byte offset of the f16 scale `d` inside the GGUF block when it moves to the halves; -1 when it stays. */
   dByteOffset: number;
 }
 
 const LAYOUTS: Partial<Record<GGMLType, QuantLayout>> = {
-  [GGMLType.F32]: { type: GGMLType.F32, blockElems: 1, blockBytes: 4, blockWords: 1, dByteOffset: -1 },
-  [GGMLType.F16]: { type: GGMLType.F16, blockElems: 1, blockBytes: 2, blockWords: 0, dByteOffset: -1 },
-  [GGMLType.Q8_0]: { type: GGMLType.Q8_0, blockElems: 32, blockBytes: 34, blockWords: 8, dByteOffset: 0 },
-  [GGMLType.Q4_0]: { type: GGMLType.Q4_0, blockElems: 32, blockBytes: 18, blockWords: 4, dByteOffset: 0 },
-  [GGMLType.BF16]: { type: GGMLType.BF16, blockElems: 1, blockBytes: 2, blockWords: 0, dByteOffset: -1 },
-  [GGMLType.IQ4_NL]: { type: GGMLType.IQ4_NL, blockElems: 32, blockBytes: 18, blockWords: 4, dByteOffset: 0 },
-  [GGMLType.Q4_1]: { type: GGMLType.Q4_1, blockElems: 32, blockBytes: 20, blockWords: 5, dByteOffset: -1 },
-  [GGMLType.Q5_0]: { type: GGMLType.Q5_0, blockElems: 32, blockBytes: 22, blockWords: 5, dByteOffset: 0 },
-  [GGMLType.Q5_1]: { type: GGMLType.Q5_1, blockElems: 32, blockBytes: 24, blockWords: 6, dByteOffset: -1 },
-  [GGMLType.Q2_K]: { type: GGMLType.Q2_K, blockElems: 256, blockBytes: 84, blockWords: 21, dByteOffset: -1 },
-  [GGMLType.Q3_K]: { type: GGMLType.Q3_K, blockElems: 256, blockBytes: 110, blockWords: 27, dByteOffset: 108 },
-  [GGMLType.IQ4_XS]: { type: GGMLType.IQ4_XS, blockElems: 256, blockBytes: 136, blockWords: 34, dByteOffset: -1 },
-  [GGMLType.Q4_K]: { type: GGMLType.Q4_K, blockElems: 256, blockBytes: 144, blockWords: 36, dByteOffset: -1 },
-  [GGMLType.Q5_K]: { type: GGMLType.Q5_K, blockElems: 256, blockBytes: 176, blockWords: 44, dByteOffset: -1 },
-  [GGMLType.Q6_K]: { type: GGMLType.Q6_K, blockElems: 256, blockBytes: 210, blockWords: 52, dByteOffset: 208 },
+  [GGMLType.F32]: { type: GGMLType.F32, blockElems: 1, blockBytes: 4, blockWords: 1, sideWords: 0, dByteOffset: -1 },
+  [GGMLType.F16]: { type: GGMLType.F16, blockElems: 1, blockBytes: 2, blockWords: 0, sideWords: 0, dByteOffset: -1 },
+  [GGMLType.Q8_0]: { type: GGMLType.Q8_0, blockElems: 32, blockBytes: 34, blockWords: 8, sideWords: 0, dByteOffset: 0 },
+  [GGMLType.Q4_0]: { type: GGMLType.Q4_0, blockElems: 32, blockBytes: 18, blockWords: 4, sideWords: 0, dByteOffset: 0 },
+  [GGMLType.BF16]: { type: GGMLType.BF16, blockElems: 1, blockBytes: 2, blockWords: 0, sideWords: 0, dByteOffset: -1 },
+  [GGMLType.IQ4_NL]: { type: GGMLType.IQ4_NL, blockElems: 32, blockBytes: 18, blockWords: 4, sideWords: 0, dByteOffset: 0 },
+  [GGMLType.Q4_1]: { type: GGMLType.Q4_1, blockElems: 32, blockBytes: 20, blockWords: 4, sideWords: 1, dByteOffset: -1 },
+  [GGMLType.Q5_0]: { type: GGMLType.Q5_0, blockElems: 32, blockBytes: 22, blockWords: 4, sideWords: 1, dByteOffset: 0 },
+  [GGMLType.Q5_1]: { type: GGMLType.Q5_1, blockElems: 32, blockBytes: 24, blockWords: 4, sideWords: 2, dByteOffset: -1 },
+  [GGMLType.Q2_K]: { type: GGMLType.Q2_K, blockElems: 256, blockBytes: 84, blockWords: 20, sideWords: 1, dByteOffset: -1 },
+  [GGMLType.Q3_K]: { type: GGMLType.Q3_K, blockElems: 256, blockBytes: 110, blockWords: 24, sideWords: 3, dByteOffset: 108 },
+  [GGMLType.IQ4_XS]: { type: GGMLType.IQ4_XS, blockElems: 256, blockBytes: 136, blockWords: 32, sideWords: 2, dByteOffset: -1 },
+  [GGMLType.Q4_K]: { type: GGMLType.Q4_K, blockElems: 256, blockBytes: 144, blockWords: 36, sideWords: 0, dByteOffset: -1 },
+  [GGMLType.Q5_K]: { type: GGMLType.Q5_K, blockElems: 256, blockBytes: 176, blockWords: 44, sideWords: 0, dByteOffset: -1 },
+  [GGMLType.Q6_K]: { type: GGMLType.Q6_K, blockElems: 256, blockBytes: 210, blockWords: 52, sideWords: 0, dByteOffset: 208 },
 };
 
 export const SUPPORTED_WEIGHT_TYPES: readonly GGMLType[] = Object.keys(LAYOUTS).map(Number);
@@ -74,9 +82,13 @@ export function isHalfWordType(type: GGMLType): boolean {
 for (const l of Object.values(LAYOUTS)) {
   if (l.blockElems === 1) continue;
   const movedBytes = l.dByteOffset < 0 ? 0 : 2;
-  if (l.blockWords * 4 !== l.blockBytes - movedBytes) throw new Error(`${GGMLType[l.type]} layout: ${l.blockWords} words for a ${l.blockBytes} B block`);
+  const words = l.blockWords + l.sideWords;
+  if (words * 4 !== l.blockBytes - movedBytes) throw new Error(`${GGMLType[l.type]} layout: ${words} words for a ${l.blockBytes} B block`);
   const shuffle = blockShuffle(l.type);
-  if (shuffle && shuffle.bytes !== l.blockWords * 4) throw new Error(`${GGMLType[l.type]} reorder: ${shuffle.bytes} B for ${l.blockWords} words`);
+  if (shuffle && (shuffle.bytes !== l.blockWords * 4 || shuffle.sideBytes !== l.sideWords * 4)) {
+    throw new Error(`${GGMLType[l.type]} reorder: ${shuffle.bytes} + ${shuffle.sideBytes} B for ${l.blockWords} + ${l.sideWords} words`);
+  }
+  if (l.sideWords > 0 && !shuffle) throw new Error(`${GGMLType[l.type]} layout: side words need a reorder`);
 }
 
 export class RepackError extends Error {
@@ -105,22 +117,53 @@ export function ggufRowBytes(type: GGMLType, cols: number): number {
 }
 
 export interface RepackedRows {
-  /** [totalWords] u32: segment 0 then segment 1. */
+  /** [totalWords] u32: segment 0, then the side words and the f16 halves (segmentsOf). */
   words: Uint32Array<ArrayBuffer>;
-  /** Word offset of segment 1 (the f16 scales); 0 when the type has none. */
+  /** Word offset of the segments after segment 0 (side words, else the f16 halves); 0 when the type has none. */
   scaleOffsetWords: number;
 }
 
-/** Size in words of the repacked form of `rows` × `cols`, and the scale segment offset. */
+/** One segment of a repacked run of blocks: its first word and its length in words. */
+export interface Segment {
+  start: number;
+  words: number;
+}
+
+/**
+ * The segments of `numBlocks` repacked blocks, in order (segment 0, then the side words and
+ * the f16 halves where the type has them); F32/F16/BF16 are one segment.
+ */
+export function segmentsOf(type: GGMLType, numBlocks: number): Segment[] {
+  const l = quantLayout(type);
+  if (type === GGMLType.F32) return [{ start: 0, words: numBlocks }];
+  if (isHalfWordType(type)) return [{ start: 0, words: Math.ceil(numBlocks / 2) }];
+  const out: Segment[] = [{ start: 0, words: numBlocks * l.blockWords }];
+  const next = (words: number) => out.push({ start: out[out.length - 1].start + out[out.length - 1].words, words });
+  if (l.sideWords > 0) next(numBlocks * l.sideWords);
+  if (l.dByteOffset >= 0) next(Math.ceil(numBlocks / 2));
+  return out;
+}
+
+/** Size in words of the repacked form of `rows` × `cols`, and the offset of the segments after segment 0. */
 export function repackedSize(type: GGMLType, rows: number, cols: number): { totalWords: number; scaleOffsetWords: number } {
   const l = quantLayout(type);
   ggufRowBytes(type, cols);
-  const numBlocks = (rows * cols) / l.blockElems;
-  if (type === GGMLType.F32) return { totalWords: numBlocks, scaleOffsetWords: 0 };
-  if (isHalfWordType(type)) return { totalWords: Math.ceil(numBlocks / 2), scaleOffsetWords: 0 };
-  const seg0 = numBlocks * l.blockWords;
-  if (l.dByteOffset < 0) return { totalWords: seg0, scaleOffsetWords: 0 };
-  return { totalWords: seg0 + Math.ceil(numBlocks / 2), scaleOffsetWords: seg0 };
+  const segs = segmentsOf(type, (rows * cols) / l.blockElems);
+  const last = segs[segs.length - 1];
+  return { totalWords: last.start + last.words, scaleOffsetWords: segs.length > 1 ? segs[1].start : 0 };
+}
+
+/**
+ * Where a chunk's repacked words go inside its part: for blocks [blockStart, blockStart +
+ * chunkBlocks) of a part of `partBlocks` blocks (blockStart even, so the halves start on a
+ * word), each segment of the chunk (`src`, a word offset into repackRows' words) lands at
+ * `dst` of the part's words.
+ */
+export function chunkPlacement(type: GGMLType, partBlocks: number, blockStart: number, chunkBlocks: number): { src: number; dst: number; words: number }[] {
+  const part = segmentsOf(type, partBlocks);
+  const chunk = segmentsOf(type, chunkBlocks);
+  const before = segmentsOf(type, blockStart); // the words the blocks before the chunk take in each segment
+  return chunk.map((seg, i) => ({ src: seg.start, dst: part[i].start + before[i].words, words: seg.words }));
 }
 
 /** Repacks GGUF bytes of whole rows (`bytes.length === rows * ggufRowBytes`). */
@@ -135,21 +178,23 @@ export function repackRows(type: GGMLType, bytes: Uint8Array, rows: number, cols
   const numBlocks = (rows * cols) / l.blockElems;
   const shuffle = blockShuffle(type);
   if (l.dByteOffset < 0 && !shuffle) {
-    // F32, F16, BF16 and the word-aligned blocks (Q4_1, Q5_1, Q2_K, IQ4_XS): copy.
+    // F32, F16, BF16: copy.
     out.set(bytes);
   } else {
     const qBytes = l.blockWords * 4; // bytes of segment 0 per block
-    const scaleBase = scaleOffsetWords * 4;
+    const segs = segmentsOf(type, numBlocks);
+    const sideBase = l.sideWords > 0 ? segs[1].start * 4 : 0;
+    const halfBase = segs[segs.length - 1].start * 4;
     for (let b = 0; b < numBlocks; b++) {
       const src = b * l.blockBytes;
-      // segment 0: every byte of the block except the two bytes of d (first or last), in order
+      // segments 0 and side: every byte of the block except the two bytes of d (first or last)
       const from = l.dByteOffset === 0 ? src + 2 : src;
-      if (shuffle) shuffle.pack(bytes, from, out, b * qBytes);
+      if (shuffle) shuffle.pack(bytes, from, out, b * qBytes, sideBase + b * 4 * l.sideWords);
       else out.set(bytes.subarray(from, from + qBytes), b * qBytes);
       if (l.dByteOffset < 0) continue;
       const d = src + l.dByteOffset;
-      out[scaleBase + 2 * b] = bytes[d];
-      out[scaleBase + 2 * b + 1] = bytes[d + 1];
+      out[halfBase + 2 * b] = bytes[d];
+      out[halfBase + 2 * b + 1] = bytes[d + 1];
     }
   }
   return { words: new Uint32Array(out.buffer), scaleOffsetWords };
@@ -159,7 +204,7 @@ export function repackRows(type: GGMLType, bytes: Uint8Array, rows: number, cols
 export function unrepackRows(type: GGMLType, words: Uint32Array, rows: number, cols: number): Uint8Array {
   const l = quantLayout(type);
   const rowBytes = ggufRowBytes(type, cols);
-  const { totalWords, scaleOffsetWords } = repackedSize(type, rows, cols);
+  const { totalWords } = repackedSize(type, rows, cols);
   if (words.length < totalWords) throw new RepackError('bad_length', `need ${totalWords} words, got ${words.length}`);
   const src = new Uint8Array(words.buffer, words.byteOffset, totalWords * 4);
   const out = new Uint8Array(rows * rowBytes);
@@ -170,16 +215,18 @@ export function unrepackRows(type: GGMLType, words: Uint32Array, rows: number, c
     return out;
   }
   const qBytes = l.blockWords * 4;
-  const scaleBase = scaleOffsetWords * 4;
+  const segs = segmentsOf(type, numBlocks);
+  const sideBase = l.sideWords > 0 ? segs[1].start * 4 : 0;
+  const halfBase = segs[segs.length - 1].start * 4;
   for (let b = 0; b < numBlocks; b++) {
     const dst = b * l.blockBytes;
     const to = l.dByteOffset === 0 ? dst + 2 : dst;
-    if (shuffle) shuffle.unpack(src, b * qBytes, out, to);
+    if (shuffle) shuffle.unpack(src, b * qBytes, sideBase + b * 4 * l.sideWords, out, to);
     else out.set(src.subarray(b * qBytes, (b + 1) * qBytes), to);
     if (l.dByteOffset < 0) continue;
     const d = dst + l.dByteOffset;
-    out[d] = src[scaleBase + 2 * b];
-    out[d + 1] = src[scaleBase + 2 * b + 1];
+    out[d] = src[halfBase + 2 * b];
+    out[d + 1] = src[halfBase + 2 * b + 1];
   }
   return out;
 }

@@ -10,7 +10,7 @@ export interface WeightPart {
   buffer: GPUBuffer;
   rowStart: number;
   rows: number;
-  /** Word offset of the f16 scale segment inside `buffer` (0 when the type has none). */
+  /** Word offset of the segments after segment 0 (side words, then f16 scales) inside `buffer` (0 when the type has none; repack.ts). */
   scaleOffsetWords: number;
   /** Bytes used in `buffer`. */
   byteLength: number;

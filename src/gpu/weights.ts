@@ -4,7 +4,7 @@
 // binding is split by rows into parts, each a buffer of its own.
 //
 //   tensor [rows, cols] (GGUF shape [cols, rows...], cols innermost)
-//   ├─ part 0: rows [0, r1)      buffer: [seg0 words | seg1 f16 scales] u32
+//   ├─ part 0: rows [0, r1)      buffer: [seg0 words | side words | f16 scales] u32
 //   ├─ part 1: rows [r1, r2)     ...
 import { assertFiniteWeights } from '../model/gguf/finite';
 import type { ByteSource, GGUFTensorInfo } from '../model/gguf/types';
@@ -12,7 +12,7 @@ import { GGMLType } from '../model/gguf/types';
 import type { GpuContext } from './context';
 import { dryBuffer } from './dry-buffer';
 import type { GpuWeight, WeightPart } from './types';
-import { ggufRowBytes, isHalfWordType, quantLayout, repackedSize, repackRows } from './repack';
+import { chunkPlacement, ggufRowBytes, quantLayout, repackedSize, repackRows } from './repack';
 
 export type { GpuWeight, WeightPart } from './types';
 
@@ -150,7 +150,6 @@ export async function uploadWeight(
 ): Promise<GpuWeight> {
   const plan = planParts(ctx, name, type, shape, options);
   const { rows, cols, rowBytes, blocksPerRow, rowsPerPart, chunkRows } = plan;
-  const layout = quantLayout(type);
 
   const parts: WeightPart[] = [];
   try {
@@ -166,14 +165,9 @@ export async function uploadWeight(
           throw new WeightError('short_read', `tensor ${name}: read ${bytes.length} of ${n * rowBytes} bytes`);
         }
         const packed = repackRows(type, bytes, n, cols);
-        const blockStart = r * blocksPerRow;
-        const seg0Words = packed.scaleOffsetWords || packed.words.length;
-        const seg0Dst = isHalfWordType(type) ? blockStart / 2 : blockStart * layout.blockWords;
-        await writeStaged(ctx, buffer, seg0Dst * 4, packed.words.buffer, 0, seg0Words * 4);
-        if (packed.scaleOffsetWords) {
-          const scaleWords = packed.words.length - packed.scaleOffsetWords;
-          const dst = scaleOffsetWords + blockStart / 2;
-          await writeStaged(ctx, buffer, dst * 4, packed.words.buffer, packed.scaleOffsetWords * 4, scaleWords * 4);
+        // each segment of the chunk (quants, side words, f16 halves) into its place in the part
+        for (const seg of chunkPlacement(type, partRows * blocksPerRow, r * blocksPerRow, n * blocksPerRow)) {
+          await writeStaged(ctx, buffer, seg.dst * 4, packed.words.buffer, seg.src * 4, seg.words * 4);
         }
       }
     }

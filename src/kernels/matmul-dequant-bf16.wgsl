@@ -11,7 +11,21 @@ fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
   return W8(vec4f(v[0], v[1], v[2], v[3]), vec4f(v[4], v[5], v[6], v[7]));
 }
 
-// No 16-byte unit layout for this type (yet): a unit is four loadW8.
+// The two bfloat16 of one word (low half first), the same bits loadW8 makes.
+fn bf16x2(v: u32) -> vec2f {
+  return vec2f(bitcast<f32>(v << 16u), bitcast<f32>(v & 0xffff0000u));
+}
+
+// Four vec4 loads (8 halves each) when the unit starts on a 16-byte boundary (the row's
+// first half-word index a multiple of 8: every row when cols % 8 == 0) and lies inside the
+// row; otherwise four loadW8 (as F16).
 fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
-  return unitOf8(row, u, cols, scaleOff);
+  let base = row * cols + u * 32u;
+  if ((base & 7u) != 0u || u * 32u + 32u > cols) { return unitOf8(row, u, cols, scaleOff); }
+  var out: W32;
+  for (var r = 0u; r < 4u; r++) {
+    let v = w4[base / 8u + r];
+    out[r] = W8(vec4f(bf16x2(v.x), bf16x2(v.y)), vec4f(bf16x2(v.z), bf16x2(v.w)));
+  }
+  return out;
 }

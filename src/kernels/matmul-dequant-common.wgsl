@@ -8,11 +8,11 @@
 // and
 //   fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32
 // returning unit u of the row (elements 32u .. 32u+32) as its 4 runs of 8, each run the
-// same f32 values loadW8 returns (the same expressions), read through `w4` with 16-byte
-// loads where the layout allows (Q8_0, Q4_0, IQ4_NL, Q4_K, Q5_K, Q6_K, F16, F32), its
-// scales decoded once per unit; other types build it from four loadW8 (`unitOf8`). Only
-// the GPU-set matvec calls loadUnit; the other bodies do not use `w4`, so it is not in
-// their pipeline layouts.
+// same f32 values loadW8 returns (the same expressions), its quants read through `w4` with
+// 16-byte loads (every type; F16/F32/BF16 rows whose unit is not 16-byte aligned or not
+// whole build it from four loadW8, `unitOf8`), its scales decoded once per unit. Only the
+// GPU-set matvec calls loadUnit; the other bodies do not use `w4`, so it is not in their
+// pipeline layouts.
 
 // The same weight part as `w`, bound again as vec4 (binding 6; every body leaves 6 free).
 // Its buffer is padded to 16 bytes (weights.ts), so the last words are reachable.
@@ -26,7 +26,7 @@ struct W8 {
 // One unit: runs 0..3 (elements 32u + 8r .. 32u + 8r + 8).
 alias W32 = array<W8, 4>;
 
-// A unit as four loadW8 (types without 16-byte unit loads, and ragged rows).
+// A unit as four loadW8 (ragged F16/F32/BF16 rows).
 fn unitOf8(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
   let k0 = u * 32u;
   return W32(loadW8(row, k0, cols, scaleOff), loadW8(row, k0 + 8u, cols, scaleOff),

@@ -1,19 +1,29 @@
-// Q5_1: blocks of 32 weights d * q + m, q = nibble | 5th bit << 4; 6 words each, kept as in GGUF:
-//   word 0: f16 d, f16 m | word 1: qh (bit e = 5th bit of element e) | words 2..5: nibbles as in Q4_0.
+// Q5_1: blocks of 32 weights d * q + m, q = nibble | 5th bit << 4, split at load (repack.ts,
+// repack-units.ts): block b's nibbles at words [4b, 4b+4) (vec4 b) as in Q4_0; side words
+// scaleOff + 2b: f16 d, f16 m | scaleOff + 2b + 1: qh (bit e = 5th bit of element e).
 fn loadW8(row: u32, k0: u32, cols: u32, scaleOff: u32) -> W8 {
   let b = row * (cols / 32u) + k0 / 32u;
-  let base = b * 6u;
   let e = k0 % 32u;
-  let q = base + 2u + (e % 16u) / 4u;
+  let q = b * 4u + (e % 16u) / 4u;
   let shift = select(0u, 4u, e >= 16u);
-  let qh = w[base + 1u];
-  let dm = unpack2x16float(w[base]);
+  let qh = w[scaleOff + 2u * b + 1u];
+  let dm = unpack2x16float(w[scaleOff + 2u * b]);
   let lo = nib4(w[q], shift) + 16.0 * bitRun4(qh, e);
   let hi = nib4(w[q + 1u], shift) + 16.0 * bitRun4(qh, e + 4u);
   return W8(dm.x * lo + dm.y, dm.x * hi + dm.y);
 }
 
-// No 16-byte unit layout for this type (yet): a unit is four loadW8.
+// A unit is one block: one vec4 of nibbles and its two side words.
 fn loadUnit(row: u32, u: u32, cols: u32, scaleOff: u32) -> W32 {
-  return unitOf8(row, u, cols, scaleOff);
+  let b = row * (cols / 32u) + u;
+  let n = nibRuns(w4[b]);
+  let qh = w[scaleOff + 2u * b + 1u];
+  let dm = unpack2x16float(w[scaleOff + 2u * b]);
+  var out: W32;
+  for (var r = 0u; r < 4u; r++) {
+    let lo = n[2u * r] + 16.0 * bitRun4(qh, 8u * r);
+    let hi = n[2u * r + 1u] + 16.0 * bitRun4(qh, 8u * r + 4u);
+    out[r] = W8(dm.x * lo + dm.y, dm.x * hi + dm.y);
+  }
+  return out;
 }

@@ -7,7 +7,8 @@
 //   a row read 32 consecutive units — one contiguous span of the repacked row (coalesced)
 //   lane c reads its unit with loadUnit: 16-byte vec4<u32> loads from `w4` (Q4_0: one, the
 //   32 lanes 512 contiguous bytes; Q8_0: two; Q4_K: the block head and one; Q6_K: three;
-//   see matmul-dequant-<type>.wgsl), its K-quant scales decoded once per unit
+//   Q2_K: the block's scales and the vec4 holding its 2-bit quants; see
+//   matmul-dequant-<type>.wgsl), its K-quant scales decoded once per unit
 //
 // Each round stages x[t0 .. t0+4, 1024 elements] once in workgroup memory (vec4, swizzled
 // so that the 8 vec4 of one lane's unit fall in different banks), then every row of the
@@ -53,7 +54,7 @@ fn lanePartial(base: u32, c: u32) -> vec4f {
 @compute @workgroup_size(ROWS_PER_WG * LANES)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   // Both views of the weight part are in every vec pipeline's layout (matmul.ts binds 0 and
-  // 6), whichever of them the type's loadUnit reads (Q4_K: w4 only; Q2_K: w only).
+  // 6), whichever of them the type's loadUnit reads (Q4_K: w4 only; Q2_K: both).
   _ = &w;
   _ = &w4;
   let lane = lid % LANES;

@@ -196,13 +196,13 @@ describe('matmul dispatch and guards', () => {
     tall.destroy();
   });
 
-  // vec reads units with 16-byte loads (loadUnit through the vec4 view `w4`): F16/F32 rows
+  // vec reads units with 16-byte loads (loadUnit through the vec4 view `w4`): F16/F32/BF16 rows
   // whose every unit is 16-byte aligned take that path for every unit (the ragged shapes
   // above mix it with the loadW8 fallback), and a weight of fewer than 16 bytes still binds
   // as vec4 (its part buffer is padded to 16 B).
-  it('16-byte unit loads: aligned F16/F32 rows and a weight smaller than one vec4, vs float64 and bit-equal to tiled', async () => {
+  it('16-byte unit loads: aligned F16/F32/BF16 rows and a weight smaller than one vec4, vs float64 and bit-equal to tiled', async () => {
     const ctx = await testContext();
-    for (const [type, K, N] of [[GGMLType.F16, 96, 9], [GGMLType.F32, 64, 5], [GGMLType.F32, 3, 1], [GGMLType.F16, 5, 1]] as const) {
+    for (const [type, K, N] of [[GGMLType.F16, 96, 9], [GGMLType.F32, 64, 5], [GGMLType.BF16, 64, 7], [GGMLType.F32, 3, 1], [GGMLType.F16, 5, 1], [GGMLType.BF16, 5, 1]] as const) {
       const bytes = randomTensorBytes(type, N, K, 40 + K);
       const weight = await uploadWeightBytes(ctx, 'w-aligned', type, [K, N], bytes);
       for (const p of weight.parts) expect(p.buffer.size % 16).toBe(0);
