@@ -6,7 +6,8 @@
 // decode step. On a software adapter (SwiftShader) GPU buffers and compiled kernels are
 // host memory too, so the weights alone are ≈ 1.0× the file.
 // What is reported: growth of the process's RSS over its RSS before the load (Node + Dawn +
-// the device: the baseline, printed too), sampled every 10 ms and after each tensor; the
+// the device: the baseline, printed too); the peak is the kernel's high-water mark (VmHWM,
+// reset at the baseline; Linux), else RSS sampled every 10 ms and after each tensor. The
 // peak is the number #18 bounds (≤ 1.3× the file).
 //   node --expose-gc --import tsx --import ./scripts/raw-loader.mjs bench/load-memory.ts [file.gguf] [--gpu-kernels]
 // Without a file: both full-size shapes of test/helpers/full-size-model.ts (Qwen2.5-0.5B,
@@ -14,7 +15,7 @@
 // each measured in a process of its own (so neither the generator's nor the other model's
 // memory is counted). Kernels: the software set (what SwiftShader runs), or the GPU set.
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { GpuContext } from '../src/gpu/context';
 import { KvPool } from '../src/gpu/kv-pool';
 import { loadModelWeights } from '../src/gpu/model-weights';
@@ -55,9 +56,12 @@ const ctx = new GpuContext(device, { f16: false, subgroups: false }, !gpuKernels
 
 (globalThis as { gc?: () => void }).gc?.();
 const before = process.memoryUsage().rss;
+// The kernel's own peak (VmHWM, reset here to the RSS now): a synchronous compile blocks the
+// 10 ms sampler, whose peak would then miss it. The sampler stays for systems without /proc.
+const highWaterMark = resetHighWaterMark();
 let peak = before;
 const sample = () => {
-  peak = Math.max(peak, process.memoryUsage().rss);
+  peak = Math.max(peak, process.memoryUsage().rss, highWaterMark?.() ?? 0);
 };
 const timer = setInterval(sample, 10);
 let first = true;
@@ -78,7 +82,7 @@ await phase('readGGUF');
 const kvPool = new KvPool(ctx, config, 8 << 20, 'f32');
 const plan = await loadModelWeights(ctx, gguf, source, config, undefined, { dry: true });
 await compileStepPipelines(ctx, config, plan, kvPool);
-await phase(`pipeline compiles (${ctx.pipelineCompiles.async})`);
+await phase(`pipeline compiles (${ctx.pipelineCompiles.atLoad})`);
 const weights = await loadModelWeights(ctx, gguf, source, config, sample);
 await phase(`weights (${mib(weights.gpuBytes)} on the GPU)`);
 const runner = new GpuModelRunner(ctx, config, weights, kvPool);
@@ -88,3 +92,14 @@ runner.destroy();
 await source.close?.();
 device.destroy();
 process.exit(0);
+
+/** Resets the process's peak RSS (Linux: /proc/self/clear_refs) and returns a reader of it; undefined where that is missing. */
+function resetHighWaterMark(): (() => number) | undefined {
+  const read = () => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) * 1024;
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return Number.isFinite(read()) ? read : undefined;
+  } catch {
+    return undefined;
+  }
+}

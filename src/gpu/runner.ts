@@ -127,8 +127,8 @@ export class GpuModelRunner implements ModelRunner {
   private bindGroupsGeneration = -1;
   /** GPU sampling (src/kernels/sample.ts); re-created with more rows when a step samples more. */
   private sampler: Sampler;
-  /** ctx.pipelineCompiles.sync when the load finished. */
-  private syncCompilesAtLoad = 0;
+  /** ctx.pipelineCompiles.onFirstUse when the load finished. */
+  private firstUseCompilesAtLoad = 0;
   /** An embed() runs (it uses the step buffers and the arena: nothing else may). */
   private busy = false;
   /** Steps submitted whose readback has not finished (at most READBACK_SLOTS: a step and one chained behind it). */
@@ -162,7 +162,7 @@ export class GpuModelRunner implements ModelRunner {
     this.sampler = new Sampler(ctx, { maxRows: this.bufs.sampleCapacity, vocabSize: config.vocabSize });
     this.profiler = new StepProfiler(ctx);
     this.uniforms = this.makeUniformArena(1);
-    this.syncCompilesAtLoad = ctx.pipelineCompiles.sync;
+    this.firstUseCompilesAtLoad = ctx.pipelineCompiles.onFirstUse;
     if (config.pooling) this.embed = (input) => this.exclusive('embed', () => this.runEmbed(input));
   }
 
@@ -219,12 +219,12 @@ export class GpuModelRunner implements ModelRunner {
    */
   async preparePipelines(): Promise<void> {
     await compileStepPipelines(this.ctx, this.config, this.weights, this.kvPool);
-    this.syncCompilesAtLoad = this.ctx.pipelineCompiles.sync;
+    this.firstUseCompilesAtLoad = this.ctx.pipelineCompiles.onFirstUse;
   }
 
   /** Pipelines compiled on first use since the load (each one stalled the step that needed it). */
   get compilesAfterLoad(): number {
-    return this.ctx.pipelineCompiles.sync - this.syncCompilesAtLoad;
+    return this.ctx.pipelineCompiles.onFirstUse - this.firstUseCompilesAtLoad;
   }
 
   /** Bind groups created so far (bench: after warm-up a step creates none). */

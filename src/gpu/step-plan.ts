@@ -6,7 +6,8 @@
 // MAX_PLANNED_TOKENS, with and without hidden states, one sampled row or all, the split
 // attention of contexts past one partition (GPU set), every sampling branch — with buffers that allocate nothing and an encoder that dispatches
 // nothing (KernelEncoder.dry). GpuContext.collectPipelines gathers what is missing and
-// compilePipelines compiles it with createComputePipelineAsync; the load awaits that.
+// compilePipelines compiles it (context.ts: in parallel on a GPU, one at a time on a
+// software adapter); the load awaits that.
 // A shape outside this plan still works (compiled on first use, counted as a compile
 // after load, which the tests and the bench assert is zero).
 import type { KernelEncoder, UniformSink } from '../kernels/encoder';
