@@ -19,9 +19,11 @@
 //                                                        attnPostNorm and writes xb = rmsnorm(x) · ffnNorm)
 //     gu = rmsnorm(x) · ffnNorm · Wgate|up               gate/up concatenated at load     [T, 2 ffnDim]
 //     x += (act(gu[:, :ffnDim]) * gu[:, ffnDim:]) · Wdown   act×up is the down matmul's prologue (act:
-//                                                        silu, gemma gelu_tanh); separate gate/up and
-//                                                        the software kernel set: one siluMul pass
-//                                                        (usesGluPrologue); gemma's post-norm as above
+//                                                        silu, gemma gelu_tanh); the software kernel
+//                                                        set (usesGluPrologue): one pass writes act×up
+//                                                        over gu's gate half, the down matmul reads
+//                                                        it (no [T, ffnDim] buffer); separate gate/up:
+//                                                        one siluMul pass; gemma's post-norm as above
 //   h = rmsnorm(x[sampleRows]) · outputNorm               [S, dim], last token of each sampled sequence
 //   logits = h · Woutputᵀ (soft-capped: gemma2)          [S, vocab]
 //
@@ -32,7 +34,7 @@
 // the add (matmul-io.wgsl).
 import { ATTENTION_PART_LEN, pagedAttention } from '../kernels/attention';
 import { addRmsNorm } from '../kernels/add-rmsnorm';
-import { addInPlace, gatherRows, scaleInPlace, siluMul, softcapInPlace } from '../kernels/elementwise';
+import { addInPlace, gatherRows, gluInPlace, scaleInPlace, siluMul, softcapInPlace } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
 import type { KernelEncoder } from '../kernels/encoder';
 import { kvWrite } from '../kernels/kv-write';
@@ -49,6 +51,8 @@ import type { GpuWeight } from './types';
 
 /** A projection's input: x, and the RMSNorm the matmul applies as it stages x (if any). */
 type NormedInput = { x: GPUBuffer; prologue?: MatmulPrologue };
+/** The down projection's input: x's first ffnDim values per row of `xStride` (default ffnDim), or a GLU prologue. */
+type DownInput = { x: GPUBuffer; prologue?: MatmulPrologue; xStride?: number };
 
 export interface ForwardShape {
   numTokens: number; // T
@@ -90,13 +94,13 @@ export function encodeForward(
    */
   const residualProjection = (
     enc: KernelEncoder,
-    a: { weight: GpuWeight; x: GPUBuffer; prologue?: MatmulPrologue; postNorm?: GPUBuffer; nextNorm?: GPUBuffer; out?: GPUBuffer },
+    a: { weight: GpuWeight; x: GPUBuffer; prologue?: MatmulPrologue; xStride?: number; postNorm?: GPUBuffer; nextNorm?: GPUBuffer; out?: GPUBuffer },
   ): NormedInput => {
     if (!a.postNorm) {
-      matmul(enc, { weight: a.weight, x: a.x, prologue: a.prologue, y: bufs.x, accumulate: true, numTokens: T }); // x [T, dim]
+      matmul(enc, { weight: a.weight, x: a.x, prologue: a.prologue, xStride: a.xStride, y: bufs.x, accumulate: true, numTokens: T }); // x [T, dim]
       return a.nextNorm ? normed(a.nextNorm) : { x: bufs.x };
     }
-    matmul(enc, { weight: a.weight, x: a.x, prologue: a.prologue, y: bufs.proj, numTokens: T }); // [T, dim]
+    matmul(enc, { weight: a.weight, x: a.x, prologue: a.prologue, xStride: a.xStride, y: bufs.proj, numTokens: T }); // [T, dim]
     if (a.nextNorm) {
       const out = a.out ?? bufs.xb;
       addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: a.postNorm, weight: a.nextNorm, out }); // x, out [T, dim]
@@ -164,7 +168,7 @@ export function encodeForward(
     input = residualProjection(enc, { weight: lw.wo, x: bufs.attnOut, postNorm: lw.attnPostNorm, nextNorm: lw.ffnNorm }); // x [T, dim]
 
     // ---- feed-forward (SwiGLU; gemma: GeGLU) ----
-    let down: { x: GPUBuffer; prologue?: MatmulPrologue };
+    let down: DownInput;
     if (lw.wGate) {
       matmul(enc, { ...input, weight: lw.wGate, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
       matmul(enc, { ...input, weight: lw.wUp, y: bufs.up!, numTokens: T }); // [T, ffnDim]
@@ -175,9 +179,8 @@ export function encodeForward(
       if (usesGluPrologue(enc.ctx.software)) {
         down = { x: bufs.gateUp!, prologue: { kind: 'glu', act: c.ffnAct ?? 'silu' } };
       } else {
-        const F = c.ffnDim;
-        siluMul(enc, { gate: bufs.gateUp!, up: bufs.gateUp!, out: bufs.hb!, numRows: T, n: F, gateStride: 2 * F, upStride: 2 * F, upOffset: F, act: c.ffnAct });
-        down = { x: bufs.hb! };
+        gluInPlace(enc, { gateUp: bufs.gateUp!, numRows: T, n: c.ffnDim, act: c.ffnAct }); // gu[:, :ffnDim] = act(gate) * up
+        down = { x: bufs.gateUp!, xStride: 2 * c.ffnDim };
       }
     }
     const last = l + 1 === c.numLayers;

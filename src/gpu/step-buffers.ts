@@ -10,7 +10,6 @@
 //   metaUpload (i32): | tokenIds [T] | positions [T] | slotMapping [T] | tokenMeta [T, 2] |
 //                     | sampleRows [S] | blockTables [B] |
 import { fixedSplitScratchBytes } from '../kernels/attention';
-import { usesGluPrologue } from '../kernels/matmul';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './context';
 
@@ -70,7 +69,7 @@ export class StepBuffers {
   gate?: GPUBuffer;
   up?: GPUBuffer;
   gateUp?: GPUBuffer;
-  hb?: GPUBuffer; // [T, ffnDim] silu(gate) * up (not with fused gate|up on the GPU set: the down matmul's prologue)
+  hb?: GPUBuffer; // [T, ffnDim] silu(gate) * up of separate gate/up (fused: the down matmul's prologue, or in place in gateUp)
   /** [T, dim] final-norm hidden states, only when a step asks for them. */
   hidden?: GPUBuffer;
   /**
@@ -139,7 +138,7 @@ export class StepBuffers {
         this.gate = f32('gate', c.ffnDim);
         this.up = f32('up', c.ffnDim);
       }
-      if (lay.separateGateUp || !usesGluPrologue(this.ctx.software)) this.hb = f32('hb', c.ffnDim);
+      if (lay.separateGateUp) this.hb = f32('hb', c.ffnDim);
       this.tokenIds = f32('token-ids', 1);
       this.positions = f32('positions', 1);
       this.slotMapping = f32('slot-mapping', 1);

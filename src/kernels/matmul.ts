@@ -77,6 +77,12 @@ export interface MatmulArgs {
   prologue?: MatmulPrologue;
   /** y += x · Wᵀ (+ bias): the residual add, y being the residual stream. */
   accumulate?: boolean;
+  /**
+   * Row length of x when its rows are wider than K (a plain prologue reads their first K
+   * values: the software set's down projection over gate|up rows, elementwise.ts gluInPlace).
+   * Default K (2K with a glu prologue).
+   */
+  xStride?: number;
   numTokens: number; // T
   /** Default: chooseMatmulVariant(numTokens, ctx.software). */
   variant?: MatmulVariant;
@@ -102,7 +108,8 @@ export function chooseMatmulVariant(numTokens: number, software = false): Matmul
  * Whether the forward pass feeds act(gate)·up to the down matmul as its GLU prologue. The GPU
  * set computes it once per staged element per workgroup; the software set's 'blocked' threads
  * read x straight from memory, so each would recompute it for its own 4 rows (N/4 times per
- * element, an exp each: slower than the one siluMul pass it saves on SwiftShader).
+ * element, an exp each: slower than the one pass it saves on SwiftShader). That pass is
+ * elementwise.ts gluInPlace, over the gate|up rows (no [T, ffnDim] buffer).
  */
 export function usesGluPrologue(software: boolean): boolean {
   return !software;
@@ -121,7 +128,10 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   if (!Number.isInteger(T) || T < 0) throw new KernelArgError('matmul', `bad numTokens ${T}`);
   if (a.x === a.y) throw new KernelArgError('matmul', 'y must not alias x');
   const pro = a.prologue;
-  const xStride = pro?.kind === 'glu' ? 2 * K : K;
+  const xStride = pro?.kind === 'glu' ? 2 * K : (a.xStride ?? K);
+  if (!Number.isInteger(xStride) || xStride < K || (pro?.kind === 'glu' && a.xStride !== undefined && a.xStride !== xStride)) {
+    throw new KernelArgError('matmul', `xStride ${a.xStride} for K ${K}${pro ? ` with a ${pro.kind} prologue` : ''}`);
+  }
   if (a.x.size < T * xStride * 4) throw new KernelArgError('matmul', `x holds ${a.x.size} B, needs [${T}, ${xStride}] f32`);
   if (pro?.kind === 'norm' && (pro.weight.size < K * 4 || !(pro.eps >= 0))) throw new KernelArgError('matmul', `norm weight holds ${pro.weight.size} B (needs [${K}] f32), eps ${pro.eps}`);
   if (a.y.size < T * N * 4) throw new KernelArgError('matmul', `y holds ${a.y.size} B, needs [${T}, ${N}] f32`);
