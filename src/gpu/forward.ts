@@ -24,8 +24,10 @@
 //                                                        over gu's gate half, the down matmul reads
 //                                                        it (no [T, ffnDim] buffer); separate gate/up:
 //                                                        one siluMul pass; gemma's post-norm as above
-//   h = rmsnorm(x[sampleRows]) · outputNorm               [S, dim], last token of each sampled sequence
-//   logits = h · Woutputᵀ (soft-capped: gemma2)          [S, vocab]
+//   for each group of ≤ 16 sampled rows (sample-groups.ts):
+//     h = rmsnorm(x[sampleRows]) · outputNorm             [G, dim], last token of each sampled sequence
+//     logits = h · Woutputᵀ (soft-capped: gemma2)        [G, vocab], then the caller's afterLogits
+//                                                        (sampling) before the next group overwrites them
 //
 // Dispatches per layer, fused weights: 6 (qkv, rope-kv, attention, wo, gate|up, down; the
 // software set 7: + act×up; the GPU set 7 once a context passes 256 positions: attention
@@ -46,6 +48,7 @@ import type { ModelConfig } from '../model/config';
 import { localRopeConfig, ropeMagnitude } from '../model/rope-scaling';
 import type { KvPool } from './kv-pool';
 import type { ModelWeights } from './model-weights';
+import { sampleGroups, type SampleGroup } from './sample-groups';
 import type { ProjectionLayout, StepBuffers } from './step-buffers';
 import type { GpuWeight } from './types';
 
@@ -60,13 +63,18 @@ export interface ForwardShape {
   /** Also write the final-norm hidden states of all T tokens into `bufs.hidden`. */
   wantHidden: boolean;
   /**
+   * Records what reads a group's logits (sampling; runner.ts), after the group's LM head and
+   * before the next group's overwrites bufs.logits [group.count, vocab].
+   */
+  afterLogits?: (enc: KernelEncoder, group: SampleGroup, index: number) => void;
+  /**
    * Partitions of the fixed attention split (attention.ts stepAttentionParts of the step's
    * longest context; needs bufs.ensureAttentionScratch). Default 1: one pass.
    */
   attentionParts?: number;
 }
 
-/** Records the layers and, when S > 0, the final norm and LM head of the sampled rows into `bufs.logits`. */
+/** Records the layers and, when S > 0, the final norm and LM head of the sampled rows into `bufs.logits`, a group at a time. */
 export function encodeForward(
   enc: KernelEncoder,
   config: ModelConfig,
@@ -190,14 +198,15 @@ export function encodeForward(
     if (last && shape.wantHidden && input.prologue) rmsNorm(enc, { ...norm, x: bufs.x, weight: w.outputNorm, out: bufs.hidden! }); // [T, dim]
   }
 
-  const S = shape.numSampled;
-  if (S > 0) {
-    // Only the rows that are sampled need the final norm and the (largest) LM head matmul.
-    gatherRows(enc, { x: bufs.x, rowIds: bufs.sampleRows, out: bufs.lastHidden, numRows: S, rowLen: c.dim }); // [S, dim]
-    rmsNorm(enc, { x: bufs.lastHidden, weight: w.outputNorm, out: bufs.lastNormed, numRows: S, rowSize: c.dim, eps: c.rmsEps });
-    matmul(enc, { weight: w.output, x: bufs.lastNormed, y: bufs.logits, numTokens: S }); // [S, vocab]
-    if (c.finalSoftcap !== undefined) softcapInPlace(enc, { x: bufs.logits, n: S * c.vocabSize, cap: c.finalSoftcap });
-  }
+  // Only the rows that are sampled need the final norm and the (largest) LM head matmul.
+  sampleGroups(shape.numSampled).forEach((group, g) => {
+    const G = group.count;
+    gatherRows(enc, { x: bufs.x, rowIds: bufs.sampleRowGroups[g], out: bufs.lastHidden, numRows: G, rowLen: c.dim }); // [G, dim]
+    rmsNorm(enc, { x: bufs.lastHidden, weight: w.outputNorm, out: bufs.lastNormed, numRows: G, rowSize: c.dim, eps: c.rmsEps });
+    matmul(enc, { weight: w.output, x: bufs.lastNormed, y: bufs.logits, numTokens: G }); // [G, vocab]
+    if (c.finalSoftcap !== undefined) softcapInPlace(enc, { x: bufs.logits, n: G * c.vocabSize, cap: c.finalSoftcap });
+    shape.afterLogits?.(enc, group, g);
+  });
 }
 
 /** The projection buffers `w`'s layers need (fused at load, separate, or both). */

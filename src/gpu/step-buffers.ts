@@ -9,9 +9,14 @@
 //
 //   metaUpload (i32): | tokenIds [T] | positions [T] | slotMapping [T] | tokenMeta [T, 2] |
 //                     | sampleRows [S] | blockTables [B] |
+//
+// sampleRows goes to one buffer per group of SAMPLE_GROUP_ROWS sampled rows, and the final
+// norm and LM head work on one group at a time (sample-groups.ts): lastHidden, lastNormed
+// and logits hold one group, not all S rows.
 import { fixedSplitScratchBytes } from '../kernels/attention';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './context';
+import { SAMPLE_GROUP_ROWS, sampleGroupCount } from './sample-groups';
 
 /** Steps whose readback can be pending at once: one mapping, one chained behind it (step-chain.ts). */
 export const READBACK_SLOTS = 2;
@@ -78,10 +83,10 @@ export class StepBuffers {
    */
   attnScratch?: GPUBuffer;
 
-  // ---- sampled rows, [sampleCapacity, ·] ----
-  lastHidden!: GPUBuffer; // [S, dim] f32 residual of each sampled sequence's last token
-  lastNormed!: GPUBuffer; // [S, dim] f32
-  logits!: GPUBuffer; // [S, vocab] f32
+  // ---- sampled rows, one group of G = min(sampleCapacity, SAMPLE_GROUP_ROWS) at a time ----
+  lastHidden!: GPUBuffer; // [G, dim] f32 residual of each sampled sequence's last token
+  lastNormed!: GPUBuffer; // [G, dim] f32
+  logits!: GPUBuffer; // [G, vocab] f32
 
   // ---- metadata ----
   metaUpload!: GPUBuffer; // see the header
@@ -89,7 +94,8 @@ export class StepBuffers {
   positions!: GPUBuffer; // [T] i32
   slotMapping!: GPUBuffer; // [T] i32
   tokenMeta!: GPUBuffer; // [T, 2] i32
-  sampleRows!: GPUBuffer; // [S] i32
+  /** [ceil(S / SAMPLE_GROUP_ROWS)] buffers of [G] i32: the batch rows of each group's sampled tokens. */
+  sampleRowGroups: GPUBuffer[] = [];
   blockTables!: GPUBuffer; // [B] i32
   /** [READBACK_SLOTS] MAP_READ, [readbackCapacityBytes[slot]] each, made on first use. */
   readonly readbacks: Array<GPUBuffer | undefined> = Array(READBACK_SLOTS).fill(undefined);
@@ -154,10 +160,11 @@ export class StepBuffers {
       const S = grown(this.sampleCapacity, Math.max(1, numSampled));
       this.destroySampleBuffers();
       this.sampleCapacity = S;
-      this.lastHidden = this.storage('step:last-hidden', S * c.dim * 4);
-      this.lastNormed = this.storage('step:last-normed', S * c.dim * 4);
-      this.logits = this.storage('step:logits', S * c.vocabSize * 4);
-      this.sampleRows = this.storage('step:sample-rows', S * 4);
+      const G = Math.min(S, SAMPLE_GROUP_ROWS);
+      this.lastHidden = this.storage('step:last-hidden', G * c.dim * 4);
+      this.lastNormed = this.storage('step:last-normed', G * c.dim * 4);
+      this.logits = this.storage('step:logits', G * c.vocabSize * 4);
+      this.sampleRowGroups = Array.from({ length: sampleGroupCount(S) }, (_, g) => this.storage(`step:sample-rows-${g}`, G * 4));
       this.generation++;
     }
     if (blockTableLength > this.blockTableCapacity || !this.blockTables) {
@@ -200,7 +207,8 @@ export class StepBuffers {
       [m.positions, this.positions],
       [m.slotMapping, this.slotMapping],
       [m.tokenMeta, this.tokenMeta],
-      [m.sampleRows, this.sampleRows],
+      // Consecutive slices, so the packed words are sampleRows as one section.
+      ...this.sampleRowGroups.map((buffer, g): [Int32Array, GPUBuffer] => [m.sampleRows.subarray(g * SAMPLE_GROUP_ROWS, (g + 1) * SAMPLE_GROUP_ROWS), buffer]),
       [m.blockTables, this.blockTables],
     ];
     let words = 0;
@@ -243,7 +251,7 @@ export class StepBuffers {
     const list = [
       this.x, this.xb, this.q, this.k, this.v, this.qkv, this.attnOut, this.proj, this.gate, this.up, this.gateUp, this.hb, this.hidden,
       this.attnScratch, this.lastHidden, this.lastNormed, this.logits, this.metaUpload, this.tokenIds, this.positions, this.slotMapping,
-      this.tokenMeta, this.sampleRows, this.blockTables, ...this.readbacks,
+      this.tokenMeta, ...this.sampleRowGroups, this.blockTables, ...this.readbacks,
     ];
     return list.filter((b): b is GPUBuffer => b !== undefined);
   }
@@ -255,7 +263,8 @@ export class StepBuffers {
   }
 
   private destroySampleBuffers(): void {
-    for (const b of [this.lastHidden, this.lastNormed, this.logits, this.sampleRows]) b?.destroy();
+    for (const b of [this.lastHidden, this.lastNormed, this.logits, ...this.sampleRowGroups]) b?.destroy();
+    this.sampleRowGroups = [];
   }
 
   destroy(): void {
@@ -264,6 +273,7 @@ export class StepBuffers {
     this.readbackCapacityBytes.fill(0);
     this.hidden = undefined;
     this.attnScratch = undefined;
+    this.sampleRowGroups = [];
     this.tokenCapacity = this.sampleCapacity = this.blockTableCapacity = 0;
   }
 }
