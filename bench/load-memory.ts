@@ -15,7 +15,7 @@
 // each measured in a process of its own (so neither the generator's nor the other model's
 // memory is counted). Kernels: the software set (what SwiftShader runs), or the GPU set.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { GpuContext } from '../src/gpu/context';
 import { KvPool } from '../src/gpu/kv-pool';
 import { loadModelWeights } from '../src/gpu/model-weights';
@@ -25,6 +25,7 @@ import { modelConfigFromGGUF } from '../src/model/config';
 import { readGGUF } from '../src/model/gguf/reader';
 import { openSource } from '../src/model/gguf/source';
 import { fullSizeModelPath, LLAMA32_1B, QWEN25_05B } from '../test/helpers/full-size-model';
+import { resetPeakRss } from '../test/helpers/peak-rss';
 
 const gpuKernels = process.argv.includes('--gpu-kernels');
 const path = process.argv.slice(2).find((a) => !a.startsWith('--'));
@@ -58,7 +59,7 @@ const ctx = new GpuContext(device, { f16: false, subgroups: false }, !gpuKernels
 const before = process.memoryUsage().rss;
 // The kernel's own peak (VmHWM, reset here to the RSS now): a synchronous compile blocks the
 // 10 ms sampler, whose peak would then miss it. The sampler stays for systems without /proc.
-const highWaterMark = resetHighWaterMark();
+const highWaterMark = resetPeakRss();
 let peak = before;
 const sample = () => {
   peak = Math.max(peak, process.memoryUsage().rss, highWaterMark?.() ?? 0);
@@ -92,14 +93,3 @@ runner.destroy();
 await source.close?.();
 device.destroy();
 process.exit(0);
-
-/** Resets the process's peak RSS (Linux: /proc/self/clear_refs) and returns a reader of it; undefined where that is missing. */
-function resetHighWaterMark(): (() => number) | undefined {
-  const read = () => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) * 1024;
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-    return Number.isFinite(read()) ? read : undefined;
-  } catch {
-    return undefined;
-  }
-}
