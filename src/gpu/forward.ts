@@ -24,7 +24,7 @@
 //                                                        over gu's gate half, the down matmul reads
 //                                                        it (no [T, ffnDim] buffer); separate gate/up:
 //                                                        one siluMul pass; gemma's post-norm as above
-//   for each group of ≤ 16 sampled rows (sample-groups.ts):
+//   for each group of ≤ G sampled rows (sample-groups.ts: the LM head's token tile, 16 or 64):
 //     h = rmsnorm(x[sampleRows]) · outputNorm             [G, dim], last token of each sampled sequence
 //     logits = h · Woutputᵀ (soft-capped: gemma2)        [G, vocab], then the caller's afterLogits
 //                                                        (sampling) before the next group overwrites them
@@ -48,7 +48,7 @@ import type { ModelConfig } from '../model/config';
 import { localRopeConfig, ropeMagnitude } from '../model/rope-scaling';
 import type { KvPool } from './kv-pool';
 import type { ModelWeights } from './model-weights';
-import { sampleGroups, type SampleGroup } from './sample-groups';
+import { sampleGroupRows, sampleGroups, type SampleGroup } from './sample-groups';
 import type { ProjectionLayout, StepBuffers } from './step-buffers';
 import type { GpuWeight } from './types';
 
@@ -199,7 +199,7 @@ export function encodeForward(
   }
 
   // Only the rows that are sampled need the final norm and the (largest) LM head matmul.
-  sampleGroups(shape.numSampled).forEach((group, g) => {
+  sampleGroups(shape.numSampled, sampleGroupRows(enc.ctx.software)).forEach((group, g) => {
     const G = group.count;
     gatherRows(enc, { x: bufs.x, rowIds: bufs.sampleRowGroups[g], out: bufs.lastHidden, numRows: G, rowLen: c.dim }); // [G, dim]
     rmsNorm(enc, { x: bufs.lastHidden, weight: w.outputNorm, out: bufs.lastNormed, numRows: G, rowSize: c.dim, eps: c.rmsEps });

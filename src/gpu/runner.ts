@@ -3,7 +3,7 @@
 // One step (src/engine/types.ts has the contract):
 //   packStep (CPU checks, flat metadata) → one writeBuffer of metadata + section copies
 //   → KV block copies (copy-on-write) → ONE compute pass: forward + sampling (src/kernels/sample.ts),
-//     the LM head and sampling a group of ≤ 16 sampled rows at a time (sample-groups.ts; returned
+//     the LM head and sampling a group of sampled rows at a time (sample-groups.ts; returned
 //     logits of several groups leave the pass after each group)
 //   → copy ids (and logits / hidden when asked) to a MAP_READ buffer → ONE submit → map.
 // Decoder embedding models (pooling_type set) also get embed(): the same forward on a scratch
@@ -251,11 +251,11 @@ export class GpuModelRunner implements ModelRunner {
     const copies = input.blockCopies ?? [];
     this.kvPool.checkCopies(copies);
     let requests: SampleRequest[];
-    let groupRows: PackedSampleRows[];
+    let groupPacked: PackedSampleRows[];
     try {
       requests = requestsFromSequences(packed.sampledSequences);
       // Checks every row's parameters before recording; one block per LM-head group, as each group's sampler takes it.
-      groupRows = sampleGroups(requests.length).map((g) => packSampleRows(requests.slice(g.start, g.start + g.count), this.config.vocabSize));
+      groupPacked = sampleGroups(requests.length, this.samplers.groupRows).map((g) => packSampleRows(requests.slice(g.start, g.start + g.count), this.config.vocabSize));
     } catch (e) {
       throw new RunnerError('bad_step_input', (e as Error).message);
     }
@@ -265,7 +265,7 @@ export class GpuModelRunner implements ModelRunner {
     this.readbackInUse[slot] = true;
     this.stepsInFlight++;
     try {
-      return await this.run(input, packed, copies, requests, groupRows, chain, slot);
+      return await this.run(input, packed, copies, requests, groupPacked, chain, slot);
     } finally {
       this.stepsInFlight--;
       this.readbackInUse[slot] = false;
@@ -274,7 +274,7 @@ export class GpuModelRunner implements ModelRunner {
 
   private async run(
     input: StepInput, packed: ReturnType<typeof packStep>, copies: ReadonlyArray<readonly [number, number]>, requests: SampleRequest[],
-    groupRows: PackedSampleRows[], chain: ChainCopy[], slot: number,
+    groupPacked: PackedSampleRows[], chain: ChainCopy[], slot: number,
   ): Promise<StepOutput> {
     const { device } = this.ctx;
     const c = this.config;
@@ -303,7 +303,7 @@ export class GpuModelRunner implements ModelRunner {
     }
     // More groups add samplers; none is replaced, so a chained step still finds the previous step's ids.
     this.samplers.ensure(S);
-    const groups = sampleGroups(S);
+    const groups = sampleGroups(S, this.samplers.groupRows);
     const groupRequests = groups.map((g) => requests.slice(g.start, g.start + g.count));
     if (bufs.generation !== this.bindGroupsGeneration) {
       // They name buffers that were just replaced.
@@ -338,7 +338,7 @@ export class GpuModelRunner implements ModelRunner {
       copyCommands += this.samplers.encodeChain(encoder, chain, bufs.tokenIds);
 
       // Sampling reads the logits; returned logits must stay raw (no bias / penalties in place).
-      const samplings = groups.map((_, g) => this.samplers.samplers[g].upload(bufs.logits, groupRequests[g], { preserveLogits: wantLogits, packed: groupRows[g] }));
+      const samplings = groups.map((_, g) => this.samplers.samplers[g].upload(bufs.logits, groupRequests[g], { preserveLogits: wantLogits, packed: groupPacked[g] }));
       for (const s of samplings) bytesUploaded += s.bytes;
       if (this.samplers.generation !== this.programsSamplerGeneration) {
         this.programs.clear(); // the sampling dispatches bind a buffer that was just replaced or added
@@ -350,7 +350,7 @@ export class GpuModelRunner implements ModelRunner {
       enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0, bindGroups: this.bindGroups };
       const key = groups.length === 0
         ? stepProgramKey(T, 0, wantHidden, undefined, false, attentionParts)
-        : groups.map((_, g) => stepProgramKey(T, S, wantHidden, groupRows[g], samplings[g].args?.processed !== undefined, attentionParts)).join('/');
+        : groups.map((_, g) => stepProgramKey(T, S, wantHidden, groupPacked[g], samplings[g].args?.processed !== undefined, attentionParts)).join('/');
       // Returned logits of several groups leave the pass after each group (afterLogits): such a
       // step is recorded afresh, never replayed. One group's are copied after the pass.
       const logitsPerGroup = logitsBytes > 0 && groups.length > 1;

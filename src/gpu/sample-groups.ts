@@ -1,25 +1,31 @@
-// The LM head and sampling of a step in groups of SAMPLE_GROUP_ROWS sampled rows (#18).
+// The LM head and sampling of a step in groups of sampled rows (#18).
 //
 // A step's logits used to be one [S, vocab] f32 buffer sized for the engine's 64 sampled
 // rows: 37 MiB for a 151,936-token vocabulary, host memory on SwiftShader. Sampling reads a
 // row's logits only, so the forward pass (forward.ts) runs the final norm and the LM head
-// for one group of rows into logits [SAMPLE_GROUP_ROWS, vocab], the group's sampler samples
-// them, and the next group's LM head overwrites them (dispatches in one pass run in order):
+// for one group of G rows into logits [G, vocab], the group's sampler samples them, and the
+// next group's LM head overwrites them (dispatches in one pass run in order). G is the LM
+// head matmul's token tile (matmul.ts matmulTokenTile): 16 on the software set, 64 on the GPU
+// set, so a group never makes the LM head read its weights more often than one matmul over
+// all S rows would (the software set: 16 rows, 9 MiB of logits for that vocabulary):
 //
-//   group 0: gather → norm → LM head → logits[0..16) → sampler 0 (rows 0..15 of the step)
-//   group 1: gather → norm → LM head → logits[0..16) → sampler 1 (rows 16..31)   …
+//   group 0: gather → norm → LM head → logits[0..G) → sampler 0 (rows 0..G-1 of the step)
+//   group 1: gather → norm → LM head → logits[0..G) → sampler 1 (rows G..2G-1)   …
 //
 // Each group has its own Sampler (its own parameter rows, entries, masks and output), so no
 // kernel learns about groups and a row's bits are those of the row sampled alone (the LM
 // head's rows and sampling's rows are independent; 'vec' and 'tiled' sum alike). A step
 // that returns its logits copies each group's rows out between two passes (runner.ts).
 import type { SampledToken } from '../engine/types';
+import { matmulTokenTile } from '../kernels/matmul';
 import { Sampler, type SampleRequest } from '../kernels/sample';
 import type { GpuContext } from './context';
 import type { ChainCopy } from './step-chain';
 
-/** Sampled rows per LM-head group: the logits buffer holds this many rows. */
-export const SAMPLE_GROUP_ROWS = 16;
+/** Sampled rows per LM-head group on a kernel set: the logits buffer holds this many rows. */
+export function sampleGroupRows(software: boolean): number {
+  return matmulTokenTile(software);
+}
 
 export interface SampleGroup {
   /** First sampled row of the group (the step's row order). */
@@ -27,39 +33,42 @@ export interface SampleGroup {
   count: number;
 }
 
-/** The groups of a step that samples `numSampled` rows: consecutive, SAMPLE_GROUP_ROWS each, the last one shorter. */
-export function sampleGroups(numSampled: number): SampleGroup[] {
+/** The groups of a step that samples `numSampled` rows: consecutive, `groupRows` each, the last one shorter. */
+export function sampleGroups(numSampled: number, groupRows: number): SampleGroup[] {
   const groups: SampleGroup[] = [];
-  for (let start = 0; start < numSampled; start += SAMPLE_GROUP_ROWS) groups.push({ start, count: Math.min(SAMPLE_GROUP_ROWS, numSampled - start) });
+  for (let start = 0; start < numSampled; start += groupRows) groups.push({ start, count: Math.min(groupRows, numSampled - start) });
   return groups;
 }
 
 /** Groups needed for `numSampled` rows. */
-export function sampleGroupCount(numSampled: number): number {
-  return Math.ceil(numSampled / SAMPLE_GROUP_ROWS);
+export function sampleGroupCount(numSampled: number, groupRows: number): number {
+  return Math.ceil(numSampled / groupRows);
 }
 
 /**
- * One Sampler per group (sampler g serves the step's rows g·16 … g·16 + 15). Grows by
+ * One Sampler per group (sampler g serves the step's rows g·G … g·G + G - 1). Grows by
  * adding samplers, never replacing one, so a chained step can still copy the ids the
  * previous step's samplers wrote.
  */
 export class GroupSamplers {
   readonly samplers: Sampler[] = [];
+  /** G: rows per group (sampleGroupRows of the context's kernel set). */
+  readonly groupRows: number;
 
   constructor(
     private readonly ctx: GpuContext,
     private readonly vocabSize: number,
     numSampled: number,
   ) {
+    this.groupRows = sampleGroupRows(ctx.software);
     this.ensure(numSampled);
   }
 
   /** Makes samplers for `numSampled` rows; true when it added one. */
   ensure(numSampled: number): boolean {
-    const want = sampleGroupCount(Math.max(1, numSampled));
+    const want = sampleGroupCount(Math.max(1, numSampled), this.groupRows);
     if (this.samplers.length >= want) return false;
-    while (this.samplers.length < want) this.samplers.push(new Sampler(this.ctx, { maxRows: SAMPLE_GROUP_ROWS, vocabSize: this.vocabSize }));
+    while (this.samplers.length < want) this.samplers.push(new Sampler(this.ctx, { maxRows: this.groupRows, vocabSize: this.vocabSize }));
     return true;
   }
 
@@ -70,8 +79,8 @@ export class GroupSamplers {
 
   /** Where the id of the step's sampled row `row` is: its group's output buffer, at a byte offset. */
   idLocation(row: number): { buffer: GPUBuffer; offset: number } {
-    const g = Math.floor(row / SAMPLE_GROUP_ROWS);
-    return { buffer: this.samplers[g].out, offset: (row - g * SAMPLE_GROUP_ROWS) * 4 };
+    const g = Math.floor(row / this.groupRows);
+    return { buffer: this.samplers[g].out, offset: (row - g * this.groupRows) * 4 };
   }
 
   /**
@@ -84,7 +93,7 @@ export class GroupSamplers {
     for (const cp of chain) {
       for (let i = 0; i < cp.count; ) {
         const from = this.idLocation(cp.row + i);
-        const n = Math.min(cp.count - i, SAMPLE_GROUP_ROWS - ((cp.row + i) % SAMPLE_GROUP_ROWS));
+        const n = Math.min(cp.count - i, this.groupRows - ((cp.row + i) % this.groupRows));
         encoder.copyBufferToBuffer(from.buffer, from.offset, tokenIds, (cp.token + i) * 4, n * 4);
         copies++;
         i += n;

@@ -10,13 +10,13 @@
 //   metaUpload (i32): | tokenIds [T] | positions [T] | slotMapping [T] | tokenMeta [T, 2] |
 //                     | sampleRows [S] | blockTables [B] |
 //
-// sampleRows goes to one buffer per group of SAMPLE_GROUP_ROWS sampled rows, and the final
+// sampleRows goes to one buffer per group of G sampled rows (sampleGroupRows), and the final
 // norm and LM head work on one group at a time (sample-groups.ts): lastHidden, lastNormed
 // and logits hold one group, not all S rows.
 import { fixedSplitScratchBytes } from '../kernels/attention';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './context';
-import { SAMPLE_GROUP_ROWS, sampleGroupCount } from './sample-groups';
+import { sampleGroupCount, sampleGroupRows } from './sample-groups';
 
 /** Steps whose readback can be pending at once: one mapping, one chained behind it (step-chain.ts). */
 export const READBACK_SLOTS = 2;
@@ -83,7 +83,7 @@ export class StepBuffers {
    */
   attnScratch?: GPUBuffer;
 
-  // ---- sampled rows, one group of G = min(sampleCapacity, SAMPLE_GROUP_ROWS) at a time ----
+  // ---- sampled rows, one group of G = min(sampleCapacity, sampleGroupRows) at a time ----
   lastHidden!: GPUBuffer; // [G, dim] f32 residual of each sampled sequence's last token
   lastNormed!: GPUBuffer; // [G, dim] f32
   logits!: GPUBuffer; // [G, vocab] f32
@@ -94,7 +94,7 @@ export class StepBuffers {
   positions!: GPUBuffer; // [T] i32
   slotMapping!: GPUBuffer; // [T] i32
   tokenMeta!: GPUBuffer; // [T, 2] i32
-  /** [ceil(S / SAMPLE_GROUP_ROWS)] buffers of [G] i32: the batch rows of each group's sampled tokens. */
+  /** [ceil(S / sampleGroupRows)] buffers of [G] i32: the batch rows of each group's sampled tokens. */
   sampleRowGroups: GPUBuffer[] = [];
   blockTables!: GPUBuffer; // [B] i32
   /** [READBACK_SLOTS] MAP_READ, [readbackCapacityBytes[slot]] each, made on first use. */
@@ -160,11 +160,12 @@ export class StepBuffers {
       const S = grown(this.sampleCapacity, Math.max(1, numSampled));
       this.destroySampleBuffers();
       this.sampleCapacity = S;
-      const G = Math.min(S, SAMPLE_GROUP_ROWS);
+      const groupRows = sampleGroupRows(this.ctx.software);
+      const G = Math.min(S, groupRows);
       this.lastHidden = this.storage('step:last-hidden', G * c.dim * 4);
       this.lastNormed = this.storage('step:last-normed', G * c.dim * 4);
       this.logits = this.storage('step:logits', G * c.vocabSize * 4);
-      this.sampleRowGroups = Array.from({ length: sampleGroupCount(S) }, (_, g) => this.storage(`step:sample-rows-${g}`, G * 4));
+      this.sampleRowGroups = Array.from({ length: sampleGroupCount(S, groupRows) }, (_, g) => this.storage(`step:sample-rows-${g}`, G * 4));
       this.generation++;
     }
     if (blockTableLength > this.blockTableCapacity || !this.blockTables) {
@@ -202,13 +203,14 @@ export class StepBuffers {
    */
   uploadMeta(encoder: GPUCommandEncoder, m: StepMeta): { bytes: number; copies: number } {
     const host = this.metaHost;
+    const groupRows = sampleGroupRows(this.ctx.software);
     const sections: [Int32Array, GPUBuffer][] = [
       [m.tokenIds, this.tokenIds],
       [m.positions, this.positions],
       [m.slotMapping, this.slotMapping],
       [m.tokenMeta, this.tokenMeta],
       // Consecutive slices, so the packed words are sampleRows as one section.
-      ...this.sampleRowGroups.map((buffer, g): [Int32Array, GPUBuffer] => [m.sampleRows.subarray(g * SAMPLE_GROUP_ROWS, (g + 1) * SAMPLE_GROUP_ROWS), buffer]),
+      ...this.sampleRowGroups.map((buffer, g): [Int32Array, GPUBuffer] => [m.sampleRows.subarray(g * groupRows, (g + 1) * groupRows), buffer]),
       [m.blockTables, this.blockTables],
     ];
     let words = 0;

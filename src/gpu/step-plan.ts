@@ -17,7 +17,7 @@ import { OUT_WORDS, ROW_WORDS, sample } from '../kernels/sample';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext, PipelineRequest } from './context';
 import { dryBuffer } from './dry-buffer';
-import { SAMPLE_GROUP_ROWS } from './sample-groups';
+import { sampleGroupRows } from './sample-groups';
 import { encodeForward, projectionLayout } from './forward';
 import type { KvPool } from './kv-pool';
 import type { ModelWeights } from './model-weights';
@@ -75,9 +75,10 @@ export function collectStepPipelines(ctx: GpuContext, config: ModelConfig, weigh
     }
   };
   return ctx.collectPipelines(() => {
-    // The LM head runs a group of at most SAMPLE_GROUP_ROWS rows at a time (sample-groups.ts):
-    // T sampled rows for T ≤ 16 meet every group size, and 17 two groups.
-    const maxSampled = SAMPLE_GROUP_ROWS + 1;
+    // The LM head runs a group of at most G rows at a time (sample-groups.ts): T sampled rows
+    // for T ≤ G meet every group size (the counts cover 1..16 and 2^k ± 1), and G + 1 two groups.
+    const groupRows = sampleGroupRows(ctx.software);
+    const maxSampled = groupRows + 1;
     bufs.ensure(counts[counts.length - 1], maxSampled, 1, true);
     for (const T of counts) {
       for (const numSampled of new Set([0, 1, Math.min(T, maxSampled)])) {
@@ -95,7 +96,7 @@ export function collectStepPipelines(ctx: GpuContext, config: ModelConfig, weigh
     // Sampling: every branch of sample() (copy, penalties, grammar masks, greedy, draw, logprobs) for a few row counts.
     const maskWords = Math.ceil(config.vocabSize / 32);
     const V = config.vocabSize;
-    for (const numRows of [1, 2, SAMPLE_GROUP_ROWS]) {
+    for (const numRows of [1, 2, sampleGroupRows(ctx.software)]) {
       for (const preserve of [false, true]) {
         for (const numEntries of [0, 1]) {
           for (const allGreedy of [false, true]) {

@@ -168,6 +168,16 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   }
 }
 
+/**
+ * Tokens that one pass over the weights serves: a 'blocked' thread's tokens (software set) or
+ * the 'tiled' kernel's tile (GPU set; 'vec', below VEC_MAX_TOKENS, reads them per 4 tokens). A
+ * matmul split into runs of this many tokens reads its weights as often as one over all of
+ * them (the LM head in groups of sampled rows, gpu/sample-groups.ts).
+ */
+export function matmulTokenTile(software: boolean): number {
+  return software ? BLOCKED_TOKENS : TILE;
+}
+
 /** FLOPs of one matmul (for benchmarks): 2·T·N·K. */
 export function matmulFlops(weight: GpuWeight, numTokens: number): number {
   return 2 * numTokens * weight.rows * weight.cols;

@@ -1,14 +1,15 @@
-// The LM head and sampling in groups of 16 sampled rows (src/gpu/sample-groups.ts, #18):
-// a step that samples 37 sequences (groups of 16, 16, 5) must give every sequence what it
-// gets sampled alone, bit for bit — logits, id, logprob and top logprobs — with every
-// sampling branch in the batch (greedy, seeded draws with top-k / top-p, logit bias and
-// penalties, grammar masks, logprobs), on both kernel sets; a chained step takes ids across a
-// group boundary; and the logits buffer holds one group, not the step's rows.
+// The LM head and sampling in groups of G sampled rows (src/gpu/sample-groups.ts, #18; G the
+// LM head's token tile: 16 on the software set, 64 on the GPU set): a step that samples
+// 2G + 5 sequences (groups of G, G, 5) must give every sequence what it gets sampled alone,
+// bit for bit — logits, id, logprob and top logprobs — with every sampling branch in the
+// batch (greedy, seeded draws with top-k / top-p, logit bias and penalties, grammar masks,
+// logprobs), on both kernel sets; a chained step takes ids across a group boundary; and the
+// logits buffer holds one group, not the step's rows.
 import { afterAll, describe, expect, it } from 'vitest';
 import { GREEDY, type SamplingParams, type SequenceInput, type StepInput } from '../../src/engine/types';
 import { GpuContext } from '../../src/gpu/context';
 import { createGpuRunner, type GpuModelRunner } from '../../src/gpu/runner';
-import { SAMPLE_GROUP_ROWS, sampleGroups } from '../../src/gpu/sample-groups';
+import { sampleGroupRows, sampleGroups } from '../../src/gpu/sample-groups';
 import { modelConfigFromGGUF } from '../../src/model/config';
 import { readGGUF } from '../../src/model/gguf/reader';
 import { openSource } from '../../src/model/gguf/source';
@@ -16,7 +17,6 @@ import { getTestDevice } from '../helpers/gpu';
 import { makeTestModel } from '../helpers/test-model';
 
 const VOCAB = 96;
-const NUM_SEQS = 37; // three groups: 16, 16, 5
 const runners: GpuModelRunner[] = [];
 afterAll(() => runners.forEach((r) => r.destroy()));
 
@@ -27,7 +27,7 @@ async function load(software: boolean): Promise<GpuModelRunner> {
   const gguf = await readGGUF(source);
   const runner = await createGpuRunner({
     ctx: new GpuContext(device, { f16: false, subgroups: false }, software), gguf, source, config: modelConfigFromGGUF(gguf),
-    kvCacheBytes: 1 << 20, stepCapacity: { tokens: 64, sampledRows: 64 },
+    kvCacheBytes: 2 << 20, stepCapacity: { tokens: 64, sampledRows: 64 },
   });
   runners.push(runner);
   return runner;
@@ -68,29 +68,37 @@ function stepOf(ids: number[], returnLogits = true): StepInput {
 }
 
 describe('LM head and sampling in groups of 16 rows', () => {
-  it('splits rows into consecutive groups of 16', () => {
-    expect(SAMPLE_GROUP_ROWS).toBe(16);
-    expect(sampleGroups(0)).toEqual([]);
-    expect(sampleGroups(16)).toEqual([{ start: 0, count: 16 }]);
-    expect(sampleGroups(37)).toEqual([{ start: 0, count: 16 }, { start: 16, count: 16 }, { start: 32, count: 5 }]);
+  it('splits rows into consecutive groups of the LM head matmul\'s token tile (16 software, 64 GPU)', () => {
+    expect(sampleGroupRows(true)).toBe(16);
+    expect(sampleGroupRows(false)).toBe(64);
+    expect(sampleGroups(0, 16)).toEqual([]);
+    expect(sampleGroups(16, 16)).toEqual([{ start: 0, count: 16 }]);
+    expect(sampleGroups(37, 16)).toEqual([{ start: 0, count: 16 }, { start: 16, count: 16 }, { start: 32, count: 5 }]);
   });
 
   for (const software of [true, false]) {
-    it(`${software ? 'software' : 'GPU'} kernels: 37 sequences in one step get their logits, ids and logprobs alone, bit for bit`, async () => {
+    const G = sampleGroupRows(software);
+    const numSeqs = 2 * G + 5; // three groups: G, G, 5
+    it(`${software ? 'software' : 'GPU'} kernels: ${numSeqs} sequences in one step get their logits, ids and logprobs alone, bit for bit`, async () => {
       const runner = await load(software);
-      // Each sequence's KV (positions before the decoded one) from one prefill of all of them.
-      for (let i = 0; i < NUM_SEQS; i++) {
+      // Each sequence's KV (the positions before the decoded one) from one prefill of all of them.
+      const prefill: StepInput = { tokenIds: new Int32Array(0), positions: new Int32Array(0), sequences: [] };
+      const tokenIds: number[] = [];
+      const positions: number[] = [];
+      for (let i = 0; i < numSeqs; i++) {
         const n = 3 + (i % 5);
-        await runner.step({
-          tokenIds: Int32Array.from({ length: n }, (_, p) => 1 + ((i * 7 + p * 5) % (VOCAB - 1))), positions: Int32Array.from({ length: n }, (_, p) => p),
-          sequences: [{ queryStart: 0, queryLength: n, contextLength: n, blockTable: Int32Array.of(i), sample: false }],
-        });
+        prefill.sequences.push({ queryStart: tokenIds.length, queryLength: n, contextLength: n, blockTable: Int32Array.of(i), sample: false });
+        for (let p = 0; p < n; p++) {
+          tokenIds.push(1 + ((i * 7 + p * 5) % (VOCAB - 1)));
+          positions.push(p);
+        }
       }
-      const all = Array.from({ length: NUM_SEQS }, (_, i) => i);
+      await runner.step({ ...prefill, tokenIds: Int32Array.from(tokenIds), positions: Int32Array.from(positions) });
+      const all = Array.from({ length: numSeqs }, (_, i) => i);
       const batch = await runner.step(stepOf(all));
-      expect(batch.sampled).toHaveLength(NUM_SEQS);
-      expect(batch.logits).toHaveLength(NUM_SEQS * VOCAB);
-      for (const i of [0, 5, 15, 16, 17, 22, 31, 32, 36]) {
+      expect(batch.sampled).toHaveLength(numSeqs);
+      expect(batch.logits).toHaveLength(numSeqs * VOCAB);
+      for (const i of [0, 5, G - 1, G, G + 1, G + 6, 2 * G - 1, 2 * G, 2 * G + 4]) {
         const alone = await runner.step(stepOf([i]));
         expect(new Uint32Array(batch.logits!.slice(i * VOCAB, (i + 1) * VOCAB).buffer), `logits of ${i}`).toEqual(new Uint32Array(alone.logits!.buffer));
         expect(batch.sampled[i], `sample of ${i}`).toEqual(alone.sampled[0]);
@@ -105,7 +113,7 @@ describe('LM head and sampling in groups of 16 rows', () => {
     }, 300_000);
   }
 
-  it('a chained step takes ids from rows on both sides of a group boundary', async () => {
+  it('a chained step takes ids from rows on both sides of a group boundary (software set: G = 16)', async () => {
     const runner = await load(true);
     const ids = Array.from({ length: 20 }, (_, i) => i);
     const first = stepOf(ids, false);
@@ -125,10 +133,10 @@ describe('LM head and sampling in groups of 16 rows', () => {
     expect(chained.sampled).toEqual(fromHost.sampled);
   });
 
-  it('the logits buffer holds one group of rows, whatever the sampled-row capacity', async () => {
+  it('the logits buffer holds one group of rows, whatever the sampled-row capacity (software set)', async () => {
     const runner = await load(true);
     const bufs = (runner as unknown as { bufs: { logits: GPUBuffer; sampleCapacity: number } }).bufs;
     expect(bufs.sampleCapacity).toBe(64);
-    expect(bufs.logits.size).toBe(SAMPLE_GROUP_ROWS * VOCAB * 4);
+    expect(bufs.logits.size).toBe(16 * VOCAB * 4);
   });
 });
