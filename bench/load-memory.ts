@@ -6,7 +6,8 @@
 // decode step. On a software adapter (SwiftShader) GPU buffers and compiled kernels are
 // host memory too, so the weights alone are ≈ 1.0× the file.
 // What is reported: growth of the process's RSS over its RSS before the load (Node + Dawn +
-// the device: the baseline, printed too), sampled every 10 ms and after each tensor; the
+// the device: the baseline, printed too); the peak is the kernel's high-water mark (VmHWM,
+// reset at the baseline; Linux), else RSS sampled every 10 ms and after each tensor. The
 // peak is the number #18 bounds (≤ 1.3× the file).
 //   node --expose-gc --import tsx --import ./scripts/raw-loader.mjs bench/load-memory.ts [file.gguf] [--gpu-kernels]
 // Without a file: both full-size shapes of test/helpers/full-size-model.ts (Qwen2.5-0.5B,
@@ -24,6 +25,7 @@ import { modelConfigFromGGUF } from '../src/model/config';
 import { readGGUF } from '../src/model/gguf/reader';
 import { openSource } from '../src/model/gguf/source';
 import { fullSizeModelPath, LLAMA32_1B, QWEN25_05B } from '../test/helpers/full-size-model';
+import { resetPeakRss } from '../test/helpers/peak-rss';
 
 const gpuKernels = process.argv.includes('--gpu-kernels');
 const path = process.argv.slice(2).find((a) => !a.startsWith('--'));
@@ -55,9 +57,12 @@ const ctx = new GpuContext(device, { f16: false, subgroups: false }, !gpuKernels
 
 (globalThis as { gc?: () => void }).gc?.();
 const before = process.memoryUsage().rss;
+// The kernel's own peak (VmHWM, reset here to the RSS now): a synchronous compile blocks the
+// 10 ms sampler, whose peak would then miss it. The sampler stays for systems without /proc.
+const highWaterMark = resetPeakRss();
 let peak = before;
 const sample = () => {
-  peak = Math.max(peak, process.memoryUsage().rss);
+  peak = Math.max(peak, process.memoryUsage().rss, highWaterMark?.() ?? 0);
 };
 const timer = setInterval(sample, 10);
 let first = true;
@@ -78,7 +83,7 @@ await phase('readGGUF');
 const kvPool = new KvPool(ctx, config, 8 << 20, 'f32');
 const plan = await loadModelWeights(ctx, gguf, source, config, undefined, { dry: true });
 await compileStepPipelines(ctx, config, plan, kvPool);
-await phase(`pipeline compiles (${ctx.pipelineCompiles.async})`);
+await phase(`pipeline compiles (${ctx.pipelineCompiles.atLoad})`);
 const weights = await loadModelWeights(ctx, gguf, source, config, sample);
 await phase(`weights (${mib(weights.gpuBytes)} on the GPU)`);
 const runner = new GpuModelRunner(ctx, config, weights, kvPool);

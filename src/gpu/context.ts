@@ -5,8 +5,9 @@
 // Pipelines are compiled at load, not on first use: the runner records every step shape
 // it can meet as a dry run inside collectPipelines(), which gathers the pipelines missing
 // from the cache, then awaits compilePipelines() (createComputePipelineAsync, all at
-// once). A pipeline still missing when a step records is compiled synchronously, so the
-// step works, and counted in `pipelineCompiles.sync` (tests and the bench assert none).
+// once; on a software adapter one at a time on this thread, see there). A pipeline still
+// missing when a step records is compiled synchronously, so the step works, and counted
+// in `pipelineCompiles.onFirstUse` (tests and the bench assert none).
 
 export interface GpuFeatures {
   /** The device was created with 'shader-f16'. */
@@ -30,8 +31,8 @@ export class GpuContext {
   private readonly modules = new Map<string, GPUShaderModule>();
   /** Set inside collectPipelines(): misses are gathered here instead of compiled. */
   private collecting: Map<string, PipelineRequest> | undefined;
-  /** Pipelines compiled so far: at load (async) and on first use (sync, a stall for the step that needed it). */
-  readonly pipelineCompiles = { async: 0, sync: 0 };
+  /** Pipelines compiled so far: at load (compilePipelines) and on first use (a stall for the step that needed it). */
+  readonly pipelineCompiles = { atLoad: 0, onFirstUse: 0 };
 
   constructor(
     readonly device: GPUDevice,
@@ -60,7 +61,7 @@ export class GpuContext {
       return { label: key } as GPUComputePipeline;
     }
     p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module: this.module(key, code), entryPoint, constants } });
-    this.pipelineCompiles.sync++;
+    this.pipelineCompiles.onFirstUse++;
     this.pipelines.set(key, p);
     return p;
   }
@@ -77,19 +78,46 @@ export class GpuContext {
     }
   }
 
-  /** Compiles `requests` with createComputePipelineAsync, all in flight at once; resolves when every one is cached. */
+  /**
+   * Compiles `requests`; resolves when every one is cached. A GPU's driver compiles them
+   * in parallel (createComputePipelineAsync, all in flight at once). A software adapter
+   * (SwiftShader) compiles in host memory: Dawn's async compiles run on its worker
+   * threads, whose allocator arenas keep the compiler's freed working memory (the Qwen2.5-0.5B
+   * shape's 15 pipelines: ~220 MiB kept, peak ~260 MiB), where one at a time on this thread
+   * keeps ~75 MiB (peak ~180 MiB) and takes a third of the time (bench/load-memory.ts,
+   * bench/RESULTS.md). There each pipeline is compiled with createComputePipeline, and the
+   * event loop runs between two compiles (the longest blocks it ~2 s on SwiftShader).
+   */
   async compilePipelines(requests: readonly PipelineRequest[]): Promise<void> {
+    if (this.software) {
+      for (const r of requests) {
+        if (this.pipelines.has(r.key)) continue;
+        this.device.pushErrorScope('internal');
+        this.device.pushErrorScope('validation');
+        const p = this.device.createComputePipeline(this.pipelineDescriptor(r));
+        const validation = this.device.popErrorScope();
+        const internal = this.device.popErrorScope();
+        const error = (await validation) ?? (await internal);
+        if (error) throw new Error(`${r.key}: ${error.message}`);
+        this.pipelineCompiles.atLoad++;
+        if (!this.pipelines.has(r.key)) this.pipelines.set(r.key, p);
+        await new Promise((resolve) => setTimeout(resolve, 0)); // a macrotask: timers and I/O run between compiles
+      }
+      return;
+    }
     await Promise.all(
       requests.map(async (r) => {
         if (this.pipelines.has(r.key)) return;
-        const p = await this.device.createComputePipelineAsync({
-          label: r.key, layout: 'auto', compute: { module: this.module(r.key, r.code), entryPoint: r.entryPoint, constants: r.constants },
-        });
-        this.pipelineCompiles.async++;
+        const p = await this.device.createComputePipelineAsync(this.pipelineDescriptor(r));
+        this.pipelineCompiles.atLoad++;
         // A step on another runner of this context may have compiled it meanwhile: keep one.
         if (!this.pipelines.has(r.key)) this.pipelines.set(r.key, p);
       }),
     );
+  }
+
+  private pipelineDescriptor(r: PipelineRequest): GPUComputePipelineDescriptor {
+    return { label: r.key, layout: 'auto', compute: { module: this.module(r.key, r.code), entryPoint: r.entryPoint, constants: r.constants } };
   }
 
   private module(key: string, code: string): GPUShaderModule {

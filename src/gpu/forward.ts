@@ -19,11 +19,15 @@
 //                                                        attnPostNorm and writes xb = rmsnorm(x) · ffnNorm)
 //     gu = rmsnorm(x) · ffnNorm · Wgate|up               gate/up concatenated at load     [T, 2 ffnDim]
 //     x += (act(gu[:, :ffnDim]) * gu[:, ffnDim:]) · Wdown   act×up is the down matmul's prologue (act:
-//                                                        silu, gemma gelu_tanh); separate gate/up and
-//                                                        the software kernel set: one siluMul pass
-//                                                        (usesGluPrologue); gemma's post-norm as above
-//   h = rmsnorm(x[sampleRows]) · outputNorm               [S, dim], last token of each sampled sequence
-//   logits = h · Woutputᵀ (soft-capped: gemma2)          [S, vocab]
+//                                                        silu, gemma gelu_tanh); the software kernel
+//                                                        set (usesGluPrologue): one pass writes act×up
+//                                                        over gu's gate half, the down matmul reads
+//                                                        it (no [T, ffnDim] buffer); separate gate/up:
+//                                                        one siluMul pass; gemma's post-norm as above
+//   for each group of ≤ G sampled rows (sample-groups.ts: the LM head's token tile, 16 or 64):
+//     h = rmsnorm(x[sampleRows]) · outputNorm             [G, dim], last token of each sampled sequence
+//     logits = h · Woutputᵀ (soft-capped: gemma2)        [G, vocab], then the caller's afterLogits
+//                                                        (sampling) before the next group overwrites them
 //
 // Dispatches per layer, fused weights: 6 (qkv, rope-kv, attention, wo, gate|up, down; the
 // software set 7: + act×up; the GPU set 7 once a context passes 256 positions: attention
@@ -33,7 +37,7 @@
 // the add (matmul-io.wgsl).
 import { ATTENTION_PART_LEN, pagedAttention } from '../kernels/attention';
 import { addRmsNorm } from '../kernels/add-rmsnorm';
-import { addInPlace, gatherRows, scaleInPlace, siluMul, softcapInPlace } from '../kernels/elementwise';
+import { addInPlace, gatherRows, gluInPlace, scaleInPlace, siluMul, softcapInPlace } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
 import type { KernelEncoder } from '../kernels/encoder';
 import { kvWrite } from '../kernels/kv-write';
@@ -45,11 +49,14 @@ import type { ModelConfig } from '../model/config';
 import { localRopeConfig, ropeMagnitude } from '../model/rope-scaling';
 import type { KvPool } from './kv-pool';
 import type { ModelWeights } from './model-weights';
+import { sampleGroupRows, sampleGroups, type SampleGroup } from './sample-groups';
 import type { ProjectionLayout, StepBuffers } from './step-buffers';
 import type { GpuWeight } from './types';
 
 /** A projection's input: x, and the RMSNorm the matmul applies as it stages x (if any). */
 type NormedInput = { x: GPUBuffer; prologue?: MatmulPrologue };
+/** The down projection's input: x's first ffnDim values per row of `xStride` (default ffnDim), or a GLU prologue. */
+type DownInput = { x: GPUBuffer; prologue?: MatmulPrologue; xStride?: number };
 
 export interface ForwardShape {
   numTokens: number; // T
@@ -57,13 +64,18 @@ export interface ForwardShape {
   /** Also write the final-norm hidden states of all T tokens into `bufs.hidden`. */
   wantHidden: boolean;
   /**
+   * Records what reads a group's logits (sampling; runner.ts), after the group's LM head and
+   * before the next group's overwrites bufs.logits [group.count, vocab].
+   */
+  afterLogits?: (enc: KernelEncoder, group: SampleGroup, index: number) => void;
+  /**
    * Partitions of the fixed attention split (attention.ts stepAttentionParts of the step's
    * longest context; needs bufs.ensureAttentionScratch). Default 1: one pass.
    */
   attentionParts?: number;
 }
 
-/** Records the layers and, when S > 0, the final norm and LM head of the sampled rows into `bufs.logits`. */
+/** Records the layers and, when S > 0, the final norm and LM head of the sampled rows into `bufs.logits`, a group at a time. */
 export function encodeForward(
   enc: KernelEncoder,
   config: ModelConfig,
@@ -93,13 +105,13 @@ export function encodeForward(
    */
   const residualProjection = (
     enc: KernelEncoder,
-    a: { weight: GpuWeight; x: GPUBuffer; prologue?: MatmulPrologue; postNorm?: GPUBuffer; nextNorm?: GPUBuffer; out?: GPUBuffer },
+    a: { weight: GpuWeight; x: GPUBuffer; prologue?: MatmulPrologue; xStride?: number; postNorm?: GPUBuffer; nextNorm?: GPUBuffer; out?: GPUBuffer },
   ): NormedInput => {
     if (!a.postNorm) {
-      matmul(enc, { splitScratch, weight: a.weight, x: a.x, prologue: a.prologue, y: bufs.x, accumulate: true, numTokens: T }); // x [T, dim]
+      matmul(enc, { splitScratch, weight: a.weight, x: a.x, prologue: a.prologue, xStride: a.xStride, y: bufs.x, accumulate: true, numTokens: T }); // x [T, dim]
       return a.nextNorm ? normed(a.nextNorm) : { x: bufs.x };
     }
-    matmul(enc, { splitScratch, weight: a.weight, x: a.x, prologue: a.prologue, y: bufs.proj, numTokens: T }); // [T, dim]
+    matmul(enc, { splitScratch, weight: a.weight, x: a.x, prologue: a.prologue, xStride: a.xStride, y: bufs.proj, numTokens: T }); // [T, dim]
     if (a.nextNorm) {
       const out = a.out ?? bufs.xb;
       addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: a.postNorm, weight: a.nextNorm, out }); // x, out [T, dim]
@@ -167,7 +179,7 @@ export function encodeForward(
     input = residualProjection(enc, { weight: lw.wo, x: bufs.attnOut, postNorm: lw.attnPostNorm, nextNorm: lw.ffnNorm }); // x [T, dim]
 
     // ---- feed-forward (SwiGLU; gemma: GeGLU) ----
-    let down: { x: GPUBuffer; prologue?: MatmulPrologue };
+    let down: DownInput;
     if (lw.wGate) {
       matmul(enc, { ...input, splitScratch, weight: lw.wGate, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
       matmul(enc, { ...input, splitScratch, weight: lw.wUp, y: bufs.up!, numTokens: T }); // [T, ffnDim]
@@ -178,9 +190,8 @@ export function encodeForward(
       if (usesGluPrologue(enc.ctx.software)) {
         down = { x: bufs.gateUp!, prologue: { kind: 'glu', act: c.ffnAct ?? 'silu' } };
       } else {
-        const F = c.ffnDim;
-        siluMul(enc, { gate: bufs.gateUp!, up: bufs.gateUp!, out: bufs.hb!, numRows: T, n: F, gateStride: 2 * F, upStride: 2 * F, upOffset: F, act: c.ffnAct });
-        down = { x: bufs.hb! };
+        gluInPlace(enc, { gateUp: bufs.gateUp!, numRows: T, n: c.ffnDim, act: c.ffnAct }); // gu[:, :ffnDim] = act(gate) * up
+        down = { x: bufs.gateUp!, xStride: 2 * c.ffnDim };
       }
     }
     const last = l + 1 === c.numLayers;
@@ -190,14 +201,15 @@ export function encodeForward(
     if (last && shape.wantHidden && input.prologue) rmsNorm(enc, { ...norm, x: bufs.x, weight: w.outputNorm, out: bufs.hidden! }); // [T, dim]
   }
 
-  const S = shape.numSampled;
-  if (S > 0) {
-    // Only the rows that are sampled need the final norm and the (largest) LM head matmul.
-    gatherRows(enc, { x: bufs.x, rowIds: bufs.sampleRows, out: bufs.lastHidden, numRows: S, rowLen: c.dim }); // [S, dim]
-    rmsNorm(enc, { x: bufs.lastHidden, weight: w.outputNorm, out: bufs.lastNormed, numRows: S, rowSize: c.dim, eps: c.rmsEps });
-    matmul(enc, { splitScratch, weight: w.output, x: bufs.lastNormed, y: bufs.logits, numTokens: S }); // [S, vocab]
-    if (c.finalSoftcap !== undefined) softcapInPlace(enc, { x: bufs.logits, n: S * c.vocabSize, cap: c.finalSoftcap });
-  }
+  // Only the rows that are sampled need the final norm and the (largest) LM head matmul.
+  sampleGroups(shape.numSampled, sampleGroupRows(enc.ctx.software)).forEach((group, g) => {
+    const G = group.count;
+    gatherRows(enc, { x: bufs.x, rowIds: bufs.sampleRowGroups[g], out: bufs.lastHidden, numRows: G, rowLen: c.dim }); // [G, dim]
+    rmsNorm(enc, { x: bufs.lastHidden, weight: w.outputNorm, out: bufs.lastNormed, numRows: G, rowSize: c.dim, eps: c.rmsEps });
+    matmul(enc, { splitScratch, weight: w.output, x: bufs.lastNormed, y: bufs.logits, numTokens: G }); // [G, vocab]
+    if (c.finalSoftcap !== undefined) softcapInPlace(enc, { x: bufs.logits, n: G * c.vocabSize, cap: c.finalSoftcap });
+    shape.afterLogits?.(enc, group, g);
+  });
 }
 
 /** The projection buffers `w`'s layers need (fused at load, separate, or both). */

@@ -53,7 +53,17 @@ export async function importWebgpuPackage(load: () => Promise<unknown> = () => i
 }
 
 /**
- * Returns a `GPU` (like `navigator.gpu`) backed by Dawn. When the machine's own
+ * Dawn flags of every `GPU` createNodeGPU makes. `disable_resource_suballocation`: each
+ * buffer gets its own memory allocation instead of a block of a shared heap. Dawn's
+ * suballocator rounds each buffer up to a power of two inside 4-8 MiB heaps; our buffers
+ * are few and large (weight parts, KV pool, step buffers: hundreds, not thousands), so
+ * the rounding buys nothing and wastes memory: on SwiftShader, where GPU memory is host
+ * memory, 75 MiB of the Qwen2.5-0.5B shape's load (bench/load-memory.ts, #18).
+ */
+export const NODE_GPU_FLAGS: readonly string[] = ['enable-dawn-features=disable_resource_suballocation'];
+
+/**
+ * Returns a `GPU` (like `navigator.gpu`) backed by Dawn (with NODE_GPU_FLAGS). When the machine's own
  * Vulkan drivers give no adapter, falls back to the SwiftShader ICD if present.
  */
 export async function createNodeGPU(): Promise<GPU> {
@@ -63,12 +73,12 @@ export async function createNodeGPU(): Promise<GPU> {
   for (const [k, v] of Object.entries(webgpu.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
-  let gpu = webgpu.create([]);
+  let gpu = webgpu.create([...NODE_GPU_FLAGS]);
   if (!process.env.VK_ICD_FILENAMES && !(await gpu.requestAdapter())) {
     const icd = findSoftwareIcd();
     if (icd) {
       process.env.VK_ICD_FILENAMES = icd;
-      gpu = webgpu.create([]);
+      gpu = webgpu.create([...NODE_GPU_FLAGS]);
     }
   }
   // Dawn frees its instance when the GPU object is garbage-collected, even while a

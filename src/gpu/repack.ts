@@ -166,15 +166,26 @@ export function chunkPlacement(type: GGMLType, partBlocks: number, blockStart: n
   return chunk.map((seg, i) => ({ src: seg.start, dst: part[i].start + before[i].words, words: seg.words }));
 }
 
-/** Repacks GGUF bytes of whole rows (`bytes.length === rows * ggufRowBytes`). */
-export function repackRows(type: GGMLType, bytes: Uint8Array, rows: number, cols: number): RepackedRows {
+/**
+ * Repacks GGUF bytes of whole rows (`bytes.length === rows * ggufRowBytes`).
+ * `scratch`: where to write (at least totalWords * 4 bytes; zeroed first, so the padding
+ * bytes are the same zeros as in a new array), reused by the weight upload across chunks;
+ * the returned words are a view of it, valid until the next call with the same scratch.
+ */
+export function repackRows(type: GGMLType, bytes: Uint8Array, rows: number, cols: number, scratch?: ArrayBuffer): RepackedRows {
   const l = quantLayout(type);
   const expected = rows * ggufRowBytes(type, cols);
   if (bytes.length !== expected) {
     throw new RepackError('bad_length', `${GGMLType[type]} [${rows}, ${cols}] needs ${expected} bytes, got ${bytes.length}`);
   }
   const { totalWords, scaleOffsetWords } = repackedSize(type, rows, cols);
-  const out = new Uint8Array(totalWords * 4);
+  let out: Uint8Array<ArrayBuffer>;
+  if (scratch) {
+    if (scratch.byteLength < totalWords * 4) throw new Error(`internal: repack scratch holds ${scratch.byteLength} B, need ${totalWords * 4}`);
+    out = new Uint8Array(scratch, 0, totalWords * 4).fill(0);
+  } else {
+    out = new Uint8Array(totalWords * 4);
+  }
   const numBlocks = (rows * cols) / l.blockElems;
   const shuffle = blockShuffle(type);
   if (l.dByteOffset < 0 && !shuffle) {
@@ -197,7 +208,7 @@ export function repackRows(type: GGMLType, bytes: Uint8Array, rows: number, cols
       out[halfBase + 2 * b + 1] = bytes[d + 1];
     }
   }
-  return { words: new Uint32Array(out.buffer), scaleOffsetWords };
+  return { words: new Uint32Array(out.buffer, 0, totalWords), scaleOffsetWords };
 }
 
 /** Exact inverse of repackRows: the GGUF bytes back. */

@@ -2,7 +2,9 @@
 //
 // One step (src/engine/types.ts has the contract):
 //   packStep (CPU checks, flat metadata) → one writeBuffer of metadata + section copies
-//   → KV block copies (copy-on-write) → ONE compute pass: forward + sampling (src/kernels/sample.ts)
+//   → KV block copies (copy-on-write) → ONE compute pass: forward + sampling (src/kernels/sample.ts),
+//     the LM head and sampling a group of sampled rows at a time (sample-groups.ts; returned
+//     logits of several groups leave the pass after each group)
 //   → copy ids (and logits / hidden when asked) to a MAP_READ buffer → ONE submit → map.
 // Decoder embedding models (pooling_type set) also get embed(): the same forward on a scratch
 // KV pool per batch, pooled on the GPU (embed-step.ts). Encoders have their own runner
@@ -20,7 +22,7 @@ import { ATTENTION_PART_LEN, splitChunkTokens, stepAttentionParts } from '../ker
 import { BindGroupCache } from '../kernels/bind-group-cache';
 import { UniformArena, type KernelEncoder } from '../kernels/encoder';
 import type { KvType } from '../kernels/kv-type';
-import { packSampleRows, requestsFromSequences, sample, Sampler, type PackedSampleRows, type SampleRequest } from '../kernels/sample';
+import { packSampleRows, requestsFromSequences, sample, sampledBytes, type PackedSampleRows, type SampleRequest } from '../kernels/sample';
 import type { ModelConfig } from '../model/config';
 import type { ByteSource, GGUFFile } from '../model/gguf/types';
 import type { GpuContext } from './context';
@@ -30,6 +32,7 @@ import { encodeForward, projectionLayout, uniformBlocksPerForward } from './forw
 import { defaultKvCacheBytes, KvPool } from './kv-pool';
 import { loadModelWeights, type ModelWeights, type WeightProgress } from './model-weights';
 import { RunnerError } from './runner-errors';
+import { GroupSamplers, sampleGroups, type SampleGroup } from './sample-groups';
 import { READBACK_SLOTS, StepBuffers } from './step-buffers';
 import { planChain, type ChainCopy } from './step-chain';
 import { StepProfiler } from './step-profiler';
@@ -121,14 +124,14 @@ export class GpuModelRunner implements ModelRunner {
   private readonly bufs: StepBuffers;
   private readonly bindGroups = new BindGroupCache();
   private readonly programs = new StepPrograms();
-  /** sampler.generation the programs were recorded with. */
+  /** samplers.generation the programs were recorded with. */
   private programsSamplerGeneration = 0;
   /** bufs.generation the cached bind groups were made for. */
   private bindGroupsGeneration = -1;
-  /** GPU sampling (src/kernels/sample.ts); re-created with more rows when a step samples more. */
-  private sampler: Sampler;
-  /** ctx.pipelineCompiles.sync when the load finished. */
-  private syncCompilesAtLoad = 0;
+  /** GPU sampling (src/kernels/sample.ts), one sampler per group of sampled rows (sample-groups.ts); grows when a step samples more. */
+  private readonly samplers: GroupSamplers;
+  /** ctx.pipelineCompiles.onFirstUse when the load finished. */
+  private firstUseCompilesAtLoad = 0;
   /** An embed() runs (it uses the step buffers and the arena: nothing else may). */
   private busy = false;
   /** Steps submitted whose readback has not finished (at most READBACK_SLOTS: a step and one chained behind it). */
@@ -159,10 +162,10 @@ export class GpuModelRunner implements ModelRunner {
     this.bufs = new StepBuffers(ctx, config, projectionLayout(weights));
     // Block tables: every sequence of a full batch at a long context (shared prefixes repeat blocks).
     this.bufs.ensure(capacity.tokens, capacity.sampledRows, Math.max(256, 2 * kvPool.numBlocks), false);
-    this.sampler = new Sampler(ctx, { maxRows: this.bufs.sampleCapacity, vocabSize: config.vocabSize });
+    this.samplers = new GroupSamplers(ctx, config.vocabSize, this.bufs.sampleCapacity);
     this.profiler = new StepProfiler(ctx);
     this.uniforms = this.makeUniformArena(1);
-    this.syncCompilesAtLoad = ctx.pipelineCompiles.sync;
+    this.firstUseCompilesAtLoad = ctx.pipelineCompiles.onFirstUse;
     if (config.pooling) this.embed = (input) => this.exclusive('embed', () => this.runEmbed(input));
   }
 
@@ -219,12 +222,12 @@ export class GpuModelRunner implements ModelRunner {
    */
   async preparePipelines(): Promise<void> {
     await compileStepPipelines(this.ctx, this.config, this.weights, this.kvPool);
-    this.syncCompilesAtLoad = this.ctx.pipelineCompiles.sync;
+    this.firstUseCompilesAtLoad = this.ctx.pipelineCompiles.onFirstUse;
   }
 
   /** Pipelines compiled on first use since the load (each one stalled the step that needed it). */
   get compilesAfterLoad(): number {
-    return this.ctx.pipelineCompiles.sync - this.syncCompilesAtLoad;
+    return this.ctx.pipelineCompiles.onFirstUse - this.firstUseCompilesAtLoad;
   }
 
   /** Bind groups created so far (bench: after warm-up a step creates none). */
@@ -248,10 +251,11 @@ export class GpuModelRunner implements ModelRunner {
     const copies = input.blockCopies ?? [];
     this.kvPool.checkCopies(copies);
     let requests: SampleRequest[];
-    let sampleRows: PackedSampleRows;
+    let groupPacked: PackedSampleRows[];
     try {
       requests = requestsFromSequences(packed.sampledSequences);
-      sampleRows = packSampleRows(requests, this.config.vocabSize); // checks every row's parameters before recording
+      // Checks every row's parameters before recording; one block per LM-head group, as each group's sampler takes it.
+      groupPacked = sampleGroups(requests.length, this.samplers.groupRows).map((g) => packSampleRows(requests.slice(g.start, g.start + g.count), this.config.vocabSize));
     } catch (e) {
       throw new RunnerError('bad_step_input', (e as Error).message);
     }
@@ -261,7 +265,7 @@ export class GpuModelRunner implements ModelRunner {
     this.readbackInUse[slot] = true;
     this.stepsInFlight++;
     try {
-      return await this.run(input, packed, copies, requests, sampleRows, chain, slot);
+      return await this.run(input, packed, copies, requests, groupPacked, chain, slot);
     } finally {
       this.stepsInFlight--;
       this.readbackInUse[slot] = false;
@@ -270,7 +274,7 @@ export class GpuModelRunner implements ModelRunner {
 
   private async run(
     input: StepInput, packed: ReturnType<typeof packStep>, copies: ReadonlyArray<readonly [number, number]>, requests: SampleRequest[],
-    sampleRows: PackedSampleRows, chain: ChainCopy[], slot: number,
+    groupPacked: PackedSampleRows[], chain: ChainCopy[], slot: number,
   ): Promise<StepOutput> {
     const { device } = this.ctx;
     const c = this.config;
@@ -297,17 +301,10 @@ export class GpuModelRunner implements ModelRunner {
         this.programs.clear();
       }
     }
-    // The ids a chained step takes: the previous step's sampler output, kept alive past a regrow until the submit.
-    const chainSource = this.sampler.out;
-    let retired: Sampler | undefined;
-    if (this.sampler.maxRows < S) {
-      if (chain.length > 0) retired = this.sampler;
-      else this.sampler.destroy();
-      this.sampler = new Sampler(this.ctx, { maxRows: bufs.sampleCapacity, vocabSize: c.vocabSize });
-      this.bindGroups.clear();
-      this.programs.clear();
-      this.programsSamplerGeneration = this.sampler.generation;
-    }
+    // More groups add samplers; none is replaced, so a chained step still finds the previous step's ids.
+    this.samplers.ensure(S);
+    const groups = sampleGroups(S, this.samplers.groupRows);
+    const groupRequests = groups.map((g) => requests.slice(g.start, g.start + g.count));
     if (bufs.generation !== this.bindGroupsGeneration) {
       // They name buffers that were just replaced.
       this.bindGroups.clear();
@@ -326,7 +323,9 @@ export class GpuModelRunner implements ModelRunner {
     let copyCommands: number;
     let bytesUploaded: number;
     let readback: GPUBuffer | undefined;
-    const idsBytes = S > 0 ? this.sampler.outBytes(requests) : 0;
+    // Each group's sampler output (ids, logprobs when asked), one after another.
+    const groupIdBytes = groupRequests.map((r) => sampledBytes(r));
+    const idsBytes = groupIdBytes.reduce((a, b) => a + b, 0);
     const logitsBytes = wantLogits ? S * c.vocabSize * 4 : 0;
     const hiddenBytes = wantHidden ? T * c.dim * 4 : 0;
     const totalBytes = idsBytes + logitsBytes + hiddenBytes;
@@ -336,29 +335,44 @@ export class GpuModelRunner implements ModelRunner {
       bytesUploaded = meta.bytes;
       copyCommands = meta.copies + this.kvPool.encodeCopies(encoder, copies);
       // After the metadata copy wrote the placeholders, before the embedding reads them.
-      for (const cp of chain) encoder.copyBufferToBuffer(chainSource, cp.row * 4, bufs.tokenIds, cp.token * 4, cp.count * 4);
-      copyCommands += chain.length;
+      copyCommands += this.samplers.encodeChain(encoder, chain, bufs.tokenIds);
 
       // Sampling reads the logits; returned logits must stay raw (no bias / penalties in place).
-      const sampling = S > 0 ? this.sampler.upload(bufs.logits, requests, { preserveLogits: wantLogits, packed: sampleRows }) : undefined;
-      bytesUploaded += sampling?.bytes ?? 0;
-      if (this.sampler.generation !== this.programsSamplerGeneration) {
+      const samplings = groups.map((_, g) => this.samplers.samplers[g].upload(bufs.logits, groupRequests[g], { preserveLogits: wantLogits, packed: groupPacked[g] }));
+      for (const s of samplings) bytesUploaded += s.bytes;
+      if (this.samplers.generation !== this.programsSamplerGeneration) {
         this.programs.clear(); // the sampling dispatches bind a buffer that was just replaced or added
-        this.programsSamplerGeneration = this.sampler.generation;
+        this.programsSamplerGeneration = this.samplers.generation;
       }
+      // Readback layout: each group's sampler output | logits [S, vocab] f32 | hidden [T, dim] f32.
+      readback = totalBytes > 0 ? bufs.readbackBuffer(totalBytes, slot) : undefined;
       const pass = encoder.beginComputePass(STEP_PASS);
       enc = { ctx: this.ctx, pass, uniforms: this.uniforms, dispatches: 0, bindGroups: this.bindGroups };
-      const key = stepProgramKey(T, S, wantHidden, S > 0 ? sampleRows : undefined, sampling?.args?.processed !== undefined, attentionParts);
-      const program = this.profileSteps ? undefined : this.programs.get(key);
+      const key = groups.length === 0
+        ? stepProgramKey(T, 0, wantHidden, undefined, false, attentionParts)
+        : groups.map((_, g) => stepProgramKey(T, S, wantHidden, groupPacked[g], samplings[g].args?.processed !== undefined, attentionParts)).join('/');
+      // Returned logits of several groups leave the pass after each group (afterLogits): such a
+      // step is recorded afresh, never replayed. One group's are copied after the pass.
+      const logitsPerGroup = logitsBytes > 0 && groups.length > 1;
+      const program = this.profileSteps || logitsPerGroup ? undefined : this.programs.get(key);
       replayed = program !== undefined;
       let recorded: StepProgram | undefined;
       if (program) {
         replay(enc, program);
       } else {
         if (this.profileSteps) enc.profiler = this.profiler.attach(encoder);
-        else enc.capture = [];
-        encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden, attentionParts });
-        if (sampling?.args) sample(enc, sampling.args);
+        else if (!logitsPerGroup) enc.capture = [];
+        const afterLogits = (e: KernelEncoder, group: SampleGroup, g: number) => {
+          const args = samplings[g].args;
+          if (args) sample(e, args); // reads this group's logits before the next group's LM head overwrites them
+          if (logitsPerGroup) {
+            e.pass.end();
+            encoder.copyBufferToBuffer(bufs.logits, 0, readback!, idsBytes + group.start * c.vocabSize * 4, group.count * c.vocabSize * 4);
+            copyCommands++;
+            e.pass = encoder.beginComputePass(STEP_PASS);
+          }
+        };
+        encodeForward(enc, c, this.weights, this.kvPool, bufs, { numTokens: T, numSampled: S, wantHidden, attentionParts, afterLogits });
         if (enc.capture) {
           recorded = compileProgram(enc.capture, this.uniforms.snapshot());
           this.programs.set(key, recorded);
@@ -367,13 +381,11 @@ export class GpuModelRunner implements ModelRunner {
       enc.pass.end();
       if (enc.profiler) this.profiler.resolve(encoder, enc.profiler);
 
-      // Readback layout: sampler output (ids, logprobs when asked) | logits [S, vocab] f32 | hidden [T, dim] f32.
-      readback = totalBytes > 0 ? bufs.readbackBuffer(totalBytes, slot) : undefined;
       if (readback) {
-        if (idsBytes) encoder.copyBufferToBuffer(this.sampler.out, 0, readback, 0, idsBytes);
-        if (logitsBytes) encoder.copyBufferToBuffer(bufs.logits, 0, readback, idsBytes, logitsBytes);
+        copyCommands += this.samplers.copyOut(encoder, groupIdBytes, readback);
+        if (logitsBytes && !logitsPerGroup) encoder.copyBufferToBuffer(bufs.logits, 0, readback, idsBytes, logitsBytes);
         if (hiddenBytes) encoder.copyBufferToBuffer(bufs.hidden!, 0, readback, idsBytes + logitsBytes, hiddenBytes);
-        copyCommands += (idsBytes ? 1 : 0) + (logitsBytes ? 1 : 0) + (hiddenBytes ? 1 : 0);
+        copyCommands += (logitsBytes && !logitsPerGroup ? 1 : 0) + (hiddenBytes ? 1 : 0);
       }
       bytesUploaded += program ? this.uniforms.flushSnapshot(program.uniforms) : this.uniforms.flush(recorded?.uniforms);
       const commands = encoder.finish();
@@ -387,7 +399,6 @@ export class GpuModelRunner implements ModelRunner {
       throw e;
     } finally {
       validation = device.popErrorScope();
-      retired?.destroy(); // after the submit that copied from it (destroy waits for the queue)
     }
 
     const output: StepOutput = { sampled: [] };
@@ -402,7 +413,7 @@ export class GpuModelRunner implements ModelRunner {
       }
       try {
         const mapped = readback.getMappedRange(0, Math.ceil(totalBytes / 4) * 4);
-        if (S > 0) output.sampled = this.sampler.read(mapped.slice(0, idsBytes), requests);
+        output.sampled = this.samplers.read(mapped, groupIdBytes, groupRequests);
         if (logitsBytes) output.logits = new Float32Array(mapped.slice(idsBytes, idsBytes + logitsBytes));
         if (hiddenBytes) output.hidden = new Float32Array(mapped.slice(idsBytes + logitsBytes, totalBytes));
       } finally {
@@ -424,7 +435,7 @@ export class GpuModelRunner implements ModelRunner {
     this.destroyed = true;
     this.bufs.destroy();
     this.uniforms.destroy();
-    this.sampler.destroy();
+    this.samplers.destroy();
     this.bindGroups.clear();
     this.profiler.destroy();
     this.kvPool.destroy();

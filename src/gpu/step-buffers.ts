@@ -9,10 +9,15 @@
 //
 //   metaUpload (i32): | tokenIds [T] | positions [T] | slotMapping [T] | tokenMeta [T, 2] |
 //                     | sampleRows [S] | blockTables [B] |
+//
+// sampleRows goes to one buffer per group of G sampled rows (sampleGroupRows), and the final
+// norm and LM head work on one group at a time (sample-groups.ts): lastHidden, lastNormed
+// and logits hold one group, not all S rows.
 import { fixedSplitScratchBytes } from '../kernels/attention';
-import { SPLITK_SCRATCH_BYTES, usesGluPrologue } from '../kernels/matmul';
+import { SPLITK_SCRATCH_BYTES } from '../kernels/matmul';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './context';
+import { sampleGroupCount, sampleGroupRows } from './sample-groups';
 
 /** Steps whose readback can be pending at once: one mapping, one chained behind it (step-chain.ts). */
 export const READBACK_SLOTS = 2;
@@ -70,7 +75,7 @@ export class StepBuffers {
   gate?: GPUBuffer;
   up?: GPUBuffer;
   gateUp?: GPUBuffer;
-  hb?: GPUBuffer; // [T, ffnDim] silu(gate) * up (not with fused gate|up on the GPU set: the down matmul's prologue)
+  hb?: GPUBuffer; // [T, ffnDim] silu(gate) * up of separate gate/up (fused: the down matmul's prologue, or in place in gateUp)
   /** [T, dim] final-norm hidden states, only when a step asks for them. */
   hidden?: GPUBuffer;
   /**
@@ -85,10 +90,10 @@ export class StepBuffers {
    */
   splitKScratch?: GPUBuffer;
 
-  // ---- sampled rows, [sampleCapacity, ·] ----
-  lastHidden!: GPUBuffer; // [S, dim] f32 residual of each sampled sequence's last token
-  lastNormed!: GPUBuffer; // [S, dim] f32
-  logits!: GPUBuffer; // [S, vocab] f32
+  // ---- sampled rows, one group of G = min(sampleCapacity, sampleGroupRows) at a time ----
+  lastHidden!: GPUBuffer; // [G, dim] f32 residual of each sampled sequence's last token
+  lastNormed!: GPUBuffer; // [G, dim] f32
+  logits!: GPUBuffer; // [G, vocab] f32
 
   // ---- metadata ----
   metaUpload!: GPUBuffer; // see the header
@@ -96,7 +101,8 @@ export class StepBuffers {
   positions!: GPUBuffer; // [T] i32
   slotMapping!: GPUBuffer; // [T] i32
   tokenMeta!: GPUBuffer; // [T, 2] i32
-  sampleRows!: GPUBuffer; // [S] i32
+  /** [ceil(S / sampleGroupRows)] buffers of [G] i32: the batch rows of each group's sampled tokens. */
+  sampleRowGroups: GPUBuffer[] = [];
   blockTables!: GPUBuffer; // [B] i32
   /** [READBACK_SLOTS] MAP_READ, [readbackCapacityBytes[slot]] each, made on first use. */
   readonly readbacks: Array<GPUBuffer | undefined> = Array(READBACK_SLOTS).fill(undefined);
@@ -145,7 +151,7 @@ export class StepBuffers {
         this.gate = f32('gate', c.ffnDim);
         this.up = f32('up', c.ffnDim);
       }
-      if (lay.separateGateUp || !usesGluPrologue(this.ctx.software)) this.hb = f32('hb', c.ffnDim);
+      if (lay.separateGateUp) this.hb = f32('hb', c.ffnDim);
       this.tokenIds = f32('token-ids', 1);
       this.positions = f32('positions', 1);
       this.slotMapping = f32('slot-mapping', 1);
@@ -162,10 +168,12 @@ export class StepBuffers {
       const S = grown(this.sampleCapacity, Math.max(1, numSampled));
       this.destroySampleBuffers();
       this.sampleCapacity = S;
-      this.lastHidden = this.storage('step:last-hidden', S * c.dim * 4);
-      this.lastNormed = this.storage('step:last-normed', S * c.dim * 4);
-      this.logits = this.storage('step:logits', S * c.vocabSize * 4);
-      this.sampleRows = this.storage('step:sample-rows', S * 4);
+      const groupRows = sampleGroupRows(this.ctx.software);
+      const G = Math.min(S, groupRows);
+      this.lastHidden = this.storage('step:last-hidden', G * c.dim * 4);
+      this.lastNormed = this.storage('step:last-normed', G * c.dim * 4);
+      this.logits = this.storage('step:logits', G * c.vocabSize * 4);
+      this.sampleRowGroups = Array.from({ length: sampleGroupCount(S, groupRows) }, (_, g) => this.storage(`step:sample-rows-${g}`, G * 4));
       this.generation++;
     }
     if (blockTableLength > this.blockTableCapacity || !this.blockTables) {
@@ -203,12 +211,14 @@ export class StepBuffers {
    */
   uploadMeta(encoder: GPUCommandEncoder, m: StepMeta): { bytes: number; copies: number } {
     const host = this.metaHost;
+    const groupRows = sampleGroupRows(this.ctx.software);
     const sections: [Int32Array, GPUBuffer][] = [
       [m.tokenIds, this.tokenIds],
       [m.positions, this.positions],
       [m.slotMapping, this.slotMapping],
       [m.tokenMeta, this.tokenMeta],
-      [m.sampleRows, this.sampleRows],
+      // Consecutive slices, so the packed words are sampleRows as one section.
+      ...this.sampleRowGroups.map((buffer, g): [Int32Array, GPUBuffer] => [m.sampleRows.subarray(g * groupRows, (g + 1) * groupRows), buffer]),
       [m.blockTables, this.blockTables],
     ];
     let words = 0;
@@ -251,7 +261,7 @@ export class StepBuffers {
     const list = [
       this.x, this.xb, this.q, this.k, this.v, this.qkv, this.attnOut, this.proj, this.gate, this.up, this.gateUp, this.hb, this.hidden,
       this.attnScratch, this.splitKScratch, this.lastHidden, this.lastNormed, this.logits, this.metaUpload, this.tokenIds, this.positions, this.slotMapping,
-      this.tokenMeta, this.sampleRows, this.blockTables, ...this.readbacks,
+      this.tokenMeta, ...this.sampleRowGroups, this.blockTables, ...this.readbacks,
     ];
     return list.filter((b): b is GPUBuffer => b !== undefined);
   }
@@ -263,7 +273,8 @@ export class StepBuffers {
   }
 
   private destroySampleBuffers(): void {
-    for (const b of [this.lastHidden, this.lastNormed, this.logits, this.sampleRows]) b?.destroy();
+    for (const b of [this.lastHidden, this.lastNormed, this.logits, ...this.sampleRowGroups]) b?.destroy();
+    this.sampleRowGroups = [];
   }
 
   destroy(): void {
@@ -273,6 +284,7 @@ export class StepBuffers {
     this.hidden = undefined;
     this.attnScratch = undefined;
     this.splitKScratch = undefined;
+    this.sampleRowGroups = [];
     this.tokenCapacity = this.sampleCapacity = this.blockTableCapacity = 0;
   }
 }

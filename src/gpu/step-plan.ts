@@ -8,7 +8,8 @@
 // (chooseSplitK picks S from the token tiles; the planned counts reach every S a step can
 // pick: test/gpu/matmul.test.ts), every sampling branch — with buffers that allocate nothing and an encoder that dispatches
 // nothing (KernelEncoder.dry). GpuContext.collectPipelines gathers what is missing and
-// compilePipelines compiles it with createComputePipelineAsync; the load awaits that.
+// compilePipelines compiles it (context.ts: in parallel on a GPU, one at a time on a
+// software adapter); the load awaits that.
 // A shape outside this plan still works (compiled on first use, counted as a compile
 // after load, which the tests and the bench assert is zero).
 import type { KernelEncoder, UniformSink } from '../kernels/encoder';
@@ -18,6 +19,7 @@ import { OUT_WORDS, ROW_WORDS, sample } from '../kernels/sample';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext, PipelineRequest } from './context';
 import { dryBuffer } from './dry-buffer';
+import { sampleGroupRows } from './sample-groups';
 import { encodeForward, projectionLayout } from './forward';
 import type { KvPool } from './kv-pool';
 import type { ModelWeights } from './model-weights';
@@ -75,9 +77,13 @@ export function collectStepPipelines(ctx: GpuContext, config: ModelConfig, weigh
     }
   };
   return ctx.collectPipelines(() => {
-    bufs.ensure(counts[counts.length - 1], counts[counts.length - 1], 1, true);
+    // The LM head runs a group of at most G rows at a time (sample-groups.ts): T sampled rows
+    // for T ≤ G meet every group size (the counts cover 1..16 and 2^k ± 1), and G + 1 two groups.
+    const groupRows = sampleGroupRows(ctx.software);
+    const maxSampled = groupRows + 1;
+    bufs.ensure(counts[counts.length - 1], maxSampled, 1, true);
     for (const T of counts) {
-      for (const numSampled of new Set([0, 1, T])) {
+      for (const numSampled of new Set([0, 1, Math.min(T, maxSampled)])) {
         for (const wantHidden of [false, true]) {
           tryShape(() => encodeForward(enc, config, weights, pool, bufs, { numTokens: T, numSampled, wantHidden }));
         }
@@ -92,7 +98,7 @@ export function collectStepPipelines(ctx: GpuContext, config: ModelConfig, weigh
     // Sampling: every branch of sample() (copy, penalties, grammar masks, greedy, draw, logprobs) for a few row counts.
     const maskWords = Math.ceil(config.vocabSize / 32);
     const V = config.vocabSize;
-    for (const numRows of [1, 2, 64]) {
+    for (const numRows of [1, 2, sampleGroupRows(ctx.software)]) {
       for (const preserve of [false, true]) {
         for (const numEntries of [0, 1]) {
           for (const allGreedy of [false, true]) {

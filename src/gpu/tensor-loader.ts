@@ -17,7 +17,7 @@ import type { GpuContext } from './context';
 import { quantLayout, RepackError } from './repack';
 import { RunnerError } from './runner-errors';
 import { dryBuffer } from './dry-buffer';
-import { plannedWeight, uploadConcatenated, uploadTensor, type GpuWeight } from './weights';
+import { plannedWeight, uploadConcatenated, uploadTensor, UploadScratch, type GpuWeight } from './weights';
 
 export interface WeightProgress {
   loadedBytes: number;
@@ -32,6 +32,8 @@ export class TensorLoader {
   private loadedBytes = 0;
   private readonly totalBytes: number;
   private readonly infos: Map<string, GGUFTensorInfo>;
+  /** Every matrix's chunks go through these host buffers (freed with the loader after the load). */
+  private readonly scratch = new UploadScratch();
 
   constructor(
     private readonly ctx: GpuContext,
@@ -67,7 +69,7 @@ export class TensorLoader {
     const info = this.info(name);
     let w: GpuWeight;
     try {
-      w = this.dry ? plannedWeight(this.ctx, info.name, info.type, info.shape) : await uploadTensor(this.ctx, this.source, info);
+      w = this.dry ? plannedWeight(this.ctx, info.name, info.type, info.shape) : await uploadTensor(this.ctx, this.source, info, { scratch: this.scratch });
     } catch (e) {
       throw loadFailed(name, e);
     }
@@ -121,7 +123,7 @@ export class TensorLoader {
     try {
       w = this.dry
         ? plannedWeight(this.ctx, name, parts[0]!.type, [parts[0]!.shape[0]!, parts.reduce((n, p) => n + elements(p) / p.shape[0]!, 0)])
-        : await uploadConcatenated(this.ctx, this.source, name, parts);
+        : await uploadConcatenated(this.ctx, this.source, name, parts, { scratch: this.scratch });
     } catch (e) {
       throw loadFailed(name, e);
     }

@@ -4,6 +4,8 @@
 //   silu_mul    : out[t, i] = act(a[t, aOff + i]) * b[t, bOff + i] (FFN; phi3 reads gate
 //                 and up from one fused [T, 2 ffnDim] row: a == b, different offsets);
 //                 act = silu (SwiGLU) or gelu with the tanh approximation (GeGLU, gemma)
+//   glu_inplace : x[t, aOff + i] = act(x[t, aOff + i]) * x[t, bOff + i]   silu_mul over the gate
+//                 half of fused gate|up rows, written in place (software set: no [T, ffnDim] buffer)
 //   map_inplace : x[i] = x[i] * s (embedding scale), s * tanh(x[i] / s) (logit soft-cap)
 //                 or gelu_tanh(x[i]) (bert's FFN, ggml_gelu)
 //   add_row     : x[t, i] += row[i]                                 (bert's token-type row)
@@ -48,14 +50,30 @@ fn silu_mul(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   for (var i = gid.x + gid.y * nwg.x * WG; i < total; i += nwg.x * nwg.y * WG) {
     let t = i / p.n;
     let c = i - t * p.n;
-    let g = gate[t * p.aStride + p.aOffset + c];
-    var a: f32;
-    if (p.op == 1u) {
-      a = geluTanh(g);
-    } else {
-      a = silu(g);
-    }
-    act[i] = a * up[t * p.bStride + p.bOffset + c];
+    act[i] = gateAct(gate[t * p.aStride + p.aOffset + c], p.op) * up[t * p.bStride + p.bOffset + c];
+  }
+}
+
+// silu_mul's activation (op 0 silu, 1 gelu_tanh): one expression for both GLU kernels, so
+// they write the same bits.
+fn gateAct(g: f32, op: u32) -> f32 {
+  if (op == 1u) { return geluTanh(g); }
+  return silu(g);
+}
+
+@group(0) @binding(0) var<storage, read_write> gluRows: array<f32>;  // [numRows, aStride] f32: gate at aOffset, up at bOffset
+@group(0) @binding(1) var<uniform> gluParams: Params;
+
+// Each element is read and then written by the same invocation, and no other reads it.
+@compute @workgroup_size(WG)
+fn glu_inplace(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let p = gluParams;
+  let total = p.n * p.numRows;
+  for (var i = gid.x + gid.y * nwg.x * WG; i < total; i += nwg.x * nwg.y * WG) {
+    let t = i / p.n;
+    let c = i - t * p.n;
+    let at = t * p.aStride + p.aOffset + c;
+    gluRows[at] = gateAct(gluRows[at], p.op) * gluRows[t * p.aStride + p.bOffset + c];
   }
 }
 

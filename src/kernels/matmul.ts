@@ -123,6 +123,12 @@ export interface MatmulArgs {
   prologue?: MatmulPrologue;
   /** y += x · Wᵀ (+ bias): the residual add, y being the residual stream. */
   accumulate?: boolean;
+  /**
+   * Row length of x when its rows are wider than K (a plain prologue reads their first K
+   * values: the software set's down projection over gate|up rows, elementwise.ts gluInPlace).
+   * Default K (2K with a glu prologue).
+   */
+  xStride?: number;
   numTokens: number; // T
   /** Default: chooseMatmulVariant(numTokens, ctx.software). */
   variant?: MatmulVariant;
@@ -156,7 +162,8 @@ export function chooseMatmulVariant(numTokens: number, software = false): Matmul
  * Whether the forward pass feeds act(gate)·up to the down matmul as its GLU prologue. The GPU
  * set computes it once per staged element per workgroup; the software set's 'blocked' threads
  * read x straight from memory, so each would recompute it for its own 4 rows (N/4 times per
- * element, an exp each: slower than the one siluMul pass it saves on SwiftShader).
+ * element, an exp each: slower than the one pass it saves on SwiftShader). That pass is
+ * elementwise.ts gluInPlace, over the gate|up rows (no [T, ffnDim] buffer).
  */
 export function usesGluPrologue(software: boolean): boolean {
   return !software;
@@ -175,7 +182,10 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   if (!Number.isInteger(T) || T < 0) throw new KernelArgError('matmul', `bad numTokens ${T}`);
   if (a.x === a.y) throw new KernelArgError('matmul', 'y must not alias x');
   const pro = a.prologue;
-  const xStride = pro?.kind === 'glu' ? 2 * K : K;
+  const xStride = pro?.kind === 'glu' ? 2 * K : (a.xStride ?? K);
+  if (!Number.isInteger(xStride) || xStride < K || (pro?.kind === 'glu' && a.xStride !== undefined && a.xStride !== xStride)) {
+    throw new KernelArgError('matmul', `xStride ${a.xStride} for K ${K}${pro ? ` with a ${pro.kind} prologue` : ''}`);
+  }
   if (a.x.size < T * xStride * 4) throw new KernelArgError('matmul', `x holds ${a.x.size} B, needs [${T}, ${xStride}] f32`);
   if (pro?.kind === 'norm' && (pro.weight.size < K * 4 || !(pro.eps >= 0))) throw new KernelArgError('matmul', `norm weight holds ${pro.weight.size} B (needs [${K}] f32), eps ${pro.eps}`);
   if (a.y.size < T * N * 4) throw new KernelArgError('matmul', `y holds ${a.y.size} B, needs [${T}, ${N}] f32`);
@@ -236,6 +246,16 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
     const params = enc.uniforms.push('matmul', paramWords(N, 0, 0, 1));
     dispatch(enc, combine, [part.buffer, a.x, a.bias ?? a.x, a.y, params, normWeight, a.splitScratch!], Math.ceil((T * N) / SPLITK_COMBINE_WG));
   }
+}
+
+/**
+ * Tokens that one pass over the weights serves: a 'blocked' thread's tokens (software set) or
+ * the 'tiled' kernel's tile (GPU set; 'vec', below VEC_MAX_TOKENS, reads them per 4 tokens). A
+ * matmul split into runs of this many tokens reads its weights as often as one over all of
+ * them (the LM head in groups of sampled rows, gpu/sample-groups.ts).
+ */
+export function matmulTokenTile(software: boolean): number {
+  return software ? BLOCKED_TOKENS : TILE;
 }
 
 /** FLOPs of one matmul (for benchmarks): 2·T·N·K. */

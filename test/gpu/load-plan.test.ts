@@ -95,14 +95,14 @@ describe('load plan (weights planned before they are read)', () => {
     const watched: ByteSource = {
       size: mem.size,
       read: (o, n) => {
-        compiledAtFirstRead ??= ctx.pipelineCompiles.async;
+        compiledAtFirstRead ??= ctx.pipelineCompiles.atLoad;
         return mem.read(o, n);
       },
     };
     const runner = await createGpuRunner({ ctx, gguf, source: watched, config, kvCacheBytes: 1 << 20 });
     try {
-      expect(ctx.pipelineCompiles.async).toBeGreaterThan(0);
-      expect(compiledAtFirstRead).toBe(ctx.pipelineCompiles.async);
+      expect(ctx.pipelineCompiles.atLoad).toBeGreaterThan(0);
+      expect(compiledAtFirstRead).toBe(ctx.pipelineCompiles.atLoad);
       const table = Int32Array.of(0);
       await runner.step({
         tokenIds: Int32Array.of(1, 2), positions: Int32Array.of(0, 1),
@@ -112,5 +112,36 @@ describe('load plan (weights planned before they are read)', () => {
     } finally {
       runner.destroy();
     }
+  });
+
+  // Software adapters compile one pipeline at a time on the calling thread (context.ts:
+  // Dawn's worker threads keep the compiler's freed memory), with the event loop running
+  // between two compiles, and a shader that does not compile still fails the load.
+  const KERNEL = (n: number) => `@group(0) @binding(0) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(8) fn main(@builtin(global_invocation_id) id: vec3u) { y[id.x] = f32(id.x) * ${n}.0; }`;
+
+  it('a software context compiles its load-time pipelines one at a time, yielding to the event loop between them', async () => {
+    const ctx = await freshContext();
+    const requests = [1, 2, 3].map((n) => ({ key: `test:load-plan/${n}`, code: KERNEL(n), entryPoint: 'main' }));
+    let timersRun = 0;
+    const timer = setInterval(() => timersRun++, 0);
+    try {
+      await ctx.compilePipelines(requests);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ctx.pipelineCompiles).toEqual({ atLoad: 3, onFirstUse: 0 });
+    expect(timersRun).toBeGreaterThanOrEqual(2); // a macrotask between compiles, not one blocking run
+    // Cached: asking again compiles nothing, and pipeline() finds them without a first-use compile.
+    await ctx.compilePipelines(requests);
+    expect(ctx.pipeline(requests[1].key, requests[1].code).label).toBe(requests[1].key);
+    expect(ctx.pipelineCompiles).toEqual({ atLoad: 3, onFirstUse: 0 });
+  });
+
+  it('a software context rejects a shader that does not compile, naming the pipeline', async () => {
+    const ctx = await freshContext();
+    const bad = { key: 'test:load-plan/bad', code: 'fn main( {', entryPoint: 'main' };
+    await expect(ctx.compilePipelines([bad])).rejects.toThrow(/test:load-plan\/bad/);
+    expect(ctx.pipelineCompiles.atLoad).toBe(0);
   });
 });

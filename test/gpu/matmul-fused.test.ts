@@ -7,7 +7,10 @@
 //   and 37 (vec and tiled); blocked alone equals blocked in T = 37;
 // - split-K (S = 2, 4, 8) with every fusion and a bias: the unsplit tiled kernel's and the
 //   vec kernel's bits;
-// - guards: a glu x shorter than [T, 2K], a norm weight shorter than K.
+// - the software set's act×up in place (gluInPlace over the gate half of gate|up rows, then
+//   the matmul reading K of every 2K values, xStride): the bits of siluMul then matmul;
+// - guards: a glu x shorter than [T, 2K], a norm weight shorter than K, an xStride below K
+//   or beside a glu prologue, a gate|up buffer shorter than [T, 2n] for gluInPlace.
 // Tolerance as test/gpu/matmul.test.ts: |gpu − ref| ≤ 1e-4 · Σ_k |x'_k w_k| (x' the
 // prologue's output in float64; + |y0| with accumulate): the prologue adds a few f32
 // roundings (exp/tanh ~1e-6 relative) per element.
@@ -15,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context';
 import type { GpuWeight } from '../../src/gpu/types';
 import { uploadWeightBytes } from '../../src/gpu/weights';
-import { addInPlace, siluMul } from '../../src/kernels/elementwise';
+import { addInPlace, gluInPlace, siluMul } from '../../src/kernels/elementwise';
 import { KernelArgError } from '../../src/kernels/encoder';
 import { matmul, splitKScratchBytes, type MatmulPrologue, type MatmulVariant, type SplitK } from '../../src/kernels/matmul';
 import { rmsNorm } from '../../src/kernels/rmsnorm';
@@ -168,6 +171,29 @@ describe.each(SHAPES)('matmul fusions, %s', (_name, type, K, N) => {
     weight.destroy();
   });
 
+  it('act×up in place over gate|up, then a matmul reading K of each 2K row: the bits of siluMul then matmul (silu, gelu; every variant)', async () => {
+    const ctx = await testContext();
+    const weight = await uploadWeightBytes(ctx, 'w', type, [K, N], bytes);
+    for (const [T, variant] of [[3, 'vec'], [37, 'tiled'], [37, 'blocked'], [1, 'blocked']] as const) {
+      for (const act of ['silu', 'gelu'] as const) {
+        const c = makeCase(act, T, K, N, 21);
+        const gateUp = ctx.upload('gate-up', c.x); // [T, 2K]
+        const y = ctx.upload('y', c.y0);
+        await runPass(ctx, (enc) => {
+          gluInPlace(enc, { gateUp, numRows: T, n: K, act });
+          matmul(enc, { weight, x: gateUp, xStride: 2 * K, y, numTokens: T, variant });
+        });
+        const got = await readF32(ctx, y, T * N);
+        const inPlace = await readF32(ctx, gateUp, T * 2 * K);
+        for (const b of [gateUp, y]) b.destroy();
+        expect(got, `${variant} T=${T} ${act}`).toEqual(await runUnfused(ctx, weight, act, c, T, variant));
+        // The up half is left as it was; the gate half holds act(gate) · up.
+        for (let t = 0; t < T; t++) expect(inPlace.slice(t * 2 * K + K, (t + 1) * 2 * K)).toEqual(c.x.slice(t * 2 * K + K, (t + 1) * 2 * K));
+      }
+    }
+    weight.destroy();
+  });
+
   it('batch invariance with a prologue: a token alone (vec) equals itself inside T = 3, 16, 37 (vec, tiled); blocked alone equals blocked in T = 37', async () => {
     const ctx = await testContext();
     const weight = await uploadWeightBytes(ctx, 'w', type, [K, N], bytes);
@@ -203,7 +229,19 @@ describe('matmul fusion guards', () => {
       expect(err).toBeInstanceOf(KernelArgError);
       expect((err as KernelArgError).code).toBe('kernel_bad_args');
     }
-    for (const b of [x, y, shortWeight]) b.destroy();
+    // xStride: below K, not an integer, or beside a glu prologue (which fixes it at 2K).
+    const wide = ctx.storage('wide', T * 2 * K * 4);
+    for (const [xStride, prologue] of [[K - 1, undefined], [K + 0.5, undefined], [3 * K, { kind: 'glu', act: 'silu' }]] as [number, MatmulPrologue | undefined][]) {
+      const err = await runPass(ctx, (enc) => matmul(enc, { weight, x: wide, y, numTokens: T, prologue, xStride })).catch((e) => e);
+      expect(err, `xStride ${xStride}`).toBeInstanceOf(KernelArgError);
+    }
+    // A strided x must still hold [T, xStride].
+    const strideErr = await runPass(ctx, (enc) => matmul(enc, { weight, x, y, numTokens: T, xStride: 2 * K })).catch((e) => e);
+    expect(strideErr).toBeInstanceOf(KernelArgError);
+    const gluErr = await runPass(ctx, (enc) => gluInPlace(enc, { gateUp: x, numRows: T, n: K })).catch((e) => e); // [T, K] < [T, 2K]
+    expect(gluErr).toBeInstanceOf(KernelArgError);
+    expect((gluErr as KernelArgError).code).toBe('kernel_bad_args');
+    for (const b of [x, y, shortWeight, wide]) b.destroy();
     weight.destroy();
   });
 });

@@ -64,7 +64,7 @@ describe('step machinery', () => {
     // act×up, down.
     expect(await perLayer(true)).toBe(6);
     expect(await perLayer(false)).toBe(12);
-    // The software set keeps act×up as a pass (kernels/matmul.ts usesGluPrologue).
+    // The software set keeps act×up as a pass, in place over gate|up (kernels/matmul.ts usesGluPrologue, elementwise.ts gluInPlace).
     expect(await perLayer(true, true)).toBe(7);
   });
 

@@ -131,9 +131,13 @@ export class NodeFileSource implements ByteSource {
     return new NodeFileSource(handle, stats.size);
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return this.readInto(offset, new Uint8Array(length));
+  }
+
+  async readInto(offset: number, out: Uint8Array): Promise<Uint8Array> {
+    const length = out.length;
     checkRange(offset, length, this.size);
-    const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.handle.read(out, done, length - done, offset + done);

@@ -101,5 +101,12 @@ export interface ByteSource {
   /** Total size in bytes, when known. */
   readonly size: number | undefined;
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: reads `into.length` bytes at `offset` into `into` and returns it, as `read`
+   * would (same checks). A weight upload reads every chunk into one buffer it reuses, where
+   * `read` makes a new one per chunk (garbage the GC frees late: ~20 MiB of the load's
+   * host memory, bench/load-memory.ts).
+   */
+  readInto?(offset: number, into: Uint8Array): Promise<Uint8Array>;
   close?(): Promise<void>;
 }
