@@ -3,6 +3,8 @@
 //   node --import tsx --import ./scripts/raw-loader.mjs bench/gpu.ts [--quick]
 // Full: the Qwen2.5-0.5B and Llama-3.2-1B shapes (generated once into the temp directory),
 // decode at batch 1 / 16 / 64, prefill 512 — for a real GPU (< 5 minutes).
+// Each measured row also times layer 0's gate|up GEMM at the prefill's token count with the
+// tiled kernel's 4×4 and 8×4 register tiles side by side (the "Prefill GEMM" table).
 // --quick: small qwen2 / llama shapes, batch 1 / 16, a few steps, so it runs end to end on
 // SwiftShader; plus the Qwen2.5-0.5B shape measured for recording only (R, B, D; with the GPU
 // kernel set forced, as a real GPU records it, and with the software set), unless

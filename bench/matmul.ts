@@ -12,11 +12,14 @@
 // take minutes per type on a software adapter); --types=Q4_K,Q6_K picks weight types.
 // Split-K columns: the tiled kernel on a small-N weight [SMALL_N, K] (Qwen2.5-0.5B's k/v
 // projections have N = 128), unsplit and split as chooseSplitK picks (S in the header).
+// --tile=4x4 or --tile=8x4 forces the tiled columns' register tile (tokens × rows per thread;
+// default: chooseTiledTokens, 4×4 at these shapes); --tokens=T sets the prefill token count
+// (default 64; the 8×4 tile fills from 128).
 import { createGpuContext } from '../src/gpu/device';
 import { createNodeGPU } from '../src/gpu/node-gpu';
 import { uploadWeightBytes, type GpuWeight } from '../src/gpu/weights';
 import { type KernelEncoder, UniformArena } from '../src/kernels/encoder';
-import { chooseSplitK, matmul, matmulFlops, SPLITK_SCRATCH_BYTES, type MatmulVariant, type SplitK } from '../src/kernels/matmul';
+import { chooseSplitK, chooseTiledTokens, matmul, matmulFlops, SPLITK_SCRATCH_BYTES, type MatmulVariant, type SplitK, type TiledTokensPerThread } from '../src/kernels/matmul';
 import { quantize } from '../src/model/gguf/quantize';
 import { GGMLType } from '../src/model/gguf/types';
 
@@ -24,7 +27,12 @@ const LARGE = process.argv.includes('--large');
 const K = LARGE ? 4096 : 1024;
 const N = LARGE ? 4096 : 1024;
 const SMALL_N = 128;
-const PREFILL_T = 64;
+const argValue = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const PREFILL_T = Number(argValue('tokens') ?? 64);
+if (!(Number.isInteger(PREFILL_T) && PREFILL_T > 8)) throw new Error(`--tokens: ${PREFILL_T} (the tiled kernel runs above 8 tokens)`);
+const tileArg = argValue('tile');
+if (tileArg !== undefined && tileArg !== '4x4' && tileArg !== '8x4') throw new Error(`--tile: ${tileArg} (4x4 or 8x4)`);
+const TILE: TiledTokensPerThread | undefined = tileArg === undefined ? undefined : tileArg === '8x4' ? 8 : 4;
 const RUNS = 3;
 const MATVEC_ONLY = process.argv.includes('--matvec');
 const ALL_TYPES = [
@@ -59,11 +67,15 @@ async function main(): Promise<void> {
     cpuMs: number;
   }
 
+  // The register tile forced on the unsplit tiled columns (split ones run 4×4).
+  const tileOf = (variant: MatmulVariant, splitK?: SplitK) => (variant === 'tiled' && (splitK ?? 1) === 1 ? TILE : undefined);
+
   async function timeMs(weight: GpuWeight, T: number, variant: MatmulVariant, reps: number, splitK?: SplitK): Promise<Timing> {
     const ce = ctx.device.createCommandEncoder({ label: 'bench' });
     const pass = ce.beginComputePass({ label: 'bench' });
     const enc: KernelEncoder = { ctx, pass, uniforms, dispatches: 0 };
-    for (let i = 0; i < reps; i++) matmul(enc, { weight, x, y, numTokens: T, variant, splitK, splitScratch: splitK ? splitScratch : undefined });
+    const tokensPerThread = tileOf(variant, splitK);
+    for (let i = 0; i < reps; i++) matmul(enc, { weight, x, y, numTokens: T, variant, splitK, splitScratch: splitK ? splitScratch : undefined, tokensPerThread });
     pass.end();
     uniforms.flush();
     const cpu0 = process.cpuUsage();
@@ -83,9 +95,10 @@ async function main(): Promise<void> {
     return { wallMs: median(runs.map((t) => t.wallMs)), cpuMs: median(runs.map((t) => t.cpuMs)) };
   }
 
-  console.log(`adapter: ${ctx.adapterName}; K=${K}, N=${N}; f32 activations\n`);
+  const tile = TILE ?? chooseTiledTokens(N, PREFILL_T);
+  console.log(`adapter: ${ctx.adapterName}; K=${K}, N=${N}; f32 activations; tiled register tile ${tile}×4${TILE ? ' (forced)' : ''}\n`);
   console.log(
-    `| weight type | matvec T=1 ms (cpu) | matvec GFLOP/s | matvec weight GB/s | tiled T=${PREFILL_T} ms (cpu) | tiled GFLOP/s | vec T=${PREFILL_T} GFLOP/s ` +
+    `| weight type | matvec T=1 ms (cpu) | matvec GFLOP/s | matvec weight GB/s | tiled ${tile}×4 T=${PREFILL_T} ms (cpu) | tiled GFLOP/s | vec T=${PREFILL_T} GFLOP/s ` +
       `| tiled N=${SMALL_N} ms (cpu) | split-K ${smallSplit} N=${SMALL_N} ms (cpu) |`,
   );
   console.log('|---|---|---|---|---|---|---|---|---|');

@@ -8,7 +8,10 @@
 //   matvec GB/s per weight type (one token, weight bytes / time) beside a copy-bandwidth
 //   microbenchmark of the same run (copyBufferToBuffer: 2 × bytes / time): their ratio is
 //   the % of the memory roofline;
-//   decode attention ms at context 128 / 1k / 4k (one token, the model's heads).
+//   decode attention ms at context 128 / 1k / 4k (one token, the model's heads);
+//   the prefill GEMM of layer 0's gate|up (or up) projection at the prefill's token count
+//   with the tiled kernel's 4×4 and 8×4 register tiles forced (the same bits; which one is
+//   faster decides matmul.ts chooseTiledTokens' threshold, so only a real GPU's numbers count).
 // Each row names its kernel set (src/kernels/README.md): the adapter's own, or one forced
 // (GpuBenchModel.kernels; --quick records the Qwen shape with the GPU set, as a real GPU would).
 // GPU times are wall clock from submit to onSubmittedWorkDone over `reps` dispatches in
@@ -21,7 +24,7 @@ import { dispatchesPerLayer } from '../../src/gpu/step-plan';
 import type { GpuWeight } from '../../src/gpu/weights';
 import { pagedAttention } from '../../src/kernels/attention';
 import { UniformArena, type KernelEncoder } from '../../src/kernels/encoder';
-import { matmul } from '../../src/kernels/matmul';
+import { matmul, matmulFlops, type TiledTokensPerThread } from '../../src/kernels/matmul';
 import { typeName } from '../../src/kernels/matmul-dequant';
 import { modelConfigFromGGUF } from '../../src/model/config';
 import { readGGUF } from '../../src/model/gguf/reader';
@@ -71,6 +74,8 @@ export interface GpuBenchRow {
   compilesAfterLoad: number;
   matvec: Array<{ type: string; name: string; bytes: number; gbS: number }>;
   attention: Array<{ context: number; ms: number }>;
+  /** Prefill GEMM ms per register tile (tokens per thread × 4 rows), on `gemmWeight` at `gemmTokens`. */
+  gemm?: { weight: string; type: string; rows: number; cols: number; tokens: number; gflop: number; ms: Array<{ tokensPerThread: TiledTokensPerThread; ms: number }> };
 }
 
 export interface GpuBenchResult {
@@ -224,6 +229,8 @@ async function measureModel(
       row.attention = await measureAttention(ctx, runner, o.attentionContexts);
     }
     row.compilesAfterLoad = runner.compilesAfterLoad;
+    // After the count: forcing a tile compiles pipelines no step of this shape plans.
+    if (!m.recordOnly) row.gemm = await measureGemm(ctx, runner, o.prefillTokens);
     return row;
   } finally {
     runner.destroy();
@@ -249,6 +256,22 @@ async function measureMatvec(ctx: GpuContext, runner: GpuModelRunner): Promise<G
     }
   }
   return rows;
+}
+
+/** Layer 0's gate|up (or up) projection over T tokens, tiled with each register tile. */
+async function measureGemm(ctx: GpuContext, runner: GpuModelRunner, T: number): Promise<GpuBenchRow['gemm']> {
+  const w = runner.weights.layers[0]!.wUp;
+  const x = ctx.storage('bench:gemm-x', T * w.cols * 4), y = ctx.storage('bench:gemm-y', T * w.rows * 4);
+  try {
+    const ms: NonNullable<GpuBenchRow['gemm']>['ms'] = [];
+    for (const tokensPerThread of [4, 8] as const) {
+      ms.push({ tokensPerThread, ms: await timeGpu(ctx, (enc) => matmul(enc, { weight: w, x, y, numTokens: T, variant: 'tiled', tokensPerThread })) });
+    }
+    return { weight: w.name, type: typeName(w.type), rows: w.rows, cols: w.cols, tokens: T, gflop: matmulFlops(w, T) / 1e9, ms };
+  } finally {
+    x.destroy();
+    y.destroy();
+  }
 }
 
 /** One decode token's attention over `context` positions of layer 0's shape (f32 pool, scattered blocks). */
@@ -322,6 +345,18 @@ export function gpuReport(r: GpuBenchResult, host: string, label: string): strin
       const mv = x.matvec.map((m) => `${m.type} ${sig(m.gbS)} (${sig((100 * m.gbS) / r.copyGbS)}%)`).join(', ');
       const at = x.attention.map((a) => `${a.context}: ${f(a.ms, 3)}`).join(', ');
       lines.push(`| ${x.model} | ${x.layers} | ${f(x.loadS)} | ${x.decodeTokS.map((d) => f(d.tokS, 2)).join(' | ')} | ${f(x.prefillTokS)} | ${mv} | ${at} |`);
+    }
+    lines.push('');
+  }
+  const gemm = r.rows.filter((x) => x.gemm !== undefined);
+  if (gemm.length > 0) {
+    lines.push('Prefill GEMM, tiled kernel by register tile (tokens × rows per thread; the same bits):', '');
+    lines.push('| model | weight [N, K] type | tokens | 4×4 ms | 4×4 GFLOP/s | 8×4 ms | 8×4 GFLOP/s | 8×4 speed-up |');
+    lines.push('|---|---|---|---|---|---|---|---|');
+    for (const x of gemm) {
+      const g = x.gemm!;
+      const [narrow, wide] = [g.ms.find((m) => m.tokensPerThread === 4)!.ms, g.ms.find((m) => m.tokensPerThread === 8)!.ms];
+      lines.push(`| ${x.model} | ${g.weight} [${g.rows}, ${g.cols}] ${g.type} | ${g.tokens} | ${f(narrow, 3)} | ${sig(g.gflop / (narrow / 1000))} | ${f(wide, 3)} | ${sig(g.gflop / (wide / 1000))} | ${f(narrow / wide, 2)}× |`);
     }
     lines.push('');
   }

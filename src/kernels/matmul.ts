@@ -2,9 +2,11 @@
 // weight type in repack.ts. Two kernel sets, chosen per context (GpuContext.software),
 // never per batch:
 //   GPU set — 'vec'   — matrix × vector, 32 lanes per weight row, 4 tokens (decode);
-//             'tiled' — 64×64 output tiles, one 32-wide unit of K per step (prefill, batches),
-//             split-K over 2, 4 or 8 workgroups per tile when few tiles would keep the GPU
-//             busy (chooseSplitK) and the caller gives a scratch buffer.
+//             'tiled' — 64-token × 64-row output tiles (4×4 per thread), one 32-wide unit of K
+//             per step (prefill, batches), split-K over 2, 4 or 8 workgroups per tile when
+//             few tiles would keep the GPU busy (chooseSplitK) and the caller gives a scratch
+//             buffer; 128-token tiles (8×4 per thread) when there are tiles enough
+//             (chooseTiledTokens).
 //             Both sum each output as SPLIT_PARTIALS partials (units c, c + 32, … of 32
 //             elements) combined by one fixed tree, so they agree bit for bit, split or not.
 //   software set — 'blocked' — 16 tokens × 4 rows per thread from global memory, no
@@ -28,8 +30,6 @@ import vecBody from './matmul-vec.wgsl?raw';
 
 // Each body after the shared Params and bindings (withDequant prepends the dequant code).
 const VEC_CODE = activation + io + vecBody;
-const TILED_CODE = activation + io + tiledOut + tiledBody;
-const TILED_SPLIT_CODE = activation + io + splitkCode + tiledBody;
 const COMBINE_CODE = activation + io + splitkCode;
 const BLOCKED_CODE = activation + io + blockedBody;
 // matmul-io.wgsl NORM_PARTIALS: the norm prologue sums as rmsnorm.wgsl's workgroup does.
@@ -66,7 +66,42 @@ export function vecShape(K: number): { lanes: number; rowsPerWg: number; sharedV
   // At least 64 vec4: the norm prologue folds 4 tokens × 16 partials there (matmul-vec.wgsl).
   return { lanes, rowsPerWg, sharedVec4: Math.max(VEC_TOKENS_PER_WG * lanes * 8, rowsPerWg * lanes, 64) };
 }
-const TILE = 64; // matmul-tiled.wgsl: tokens and rows per workgroup tile
+const TILE = 64; // matmul-tiled.wgsl: rows per workgroup tile, and tokens at 4 tokens per thread
+const THREAD_ROWS = 16; // matmul-tiled.wgsl: 16 × 16 threads, tokens ly + 16i
+
+/**
+ * Tokens per thread of the tiled kernel (matmul-tiled.wgsl TOKENS_PER_THREAD), 4 rows each:
+ * 4 (64-token tiles) or 8 (128-token tiles: each staged weight serves twice the tokens, for
+ * twice the registers — the partial tree holds 6 tiles of 8 × 4 f32 per thread). The same
+ * bits either way.
+ */
+export type TiledTokensPerThread = 4 | 8;
+/** Tokens per tile of the 8 × 4 register tile. */
+export const WIDE_TILE_TOKENS = 8 * THREAD_ROWS;
+
+/** The tiled kernel's WGSL for a register tile and split (withDequant prepends the dequant code). */
+function tiledCode(tokensPerThread: TiledTokensPerThread, split: boolean): string {
+  // A const, not an override: the body's per-thread arrays need a const size.
+  return `const TOKENS_PER_THREAD: u32 = ${tokensPerThread}u;\n${activation}${io}${split ? splitkCode : tiledOut}${tiledBody}`;
+}
+/** [unsplit, split] per register tile, built once (a step records many matmuls). */
+const TILED_CODE: Record<TiledTokensPerThread, [string, string]> = {
+  4: [tiledCode(4, false), tiledCode(4, true)],
+  8: [tiledCode(8, false), tiledCode(8, true)],
+};
+
+/**
+ * The register tile for a tiled [T, K] × [N, K]ᵀ matmul (GPU set): 8 tokens per thread when
+ * the batch fills a 128-token tile and the dispatch still has SPLITK_TARGET_WORKGROUPS
+ * workgroups with tiles that large (it halves the workgroup count: a 64-token tile count
+ * under the target leaves cores idle, and there the 4 × 4 tile and split-K serve better);
+ * else 4. Monotonic in T, so the load's dry runs (largest planned count) reach the 8 × 4
+ * pipeline whenever any step can; and where it picks 8, chooseSplitK picks 1 (64-token
+ * tiles are no fewer). Since every tile sums the same tree, the choice never moves a bit.
+ */
+export function chooseTiledTokens(N: number, T: number): TiledTokensPerThread {
+  return T >= WIDE_TILE_TOKENS && Math.ceil(N / TILE) * Math.ceil(T / WIDE_TILE_TOKENS) >= SPLITK_TARGET_WORKGROUPS ? 8 : 4;
+}
 
 /** Workgroups per output tile of the tiled kernel: 1 (unsplit), 2, 4 or 8. */
 export type SplitK = 1 | 2 | 4 | 8;
@@ -142,6 +177,8 @@ export interface MatmulArgs {
   splitScratch?: GPUBuffer;
   /** Forces the split (tiled variant; needs splitScratch): tests and the bench. */
   splitK?: SplitK;
+  /** Forces the tiled kernel's register tile (default chooseTiledTokens, or 4 when split): tests and the bench. */
+  tokensPerThread?: TiledTokensPerThread;
 }
 
 const BLOCKED_TOKENS = 16; // matmul-blocked.wgsl: tokens per thread (TOKENS)
@@ -192,13 +229,17 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   if (a.bias && a.bias.size < N * 4) throw new KernelArgError('matmul', `bias holds ${a.bias.size} B, needs [${N}] f32`);
   if (T === 0) return;
   const variant = a.variant ?? chooseMatmulVariant(T, enc.ctx.software);
-  const tokenGroups = Math.ceil(T / (variant === 'vec' ? VEC_TOKENS_PER_WG : variant === 'blocked' ? BLOCKED_TOKENS : TILE));
-  if (tokenGroups > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('matmul', `too many tokens (${T}) for one dispatch`);
-
   if (a.splitK !== undefined && (variant !== 'tiled' || ![1, 2, 4, 8].includes(a.splitK))) {
     throw new KernelArgError('matmul', `splitK ${a.splitK} needs the tiled variant and one of 1, 2, 4, 8`);
   }
+  if (a.tokensPerThread !== undefined && (variant !== 'tiled' || ![4, 8].includes(a.tokensPerThread))) {
+    throw new KernelArgError('matmul', `tokensPerThread ${a.tokensPerThread} needs the tiled variant and 4 or 8`);
+  }
   const splitK = variant !== 'tiled' ? 1 : (a.splitK ?? (a.splitScratch ? chooseSplitK(N, K, T, enc.ctx.software) : 1));
+  const tokensPerThread = a.tokensPerThread ?? (splitK === 1 ? chooseTiledTokens(N, T) : 4);
+  const tiledTokens = THREAD_ROWS * tokensPerThread;
+  const tokenGroups = Math.ceil(T / (variant === 'vec' ? VEC_TOKENS_PER_WG : variant === 'blocked' ? BLOCKED_TOKENS : tiledTokens));
+  if (tokenGroups > MAX_WORKGROUPS_PER_DIM) throw new KernelArgError('matmul', `too many tokens (${T}) for one dispatch`);
   const scratchBytes = splitKScratchBytes(splitK, T, N);
   if (scratchBytes > 0 && (!a.splitScratch || a.splitScratch.size < scratchBytes)) {
     throw new KernelArgError('matmul', `split-K ${splitK} needs ${scratchBytes} B of splitScratch, has ${a.splitScratch?.size ?? 0}`);
@@ -219,9 +260,7 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
         })
       : variant === 'blocked'
         ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', BLOCKED_CODE))
-        : splitK === 1
-          ? enc.ctx.pipeline(`matmul-tiled/${name}`, withDequant(weight.type, 'matmul-tiled', TILED_CODE))
-          : enc.ctx.pipeline(`matmul-tiled/${name}/split${splitK}`, withDequant(weight.type, 'matmul-tiled-split', TILED_SPLIT_CODE), { SPLIT: splitK });
+        : tiledPipeline(enc, weight.type, tokensPerThread, splitK);
   const eps = pro?.kind === 'norm' ? pro.eps : 0;
   // Without a bias (or a norm), x stands in for the unread binding: all are read-only.
   const normWeight = pro?.kind === 'norm' ? pro.weight : a.x;
@@ -248,11 +287,23 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   }
 }
 
+/** The tiled kernel's pipeline: `matmul-tiled/<type>[/t8][/splitS]`. */
+function tiledPipeline(enc: KernelEncoder, type: GpuWeight['type'], tokensPerThread: TiledTokensPerThread, splitK: SplitK): GPUComputePipeline {
+  const tile = tokensPerThread === 4 ? '' : `/t${tokensPerThread}`;
+  const body = `matmul-tiled${tile}${splitK === 1 ? '' : '-split'}`;
+  const code = withDequant(type, body, TILED_CODE[tokensPerThread][splitK === 1 ? 0 : 1]);
+  return splitK === 1
+    ? enc.ctx.pipeline(`matmul-tiled/${typeName(type)}${tile}`, code)
+    : enc.ctx.pipeline(`matmul-tiled/${typeName(type)}${tile}/split${splitK}`, code, { SPLIT: splitK });
+}
+
 /**
  * Tokens that one pass over the weights serves: a 'blocked' thread's tokens (software set) or
- * the 'tiled' kernel's tile (GPU set; 'vec', below VEC_MAX_TOKENS, reads them per 4 tokens). A
- * matmul split into runs of this many tokens reads its weights as often as one over all of
- * them (the LM head in groups of sampled rows, gpu/sample-groups.ts).
+ * the 'tiled' kernel's 4 × 4 tile of 64 tokens (GPU set; 'vec', below VEC_MAX_TOKENS, reads them
+ * per 4 tokens). A matmul split into runs of this many tokens reads its weights as often as one
+ * over all of them (the LM head in groups of sampled rows, gpu/sample-groups.ts). The 8 × 4
+ * tile (128 tokens) starts only at WIDE_TILE_TOKENS, so a group of 64 rows never misses it;
+ * groups of 128 would double the logits buffer for a tile that only pays on large N × T.
  */
 export function matmulTokenTile(software: boolean): number {
   return software ? BLOCKED_TOKENS : TILE;

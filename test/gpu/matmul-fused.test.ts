@@ -6,7 +6,7 @@
 // - batch invariance with the prologue: a token alone (vec) equals itself inside T = 3, 16
 //   and 37 (vec and tiled); blocked alone equals blocked in T = 37;
 // - split-K (S = 2, 4, 8) with every fusion and a bias: the unsplit tiled kernel's and the
-//   vec kernel's bits;
+//   vec kernel's bits; the 8×4 register tile (T = 130, unsplit and S = 2) likewise;
 // - the software set's act×up in place (gluInPlace over the gate half of gate|up rows, then
 //   the matmul reading K of every 2K values, xStride): the bits of siluMul then matmul;
 // - guards: a glu x shorter than [T, 2K], a norm weight shorter than K, an xStride below K
@@ -20,7 +20,7 @@ import type { GpuWeight } from '../../src/gpu/types';
 import { uploadWeightBytes } from '../../src/gpu/weights';
 import { addInPlace, gluInPlace, siluMul } from '../../src/kernels/elementwise';
 import { KernelArgError } from '../../src/kernels/encoder';
-import { matmul, splitKScratchBytes, type MatmulPrologue, type MatmulVariant, type SplitK } from '../../src/kernels/matmul';
+import { matmul, splitKScratchBytes, type MatmulPrologue, type MatmulVariant, type SplitK, type TiledTokensPerThread } from '../../src/kernels/matmul';
 import { rmsNorm } from '../../src/kernels/rmsnorm';
 import { GGMLType } from '../../src/model/gguf/types';
 import { geluTanh, silu } from '../ref/ref-model';
@@ -72,7 +72,7 @@ function inputRef(fusion: Fusion, c: Case, T: number, K: number): Float64Array {
 /** Runs the fused matmul on the GPU; returns y [T, N]. */
 async function runFused(
   ctx: GpuContext, weight: GpuWeight, fusion: Fusion, c: Case, T: number, variant: MatmulVariant,
-  opts: { splitK?: SplitK; bias?: Float32Array<ArrayBuffer> } = {},
+  opts: { splitK?: SplitK; bias?: Float32Array<ArrayBuffer>; tokensPerThread?: TiledTokensPerThread } = {},
 ): Promise<Float32Array> {
   const xBuf = ctx.upload('x', c.x);
   const nwBuf = ctx.upload('norm-w', c.normWeight);
@@ -82,7 +82,7 @@ async function runFused(
   const prologue: MatmulPrologue | undefined =
     fusion === 'norm' ? { kind: 'norm', weight: nwBuf, eps: EPS } : fusion === 'acc' ? undefined : { kind: 'glu', act: fusion };
   await runPass(ctx, (enc) => matmul(enc, {
-    weight, x: xBuf, y: yBuf, bias: biasBuf, numTokens: T, prologue, accumulate: fusion === 'acc', variant, splitK: opts.splitK, splitScratch: scratch,
+    weight, x: xBuf, y: yBuf, bias: biasBuf, numTokens: T, prologue, accumulate: fusion === 'acc', variant, splitK: opts.splitK, splitScratch: scratch, tokensPerThread: opts.tokensPerThread,
   }));
   const y = await readF32(ctx, yBuf, T * weight.rows);
   for (const b of [xBuf, nwBuf, yBuf, biasBuf, scratch]) b?.destroy();
@@ -167,6 +167,22 @@ describe.each(SHAPES)('matmul fusions, %s', (_name, type, K, N) => {
       for (const splitK of [2, 4, 8] as const) {
         expect(await runFused(ctx, weight, fusion, c, 37, 'tiled', { bias, splitK }), `split ${splitK} ${fusion}`).toEqual(unsplit);
       }
+    }
+    weight.destroy();
+  });
+
+  // T = 130: two 128-token tiles, the second with 2 tokens; the norm prologue's second pass
+  // (tile tokens 64..127) serves the thread's second staged token.
+  it('the 8×4 register tile (T=130) with every fusion and a bias gives the 4×4 tile and the vec bits; split S=2 too', async () => {
+    const ctx = await testContext();
+    const weight = await uploadWeightBytes(ctx, 'w', type, [K, N], bytes);
+    const bias = randomActivations(N, 18);
+    for (const fusion of FUSIONS) {
+      const c = makeCase(fusion, 130, K, N, 19);
+      const narrow = await runFused(ctx, weight, fusion, c, 130, 'tiled', { bias, tokensPerThread: 4 });
+      expect(await runFused(ctx, weight, fusion, c, 130, 'tiled', { bias, tokensPerThread: 8 }), `8×4 ${fusion}`).toEqual(narrow);
+      expect(await runFused(ctx, weight, fusion, c, 130, 'vec', { bias }), `vec ${fusion}`).toEqual(narrow);
+      expect(await runFused(ctx, weight, fusion, c, 130, 'tiled', { bias, tokensPerThread: 8, splitK: 2 }), `8×4 split 2 ${fusion}`).toEqual(narrow);
     }
     weight.destroy();
   });

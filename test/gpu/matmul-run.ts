@@ -4,7 +4,7 @@ import type { GpuContext } from '../../src/gpu/context';
 import type { GpuWeight } from '../../src/gpu/weights';
 import { embedding } from '../../src/kernels/embedding';
 import type { KernelEncoder } from '../../src/kernels/encoder';
-import { matmul, splitKScratchBytes, type MatmulVariant, type SplitK } from '../../src/kernels/matmul';
+import { matmul, splitKScratchBytes, type MatmulVariant, type SplitK, type TiledTokensPerThread } from '../../src/kernels/matmul';
 import { readBuffer } from '../helpers/gpu';
 import { getTestContext, runPass } from './kernels/harness';
 
@@ -22,7 +22,7 @@ export async function runMatmul(
   weight: GpuWeight,
   x: Float32Array<ArrayBuffer>,
   T: number,
-  opts: { bias?: Float32Array<ArrayBuffer>; variant?: MatmulVariant; maxWorkgroupsPerDim?: number; splitK?: SplitK } = {},
+  opts: { bias?: Float32Array<ArrayBuffer>; variant?: MatmulVariant; maxWorkgroupsPerDim?: number; splitK?: SplitK; tokensPerThread?: TiledTokensPerThread } = {},
 ): Promise<Float32Array> {
   const xBuf = ctx.upload('test-x', x);
   const biasBuf = opts.bias ? ctx.upload('test-bias', opts.bias) : undefined;
@@ -31,7 +31,7 @@ export async function runMatmul(
   const scratch = opts.splitK ? ctx.upload('test-splitk', new Float32Array(Math.max(1, splitKScratchBytes(opts.splitK, T, weight.rows) / 4)).fill(NaN)) : undefined;
   await record(ctx, (enc) => matmul(enc, {
     weight, x: xBuf, y: yBuf, bias: biasBuf, numTokens: T, variant: opts.variant, maxWorkgroupsPerDim: opts.maxWorkgroupsPerDim,
-    splitK: opts.splitK, splitScratch: scratch,
+    splitK: opts.splitK, splitScratch: scratch, tokensPerThread: opts.tokensPerThread,
   }));
   const y = new Float32Array(await readBuffer(ctx.device, yBuf, T * weight.rows * 4));
   for (const b of [xBuf, biasBuf, yBuf, scratch]) b?.destroy();

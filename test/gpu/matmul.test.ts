@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { plannedTokenCounts } from '../../src/gpu/step-plan';
 import { uploadWeightBytes } from '../../src/gpu/weights';
 import { KernelArgError } from '../../src/kernels/encoder';
-import { chooseMatmulVariant, chooseSplitK, SPLITK_SCRATCH_BYTES, SPLITK_TARGET_WORKGROUPS, splitKScratchBytes, splitWorkgroups, type MatmulVariant } from '../../src/kernels/matmul';
+import { chooseMatmulVariant, chooseSplitK, chooseTiledTokens, SPLITK_SCRATCH_BYTES, SPLITK_TARGET_WORKGROUPS, splitKScratchBytes, splitWorkgroups, WIDE_TILE_TOKENS, type MatmulVariant } from '../../src/kernels/matmul';
 import { quantize } from '../../src/model/gguf/quantize';
 import { GGMLType } from '../../src/model/gguf/types';
 import { dequantRef, matmulRef, randomActivations, randomTensorBytes } from './matmul-fixtures';
@@ -117,6 +117,26 @@ describe.each(SHAPES)('matmul %s', (_name, type, K, N) => {
     weight.destroy();
   });
 
+  // The 8×4 register tile (128-token tiles, half a unit of x per step) sums the same tree, so
+  // its bits are the 4×4 tile's and vec's: T = 37 (part of one tile), 130 (a tile and 2
+  // tokens), 200; split-K with it (S = 2) too.
+  it('8×4 register tile (T=37, 130, 200, with bias; split S=2) equals the 4×4 tile and vec bit for bit, and float64', async () => {
+    const ctx = await testContext();
+    const weight = await uploadWeightBytes(ctx, 'w-t8', type, [K, N], bytes);
+    const bias = randomActivations(N, 52);
+    for (const T of [37, 130, 200]) {
+      const x = randomActivations(T * K, 51 + T);
+      const wide = await runMatmul(ctx, weight, x, T, { bias, variant: 'tiled', tokensPerThread: 8 });
+      if (T === 130) {
+        expectClose(wide, matmulRef(x, w64, T, N, K, bias));
+        expect(await runMatmul(ctx, weight, x, T, { bias, variant: 'tiled', tokensPerThread: 8, splitK: 2 }), 'split 2').toEqual(wide);
+      }
+      expect(await runMatmul(ctx, weight, x, T, { bias, variant: 'tiled', tokensPerThread: 4 }), `4×4 T=${T}`).toEqual(wide);
+      expect(await runMatmul(ctx, weight, x, T, { bias, variant: 'vec' }), `vec T=${T}`).toEqual(wide);
+    }
+    weight.destroy();
+  });
+
   it('with bias, and split into row parts: the same values bit for bit', async () => {
     const ctx = await testContext();
     const T = 5;
@@ -126,11 +146,11 @@ describe.each(SHAPES)('matmul %s', (_name, type, K, N) => {
     const rowBytes = bytes.length / N;
     const split = await uploadWeightBytes(ctx, 'w-split', type, [K, N], bytes, { maxPartBytes: rowBytes * Math.min(20, Math.floor(N / 5)) + 8 });
     expect(split.parts.length).toBeGreaterThan(3);
-    for (const variant of ['vec', 'tiled', 'blocked'] as const) {
-      const a = await runMatmul(ctx, whole, x, T, { bias, variant });
-      const b = await runMatmul(ctx, split, x, T, { bias, variant });
+    for (const [variant, tokensPerThread] of [['vec'], ['tiled', 4], ['tiled', 8], ['blocked']] as const) {
+      const a = await runMatmul(ctx, whole, x, T, { bias, variant, tokensPerThread });
+      const b = await runMatmul(ctx, split, x, T, { bias, variant, tokensPerThread });
       expectClose(a, matmulRef(x, w64, T, N, K, bias));
-      expect(b).toEqual(a);
+      expect(b, `${variant} ${tokensPerThread ?? ''}`).toEqual(a);
     }
     whole.destroy();
     split.destroy();
@@ -244,6 +264,28 @@ describe('matmul dispatch and guards', () => {
     }
   });
 
+  it('chooseTiledTokens: the 8×4 tile from 128 tokens while 128-token tiles still make SPLITK_TARGET_WORKGROUPS workgroups; then never split; reached by the dry runs', () => {
+    // Qwen2.5-0.5B gate|up (N = 9728: 152 row tiles) at T = 512; its k/v
+    expect(chooseTiledTokens(9728, 512)).toBe(8);
+    expect(chooseTiledTokens(9728, WIDE_TILE_TOKENS - 1)).toBe(4);
+    // (N = 128: 2 row tiles) unless a step brings 64 token tiles of 128
+    expect(chooseTiledTokens(128, 63 * 128)).toBe(4);
+    expect(chooseTiledTokens(128, 63 * 128 + 1)).toBe(8);
+    // its q projection (N = 896: 14 row tiles) from 10 token tiles of 128
+    expect(chooseTiledTokens(896, 9 * 128)).toBe(4);
+    expect(chooseTiledTokens(896, 9 * 128 + 1)).toBe(8);
+    const planned = plannedTokenCounts().filter((T) => T > 8);
+    for (const N of [64, 128, 896, 1152, 4864, 9728]) {
+      const all = new Set<number>();
+      for (let T = 9; T <= 1 << 16; T++) {
+        const tokens = chooseTiledTokens(N, T);
+        all.add(tokens);
+        if (tokens === 8) expect(chooseSplitK(N, 4864, T)).toBe(1); // the longest K splits first
+      }
+      expect(new Set(planned.map((T) => chooseTiledTokens(N, T))), `N=${N}`).toEqual(all);
+    }
+  });
+
   it('the automatic split (a scratch given) and split-K on weights in row parts and x/y-split row groups keep the bits', async () => {
     const ctx = await testContext();
     const [N, K, T] = [131, 1120, 45]; // 35 units, 3 row tiles
@@ -277,7 +319,7 @@ describe('matmul dispatch and guards', () => {
     parts.destroy();
   });
 
-  it('rejects split-K without (or with too small, or aliased) scratch and split-K off the tiled variant', async () => {
+  it('rejects split-K without (or with too small, or aliased) scratch, split-K or a register tile off the tiled variant', async () => {
     const ctx = await testContext();
     const weight = await uploadWeightBytes(ctx, 'w', GGMLType.F32, [64, 8], randomTensorBytes(GGMLType.F32, 8, 64, 1));
     const x = ctx.storage('x', 20 * 64 * 4);
@@ -291,6 +333,8 @@ describe('matmul dispatch and guards', () => {
       { splitK: 4 as const, splitScratch: x },
       { splitK: 2 as const, splitScratch: ctx.storage('big', 1 << 16), variant: 'vec' as const },
       { splitK: 3 as unknown as 2, splitScratch: ctx.storage('big2', 1 << 16) },
+      { tokensPerThread: 8 as const, variant: 'vec' as const },
+      { tokensPerThread: 6 as unknown as 8 },
     ]) {
       const err = await record(ctx, (enc) => matmul(enc, { weight, x, y, numTokens: 20, variant: 'tiled', ...args })).catch((e) => e);
       expect(err).toBeInstanceOf(KernelArgError);

@@ -6,11 +6,13 @@
 // - the fused weights give the unfused runner's logits bit for bit;
 // - a sequence's logits are the same bits alone as inside batches of T = 3, 16 and 37;
 // - on a wider model (dim 1024) whose tiled matmuls split over K, the split's pipelines are
-//   compiled at load and a token's logits keep their bits inside a split batch.
+//   compiled at load and a token's logits keep their bits inside a split batch;
+// - on a model with a wide FFN (gate|up N = 4096), the 8×4 register tile's pipelines are
+//   compiled at load and a token's logits keep their bits inside a batch that runs it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { GREEDY, type SamplingParams, type StepInput } from '../../src/engine/types';
 import { GpuContext } from '../../src/gpu/context';
-import { chooseSplitK } from '../../src/kernels/matmul';
+import { chooseSplitK, chooseTiledTokens } from '../../src/kernels/matmul';
 import { createGpuRunner, type CreateGpuRunnerOptions, type GpuModelRunner } from '../../src/gpu/runner';
 import { modelConfigFromGGUF } from '../../src/model/config';
 import { readGGUF } from '../../src/model/gguf/reader';
@@ -198,6 +200,23 @@ describe('step machinery', () => {
     // the split ran: 3 combines per layer over the 2 layers
     expect(batch.dispatches - alone.dispatches).toBe(6);
     expect(batch.bits).toEqual(alone.bits);
+    expect(runner.compilesAfterLoad).toBe(0);
+  });
+
+  // ffn 2048: gate|up has N = 4096 (64 row tiles), so at T = 129 (two 128-token tiles) it runs
+  // the 8×4 register tile; the other projections (N ≤ 128) keep the 4×4 tile.
+  it('GPU kernels, 8×4 register tile (ffn 2048): no compile after load; a decode gets the same bits alone (vec) as inside T = 129 (8×4 tiled gate|up)', async () => {
+    expect([chooseTiledTokens(4096, 129), chooseTiledTokens(4096, 128), chooseTiledTokens(128, 129)]).toEqual([8, 4, 4]);
+    const runner = await load('qwen2', 2, { shape: { ffn: 2048 } });
+    const blocks = scatteredBlocks(runner.numKvBlocks, 12, 29);
+    const decode = { tokens: [6], startPos: 0, blockTable: blocks.subarray(0, 1), sample: true };
+    const bits = async (others: number) => {
+      const chunks = others === 0 ? [] : [{ tokens: tokens(8, others), startPos: 0, blockTable: blocks.subarray(1, 10), sample: false }];
+      const o = await runner.step(buildStep([decode, ...chunks], { returnLogits: true }));
+      expect(runner.lastStepStats!.compilesAfterLoad).toBe(0);
+      return new Uint32Array(o.logits!.slice(0, SHAPE.vocab).buffer);
+    };
+    expect(await bits(128)).toEqual(await bits(0));
     expect(runner.compilesAfterLoad).toBe(0);
   });
 });
