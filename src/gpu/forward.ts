@@ -41,7 +41,7 @@ import { addInPlace, gatherRows, gluInPlace, scaleInPlace, siluMul, softcapInPla
 import { embedding } from '../kernels/embedding';
 import type { KernelEncoder } from '../kernels/encoder';
 import { kvWrite } from '../kernels/kv-write';
-import { matmul, usesGluPrologue, type MatmulPrologue } from '../kernels/matmul';
+import { matmul, usesGluPrologue, type MatmulArgs, type MatmulPrologue } from '../kernels/matmul';
 import { rmsNorm } from '../kernels/rmsnorm';
 import { rope } from '../kernels/rope';
 import { ropeKv } from '../kernels/rope-kv';
@@ -94,8 +94,9 @@ export function encodeForward(
   const parts = shape.attentionParts ?? 1;
   if (parts > 1 && !bufs.attnScratch) throw new Error('internal: a split step without bufs.ensureAttentionScratch');
   const split = parts > 1 ? { plan: { numParts: parts, partLen: ATTENTION_PART_LEN }, scratch: bufs.attnScratch! } : undefined;
-  // Split-K for tiled matmuls with few output tiles (GPU set; matmul.ts chooseSplitK): the same bits as unsplit.
-  const splitScratch = bufs.splitKScratch;
+  // Every matmul of the step may split K when its output tiles are few (GPU set; matmul.ts
+  // chooseSplitK): the same bits as unsplit.
+  const mm = (args: Omit<MatmulArgs, 'splitScratch'>) => matmul(enc, { ...args, splitScratch: bufs.splitKScratch });
 
   /**
    * x += proj(·) · W, and the input of the next projection: x with `nextNorm` as its
@@ -108,10 +109,10 @@ export function encodeForward(
     a: { weight: GpuWeight; x: GPUBuffer; prologue?: MatmulPrologue; xStride?: number; postNorm?: GPUBuffer; nextNorm?: GPUBuffer; out?: GPUBuffer },
   ): NormedInput => {
     if (!a.postNorm) {
-      matmul(enc, { splitScratch, weight: a.weight, x: a.x, prologue: a.prologue, xStride: a.xStride, y: bufs.x, accumulate: true, numTokens: T }); // x [T, dim]
+      mm({ weight: a.weight, x: a.x, prologue: a.prologue, xStride: a.xStride, y: bufs.x, accumulate: true, numTokens: T }); // x [T, dim]
       return a.nextNorm ? normed(a.nextNorm) : { x: bufs.x };
     }
-    matmul(enc, { splitScratch, weight: a.weight, x: a.x, prologue: a.prologue, xStride: a.xStride, y: bufs.proj, numTokens: T }); // [T, dim]
+    mm({ weight: a.weight, x: a.x, prologue: a.prologue, xStride: a.xStride, y: bufs.proj, numTokens: T }); // [T, dim]
     if (a.nextNorm) {
       const out = a.out ?? bufs.xb;
       addRmsNorm(enc, { ...norm, x: bufs.x, y: bufs.proj, postWeight: a.postNorm, weight: a.nextNorm, out }); // x, out [T, dim]
@@ -143,7 +144,7 @@ export function encodeForward(
     let qBuf: GPUBuffer;
     let qRowStride: number | undefined;
     if (lw.wqkv) {
-      matmul(enc, { ...input, splitScratch, weight: lw.wqkv, y: bufs.qkv!, bias: lw.bqkv, numTokens: T }); // [T, qDim + 2 kvDim]
+      mm({ ...input, weight: lw.wqkv, y: bufs.qkv!, bias: lw.bqkv, numTokens: T }); // [T, qDim + 2 kvDim]
       if (c.noRopeLayers?.[l]) {
         // smollm3's NoPE layers (no q/k norms there): k and v go to the pool as computed.
         kvWrite(enc, {
@@ -159,9 +160,9 @@ export function encodeForward(
       qBuf = bufs.qkv!;
       qRowStride = qDim + 2 * kvDim;
     } else {
-      matmul(enc, { ...input, splitScratch, weight: lw.wq!, y: bufs.q!, bias: lw.bq, numTokens: T }); // [T, qDim]
-      matmul(enc, { ...input, splitScratch, weight: lw.wk!, y: bufs.k!, bias: lw.bk, numTokens: T }); // [T, kvDim]
-      matmul(enc, { ...input, splitScratch, weight: lw.wv!, y: bufs.v!, bias: lw.bv, numTokens: T }); // [T, kvDim]
+      mm({ ...input, weight: lw.wq!, y: bufs.q!, bias: lw.bq, numTokens: T }); // [T, qDim]
+      mm({ ...input, weight: lw.wk!, y: bufs.k!, bias: lw.bk, numTokens: T }); // [T, kvDim]
+      mm({ ...input, weight: lw.wv!, y: bufs.v!, bias: lw.bv, numTokens: T }); // [T, kvDim]
       if (!c.noRopeLayers?.[l]) {
         rope(enc, { ...ropeCommon, x: bufs.q!, numHeads: c.numHeads, norm: lw.qNorm ? { weight: lw.qNorm, eps: c.rmsEps } : undefined });
         rope(enc, { ...ropeCommon, x: bufs.k!, numHeads: c.numKvHeads, norm: lw.kNorm ? { weight: lw.kNorm, eps: c.rmsEps } : undefined });
@@ -181,12 +182,12 @@ export function encodeForward(
     // ---- feed-forward (SwiGLU; gemma: GeGLU) ----
     let down: DownInput;
     if (lw.wGate) {
-      matmul(enc, { ...input, splitScratch, weight: lw.wGate, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
-      matmul(enc, { ...input, splitScratch, weight: lw.wUp, y: bufs.up!, numTokens: T }); // [T, ffnDim]
+      mm({ ...input, weight: lw.wGate, y: bufs.gate!, numTokens: T }); // [T, ffnDim]
+      mm({ ...input, weight: lw.wUp, y: bufs.up!, numTokens: T }); // [T, ffnDim]
       siluMul(enc, { gate: bufs.gate!, up: bufs.up!, out: bufs.hb!, numRows: T, n: c.ffnDim, act: c.ffnAct });
       down = { x: bufs.hb! };
     } else {
-      matmul(enc, { ...input, splitScratch, weight: lw.wUp, y: bufs.gateUp!, numTokens: T }); // [T, 2 ffnDim]: gate, then up
+      mm({ ...input, weight: lw.wUp, y: bufs.gateUp!, numTokens: T }); // [T, 2 ffnDim]: gate, then up
       if (usesGluPrologue(enc.ctx.software)) {
         down = { x: bufs.gateUp!, prologue: { kind: 'glu', act: c.ffnAct ?? 'silu' } };
       } else {
@@ -206,7 +207,7 @@ export function encodeForward(
     const G = group.count;
     gatherRows(enc, { x: bufs.x, rowIds: bufs.sampleRowGroups[g], out: bufs.lastHidden, numRows: G, rowLen: c.dim }); // [G, dim]
     rmsNorm(enc, { x: bufs.lastHidden, weight: w.outputNorm, out: bufs.lastNormed, numRows: G, rowSize: c.dim, eps: c.rmsEps });
-    matmul(enc, { splitScratch, weight: w.output, x: bufs.lastNormed, y: bufs.logits, numTokens: G }); // [G, vocab]
+    mm({ weight: w.output, x: bufs.lastNormed, y: bufs.logits, numTokens: G }); // [G, vocab]
     if (c.finalSoftcap !== undefined) softcapInPlace(enc, { x: bufs.logits, n: G * c.vocabSize, cap: c.finalSoftcap });
     shape.afterLogits?.(enc, group, g);
   });

@@ -75,7 +75,8 @@ const THREAD_ROWS = 16; // matmul-tiled.wgsl: 16 × 16 threads, tokens ly + 16i
  * twice the registers — the partial tree holds 6 tiles of 8 × 4 f32 per thread). The same
  * bits either way.
  */
-export type TiledTokensPerThread = 4 | 8;
+const TILED_TOKENS_PER_THREAD = [4, 8] as const;
+export type TiledTokensPerThread = (typeof TILED_TOKENS_PER_THREAD)[number];
 /** Tokens per tile of the 8 × 4 register tile. */
 export const WIDE_TILE_TOKENS = 8 * THREAD_ROWS;
 
@@ -104,8 +105,9 @@ export function chooseTiledTokens(N: number, T: number): TiledTokensPerThread {
 }
 
 /** Workgroups per output tile of the tiled kernel: 1 (unsplit), 2, 4 or 8. */
-export type SplitK = 1 | 2 | 4 | 8;
-const MAX_SPLIT_K = 8;
+const SPLIT_KS = [1, 2, 4, 8] as const;
+export type SplitK = (typeof SPLIT_KS)[number];
+const MAX_SPLIT_K = SPLIT_KS[SPLIT_KS.length - 1];
 /**
  * Split-K aims for at least this many workgroups per dispatch: tile counts under it leave
  * most of a GPU's cores idle (a discrete GPU runs 30–130 compute units of several
@@ -229,10 +231,10 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
   if (a.bias && a.bias.size < N * 4) throw new KernelArgError('matmul', `bias holds ${a.bias.size} B, needs [${N}] f32`);
   if (T === 0) return;
   const variant = a.variant ?? chooseMatmulVariant(T, enc.ctx.software);
-  if (a.splitK !== undefined && (variant !== 'tiled' || ![1, 2, 4, 8].includes(a.splitK))) {
+  if (a.splitK !== undefined && (variant !== 'tiled' || !(SPLIT_KS as readonly number[]).includes(a.splitK))) {
     throw new KernelArgError('matmul', `splitK ${a.splitK} needs the tiled variant and one of 1, 2, 4, 8`);
   }
-  if (a.tokensPerThread !== undefined && (variant !== 'tiled' || ![4, 8].includes(a.tokensPerThread))) {
+  if (a.tokensPerThread !== undefined && (variant !== 'tiled' || !(TILED_TOKENS_PER_THREAD as readonly number[]).includes(a.tokensPerThread))) {
     throw new KernelArgError('matmul', `tokensPerThread ${a.tokensPerThread} needs the tiled variant and 4 or 8`);
   }
   const splitK = variant !== 'tiled' ? 1 : (a.splitK ?? (a.splitScratch ? chooseSplitK(N, K, T, enc.ctx.software) : 1));
