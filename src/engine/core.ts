@@ -4,7 +4,8 @@
 //   addRequest ─► Scheduler.waiting ─► loop: schedule ─► runner.step ─► applyOutput ─► events
 //
 // The loop runs while there is work and stops otherwise (no polling); one step is in
-// flight at a time. A runner failure fails every request in flight with a coded
+// flight at a time, or two where the runner chains decode steps (sched/chain.ts: the next
+// decode step is submitted before this one's ids are back). A runner failure fails every request in flight with a coded
 // EngineError; `device_lost` also fails all later requests.
 //
 // Constrained requests (#16) wait outside the scheduler until their grammar is compiled (off
@@ -22,10 +23,11 @@ import { EngineError, fromRunnerError } from './errors';
 import { RequestStream, type EngineCoreStats, type EngineEvent, type RequestTimings, type Usage } from './core-events';
 import { KvCacheManager, kvSlidingWindow } from './kv/kv-cache-manager';
 import { checkRequestShape, createSequences, normalizePrompt, normalizeSampling, type EngineRequest, type Sequence } from './request';
-import { DEFAULT_SCHEDULER_OPTIONS, Scheduler, type SequenceUpdate } from './sched/scheduler';
+import { scheduleChained } from './sched/chain';
+import { DEFAULT_SCHEDULER_OPTIONS, Scheduler, type ScheduledStep, type SequenceUpdate } from './sched/scheduler';
 import { StepMeter } from './step-meter';
 import type { DetokenizerFactory, StopCriteria } from './stop';
-import { KV_BLOCK_SIZE, type ModelRunner } from './types';
+import { KV_BLOCK_SIZE, type ModelRunner, type StepOutput } from './types';
 
 export { RequestStream, type EngineCoreStats, type EngineEvent, type RequestTimings, type Usage } from './core-events';
 
@@ -42,6 +44,18 @@ export interface EngineCoreOptions {
   maxModelLength?: number;
   /** Clock in ms (tests); default `performance.now`. */
   now?: () => number;
+  /**
+   * Submit the next decode step while this one's ids are read back (sched/chain.ts), where
+   * the runner can (`chainsSteps`). Default true; outputs are the same either way.
+   */
+  chainSteps?: boolean;
+}
+
+/** A step handed to the runner, its output not applied yet. */
+interface StepInFlight {
+  step: ScheduledStep;
+  startMs: number;
+  output: Promise<StepOutput>;
 }
 
 export interface EngineCoreInit {
@@ -86,6 +100,7 @@ export class EngineCore {
   private readonly requests = new Map<string, RequestState>();
   private readonly meter: StepMeter;
   private loopActive = false;
+  private readonly chainSteps: boolean;
   /** Wakes a loop that waits for grammar masks when new work arrives (kick). */
   private wake: (() => void) | null = null;
   private fatal: EngineError | null = null;
@@ -99,6 +114,7 @@ export class EngineCore {
     this.grammar = init.grammar;
     this.now = o.now ?? (() => performance.now());
     this.meter = new StepMeter(this.now);
+    this.chainSteps = (o.chainSteps ?? true) && init.runner.chainsSteps === true;
     this.contextLength = Math.min(init.runner.config.contextLength, o.maxModelLength ?? Infinity);
     this.kv = new KvCacheManager(init.runner.numKvBlocks, o.enablePrefixCaching ?? true, kvSlidingWindow(init.runner.config));
     this.scheduler = new Scheduler(this.kv, {
@@ -281,35 +297,60 @@ export class EngineCore {
   }
 
   private async loop(): Promise<void> {
+    // A step submitted behind the one being awaited (chain.ts); applied next.
+    let chained: StepInFlight | null = null;
     try {
-      while (this.scheduler.hasWork()) {
-        this.failBrokenGrammars();
-        const startMs = this.now();
-        const step = this.scheduler.schedule();
-        for (const { seq } of step.scheduled) {
-          const state = this.requests.get(seq.requestId);
-          if (state !== undefined && state.firstScheduledMs === null) state.firstScheduledMs = startMs;
-        }
-        this.dispatch(step.finished);
-        if (step.scheduled.length === 0) {
-          if (step.finished.length === 0 && this.scheduler.hasWork()) await this.waitForMasks();
-          continue;
-        }
-        // Unconstrained steps do not wait a microtask for masks they do not have.
-        if (anyConstrained(step.scheduled)) {
-          await fillTokenMasks(step.scheduled, step.input.sequences);
+      while (chained !== null || this.scheduler.hasWork()) {
+        let current: StepInFlight;
+        if (chained !== null) {
+          current = chained;
+          chained = null;
+        } else {
           this.failBrokenGrammars();
+          const startMs = this.now();
+          const step = this.scheduler.schedule();
+          for (const { seq } of step.scheduled) {
+            const state = this.requests.get(seq.requestId);
+            if (state !== undefined && state.firstScheduledMs === null) state.firstScheduledMs = startMs;
+          }
+          this.dispatch(step.finished);
+          if (step.scheduled.length === 0) {
+            if (step.finished.length === 0 && this.scheduler.hasWork()) await this.waitForMasks();
+            continue;
+          }
+          // Unconstrained steps do not wait a microtask for masks they do not have.
+          if (anyConstrained(step.scheduled)) {
+            await fillTokenMasks(step.scheduled, step.input.sequences);
+            this.failBrokenGrammars();
+          }
+          current = this.submit(step, startMs);
         }
-        const output = await this.runner.step(step.input);
-        const updates = this.scheduler.applyOutput(step, output);
-        this.meter.record(startMs, step.input.tokenIds.length, step.scheduled.length, output.sampled.length);
+        // The next decode step goes to the runner before this one's ids are back.
+        if (this.chainSteps) {
+          const next = scheduleChained(this.scheduler, current.step);
+          if (next !== null) chained = this.submit(next, this.now());
+        }
+        const output = await current.output;
+        const updates = this.scheduler.applyOutput(current.step, output);
+        this.meter.record(current.startMs, current.step.input.tokenIds.length, current.step.scheduled.length, output.sampled.length);
         this.dispatch(updates);
       }
     } catch (err) {
       this.failAll(err);
+      // A chained step still on the runner: the next loop starts once it is done (the runner takes no third step).
+      if (chained !== null) await chained.output.catch(() => {});
     } finally {
       this.loopActive = false;
     }
+    // Requests that came while the chained step drained.
+    if (this.scheduler.hasWork()) this.kick();
+  }
+
+  /** Hands a step to the runner; a rejection is handled where the output is awaited (or dropped with the loop). */
+  private submit(step: ScheduledStep, startMs: number): StepInFlight {
+    const output = this.runner.step(step.input);
+    output.catch(() => {}); // a chained step's failure after its predecessor's is not unhandled
+    return { step, startMs, output };
   }
 
   /**

@@ -62,7 +62,7 @@ export class StopChecker {
       return this.finish(this.held + this.detokenizer.flush(), 'stop');
     }
     let text = this.held + this.detokenizer.push(tokenId);
-    const hitLength = numOutputTokens >= c.maxTokens || numTokens >= c.contextLength;
+    const hitLength = this.endsByLength(numOutputTokens, numTokens);
     if (hitLength) text += this.detokenizer.flush();
     const cut = this.earliestStop(text);
     if (cut >= 0) return this.finish(text.slice(0, cut), 'stop');
@@ -70,6 +70,14 @@ export class StopChecker {
     const holdLength = this.stopPrefixSuffixLength(text);
     this.held = text.slice(text.length - holdLength);
     return { text: text.slice(0, text.length - holdLength), finishReason: null };
+  }
+
+  /**
+   * The output ends ('length') at a token that makes it `numOutputTokens` long and the
+   * sequence `numTokens` long, whatever the token is (the step chain asks it ahead).
+   */
+  endsByLength(numOutputTokens: number, numTokens: number): boolean {
+    return numOutputTokens >= this.criteria.maxTokens || numTokens >= this.criteria.contextLength;
   }
 
   /** Ends the output with 'length' from outside (no room left): releases held-back text. */

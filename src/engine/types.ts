@@ -173,6 +173,11 @@ export interface ModelRunner {
    */
   step(input: StepInput): Promise<StepOutput>;
   /**
+   * True when step() takes `fromPreviousStep` and a second step while one is in flight: the
+   * engine then chains decode steps (src/engine/sched/chain.ts). Absent: one step at a time.
+   */
+  readonly chainsSteps?: boolean;
+  /**
    * Embedding models only (#17): one pooled vector per input sequence (the model's pooling
    * type, `config.pooling`: mean, cls or last; before any normalisation), computed in one
    * batch without touching the KV pool. Absent on runners whose model has no pooling (chat

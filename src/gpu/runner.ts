@@ -106,6 +106,7 @@ const STEP_PASS: GPUComputePassDescriptor = { label: 'step:forward' };
 export class GpuModelRunner implements ModelRunner {
   readonly blockSize = KV_BLOCK_SIZE;
   readonly numKvBlocks: number;
+  readonly chainsSteps = true;
   /** Element type of the KV pool (activations are f32 on both paths). */
   readonly kvType: KvType;
   lastStepStats: StepStats | undefined;

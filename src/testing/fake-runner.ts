@@ -17,6 +17,10 @@
 // the next token hashes only the window's tokens, and blocks wholly below the window of a
 // step's first query may be the null block (the KV manager drops them).
 //
+// Chaining (`chainsSteps`, the default, as the GPU runner does): a second step may be
+// submitted while one is in flight, steps run in submission order, and `fromPreviousStep`
+// tokens take the ids the previous step sampled (an error if it failed).
+//
 // Embedding mode (`embeddingDim`): the runner also has `embed()`, a pooled vector per input
 // sequence that is a hash of its token ids (component k of [ids] = fakeEmbedding(ids)[k]), so
 // tests can check routing, order, batching, normalisation and `dimensions`. Every `embed`
@@ -38,6 +42,8 @@ export interface FakeRunnerOptions {
   yieldEachStep?: boolean;
   /** Overrides the next token (scripted outputs): gets the sequence's context tokens. */
   nextToken?: (context: number[], seq: SequenceInput) => number;
+  /** Chain steps like the GPU runner (`ModelRunner.chainsSteps`); default true. */
+  chainsSteps?: boolean;
   /** Reject the step with this number (1-based) with `error`. */
   failOnStep?: { step: number; error: Error };
   /** Every layer attends to the last `slidingWindow` positions only (config.slidingWindow, all layers local). */
@@ -133,6 +139,16 @@ export class FakeRunner implements ModelRunner {
   /** Every step's input, in order. */
   readonly inputs: StepInput[] = [];
   destroyed = false;
+  /** Takes fromPreviousStep and a second step while one is in flight, as the GPU runner does. */
+  readonly chainsSteps: boolean;
+  /** Most steps in flight at once so far (2: a step was chained behind another). */
+  maxStepsInFlight = 0;
+  /** Steps submitted and not finished. */
+  private stepsInFlight = 0;
+  /** Settles when the last submitted step has. */
+  private tail: Promise<void> = Promise.resolve();
+  /** Ids the last finished step sampled; null after a failed step. */
+  private previousIds: number[] | null = null;
   /** Every embed call's input, in order (embedding mode). */
   readonly embedInputs: EmbedInput[] = [];
   /** Present only in embedding mode, as on a real runner whose model pools. */
@@ -140,6 +156,7 @@ export class FakeRunner implements ModelRunner {
 
   constructor(private readonly options: FakeRunnerOptions = {}) {
     this.numKvBlocks = options.numKvBlocks ?? 256;
+    this.chainsSteps = options.chainsSteps ?? true;
     let config = fakeConfig(options.vocabSize ?? 1000, options.contextLength ?? 2048);
     // An embedding model's hidden size is its vector size.
     if (options.embeddingDim !== undefined) config = { ...config, dim: options.embeddingDim };
@@ -164,13 +181,31 @@ export class FakeRunner implements ModelRunner {
   }
 
   async step(input: StepInput): Promise<StepOutput> {
-    this.numSteps++;
+    const stepNumber = ++this.numSteps;
     // Masks are the engine's per-matcher buffers, refilled next step: the record keeps copies.
     const masked = input.sequences.some((s) => s.tokenMask !== undefined);
     this.inputs.push(masked ? { ...input, sequences: input.sequences.map((s) => (s.tokenMask === undefined ? s : { ...s, tokenMask: s.tokenMask.slice() })) } : input);
+    const allowed = this.chainsSteps ? 2 : 1;
+    if (this.stepsInFlight >= allowed) throw new FakeRunnerInvariantError(`step ${stepNumber} while ${this.stepsInFlight} step(s) are in flight`);
+    // Steps run in the order they were submitted, as on a GPU queue (alone: at once, no extra tick).
+    const run = this.stepsInFlight === 0 ? this.run(input, stepNumber) : this.tail.then(() => this.run(input, stepNumber));
+    this.stepsInFlight++;
+    this.maxStepsInFlight = Math.max(this.maxStepsInFlight, this.stepsInFlight);
+    this.tail = run.then(() => {}, () => {});
+    try {
+      return await run;
+    } finally {
+      this.stepsInFlight--;
+    }
+  }
+
+  private async run(submitted: StepInput, stepNumber: number): Promise<StepOutput> {
+    const fed = this.previousIds;
+    this.previousIds = null; // until this step has sampled
     if (this.options.yieldEachStep ?? true) await nextMacrotask();
     const fail = this.options.failOnStep;
-    if (fail !== undefined && fail.step === this.numSteps) throw fail.error;
+    if (fail !== undefined && fail.step === stepNumber) throw fail.error;
+    const input = this.feedFromPreviousStep(submitted, fed);
     this.checkShape(input);
     for (const [src, dst] of input.blockCopies ?? []) {
       this.checkBlockId(src, 'copy source');
@@ -214,7 +249,25 @@ export class FakeRunner implements ModelRunner {
       }
       sampled.push(out);
     }
+    this.previousIds = sampled.map((s) => s.tokenId);
     return { sampled };
+  }
+
+  /** The input with `fromPreviousStep`'s tokens replaced by the ids the previous step sampled (`ids`: null when it failed). */
+  private feedFromPreviousStep(input: StepInput, ids: number[] | null): StepInput {
+    const pairs = input.fromPreviousStep;
+    if (pairs === undefined || pairs.length === 0) return input;
+    if (!this.chainsSteps) throw new FakeRunnerInvariantError('fromPreviousStep given to a runner that does not chain steps');
+    if (ids === null) throw new FakeRunnerInvariantError('fromPreviousStep, but the previous step failed or there was none');
+    const tokenIds = input.tokenIds.slice();
+    const fed = new Set<number>();
+    for (const [token, row] of pairs) {
+      if (!(token >= 0 && token < tokenIds.length) || fed.has(token)) throw new FakeRunnerInvariantError(`fromPreviousStep feeds token ${token} of ${tokenIds.length} (or twice)`);
+      if (!(row >= 0 && row < ids.length)) throw new FakeRunnerInvariantError(`fromPreviousStep names row ${row}; the previous step sampled ${ids.length}`);
+      fed.add(token);
+      tokenIds[token] = ids[row];
+    }
+    return { ...input, tokenIds };
   }
 
   destroy(): void {

@@ -241,7 +241,8 @@ describe('EngineCore: timings', () => {
     let clock = 1000;
     const { FakeRunner, createFakeDetokenizer } = await import('../../../src/testing/fake-runner');
     const { EngineCore } = await import('../../../src/engine/core');
-    const runner = new FakeRunner({ vocabSize: 1000 });
+    // One step at a time (a chained step would start its 10 ms before the previous one is applied).
+    const runner = new FakeRunner({ vocabSize: 1000, chainsSteps: false });
     const step = runner.step.bind(runner);
     runner.step = async (input) => {
       clock += 10; // every step takes 10 ms

@@ -164,7 +164,7 @@ describe('LocalEngine (createEngine on a fake runner)', () => {
 
 describe('LocalEngine.stats(): preemptions and KV slots', () => {
   /** An engine on a FakeRunner that hands every sampling sequence to `onSample` (during the step). */
-  async function engineWith(numKvBlocks: number, onSample: (seq: SequenceInput, runner: FakeRunner) => void = () => {}) {
+  async function engineWith(numKvBlocks: number, onSample: (seq: SequenceInput, runner: FakeRunner) => void = () => {}, chainsSteps = true) {
     let runner!: FakeRunner;
     const engine = await createEngine({
       model: STORIES,
@@ -174,6 +174,7 @@ describe('LocalEngine.stats(): preemptions and KV slots', () => {
           vocabSize: config.vocabSize,
           contextLength: 512,
           numKvBlocks,
+          chainsSteps,
           nextToken: (context, seq) => {
             onSample(seq, runner);
             return fakeNextToken(context, config.vocabSize);
@@ -188,9 +189,10 @@ describe('LocalEngine.stats(): preemptions and KV slots', () => {
   it('kvSlotsFilled / kvSlotsAllocated follow the running sequence block by block', async () => {
     // Read during each step: the tokens computed before it, and whole blocks for the context after it.
     const seen: { contextLength: number; queryLength: number; stats: Promise<EngineStats> }[] = [];
+    // One step at a time: a chained step would already hold the next step's slot while this one samples.
     const { engine } = await engineWith(64, (seq) => {
       seen.push({ contextLength: seq.contextLength, queryLength: seq.queryLength, stats: engine.stats() });
-    });
+    }, false);
     const r = await engine.completions.create({ prompt: 'Once upon a time', max_tokens: 40, temperature: 0, ignore_eos: true });
     expect(r.usage!.completion_tokens).toBe(40);
     expect(seen).toHaveLength(40); // prefill (5 tokens, samples the first) + 39 decode steps
