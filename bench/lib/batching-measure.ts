@@ -15,6 +15,8 @@ export interface BatchingOptions {
   /** The ~28M model's GGUF; left out: the compute regime and the ceiling are skipped. */
   model30M?: SourceInput;
   tokens30M: number;
+  /** Chain decode steps (EngineCoreOptions.chainSteps); default true. */
+  chainSteps?: boolean;
 }
 
 export interface BatchingResult {
@@ -44,7 +46,7 @@ async function regime(timed: TimedEngine, maxTokens: number, note: (msg: string)
 }
 
 export async function measureBatching(gpu: GPU, o: BatchingOptions, note: (msg: string) => void = () => {}): Promise<BatchingResult> {
-  const common = { enablePrefixCaching: false, maxRunningSequences: 64 };
+  const common = { enablePrefixCaching: false, maxRunningSequences: 64, chainSteps: o.chainSteps ?? true };
   const stories = await openTimedEngine(o.stories, gpu, { ...common, kvCacheBytes: 8 << 20 });
   const result: BatchingResult = {
     adapter: stories.adapter,

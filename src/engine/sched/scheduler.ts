@@ -10,7 +10,9 @@
 //
 // The scheduler owns the queues and the KV cache manager; it never touches the GPU. The
 // runner's output comes back through `applyOutput`, which appends sampled tokens, applies
-// stop criteria, forks `n > 1` parents and frees what finished.
+// stop criteria, forks `n > 1` parents and frees what finished. While a decode step is in
+// flight, chain.ts may schedule the one after it (its tokens are the ones being sampled);
+// `schedule` itself only runs once every step handed out has been applied.
 
 import { EngineError } from '../errors';
 import type { KvCacheManager } from '../kv/kv-cache-manager';
