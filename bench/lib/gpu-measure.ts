@@ -16,7 +16,7 @@
 // (GpuBenchModel.kernels; --quick records the Qwen shape with the GPU set, as a real GPU would).
 // GPU times are wall clock from submit to onSubmittedWorkDone over `reps` dispatches in
 // one submit (median of 3), so launch gaps count, as they do in a step.
-import { GREEDY, KV_BLOCK_SIZE, type SequenceInput, type StepInput } from '../../src/engine/types';
+import { GREEDY, KV_BLOCK_SIZE, type SequenceInput, type StepInput, type StepOutput } from '../../src/engine/types';
 import { GpuContext } from '../../src/gpu/context';
 import { createGpuContext } from '../../src/gpu/device';
 import { createGpuRunner, type GpuModelRunner } from '../../src/gpu/runner';
@@ -63,7 +63,10 @@ export interface GpuBenchRow {
   kernels: 'gpu' | 'software';
   layers: number;
   loadS: number;
+  /** Chained steps, as the engine decodes: each submitted before the previous one's ids are back. */
   decodeTokS: Array<{ batch: number; tokS: number }>;
+  /** Batch 1, each step waiting for the previous one's ids (EngineCoreOptions.chainSteps: false). */
+  decodeOneAtATimeTokS?: number;
   prefillTokS?: number;
   recordMs: number;
   /** The machine's 1-minute load when R was measured (Node only: the machine is shared, R is CPU time). */
@@ -158,6 +161,36 @@ function step(tokens: number[][], starts: number[], blocksPerSeq: number): StepI
   return { tokenIds: Int32Array.from(tokenIds), positions: Int32Array.from(positions), sequences };
 }
 
+/**
+ * Decodes `n` steps of one token per sequence after `first` (sequence i = sampled row i, at
+ * position `pos` on). Chained: each step is submitted before the previous one's ids are back,
+ * fed from its sampled rows on the GPU (StepInput.fromPreviousStep), as the engine runs.
+ */
+function decoder(runner: GpuModelRunner, first: StepOutput, startPos: number, make: (ids: number[][], pos: number) => StepInput, afterStep: () => void) {
+  let out = first;
+  let pos = startPos;
+  return async (n: number, chained: boolean): Promise<void> => {
+    if (!chained) {
+      for (let i = 0; i < n; i++) {
+        out = await runner.step(make(out.sampled.map((t) => [t.tokenId]), pos++));
+        afterStep();
+      }
+      return;
+    }
+    let pending = runner.step(make(out.sampled.map((t) => [t.tokenId]), pos++));
+    for (let i = 1; i < n; i++) {
+      const next = make(out.sampled.map(() => [0]), pos++);
+      next.fromPreviousStep = next.sequences.map((_, row) => [row, row] as const);
+      const submitted = runner.step(next);
+      out = await pending;
+      afterStep();
+      pending = submitted;
+    }
+    out = await pending;
+    afterStep();
+  };
+}
+
 async function measureModel(
   ctx: GpuContext, m: GpuBenchModel, o: GpuBenchOptions, note: (s: string) => void, loadNow?: () => number,
 ): Promise<GpuBenchRow> {
@@ -199,24 +232,23 @@ async function measureModel(
     row.bindGroupsPerStep = Math.max(...warm.map((s) => s.bindGroupsCreated));
     row.dispatchesPerStep = recorded[0]!.dispatches;
     note(`${m.name}: record ${row.recordMs.toFixed(3)} ms/step (median of ${warm.length}), ${row.dispatchesPerStep} dispatches`);
-    for (const batch of m.recordOnly ? [] : o.batches) {
+    const decodeRuns = m.recordOnly ? [] : [...o.batches.map((batch) => ({ batch, chained: true })), { batch: 1, chained: false }];
+    for (const { batch, chained } of decodeRuns) {
       // Prefill every sequence's prompt in one step, then two warm decode steps, then the timed ones.
-      let out = await runner.step(step(Array.from({ length: batch }, (_, s) => Array.from({ length: promptLen }, (_, j) => id(s * 31 + j))), Array(batch).fill(0), blocksPerSeq));
-      let pos = promptLen;
-      const decodeOnce = async () => {
-        out = await runner.step(step(out.sampled.map((t) => [t.tokenId]), Array(batch).fill(pos), blocksPerSeq));
-        pos++;
-      };
-      await decodeOnce();
-      await decodeOnce();
+      const out = await runner.step(step(Array.from({ length: batch }, (_, s) => Array.from({ length: promptLen }, (_, j) => id(s * 31 + j))), Array(batch).fill(0), blocksPerSeq));
+      let timed = false;
+      const decode = decoder(runner, out, promptLen, (ids, pos) => step(ids, Array(batch).fill(pos), blocksPerSeq), () => {
+        if (timed) row.bindGroupsPerStep = Math.max(row.bindGroupsPerStep, runner.lastStepStats!.bindGroupsCreated);
+      });
+      await decode(2, chained);
+      timed = true;
       const t1 = performance.now();
-      for (let i = 0; i < o.decodeSteps; i++) {
-        await decodeOnce();
-        row.bindGroupsPerStep = Math.max(row.bindGroupsPerStep, runner.lastStepStats!.bindGroupsCreated);
-      }
+      await decode(o.decodeSteps, chained);
       const ms = performance.now() - t1;
-      row.decodeTokS.push({ batch, tokS: (batch * o.decodeSteps * 1000) / ms });
-      note(`${m.name}: decode batch ${batch}: ${((batch * o.decodeSteps * 1000) / ms).toFixed(2)} tok/s`);
+      const tokS = (batch * o.decodeSteps * 1000) / ms;
+      if (chained) row.decodeTokS.push({ batch, tokS });
+      else row.decodeOneAtATimeTokS = tokS;
+      note(`${m.name}: decode batch ${batch}${chained ? '' : ', one step at a time'}: ${tokS.toFixed(2)} tok/s`);
     }
     if (!m.recordOnly) {
       const prompt = Array.from({ length: o.prefillTokens }, (_, i) => id(i));
@@ -339,12 +371,13 @@ export function gpuReport(r: GpuBenchResult, host: string, label: string): strin
   if (full.length > 0) {
     const batches = full[0].decodeTokS.map((d) => d.batch);
     lines.push(`Copy bandwidth (copyBufferToBuffer, read + write): ${sig(r.copyGbS)} GB/s.`, '');
-    lines.push(`| model | layers | load s | ${batches.map((b) => `decode tok/s @${b}`).join(' | ')} | prefill tok/s | matvec GB/s by type (% of copy) | attention ms @ctx |`);
-    lines.push(`|---|---|---|${batches.map(() => '---|').join('')}---|---|---|`);
+    lines.push('Decode steps are chained as the engine runs them (each submitted before the previous ids are back); "@1 one at a time" waits for them.', '');
+    lines.push(`| model | layers | load s | ${batches.map((b) => `decode tok/s @${b}`).join(' | ')} | decode tok/s @1 one at a time | prefill tok/s | matvec GB/s by type (% of copy) | attention ms @ctx |`);
+    lines.push(`|---|---|---|${batches.map(() => '---|').join('')}---|---|---|---|`);
     for (const x of full) {
       const mv = x.matvec.map((m) => `${m.type} ${sig(m.gbS)} (${sig((100 * m.gbS) / r.copyGbS)}%)`).join(', ');
       const at = x.attention.map((a) => `${a.context}: ${f(a.ms, 3)}`).join(', ');
-      lines.push(`| ${x.model} | ${x.layers} | ${f(x.loadS)} | ${x.decodeTokS.map((d) => f(d.tokS, 2)).join(' | ')} | ${f(x.prefillTokS)} | ${mv} | ${at} |`);
+      lines.push(`| ${x.model} | ${x.layers} | ${f(x.loadS)} | ${x.decodeTokS.map((d) => f(d.tokS, 2)).join(' | ')} | ${f(x.decodeOneAtATimeTokS, 2)} | ${f(x.prefillTokS)} | ${mv} | ${at} |`);
     }
     lines.push('');
   }
