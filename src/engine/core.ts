@@ -5,8 +5,8 @@
 //
 // The loop runs while there is work and stops otherwise (no polling); one step is in
 // flight at a time, or two where the runner chains decode steps (sched/chain.ts: the next
-// decode step is submitted before this one's ids are back). A runner failure fails every request in flight with a coded
-// EngineError; `device_lost` also fails all later requests.
+// decode step is submitted before this one's ids are back). A runner failure fails every
+// request in flight with a coded EngineError; `device_lost` also fails all later requests.
 //
 // Constrained requests (#16) wait outside the scheduler until their grammar is compiled (off
 // the loop; in a grammar worker where one runs) and their first mask is ready; each choice gets
@@ -297,11 +297,11 @@ export class EngineCore {
   }
 
   private async loop(): Promise<void> {
-    // A step submitted behind the one being awaited (chain.ts); applied next.
+    // The step whose output is awaited next, and one submitted behind it (chain.ts).
+    let current: StepInFlight | null = null;
     let chained: StepInFlight | null = null;
     try {
       while (chained !== null || this.scheduler.hasWork()) {
-        let current: StepInFlight;
         if (chained !== null) {
           current = chained;
           chained = null;
@@ -337,8 +337,8 @@ export class EngineCore {
       }
     } catch (err) {
       this.failAll(err);
-      // A chained step still on the runner: the next loop starts once it is done (the runner takes no third step).
-      if (chained !== null) await chained.output.catch(() => {});
+      // Steps still on the runner: the next loop starts once they are done (the runner takes no third step).
+      await Promise.allSettled([current?.output, chained?.output]);
     } finally {
       this.loopActive = false;
     }
