@@ -12,16 +12,28 @@
 // matmul-io.wgsl (Params, bindings, prologue, epilogue).
 
 override WG: u32 = 64u;
+// matmul-io.wgsl's prologue as an override constant (the pipeline's), not the uniform
+// p.prologue the other bodies branch on: every thread applies it to each x it reads, 16
+// tokens × 8 elements per run, and SwiftShader keeps uniform branches (and the calls to
+// xIn) in that loop — about 5× the whole kernel's time for the norm prologue. With the
+// constant the compiler drops the other forms. Same operations, same order: same bits.
+override PROLOGUE: u32 = 0u;
 const TOKENS: u32 = 16u;
 
 // xIn(t, k0 .. k0+8) as (lo, hi) (matmul-io.wgsl: the prologue) for a run inside the row
 // (k0 + 8 <= K). Tokens past T read token T-1 (their outputs are never written), so no lane
-// branches on the token; the prologue branch is uniform.
+// branches on the token.
 fn x8(t: u32, k0: u32, invRms: f32) -> W8 {
   let tc = min(t, p.numTokens - 1u);
-  if (p.prologue == 0u) {
-    let i = tc * p.xStride + k0;
-    return W8(vec4f(x[i], x[i + 1u], x[i + 2u], x[i + 3u]), vec4f(x[i + 4u], x[i + 5u], x[i + 6u], x[i + 7u]));
+  let i = tc * p.xStride + k0;
+  let lo = vec4f(x[i], x[i + 1u], x[i + 2u], x[i + 3u]);
+  let hi = vec4f(x[i + 4u], x[i + 5u], x[i + 6u], x[i + 7u]);
+  if (PROLOGUE == 0u) { return W8(lo, hi); }
+  if (PROLOGUE == 1u) {
+    // xIn's v · invRms · normWeight[k], element by element.
+    let nlo = vec4f(normWeight[k0], normWeight[k0 + 1u], normWeight[k0 + 2u], normWeight[k0 + 3u]);
+    let nhi = vec4f(normWeight[k0 + 4u], normWeight[k0 + 5u], normWeight[k0 + 6u], normWeight[k0 + 7u]);
+    return W8(lo * invRms * nlo, hi * invRms * nhi);
   }
   return W8(vec4f(xIn(tc, k0, invRms), xIn(tc, k0 + 1u, invRms), xIn(tc, k0 + 2u, invRms), xIn(tc, k0 + 3u, invRms)),
             vec4f(xIn(tc, k0 + 4u, invRms), xIn(tc, k0 + 5u, invRms), xIn(tc, k0 + 6u, invRms), xIn(tc, k0 + 7u, invRms)));
@@ -46,7 +58,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var acc: array<vec4f, TOKENS>; // acc[i][j]: token t0 + i, row r0 + j
   // prologue 1: each token's 1/rms, its sum of squares in order (as rmsnorm.wgsl's perThread).
   var invRms: array<f32, TOKENS>;
-  if (p.prologue == 1u) {
+  if (PROLOGUE == 1u) {
     for (var i = 0u; i < TOKENS; i++) {
       let t = t0 + i;
       var sumSq = 0.0;

@@ -3,7 +3,9 @@
 // Params in this order. Also the prologue (how a body reads x) and the epilogue (how it
 // writes y), so that the three bodies apply them the same way. Both are uniforms, not
 // override constants: one pipeline per (body, weight type) serves every fusion, so the
-// fusions add nothing to what a runner compiles at load (branches on a uniform are uniform):
+// fusions add nothing to what a runner compiles at load (branches on a uniform are uniform).
+// The exception is the software set's blocked body, which also takes the prologue as a
+// constant (matmul-blocked.wgsl says why):
 //
 //   prologue 0  plain     xIn(t, k) = x[t, k]
 //            1  norm      xIn(t, k) = x[t, k] · invRms(t) · normWeight[k]   the RMSNorm before the

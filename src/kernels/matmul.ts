@@ -253,7 +253,8 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
 
   const name = typeName(weight.type);
   const vec = vecShape(K);
-  // matmul-io.wgsl Params.prologue: uniforms, so every fusion shares the plain pipeline.
+  // matmul-io.wgsl Params.prologue: uniforms, so every fusion shares the plain pipeline;
+  // the software set's blocked body also takes it as a constant (one pipeline per prologue).
   const prologue = pro === undefined ? 0 : pro.kind === 'norm' ? 1 : pro.act === 'silu' ? 2 : 3;
   const pipeline =
     variant === 'vec'
@@ -261,7 +262,7 @@ export function matmul(enc: KernelEncoder, a: MatmulArgs): void {
           ROWS_PER_WG: vec.rowsPerWg, LANES: vec.lanes, SHARED_VEC4: vec.sharedVec4,
         })
       : variant === 'blocked'
-        ? enc.ctx.pipeline(`matmul-blocked/${name}`, withDequant(weight.type, 'matmul-blocked', BLOCKED_CODE))
+        ? enc.ctx.pipeline(`matmul-blocked/${name}/p${prologue}`, withDequant(weight.type, 'matmul-blocked', BLOCKED_CODE), { PROLOGUE: prologue })
         : tiledPipeline(enc, weight.type, tokensPerThread, splitK);
   const eps = pro?.kind === 'norm' ? pro.eps : 0;
   // Without a bias (or a norm), x stands in for the unread binding: all are read-only.
