@@ -58,7 +58,7 @@ export interface ConcurrencyResult {
   /** Tokens of the pure decode steps (every running sequence one token) per second of those steps, gaps between them included. */
   decodeTokensPerSecond: number;
   decodeSteps: number;
-  /** Median wall time of one pure decode step inside the runner (submit to readback). */
+  /** Median wall time of one pure decode step inside the runner (submit, or the end of the step before when chained, to readback). */
   msPerStep: number;
   /** Median wall time from one decode step's start to the next one's (engine bookkeeping included). */
   msPerStepEngine: number;
@@ -97,8 +97,11 @@ export async function runConcurrent(timed: TimedEngine, concurrency: number, max
     if (seen !== maxTokens) throw new Error(`request ${i} got ${seen} tokens, wanted ${maxTokens}`);
   };
   await Promise.all(Array.from({ length: concurrency }, (_, i) => one(i)));
+  // A chained step is submitted while the one before it runs (steps finish in the order they
+  // were submitted, so `steps` is that order): its work begins when the one before ends.
+  const begun = steps.map((s, i) => ({ ...s, startMs: Math.max(s.startMs, i > 0 ? steps[i - 1]!.endMs : -Infinity) }));
   // Pure decode steps with all `concurrency` sequences in them.
-  const full = steps.filter((s) => s.decodeOnly && s.tokens === concurrency);
+  const full = begun.filter((s) => s.decodeOnly && s.tokens === concurrency);
   const span = full.length === 0 ? 0 : full[full.length - 1]!.endMs - full[0]!.startMs;
   const gaps = full.slice(1).map((s, i) => s.startMs - full[i]!.startMs);
   return {
