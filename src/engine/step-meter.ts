@@ -19,8 +19,11 @@ export class StepMeter {
 
   constructor(private readonly now: () => number) {}
 
+  /** `startMs`: when the step was submitted; a step chained behind another counts from that one's end. */
   record(startMs: number, numTokens: number, numSequences: number, numSampled: number): void {
     const endMs = this.now();
+    const previousEnd = this.records[this.records.length - 1]?.endMs ?? -Infinity;
+    startMs = Math.max(startMs, previousEnd);
     this.lastBatchSize = numTokens;
     this.lastSequences = numSequences;
     this.lastMs = endMs - startMs;

@@ -28,6 +28,7 @@
 
 import { KV_BLOCK_SIZE, type EmbedInput, type ModelRunner, type SamplingParams, type SequenceInput, type StepInput, type StepOutput } from '../engine/types';
 import type { ModelConfig } from '../model/config';
+import { planChain } from '../gpu/step-chain';
 import type { Detokenizer } from '../engine/stop';
 
 export class FakeRunnerInvariantError extends Error {
@@ -253,19 +254,18 @@ export class FakeRunner implements ModelRunner {
     return { sampled };
   }
 
-  /** The input with `fromPreviousStep`'s tokens replaced by the ids the previous step sampled (`ids`: null when it failed). */
+  /**
+   * The input with `fromPreviousStep`'s tokens replaced by the ids the previous step sampled
+   * (`ids`: null when it failed), checked as the GPU runner checks them (step-chain.ts).
+   */
   private feedFromPreviousStep(input: StepInput, ids: number[] | null): StepInput {
     const pairs = input.fromPreviousStep;
     if (pairs === undefined || pairs.length === 0) return input;
     if (!this.chainsSteps) throw new FakeRunnerInvariantError('fromPreviousStep given to a runner that does not chain steps');
     if (ids === null) throw new FakeRunnerInvariantError('fromPreviousStep, but the previous step failed or there was none');
     const tokenIds = input.tokenIds.slice();
-    const fed = new Set<number>();
-    for (const [token, row] of pairs) {
-      if (!(token >= 0 && token < tokenIds.length) || fed.has(token)) throw new FakeRunnerInvariantError(`fromPreviousStep feeds token ${token} of ${tokenIds.length} (or twice)`);
-      if (!(row >= 0 && row < ids.length)) throw new FakeRunnerInvariantError(`fromPreviousStep names row ${row}; the previous step sampled ${ids.length}`);
-      fed.add(token);
-      tokenIds[token] = ids[row];
+    for (const { row, token, count } of planChain(input, tokenIds.length, ids.length)) {
+      for (let i = 0; i < count; i++) tokenIds[token + i] = ids[row + i];
     }
     return { ...input, tokenIds };
   }

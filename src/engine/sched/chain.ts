@@ -28,6 +28,7 @@
 //   - the KV pool has the slots without preempting anyone, and the rows fit maxBatchTokens.
 
 import { KV_BLOCK_SIZE, type SequenceInput, type StepInput } from '../types';
+import type { KvCacheManager } from '../kv/kv-cache-manager';
 import type { Sequence } from '../request';
 import type { ScheduledSequence, ScheduledStep, Scheduler } from './scheduler';
 
@@ -70,18 +71,18 @@ export function scheduleChained(scheduler: Scheduler, prev: ScheduledStep): Sche
     blockCopies.push(...alloc.blockCopies);
     scheduled.push({ seq: entry.seq, numNewTokens: 1, sample: true });
   }
-  return { scheduled, input: chainedInput(scheduler, rows.map((r) => r.row), scheduled, blockCopies), finished: [], numPreempted: 0 };
+  return { scheduled, input: chainedInput(scheduler.kv, rows.map((r) => r.row), scheduled, blockCopies), finished: [], numPreempted: 0 };
 }
 
 /** One token per row at position tokenIds.length (N's token, not known yet: a placeholder the runner overwrites). */
-function chainedInput(scheduler: Scheduler, prevRows: number[], scheduled: ScheduledSequence[], blockCopies: Array<[number, number]>): StepInput {
+function chainedInput(kv: KvCacheManager, prevRows: number[], scheduled: ScheduledSequence[], blockCopies: Array<[number, number]>): StepInput {
   const n = scheduled.length;
   const tokenIds = new Int32Array(n); // [n] placeholders (0)
   const positions = new Int32Array(n); // [n]
   const sequences: SequenceInput[] = scheduled.map(({ seq }, t) => {
     const position = seq.tokenIds.length;
     positions[t] = position;
-    const blockTable = scheduler.kv.blockTable(seq);
+    const blockTable = kv.blockTable(seq);
     if (blockTable.length * KV_BLOCK_SIZE <= position) throw new Error(`chain: sequence ${seq.seqId} has no slot for position ${position}`);
     return {
       queryStart: t,
