@@ -38,10 +38,15 @@ function rank(f) {
 const env = gpuChildEnv();
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' / ');
 const loadAtStart = load();
-// Sections of the existing RESULTS.md by bench file name, kept when only some benches run.
+// Sections of the existing RESULTS.md by name: a bench file's, kept when only some benches run;
+// any other (e.g. a run on a lent GPU machine, scripts/device/run.sh), always kept.
 const sections = new Map();
-if (only.length > 0 && existsSync(RESULTS)) {
-  for (const part of readFileSync(RESULTS, 'utf8').split(/^(?=## )/m).slice(1)) sections.set(part.slice(3, part.indexOf('\n')).trim(), part.trimEnd() + '\n');
+if (existsSync(RESULTS)) {
+  const benchFiles = new Set(readdirSync('bench'));
+  for (const part of readFileSync(RESULTS, 'utf8').split(/^(?=## )/m).slice(1)) {
+    const name = part.slice(3, part.indexOf('\n')).trim();
+    if (only.length > 0 || !benchFiles.has(name)) sections.set(name, part.trimEnd() + '\n');
+  }
 }
 let failures = 0;
 const done = new Set();

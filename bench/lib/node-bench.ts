@@ -23,19 +23,27 @@ export function nodeHost(): string {
   return `Node ${process.version}, \`webgpu\` package (Dawn)`;
 }
 
+/** Where a generated bench model's file lives (the temp directory; one name per shape and seed). */
+export function benchModelPath(spec: { options: TestModelOptions }): string {
+  const o = spec.options;
+  return join(tmpdir(), 'tabllm-bench-models', `${o.arch}-v${o.vocab}-d${o.dim}-l${o.layers}-h${o.heads}x${o.kvHeads}-f${o.ffn}-${o.quant}-s${o.seed}-t${o.ropeTheta ?? 10000}.gguf`);
+}
+
+/** Writes a bench model's bytes under benchModelPath; a cut-off write leaves no half file under the real name. */
+export function writeBenchModel(spec: { options: TestModelOptions }, bytes: Uint8Array): string {
+  const file = benchModelPath(spec);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.part`, bytes);
+  renameSync(`${file}.part`, file);
+  return file;
+}
+
 /**
  * A generated bench model as a file in the temp directory, written once (the full-size
- * shapes take minutes to generate) and reused by later runs and by the Chromium bench.
+ * shapes take minutes to generate; scripts/gen-bench-models.ts makes them on every core)
+ * and reused by later runs and by the Chromium bench.
  */
 export function benchModelFile(spec: { name: string; options: TestModelOptions }): string {
-  const dir = join(tmpdir(), 'tabllm-bench-models');
-  mkdirSync(dir, { recursive: true });
-  const o = spec.options;
-  const file = join(dir, `${o.arch}-v${o.vocab}-d${o.dim}-l${o.layers}-h${o.heads}x${o.kvHeads}-f${o.ffn}-${o.quant}-s${o.seed}-t${o.ropeTheta ?? 10000}.gguf`);
-  if (!existsSync(file)) {
-    const bytes = makeTestModel(o);
-    writeFileSync(`${file}.part`, bytes);
-    renameSync(`${file}.part`, file); // a cut-off run leaves no half file under the real name
-  }
-  return file;
+  const file = benchModelPath(spec);
+  return existsSync(file) ? file : writeBenchModel(spec, makeTestModel(spec.options));
 }

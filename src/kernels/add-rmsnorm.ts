@@ -31,7 +31,8 @@ export function addRmsNorm(enc: KernelEncoder, a: AddRmsNormArgs): void {
   const hasPost = a.postWeight !== undefined;
   const key = `add-rmsnorm${variant === 'thread' ? '-thread' : ''}/wg${RMSNORM_WG}/post${hasPost ? 1 : 0}`;
   const pipeline = enc.ctx.pipeline(key, code, { WG: RMSNORM_WG, HAS_POST: hasPost ? 1 : 0 }, variant === 'thread' ? 'perThread' : 'main');
-  const params = enc.uniforms.push('add-rmsnorm', [numRows, rowSize, f32Bits(a.eps)]);
+  // The last word is add-rmsnorm.wgsl's `zero` (see rounded() there).
+  const params = enc.uniforms.push('add-rmsnorm', [numRows, rowSize, f32Bits(a.eps), 0]);
   // Without a post-norm, y stands in for the (unread) postWeight binding: both are read-only.
   const bindings = [a.x, a.y, a.postWeight ?? a.y, a.weight, a.out, params];
   const groups = variant === 'thread' ? Math.ceil(numRows / RMSNORM_WG) : numRows;

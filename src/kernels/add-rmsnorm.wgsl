@@ -8,7 +8,8 @@
 // main: one workgroup per row, sums of squares as the same WG = 64 tree as rmsnorm.wgsl's
 // main; perThread: one invocation per row summing in order, as rmsnorm.wgsl's perThread.
 // Each thread writes x[i] and reads it back for `out` at the same i, so no barrier is
-// needed between them; the reduction order is the unfused kernels', so the bits are too.
+// needed between them; the reduction order is the unfused kernels', so the bits are too
+// (y' rounded before the add as they store it: rounded()).
 
 override WG: u32 = 64;
 override HAS_POST: bool = false;
@@ -17,6 +18,7 @@ struct Params {
   numRows: u32,
   rowSize: u32,
   eps: f32,
+  zero: u32, // always 0 (rounded())
 }
 
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;    // [numRows, rowSize] f32, residual (updated)
@@ -27,6 +29,14 @@ struct Params {
 @group(0) @binding(5) var<uniform> params: Params;
 
 var<workgroup> partial: array<f32, WG>;
+
+// The post-normed y' as the unfused graph stores it, a rounded f32, before the add. Written
+// as x + y·s·w, a compiler may contract the last product and the add into one fused
+// multiply-add (NVIDIA's does: x a bit off the unfused graph's, seen on an H200); an OR with
+// a uniform it cannot know is 0 keeps the product and the add apart.
+fn rounded(p: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(p) | params.zero);
+}
 
 // Sum of every thread's `v`, as a fixed tree; uniform control flow only.
 fn workgroupSum(tid: u32, v: f32) -> f32 {
@@ -56,7 +66,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   var sumSq = 0.0;
   for (var i = tid; i < n; i += WG) {
     var yi = y[base + i];
-    if (HAS_POST) { yi = yi * postInv * postWeight[i]; }
+    if (HAS_POST) { yi = rounded(yi * postInv * postWeight[i]); }
     let v = x[base + i] + yi;
     x[base + i] = v;
     sumSq += v * v;
@@ -80,7 +90,7 @@ fn perThread(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   var sumSq = 0.0;
   for (var i = 0u; i < n; i++) {
     var yi = y[base + i];
-    if (HAS_POST) { yi = yi * postInv * postWeight[i]; }
+    if (HAS_POST) { yi = rounded(yi * postInv * postWeight[i]); }
     let v = x[base + i] + yi;
     x[base + i] = v;
     sumSq += v * v;

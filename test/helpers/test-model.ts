@@ -14,7 +14,7 @@
 //   gemma2/3 post-norms 3 + N(0, 0.3²) → each sub-block adds RMS ~3, so context (and the
 //                                        window) moves the ids instead of the last token's row
 
-import { writeGGUF, type MetaInput, type TensorInput } from '../../src/model/gguf/writer';
+import { writeGGUF, type MetaInput } from '../../src/model/gguf/writer';
 import { GGMLType, GGUFValueType } from '../../src/model/gguf/types';
 import type { Arch } from '../../src/model/config';
 
@@ -132,6 +132,25 @@ export function weightTypeFor(quant: TestQuant, rowLength: number, fallback: 'fa
 
 /** Builds a complete GGUF file (bytes) for a random model; equal options give equal bytes. */
 export function makeTestModel(options: TestModelOptions): Uint8Array {
+  const plan = testModelPlan(options);
+  return writeGGUF({ metadata: plan.metadata, tensors: plan.tensors.map((t) => ({ name: t.name, type: t.type, shape: t.shape, data: t.values() })) });
+}
+
+/** A tensor of a test model whose values are drawn only when asked for. */
+export interface PlannedTensor {
+  name: string;
+  type: GGMLType;
+  shape: number[];
+  /** The tensor's values (F32, before encoding as `type`): the same on every call. */
+  values(): Float32Array;
+}
+
+/**
+ * makeTestModel's metadata and tensors, each tensor's values drawn on demand from its own
+ * place in the PRNG's sequence (Rng.skipNormals): tensors can be drawn and encoded apart, in
+ * any order or in parallel (bench/lib/bench-model-file.ts), and give makeTestModel's bytes.
+ */
+export function testModelPlan(options: TestModelOptions): { metadata: Record<string, MetaInput>; tensors: PlannedTensor[] } {
   const o = checkOptions(options);
   const { arch, dim, vocab } = o;
   const headDim = o.headDim ?? dim / o.heads;
@@ -140,7 +159,14 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
   const isGemma = arch === 'gemma' || arch === 'gemma2' || arch === 'gemma3';
   const postNorms = arch === 'gemma2' || arch === 'gemma3';
   const tied = o.tiedEmbeddings ?? (arch === 'qwen2' || arch === 'qwen3' || isGemma);
-  const rng = new Rng(o.seed);
+  // Normals drawn before the next tensor's: each tensor starts where makeTestModel's one
+  // sequential stream would be.
+  let drawn = 0;
+  const draw = (length: number, std: number, mean = 0) => {
+    const before = drawn;
+    drawn += length;
+    return () => new Rng(o.seed).skipNormals(before).normalArray(length, std, mean);
+  };
   const u32 = (value: number) => ({ type: GGUFValueType.UINT32, value });
   const f32 = (value: number) => ({ type: GGUFValueType.FLOAT32, value });
 
@@ -181,15 +207,16 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
   Object.assign(metadata, o.tokenizer ?? defaultTokenizer(vocab));
   if (o.chatTemplate !== undefined) metadata['tokenizer.chat_template'] = o.chatTemplate;
 
-  const tensors: TensorInput[] = [];
+  const tensors: PlannedTensor[] = [];
   // 2-D weight [out rows of `inDim`] in ggml shape [inDim, outDim].
   const weight = (name: string, inDim: number, outDim: number, std: number) =>
     tensors.push({
       name, type: weightTypeFor(mixedQuant(o.quant, name, o.layers), inDim, o.quantFallback), shape: [inDim, outDim],
-      data: rng.normalArray(inDim * outDim, std),
+      values: draw(inDim * outDim, std),
     });
   const vector = (name: string, length: number, mean: number, std: number) =>
-    tensors.push({ name, type: GGMLType.F32, shape: [length], data: rng.normalArray(length, std, mean) });
+    tensors.push({ name, type: GGMLType.F32, shape: [length], values: draw(length, std, mean) });
+  const fixed = (name: string, data: Float32Array) => tensors.push({ name, type: GGMLType.F32, shape: [data.length], values: () => data });
 
   weight('token_embd.weight', dim, vocab, o.embedStd ?? (isGemma ? 2 / Math.sqrt(dim) : 1));
   vector('output_norm.weight', dim, 1, 0.1);
@@ -198,13 +225,13 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
     const numPairs = (o.ropeDim ?? headDim) / 2;
     // Like llama3 scaling: high-frequency pairs untouched (1), low-frequency pairs slowed (8).
     const factors = Float32Array.from({ length: numPairs }, (_, i) => 1 + (7 * i) / Math.max(numPairs - 1, 1));
-    tensors.push({ name: 'rope_freqs.weight', type: GGMLType.F32, shape: [numPairs], data: factors });
+    fixed('rope_freqs.weight', factors);
   }
   if (o.longRope) {
     const numPairs = (o.ropeDim ?? headDim) / 2;
     const ramp = (first: number, last: number) => Float32Array.from({ length: numPairs }, (_, i) => first + ((last - first) * i) / Math.max(numPairs - 1, 1));
-    tensors.push({ name: 'rope_factors_long.weight', type: GGMLType.F32, shape: [numPairs], data: ramp(1, 16) });
-    tensors.push({ name: 'rope_factors_short.weight', type: GGMLType.F32, shape: [numPairs], data: ramp(3, 1) });
+    fixed('rope_factors_long.weight', ramp(1, 16));
+    fixed('rope_factors_short.weight', ramp(3, 1));
   }
   for (let l = 0; l < o.layers; l++) {
     const p = `blk.${l}.`;
@@ -238,7 +265,7 @@ export function makeTestModel(options: TestModelOptions): Uint8Array {
     if (postNorms) vector(`${p}post_ffw_norm.weight`, dim, 3, 0.3);
   }
   const omit = new Set(o.omitTensors ?? []);
-  return writeGGUF({ metadata, tensors: tensors.filter((t) => !omit.has(t.name)) });
+  return { metadata, tensors: tensors.filter((t) => !omit.has(t.name)) };
 }
 
 /** The per-tensor quant of a 'Q4_K_M' file (llama.cpp's use_more_bits rule); other quants are uniform. */
@@ -341,6 +368,11 @@ export class Rng {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     z ^= z >>> 16;
     return (z >>> 0) / 4294967296;
+  }
+  /** Moves on as far as `count` normal() calls would (each takes two next()), in O(1). */
+  skipNormals(count: number): this {
+    this.state = (this.state + Math.imul(2 * count, 0x9e3779b9)) | 0;
+    return this;
   }
   normal(): number {
     const u1 = 1 - this.next(); // (0, 1]: log stays finite
