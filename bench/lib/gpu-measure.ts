@@ -8,7 +8,8 @@
 //   matvec GB/s per weight type (one token, weight bytes / time) beside a copy-bandwidth
 //   microbenchmark of the same run (copyBufferToBuffer: 2 × bytes / time): their ratio is
 //   the % of the memory roofline;
-//   decode attention ms at context 128 / 1k / 4k (one token, the model's heads);
+//   decode attention ms at context 128 / 1k / 4k (one token, the model's heads, split past
+//   ATTENTION_PART_LEN as a decode step runs it on the GPU set);
 //   the prefill GEMM of layer 0's gate|up (or up) projection at the prefill's token count
 //   with the tiled kernel's 4×4 and 8×4 register tiles forced (the same bits; which one is
 //   faster decides matmul.ts chooseTiledTokens' threshold, so only a real GPU's numbers count).
@@ -22,7 +23,7 @@ import { createGpuContext } from '../../src/gpu/device';
 import { createGpuRunner, type GpuModelRunner } from '../../src/gpu/runner';
 import { dispatchesPerLayer } from '../../src/gpu/step-plan';
 import type { GpuWeight } from '../../src/gpu/weights';
-import { pagedAttention } from '../../src/kernels/attention';
+import { ATTENTION_PART_LEN, attentionScratchBytes, pagedAttention, stepAttentionParts } from '../../src/kernels/attention';
 import { UniformArena, type KernelEncoder } from '../../src/kernels/encoder';
 import { matmul, matmulFlops, type TiledTokensPerThread } from '../../src/kernels/matmul';
 import { typeName } from '../../src/kernels/matmul-dequant';
@@ -318,11 +319,17 @@ async function measureAttention(ctx: GpuContext, runner: GpuModelRunner, context
   try {
     for (const context of contexts) {
       const meta = ctx.upload('bench:meta', Int32Array.of(context - 1, 0));
+      // As a decode step runs it (forward.ts): split in fixed partitions past ATTENTION_PART_LEN on the GPU set.
+      const parts = stepAttentionParts(ctx, context);
+      const plan = { numParts: parts, partLen: ATTENTION_PART_LEN };
+      const scratch = parts > 1 ? ctx.storage('bench:attn-scratch', attentionScratchBytes(1, c.numHeads, c.headDim, plan)) : undefined;
       const ms = await timeGpu(ctx, (enc) => pagedAttention(enc, {
         q, kPool, vPool, tokenMeta: meta, blockTables: tables, out, numTokens: 1, numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim,
+        split: scratch ? { plan, scratch } : undefined,
       }));
       rows.push({ context, ms });
       meta.destroy();
+      scratch?.destroy();
     }
   } finally {
     for (const b of [kPool, vPool, tables, q, out]) b.destroy();

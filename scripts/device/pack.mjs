@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Packs the GPU benchmark and the GPU test tier for a lent GPU machine that has no Node
+// Packs the GPU benchmark, the step profile and the GPU test tier for a lent GPU machine that has no Node
 // packages (and maybe no Node): one esbuild bundle per entry into .gpucarry/ (ignored by
 // git), with vitest's API served by scripts/device/vitest-shim.mjs, WGSL inlined, and
 // `import.meta.url` / `__dirname` of project files re-rooted at the working directory, so
@@ -75,7 +75,7 @@ const common = {
 };
 
 rmSync(OUT, { recursive: true, force: true });
-await build({ ...common, entryPoints: { gpu: join(ROOT, 'bench/gpu.ts'), 'gen-bench-models': join(ROOT, 'scripts/gen-bench-models.ts'), probe: join(ROOT, 'scripts/device/probe.ts') }, outdir: OUT, outExtension: { '.js': '.mjs' } });
+await build({ ...common, entryPoints: { gpu: join(ROOT, 'bench/gpu.ts'), 'step-profile': join(ROOT, 'bench/step-profile.ts'), 'gen-bench-models': join(ROOT, 'scripts/gen-bench-models.ts'), probe: join(ROOT, 'scripts/device/probe.ts') }, outdir: OUT, outExtension: { '.js': '.mjs' } });
 const tests = [...listTests('test/gpu')];
 await build({
   ...common, splitting: true, outdir: join(OUT, 'tests'), chunkNames: 'chunks/[name]-[hash]', outExtension: { '.js': '.mjs' },

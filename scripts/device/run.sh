@@ -3,9 +3,10 @@
 # into .gpucarry/ (carried with .gl/, the Vulkan loader's .deb files): the adapter probe,
 # then the GPU test tier (as bundles, several files at a time) while the full-size models
 # are generated (scripts/gen-bench-models.ts), then `npm run bench:gpu` (full shapes), cut
-# off DEADLINE seconds after the start (default 580: the device tool's limit is 600).
+# off DEADLINE seconds after the start (default 580: the device tool's limit is 600), then
+# bench/step-profile.ts on the Qwen shape (GPU time per dispatch) in the time left.
 # Everything it prints also lands in $OUT: probe.txt, tests.log, gen.txt, bench.md (the
-# benchmark's tables), bench.err (its progress lines).
+# benchmark's tables), bench.err (its progress lines), profile.md.
 #   bash scripts/device/run.sh [tests|bench|all]   (default all)
 # Environment: TESTS (a name filter, default all), TESTS_JOBS, TESTS_TIMEOUT (a file),
 # TESTS_BUDGET (the tier), DEADLINE,
@@ -74,4 +75,11 @@ if [ "$what" != tests ]; then
   echo "bench rc=$?"
   tail -4 "$OUT/bench.err"
   cat "$OUT/bench.md"
+  # Where a decode step's GPU time goes (timestamp per dispatch), on the Qwen shape, in what is left.
+  left=$(( ${DEADLINE:-580} - ($(date +%s) - start) ))
+  if [ "$left" -gt 20 ]; then
+    TABLLM_BENCH_BATCHES=1,16 timeout "$left" node $C/step-profile.mjs /tmp/tabllm-bench-models/qwen2-*.gguf > "$OUT/profile.md" 2>&1
+    echo "step-profile rc=$?"
+    cat "$OUT/profile.md"
+  fi
 fi
