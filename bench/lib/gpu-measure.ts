@@ -15,8 +15,11 @@
 //   faster decides matmul.ts chooseTiledTokens' threshold, so only a real GPU's numbers count).
 // Each row names its kernel set (src/kernels/README.md): the adapter's own, or one forced
 // (GpuBenchModel.kernels; --quick records the Qwen shape with the GPU set, as a real GPU would).
-// GPU times are wall clock from submit to onSubmittedWorkDone over `reps` dispatches in
-// one submit (median of 3), so launch gaps count, as they do in a step.
+// GPU times are timestamp queries around one pass of `reps` dispatches (median of 3), where
+// the adapter has 'timestamp-query', so launch gaps inside the pass count, as they do in a
+// step, and the host's wait for the queue does not; elsewhere, wall clock from submit to
+// onSubmittedWorkDone. The copy roofline is then a vec4 copy kernel timed the same way
+// (copyBufferToBuffer cannot be timestamped); elsewhere copyBufferToBuffer.
 import { GREEDY, KV_BLOCK_SIZE, type SequenceInput, type StepInput, type StepOutput } from '../../src/engine/types';
 import { GpuContext } from '../../src/gpu/context';
 import { createGpuContext } from '../../src/gpu/device';
@@ -24,7 +27,7 @@ import { createGpuRunner, type GpuModelRunner } from '../../src/gpu/runner';
 import { dispatchesPerLayer } from '../../src/gpu/step-plan';
 import type { GpuWeight } from '../../src/gpu/weights';
 import { ATTENTION_PART_LEN, attentionScratchBytes, pagedAttention, stepAttentionParts } from '../../src/kernels/attention';
-import { UniformArena, type KernelEncoder } from '../../src/kernels/encoder';
+import { MAX_WORKGROUPS_PER_DIM, UniformArena, type KernelEncoder } from '../../src/kernels/encoder';
 import { matmul, matmulFlops, type TiledTokensPerThread } from '../../src/kernels/matmul';
 import { typeName } from '../../src/kernels/matmul-dequant';
 import { modelConfigFromGGUF } from '../../src/model/config';
@@ -86,6 +89,8 @@ export interface GpuBenchResult {
   adapter: string;
   software: boolean;
   copyGbS: number;
+  /** How GPU times were taken: 'timestamps' (queries around the pass) or 'host' (submit to done). */
+  timing: 'timestamps' | 'host';
   rows: GpuBenchRow[];
 }
 
@@ -98,32 +103,112 @@ function median(v: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** ms per repetition of `record` (reps in one pass, one submit), median of 3, after one warm-up. */
+/** Timestamp queries at the start and end of a compute pass, read back in ms. */
+class PassTimer {
+  private readonly querySet: GPUQuerySet;
+  private readonly resolved: GPUBuffer;
+  private readonly read: GPUBuffer;
+
+  constructor(private readonly ctx: GpuContext) {
+    this.querySet = ctx.device.createQuerySet({ label: 'bench:timer', type: 'timestamp', count: 2 });
+    this.resolved = ctx.buffer('bench:timer-resolve', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
+    this.read = ctx.buffer('bench:timer-read', 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  }
+
+  get writes(): GPUComputePassTimestampWrites {
+    return { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
+  }
+
+  /** After the pass ends, in the same encoder. */
+  resolve(ce: GPUCommandEncoder): void {
+    ce.resolveQuerySet(this.querySet, 0, 2, this.resolved, 0);
+    ce.copyBufferToBuffer(this.resolved, 0, this.read, 0, 16);
+  }
+
+  async ms(): Promise<number> {
+    await this.read.mapAsync(GPUMapMode.READ);
+    try {
+      const [t0, t1] = new BigUint64Array(this.read.getMappedRange());
+      return Number(t1! - t0!) / 1e6;
+    } finally {
+      this.read.unmap();
+    }
+  }
+
+  destroy(): void {
+    this.querySet.destroy();
+    this.resolved.destroy();
+    this.read.destroy();
+  }
+}
+
+/**
+ * ms per repetition of `record` (reps in one pass, one submit), median of 3, after one
+ * warm-up: GPU time of the pass by timestamp queries where the device has them, else wall
+ * clock from submit to done.
+ */
 async function timeGpu(ctx: GpuContext, record: (enc: KernelEncoder) => void, budgetMs = 200): Promise<number> {
   const uniforms = new UniformArena(ctx, 1 << 20, 'bench:uniforms');
+  const timer = ctx.features.timestamps ? new PassTimer(ctx) : undefined;
   try {
     const run = async (reps: number) => {
       const ce = ctx.device.createCommandEncoder({ label: 'bench' });
-      const pass = ce.beginComputePass({ label: 'bench' });
+      const pass = ce.beginComputePass({ label: 'bench', timestampWrites: timer?.writes });
       const enc: KernelEncoder = { ctx, pass, uniforms, dispatches: 0 };
       for (let i = 0; i < reps; i++) record(enc);
       pass.end();
+      timer?.resolve(ce);
       uniforms.flush();
       const t0 = performance.now();
       ctx.device.queue.submit([ce.finish()]);
       await ctx.device.queue.onSubmittedWorkDone();
-      return (performance.now() - t0) / reps;
+      const ms = timer ? await timer.ms() : performance.now() - t0;
+      return ms / reps;
     };
     const once = await run(1);
     const reps = Math.max(1, Math.min(50, Math.round(budgetMs / Math.max(once, 0.01))));
     return median([await run(reps), await run(reps), await run(reps)]);
   } finally {
     uniforms.destroy();
+    timer?.destroy();
   }
 }
 
-/** Copy bandwidth in GB/s (read + write), the roofline the matvec numbers are compared to. */
+/** A grid-stride copy of vec4 words: the roofline a kernel's loads and stores can reach. */
+const COPY_KERNEL = `
+@group(0) @binding(0) var<storage, read> src: array<vec4<u32>>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4<u32>>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) n: vec3u) {
+  for (var i = g.x; i < arrayLength(&src); i += n.x * 256u) { dst[i] = src[i]; }
+}`;
+
+/**
+ * Copy bandwidth in GB/s (read + write), the roofline the matvec numbers are compared to:
+ * the copy kernel, timestamped, where the device has timestamp queries (bounded by the
+ * binding limit); else copyBufferToBuffer, wall clock.
+ */
 async function copyBandwidth(ctx: GpuContext, bytes: number): Promise<number> {
+  if (ctx.features.timestamps) {
+    const size = Math.min(bytes, Math.floor(ctx.limits.maxStorageBufferBindingSize / 16) * 16);
+    const a = ctx.storage('bench:copy-a', size), b = ctx.storage('bench:copy-b', size);
+    const pipeline = ctx.device.createComputePipeline({ label: 'bench:copy', layout: 'auto', compute: { module: ctx.device.createShaderModule({ code: COPY_KERNEL }), entryPoint: 'main' } });
+    const groups = [[a, b], [b, a]].map(([src, dst]) => ctx.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src! } }, { binding: 1, resource: { buffer: dst! } }],
+    }));
+    let i = 0;
+    try {
+      const ms = await timeGpu(ctx, (enc) => {
+        enc.pass.setPipeline(pipeline);
+        enc.pass.setBindGroup(0, groups[i++ % 2]!);
+        enc.pass.dispatchWorkgroups(Math.min(MAX_WORKGROUPS_PER_DIM, Math.ceil(size / 16 / 256)));
+      });
+      return (2 * size) / (ms * 1e6);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  }
   const a = ctx.storage('bench:copy-a', bytes), b = ctx.storage('bench:copy-b', bytes);
   try {
     const run = async (reps: number) => {
@@ -351,7 +436,7 @@ export async function measureGpu(
       const rowCtx = kernels === 'auto' || (kernels === 'software') === ctx.software ? ctx : new GpuContext(ctx.device, ctx.features, kernels === 'software');
       rows.push(await measureModel(rowCtx, m, o, note, loadNow));
     }
-    return { adapter: ctx.adapterName, software: ctx.software, copyGbS, rows };
+    return { adapter: ctx.adapterName, software: ctx.software, copyGbS, timing: ctx.features.timestamps ? 'timestamps' : 'host', rows };
   } finally {
     ctx.destroy();
   }
@@ -377,7 +462,9 @@ export function gpuReport(r: GpuBenchResult, host: string, label: string): strin
   const full = r.rows.filter((x) => x.matvec.length > 0);
   if (full.length > 0) {
     const batches = full[0].decodeTokS.map((d) => d.batch);
-    lines.push(`Copy bandwidth (copyBufferToBuffer, read + write): ${sig(r.copyGbS)} GB/s.`, '');
+    lines.push(r.timing === 'timestamps'
+      ? `GPU times by timestamp queries around each timed pass. Copy bandwidth (a vec4 copy kernel, read + write): ${sig(r.copyGbS)} GB/s.`
+      : `GPU times by wall clock from submit to done (no timestamp queries). Copy bandwidth (copyBufferToBuffer, read + write): ${sig(r.copyGbS)} GB/s.`, '');
     lines.push('Decode steps are chained as the engine runs them (each submitted before the previous ids are back); "@1 one at a time" waits for them.', '');
     lines.push(`| model | layers | load s | ${batches.map((b) => `decode tok/s @${b}`).join(' | ')} | decode tok/s @1 one at a time | prefill tok/s | matvec GB/s by type (% of copy) | attention ms @ctx |`);
     lines.push(`|---|---|---|${batches.map(() => '---|').join('')}---|---|---|---|`);
