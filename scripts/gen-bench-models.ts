@@ -7,7 +7,8 @@
 //   node --import tsx --import ./scripts/raw-loader.mjs scripts/gen-bench-models.ts qwen|llama [--jobs N]
 // (scripts/device/run.sh runs the bundled copy, .gpucarry/gen-bench-models.mjs.)
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { quantize } from '../src/model/gguf/quantize';
 import { tensorByteLength } from '../src/model/gguf/quant';
@@ -58,6 +59,7 @@ async function generate(key: string, spec: BenchModelSpec, jobs: number): Promis
   if (existsSync(file)) return file;
   const plan = testModelPlan(spec.options);
   const parts = split(plan.tensors, jobs);
+  mkdirSync(dirname(file), { recursive: true }); // the jobs write their parts beside it
   try {
     await Promise.all(parts.map((_, job) => runChild(key, job, jobs)));
     const data = new Array<Uint8Array>(plan.tensors.length);
