@@ -1,9 +1,9 @@
 // Generates the full-size models of `npm run bench:gpu` (bench/lib/gpu-models.ts) on every
-// core: the tensors are split among child processes, each draws its tensors' values
-// (test-model.ts testModelPlan: each tensor from its own place in the seeded sequence) and
-// encodes them; this process writes the file from their bytes. The file is byte for byte
-// the one makeTestModel writes, at the path the benchmark reads (bench/lib/node-bench.ts).
-// One core takes ~10 minutes for the Llama-3.2-1B shape's K-quant encoding.
+// core: the tensors are cut into pieces of whole rows, split among child processes; each
+// draws its pieces' values (test-model.ts testModelPlan: each from its own place in the
+// seeded sequence) and encodes them; this process writes the file from their bytes. The
+// file is byte for byte the one makeTestModel writes, at the path the benchmark reads
+// (bench/lib/node-bench.ts). One core takes ~10 minutes for the Llama-3.2-1B shape.
 //   node --import tsx --import ./scripts/raw-loader.mjs scripts/gen-bench-models.ts qwen|llama [--jobs N]
 // (scripts/device/run.sh runs the bundled copy, .gpucarry/gen-bench-models.mjs.)
 import { spawn } from 'node:child_process';
@@ -19,24 +19,41 @@ import { testModelPlan, type PlannedTensor } from '../test/helpers/test-model';
 
 const SPECS: Record<string, BenchModelSpec> = { qwen: QWEN_05B, llama: LLAMA_1B };
 
-/** Tensor indices per job, largest first onto the least-loaded job (the same split in every process). */
-function split(tensors: PlannedTensor[], jobs: number): number[][] {
-  const parts = Array.from({ length: jobs }, () => ({ load: 0, indices: [] as number[] }));
-  const bySize = tensors.map((t, i) => ({ i, n: t.shape.reduce((a, b) => a * b, 1) })).sort((a, b) => b.n - a.n || a.i - b.i);
-  for (const { i, n } of bySize) {
+/** A piece of one tensor: whole rows, `count` values from element `from` (rows are encoded independently). */
+interface Unit {
+  tensor: number;
+  from: number;
+  count: number;
+}
+
+/** Values per unit at most: the embedding (a fifth of the Llama shape) must not bound the run. */
+const UNIT_VALUES = 1 << 23;
+
+/** The tensors cut into units of whole rows, each assigned to a job, largest first onto the least-loaded (the same in every process). */
+function split(tensors: PlannedTensor[], jobs: number): Unit[][] {
+  const units: Unit[] = [];
+  tensors.forEach((t, tensor) => {
+    const rowLength = t.shape[0]!;
+    const total = t.shape.reduce((a, b) => a * b, 1);
+    const step = Math.max(1, Math.floor(UNIT_VALUES / rowLength)) * rowLength;
+    for (let from = 0; from < total; from += step) units.push({ tensor, from, count: Math.min(step, total - from) });
+  });
+  const parts = Array.from({ length: jobs }, () => ({ load: 0, units: [] as Unit[] }));
+  const bySize = units.map((u, i) => ({ u, i })).sort((a, b) => b.u.count - a.u.count || a.i - b.i);
+  for (const { u } of bySize) {
     const least = parts.reduce((m, p) => (p.load < m.load ? p : m));
-    least.load += n;
-    least.indices.push(i);
+    least.load += u.count;
+    least.units.push(u);
   }
-  return parts.map((p) => p.indices);
+  return parts.map((p) => p.units);
 }
 
 const partFile = (file: string, job: number) => `${file}.job${job}`;
 
-/** A child: encodes its share and writes the bytes, tensor after tensor, into its part file. */
+/** A child: encodes its units and writes their bytes, one after another, into its part file. */
 function encodePart(spec: BenchModelSpec, job: number, jobs: number): void {
   const plan = testModelPlan(spec.options);
-  const chunks = split(plan.tensors, jobs)[job]!.map((i) => quantize(plan.tensors[i]!.type, plan.tensors[i]!.values()));
+  const chunks = split(plan.tensors, jobs)[job]!.map((u) => quantize(plan.tensors[u.tensor]!.type, plan.tensors[u.tensor]!.values(u.from, u.count)));
   const out = new Uint8Array(chunks.reduce((s, c) => s + c.byteLength, 0));
   let at = 0;
   for (const c of chunks) {
@@ -62,14 +79,15 @@ async function generate(key: string, spec: BenchModelSpec, jobs: number): Promis
   mkdirSync(dirname(file), { recursive: true }); // the jobs write their parts beside it
   try {
     await Promise.all(parts.map((_, job) => runChild(key, job, jobs)));
-    const data = new Array<Uint8Array>(plan.tensors.length);
-    parts.forEach((indices, job) => {
+    // Each tensor's bytes: its units' bytes at their offsets (a unit's bytes start at the encoded length of the values before it).
+    const data = plan.tensors.map((t) => new Uint8Array(tensorByteLength(t.type, t.shape.reduce((a, b) => a * b, 1))));
+    parts.forEach((units, job) => {
       const bytes = readFileSync(partFile(file, job));
       let at = 0;
-      for (const i of indices) {
-        const t = plan.tensors[i]!;
-        const length = tensorByteLength(t.type, t.shape.reduce((a, b) => a * b, 1));
-        data[i] = bytes.subarray(at, at + length);
+      for (const u of units) {
+        const type = plan.tensors[u.tensor]!.type;
+        const length = tensorByteLength(type, u.count);
+        data[u.tensor]!.set(bytes.subarray(at, at + length), tensorByteLength(type, u.from));
         at += length;
       }
       if (at !== bytes.byteLength) throw new Error(`part ${job} of ${key}: ${bytes.byteLength} bytes, ${at} expected`);

@@ -141,8 +141,11 @@ export interface PlannedTensor {
   name: string;
   type: GGMLType;
   shape: number[];
-  /** The tensor's values (F32, before encoding as `type`): the same on every call. */
-  values(): Float32Array;
+  /**
+   * The tensor's values (F32, before encoding as `type`), all of them or `count` from element
+   * `from` on (ggml order): the same on every call.
+   */
+  values(from?: number, count?: number): Float32Array;
 }
 
 /**
@@ -165,7 +168,7 @@ export function testModelPlan(options: TestModelOptions): { metadata: Record<str
   const draw = (length: number, std: number, mean = 0) => {
     const before = drawn;
     drawn += length;
-    return () => new Rng(o.seed).skipNormals(before).normalArray(length, std, mean);
+    return (from = 0, count = length - from) => new Rng(o.seed).skipNormals(before + from).normalArray(count, std, mean);
   };
   const u32 = (value: number) => ({ type: GGUFValueType.UINT32, value });
   const f32 = (value: number) => ({ type: GGUFValueType.FLOAT32, value });
@@ -216,7 +219,7 @@ export function testModelPlan(options: TestModelOptions): { metadata: Record<str
     });
   const vector = (name: string, length: number, mean: number, std: number) =>
     tensors.push({ name, type: GGMLType.F32, shape: [length], values: draw(length, std, mean) });
-  const fixed = (name: string, data: Float32Array) => tensors.push({ name, type: GGMLType.F32, shape: [data.length], values: () => data });
+  const fixed = (name: string, data: Float32Array) => tensors.push({ name, type: GGMLType.F32, shape: [data.length], values: (from = 0, count = data.length - from) => data.subarray(from, from + count) });
 
   weight('token_embd.weight', dim, vocab, o.embedStd ?? (isGemma ? 2 / Math.sqrt(dim) : 1));
   vector('output_norm.weight', dim, 1, 0.1);

@@ -18,6 +18,18 @@ describe('test model plan (tensors drawn apart, as scripts/gen-bench-models.ts d
     }
   });
 
+  it('a tensor drawn in pieces of whole rows and encoded piece by piece gives its bytes', () => {
+    const plan = testModelPlan({ arch: 'llama', vocab: 300, dim: 256, layers: 1, heads: 4, kvHeads: 2, ffn: 512, quant: 'Q4_K_M', seed: 3 });
+    for (const t of plan.tensors.filter((x) => x.shape.length === 2)) {
+      const all = t.values();
+      const rows = t.shape[1]!, row = t.shape[0]!;
+      const cut = Math.floor(rows / 3) * row;
+      expect(Buffer.from(t.values(cut, 2 * row).buffer).equals(Buffer.from(all.subarray(cut, cut + 2 * row).slice().buffer))).toBe(true);
+      const pieces = [quantize(t.type, t.values(0, cut)), quantize(t.type, t.values(cut))];
+      expect(Buffer.concat(pieces).equals(Buffer.from(quantize(t.type, all)))).toBe(true);
+    }
+  });
+
   it('tensors drawn in any order and encoded apart give makeTestModel bytes', () => {
     const options: TestModelOptions = { arch: 'llama', vocab: 300, dim: 256, layers: 3, heads: 4, kvHeads: 2, ffn: 512, quant: 'Q4_K_M', seed: 9, ropeFreqFactors: true, tiedEmbeddings: false };
     const plan = testModelPlan(options);
