@@ -109,6 +109,10 @@ if (!spec || !Number.isInteger(jobs) || jobs < 1) {
   process.exit(2);
 }
 const part = flag('--part');
+if (part !== undefined && !(Number.isInteger(part) && part >= 0 && part < jobs)) {
+  console.error(`gen-bench-models: --part must be a job number below --jobs (${jobs})`);
+  process.exit(2);
+}
 if (part !== undefined) {
   encodePart(spec, part, jobs);
 } else {
