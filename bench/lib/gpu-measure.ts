@@ -94,6 +94,9 @@ export interface GpuBenchResult {
   rows: GpuBenchRow[];
 }
 
+/** Unmeasured decode steps before the first timed decode run of a model (later runs: 2). */
+const FIRST_DECODE_WARMUP = 8;
+
 /** Recordings of one decode step behind record ms/step (median), after RECORD_WARMUP unmeasured ones (the first makes the program; the JIT settles). */
 const RECORD_ITERATIONS = 200;
 const RECORD_WARMUP = 50;
@@ -285,7 +288,7 @@ async function measureModel(
   let runner: GpuModelRunner;
   const maxBatch = m.recordOnly ? 1 : Math.max(...o.batches);
   const promptLen = 8;
-  const perSeqTokens = promptLen + o.decodeSteps + 4;
+  const perSeqTokens = promptLen + FIRST_DECODE_WARMUP + o.decodeSteps;
   const blocksPerSeq = Math.ceil(perSeqTokens / KV_BLOCK_SIZE);
   const prefillBlocks = m.recordOnly ? 0 : Math.ceil(o.prefillTokens / KV_BLOCK_SIZE);
   try {
@@ -318,15 +321,18 @@ async function measureModel(
     row.bindGroupsPerStep = Math.max(...warm.map((s) => s.bindGroupsCreated));
     row.dispatchesPerStep = recorded[0]!.dispatches;
     note(`${m.name}: record ${row.recordMs.toFixed(3)} ms/step (median of ${warm.length}), ${row.dispatchesPerStep} dispatches`);
-    const decodeRuns = m.recordOnly ? [] : [...o.batches.map((batch) => ({ batch, chained: true })), { batch: 1, chained: false }];
-    for (const { batch, chained } of decodeRuns) {
-      // Prefill every sequence's prompt in one step, then two warm decode steps, then the timed ones.
+    // "@1 one at a time" first, after a warm-up of its own (the first decode after the load
+    // also wakes the GPU's clocks: on the H200 the chained @1 run, first then, read half the
+    // one-at-a-time rate), then the chained runs.
+    const decodeRuns = m.recordOnly ? [] : [{ batch: 1, chained: false, warm: FIRST_DECODE_WARMUP }, ...o.batches.map((batch) => ({ batch, chained: true, warm: 2 }))];
+    for (const { batch, chained, warm } of decodeRuns) {
+      // Prefill every sequence's prompt in one step, then `warm` unmeasured decode steps, then the timed ones.
       const out = await runner.step(step(Array.from({ length: batch }, (_, s) => Array.from({ length: promptLen }, (_, j) => id(s * 31 + j))), Array(batch).fill(0), blocksPerSeq));
       let timed = false;
       const decode = decoder(runner, out, promptLen, (ids, pos) => step(ids, Array(batch).fill(pos), blocksPerSeq), () => {
         if (timed) row.bindGroupsPerStep = Math.max(row.bindGroupsPerStep, runner.lastStepStats!.bindGroupsCreated);
       });
-      await decode(2, chained);
+      await decode(warm, chained);
       timed = true;
       const t1 = performance.now();
       await decode(o.decodeSteps, chained);
