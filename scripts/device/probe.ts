@@ -1,5 +1,6 @@
 // Prints the WebGPU adapter Dawn finds (scripts/device/run.sh runs it first, so that a
 // machine without a usable driver stops before the long steps) and its limits that matter.
+import { isSoftwareAdapter } from '../../src/gpu/device';
 import { createNodeGPU } from '../../src/gpu/node-gpu';
 
 const gpu = await createNodeGPU();
@@ -13,5 +14,5 @@ const limits = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkg
 console.log(`probe: ${info.vendor} / ${info.architecture} / ${info.device} / ${info.description}`);
 console.log(`probe: features ${[...adapter.features].sort().join(' ')}`);
 console.log(`probe: ${limits.map((k) => `${k} ${adapter.limits[k]}`).join(', ')}`);
-console.log(`probe: software ${/swiftshader|llvmpipe|lavapipe/i.test(`${info.vendor} ${info.architecture} ${info.description}`)}`);
+console.log(`probe: software ${isSoftwareAdapter(adapter)}`); // the check createGpuContext makes
 process.exit(0);
