@@ -56,6 +56,8 @@ export interface EngineCoreStats {
   prefixCacheHitRate: number;
   /** Tokens in the last step's batch. */
   lastStepBatchSize: number;
+  /** The most tokens in one step among the steps of the last ~2 s. */
+  peakStepBatchSize: number;
   lastStepSequences: number;
   lastStepMs: number;
   /** Output tokens per second over the last ~2 s of steps. */

@@ -263,6 +263,7 @@ export class EngineCore {
       kvBlocksTotal: this.kv.numUsableBlocks,
       prefixCacheHitRate: queried === 0 ? 0 : this.scheduler.prefixHitTokens / queried,
       lastStepBatchSize: this.meter.lastBatchSize,
+      peakStepBatchSize: this.meter.peakBatchSize(),
       lastStepSequences: this.meter.lastSequences,
       lastStepMs: this.meter.lastMs,
       tokensPerSecond: this.meter.tokensPerSecond(),

@@ -346,6 +346,11 @@ export interface EngineStats {
   prefixCacheHitRate: number;
   /** Tokens in the last step's flattened batch. */
   lastStepBatchSize: number;
+  /**
+   * The most tokens in one step among the steps of the last ~2 s: a client polling more often
+   * than that sees every step's size here, where `lastStepBatchSize` is only a sample.
+   */
+  peakStepBatchSize?: number;
   lastStepMs: number;
   /** Output tokens per second over recent steps. */
   tokensPerSecond: number;

@@ -440,6 +440,7 @@ export class LocalEngine implements Engine {
       kvBlocksTotal: s.kvBlocksTotal,
       prefixCacheHitRate: s.prefixCacheHitRate,
       lastStepBatchSize: s.lastStepBatchSize,
+      peakStepBatchSize: s.peakStepBatchSize,
       lastStepMs: s.lastStepMs,
       tokensPerSecond: s.tokensPerSecond,
       numPreemptions: s.numPreemptions,

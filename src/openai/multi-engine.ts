@@ -135,6 +135,8 @@ export class MultiEngine implements Engine {
       kvBlocksTotal: sum('kvBlocksTotal'),
       prefixCacheHitRate: first?.prefixCacheHitRate ?? 0,
       lastStepBatchSize: sum('lastStepBatchSize'),
+      // Each model steps on its own: the largest step is one model's.
+      peakStepBatchSize: Math.max(0, ...models.map((m) => m.peakStepBatchSize ?? m.lastStepBatchSize)),
       lastStepMs: Math.max(0, ...models.map((m) => m.lastStepMs)),
       tokensPerSecond: sum('tokensPerSecond'),
       numPreemptions: sum('numPreemptions'),

@@ -207,6 +207,7 @@ describe('runner failure and stats', () => {
     const s1 = core.stats();
     expect(s1.lastStepBatchSize).toBe(2);
     expect(s1.lastStepSequences).toBe(2);
+    expect(s1.peakStepBatchSize).toBeGreaterThan(2); // the prompts' prefill, a step before
     expect(s1.numSteps).toBeGreaterThanOrEqual(2);
     await Promise.all(streams.map(collect));
     const s2 = core.stats();
