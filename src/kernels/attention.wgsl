@@ -50,6 +50,7 @@ override DPT: u32 = 1;    // head dims per thread = ceil(headDim / WG)
 override QT: u32 = 1;     // query tokens per run (attentionQueryTile; 1: one token per workgroup)
 const MAX_ROWS: u32 = 16u;             // QT * GROUP (checked on the CPU)
 const MAX_ACC: u32 = 32u;              // QT * GROUP * DPT (checked on the CPU)
+const MAX_DPT: u32 = 4u;               // 256 head dims / WG 64
 const BLOCK_SIZE: u32 = 16u;
 const NEG_BIG: f32 = -3.0e38;          // finite -inf: exp(m - mNew) must not be NaN
 
@@ -101,6 +102,7 @@ var<workgroup> tileSlot: array<u32, WG>;                   // [WG] pool slot of 
 const KC: u32 = 16u;                                       // K dims staged per chunk
 const KP: u32 = 17u;                                       // kTile row pitch (+1: no bank conflicts)
 var<workgroup> kTile: array<f32, WG * KP>;                 // [WG positions, KP] of K
+const VU: u32 = 8u;                                        // V rows loaded together (divides WG)
 
 var<private> acc: array<f32, MAX_ACC>;    // [QT * GROUP, DPT]: this thread's dims tid + k * WG per row
 var<private> mRun: array<f32, MAX_ROWS>;  // running max per row
@@ -226,8 +228,11 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, firstEnd: u32, endC
     for (var r = 0u; r < rows; r++) {
       if (live[r]) {
         n[r] = min(WG, rowEnd[r] - tileStart);
+        // Positions n[r].. of the tile hold exact zeros (p above), and s + 0.0 == s: the sum
+        // over all WG has the bits of the sum over n[r], and a loop of constant length lets
+        // the compiler issue its workgroup loads ahead of the adds.
         var tileSum = 0.0;
-        for (var jj = 0u; jj < n[r]; jj++) { tileSum += tileScore[r * WG + jj]; }
+        for (var jj = 0u; jj < WG; jj++) { tileSum += tileScore[r * WG + jj]; }
         let correction = exp(mRun[r] - mNew[r]);
         lRun[r] = lRun[r] * correction + tileSum;
         mRun[r] = mNew[r];
@@ -237,14 +242,23 @@ fn attendRange(tid: u32, kvh: u32, btStart: u32, start: u32, firstEnd: u32, endC
       }
     }
     // V rows are read once for every row (consecutive threads: consecutive dims, coalesced);
-    // each row still adds its positions 0..n-1 in order.
+    // each row still adds its positions 0..n-1 in order. VU positions' loads are issued
+    // together before their adds, so a thread waits on memory once per VU positions, not
+    // once per position (one load at a time left the loop bound by memory latency).
     for (var k = 0u; k < DPT; k++) {
       let i = tid + k * WG;
       if (i < d) {
-        for (var jj = 0u; jj < nMax; jj++) {
-          let v = f32(vPool[tileSlot[jj] * kvRowStride + kvh * d + i]);
-          for (var r = 0u; r < rows; r++) {
-            if (jj < n[r]) { acc[r * DPT + k] += tileScore[r * WG + jj] * v; }
+        for (var j0 = 0u; j0 < nMax; j0 += VU) {
+          var v: array<f32, VU>;
+          for (var u = 0u; u < VU; u++) {
+            v[u] = 0.0;
+            if (j0 + u < nMax) { v[u] = f32(vPool[tileSlot[j0 + u] * kvRowStride + kvh * d + i]); }
+          }
+          for (var u = 0u; u < VU; u++) {
+            let jj = j0 + u;
+            for (var r = 0u; r < rows; r++) {
+              if (jj < n[r]) { acc[r * DPT + k] += tileScore[r * WG + jj] * v[u]; }
+            }
           }
         }
       }
@@ -339,19 +353,62 @@ fn combine(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t
   let d = cparams.headDim;
   let rec = d + 2u;
   let first = (tc * cparams.numHeads + h) * cparams.numParts * rec;
+  // The parts' (m, l) go through workgroup memory CU at a time, loaded by CU threads at
+  // once; each sum still runs over p = 0, 1, … in order, with the same arithmetic.
   var mMax = NEG_BIG;
-  for (var p = 0u; p < cparams.numParts; p++) { mMax = max(mMax, partials[first + p * rec + d]); }
-  var lSum = 0.0;
-  for (var p = 0u; p < cparams.numParts; p++) {
-    let r = first + p * rec + d;
-    lSum += partials[r + 1u] * exp(partials[r] - mMax);
-  }
-  for (var i = tid; i < d; i += WG) {
-    var a = 0.0;
-    for (var p = 0u; p < cparams.numParts; p++) {
-      let r = first + p * rec;
-      a += partials[r + i] * exp(partials[r + d] - mMax);
+  for (var p0 = 0u; p0 < cparams.numParts; p0 += CU) {
+    stageML(tid, first, p0);
+    for (var u = 0u; u < CU; u++) {
+      if (p0 + u < cparams.numParts) { mMax = max(mMax, partM[u]); }
     }
-    combined[t * cparams.outRowStride + h * d + i] = a / lSum;
+    workgroupBarrier();
   }
+  var lSum = 0.0;
+  var a: array<f32, MAX_DPT>;
+  for (var k = 0u; k < DPT; k++) { a[k] = 0.0; }
+  for (var p0 = 0u; p0 < cparams.numParts; p0 += CU) {
+    stageML(tid, first, p0);
+    var w: array<f32, CU>;
+    for (var u = 0u; u < CU; u++) {
+      w[u] = 0.0;
+      if (p0 + u < cparams.numParts) {
+        w[u] = exp(partM[u] - mMax);
+        lSum += partL[u] * w[u];
+      }
+    }
+    // Each thread's dims of the CU parts' acc: loads issued together, added in part order.
+    for (var k = 0u; k < DPT; k++) {
+      let i = tid + k * WG;
+      if (i < d) {
+        var x: array<f32, CU>;
+        for (var u = 0u; u < CU; u++) {
+          x[u] = 0.0;
+          if (p0 + u < cparams.numParts) { x[u] = partials[first + (p0 + u) * rec + i]; }
+        }
+        for (var u = 0u; u < CU; u++) {
+          if (p0 + u < cparams.numParts) { a[k] += x[u] * w[u]; }
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var k = 0u; k < DPT; k++) {
+    let i = tid + k * WG;
+    if (i < d) { combined[t * cparams.outRowStride + h * d + i] = a[k] / lSum; }
+  }
+}
+
+const CU: u32 = 8u; // parts combined per round (<= WG)
+var<workgroup> partM: array<f32, CU>;
+var<workgroup> partL: array<f32, CU>;
+
+// Loads parts p0 .. p0 + CU's m and l into partM / partL (threads 0..CU-1), then a barrier.
+fn stageML(tid: u32, first: u32, p0: u32) {
+  let rec = cparams.headDim + 2u;
+  if (tid < CU && p0 + tid < cparams.numParts) {
+    let r = first + (p0 + tid) * rec + cparams.headDim;
+    partM[tid] = partials[r];
+    partL[tid] = partials[r + 1u];
+  }
+  workgroupBarrier();
 }
