@@ -15,7 +15,7 @@ import { modelConfigFromGGUF } from './model/config-parse';
 import type { ModelConfig } from './model/config';
 import { ChatTemplate } from './model/template';
 import { IncrementalDetokenizer, Tokenizer } from './model/tokenizer';
-import { EngineCore, type EngineCoreOptions } from './engine/core';
+import { checkEngineCoreOptions, EngineCore, type EngineCoreOptions } from './engine/core';
 import { createGrammarService, type GrammarWorkerOption } from './grammar/service';
 import { EmbedQueue } from './engine/embed-queue';
 import { EngineError } from './engine/errors';
@@ -180,14 +180,10 @@ function doesNotFit(what: string, needBytes: number, leftBytes: number, budgetBy
 /** The engine's one GPU device (WebGPU runners only), created with the first model. */
 type DeviceProvider = () => Promise<SharedGpuDevice>;
 
-/**
- * What one step can bring under the scheduler's limits (the runner's step buffers are sized
- * to it at load, #18); undefined for limits the scheduler will refuse (EngineCore says why).
- */
-function stepCapacityFor(o: CreateEngineOptions): RunnerFactoryArgs['stepCapacity'] {
+/** What one step can bring under the scheduler's limits (checked by createEngine): the runner's step buffers are sized to it at load (#18). */
+function stepCapacityFor(o: CreateEngineOptions): NonNullable<RunnerFactoryArgs['stepCapacity']> {
   const tokens = o.maxBatchTokens ?? DEFAULT_SCHEDULER_OPTIONS.maxBatchTokens;
   const sequences = o.maxRunningSequences ?? DEFAULT_SCHEDULER_OPTIONS.maxRunningSequences;
-  if (!Number.isSafeInteger(tokens) || !Number.isSafeInteger(sequences) || tokens < 1 || sequences < 1) return undefined;
   return { tokens, sampledRows: Math.min(tokens, sequences) };
 }
 
@@ -244,6 +240,7 @@ async function startModel(opened: OpenedModel, kvCacheBytes: number | undefined,
 
 /** Loads the models (all or none) and returns the engine that serves them. */
 export async function createEngine(options: CreateEngineOptions): Promise<MultiEngine> {
+  checkEngineCoreOptions(options); // before any model is fetched
   const specs = modelSpecs(options);
   const budget = options.gpuMemoryBytes;
   // One worker, one device: every WebGPU runner of this engine shares it.

@@ -19,6 +19,7 @@ import type { OutputConstraint } from '../grammar/constraint';
 import {
   admitWhenCompiled, anyConstrained, compileConstraint, disposeMatchers, failedGrammarRequests, fillTokenMasks, whenAnyMaskReady,
 } from './constrained';
+import { checkEngineCoreOptions, type EngineCoreOptions } from './core-options';
 import { EngineError, fromRunnerError } from './errors';
 import { RequestStream, type EngineCoreStats, type EngineEvent, type RequestTimings, type Usage } from './core-events';
 import { KvCacheManager, kvSlidingWindow } from './kv/kv-cache-manager';
@@ -29,27 +30,8 @@ import { StepMeter } from './step-meter';
 import type { DetokenizerFactory, StopCriteria } from './stop';
 import { KV_BLOCK_SIZE, type ModelRunner, type StepOutput } from './types';
 
+export { checkEngineCoreOptions, type EngineCoreOptions } from './core-options';
 export { RequestStream, type EngineCoreStats, type EngineEvent, type RequestTimings, type Usage } from './core-events';
-
-export interface EngineCoreOptions {
-  /** Tokens per step; default 512. */
-  maxBatchTokens?: number;
-  /** Sequences running at once; default 64. */
-  maxRunningSequences?: number;
-  /** Waiting requests before `queue_full`; default 1024. */
-  maxQueue?: number;
-  /** Default true. */
-  enablePrefixCaching?: boolean;
-  /** Caps the model's context length. */
-  maxModelLength?: number;
-  /** Clock in ms (tests); default `performance.now`. */
-  now?: () => number;
-  /**
-   * Submit the next decode step while this one's ids are read back (sched/chain.ts), where
-   * the runner can (`chainsSteps`). Default true; outputs are the same either way.
-   */
-  chainSteps?: boolean;
-}
 
 /** A step handed to the runner, its output not applied yet. */
 interface StepInFlight {
@@ -108,6 +90,7 @@ export class EngineCore {
 
   constructor(init: EngineCoreInit) {
     const o = init.options ?? {};
+    checkEngineCoreOptions(o);
     this.runner = init.runner;
     this.createDetokenizer = init.createDetokenizer;
     this.eogIds = new Set(init.eogIds);

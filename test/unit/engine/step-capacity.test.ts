@@ -30,8 +30,12 @@ describe('step capacity from the scheduler limits', () => {
     expect(await capacityFor({ maxBatchTokens: 16, maxRunningSequences: 64 })).toEqual({ tokens: 16, sampledRows: 16 });
   });
 
-  it('limits the scheduler refuses leave the runner its defaults (the engine then fails with its own error)', async () => {
-    expect(await capacityFor({ maxBatchTokens: 0 })).toBeUndefined();
-    expect(await capacityFor({ maxRunningSequences: 1.5 })).toBeUndefined();
+  it('limits the scheduler refuses fail with invalid_request before any runner is made', async () => {
+    for (const [key, value] of [['maxBatchTokens', 0], ['maxRunningSequences', 1.5]] as const) {
+      let made = false;
+      const err = await createEngine({ model: STORIES_GGUF, [key]: value, createRunner: async () => ((made = true), new FakeRunner()) }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'invalid_request', param: key });
+      expect(made).toBe(false);
+    }
   });
 });
