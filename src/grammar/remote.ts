@@ -13,6 +13,9 @@
 //
 // The worker ending (crash, out of memory) fails what was in flight with
 // `grammar_worker_failed`, and the matchers it held; the next compile starts a fresh worker.
+// So does a worker that hangs: one that has requests outstanding and sends nothing for
+// `silenceTimeoutMs` (default 60 s; a compile that long is a hang too) is terminated, so a
+// step waiting for its masks cannot stall the engine for ever.
 // A worker that never starts (its script not served, a CSP without worker-src, no Worker at
 // all) hands every compile to the `fallback` service (in-thread) from then on, when there is one.
 import { MAX_PENDING_COMPILES, type CompiledConstraint, type GrammarService, type TokenMatcher } from './backend';
@@ -26,7 +29,12 @@ export interface RemoteGrammarOptions {
   maxPendingCompiles?: number;
   /** Where compiles go once a worker failed to start (none: they fail with `grammar_unavailable` / `grammar_worker_failed`). */
   fallback?: () => GrammarService;
+  /** A worker with requests outstanding that answers nothing for this long is terminated (default GRAMMAR_WORKER_SILENCE_MS). */
+  silenceTimeoutMs?: number;
 }
+
+/** How long a grammar worker with requests outstanding may go without answering any. */
+export const GRAMMAR_WORKER_SILENCE_MS = 60_000;
 
 type Request = ToGrammarWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
 type Reply = Extract<FromGrammarWorker, { ok: true }>;
@@ -40,6 +48,10 @@ export interface GrammarWorkerHandle {
   started: boolean;
   /** compile and create requests unanswered (either may run a compile, holding the worker). */
   numCompiling: number;
+  /** When it last answered, or was sent a request while it owed none (performance.now ms). */
+  lastProgressMs: number;
+  /** Armed while requests are outstanding: terminates a worker silent for silenceTimeoutMs. */
+  watchdog?: ReturnType<typeof setTimeout>;
 }
 
 export class RemoteGrammarService implements GrammarService {
@@ -64,7 +76,10 @@ export class RemoteGrammarService implements GrammarService {
   ) {
     this.maxPendingCompiles = Math.max(1, options.maxPendingCompiles ?? MAX_PENDING_COMPILES);
     this.makeFallback = options.fallback;
+    this.silenceTimeoutMs = options.silenceTimeoutMs ?? GRAMMAR_WORKER_SILENCE_MS;
   }
+
+  private readonly silenceTimeoutMs: number;
 
   compile(constraint: OutputConstraint): Promise<CompiledConstraint> {
     if (this.fallback) return this.fallback.compile(constraint);
@@ -145,7 +160,9 @@ export class RemoteGrammarService implements GrammarService {
     const compiles = body.type === 'compile' || body.type === 'create';
     const reply = new Promise<Reply>((resolve, reject) => {
       if (!worker.alive) return reject(workerFailed('the grammar worker ended'));
+      if (worker.pending.size === 0) worker.lastProgressMs = performance.now();
       worker.pending.set(id, { resolve, reject });
+      this.armWatchdog(worker);
       worker.port.postMessage({ ...body, id } as ToGrammarWorker);
     });
     if (compiles) {
@@ -164,7 +181,7 @@ export class RemoteGrammarService implements GrammarService {
       this.fallback ??= this.makeFallback?.();
       throw new GrammarError('grammar_unavailable', `the grammar worker could not be started: ${(err as Error).message}`);
     }
-    const worker: GrammarWorkerHandle = { port, pending: new Map(), alive: true, started: false, numCompiling: 0 };
+    const worker: GrammarWorkerHandle = { port, pending: new Map(), alive: true, started: false, numCompiling: 0, lastProgressMs: performance.now() };
     this.worker = worker;
     this.numWorkers++;
     port.onMessage((data) => {
@@ -172,6 +189,8 @@ export class RemoteGrammarService implements GrammarService {
       const p = worker.pending.get(msg.id);
       if (p === undefined) return;
       worker.pending.delete(msg.id);
+      worker.lastProgressMs = performance.now();
+      if (worker.pending.size === 0) this.disarmWatchdog(worker);
       if (msg.ok) p.resolve(msg);
       else p.reject(fromWireError(msg.error));
     });
@@ -182,9 +201,32 @@ export class RemoteGrammarService implements GrammarService {
     return worker;
   }
 
+  /** Checks, silenceTimeoutMs after its last progress, that a worker owing answers has sent one. */
+  private armWatchdog(worker: GrammarWorkerHandle): void {
+    if (worker.watchdog !== undefined) return;
+    const check = () => {
+      worker.watchdog = undefined;
+      if (!worker.alive || worker.pending.size === 0) return;
+      const silentMs = performance.now() - worker.lastProgressMs;
+      if (silentMs < this.silenceTimeoutMs) {
+        worker.watchdog = setTimeout(check, this.silenceTimeoutMs - silentMs);
+        return;
+      }
+      worker.port.terminate();
+      this.fail(worker, `it answered nothing for ${(silentMs / 1000).toFixed(1)} s with ${worker.pending.size} request(s) outstanding, and was terminated`);
+    };
+    worker.watchdog = setTimeout(check, this.silenceTimeoutMs);
+  }
+
+  private disarmWatchdog(worker: GrammarWorkerHandle): void {
+    if (worker.watchdog !== undefined) clearTimeout(worker.watchdog);
+    worker.watchdog = undefined;
+  }
+
   private fail(worker: GrammarWorkerHandle, reason: string): void {
     if (!worker.alive) return;
     worker.alive = false;
+    this.disarmWatchdog(worker);
     if (!worker.started) this.fallback ??= this.makeFallback?.();
     const err = workerFailed(`the grammar worker ended: ${reason}`);
     for (const p of worker.pending.values()) p.reject(err);

@@ -35,6 +35,7 @@ class GatedWorkers {
   /** Messages the held worker has not seen yet. */
   readonly inbox: Array<[ToGrammarWorker, Transferable[] | undefined]> = [];
   numStarted = 0;
+  numTerminated = 0;
   private current: { port: GrammarPort; crash(): void } | undefined;
   private readonly ports: MessagePort[] = [];
 
@@ -53,7 +54,10 @@ class GatedWorkers {
       },
       onMessage: (h) => inner.onMessage(h),
       onExit: (h) => (onExit = h),
-      terminate: () => inner.terminate(),
+      terminate: () => {
+        this.numTerminated++;
+        inner.terminate();
+      },
     };
     this.current = {
       port: inner,
@@ -75,6 +79,13 @@ class GatedWorkers {
     this.holdCompiles = false;
     this.held = false;
     for (const [m, t] of this.inbox.splice(0)) this.current!.port.postMessage(m, t);
+  }
+
+  /** Lets the next worker answer again, dropping what the held one never saw. */
+  unhold(): void {
+    this.inbox.length = 0;
+    this.holdCompiles = false;
+    this.held = false;
   }
 
   crash(): void {
@@ -199,6 +210,44 @@ describe('grammar worker: failures are coded', () => {
     const [again] = await run(core.addRequest(schemaRequest(person, { promptIds: [...PROMPT, 93] })));
     expect(validatePerson(JSON.parse(again.text))).toBe(true);
     expect(grammar.numWorkers).toBe(2);
+  });
+
+  it('a worker that hangs (answers nothing for silenceTimeoutMs) is terminated: worker_failed, the batch goes on, the next compile starts a fresh worker', async () => {
+    const [soloFree] = await run(makeConstrainedEngine().core.addRequest(FREE));
+    const { core, workers, grammar } = gatedEngine({ silenceTimeoutMs: 300 });
+    workers.hold(); // the compile is never answered: a worker stuck in it
+    const constrained = run(core.addRequest(schemaRequest(person)));
+    const free = run(core.addRequest(FREE));
+    const err = await constrained.then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'worker_failed', message: expect.stringContaining('answered nothing for') });
+    expect(workers.numTerminated).toBe(1);
+    expect((await free)[0]).toEqual(soloFree);
+    workers.unhold();
+    const [again] = await run(core.addRequest(schemaRequest(person, { promptIds: [...PROMPT, 95] })));
+    expect(validatePerson(JSON.parse(again.text))).toBe(true);
+    expect(grammar.numWorkers).toBe(2);
+    expect(workers.numTerminated).toBe(1);
+  });
+
+  it('a worker that is slow but answers is not terminated: the silence is counted from its last answer', async () => {
+    const sent: ToGrammarWorker[] = [];
+    let reply: ((m: unknown) => void) | undefined;
+    let terminated = false;
+    const port: GrammarPort = {
+      postMessage: (m) => void sent.push(m as ToGrammarWorker),
+      onMessage: (h) => (reply = h),
+      onExit: () => {},
+      terminate: () => (terminated = true),
+    };
+    const grammar = remoteGrammar(() => port, { silenceTimeoutMs: 1000 });
+    const compiles = [1, 2, 3, 4].map((i) => grammar.compile({ kind: 'regex', pattern: `[a-c]{${i}}` }));
+    // Answer init and then one compile every 400 ms: 1.6 s in all, never 1 s of silence.
+    for (const m of sent.splice(0)) {
+      if (m.type !== 'init') await new Promise((r) => setTimeout(r, 400));
+      reply!({ type: 'reply', id: m.id, ok: true });
+    }
+    for (const c of compiles) await expect(c).resolves.toMatchObject({ key: expect.any(String) });
+    expect(terminated).toBe(false);
   });
 
   it('a full compile queue is queue_full (429) at addRequest, not unbounded growth', async () => {
