@@ -84,6 +84,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     workgroupBarrier(); // the rounds overwrite shared4
   }
   var acc = vec4f(0.0); // one component per token of the group
+  // Software pipelining: the unit of round r + 1 is requested before round r's barrier and
+  // arithmetic, so its memory latency overlaps them instead of following them (a kernel
+  // with few workgroups — a small N, one per SM — waits on memory once per round otherwise).
+  // The loads are unconditional, clamped to a unit of the row (the last round re-reads one
+  // unit of its own; rows past partRows read the last row), so they sit in the same block
+  // as the arithmetic and the compiler can issue them first. The values used, and the
+  // order they are added in, are those of loading each unit in its round.
+  let rowL = min(row, p.partRows - 1u);
+  var wNext = loadUnit(rowL, min(lane, units - 1u), p.K, p.scaleOff);
   for (var r = 0u; r < rounds; r++) {
     // Stage this round's x: the tokens of the group × the LANES units lanes read.
     let kBase = r * ROUND;
@@ -95,10 +104,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
     workgroupBarrier();
     let u = r * PARTIALS + lane;
+    var wu = wNext;
+    wNext = loadUnit(rowL, min(u + PARTIALS, units - 1u), p.K, p.scaleOff);
     if (row < p.partRows && u < units) {
       // The whole unit at once: 16-byte loads, scales decoded once (loadUnit); its runs are
       // the values loadW8 gives the tiled kernel, summed in the same order.
-      var wu = loadUnit(row, u, p.K, p.scaleOff);
       for (var run = 0u; run < 4u; run++) {
         let wv = wu[run];
         for (var t = 0u; t < tCount; t++) {
