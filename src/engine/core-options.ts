@@ -53,7 +53,8 @@ export function checkEngineCoreOptions(o: EngineCoreOptions): void {
   for (const [key, kind] of Object.entries(KINDS) as [keyof EngineCoreOptions, Kind][]) {
     const v = o[key];
     if (v !== undefined && !fits(kind, v)) {
-      const shown = typeof v === 'function' ? 'a function' : JSON.stringify(v) ?? String(v);
+      // Strings quoted; numbers as JS prints them (JSON would print NaN and Infinity as null).
+      const shown = typeof v === 'function' ? 'a function' : typeof v === 'string' ? JSON.stringify(v) : String(v);
       throw new EngineError('invalid_request', `engine option ${key} must be a ${kind}, got ${shown}`, key);
     }
   }

@@ -61,6 +61,7 @@ export class RemoteGrammarService implements GrammarService {
   private nextMatcherId = 1;
   private numPendingCompiles = 0;
   private readonly maxPendingCompiles: number;
+  private readonly silenceTimeoutMs: number;
   private readonly makeFallback: (() => GrammarService) | undefined;
   /** Set once a worker failed to start: every compile goes here. */
   fallback: GrammarService | undefined;
@@ -78,8 +79,6 @@ export class RemoteGrammarService implements GrammarService {
     this.makeFallback = options.fallback;
     this.silenceTimeoutMs = options.silenceTimeoutMs ?? GRAMMAR_WORKER_SILENCE_MS;
   }
-
-  private readonly silenceTimeoutMs: number;
 
   compile(constraint: OutputConstraint): Promise<CompiledConstraint> {
     if (this.fallback) return this.fallback.compile(constraint);

@@ -14,6 +14,7 @@
 // flight, chain.ts may schedule the one after it (its tokens are the ones being sampled);
 // `schedule` itself only runs once every step handed out has been applied.
 
+import { checkEngineCoreOptions } from '../core-options';
 import { EngineError } from '../errors';
 import type { KvCacheManager } from '../kv/kv-cache-manager';
 import type { Sequence } from '../request';
@@ -71,9 +72,7 @@ export class Scheduler {
     /** Sampled ids are checked against it: a runner bug must not reach the detokenizer. */
     readonly vocabSize = Number.MAX_SAFE_INTEGER,
   ) {
-    if (!(options.maxBatchTokens >= 1) || !(options.maxRunningSequences >= 1) || !(options.maxQueue >= 0)) {
-      throw new EngineError('invalid_request', 'scheduler options must be positive');
-    }
+    checkEngineCoreOptions(options); // the engine options' one check (limits as the engine takes them)
   }
 
   /** Queues a new sequence; throws `queue_full` when `maxQueue` sequences are waiting. */

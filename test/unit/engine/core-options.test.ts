@@ -42,6 +42,11 @@ describe('engine options', () => {
     expect((err as Error).message).toContain(`engine option ${key} must be a`);
   });
 
+  it('the message shows the value as given (NaN, not JSON null; strings quoted)', () => {
+    expect((codeOf(() => checkEngineCoreOptions({ maxBatchTokens: Number.NaN })) as Error).message).toBe('engine option maxBatchTokens must be a positive integer, got NaN');
+    expect((codeOf(() => checkEngineCoreOptions({ chainSteps: 'false' as unknown as boolean })) as Error).message).toBe('engine option chainSteps must be a boolean, got "false"');
+  });
+
   it('EngineCore checks them too (a chainSteps that is not a boolean does not silently chain)', () => {
     const runner = new FakeRunner();
     const make = (options: EngineCoreOptions) => () => new EngineCore({ runner, createDetokenizer: () => ({ push: () => '', flush: () => '' }) as never, eogIds: [], options });

@@ -89,9 +89,7 @@ class GatedWorkers {
   }
 
   crash(): void {
-    this.inbox.length = 0;
-    this.holdCompiles = false;
-    this.held = false;
+    this.unhold();
     this.current!.crash();
   }
 
